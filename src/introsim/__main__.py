@@ -1,0 +1,5 @@
+"""``python -m introsim``: the command line."""
+
+from introsim.cli import app
+
+app()

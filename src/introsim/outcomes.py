@@ -1,0 +1,210 @@
+"""Outcomes and costs: per participant, aggregated, and by subgroup.
+
+The names are fixed by DESIGN.md section 6; reports, tests and users rely on
+them. Every outcome is measured from each participant's own start week. An
+outcome a participant has not reached by the horizon is missing (NaN) for
+them and left out of the mean, never counted as zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from introsim.schema import EDUCATION_LEVELS, METHODS
+from introsim.state import STATUS_NAMES, WEEKS_24M, Refugees, Status
+
+OUTCOMES: tuple[str, ...] = (
+    "employed_12m",
+    "employed_24m",
+    "employed_60m",
+    "work_or_education_at_exit",
+    "work_or_education_12m_after_exit",
+    "months_employed_24m",
+    "weeks_to_first_job",
+    "never_employed_share",
+    "retention_26w",
+    "subsidised_share_12m",
+    "cost_per_participant_nok",
+)
+"""Run-level outcome names, in the order tables show them."""
+
+COMPARISON_OUTCOMES: tuple[str, ...] = ("extra_employed_12m", "cost_per_extra_job_nok")
+COST_PARTS: tuple[str, ...] = ("cost_specialist_nok", "cost_subsidy_nok", "cost_benefit_nok")
+
+RETENTION_WEEKS = 26
+MONTHS_PER_WEEK = 12.0 / 52.0
+SUBGROUPS: tuple[str, ...] = ("sex", "education", "language_band", "mental_health", "care")
+LANGUAGE_BANDS = (0.5, 1.0)  # starting proficiency cut points: below A1-, around A1, above
+
+
+@dataclass(frozen=True)
+class OutcomeInfo:
+    """What an outcome means and how to read it."""
+
+    label: str
+    unit: str
+    higher_is_better: bool
+
+
+OUTCOME_INFO: dict[str, OutcomeInfo] = {
+    "employed_12m": OutcomeInfo("In work 12 months after start", "share", True),
+    "employed_24m": OutcomeInfo("In work 24 months after start", "share", True),
+    "employed_60m": OutcomeInfo("In work 60 months after start", "share", True),
+    "work_or_education_at_exit": OutcomeInfo(
+        "In work or education when leaving the programme", "share", True
+    ),
+    "work_or_education_12m_after_exit": OutcomeInfo(
+        "In work or education 12 months after leaving", "share", True
+    ),
+    "months_employed_24m": OutcomeInfo("Months in work in the first 24 months", "months", True),
+    "weeks_to_first_job": OutcomeInfo(
+        "Weeks to first job (median, those who found one)", "weeks", False
+    ),
+    "never_employed_share": OutcomeInfo("Never found a job within the horizon", "share", False),
+    "retention_26w": OutcomeInfo("First jobs lasting 26 weeks or more", "share", True),
+    "subsidised_share_12m": OutcomeInfo(
+        "Of those in work at 12 months, share subsidised", "share", False
+    ),
+    "cost_per_participant_nok": OutcomeInfo(
+        "Public cost per participant over the horizon", "NOK", False
+    ),
+    "extra_employed_12m": OutcomeInfo(
+        "Extra participants in work at 12 months, vs first scenario", "persons", True
+    ),
+    "cost_per_extra_job_nok": OutcomeInfo(
+        "Extra cost per extra person in work at 12 months", "NOK", False
+    ),
+}
+
+_WORK = (Status.EMPLOYED, Status.SUBSIDISED)
+_WORK_OR_EDUCATION = (*_WORK, Status.EDUCATION)
+
+
+def _share_in(status: np.ndarray, codes: tuple[Status, ...]) -> np.ndarray:
+    """1.0 where status is one of ``codes``, 0.0 where another, NaN where not observed (-1)."""
+    out = np.isin(status, codes).astype(np.float64)
+    out[status < 0] = np.nan
+    return out
+
+
+def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
+    """One row per participant: characteristics, outcomes and costs.
+
+    Args:
+        refugees: The state at the end of a run.
+        weeks: The run's horizon, to tell censored first jobs from short ones.
+
+    Returns:
+        A DataFrame with the per-participant outcomes under their fixed names.
+    """
+    r = refugees
+    first = r.first_job_week
+    found = first >= 0
+    weeks_to_first = np.where(found, first - r.arrival_week, np.nan).astype(np.float64)
+    # A first job that started fewer than 26 weeks before the horizon and still runs is censored.
+    observable = found & ((first + RETENTION_WEEKS <= weeks) | (r.first_job_active == 0))
+    retained = np.where(observable, (r.first_job_weeks >= RETENTION_WEEKS).astype(float), np.nan)
+    employed_12m = _share_in(r.status_12m, _WORK)
+    subsidised_12m = np.where(
+        employed_12m == 1.0, (r.status_12m == Status.SUBSIDISED).astype(float), np.nan
+    )
+    seen_24m = weeks - r.arrival_week >= WEEKS_24M
+    months_24m = np.where(seen_24m, r.weeks_employed_24m * MONTHS_PER_WEEK, np.nan)
+    cost = r.cost_specialist + r.cost_subsidy + r.cost_benefit
+    return pd.DataFrame(
+        {
+            "participant": np.arange(len(r), dtype=np.int64),
+            "arrival_week": r.arrival_week,
+            "sex": pd.Categorical.from_codes(r.sex, ["male", "female"]),
+            "age": r.age,
+            "education": pd.Categorical.from_codes(r.education, list(EDUCATION_LEVELS)),
+            "language_start": r.language0,
+            "language_band": language_band(r.language0),
+            "mental_health": pd.Categorical.from_codes(r.mental_health, ["no burden", "burden"]),
+            "care": pd.Categorical.from_codes(r.care, ["no care", "care"]),
+            "method": pd.Categorical.from_codes(r.method, list(METHODS)),
+            "language_end": r.language,
+            "status_end": pd.Categorical.from_codes(r.status, list(STATUS_NAMES)),
+            "employed_12m": employed_12m,
+            "employed_24m": _share_in(r.status_24m, _WORK),
+            "employed_60m": _share_in(r.status_60m, _WORK),
+            "work_or_education_at_exit": _share_in(r.exit_status, _WORK_OR_EDUCATION),
+            "work_or_education_12m_after_exit": _share_in(
+                r.status_after_exit_12m, _WORK_OR_EDUCATION
+            ),
+            "months_employed_24m": months_24m,
+            "weeks_to_first_job": weeks_to_first,
+            "never_employed": (~found).astype(np.float64),
+            "retention_26w": retained,
+            "subsidised_12m": subsidised_12m,
+            "cost_specialist_nok": r.cost_specialist,
+            "cost_subsidy_nok": r.cost_subsidy,
+            "cost_benefit_nok": r.cost_benefit,
+            "cost_per_participant_nok": cost,
+        }
+    )
+
+
+def language_band(language0: np.ndarray) -> pd.Categorical:
+    """Band of starting proficiency: 'low' (< 0.5), 'some' (0.5-1), 'A1+' (>= 1)."""
+    codes = np.searchsorted(np.asarray(LANGUAGE_BANDS), language0, side="right")
+    return pd.Categorical.from_codes(codes, ["low", "some", "A1+"])
+
+
+def _mean(x: pd.Series) -> float:
+    v = x.to_numpy(dtype=np.float64)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if v.size else float("nan")
+
+
+def summarise(participants: pd.DataFrame) -> dict[str, float]:
+    """Aggregate per-participant outcomes into the run-level outcomes of ``OUTCOMES``.
+
+    Args:
+        participants: The table from :func:`participant_table`.
+
+    Returns:
+        Each outcome name mapped to its value (NaN where nobody reached it).
+    """
+    p = participants
+    weeks_found = p["weeks_to_first_job"].dropna()
+    out = {
+        "employed_12m": _mean(p["employed_12m"]),
+        "employed_24m": _mean(p["employed_24m"]),
+        "employed_60m": _mean(p["employed_60m"]),
+        "work_or_education_at_exit": _mean(p["work_or_education_at_exit"]),
+        "work_or_education_12m_after_exit": _mean(p["work_or_education_12m_after_exit"]),
+        "months_employed_24m": _mean(p["months_employed_24m"]),
+        "weeks_to_first_job": float(weeks_found.median()) if len(weeks_found) else float("nan"),
+        "never_employed_share": _mean(p["never_employed"]),
+        "retention_26w": _mean(p["retention_26w"]),
+        "subsidised_share_12m": _mean(p["subsidised_12m"]),
+        "cost_per_participant_nok": _mean(p["cost_per_participant_nok"]),
+    }
+    for part in COST_PARTS:
+        out[part] = _mean(p[part])
+    return out
+
+
+def by_subgroup(
+    participants: pd.DataFrame, outcomes: tuple[str, ...] = ("employed_12m",)
+) -> pd.DataFrame:
+    """Outcome means within each subgroup of DESIGN.md section 6.
+
+    Args:
+        participants: The table from :func:`participant_table`.
+        outcomes: Per-participant columns to average.
+
+    Returns:
+        Long table with columns ``subgroup``, ``level``, ``n``, and one per outcome.
+    """
+    rows = []
+    for group in SUBGROUPS:
+        for level, part in participants.groupby(group, observed=False):
+            row = {"subgroup": group, "level": str(level), "n": len(part)}
+            row.update({o: _mean(part[o]) for o in outcomes})
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,845 @@
+"""The scenario schema: the one place where every parameter is declared.
+
+Each field carries its default, its unit, a one-line meaning and, where a study
+gave the figure, its source (see ``shared/EVIDENCE.md``). Scenario files hold
+only overrides; :mod:`introsim.scenario` reads them into these models.
+
+Figures marked ``assumption`` or ``calibrated`` have no direct source: the
+former are judgement, the latter were tuned so the default scenarios land in
+the calibration bands of EVIDENCE.md (``experiments/calibrate.py`` reports them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+METHODS: tuple[str, ...] = ("standard", "ips", "se")
+ELIGIBILITY: tuple[str, ...] = ("none", "all", "low_language", "reduced_capacity")
+EDUCATION_LEVELS: tuple[str, ...] = ("none", "primary", "secondary", "tertiary")
+
+Method = Literal["standard", "ips", "se"]
+Eligibility = Literal["none", "all", "low_language", "reduced_capacity"]
+
+
+def param(
+    default: Any,
+    unit: str,
+    meaning: str,
+    source: str | None = None,
+    **constraints: Any,
+) -> Any:
+    """Declare one scenario parameter.
+
+    Args:
+        default: Value used when a scenario file does not set the field.
+        unit: Unit of the value ("weeks", "share 0-1", "NOK", ...).
+        meaning: One line saying what the parameter is.
+        source: Where the figure comes from, or "assumption" / "calibrated".
+        **constraints: Pydantic bounds such as ``ge``, ``le``, ``gt``.
+
+    Returns:
+        A pydantic ``FieldInfo`` carrying unit and source as schema extras.
+    """
+    extra = {"unit": unit}
+    if source is not None:
+        extra["source"] = source
+    return Field(default, description=meaning, json_schema_extra=extra, **constraints)
+
+
+class Section(BaseModel):
+    """Base for every section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+# --------------------------------------------------------------------------- scenario
+class ScenarioMeta(Section):
+    """``[scenario]``: name, horizon and root seed."""
+
+    name: str = param("unnamed", "text", "Short name shown in tables and reports")
+    description: str = param("", "text", "What question this scenario answers")
+    weeks: int = param(
+        260,
+        "weeks",
+        "Simulated horizon; 520 allows a 10-year follow-up",
+        "DESIGN.md section 3",
+        ge=1,
+        le=520,
+    )
+    seed: int = param(20261122, "integer", "Root seed used when the command line gives none", ge=0)
+
+
+# --------------------------------------------------------------------------- cohort
+class Cohort(Section):
+    """``[cohort]``: who arrives, and when."""
+
+    size: int = param(
+        500, "participants", "Number of participants in the cohort", ge=1, le=2_000_000
+    )
+    intake_weeks: int = param(
+        1,
+        "weeks",
+        "Arrivals spread evenly over this many weeks (1 = one cohort at week 0)",
+        ge=1,
+    )
+    share_female: float = param(
+        0.45, "share 0-1", "Share of women", "assumption (SSB introinnv)", ge=0, le=1
+    )
+    age_mean: float = param(31.0, "years", "Mean age at arrival", "assumption", ge=18, le=55)
+    age_sd: float = param(
+        8.0, "years", "Spread of age at arrival (clipped to 18-55)", "assumption", ge=0
+    )
+    education_shares: tuple[float, float, float, float] = param(
+        (0.15, 0.35, 0.30, 0.20),
+        "shares summing to 1",
+        "Highest completed education: none, primary, secondary, tertiary",
+        "assumption",
+    )
+    prior_work_years_mean: float = param(
+        5.0,
+        "years",
+        "Mean years of prior work (exponential)",
+        "assumption",
+        ge=0,
+    )
+    language_mean: float = param(
+        0.4,
+        "scale 0-6 (1 = A1, 3 = B1)",
+        "Mean Norwegian proficiency at arrival",
+        "DESIGN.md section 4 (starting near 0)",
+        ge=0,
+        le=6,
+    )
+    language_sd: float = param(
+        0.3, "scale 0-6", "Spread of starting proficiency", "assumption", ge=0
+    )
+    mental_health_share: float = param(
+        0.30,
+        "share 0-1",
+        "Share with a mental-health burden (PTSD or depression)",
+        "Blackmore et al. 2020, PLoS Med (PTSD ~30 %, depression ~30 %)",
+        ge=0,
+        le=1,
+    )
+    care_share_female: float = param(
+        0.50,
+        "share 0-1",
+        "Share of women with care responsibilities (young children)",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    care_share_male: float = param(
+        0.12,
+        "share 0-1",
+        "Share of men with care responsibilities",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+
+    @field_validator("education_shares")
+    @classmethod
+    def _shares_sum_to_one(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(x < 0 for x in v) or abs(sum(v) - 1.0) > 1e-6:
+            raise ValueError(f"four non-negative shares summing to 1, found {list(v)}")
+        return v
+
+
+# --------------------------------------------------------------------------- labour market
+class Sector(Section):
+    """One ``[[labour_market.sectors]]`` row."""
+
+    name: str = param("sector", "text", "Sector name")
+    share: float = param(
+        0.125, "share", "Share of local employers in this sector (renormalised)", ge=0
+    )
+    language_requirement: float = param(
+        2.0,
+        "scale 0-6",
+        "Mean Norwegian level the sector's jobs ask for",
+        "assumption",
+        ge=0,
+        le=6,
+    )
+    weekly_wage_nok: float = param(
+        9000.0, "NOK/week", "Mean wage cost of a full-time job", "assumption", gt=0
+    )
+
+
+DEFAULT_SECTORS: tuple[Sector, ...] = (
+    # Language requirements and wages are assumptions: entry-level jobs refugees
+    # most often get (cleaning, hospitality, care) ask for less Norwegian.
+    Sector(name="cleaning", share=0.12, language_requirement=1.0, weekly_wage_nok=8200),
+    Sector(name="hospitality", share=0.14, language_requirement=1.5, weekly_wage_nok=8000),
+    Sector(name="retail", share=0.16, language_requirement=2.5, weekly_wage_nok=8500),
+    Sector(name="construction", share=0.12, language_requirement=1.8, weekly_wage_nok=10000),
+    Sector(name="health_and_care", share=0.16, language_requirement=3.0, weekly_wage_nok=9400),
+    Sector(name="manufacturing", share=0.10, language_requirement=1.8, weekly_wage_nok=9600),
+    Sector(name="transport", share=0.08, language_requirement=2.2, weekly_wage_nok=9200),
+    Sector(name="office", share=0.12, language_requirement=4.0, weekly_wage_nok=11000),
+)
+
+
+class LabourMarket(Section):
+    """``[labour_market]``: local employers, vacancies and outside competition."""
+
+    unemployment_rate: float = param(
+        0.04,
+        "share 0-1",
+        "Local unemployment rate (raises outside competition)",
+        "SSB labour force survey, about 4 % in 2024",
+        ge=0,
+        le=0.5,
+    )
+    reference_unemployment_rate: float = param(
+        0.04,
+        "share 0-1",
+        "Unemployment at which outside competition is at its reference strength",
+        "assumption",
+        gt=0,
+        le=0.5,
+    )
+    employers_per_participant: float = param(
+        0.6,
+        "employers per participant",
+        "Local employers reachable by this cohort",
+        "assumption",
+        gt=0,
+    )
+    vacancy_rate: float = param(
+        0.045,
+        "vacancies per employer-week",
+        "Rate at which an employer opens an entry-level vacancy",
+        "calibrated",
+        ge=0,
+        le=1,
+    )
+    vacancy_weeks: int = param(4, "weeks", "How long a vacancy stays open", "assumption", ge=1)
+    hidden_share: float = param(
+        0.30,
+        "share 0-1",
+        "Share of vacancies never advertised, found only through employer contact",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    outside_fill_rate: float = param(
+        0.20,
+        "probability/week",
+        "Chance an open vacancy is filled by an outside job seeker each week "
+        "at reference unemployment",
+        "calibrated",
+        ge=0,
+        le=1,
+    )
+    outside_bar: float = param(
+        1.0,
+        "score",
+        "Applicant score an employer needs at reference unemployment",
+        "calibrated",
+    )
+    outside_bar_per_point: float = param(
+        0.06,
+        "score per percentage point",
+        "Rise in that bar per point of unemployment above reference",
+        "assumption",
+        ge=0,
+    )
+    open_share: float = param(
+        0.46,
+        "share 0-1",
+        "Employers open to hiring refugees at all (11 % had, 35 % might)",
+        "IMDi/Norstat 2017",
+        ge=0,
+        le=1,
+    )
+    requires_follow_up_share: float = param(
+        0.64,
+        "share 0-1",
+        "Employers who would hire only with public follow-up",
+        "IMDi/Norstat 2017",
+        ge=0,
+        le=1,
+    )
+    requires_subsidy_share: float = param(
+        0.58,
+        "share 0-1",
+        "Employers who would hire only with a wage subsidy",
+        "IMDi/Norstat 2017",
+        ge=0,
+        le=1,
+    )
+    discrimination_penalty: float = param(
+        0.25,
+        "share 0-1",
+        "Cut in an unknown refugee applicant's chance of being considered",
+        "Midtbøen & Rogstad 2012 (about 25 % fewer callbacks)",
+        ge=0,
+        le=1,
+    )
+    sectors: tuple[Sector, ...] = param(DEFAULT_SECTORS, "table", "Sectors of local employers")
+
+    @field_validator("sectors")
+    @classmethod
+    def _some_sector(cls, v: tuple[Sector, ...]) -> tuple[Sector, ...]:
+        if not v:
+            raise ValueError("at least one sector")
+        if sum(s.share for s in v) <= 0:
+            raise ValueError("sector shares summing to more than 0")
+        return v
+
+
+# --------------------------------------------------------------------------- methods
+class MethodProfile(Section):
+    """``[methods.NAME]``: how one follow-up method spends time and when it searches."""
+
+    employer_time_share: float = param(
+        0.1,
+        "share 0-1",
+        "Share of the specialist's 37.5 hours spent with employers",
+        ge=0,
+        le=1,
+    )
+    language_first_weeks: int = param(
+        0,
+        "weeks",
+        "Language-only weeks before any work-directed phase starts",
+        ge=0,
+    )
+    training_hours: float = param(
+        15.0,
+        "hours/week",
+        "Language and civics training hours while in programme",
+        ge=0,
+        le=37.5,
+    )
+    search_intensity: float = param(
+        1.0,
+        "applications/week",
+        "Applications a participant sends when searching, before modifiers",
+        ge=0,
+    )
+    endorsement: float = param(
+        0.3,
+        "score",
+        "Boost an employer who trusts the specialist gives an endorsed applicant",
+        ge=0,
+    )
+    preference_weight: float = param(
+        0.5,
+        "share 0-1",
+        "Share of applications aimed at the participant's preferred sector",
+        ge=0,
+        le=1,
+    )
+    follow_along_weeks: int = param(
+        0,
+        "weeks",
+        "Support in the job after hiring (after-follow-up), occupying a caseload slot",
+        ge=0,
+    )
+    language_support_hours: float = param(
+        0.0,
+        "hours/week",
+        "Language support integrated in follow-up, also once in work",
+        ge=0,
+        le=37.5,
+    )
+    practice_weeks: int = param(
+        0,
+        "weeks",
+        "Unpaid work practice (språkpraksis) before job search (train-then-place)",
+        ge=0,
+    )
+    practice_intensity: float = param(
+        0.4,
+        "share 0-1",
+        "Search intensity during work practice, as a share of full search",
+        ge=0,
+        le=1,
+    )
+    step_weeks: tuple[int, int, int] = param(
+        (0, 0, 0),
+        "weeks",
+        "SE steps 1 (contact, agreement) and 2 (vocational profiling) before "
+        "step 3 (job finding), and step 4 (cooperation with the employer) at the start of a job",
+    )
+
+
+class Methods(Section):
+    """``[methods]``: the three follow-up designs of DESIGN.md section 1."""
+
+    standard: MethodProfile = param(
+        MethodProfile(
+            # Train-then-place: language first, then språkpraksis, little employer work.
+            employer_time_share=0.10,
+            language_first_weeks=28,
+            training_hours=15.0,
+            search_intensity=0.9,
+            endorsement=0.25,
+            preference_weight=0.3,
+            follow_along_weeks=0,
+            practice_weeks=16,
+        ),
+        "table",
+        "Standard follow-up by a programme advisor (DESIGN.md section 1)",
+    )
+    ips: MethodProfile = param(
+        MethodProfile(
+            # Place-then-train; ~6 employer contacts a week; first contact within ~30 days;
+            # time-unlimited follow-along (IPS-25 fidelity scale).
+            employer_time_share=0.60,
+            language_first_weeks=4,
+            training_hours=12.0,
+            search_intensity=1.4,
+            endorsement=0.45,
+            preference_weight=0.8,
+            follow_along_weeks=52,
+            language_support_hours=2.0,
+        ),
+        "table",
+        "Individual Placement and Support (IPS-25 fidelity scale; seed 000)",
+    )
+    se: MethodProfile = param(
+        MethodProfile(
+            # Five steps with language support in each and after-follow-up (seed 001).
+            employer_time_share=0.45,
+            language_first_weeks=0,
+            training_hours=13.0,
+            search_intensity=1.2,
+            endorsement=0.40,
+            preference_weight=0.7,
+            follow_along_weeks=26,
+            language_support_hours=3.0,
+            step_weeks=(4, 8, 4),
+        ),
+        "table",
+        "Supported Employment, five steps (AFI/OsloMet for IMDi, seed 001)",
+    )
+
+    def profile(self, method: str) -> MethodProfile:
+        """Return the profile of ``method`` ("standard", "ips" or "se")."""
+        return getattr(self, method)
+
+
+# --------------------------------------------------------------------------- follow-up
+class FollowUp(Section):
+    """``[follow_up]``: which method, at what caseload, for whom."""
+
+    method: Method = param(
+        "standard", "standard | ips | se", "Follow-up method offered to the cohort"
+    )
+    caseload: int = param(
+        25,
+        "participants per specialist",
+        "Caseload cap of the method's specialists (20 or fewer for "
+        "top IPS fidelity; about 15 on average in Proba's study)",
+        "IPS-25 fidelity scale; Proba 2019",
+        ge=1,
+        le=200,
+    )
+    specialists: int | None = param(
+        None,
+        "FTE",
+        "Specialists employed; empty = enough for the cohort at the cap",
+        ge=1,
+    )
+    advisor_caseload: int = param(
+        25,
+        "participants per advisor",
+        "Caseload of standard advisors who follow those not taking up the method",
+        "assumption",
+        ge=1,
+        le=200,
+    )
+    take_up: float = param(
+        1.0,
+        "share 0-1",
+        "Share taking up the method at average starting language",
+        ge=0,
+        le=1,
+    )
+    take_up_language_slope: float = param(
+        0.0,
+        "log-odds per language point",
+        "How take-up rises with starting language (Raskt i jobb: "
+        "many did not receive IPS because of language problems)",
+        "seed 000",
+        ge=0,
+    )
+    after_follow_up_weeks: int | None = param(
+        None,
+        "weeks",
+        "Override of the method's follow-along weeks; empty = the method's own",
+        ge=0,
+    )
+    language_support_hours: float | None = param(
+        None,
+        "hours/week",
+        "Override of the method's integrated language support; empty = the method's own",
+        ge=0,
+        le=37.5,
+    )
+    hours_per_week: float = param(
+        37.5, "hours/week", "Specialist's working week", "Integration Act guideline", gt=0
+    )
+    hours_per_employer_contact: float = param(
+        3.0,
+        "hours",
+        "Time one face-to-face employer contact takes, travel included",
+        "assumption giving ~6-7 contacts/week at IPS time shares (IPS-25)",
+        gt=0,
+    )
+    skill_sd: float = param(
+        0.35,
+        "log-scale sd",
+        "Spread of specialists' relationship-building and selling skill",
+        "seed 003 (results vary with the person more than the method)",
+        ge=0,
+    )
+
+
+# --------------------------------------------------------------------------- wage subsidy
+class WageSubsidy(Section):
+    """``[wage_subsidy]``: NAV's temporary lønnstilskudd."""
+
+    rate: float = param(
+        0.0,
+        "share of wage 0-1",
+        "Share of wage costs paid to the employer",
+        "NAV rules",
+        ge=0,
+        le=1,
+    )
+    weeks: int = param(
+        0,
+        "weeks",
+        "Longest subsidy period",
+        "NAV rules (1 year; 2 with reduced capacity)",
+        ge=0,
+        le=208,
+    )
+    step_down_week: int | None = param(
+        None,
+        "weeks",
+        "Week of the job after which the lower rate applies",
+        "NAV rules (after 6 months)",
+        ge=0,
+    )
+    rate_after_step_down: float = param(
+        0.0,
+        "share of wage 0-1",
+        "Rate after the step-down",
+        "NAV rules (30 %; 50 % with reduced capacity)",
+        ge=0,
+        le=1,
+    )
+    eligibility: Eligibility = param(
+        "all",
+        "none | all | low_language | reduced_capacity",
+        "Who may bring a subsidy: everyone, below B1, or those with a health burden",
+    )
+    low_language_below: float = param(
+        3.0, "scale 0-6", "Language level below which low_language applies", ge=0, le=6
+    )
+    hiring_weight: float = param(
+        1.2,
+        "score per unit rate",
+        "Rise in an employer's score per unit of subsidy rate",
+        "calibrated",
+        ge=0,
+    )
+
+    @model_validator(mode="after")
+    def _step_down_inside(self) -> WageSubsidy:
+        if self.step_down_week is not None and self.step_down_week > self.weeks:
+            raise ValueError(f"step_down_week ({self.step_down_week}) at most weeks ({self.weeks})")
+        return self
+
+
+# --------------------------------------------------------------------------- programme
+class Programme(Section):
+    """``[programme]``: length, language learning, exits."""
+
+    max_weeks: int = param(
+        104,
+        "weeks",
+        "Programme length (3 months to 3 years under the Integration Act 2021; 2 years typical)",
+        "Integration Act 2021; SSB",
+        ge=1,
+        le=156,
+    )
+    language_gain_per_hour: float = param(
+        0.0022,
+        "scale points per training hour",
+        "Language gain per hour of training at level 0",
+        "calibrated (about B1 after two years for the average participant)",
+        ge=0,
+    )
+    in_work_hours: float = param(
+        6.0,
+        "training-hour equivalents/week",
+        "Language learned on the job (place-then-train premise)",
+        "assumption",
+        ge=0,
+    )
+    education_gain: tuple[float, float, float, float] = param(
+        (0.7, 0.9, 1.1, 1.3),
+        "multiplier",
+        "Learning speed by education (none, primary, secondary, tertiary)",
+        "assumption",
+    )
+    age_gain_per_year: float = param(
+        0.012,
+        "share per year over 25",
+        "Slower learning per year of age above 25",
+        "assumption",
+        ge=0,
+    )
+    education_entry_base: float = param(
+        -1.3,
+        "log-odds",
+        "Chance of entering education at exit, at age 30, primary school, level 2",
+        "calibrated",
+    )
+    education_entry_young: float = param(1.2, "log-odds", "Added if under 30", "assumption")
+    education_entry_per_level: float = param(
+        0.35, "log-odds per education level", "Added per level", "assumption"
+    )
+    education_entry_per_language: float = param(
+        0.5, "log-odds per language point", "Added per point", "assumption"
+    )
+    education_hazard: float = param(
+        0.002,
+        "probability/week",
+        "Chance a young participant at B1 leaves early for education",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    inactive_share: float = param(
+        0.25,
+        "share 0-1",
+        "Chance a participant leaving without work or education becomes inactive "
+        "rather than job-seeking, doubled with care or health burden",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    reactivation_rate: float = param(
+        0.01,
+        "probability/week",
+        "Chance an inactive person starts job search",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    unemployed_search_intensity: float = param(
+        0.5,
+        "applications/week",
+        "Applications after exit, with ordinary NAV follow-up",
+        "assumption",
+        ge=0,
+    )
+
+
+# --------------------------------------------------------------------------- mechanisms
+class Mechanisms(Section):
+    """``[mechanisms]``: uncertain behavioural mechanisms, the targets of calibration."""
+
+    productivity_base: float = param(
+        0.55, "score", "Applicant productivity with no education or work", "calibrated"
+    )
+    productivity_per_education: float = param(
+        0.12, "score per level", "Added per education level", "assumption"
+    )
+    productivity_per_work_year: float = param(
+        0.02, "score per year", "Added per year of prior work (to 10)", "assumption"
+    )
+    productivity_age_penalty: float = param(
+        0.006, "score per year over 40", "Lost per year over 40", "assumption", ge=0
+    )
+    language_slope: float = param(
+        1.2,
+        "per scale point",
+        "Steepness of the language-fit curve around a job's requirement",
+        "assumption",
+        gt=0,
+    )
+    health_productivity: float = param(
+        0.15,
+        "score",
+        "Productivity lost with a mental-health burden",
+        "assumption",
+        ge=0,
+    )
+    health_search: float = param(
+        0.35, "share 0-1", "Search intensity lost with a health burden", "assumption", ge=0, le=1
+    )
+    care_search: float = param(
+        0.40,
+        "share 0-1",
+        "Search intensity lost with care responsibilities",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    unmet_requirement_penalty: float = param(
+        0.35,
+        "score",
+        "Score lost when an employer's condition (follow-up, subsidy) is not met",
+        "assumption",
+        ge=0,
+    )
+    practice_trust: float = param(
+        0.3,
+        "trust 0-1",
+        "Trust a work-practice host gives its participant, like a specialist tie",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    score_noise: float = param(
+        0.25, "score sd", "Idiosyncratic spread of an employer's judgement", "assumption", ge=0
+    )
+    specialist_support: float = param(
+        0.5,
+        "share per participant-hour",
+        "Rise in search intensity per weekly hour of specialist time",
+        "assumption",
+        ge=0,
+    )
+    tie_growth: float = param(
+        0.25, "share 0-1", "Tie strength gained per employer contact", "assumption", ge=0, le=1
+    )
+    tie_placement: float = param(
+        0.30, "share 0-1", "Tie strength gained per placement", "assumption", ge=0, le=1
+    )
+    tie_decay: float = param(
+        0.02,
+        "share/week",
+        "Tie strength lost each week without contact (half-life ~ 8 months)",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    ties_per_specialist: int = param(
+        24, "employers", "Employer ties a specialist can keep up", "assumption", ge=1, le=256
+    )
+    new_contact_share: float = param(
+        0.4,
+        "share 0-1",
+        "Share of employer contacts spent on new employers",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    on_job_growth: float = param(
+        0.25,
+        "score",
+        "Productivity gained over the first year in a job",
+        "assumption",
+        ge=0,
+    )
+    keep_bar: float = param(
+        0.95,
+        "score",
+        "Worth an employer needs to keep a worker at full wage when a subsidy ends",
+        "calibrated",
+    )
+    separation_hazard: float = param(
+        0.010,
+        "probability/week",
+        "Weekly chance a job ends, before modifiers",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    separation_fit: float = param(
+        0.35, "share 0-1", "Hazard cut for a job in the preferred sector", "assumption", ge=0, le=1
+    )
+    separation_support: float = param(
+        0.45,
+        "share 0-1",
+        "Hazard cut while in follow-along support",
+        "seed 001 (after-follow-up matters)",
+        ge=0,
+        le=1,
+    )
+    separation_health: float = param(
+        0.6, "share", "Hazard rise with a mental-health burden", "assumption", ge=0
+    )
+
+
+# --------------------------------------------------------------------------- costs
+class Costs(Section):
+    """``[costs]``: prices for the public-purse accounting."""
+
+    specialist_nok_per_year: float = param(
+        950_000.0,
+        "NOK/FTE-year",
+        "Full cost of one specialist or advisor, salary, social costs and overhead",
+        "assumption",
+        ge=0,
+    )
+    g_nok: float = param(
+        124_028.0, "NOK", "The National Insurance basic amount G", "NAV, from May 2024", gt=0
+    )
+    benefit_g_per_year: float = param(
+        2.0,
+        "G/year",
+        "Introduction benefit for participants 25 and over",
+        "Integration Act 2021",
+        ge=0,
+    )
+    benefit_under_25_share: float = param(
+        2 / 3,
+        "share 0-1",
+        "Benefit for under-25s as a share of the full rate",
+        "Integration Act 2021",
+        ge=0,
+        le=1,
+    )
+
+
+# --------------------------------------------------------------------------- the whole
+class Scenario(Section):
+    """A whole scenario: one municipality's programme and labour market."""
+
+    scenario: ScenarioMeta = Field(default_factory=ScenarioMeta)
+    cohort: Cohort = Field(default_factory=Cohort)
+    labour_market: LabourMarket = Field(default_factory=LabourMarket)
+    follow_up: FollowUp = Field(default_factory=FollowUp)
+    methods: Methods = Field(default_factory=Methods)
+    wage_subsidy: WageSubsidy = Field(default_factory=WageSubsidy)
+    programme: Programme = Field(default_factory=Programme)
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+    costs: Costs = Field(default_factory=Costs)
+
+    def digest(self) -> str:
+        """Return a SHA-256 hex digest of the resolved scenario (stable across runs)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """Return a validated copy with dotted-path overrides, e.g. ``{"follow_up.caseload": 10}``.
+
+        Args:
+            overrides: Mapping of dotted field paths to new values.
+
+        Returns:
+            A new, validated scenario.
+        """
+        data = self.model_dump(mode="python")
+        for path, value in overrides.items():
+            node = data
+            *parents, leaf = path.split(".")
+            for key in parents:
+                node = node[key]
+            node[leaf] = value
+        return Scenario.model_validate(data)
