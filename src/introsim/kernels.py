@@ -250,6 +250,7 @@ def programme_week(
     support_hours,
     employer_step_weeks,
     in_work_hours,
+    after_exit_hours,
     gain_per_hour,
     education_gain,
     age_gain_per_year,
@@ -278,6 +279,8 @@ def programme_week(
                     phase[i] = PH_FOLLOW_ALONG
         elif st == EDUCATION:
             hours = training_hours[m]
+        elif st == UNEMPLOYED:
+            hours = after_exit_hours
         if hours > 0.0:
             speed = education_gain[education[i]] * max(
                 0.3, 1.0 - age_gain_per_year * max(0.0, age[i] - 25.0)

@@ -168,6 +168,7 @@ class IntroModel(mesa.Model):
             t.language_support_hours,
             t.employer_step_weeks,
             p.in_work_hours,
+            p.after_exit_hours,
             p.language_gain_per_hour,
             self.education_gain,
             p.age_gain_per_year,

@@ -128,6 +128,7 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
             "method": pd.Categorical.from_codes(r.method, list(METHODS)),
             "language_end": r.language,
             "status_end": pd.Categorical.from_codes(r.status, list(STATUS_NAMES)),
+            "exit_status": _status_categories(r.exit_status),
             "employed_12m": employed_12m,
             "employed_24m": _share_in(r.status_24m, _WORK),
             "employed_60m": _share_in(r.status_60m, _WORK),
@@ -146,6 +147,11 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
             "cost_per_participant_nok": cost,
         }
     )
+
+
+def _status_categories(codes: np.ndarray) -> pd.Categorical:
+    """Status names as a categorical; -1 (not yet observed) becomes missing."""
+    return pd.Categorical.from_codes(codes.astype(np.int64), list(STATUS_NAMES))
 
 
 def language_band(language0: np.ndarray) -> pd.Categorical:

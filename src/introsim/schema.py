@@ -212,7 +212,7 @@ class LabourMarket(Section):
         gt=0,
     )
     vacancy_rate: float = param(
-        0.045,
+        0.025,
         "vacancies per employer-week",
         "Rate at which an employer opens an entry-level vacancy",
         "calibrated",
@@ -238,7 +238,7 @@ class LabourMarket(Section):
         le=1,
     )
     outside_bar: float = param(
-        1.0,
+        1.4,
         "score",
         "Applicant score an employer needs at reference unemployment",
         "calibrated",
@@ -588,6 +588,13 @@ class Programme(Section):
         "assumption",
         ge=0,
     )
+    after_exit_hours: float = param(
+        4.0,
+        "training-hour equivalents/week",
+        "Language learned while job-seeking after the programme (adult education, NAV courses)",
+        "assumption",
+        ge=0,
+    )
     education_gain: tuple[float, float, float, float] = param(
         (0.7, 0.9, 1.1, 1.3),
         "multiplier",
@@ -602,7 +609,7 @@ class Programme(Section):
         ge=0,
     )
     education_entry_base: float = param(
-        -1.3,
+        -1.7,
         "log-odds",
         "Chance of entering education at exit, at age 30, primary school, level 2",
         "calibrated",
@@ -640,7 +647,7 @@ class Programme(Section):
         le=1,
     )
     unemployed_search_intensity: float = param(
-        0.5,
+        2.0,
         "applications/week",
         "Applications after exit, with ordinary NAV follow-up",
         "assumption",
@@ -753,7 +760,7 @@ class Mechanisms(Section):
         "calibrated",
     )
     separation_hazard: float = param(
-        0.010,
+        0.005,
         "probability/week",
         "Weekly chance a job ends, before modifiers",
         "assumption",
