@@ -25,7 +25,6 @@ EVENTS: tuple[str, ...] = (
     "vacancies_opened",
     "outside_fills",
     "employer_contacts",
-    "waiting",
 )
 EVENT_COLUMN: dict[str, int] = {name: len(Status) + j for j, name in enumerate(EVENTS)}
 WEEKS_PER_YEAR = 52.0
@@ -36,6 +35,19 @@ VACANCY_BAR_SD = 0.1  # spread of the outside-competition bar between openings
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
     """Return the ``SeedSequence`` of a run from an integer seed or an existing sequence."""
     return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def child_seeds(ss: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """The first ``n`` children of ``ss``, derived without changing ``ss``.
+
+    ``SeedSequence.spawn`` counts the children it has handed out, so passing one
+    sequence to two models would give them different streams; deriving children
+    from the spawn key keeps a replicate's draws identical in every scenario.
+    """
+    return [
+        np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, i), pool_size=ss.pool_size)
+        for i in range(n)
+    ]
 
 
 class IntroModel(mesa.Model):
@@ -57,7 +69,7 @@ class IntroModel(mesa.Model):
         self, scenario: Scenario, seed: int | np.random.SeedSequence, *, agents: bool = True
     ) -> None:
         ss = seed_sequence(seed)
-        model_ss, cohort_ss, take_up_ss, staff_ss, employer_ss = ss.spawn(5)
+        model_ss, cohort_ss, take_up_ss, staff_ss, employer_ss = child_seeds(ss, 5)
         super().__init__(rng=np.random.Generator(np.random.PCG64(model_ss)))
         self.scenario = scenario
         # 63 bits keep the key a signed int64 for the kernels.
@@ -113,7 +125,7 @@ class IntroModel(mesa.Model):
             return
         row = self.weekly[self.week]
         ev = EVENT_COLUMN
-        row[ev["waiting"]] = self._intake()  # 1
+        self._intake()  # 1 (those left waiting show in the status counts)
         self._programme()  # 2
         row[ev["employer_contacts"]] = self._specialist_work()  # 3
         row[ev["vacancies_opened"]], row[ev["outside_fills"]] = self._vacancies()  # 4
