@@ -175,3 +175,11 @@ def test_ips_beats_standard_on_employment_at_12_months():
         _employed_12m,
     )
     assert gain > 3 * se > 0
+
+
+def test_partial_method_table_keeps_the_methods_own_values():
+    sc = Scenario.model_validate({"methods": {"ips": {"training_hours": 15.0}}})
+    default = Scenario().methods.ips
+    assert sc.methods.ips.training_hours == 15.0
+    assert sc.methods.ips.employer_time_share == default.employer_time_share
+    assert sc.methods.ips.follow_along_weeks == default.follow_along_weeks

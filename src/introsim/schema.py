@@ -422,6 +422,19 @@ class Methods(Section):
         "Supported Employment, five steps (AFI/OsloMet for IMDi, seed 001)",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_over_method_defaults(cls, data: Any) -> Any:
+        """A partial `[methods.ips]` table changes only what it names; the rest stays IPS's own."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, field in cls.model_fields.items():
+            given = data.get(name)
+            if isinstance(given, dict):
+                merged[name] = {**field.default.model_dump(), **given}
+        return merged
+
     def profile(self, method: str) -> MethodProfile:
         """Return the profile of ``method`` ("standard", "ips" or "se")."""
         return getattr(self, method)
@@ -508,34 +521,36 @@ class FollowUp(Section):
 class WageSubsidy(Section):
     """``[wage_subsidy]``: NAV's temporary lønnstilskudd."""
 
+    # Defaults are NAV's temporary wage subsidy, switched off (rate 0): a scenario
+    # that sets rate = 0.4 gets NAV's rule (40 % for 6 months, then 30 %, at most a year).
     rate: float = param(
         0.0,
         "share of wage 0-1",
-        "Share of wage costs paid to the employer",
-        "NAV rules",
+        "Share of wage costs paid to the employer in the first period; 0 = no subsidy",
+        "NAV rules for lønnstilskudd (40 %; 60 % with reduced work capacity)",
         ge=0,
         le=1,
     )
     weeks: int = param(
-        0,
+        52,
         "weeks",
         "Longest subsidy period",
-        "NAV rules (1 year; 2 with reduced capacity)",
+        "NAV rules (1 year; 2 with reduced work capacity)",
         ge=0,
         le=208,
     )
     step_down_week: int | None = param(
-        None,
+        26,
         "weeks",
-        "Week of the job after which the lower rate applies",
-        "NAV rules (after 6 months)",
+        "Week of the job after which the lower rate applies; empty = never",
+        "NAV rules (after 6 months; after 1 year with reduced work capacity)",
         ge=0,
     )
     rate_after_step_down: float = param(
-        0.0,
+        0.30,
         "share of wage 0-1",
         "Rate after the step-down",
-        "NAV rules (30 %; 50 % with reduced capacity)",
+        "NAV rules (30 %; 50 % with reduced work capacity)",
         ge=0,
         le=1,
     )
@@ -548,7 +563,7 @@ class WageSubsidy(Section):
         3.0, "scale 0-6", "Language level below which low_language applies", ge=0, le=6
     )
     hiring_weight: float = param(
-        1.2,
+        0.3,
         "score per unit rate",
         "Rise in an employer's score per unit of subsidy rate",
         "calibrated",
