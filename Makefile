@@ -25,8 +25,10 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# The main job: standard follow-up against IPS, with an HTML report.
 run: $(VENV)/.installed
-	$(BIN)/introsim run scenarios/baseline.toml --out $(OUT)/baseline
+	$(BIN)/introsim compare scenarios/baseline.toml scenarios/ips.toml --replications 30 --jobs 2 --out $(OUT)/compare
+	@echo "report: $(OUT)/compare/report.html (open it in a browser; it works offline)"
 
 # Debian's Chromium for the browser tests; installed only when missing.
 browser:

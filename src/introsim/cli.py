@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from introsim import __version__
 from introsim.outcomes import OUTCOME_INFO, OUTCOMES
 from introsim.scenario import ScenarioError, load_scenario
 from introsim.schema import Scenario
+
+if TYPE_CHECKING:
+    from introsim.compare import Comparison
 
 app = typer.Typer(
     add_completion=False,
@@ -66,7 +69,7 @@ def format_value(name: str, value: float | None) -> str:
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     seed: Annotated[
-        int | None, typer.Option(help="Seed (default: the scenario's [scenario] seed).")
+        int | None, typer.Option(help="Seed (default: the scenario's \\[scenario] seed).")
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: out/SCENARIO-NAME).")
@@ -138,6 +141,176 @@ def validate(
             typer.echo(f"{path}: ok")
     if bad:
         raise typer.Exit(BAD_INPUT)
+
+
+@app.command("compare")
+def compare_command(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(help="Two or more scenario TOML files; the first is the reference."),
+    ],
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", help="Replicates per scenario (at least 2).")
+    ] = 30,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Root seed (default: the first scenario's \\[scenario] seed)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the comparison as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Compare scenarios over replicates with common random numbers; write tables and a report.
+
+    Replicate r uses the same seed in every scenario, so differences from the
+    first scenario are paired. Writes replicates.parquet, comparison.csv,
+    weekly.parquet, subgroups.parquet, manifest.json and report.html.
+    """
+    loaded = [load_or_fail(path) for path in scenarios]
+    if len(loaded) < 2:
+        fail(f"compare: expected at least 2 scenario files, found {len(loaded)}")
+    seen: dict[str, Path] = {}
+    for path, sc in zip(scenarios, loaded, strict=True):
+        name = sc.scenario.name
+        if name in seen:
+            fail(
+                f"{path}: [scenario] name {name!r} is also the name of {seen[name]}; "
+                "give each compared scenario a distinct name"
+            )
+        seen[name] = path
+    if replications < 2:
+        fail(f"--replications: expected an integer >= 2, found {replications}")
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, found {jobs}")
+    if seed is not None and seed < 0:
+        fail(f"--seed: expected a non-negative integer, found {seed}")
+    check_out_dir(out)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from introsim.compare import build_manifest, compare, write_outputs
+    from introsim.output import json_text
+    from introsim.report import write_report
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+    t0 = time.perf_counter()
+    with progress:
+        task = progress.add_task(
+            f"{len(loaded)} scenarios × {replications} replicates",
+            total=len(loaded) * replications,
+        )
+
+        def tick(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            result = compare(loaded, replications, seed, jobs=jobs, progress=tick)
+        except KeyboardInterrupt:
+            err_console.print("interrupted: nothing written", markup=False)
+            raise typer.Exit(130) from None
+    wall = time.perf_counter() - t0
+    manifest = build_manifest(
+        result,
+        scenarios,
+        jobs=jobs,
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+    )
+    write_outputs(result, out, manifest)
+    write_report(result, out / "report.html", manifest)
+
+    if json_out:
+        data = result.to_json()
+        data["out"] = str(out)
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    print_comparison(result)
+    Console().print(
+        f"wrote {out}/ replicates.parquet, comparison.csv, weekly.parquet, subgroups.parquet, "
+        f"manifest.json, report.html ({len(loaded) * replications} runs in {wall:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def print_comparison(result: Comparison) -> None:
+    """Print a comparison as a table: means with 95 % intervals, and paired differences."""
+    from introsim.outcomes import COMPARISON_OUTCOMES, COST_PARTS
+    from introsim.report import excludes_zero, format_interval, format_number, verdict
+
+    ref = result.reference
+    table = Table(
+        title=f"{len(result.names)} scenarios, {result.replications} replicates each, root seed "
+        f"{result.root_seed}: mean [95 % interval]; differences paired by replicate",
+    )
+    table.add_column("outcome", no_wrap=True)
+    for name in result.names:
+        table.add_column(name, justify="right")
+    for name in result.names[1:]:
+        table.add_column(f"{name} − {ref}", justify="right")
+
+    def unit_of(outcome: str) -> str:
+        # Cost parts are in NOK like the total; format them as it is formatted.
+        return "cost_per_participant_nok" if outcome in COST_PARTS else outcome
+
+    def level(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        ci = format_interval(unit_of(outcome), r["ci_low"], r["ci_high"])
+        return format_value(unit_of(outcome), r["mean"]) + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+    def diff(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        u = unit_of(outcome)
+        ci = format_interval(u, r["diff_low"], r["diff_high"], signed=True)
+        text = format_number(u, r["diff"], signed=True)
+        if OUTCOME_INFO.get(u) is not None and OUTCOME_INFO[u].unit == "share" and text != "–":
+            text += " pp"
+        style = {"better": "green", "worse": "red"}.get(
+            verdict(outcome, r["diff"], r["diff_low"], r["diff_high"]), ""
+        )
+        if outcome in COMPARISON_OUTCOMES and excludes_zero(r["diff_low"], r["diff_high"]):
+            style = "bold"
+        if style:
+            text = f"[{style}]{text}[/{style}]"
+        return text + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+    for outcome in (*OUTCOMES, *COST_PARTS):
+        label = outcome if outcome in OUTCOMES else f"  {outcome}"
+        cells = [level(outcome, n) for n in result.names]
+        cells += [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(label, *cells, end_section=outcome == COST_PARTS[-1])
+    for outcome in COMPARISON_OUTCOMES:
+        cells = ["–"] * len(result.names) + [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(outcome, *cells)
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped or redirected: do not squeeze into 80 columns
+        console = Console(highlight=False, width=max(console.width, 200))
+    console.print(table)
+    console.print(
+        "Shares in %, differences in percentage points (pp), costs in NOK per participant.\n"
+        "extra_employed_12m: extra persons in work at 12 months per cohort (difference in "
+        "employed_12m share × cohort size).\n"
+        "cost_per_extra_job_nok: difference in cost per participant / difference in "
+        "employed_12m share, with Fieller's 95 % interval; – where the extra is not clearly "
+        "above zero.\nGreen/red: clearly better/worse (the 95 % interval excludes zero).",
+        style="dim",
+    )
 
 
 @app.command()

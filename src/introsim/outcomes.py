@@ -72,11 +72,20 @@ OUTCOME_INFO: dict[str, OutcomeInfo] = {
         "Public cost per participant over the horizon", "NOK", False
     ),
     "extra_employed_12m": OutcomeInfo(
-        "Extra participants in work at 12 months, vs first scenario", "persons", True
+        "Extra persons in work at 12 months per cohort, vs the first scenario "
+        "(difference in employed_12m share × cohort size)",
+        "persons",
+        True,
     ),
     "cost_per_extra_job_nok": OutcomeInfo(
-        "Extra cost per extra person in work at 12 months", "NOK", False
+        "Extra public cost per extra person in work at 12 months, vs the first scenario "
+        "(ratio of mean differences)",
+        "NOK",
+        False,
     ),
+    "cost_specialist_nok": OutcomeInfo("Specialist and advisor cost per participant", "NOK", False),
+    "cost_subsidy_nok": OutcomeInfo("Wage subsidy paid per participant", "NOK", False),
+    "cost_benefit_nok": OutcomeInfo("Introduction benefit paid per participant", "NOK", False),
 }
 
 _WORK = (Status.EMPLOYED, Status.SUBSIDISED)

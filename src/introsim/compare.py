@@ -1,0 +1,760 @@
+"""Comparing scenarios with common random numbers.
+
+A comparison runs ``replications`` replicates of every scenario. Replicate ``r``
+uses the seed :func:`introsim.runner.replicate_seed` ``(root_seed, r)`` in every
+scenario (common random numbers): the same cohort, and the same counter-based
+random draws wherever the scenarios behave alike. Differences between
+scenarios are therefore estimated from replicate-wise (paired) differences,
+which vary far less than differences between independent runs.
+
+Statistics, all over replicates (the unit of replication is one simulated run;
+the intervals describe simulation noise for the scenario as written, not
+uncertainty about the model's parameters):
+
+* A scenario's mean of an outcome: Student t 95 % interval over replicates.
+* A difference from the first scenario (the reference): paired t 95 % interval
+  over replicate-wise differences, with the paired t-test's two-sided p-value.
+* ``extra_employed_12m``: the paired difference in the ``employed_12m`` share,
+  times the compared scenario's cohort size, i.e. extra persons in work at 12
+  months per cohort; paired t interval.
+* ``cost_per_extra_job_nok``: the ratio of mean differences, difference in
+  cost per participant over difference in the ``employed_12m`` share (which is
+  total extra cost over extra persons in work at 12 months for one cohort).
+  The per-replicate ratio is unstable, so the interval is Fieller's 95 %
+  interval for a ratio of two correlated means. It is reported only when the
+  extra share in work is positive and its 95 % interval excludes zero (exactly
+  the case in which Fieller's interval is bounded); otherwise it is NaN
+  (shown as "–"): with no clear extra job, a cost per extra job is not
+  meaningful. A negative value means the compared scenario costs less and
+  gets more people into work.
+
+Runs are pure functions of (scenario, seed), so results are identical for any
+number of worker processes: they are always assembled in (scenario, replicate)
+order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import multiprocessing
+import os
+import shlex
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from introsim.outcomes import COMPARISON_OUTCOMES, COST_PARTS, OUTCOME_INFO, OUTCOMES, by_subgroup
+from introsim.runner import replicate_seed, simulate
+from introsim.schema import Scenario
+from introsim.state import STATUS_NAMES, Status
+
+__all__ = [
+    "CONFIDENCE",
+    "IN_WORK",
+    "REPLICATE_OUTCOMES",
+    "SUBGROUP_OUTCOMES",
+    "WEEKLY_SERIES",
+    "Comparison",
+    "ReplicateResult",
+    "build_manifest",
+    "compare",
+    "fieller_ratio",
+    "run_replicate",
+    "seed_text",
+    "t_interval",
+    "warm_up",
+    "write_outputs",
+]
+
+CONFIDENCE = 0.95
+"""Level of every interval in a comparison."""
+
+REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
+"""Run-level outcomes recorded per replicate: the fixed outcomes and the cost parts."""
+
+SUBGROUP_OUTCOMES: tuple[str, ...] = ("employed_12m", "work_or_education_at_exit")
+"""Per-participant outcomes broken down by subgroup."""
+
+IN_WORK = "in_work"
+_SHOWN_STATUSES: tuple[str, ...] = tuple(s for s in STATUS_NAMES if s != "not_arrived")
+WEEKLY_SERIES: tuple[str, ...] = (IN_WORK, *_SHOWN_STATUSES)
+"""Weekly series, each a share of the participants who have arrived: ``in_work``
+(ordinary or subsidised work) and one per status."""
+
+_STATUS_INDEX = {name: i for i, name in enumerate(STATUS_NAMES)}
+_WORK = (_STATUS_INDEX[Status.EMPLOYED.name.lower()], _STATUS_INDEX[Status.SUBSIDISED.name.lower()])
+
+
+# --------------------------------------------------------------------------- one run
+@dataclass(frozen=True)
+class ReplicateResult:
+    """What one replicate of one scenario contributes to a comparison.
+
+    Attributes:
+        scenario: Index of the scenario in the comparison.
+        replicate: Replicate number.
+        summary: Each name of :data:`REPLICATE_OUTCOMES` mapped to its value.
+        status: (weeks, statuses) counts of participants in each status, per week.
+        subgroups: :func:`introsim.outcomes.by_subgroup` of the run's participants.
+    """
+
+    scenario: int
+    replicate: int
+    summary: dict[str, float]
+    status: np.ndarray
+    subgroups: pd.DataFrame
+
+
+def seed_text(root_seed: int, replicate: int) -> str:
+    """The seed of a replicate as text, ready to paste into Python."""
+    ss = replicate_seed(root_seed, replicate)
+    return f"SeedSequence({ss.entropy}, spawn_key={tuple(ss.spawn_key)})"
+
+
+def run_replicate(
+    scenario: Scenario, root_seed: int, replicate: int, index: int = 0
+) -> ReplicateResult:
+    """Run replicate ``replicate`` of one scenario and keep what a comparison needs.
+
+    Args:
+        scenario: A validated scenario.
+        root_seed: The comparison's root seed.
+        replicate: Replicate number (its seed is ``replicate_seed(root_seed, replicate)``).
+        index: The scenario's position in the comparison, stored in the result.
+
+    Returns:
+        The run's outcomes, weekly status counts and subgroup means.
+    """
+    result = simulate(scenario, replicate_seed(root_seed, replicate))
+    summary = {name: float(result.summary[name]) for name in REPLICATE_OUTCOMES}
+    status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
+    subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
+    return ReplicateResult(index, replicate, summary, status, subgroups)
+
+
+def warm_up(scenarios: Sequence[Scenario]) -> None:
+    """Run a tiny version of each scenario, so compiled kernels are in numba's cache.
+
+    Worker processes then load the kernels from the cache instead of each
+    compiling them.
+    """
+    tiny = {"cohort.size": 20, "scenario.weeks": 8, "cohort.intake_weeks": 1}
+    for sc in scenarios:
+        try:
+            small = sc.with_overrides(tiny)
+        except ValueError:  # a validator ties these fields to others: warm up on the real one
+            small = sc
+        simulate(small, 0)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Start method for workers: a fork server where there is one, else spawn; never fork.
+
+    A plain fork would copy a parent that may run threads (the progress bar's)
+    and has numba's LLVM loaded. The fork server is a fresh process that imports
+    introsim once; workers fork from it, so they start fast and need not each
+    import the packages (spawn would), and they load compiled kernels from
+    numba's cache, which :func:`warm_up` has filled.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["introsim.compare"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+_WORKER_SCENARIOS: list[Scenario] = []
+MAX_CHUNK = 8  # runs per task sent to a worker
+
+
+def _init_worker(scenarios: list[Scenario]) -> None:
+    # Ctrl-C is the parent's to handle: it cancels queued work and exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_SCENARIOS[:] = scenarios
+
+
+def _run_chunk(chunk: list[tuple[int, int]], root_seed: int) -> list[ReplicateResult]:
+    return [run_replicate(_WORKER_SCENARIOS[i], root_seed, r, i) for i, r in chunk]
+
+
+def _run_all(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    root_seed: int,
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+) -> dict[tuple[int, int], ReplicateResult]:
+    """Run every (scenario, replicate), in this process or in ``jobs`` workers."""
+    tasks = [(i, r) for r in range(replications) for i in range(len(scenarios))]
+    total = len(tasks)
+    results: dict[tuple[int, int], ReplicateResult] = {}
+    if progress is not None:
+        progress(0, total)
+    if jobs <= 1:
+        for i, r in tasks:
+            results[(i, r)] = run_replicate(scenarios[i], root_seed, r, i)
+            if progress is not None:
+                progress(len(results), total)
+        return results
+    warm_up(scenarios)
+    # Several small chunks per worker: little overhead per run, a moving progress bar,
+    # and little left to finish after an error or Ctrl-C cancels the queued chunks.
+    size = max(1, min(MAX_CHUNK, math.ceil(total / (jobs * 8))))
+    chunks = [tasks[k : k + size] for k in range(0, total, size)]
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)),
+        mp_context=_pool_context(),
+        initializer=_init_worker,
+        initargs=(list(scenarios),),
+    )
+    try:
+        futures = [pool.submit(_run_chunk, chunk, root_seed) for chunk in chunks]
+        for future in as_completed(futures):
+            for res in future.result():
+                results[(res.scenario, res.replicate)] = res
+            if progress is not None:
+                progress(len(results), total)
+    except BaseException:
+        # An error or Ctrl-C: cancel the queued chunks, let the running ones end.
+        # (Not a `with` block: its own shutdown would undo the cancelling.)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+# --------------------------------------------------------------------------- statistics
+def t_interval(
+    values: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[int, float, float, float, float]:
+    """Student t interval for a mean, ignoring NaN.
+
+    Args:
+        values: One value per replicate (for a paired difference, the differences).
+        confidence: Interval level.
+
+    Returns:
+        ``(n, mean, low, high, p)``: the number of finite values, their mean, the
+        interval, and the two-sided p-value of the t-test of mean zero. The
+        interval is NaN with fewer than two values; with zero spread it is the
+        mean itself, and p is 1 for a zero mean, 0 otherwise.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    n = int(x.size)
+    if n == 0:
+        return 0, math.nan, math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if n < 2:
+        return n, mean, math.nan, math.nan, math.nan
+    se = float(x.std(ddof=1)) / math.sqrt(n)
+    if se == 0.0:
+        return n, mean, mean, mean, 1.0 if mean == 0.0 else 0.0
+    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
+    return n, mean, mean - t * se, mean + t * se, p
+
+
+def fieller_ratio(
+    numerator: np.ndarray, denominator: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[int, float, float, float]:
+    """Ratio of two paired means with Fieller's interval, when the denominator is clearly > 0.
+
+    Args:
+        numerator: One value per replicate (e.g. difference in cost per participant).
+        denominator: One value per replicate (e.g. difference in the share in work).
+        confidence: Interval level.
+
+    Returns:
+        ``(n, ratio, low, high)`` over the replicates where both are finite.
+        All three are NaN unless the denominator's mean is positive and its t
+        interval excludes zero (the only case where Fieller's interval is a
+        bounded interval).
+    """
+    a_all = np.asarray(numerator, dtype=np.float64)
+    b_all = np.asarray(denominator, dtype=np.float64)
+    ok = np.isfinite(a_all) & np.isfinite(b_all)
+    a_r, b_r = a_all[ok], b_all[ok]
+    n = int(a_r.size)
+    if n < 2:
+        return n, math.nan, math.nan, math.nan
+    a, b = float(a_r.mean()), float(b_r.mean())
+    cov = np.cov(np.vstack([a_r, b_r]), ddof=1) / n
+    v11, v12, v22 = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
+    t2 = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) ** 2
+    lead = b * b - t2 * v22
+    if b <= 0.0 or lead <= 0.0:
+        return n, math.nan, math.nan, math.nan
+    half = a * b - t2 * v12
+    disc = max(half * half - lead * (a * a - t2 * v11), 0.0)
+    root = math.sqrt(disc)
+    return n, a / b, (half - root) / lead, (half + root) / lead
+
+
+# --------------------------------------------------------------------------- the comparison
+@dataclass(frozen=True)
+class Comparison:
+    """Everything a comparison found, ready for tables, files and the report.
+
+    Attributes:
+        names: Scenario names, in command-line order; the first is the reference.
+        digests: Each scenario's :meth:`Scenario.digest`.
+        cohort_sizes: Each scenario's cohort size.
+        weeks: Each scenario's horizon in weeks.
+        root_seed: Root seed; replicate ``r`` ran with ``replicate_seed(root_seed, r)``.
+        replications: Replicates per scenario.
+        replicates: Long table, one row per scenario, replicate and outcome:
+            ``scenario, replicate, seed, outcome, value``.
+        table: One row per scenario and outcome: ``scenario, outcome, kind``
+            ("outcome", "cost" or "comparison"), ``label, unit, n, mean, ci_low,
+            ci_high, diff, diff_low, diff_high, p_value``. ``diff*`` are paired
+            differences from the reference (NaN on the reference's rows). The
+            comparison outcomes (``extra_employed_12m``, ``cost_per_extra_job_nok``)
+            are themselves differences from the reference: their rows exist for
+            every scenario but the first, with the estimate in the ``diff``
+            columns and ``mean``/``ci_*`` NaN.
+        weekly: Per scenario, week and series of :data:`WEEKLY_SERIES`: the mean
+            share of arrived participants over replicates, its t interval
+            (``ci_low``, ``ci_high``) and the 2.5 and 97.5 % quantiles over
+            replicates (``q_low``, ``q_high``).
+        subgroups: Per scenario, subgroup, level and outcome of
+            :data:`SUBGROUP_OUTCOMES`: mean participants ``n`` per replicate, the
+            mean over replicates and its t interval, and the paired difference
+            from the reference with its interval.
+        confidence: Interval level.
+    """
+
+    names: tuple[str, ...]
+    digests: tuple[str, ...]
+    cohort_sizes: tuple[int, ...]
+    weeks: tuple[int, ...]
+    root_seed: int
+    replications: int
+    replicates: pd.DataFrame
+    table: pd.DataFrame
+    weekly: pd.DataFrame
+    subgroups: pd.DataFrame
+    confidence: float = CONFIDENCE
+    descriptions: tuple[str, ...] = field(default=())
+
+    @property
+    def reference(self) -> str:
+        """Name of the first scenario, against which differences are taken."""
+        return self.names[0]
+
+    def row(self, scenario: str, outcome: str) -> dict[str, Any] | None:
+        """The table row of one scenario and outcome as a dict, or None if absent."""
+        t = self.table
+        hit = t[(t["scenario"] == scenario) & (t["outcome"] == outcome)]
+        return None if hit.empty else hit.iloc[0].to_dict()
+
+    def to_json(self) -> dict[str, Any]:
+        """The comparison as JSON-ready data (NaN stays NaN; ``output.json_text`` nulls it).
+
+        Returns:
+            ``reference``, ``root_seed``, ``replications``, ``confidence``,
+            ``scenarios`` (name, digest, cohort size, weeks), and ``outcomes``,
+            ``costs`` and ``comparison``: each outcome name mapped to each
+            scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
+            p_value``.
+        """
+        keys = ("n", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "p_value")
+        groups: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
+            "outcome": {},
+            "cost": {},
+            "comparison": {},
+        }
+        for rec in self.table.to_dict("records"):
+            entry = {k: rec[k] for k in keys}
+            entry["n"] = int(entry["n"])
+            groups[rec["kind"]].setdefault(rec["outcome"], {})[rec["scenario"]] = entry
+        return {
+            "reference": self.reference,
+            "root_seed": self.root_seed,
+            "replications": self.replications,
+            "confidence": self.confidence,
+            "scenarios": [
+                {"name": n, "digest": d, "cohort_size": c, "weeks": w}
+                for n, d, c, w in zip(
+                    self.names, self.digests, self.cohort_sizes, self.weeks, strict=True
+                )
+            ],
+            "outcomes": groups["outcome"],
+            "costs": groups["cost"],
+            "comparison": groups["comparison"],
+        }
+
+
+def compare(
+    scenarios: Sequence[Scenario],
+    replications: int,
+    root_seed: int | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Compare scenarios over replicates with common random numbers.
+
+    Args:
+        scenarios: At least two validated scenarios with distinct names; the first
+            is the reference for differences.
+        replications: Replicates per scenario (at least 2, for intervals).
+        root_seed: Root seed; default the first scenario's ``[scenario] seed``.
+        jobs: Worker processes (1 runs everything in this process). Results do
+            not depend on it.
+        progress: Called as ``progress(done, total)`` after each run (and once
+            with ``done = 0`` before the first).
+
+    Returns:
+        The comparison.
+
+    Raises:
+        ValueError: Fewer than two scenarios, duplicate names, fewer than two
+            replications, fewer than one job, or a negative root seed.
+    """
+    scenarios = list(scenarios)
+    if len(scenarios) < 2:
+        raise ValueError(f"a comparison needs at least 2 scenarios, found {len(scenarios)}")
+    names = [sc.scenario.name for sc in scenarios]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"scenario names must differ, found {', '.join(map(repr, duplicates))}")
+    if replications < 2:
+        raise ValueError(f"replications: expected at least 2, found {replications}")
+    if jobs < 1:
+        raise ValueError(f"jobs: expected at least 1, found {jobs}")
+    seed = scenarios[0].scenario.seed if root_seed is None else root_seed
+    if seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, found {seed}")
+
+    results = _run_all(scenarios, replications, seed, jobs, progress)
+    ordered = [results[(i, r)] for i in range(len(scenarios)) for r in range(replications)]
+    sizes = tuple(sc.cohort.size for sc in scenarios)
+    values = np.array(
+        [
+            [[results[(i, r)].summary[o] for o in REPLICATE_OUTCOMES] for r in range(replications)]
+            for i in range(len(scenarios))
+        ],
+        dtype=np.float64,
+    )  # (scenario, replicate, outcome)
+    return Comparison(
+        names=tuple(names),
+        digests=tuple(sc.digest() for sc in scenarios),
+        cohort_sizes=sizes,
+        weeks=tuple(sc.scenario.weeks for sc in scenarios),
+        root_seed=seed,
+        replications=replications,
+        replicates=_replicates_table(names, ordered, seed),
+        table=_comparison_table(names, values, sizes),
+        weekly=_weekly_bands(names, results, replications),
+        subgroups=_subgroup_table(names, results, replications),
+        descriptions=tuple(sc.scenario.description for sc in scenarios),
+    )
+
+
+def _replicates_table(
+    names: list[str], ordered: list[ReplicateResult], root_seed: int
+) -> pd.DataFrame:
+    """Long table of every replicate's outcomes, sorted by scenario, replicate, outcome order."""
+    rows = [
+        (names[res.scenario], res.replicate, seed_text(root_seed, res.replicate), o, res.summary[o])
+        for res in ordered
+        for o in REPLICATE_OUTCOMES
+    ]
+    df = pd.DataFrame(rows, columns=["scenario", "replicate", "seed", "outcome", "value"])
+    df["replicate"] = df["replicate"].astype(np.int64)
+    df["value"] = df["value"].astype(np.float64)
+    for col in ("scenario", "seed", "outcome"):
+        df[col] = df[col].astype(object)
+    return df
+
+
+def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
+    """Means, paired differences and the comparison outcomes, with intervals."""
+    nan = math.nan
+    rows: list[dict[str, Any]] = []
+    col = {o: j for j, o in enumerate(REPLICATE_OUTCOMES)}
+    for s, name in enumerate(names):
+        for outcome in REPLICATE_OUTCOMES:
+            j = col[outcome]
+            n, mean, lo, hi, _ = t_interval(values[s, :, j])
+            if s == 0:
+                diff = (nan, nan, nan, nan)
+            else:
+                _, d, dlo, dhi, p = t_interval(values[s, :, j] - values[0, :, j])
+                diff = (d, dlo, dhi, p)
+            info = OUTCOME_INFO[outcome]
+            rows.append(
+                {
+                    "scenario": name,
+                    "outcome": outcome,
+                    "kind": "cost" if outcome in COST_PARTS else "outcome",
+                    "label": info.label,
+                    "unit": info.unit,
+                    "n": n,
+                    "mean": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "diff": diff[0],
+                    "diff_low": diff[1],
+                    "diff_high": diff[2],
+                    "p_value": diff[3],
+                }
+            )
+    employed = col["employed_12m"]
+    cost = col["cost_per_participant_nok"]
+    for s, name in enumerate(names[1:], start=1):
+        d_share = values[s, :, employed] - values[0, :, employed]
+        d_cost = values[s, :, cost] - values[0, :, cost]
+        n, d, lo, hi, p = t_interval(d_share * sizes[s])
+        n_ratio, ratio, rlo, rhi = fieller_ratio(d_cost, d_share)
+        estimates = {
+            "extra_employed_12m": (n, d, lo, hi, p),
+            "cost_per_extra_job_nok": (n_ratio, ratio, rlo, rhi, nan),
+        }
+        for outcome in COMPARISON_OUTCOMES:
+            est = estimates[outcome]
+            rows.append(
+                {
+                    "scenario": name,
+                    "outcome": outcome,
+                    "kind": "comparison",
+                    "label": OUTCOME_INFO[outcome].label,
+                    "unit": OUTCOME_INFO[outcome].unit,
+                    "n": est[0],
+                    "mean": nan,
+                    "ci_low": nan,
+                    "ci_high": nan,
+                    "diff": est[1],
+                    "diff_low": est[2],
+                    "diff_high": est[3],
+                    "p_value": est[4],
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["n"] = df["n"].astype(np.int64)
+    for c in ("scenario", "outcome", "kind", "label", "unit"):
+        df[c] = df[c].astype(object)
+    return df
+
+
+def _t_band(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[np.ndarray, ...]:
+    """Column-wise mean, t interval and 2.5/97.5 % quantiles of (replicates, weeks), NaN-aware."""
+    finite = np.isfinite(x)
+    n = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.nansum(x, axis=0) / np.maximum(n, 1), np.nan)
+        dev = np.where(finite, x - mean, 0.0)
+        sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1))
+        t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    lo = np.full(x.shape[1], np.nan)
+    hi = np.full(x.shape[1], np.nan)
+    has = n > 0
+    if has.any():
+        lo[has] = np.nanquantile(x[:, has], 0.025, axis=0)
+        hi[has] = np.nanquantile(x[:, has], 0.975, axis=0)
+    return mean, mean - half, mean + half, lo, hi
+
+
+def _weekly_bands(
+    names: list[str], results: dict[tuple[int, int], ReplicateResult], replications: int
+) -> pd.DataFrame:
+    """Mean weekly shares of arrived participants in work and in each status, with bands."""
+    frames = []
+    not_arrived = _STATUS_INDEX["not_arrived"]
+    for s, name in enumerate(names):
+        counts = np.stack([results[(s, r)].status for r in range(replications)]).astype(float)
+        arrived = counts.sum(axis=2) - counts[:, :, not_arrived]  # (replicates, weeks)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = counts / np.where(arrived > 0, arrived, np.nan)[:, :, None]
+        weeks = np.arange(counts.shape[1], dtype=np.int64)
+        series = {IN_WORK: share[:, :, list(_WORK)].sum(axis=2)}
+        for status in _SHOWN_STATUSES:
+            series[status] = share[:, :, _STATUS_INDEX[status]]
+        for label, x in series.items():
+            mean, lo, hi, qlo, qhi = _t_band(x)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "scenario": name,
+                        "series": label,
+                        "week": weeks,
+                        "mean": mean,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "q_low": qlo,
+                        "q_high": qhi,
+                    }
+                )
+            )
+    df = pd.concat(frames, ignore_index=True)
+    for c in ("scenario", "series"):
+        df[c] = df[c].astype(object)
+    return df
+
+
+def _subgroup_table(
+    names: list[str], results: dict[tuple[int, int], ReplicateResult], replications: int
+) -> pd.DataFrame:
+    """Subgroup means averaged over replicates, with paired differences from the reference."""
+    first = results[(0, 0)].subgroups
+    keys = list(zip(first["subgroup"], first["level"], strict=True))
+
+    def matrix(s: int, column: str) -> np.ndarray:
+        """(replicates, subgroup levels) of one column, aligned on (subgroup, level)."""
+        out = np.full((replications, len(keys)), np.nan)
+        for r in range(replications):
+            sg = results[(s, r)].subgroups.set_index(["subgroup", "level"])
+            out[r] = sg[column].reindex(keys).to_numpy(dtype=np.float64)
+        return out
+
+    rows = []
+    for outcome in SUBGROUP_OUTCOMES:
+        ref = matrix(0, outcome)
+        for s, name in enumerate(names):
+            vals = ref if s == 0 else matrix(s, outcome)
+            counts = matrix(s, "n")
+            for k, (group, level) in enumerate(keys):
+                _, mean, lo, hi, _ = t_interval(vals[:, k])
+                if s == 0:
+                    d = dlo = dhi = math.nan
+                else:
+                    _, d, dlo, dhi, _ = t_interval(vals[:, k] - ref[:, k])
+                rows.append(
+                    {
+                        "scenario": name,
+                        "subgroup": group,
+                        "level": level,
+                        "outcome": outcome,
+                        "n": float(np.mean(counts[:, k])),
+                        "mean": mean,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "diff": d,
+                        "diff_low": dlo,
+                        "diff_high": dhi,
+                    }
+                )
+    df = pd.DataFrame(rows)
+    for c in ("scenario", "subgroup", "level", "outcome"):
+        df[c] = df[c].astype(object)
+    return df
+
+
+# --------------------------------------------------------------------------- files
+REPLICATES_FILE = "replicates.parquet"
+COMPARISON_FILE = "comparison.csv"
+WEEKLY_FILE = "weekly.parquet"
+SUBGROUPS_FILE = "subgroups.parquet"
+MANIFEST_FILE = "manifest.json"
+REPORT_FILE = "report.html"
+
+
+def build_manifest(
+    comparison: Comparison,
+    paths: Sequence[str | os.PathLike[str]] | None = None,
+    *,
+    jobs: int = 1,
+    wall_time_s: float | None = None,
+    command: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """What is needed to reproduce a comparison, for ``manifest.json``.
+
+    Args:
+        comparison: The comparison.
+        paths: Each scenario's file, in order (None where it came from code).
+        jobs: Worker processes used.
+        wall_time_s: Wall time of the runs, in seconds.
+        command: The command line, as a list of words.
+
+    Returns:
+        Versions, commit, scenarios (name, file, digest), seeds, replications,
+        jobs, wall time, command and the files written.
+    """
+    from introsim.output import git_commit, package_versions
+
+    files = list(paths) if paths is not None else [None] * len(comparison.names)
+    return {
+        "introsim_version": package_versions(())["introsim"],
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": shlex.join(command) if command is not None else None,
+        "reference": comparison.reference,
+        "scenarios": [
+            {
+                "name": name,
+                "path": str(path) if path is not None else None,
+                "digest": digest,
+                "cohort_size": size,
+                "weeks": weeks,
+            }
+            for name, path, digest, size, weeks in zip(
+                comparison.names,
+                files,
+                comparison.digests,
+                comparison.cohort_sizes,
+                comparison.weeks,
+                strict=True,
+            )
+        ],
+        "root_seed": comparison.root_seed,
+        "replicate_seed": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,)), "
+        "the same in every scenario (common random numbers)",
+        "replications": comparison.replications,
+        "confidence": comparison.confidence,
+        "jobs": jobs,
+        "wall_time_s": wall_time_s,
+        "files": [
+            REPLICATES_FILE,
+            COMPARISON_FILE,
+            WEEKLY_FILE,
+            SUBGROUPS_FILE,
+            MANIFEST_FILE,
+            REPORT_FILE,
+        ],
+    }
+
+
+def write_outputs(
+    comparison: Comparison, out_dir: str | os.PathLike[str], manifest: dict[str, Any]
+) -> list[Path]:
+    """Write a comparison's data files atomically (the report is :mod:`introsim.report`'s).
+
+    Files: ``replicates.parquet`` (long: scenario, replicate, seed, outcome,
+    value), ``comparison.csv`` (:attr:`Comparison.table`), ``weekly.parquet``
+    (:attr:`Comparison.weekly`), ``subgroups.parquet`` (:attr:`Comparison.subgroups`)
+    and ``manifest.json``. The Parquet files are byte-identical for identical results.
+
+    Args:
+        comparison: The comparison.
+        out_dir: Output folder (created if missing).
+        manifest: From :func:`build_manifest`.
+
+    Returns:
+        The paths written.
+    """
+    from introsim.output import write_json, write_parquet, write_text
+
+    out = Path(out_dir)
+    written = [
+        out / REPLICATES_FILE,
+        out / COMPARISON_FILE,
+        out / WEEKLY_FILE,
+        out / SUBGROUPS_FILE,
+        out / MANIFEST_FILE,
+    ]
+    write_parquet(comparison.replicates, written[0])
+    write_text(comparison.table.to_csv(index=False, lineterminator="\n"), written[1])
+    write_parquet(comparison.weekly, written[2])
+    write_parquet(comparison.subgroups, written[3])
+    write_json(manifest, written[4])
+    return written
