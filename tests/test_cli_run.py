@@ -73,3 +73,18 @@ def test_out_path_that_is_a_file_is_refused(tmp_path):
     target.write_text("x")
     res = run_cli("run", small_scenario(tmp_path), "--out", target)
     assert res.returncode == 2 and "--out" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_usage_errors_are_one_line_with_exit_2(tmp_path):
+    scenario = small_scenario(tmp_path)
+    for args, expect in (
+        (("run", scenario, "--seed", "abc"), "--seed"),
+        (("run", scenario, "--bogus", "1"), "--bogus"),
+        (("frobnicate",), "frobnicate"),
+        (("run",), "SCENARIO"),
+    ):
+        res = run_cli(*args)
+        lines = stderr_lines(res)
+        assert res.returncode == 2, (args, res.stderr)
+        assert len(lines) == 1 and expect.lower() in lines[0].lower(), (args, lines)
+        assert "Traceback" not in res.stderr

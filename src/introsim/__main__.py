@@ -1,5 +1,5 @@
 """``python -m introsim``: the command line."""
 
-from introsim.cli import app
+from introsim.cli import main
 
-app()
+main()

@@ -317,3 +317,25 @@ def print_comparison(result: Comparison) -> None:
 def version() -> None:
     """Print the introsim version."""
     typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point: run the app, turning usage errors into one line and exit status 2."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        code = 130
+    except Exception as e:
+        # Usage errors (bad option, bad value, missing argument) carry a message and
+        # an exit code; typer releases differ in where those classes live.
+        message, exit_code = getattr(e, "format_message", None), getattr(e, "exit_code", None)
+        if message is None or not isinstance(exit_code, int):
+            raise
+        text = message().strip()
+        if not text:  # bare `introsim`: the help was the answer
+            raise SystemExit(0) from None
+        ctx = getattr(e, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        err_console.print(f"error: {where}{text}", markup=False, soft_wrap=True)
+        code = exit_code
+    raise SystemExit(code if isinstance(code, int) else 0)
