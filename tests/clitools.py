@@ -31,3 +31,14 @@ def run_cli(
 def stderr_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     """The non-empty lines a command wrote to stderr."""
     return [line for line in result.stderr.splitlines() if line.strip()]
+
+
+def write(directory: Path, name: str, text: str | bytes) -> Path:
+    """Write a test file (text as UTF-8, or raw bytes) under ``directory``, making folders."""
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path

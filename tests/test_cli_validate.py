@@ -7,21 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from clitools import run_cli, stderr_lines
+from clitools import run_cli, stderr_lines, write
 
 
 def validate(*paths: Path | str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return run_cli("validate", *paths, cwd=cwd)
-
-
-def write(directory: Path, name: str, text: str | bytes) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 BAD_FILES: dict[str, str | bytes] = {

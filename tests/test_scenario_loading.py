@@ -9,17 +9,9 @@ import pytest
 from introsim.scenario import ScenarioError, load_scenario, load_scenario_data, validate_files
 from introsim.schema import Scenario
 
+from clitools import write
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def write(directory: Path, name: str, text: str | bytes) -> Path:
-    path = directory / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def error_of(path: Path, at: Path | None = None) -> ScenarioError:
