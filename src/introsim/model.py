@@ -79,6 +79,7 @@ class IntroModel(mesa.Model):
         self.refugees = draw_cohort(scenario, gen(cohort_ss), gen(take_up_ss))
         self.specialists = staff(scenario, self.refugees, gen(staff_ss))
         self.employers, self.vacancies = draw_employers(scenario, gen(employer_ss))
+        self.n_employers = len(self.employers)  # len() of a population costs µs: once, not weekly
         self.tables = method_tables(scenario)
         self.spec_lo, self.spec_hi = method_ranges(self.specialists)
         self._pointer = np.zeros(len(self.spec_lo), dtype=np.int64)
@@ -197,7 +198,7 @@ class IntroModel(mesa.Model):
             s.tie_employer,
             s.tie_strength,
             s.contacts,
-            len(self.employers),
+            self.n_employers,
             self.tables.employer_time_share,
             fu.hours_per_week,
             fu.hours_per_employer_contact,
