@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -18,8 +16,6 @@ from introsim.state import Status
 
 import benchmarks.run as bench
 from benchmarks import mesa_baseline
-
-ROOT = Path(__file__).resolve().parents[1]
 
 REPS = 300
 Z_LIMIT = 4.0  # two-sided p ~ 6e-5: fixed keys and seeds make the test deterministic anyway
