@@ -93,6 +93,7 @@ IMPLEMENTED_ARGS: tuple[str, ...] = (
     "health_search",
     "care_search",
     "specialist_support",
+    "support_saturation_hours",
     "language_slope",
     "score_noise",
     "unmet_penalty",
@@ -310,7 +311,7 @@ class Employer(mesa.Agent):
         elif applicant.in_practice:
             score += m.endorsement[applicant.method] * trust
         score += m.hiring_weight * subsidy_rate
-        if self.needs_follow_up and not known:
+        if self.needs_follow_up and not known and subsidy_rate <= 0.0:
             score -= m.unmet_penalty
         if self.needs_subsidy and subsidy_rate <= 0.0:
             score -= m.unmet_penalty
@@ -401,7 +402,9 @@ class Participant(mesa.Agent):
         intensity *= (1.0 - m.health_search * self.mental_health) * (
             1.0 - m.care_search * self.care
         )
-        intensity *= 1.0 + m.specialist_support * support
+        intensity *= 1.0 + m.specialist_support * (
+            1.0 - math.exp(-support / m.support_saturation_hours)
+        )
         return intensity
 
     def subsidy_eligible(self):
@@ -529,6 +532,7 @@ _SCALARS = (
     "health_search",
     "care_search",
     "specialist_support",
+    "support_saturation_hours",
     "language_slope",
     "score_noise",
     "unmet_penalty",

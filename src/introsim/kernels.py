@@ -472,6 +472,7 @@ def match_week(
     health_search,
     care_search,
     specialist_support,
+    support_saturation_hours,
     language_slope,
     score_noise,
     unmet_penalty,
@@ -550,7 +551,9 @@ def match_week(
         if s != NO_ONE:
             support = participant_hours[m] / max(1, caseload[s])
         intensity *= (1.0 - health_search * mental_health[i]) * (1.0 - care_search * care[i])
-        intensity *= 1.0 + specialist_support * support
+        intensity *= 1.0 + specialist_support * (
+            1.0 - math.exp(-support / support_saturation_hours)
+        )
         n_apps = int(intensity)
         if uniform(key, week, i, S_APPS) < intensity - n_apps:
             n_apps += 1
@@ -610,7 +613,8 @@ def match_week(
             elif in_practice:
                 score += endorsement[m] * trust
             score += hiring_weight * rate
-            if requires_follow_up[e] == 1 and not known:
+            # A NAV wage subsidy comes with NAV's own follow-up of the employer.
+            if requires_follow_up[e] == 1 and not known and rate <= 0.0:
                 score -= unmet_penalty
             if requires_subsidy[e] == 1 and rate <= 0.0:
                 score -= unmet_penalty

@@ -290,6 +290,7 @@ class IntroModel(mesa.Model):
             m.health_search,
             m.care_search,
             m.specialist_support,
+            m.support_saturation_hours,
             m.language_slope,
             m.score_noise,
             m.unmet_requirement_penalty,

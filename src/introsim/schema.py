@@ -730,11 +730,19 @@ class Mechanisms(Section):
         0.25, "score sd", "Idiosyncratic spread of an employer's judgement", "assumption", ge=0
     )
     specialist_support: float = param(
-        0.5,
-        "share per participant-hour",
-        "Rise in search intensity per weekly hour of specialist time",
-        "assumption",
+        0.8,
+        "share",
+        "Most a specialist's time can raise a participant's search intensity",
+        "calibrated",
         ge=0,
+    )
+    support_saturation_hours: float = param(
+        0.5,
+        "hours/week per participant",
+        "Specialist time per participant giving 63 % of that rise (diminishing returns "
+        "to lower caseloads)",
+        "calibrated (EVIDENCE.md: lower caseload helps, with diminishing returns)",
+        gt=0,
     )
     tie_growth: float = param(
         0.25, "share 0-1", "Tie strength gained per employer contact", "assumption", ge=0, le=1
