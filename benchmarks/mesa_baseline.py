@@ -308,8 +308,6 @@ class Employer(mesa.Agent):
         score = 2.0 * applicant.productivity * fit
         if applicant.specialist is not None:
             score += m.endorsement[applicant.method] * trust * applicant.specialist.skill
-        elif applicant.in_practice:
-            score += m.endorsement[applicant.method] * trust
         score += m.hiring_weight * subsidy_rate
         if self.needs_follow_up and not known and subsidy_rate <= 0.0:
             score -= m.unmet_penalty
@@ -449,11 +447,16 @@ class Participant(mesa.Agent):
         if self.random.random() < intensity - n_apps:
             n_apps += 1
         rate = self.model.subsidy_rate if self.subsidy_eligible() else 0.0
-        for _ in range(n_apps):
-            vacancy, trust = self.pick_vacancy()
+        host = self.practice_host if self.in_practice else None
+        host_vacancy = host.first_open_vacancy() if host is not None else None
+        for a in range(n_apps):
+            if a == 0 and host_vacancy is not None:
+                vacancy, trust = host_vacancy, 0.0  # the work-practice host comes first
+            else:
+                vacancy, trust = self.pick_vacancy()
             if vacancy is None:
                 continue
-            if self.in_practice:
+            if vacancy.employer is host:
                 trust = max(trust, self.model.practice_trust)
             vacancy.employer.consider(self, vacancy, trust, rate)
 
@@ -616,6 +619,8 @@ class MesaMatching(mesa.Model):
         for i in range(len(spec)):
             attrs = {name: columns[name][i] for name in _PARTICIPANT_FIELDS}
             attrs["specialist"] = self.specialist_list[spec[i]] if spec[i] != NO_ONE else None
+            # Like the kernel's hash-drawn host: one employer, uniform, for the whole practice.
+            attrs["practice_host"] = self.random.choice(self.employer_list)
             Participant(self, i, **attrs)
 
     def prepare_week(self):

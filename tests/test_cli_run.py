@@ -88,3 +88,25 @@ def test_usage_errors_are_one_line_with_exit_2(tmp_path):
         assert res.returncode == 2, (args, res.stderr)
         assert len(lines) == 1 and expect.lower() in lines[0].lower(), (args, lines)
         assert "Traceback" not in res.stderr
+
+
+def test_out_below_a_file_is_refused_before_running(tmp_path):
+    (tmp_path / "taken").write_text("x")
+    res = run_cli("run", small_scenario(tmp_path), "--out", tmp_path / "taken" / "sub")
+    lines = stderr_lines(res)
+    assert res.returncode == 2 and len(lines) == 1 and "taken" in lines[0]
+    assert "Traceback" not in res.stderr
+
+
+def test_default_folder_stays_inside_out_whatever_the_name(tmp_path):
+    path = tmp_path / "odd.toml"
+    path.write_text(
+        '[scenario]\nname = "../../a b/c"\nweeks = 60\n[cohort]\nsize = 40\n', encoding="utf-8"
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    res = run_cli("run", path, cwd=work)
+    assert res.returncode == 0, res.stderr
+    written = sorted(p.relative_to(work).as_posix() for p in work.rglob("*.json"))
+    assert written == ["out/a_b_c/summary.json"]
+    assert not any(p.name.startswith(".") for p in (work / "out").rglob("*"))  # no staging left

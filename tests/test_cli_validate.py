@@ -107,3 +107,47 @@ def test_mixed_good_and_bad_files(tmp_path: Path) -> None:
     assert len(lines) == 2, result.stderr
     assert "bad1.toml" in lines[0] and "bad2.toml" in lines[1]
     assert not any("good.toml" in line for line in lines)
+
+
+# What each bad file's one line must name: the dotted field, or the key or problem.
+NAMES: dict[str, str] = {
+    "syntax.toml": "invalid TOML",
+    "unknown_section.toml": "follow_up",
+    "unknown_key.toml": "caseload",
+    "wrong_type.toml": "cohort.size",
+    "negative_size.toml": "cohort.size",
+    "rate_above_one.toml": "wage_subsidy.rate",
+    "caseload_zero.toml": "follow_up.caseload",
+    "unknown_method.toml": "follow_up.method",
+    "missing_extends.toml": "extends",
+    "empty.toml": "empty",
+    "latin1.toml": "UTF-8",
+    "many_errors.toml": "cohort.size",
+}
+
+
+def test_every_bad_kind_is_named(tmp_path: Path) -> None:
+    assert set(NAMES) == set(BAD_FILES)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_run_on_a_bad_file_names_the_field_and_writes_nothing(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, name, BAD_FILES[name])
+    out = tmp_path / "out"
+    result = run_cli("run", path, "--out", out)
+    assert result.returncode == 2
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and name in lines[0] and NAMES[name] in lines[0], lines
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_extends_cycle_under_run_writes_nothing(tmp_path: Path) -> None:
+    write(tmp_path, "a.toml", "extends = 'b.toml'\n")
+    write(tmp_path, "b.toml", "extends = 'a.toml'\n")
+    out = tmp_path / "out"
+    result = run_cli("run", tmp_path / "a.toml", "--out", out)
+    lines = stderr_lines(result)
+    assert result.returncode == 2 and len(lines) == 1 and "cycle" in lines[0]
+    assert not out.exists()

@@ -183,3 +183,25 @@ def test_partial_method_table_keeps_the_methods_own_values():
     assert sc.methods.ips.training_hours == 15.0
     assert sc.methods.ips.employer_time_share == default.employer_time_share
     assert sc.methods.ips.follow_along_weeks == default.follow_along_weeks
+
+
+def test_programme_lasts_max_weeks_with_benefit_for_each_week():
+    weeks = 10
+    sc = Scenario().with_overrides(
+        {
+            "cohort.size": 50,
+            "scenario.weeks": 20,
+            "cohort.age_mean": 40.0,
+            "cohort.age_sd": 0.0,
+            "programme.max_weeks": weeks,
+            "programme.education_hazard": 0.0,
+            "labour_market.outside_bar": 100.0,  # nobody can be hired: all stay to the end
+        }
+    )
+    model = IntroModel(sc, 4, agents=False).run()
+    # Counts are end-of-week snapshots: in the tenth week (index 9) they leave.
+    in_programme = model.weekly[:, Status.PROGRAMME]
+    assert in_programme[: weeks - 1].tolist() == [50] * (weeks - 1)
+    assert in_programme[weeks - 1 :].sum() == 0
+    assert (model.refugees.exit_week == weeks - 1).all()
+    assert np.allclose(model.refugees.cost_benefit, weeks * model.benefit_week)

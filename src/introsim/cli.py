@@ -6,6 +6,7 @@ status 2, no traceback, and no output files.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,9 +49,21 @@ def load_or_fail(path: Path) -> Scenario:
 
 
 def check_out_dir(out: Path) -> None:
-    """Refuse an output path that exists and is not a folder, before any work is done."""
+    """Refuse an output folder that cannot be written, before any work is done."""
     if out.exists() and not out.is_dir():
         fail(f"{out}: --out must be a folder, found a file")
+    probe = out
+    while not probe.exists():  # the nearest part of the path that exists must be a writable folder
+        probe = probe.parent
+    if not probe.is_dir():
+        fail(f"{out}: --out cannot be created: {probe} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        fail(f"{out}: --out cannot be written: no permission in {probe}")
+
+
+def publish_failed(out: Path, err: OSError) -> NoReturn:
+    """Report an output folder that could not be written after all (one line, nothing left)."""
+    fail(f"{out}: could not write the results: {err.strerror or err}")
 
 
 def format_value(name: str, value: float | None) -> str:
@@ -79,13 +92,21 @@ def run(
     ] = False,
 ) -> None:
     """Run one scenario; write weekly.parquet, participants.parquet and summary.json."""
-    from introsim.output import json_text, write_json, write_parquet
+    from introsim.output import (
+        folder_name,
+        git_commit,
+        json_text,
+        package_versions,
+        staged_output,
+        write_json,
+        write_parquet,
+    )
     from introsim.runner import simulate
 
     sc = load_or_fail(scenario)
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
-    out_dir = out if out is not None else Path("out") / sc.scenario.name
+    out_dir = out if out is not None else Path("out") / folder_name(sc.scenario.name)
     check_out_dir(out_dir)
     run_seed = seed if seed is not None else sc.scenario.seed
 
@@ -101,10 +122,16 @@ def run(
         "costs": {k: v for k, v in result.summary.items() if k not in OUTCOMES},
         "participants": sc.cohort.size,
         "weeks": sc.scenario.weeks,
+        "packages": package_versions(),
+        "git_commit": git_commit(),
     }
-    write_parquet(result.weekly, out_dir / "weekly.parquet")
-    write_parquet(result.participants, out_dir / "participants.parquet")
-    write_json(summary, out_dir / "summary.json")
+    try:
+        with staged_output(out_dir) as stage:
+            write_parquet(result.weekly, stage / "weekly.parquet")
+            write_parquet(result.participants, stage / "participants.parquet")
+            write_json(summary, stage / "summary.json")
+    except OSError as e:
+        publish_failed(out_dir, e)
 
     if json_out:
         sys.stdout.write(json_text(summary) + "\n")
@@ -193,7 +220,7 @@ def compare_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from introsim.compare import build_manifest, compare, write_outputs
-    from introsim.output import json_text
+    from introsim.output import json_text, staged_output
     from introsim.report import write_report
 
     progress = Progress(
@@ -228,8 +255,12 @@ def compare_command(
         wall_time_s=round(wall, 3),
         command=["introsim", *sys.argv[1:]],
     )
-    write_outputs(result, out, manifest)
-    write_report(result, out / "report.html", manifest)
+    try:
+        with staged_output(out) as stage:
+            write_outputs(result, stage, manifest)
+            write_report(result, stage / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out, e)
 
     if json_out:
         data = result.to_json()

@@ -59,6 +59,7 @@ TIE_FLOOR = 0.01  # a tie weaker than this is forgotten and its slot freed
 LANGUAGE_CEILING = 6.0
 YOUNG_AGE = 30.0
 FULL_BENEFIT_AGE = 25.0
+WEEKS_PER_YEAR = 52.0
 EDUCATION_LANGUAGE = 3.0  # B1: enough to start upper-secondary or vocational education
 PREFERRED_OFFER_BONUS = 1e6  # an offer in the preferred sector beats any other (IPS honours choice)
 
@@ -83,6 +84,7 @@ S_EDU_EARLY = 17 << 20
 S_EDU_EXIT = 18 << 20
 S_INACTIVE = 19 << 20
 S_REACTIVATE = 20 << 20
+S_HOST = 21 << 20  # keyed to week 0: a participant keeps one work-practice host
 S_NORMAL_PAIR = 1 << 19  # offset of the second uniform of a normal draw
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -561,10 +563,21 @@ def match_week(
         eligible = subsidy_eligible(subsidy_code, language[i], mental_health[i], low_language_below)
         rate = subsidy_rate if eligible else 0.0
         pref = preferred_sector[i]
+        # In work practice the first application goes to the host, if it has an opening.
+        host = NO_ONE
+        host_vacancy = NO_ONE
+        if in_practice:
+            host = int(uniform(key, 0, i, S_HOST) * employer_sector.shape[0])
+            for j in range(SLOTS):
+                if is_open[host * SLOTS + j] == 1:
+                    host_vacancy = host * SLOTS + j
+                    break
         for a in range(n_apps):
             v = NO_ONE
             trust = 0.0
-            if (
+            if a == 0 and host_vacancy != NO_ONE:
+                v = host_vacancy
+            elif (
                 s != NO_ONE
                 and route_total[s] > 0.0
                 and (uniform(key, week, i, S_ROUTE + a) < route_total[s] / (route_total[s] + 1.0))
@@ -597,7 +610,7 @@ def match_week(
             if v == NO_ONE:
                 continue
             e = v // SLOTS
-            if in_practice:
+            if e == host:
                 trust = max(trust, practice_trust)
             known = trust > 0.0
             if not known:
@@ -610,8 +623,6 @@ def match_week(
             )
             if s != NO_ONE:
                 score += endorsement[m] * trust * skill[s]
-            elif in_practice:
-                score += endorsement[m] * trust
             score += hiring_weight * rate
             # A NAV wage subsidy comes with NAV's own follow-up of the employer.
             if requires_follow_up[e] == 1 and not known and rate <= 0.0:
@@ -768,6 +779,7 @@ def exit_week_kernel(
     exit_week,
     exit_status,
     age,
+    arrival_week,
     education,
     language,
     mental_health,
@@ -790,7 +802,7 @@ def exit_week_kernel(
     for i in range(status.shape[0]):
         st = status[i]
         if st == PROGRAMME:
-            young = age[i] < YOUNG_AGE
+            young = age[i] + (week - arrival_week[i]) / WEEKS_PER_YEAR < YOUNG_AGE
             new = -1
             if (
                 young
@@ -864,9 +876,11 @@ def account_week(
         if s != NO_ONE:
             # A participant is charged the cost of the caseload slot they occupy.
             cost_specialist[i] += specialist_week_cost / spec_cap[s]
-        if st == PROGRAMME:
+        # The benefit is paid for every programme week, the week of leaving included.
+        if st == PROGRAMME or exit_week[i] == week:
+            age_now = age[i] + (week - arrival_week[i]) / WEEKS_PER_YEAR
             cost_benefit[i] += benefit_week * (
-                1.0 if age[i] >= FULL_BENEFIT_AGE else benefit_under_25_share
+                1.0 if age_now >= FULL_BENEFIT_AGE else benefit_under_25_share
             )
         employed = st == EMPLOYED or st == SUBSIDISED
         if st == SUBSIDISED:

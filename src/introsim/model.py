@@ -347,6 +347,7 @@ class IntroModel(mesa.Model):
             r.exit_week,
             r.exit_status,
             r.age,
+            r.arrival_week,
             r.education,
             r.language,
             r.mental_health,

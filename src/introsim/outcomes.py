@@ -83,7 +83,9 @@ OUTCOME_INFO: dict[str, OutcomeInfo] = {
         "NOK",
         False,
     ),
-    "cost_specialist_nok": OutcomeInfo("Specialist and advisor cost per participant", "NOK", False),
+    "cost_specialist_nok": OutcomeInfo(
+        "Specialist and advisor cost per participant (the caseload slots they occupy)", "NOK", False
+    ),
     "cost_subsidy_nok": OutcomeInfo("Wage subsidy paid per participant", "NOK", False),
     "cost_benefit_nok": OutcomeInfo("Introduction benefit paid per participant", "NOK", False),
 }

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,35 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def staged_output(out: Path) -> Iterator[Path]:
+    """Write a set of files into a staging folder, then publish them into ``out`` together.
+
+    If anything fails inside the ``with`` block, no file reaches ``out`` and the
+    staging folder is removed, so a folder is never left half-written.
+
+    Args:
+        out: The output folder (created when the files are published).
+
+    Yields:
+        The staging folder to write the files into.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        yield stage
+        out.mkdir(parents=True, exist_ok=True)
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def folder_name(name: str) -> str:
+    """A safe folder name for a scenario name: path separators and oddities become '_'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:

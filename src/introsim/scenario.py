@@ -271,11 +271,10 @@ def _resolve(path: Path) -> _Resolved:
             labels = [p.name for p in names]
             if len(set(labels)) < len({_identity(p) for p in names}):
                 labels = [str(p) for p in names]
-            assert referrer is not None
             raise ScenarioError(
-                referrer.path,
+                referrer.path if referrer is not None else current,
                 "cycle " + " -> ".join(labels),
-                line=referrer.lines.get((_EXTENDS,)),
+                line=referrer.lines.get((_EXTENDS,)) if referrer is not None else None,
                 field=_EXTENDS,
             )
         seen.append(key)

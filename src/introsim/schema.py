@@ -15,7 +15,15 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    field_validator,
+    model_validator,
+)
 
 METHODS: tuple[str, ...] = ("standard", "ips", "se")
 ELIGIBILITY: tuple[str, ...] = ("none", "all", "low_language", "reduced_capacity")
@@ -60,7 +68,7 @@ class Section(BaseModel):
 class ScenarioMeta(Section):
     """``[scenario]``: name, horizon and root seed."""
 
-    name: str = param("unnamed", "text", "Short name shown in tables and reports")
+    name: str = param("unnamed", "text", "Short name shown in tables and reports", min_length=1)
     description: str = param("", "text", "What question this scenario answers")
     weeks: int = param(
         260,
@@ -363,7 +371,7 @@ class MethodProfile(Section):
         ge=0,
         le=1,
     )
-    step_weeks: tuple[int, int, int] = param(
+    step_weeks: tuple[NonNegativeInt, NonNegativeInt, NonNegativeInt] = param(
         (0, 0, 0),
         "weeks",
         "SE steps 1 (contact, agreement) and 2 (vocational profiling) before "
@@ -391,8 +399,9 @@ class Methods(Section):
     )
     ips: MethodProfile = param(
         MethodProfile(
-            # Place-then-train; ~6 employer contacts a week; first contact within ~30 days;
-            # time-unlimited follow-along (IPS-25 fidelity scale).
+            # Place-then-train; ~6 employer contacts a week; first contact within ~30 days
+            # (IPS-25 fidelity scale). IPS follow-along is time-unlimited in principle;
+            # modelled as a year in the job, after which support usually tapers off.
             employer_time_share=0.60,
             language_first_weeks=4,
             training_hours=12.0,
@@ -459,7 +468,7 @@ class FollowUp(Section):
     specialists: int | None = param(
         None,
         "FTE",
-        "Specialists employed; empty = enough for the cohort at the cap",
+        "Specialists employed; leave out = enough for the cohort at the cap",
         ge=1,
     )
     advisor_caseload: int = param(
@@ -488,13 +497,13 @@ class FollowUp(Section):
     after_follow_up_weeks: int | None = param(
         None,
         "weeks",
-        "Override of the method's follow-along weeks; empty = the method's own",
+        "Override of the method's follow-along weeks; leave out = the method's own",
         ge=0,
     )
     language_support_hours: float | None = param(
         None,
         "hours/week",
-        "Override of the method's integrated language support; empty = the method's own",
+        "Override of the method's integrated language support; leave out = the method's own",
         ge=0,
         le=37.5,
     )
@@ -505,7 +514,7 @@ class FollowUp(Section):
         3.0,
         "hours",
         "Time one face-to-face employer contact takes, travel included",
-        "assumption giving ~6-7 contacts/week at IPS time shares (IPS-25)",
+        "assumption: ~7.5 contacts/week at IPS's time share (IPS-25: about six face to face)",
         gt=0,
     )
     skill_sd: float = param(
@@ -542,7 +551,7 @@ class WageSubsidy(Section):
     step_down_week: int | None = param(
         26,
         "weeks",
-        "Week of the job after which the lower rate applies; empty = never",
+        "Week of the job after which the lower rate applies; equal to weeks = no step-down",
         "NAV rules (after 6 months; after 1 year with reduced work capacity)",
         ge=0,
     )
@@ -610,7 +619,9 @@ class Programme(Section):
         "assumption",
         ge=0,
     )
-    education_gain: tuple[float, float, float, float] = param(
+    education_gain: tuple[
+        NonNegativeFloat, NonNegativeFloat, NonNegativeFloat, NonNegativeFloat
+    ] = param(
         (0.7, 0.9, 1.1, 1.3),
         "multiplier",
         "Learning speed by education (none, primary, secondary, tertiary)",
