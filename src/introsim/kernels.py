@@ -257,7 +257,17 @@ def programme_week(
     education_gain,
     age_gain_per_year,
 ):
-    """Language grows with training, support and work; programme and support phases advance."""
+    """Language grows with training, support and work; programme and support phases advance.
+
+    Inputs, in signature order:
+        week: Simulation week.
+        status ... job_start: ``Refugees`` arrays of the same names (language and
+            phase are written).
+        schedule_phase, schedule_end: Each method's programme phases and the
+            programme week each ends (``MethodTables``).
+        training_hours ... employer_step_weeks: ``MethodTables`` rows, by method code.
+        in_work_hours ... age_gain_per_year: ``[programme]`` values of the same names.
+    """
     for i in range(status.shape[0]):
         st = status[i]
         m = method[i]
@@ -496,7 +506,20 @@ def match_week(
     language fit, the specialist's endorsement weighted by its trust, and the
     subsidy's cut in wage cost, against the bar set by outside competition.
     Each vacancy offers to its best applicant above the bar; each participant
-    accepts the best offer.
+    accepts the best offer. In work practice, the first application goes to the
+    practice host, whose trust counts like a specialist's tie.
+
+    Inputs, in signature order:
+        week, key: Simulation week and the run's key for the random draws.
+        status ... exit_status: ``Refugees`` arrays of the same names; those of
+            the job and first-job trackers are written for each hire.
+        skill ... placements: ``Specialists`` arrays; ties grow with each placement.
+        employer_sector ... requires_subsidy: ``Employers`` arrays.
+        is_open ... filled: ``Vacancies`` arrays; a filled opening closes.
+        n_sectors: Number of sectors.
+        search_intensity ... participant_hours: ``MethodTables`` rows, by method code.
+        unemployed_intensity ... tie_placement: Scenario scalars of the same names
+            (see ``IntroModel._matching`` for the schema field of each).
 
     Returns:
         The number of hires.
@@ -866,7 +889,19 @@ def account_week(
     subsidy_step_down_week,
     subsidy_rate_after,
 ):
-    """Costs, outcome trackers and this week's status counts."""
+    """Costs, outcome trackers and this week's status counts.
+
+    Inputs, in signature order:
+        week: Simulation week.
+        status ... cost_benefit: ``Refugees`` arrays of the same names (trackers and
+            costs are written); ``spec_cap`` is the specialists' caseload caps.
+        status_counts: This week's row of the weekly series, counted into by status.
+        specialist_week_cost: One specialist's cost per week, NOK.
+        benefit_week, benefit_under_25_share: Introduction benefit per week, NOK,
+            and the share paid under 25.
+        subsidy_rate, subsidy_step_down_week, subsidy_rate_after: The wage subsidy's
+            rates and the job week the lower one starts.
+    """
     for i in range(status.shape[0]):
         st = status[i]
         status_counts[st] += 1
