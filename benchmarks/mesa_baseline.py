@@ -107,7 +107,6 @@ IMPLEMENTED_ARGS: tuple[str, ...] = (
     "tie_placement",
 )
 
-PREFERRED_OFFER_BONUS = 1e6  # as in the kernel: an offer in the preferred sector beats any other
 WORK = (int(Status.EMPLOYED), int(Status.SUBSIDISED))
 
 # Scenario the benchmark snapshots: a mix of standard and IPS follow-up, arrivals
@@ -326,7 +325,7 @@ class Employer(mesa.Agent):
                 continue
             value = vacancy.best_score
             if self.sector == applicant.preferred_sector:
-                value += PREFERRED_OFFER_BONUS
+                value += kernels.PREFERRED_OFFER_BONUS
             applicant.offers.append((value, vacancy))
 
 

@@ -42,26 +42,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from introsim.kernels import WEEKLY_KERNELS
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 OPTIMISATION_LOG = Path(__file__).resolve().parent / "optimisation_log.md"
 WEEKS = 260
 SCALE_SIZES = (1_000, 10_000, 100_000)
+KERNELS = WEEKLY_KERNELS
 SCALE_REPS = {1_000: 20, 10_000: 5, 100_000: 3}
 SIDE_SIZES = (1_000, 10_000)
 SIDE_REPS = {1_000: 300, 10_000: 100}
 BASELINE_TOML = ROOT / "scenarios" / "baseline.toml"
 FALLBACK_TOML = '[scenario]\nname = "baseline"\n'
-KERNELS = (
-    "assign_waiting",
-    "programme_week",
-    "specialist_week",
-    "vacancy_week",
-    "match_week",
-    "jobs_week",
-    "exit_week_kernel",
-    "account_week",
-)
 TARGETS = {
     "scale_wall_s": 10.0,
     "scale_rss_mb": 1536.0,

@@ -15,16 +15,7 @@ from introsim import kernels
 from introsim.model import EVENT_COLUMN, IntroModel
 from introsim.schema import Scenario
 
-KERNELS = (
-    "assign_waiting",
-    "programme_week",
-    "specialist_week",
-    "vacancy_week",
-    "match_week",
-    "jobs_week",
-    "exit_week_kernel",
-    "account_week",
-)
+KERNELS = kernels.WEEKLY_KERNELS
 CHECK_WEEKS = {0, 3, 20, 45, 60, 90}
 
 

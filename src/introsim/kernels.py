@@ -63,6 +63,18 @@ WEEKS_PER_YEAR = 52.0
 EDUCATION_LANGUAGE = 3.0  # B1: enough to start upper-secondary or vocational education
 PREFERRED_OFFER_BONUS = 1e6  # an offer in the preferred sector beats any other (IPS honours choice)
 
+# The weekly kernels, in the order IntroModel.step calls them (DESIGN.md section 5).
+WEEKLY_KERNELS: tuple[str, ...] = (
+    "assign_waiting",
+    "programme_week",
+    "specialist_week",
+    "vacancy_week",
+    "match_week",
+    "jobs_week",
+    "exit_week_kernel",
+    "account_week",
+)
+
 # Streams: one per kind of draw, spaced so sub-draws (k-th application) never collide.
 S_CONTACTS = 1 << 20
 S_CONTACT_NEW = 2 << 20
