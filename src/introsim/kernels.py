@@ -24,6 +24,7 @@ from introsim.state import (
     WEEKS_12M,
     WEEKS_24M,
     WEEKS_60M,
+    WEEKS_PER_YEAR,
     MethodCode,
     Phase,
     Status,
@@ -59,7 +60,6 @@ TIE_FLOOR = 0.01  # a tie weaker than this is forgotten and its slot freed
 LANGUAGE_CEILING = 6.0
 YOUNG_AGE = 30.0
 FULL_BENEFIT_AGE = 25.0
-WEEKS_PER_YEAR = 52.0
 EDUCATION_LANGUAGE = 3.0  # B1: enough to start upper-secondary or vocational education
 PREFERRED_OFFER_BONUS = 1e6  # an offer in the preferred sector beats any other (IPS honours choice)
 
@@ -143,6 +143,12 @@ def normal(key, week, index, stream):
 def language_fit(language, requirement, slope):
     """Share of a job's productivity reached at a language level (logistic around its need)."""
     return 1.0 / (1.0 + math.exp(-slope * (language - requirement)))
+
+
+@njit(cache=True)
+def age_at(age_at_arrival, arrival_week, week):
+    """A participant's age in a given week, years."""
+    return age_at_arrival + (week - arrival_week) / WEEKS_PER_YEAR
 
 
 @njit(cache=True)
@@ -772,7 +778,7 @@ def jobs_week(
                     * productivity[i]
                     * language_fit(language[i], job_requirement[i], language_slope)
                 )
-                worth += on_job_growth * min(tenure, 52) / 52.0
+                worth += on_job_growth * min(tenure, WEEKS_PER_YEAR) / WEEKS_PER_YEAR
                 worth += score_noise * normal(key, week, i, S_KEEP)
                 if worth >= keep_bar:
                     status[i] = EMPLOYED
@@ -837,7 +843,7 @@ def exit_week_kernel(
     for i in range(status.shape[0]):
         st = status[i]
         if st == PROGRAMME:
-            young = age[i] + (week - arrival_week[i]) / WEEKS_PER_YEAR < YOUNG_AGE
+            young = age_at(age[i], arrival_week[i], week) < YOUNG_AGE
             new = -1
             if (
                 young
@@ -925,7 +931,7 @@ def account_week(
             cost_specialist[i] += specialist_week_cost / spec_cap[s]
         # The benefit is paid for every programme week, the week of leaving included.
         if st == PROGRAMME or exit_week[i] == week:
-            age_now = age[i] + (week - arrival_week[i]) / WEEKS_PER_YEAR
+            age_now = age_at(age[i], arrival_week[i], week)
             cost_benefit[i] += benefit_week * (
                 1.0 if age_now >= FULL_BENEFIT_AGE else benefit_under_25_share
             )

@@ -14,7 +14,7 @@ from introsim.agents import Employer, Refugee, Specialist
 from introsim.policies import eligibility_code, method_tables, step_down_week
 from introsim.population import draw_cohort, draw_employers, method_ranges, staff
 from introsim.schema import Scenario
-from introsim.state import NO_ONE, SLOTS_PER_EMPLOYER, Status
+from introsim.state import NO_ONE, SLOTS_PER_EMPLOYER, WEEKS_PER_YEAR, Status
 
 # Weekly series: status counts, then these event counts.
 EVENTS: tuple[str, ...] = (
@@ -27,7 +27,6 @@ EVENTS: tuple[str, ...] = (
     "employer_contacts",
 )
 EVENT_COLUMN: dict[str, int] = {name: len(Status) + j for j, name in enumerate(EVENTS)}
-WEEKS_PER_YEAR = 52.0
 VACANCY_REQUIREMENT_SD = 0.6  # spread of one opening's language requirement around its sector's
 VACANCY_BAR_SD = 0.1  # spread of the outside-competition bar between openings
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from introsim.schema import EDUCATION_LEVELS, METHODS
-from introsim.state import STATUS_NAMES, WEEKS_24M, Refugees, Status
+from introsim.state import STATUS_NAMES, WEEKS_24M, WEEKS_PER_YEAR, Refugees, Status
 
 OUTCOMES: tuple[str, ...] = (
     "employed_12m",
@@ -35,7 +35,7 @@ COMPARISON_OUTCOMES: tuple[str, ...] = ("extra_employed_12m", "cost_per_extra_jo
 COST_PARTS: tuple[str, ...] = ("cost_specialist_nok", "cost_subsidy_nok", "cost_benefit_nok")
 
 RETENTION_WEEKS = 26
-MONTHS_PER_WEEK = 12.0 / 52.0
+MONTHS_PER_WEEK = 12.0 / WEEKS_PER_YEAR
 SUBGROUPS: tuple[str, ...] = ("sex", "education", "language_band", "mental_health", "care")
 LANGUAGE_BANDS = (0.5, 1.0)  # starting proficiency cut points: below A1-, around A1, above
 

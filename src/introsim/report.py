@@ -28,6 +28,7 @@ from plotly.subplots import make_subplots
 from introsim.compare import IN_WORK, Comparison
 from introsim.outcomes import COMPARISON_OUTCOMES, COST_PARTS, OUTCOME_INFO, OUTCOMES
 from introsim.output import write_text
+from introsim.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 
 __all__ = [
     "SECTIONS",
@@ -234,7 +235,11 @@ def _employment_chart(c: Comparison) -> go.Figure:
                 "(95 % interval %{customdata[0]:.1f} to %{customdata[1]:.1f})",
             )
         )
-    for week, label in ((52, "12 months"), (104, "24 months"), (260, "60 months")):
+    for week, label in (
+        (WEEKS_12M, "12 months"),
+        (WEEKS_24M, "24 months"),
+        (WEEKS_60M, "60 months"),
+    ):
         if week <= max(c.weeks):
             fig.add_vline(
                 x=week,

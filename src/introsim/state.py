@@ -214,7 +214,9 @@ class Vacancies(_Arrays):
 
 SLOTS_PER_EMPLOYER = 2
 
+WEEKS_PER_YEAR = 52  # one tick is a week
+
 # Outcome horizons in weeks after a participant's own start (DESIGN.md section 6).
-WEEKS_12M = 52
-WEEKS_24M = 104
-WEEKS_60M = 260
+WEEKS_12M = WEEKS_PER_YEAR
+WEEKS_24M = 2 * WEEKS_PER_YEAR
+WEEKS_60M = 5 * WEEKS_PER_YEAR
