@@ -3,7 +3,7 @@
 One Python object per participant, specialist, employer and vacancy; a Python
 ``step`` method per agent, run through ``AgentSet.shuffle_do``; Python's
 ``random`` from ``model.random``. The decision rules are those of
-``introsim.kernels.match_week`` (DESIGN.md section 5, step 5):
+``introsim.model.kernels.match_week`` (DESIGN.md section 5, step 5):
 
 - searchers (job-search phase, work practice at reduced intensity, unemployed)
   send a number of applications set by method, health, care and specialist support;
@@ -35,10 +35,10 @@ from typing import Any
 import mesa
 import numpy as np
 
-from introsim import kernels
-from introsim.model import IntroModel
-from introsim.schema import ELIGIBILITY, Scenario
-from introsim.state import NO_ONE, SLOTS_PER_EMPLOYER, Phase, Status
+from introsim.model import kernels
+from introsim.model.model import IntroModel
+from introsim.model.state import NO_ONE, SLOTS_PER_EMPLOYER, Phase, Status
+from introsim.params.schema import ELIGIBILITY, Scenario
 
 # The kernel arguments this baseline implements. If match_week gains or loses an
 # argument, its rules changed: update this module before trusting a comparison.

@@ -42,7 +42,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from introsim.kernels import WEEKLY_KERNELS
+from introsim.model.kernels import WEEKLY_KERNELS
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -126,7 +126,7 @@ def timed_subprocess(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def kernel_dispatchers() -> dict[str, Any]:
     """The compiled kernels by name."""
-    from introsim import kernels
+    from introsim.model import kernels
 
     return {name: getattr(kernels, name) for name in KERNELS}
 
@@ -144,8 +144,8 @@ def cache_stats() -> dict[str, int]:
 def child_scale(n: int, reps: int, breakdown: int) -> dict[str, Any]:
     """One size of the scale curve, in a fresh process: wall times, peak RSS, kernel split."""
     t0 = time.perf_counter()
-    from introsim.runner import simulate
-    from introsim.schema import Scenario
+    from introsim.params.schema import Scenario
+    from introsim.run import simulate
 
     import_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -175,7 +175,7 @@ def child_scale(n: int, reps: int, breakdown: int) -> dict[str, Any]:
 
 def _timed_runs(scenario: Any, reps: int) -> tuple[list[float], Any]:
     """Wall time of ``reps`` simulations with seeds 1, 2, ... (the profile looks under here)."""
-    from introsim.runner import simulate
+    from introsim.run import simulate
 
     walls = []
     for r in range(reps):
@@ -187,10 +187,10 @@ def _timed_runs(scenario: Any, reps: int) -> tuple[list[float], Any]:
 
 def kernel_breakdown(scenario: Any) -> dict[str, float]:
     """Seconds per kernel and per post-processing step in one run (kernels wrapped by timers)."""
-    from introsim import kernels
-    from introsim.model import IntroModel
-    from introsim.outcomes import participant_table, summarise
-    from introsim.runner import weekly_table
+    from introsim.model import kernels
+    from introsim.model.model import IntroModel
+    from introsim.model.outcomes import participant_table, summarise
+    from introsim.run import weekly_table
 
     spent: Counter[str] = Counter()
     real = kernel_dispatchers()
@@ -231,7 +231,7 @@ def kernel_breakdown(scenario: Any) -> dict[str, float]:
 
 def child_side(n: int, reps: int) -> dict[str, Any]:
     """Mesa-style matching vs ``match_week`` on the same snapshot, timed alternately."""
-    from introsim import kernels
+    from introsim.model import kernels
 
     from benchmarks.mesa_baseline import (
         BENCH_OVERRIDES,
@@ -293,8 +293,8 @@ def child_throughput(seconds: float, pin: int) -> dict[str, Any]:
     """Baseline simulations per second in one warm process (optionally pinned to one CPU)."""
     if pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    from introsim.runner import replicate_seed, simulate
-    from introsim.scenario import load_scenario
+    from introsim.params.loader import load_scenario
+    from introsim.run import replicate_seed, simulate
 
     with tempfile.TemporaryDirectory() as tmp:
         scenario = load_scenario(baseline_scenario_path(Path(tmp)))
@@ -323,8 +323,8 @@ def child_throughput(seconds: float, pin: int) -> dict[str, Any]:
 def _throughput_worker(worker: int, n_workers: int, sims: int, start: Any, results: Any) -> None:
     """One of the sweep workers: warm up, wait for the start signal, run its share of seeds."""
     t0 = time.perf_counter()
-    from introsim.runner import replicate_seed, simulate
-    from introsim.scenario import load_scenario
+    from introsim.params.loader import load_scenario
+    from introsim.run import replicate_seed, simulate
 
     with tempfile.TemporaryDirectory() as tmp:
         scenario = load_scenario(baseline_scenario_path(Path(tmp)))
@@ -383,8 +383,8 @@ def child_nojit(n: int, weeks: int) -> dict[str, Any]:
     import warnings
 
     warnings.simplefilter("ignore")  # integer-overflow warnings of the hash in plain Python
-    from introsim.runner import simulate
-    from introsim.schema import Scenario
+    from introsim.params.schema import Scenario
+    from introsim.run import simulate
 
     scenario = Scenario().with_overrides({"cohort.size": n, "scenario.weeks": weeks})
     simulate(Scenario().with_overrides({"cohort.size": 50, "scenario.weeks": 5}), 0)
@@ -549,9 +549,9 @@ def section_startup(quick: bool) -> dict[str, Any]:
             "import mesa": "import mesa",
             "import pyarrow.parquet": "import pyarrow.parquet",
             "import introsim.cli": "import introsim.cli",
-            "import introsim.runner": "import introsim.runner",
-            "import introsim.cli, introsim.runner, introsim.output": (
-                "import introsim.cli, introsim.runner, introsim.output"
+            "import introsim.run": "import introsim.run",
+            "import introsim.cli, introsim.run, introsim.output": (
+                "import introsim.cli, introsim.run, introsim.output"
             ),
         }
         timings = {}
@@ -572,13 +572,13 @@ def child_phases(scenario: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     import introsim.cli  # noqa: F401
     from introsim.output import write_parquet
-    from introsim.runner import simulate
-    from introsim.scenario import load_scenario
+    from introsim.params.loader import load_scenario
+    from introsim.run import simulate
 
     t1 = time.perf_counter()
     sc = load_scenario(Path(scenario))
     t2 = time.perf_counter()
-    from introsim import kernels
+    from introsim.model import kernels
 
     kernels.uniform(1, 2, 3, 4)  # numba's one-off start-up on its first cached function
     t3 = time.perf_counter()

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from introsim.runner import replicate_seed, simulate
-from introsim.scenario import load_scenario
-from introsim.schema import METHODS, Scenario
+from introsim.params.loader import load_scenario
+from introsim.params.schema import METHODS, Scenario
+from introsim.run import replicate_seed, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_BAND = (0.40, 0.60)  # EVIDENCE.md: baseline work_or_education_at_exit

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from introsim.compare import Comparison, compare
-from introsim.scenario import load_scenario
+from introsim.experiments.compare import Comparison, compare
+from introsim.params.loader import load_scenario
 
 SMALL_BASE = """\
 [scenario]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from introsim.report import SECTIONS, write_report
+from introsim.reporting.compare_report import SECTIONS, write_report
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from introsim.outcomes import OUTCOMES
+from introsim.model.outcomes import OUTCOMES
 
 from clitools import ROOT, run_cli, stderr_lines
 

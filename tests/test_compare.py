@@ -1,4 +1,4 @@
-"""``introsim compare`` and :mod:`introsim.compare`: common random numbers, intervals, files."""
+"""``introsim compare``: common random numbers, intervals, files."""
 
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from introsim.compare import (
+from introsim.experiments.compare import (
     REPLICATE_OUTCOMES,
     WEEKLY_SERIES,
     compare,
-    fieller_ratio,
     seed_text,
-    t_interval,
 )
-from introsim.outcomes import COMPARISON_OUTCOMES, OUTCOMES
-from introsim.scenario import load_scenario
+from introsim.experiments.statistics import fieller_ratio, t_interval
+from introsim.model.outcomes import COMPARISON_OUTCOMES, OUTCOMES
+from introsim.params.loader import load_scenario
 
 from clitools import run_cli, stderr_lines
 

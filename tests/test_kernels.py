@@ -11,9 +11,9 @@ import copy
 import numpy as np
 import pytest
 
-from introsim import kernels
-from introsim.model import EVENT_COLUMN, IntroModel
-from introsim.schema import Scenario
+from introsim.model import kernels
+from introsim.model.model import EVENT_COLUMN, IntroModel
+from introsim.params.schema import Scenario
 
 KERNELS = kernels.WEEKLY_KERNELS
 CHECK_WEEKS = {0, 3, 20, 45, 60, 90}

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from introsim.agents import Employer, Refugee, Specialist
-from introsim.model import IntroModel
-from introsim.runner import replicate_seed, simulate
-from introsim.schema import Scenario
-from introsim.state import Status
+from introsim.model.agents import Employer, Refugee, Specialist
+from introsim.model.model import IntroModel
+from introsim.model.state import Status
+from introsim.params.schema import Scenario
+from introsim.run import replicate_seed, simulate
 
 SMALL = {"cohort.size": 150, "scenario.weeks": 130}
 

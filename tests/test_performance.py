@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from introsim.schema import Scenario
-from introsim.state import Status
+from introsim.model.state import Status
+from introsim.params.schema import Scenario
 
 import benchmarks.run as bench
 from benchmarks import mesa_baseline
@@ -53,7 +53,7 @@ def test_baseline_implements_the_kernels_arguments():
 
 
 def test_capture_leaves_the_run_and_kernel_untouched(snapshot):
-    from introsim import kernels
+    from introsim.model import kernels
 
     assert kernels.match_week is not None and hasattr(kernels.match_week, "py_func")
     a, b = snapshot.copied(), snapshot.copied()

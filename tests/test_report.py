@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from introsim.report import (
+from introsim.reporting.compare_report import (
     SECTIONS,
     format_diff,
     format_interval,

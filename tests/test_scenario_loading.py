@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from introsim.scenario import ScenarioError, load_scenario, load_scenario_data, validate_files
-from introsim.schema import Scenario
+from introsim.params.loader import ScenarioError, load_scenario, load_scenario_data, validate_files
+from introsim.params.schema import Scenario
 
 from clitools import write
 

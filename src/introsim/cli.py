@@ -17,12 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from introsim import __version__
-from introsim.outcomes import OUTCOME_INFO, OUTCOMES
-from introsim.scenario import ScenarioError, load_scenario
-from introsim.schema import Scenario
+from introsim.model.outcomes import OUTCOME_INFO, OUTCOMES
+from introsim.params.loader import ScenarioError, load_scenario
+from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
-    from introsim.compare import Comparison
+    from introsim.experiments.compare import Comparison
 
 app = typer.Typer(
     add_completion=False,
@@ -101,7 +101,7 @@ def run(
         write_json,
         write_parquet,
     )
-    from introsim.runner import simulate
+    from introsim.run import simulate
 
     sc = load_or_fail(scenario)
     if seed is not None and seed < 0:
@@ -219,9 +219,9 @@ def compare_command(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from introsim.compare import build_manifest, compare, write_outputs
+    from introsim.experiments.compare import build_manifest, compare, write_outputs
     from introsim.output import json_text, staged_output
-    from introsim.report import write_report
+    from introsim.reporting.compare_report import write_report
 
     progress = Progress(
         "[progress.description]{task.description}",
@@ -278,8 +278,13 @@ def compare_command(
 
 def print_comparison(result: Comparison) -> None:
     """Print a comparison as a table: means with 95 % intervals, and paired differences."""
-    from introsim.outcomes import COMPARISON_OUTCOMES, COST_PARTS
-    from introsim.report import excludes_zero, format_interval, format_number, verdict
+    from introsim.model.outcomes import COMPARISON_OUTCOMES, COST_PARTS
+    from introsim.reporting.compare_report import (
+        excludes_zero,
+        format_interval,
+        format_number,
+        verdict,
+    )
 
     ref = result.reference
     table = Table(

@@ -1,7 +1,7 @@
 """Comparing scenarios with common random numbers.
 
 A comparison runs ``replications`` replicates of every scenario. Replicate ``r``
-uses the seed :func:`introsim.runner.replicate_seed` ``(root_seed, r)`` in every
+uses the seed :func:`introsim.run.replicate_seed` ``(root_seed, r)`` in every
 scenario (common random numbers): the same cohort, and the same counter-based
 random draws wherever the scenarios behave alike. Differences between
 scenarios are therefore estimated from replicate-wise (paired) differences,
@@ -37,27 +37,30 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import multiprocessing
 import os
 import shlex
-import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from introsim.outcomes import COMPARISON_OUTCOMES, COST_PARTS, OUTCOME_INFO, OUTCOMES, by_subgroup
-from introsim.runner import replicate_seed, simulate
-from introsim.schema import Scenario
-from introsim.state import STATUS_NAMES, Status
+from introsim.experiments.executor import run_all
+from introsim.experiments.statistics import CONFIDENCE, fieller_ratio, t_band, t_interval
+from introsim.model.outcomes import (
+    COMPARISON_OUTCOMES,
+    COST_PARTS,
+    OUTCOME_INFO,
+    OUTCOMES,
+    by_subgroup,
+)
+from introsim.model.state import STATUS_NAMES, Status
+from introsim.params.schema import Scenario
+from introsim.run import replicate_seed, simulate
 
 __all__ = [
-    "CONFIDENCE",
     "IN_WORK",
     "REPLICATE_OUTCOMES",
     "SUBGROUP_OUTCOMES",
@@ -66,16 +69,11 @@ __all__ = [
     "ReplicateResult",
     "build_manifest",
     "compare",
-    "fieller_ratio",
     "run_replicate",
     "seed_text",
-    "t_interval",
-    "warm_up",
     "write_outputs",
 ]
 
-CONFIDENCE = 0.95
-"""Level of every interval in a comparison."""
 
 REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
 """Run-level outcomes recorded per replicate: the fixed outcomes and the cost parts."""
@@ -103,7 +101,7 @@ class ReplicateResult:
         replicate: Replicate number.
         summary: Each name of :data:`REPLICATE_OUTCOMES` mapped to its value.
         status: (weeks, statuses) counts of participants in each status, per week.
-        subgroups: :func:`introsim.outcomes.by_subgroup` of the run's participants.
+        subgroups: :func:`introsim.model.outcomes.by_subgroup` of the run's participants.
     """
 
     scenario: int
@@ -111,6 +109,12 @@ class ReplicateResult:
     summary: dict[str, float]
     status: np.ndarray
     subgroups: pd.DataFrame
+
+
+def _replicate_task(shared: tuple[list[Scenario], int], task: tuple[int, int]) -> ReplicateResult:
+    scenarios, root_seed = shared
+    index, replicate = task
+    return run_replicate(scenarios[index], root_seed, replicate, index)
 
 
 def seed_text(root_seed: int, replicate: int) -> str:
@@ -140,165 +144,7 @@ def run_replicate(
     return ReplicateResult(index, replicate, summary, status, subgroups)
 
 
-def warm_up(scenarios: Sequence[Scenario]) -> None:
-    """Run a tiny version of each scenario, so compiled kernels are in numba's cache.
-
-    Worker processes then load the kernels from the cache instead of each
-    compiling them.
-    """
-    tiny = {"cohort.size": 20, "scenario.weeks": 8, "cohort.intake_weeks": 1}
-    for sc in scenarios:
-        try:
-            small = sc.with_overrides(tiny)
-        except ValueError:  # a validator ties these fields to others: warm up on the real one
-            small = sc
-        simulate(small, 0)
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """Start method for workers: a fork server where there is one, else spawn; never fork.
-
-    A plain fork would copy a parent that may run threads (the progress bar's)
-    and has numba's LLVM loaded. The fork server is a fresh process that imports
-    introsim once; workers fork from it, so they start fast and need not each
-    import the packages (spawn would), and they load compiled kernels from
-    numba's cache, which :func:`warm_up` has filled.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["introsim.compare"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-_WORKER_SCENARIOS: list[Scenario] = []
-MAX_CHUNK = 8  # runs per task sent to a worker
-
-
-def _init_worker(scenarios: list[Scenario]) -> None:
-    # Ctrl-C is the parent's to handle: it cancels queued work and exits.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_SCENARIOS[:] = scenarios
-
-
-def _run_chunk(chunk: list[tuple[int, int]], root_seed: int) -> list[ReplicateResult]:
-    return [run_replicate(_WORKER_SCENARIOS[i], root_seed, r, i) for i, r in chunk]
-
-
-def _run_all(
-    scenarios: Sequence[Scenario],
-    replications: int,
-    root_seed: int,
-    jobs: int,
-    progress: Callable[[int, int], None] | None,
-) -> dict[tuple[int, int], ReplicateResult]:
-    """Run every (scenario, replicate), in this process or in ``jobs`` workers."""
-    tasks = [(i, r) for r in range(replications) for i in range(len(scenarios))]
-    total = len(tasks)
-    results: dict[tuple[int, int], ReplicateResult] = {}
-    if progress is not None:
-        progress(0, total)
-    if jobs <= 1:
-        for i, r in tasks:
-            results[(i, r)] = run_replicate(scenarios[i], root_seed, r, i)
-            if progress is not None:
-                progress(len(results), total)
-        return results
-    warm_up(scenarios)
-    # Several small chunks per worker: little overhead per run, a moving progress bar,
-    # and little left to finish after an error or Ctrl-C cancels the queued chunks.
-    size = max(1, min(MAX_CHUNK, math.ceil(total / (jobs * 8))))
-    chunks = [tasks[k : k + size] for k in range(0, total, size)]
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(chunks)),
-        mp_context=_pool_context(),
-        initializer=_init_worker,
-        initargs=(list(scenarios),),
-    )
-    try:
-        futures = [pool.submit(_run_chunk, chunk, root_seed) for chunk in chunks]
-        for future in as_completed(futures):
-            for res in future.result():
-                results[(res.scenario, res.replicate)] = res
-            if progress is not None:
-                progress(len(results), total)
-    except BaseException:
-        # An error or Ctrl-C: cancel the queued chunks, let the running ones end.
-        # (Not a `with` block: its own shutdown would undo the cancelling.)
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return results
-
-
 # --------------------------------------------------------------------------- statistics
-def t_interval(
-    values: np.ndarray, confidence: float = CONFIDENCE
-) -> tuple[int, float, float, float, float]:
-    """Student t interval for a mean, ignoring NaN.
-
-    Args:
-        values: One value per replicate (for a paired difference, the differences).
-        confidence: Interval level.
-
-    Returns:
-        ``(n, mean, low, high, p)``: the number of finite values, their mean, the
-        interval, and the two-sided p-value of the t-test of mean zero. The
-        interval is NaN with fewer than two values; with zero spread it is the
-        mean itself, and p is 1 for a zero mean, 0 otherwise.
-    """
-    x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    n = int(x.size)
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n < 2:
-        return n, mean, math.nan, math.nan, math.nan
-    se = float(x.std(ddof=1)) / math.sqrt(n)
-    if se == 0.0:
-        return n, mean, mean, mean, 1.0 if mean == 0.0 else 0.0
-    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
-    p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
-    return n, mean, mean - t * se, mean + t * se, p
-
-
-def fieller_ratio(
-    numerator: np.ndarray, denominator: np.ndarray, confidence: float = CONFIDENCE
-) -> tuple[int, float, float, float]:
-    """Ratio of two paired means with Fieller's interval, when the denominator is clearly > 0.
-
-    Args:
-        numerator: One value per replicate (e.g. difference in cost per participant).
-        denominator: One value per replicate (e.g. difference in the share in work).
-        confidence: Interval level.
-
-    Returns:
-        ``(n, ratio, low, high)`` over the replicates where both are finite.
-        All three are NaN unless the denominator's mean is positive and its t
-        interval excludes zero (the only case where Fieller's interval is a
-        bounded interval).
-    """
-    a_all = np.asarray(numerator, dtype=np.float64)
-    b_all = np.asarray(denominator, dtype=np.float64)
-    ok = np.isfinite(a_all) & np.isfinite(b_all)
-    a_r, b_r = a_all[ok], b_all[ok]
-    n = int(a_r.size)
-    if n < 2:
-        return n, math.nan, math.nan, math.nan
-    a, b = float(a_r.mean()), float(b_r.mean())
-    cov = np.cov(np.vstack([a_r, b_r]), ddof=1) / n
-    v11, v12, v22 = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
-    t2 = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) ** 2
-    lead = b * b - t2 * v22
-    if b <= 0.0 or lead <= 0.0:
-        return n, math.nan, math.nan, math.nan
-    half = a * b - t2 * v12
-    disc = max(half * half - lead * (a * a - t2 * v11), 0.0)
-    root = math.sqrt(disc)
-    return n, a / b, (half - root) / lead, (half + root) / lead
-
-
 # --------------------------------------------------------------------------- the comparison
 @dataclass(frozen=True)
 class Comparison:
@@ -434,7 +280,16 @@ def compare(
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, found {seed}")
 
-    results = _run_all(scenarios, replications, seed, jobs, progress)
+    tasks = [(i, r) for r in range(replications) for i in range(len(scenarios))]
+    runs = run_all(
+        _replicate_task,
+        tasks,
+        shared=(list(scenarios), seed),
+        jobs=jobs,
+        scenarios=scenarios,
+        progress=progress,
+    )
+    results = {(res.scenario, res.replicate): res for res in runs}
     ordered = [results[(i, r)] for i in range(len(scenarios)) for r in range(replications)]
     sizes = tuple(sc.cohort.size for sc in scenarios)
     values = np.array(
@@ -545,25 +400,6 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
     return df
 
 
-def _t_band(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[np.ndarray, ...]:
-    """Column-wise mean, t interval and 2.5/97.5 % quantiles of (replicates, weeks), NaN-aware."""
-    finite = np.isfinite(x)
-    n = finite.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, np.nansum(x, axis=0) / np.maximum(n, 1), np.nan)
-        dev = np.where(finite, x - mean, 0.0)
-        sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1))
-        t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-        half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
-    lo = np.full(x.shape[1], np.nan)
-    hi = np.full(x.shape[1], np.nan)
-    has = n > 0
-    if has.any():
-        lo[has] = np.nanquantile(x[:, has], 0.025, axis=0)
-        hi[has] = np.nanquantile(x[:, has], 0.975, axis=0)
-    return mean, mean - half, mean + half, lo, hi
-
-
 def _weekly_bands(
     names: list[str], results: dict[tuple[int, int], ReplicateResult], replications: int
 ) -> pd.DataFrame:
@@ -580,7 +416,7 @@ def _weekly_bands(
         for status in _SHOWN_STATUSES:
             series[status] = share[:, :, _STATUS_INDEX[status]]
         for label, x in series.items():
-            mean, lo, hi, qlo, qhi = _t_band(x)
+            mean, lo, hi, qlo, qhi = t_band(x)
             frames.append(
                 pd.DataFrame(
                     {
@@ -727,7 +563,7 @@ def build_manifest(
 def write_outputs(
     comparison: Comparison, out_dir: str | os.PathLike[str], manifest: dict[str, Any]
 ) -> list[Path]:
-    """Write a comparison's data files atomically (the report is :mod:`introsim.report`'s).
+    """Write a comparison's data files atomically (the report is written elsewhere).
 
     Files: ``replicates.parquet`` (long: scenario, replicate, seed, outcome,
     value), ``comparison.csv`` (:attr:`Comparison.table`), ``weekly.parquet``

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from introsim.schema import EDUCATION_LEVELS, METHODS
-from introsim.state import STATUS_NAMES, WEEKS_24M, WEEKS_PER_YEAR, Refugees, Status
+from introsim.model.state import STATUS_NAMES, WEEKS_24M, WEEKS_PER_YEAR, Refugees, Status
+from introsim.params.schema import EDUCATION_LEVELS, METHODS
 
 OUTCOMES: tuple[str, ...] = (
     "employed_12m",

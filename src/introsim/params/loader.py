@@ -1,4 +1,4 @@
-"""Read TOML scenario files into :class:`introsim.schema.Scenario`.
+"""Read TOML scenario files into :class:`introsim.params.schema.Scenario`.
 
 A scenario file holds only overrides of the schema defaults. A top-level key
 ``extends = "other.toml"`` (relative to the file that writes it) inherits a
@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from introsim.schema import Scenario
+from introsim.params.schema import Scenario
 
 __all__ = ["ScenarioError", "load_scenario", "load_scenario_data", "validate_files"]
 

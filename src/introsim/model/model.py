@@ -9,12 +9,12 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from introsim import kernels as k
-from introsim.agents import Employer, Refugee, Specialist
-from introsim.policies import eligibility_code, method_tables, step_down_week
-from introsim.population import draw_cohort, draw_employers, method_ranges, staff
-from introsim.schema import Scenario
-from introsim.state import NO_ONE, SLOTS_PER_EMPLOYER, WEEKS_PER_YEAR, Status
+from introsim.model import kernels as k
+from introsim.model.agents import Employer, Refugee, Specialist
+from introsim.model.policies import eligibility_code, method_tables, step_down_week
+from introsim.model.population import draw_cohort, draw_employers, method_ranges, staff
+from introsim.model.state import NO_ONE, SLOTS_PER_EMPLOYER, WEEKS_PER_YEAR, Status
+from introsim.params.schema import Scenario
 
 # Weekly series: status counts, then these event counts.
 EVENTS: tuple[str, ...] = (

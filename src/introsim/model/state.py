@@ -3,7 +3,7 @@
 Each population (refugees, specialists, employers, vacancies) is one object
 holding one numpy array per attribute, allocated once at the start of a run and
 validated for length. The kernels read and write these arrays in place; the
-Mesa agents in :mod:`introsim.agents` are views onto them.
+Mesa agents in :mod:`introsim.model.agents` are views onto them.
 """
 
 from __future__ import annotations

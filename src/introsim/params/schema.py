@@ -2,7 +2,7 @@
 
 Each field carries its default, its unit, a one-line meaning and, where a study
 gave the figure, its source (see ``shared/EVIDENCE.md``). Scenario files hold
-only overrides; :mod:`introsim.scenario` reads them into these models.
+only overrides; :mod:`introsim.params.loader` reads them into these models.
 
 Figures marked ``assumption`` or ``calibrated`` have no direct source: the
 former are judgement, the latter were tuned so the default scenarios land in

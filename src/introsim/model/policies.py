@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from introsim.schema import ELIGIBILITY, METHODS, Scenario
-from introsim.state import Phase
+from introsim.model.state import Phase
+from introsim.params.schema import ELIGIBILITY, METHODS, Scenario
 
 MAX_PHASES = 6  # phases a programme schedule can hold, the open-ended search included
 OPEN_ENDED = np.iinfo(np.int32).max

@@ -17,8 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-from introsim.schema import ELIGIBILITY
-from introsim.state import (
+from introsim.model.state import (
     NO_ONE,
     SLOTS_PER_EMPLOYER,
     WEEKS_12M,
@@ -29,6 +28,7 @@ from introsim.state import (
     Phase,
     Status,
 )
+from introsim.params.schema import ELIGIBILITY
 
 # Integer codes frozen into the compiled kernels.
 NOT_ARRIVED = int(Status.NOT_ARRIVED)

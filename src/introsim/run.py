@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from introsim.model import EVENTS, IntroModel
-from introsim.outcomes import participant_table, summarise
-from introsim.schema import Scenario
-from introsim.state import STATUS_NAMES
+from introsim.model.model import EVENTS, IntroModel
+from introsim.model.outcomes import participant_table, summarise
+from introsim.model.state import STATUS_NAMES
+from introsim.params.schema import Scenario
 
 
 @dataclass(frozen=True)

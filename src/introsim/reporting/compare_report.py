@@ -1,6 +1,6 @@
 """The comparison report: one self-contained HTML file with plotly charts.
 
-:func:`write_report` turns a :class:`introsim.compare.Comparison` into a single
+:func:`write_report` turns a :class:`introsim.experiments.compare.Comparison` into a single
 HTML file that opens offline: plotly.js is embedded once, inline, and nothing
 is fetched from the network. The report has a plain-words summary, a short
 guide to reading it, the table of outcomes with 95 % intervals, five charts
@@ -25,10 +25,10 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from introsim.compare import IN_WORK, Comparison
-from introsim.outcomes import COMPARISON_OUTCOMES, COST_PARTS, OUTCOME_INFO, OUTCOMES
+from introsim.experiments.compare import IN_WORK, Comparison
+from introsim.model.outcomes import COMPARISON_OUTCOMES, COST_PARTS, OUTCOME_INFO, OUTCOMES
+from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
-from introsim.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 
 __all__ = [
     "SECTIONS",
@@ -758,7 +758,7 @@ def report_html(comparison: Comparison, manifest: Mapping[str, Any] | None = Non
     """Render the report as one self-contained HTML document.
 
     Args:
-        comparison: The result of :func:`introsim.compare.compare`.
+        comparison: The result of :func:`introsim.experiments.compare.compare`.
         manifest: Provenance written next to the report (``manifest.json``), used
             for the footer: version, commit, scenario files, jobs, wall time, command.
 
@@ -881,7 +881,7 @@ def write_report(
     """Write the comparison report as one self-contained HTML file, atomically.
 
     Args:
-        comparison: The result of :func:`introsim.compare.compare`.
+        comparison: The result of :func:`introsim.experiments.compare.compare`.
         path: Where to write (e.g. ``out/compare/report.html``).
         manifest: Provenance for the footer (see :func:`report_html`).
 

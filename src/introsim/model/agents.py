@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from introsim.schema import EDUCATION_LEVELS, METHODS
-from introsim.state import NO_ONE, PHASE_NAMES, STATUS_NAMES
+from introsim.model.state import NO_ONE, PHASE_NAMES, STATUS_NAMES
+from introsim.params.schema import EDUCATION_LEVELS, METHODS
 
 if TYPE_CHECKING:
-    from introsim.model import IntroModel
+    from introsim.model.model import IntroModel
 
 
 class _View(mesa.Agent):

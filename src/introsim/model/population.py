@@ -11,8 +11,15 @@ import math
 
 import numpy as np
 
-from introsim.schema import METHODS, Scenario
-from introsim.state import NO_ONE, SLOTS_PER_EMPLOYER, Employers, Refugees, Specialists, Vacancies
+from introsim.model.state import (
+    NO_ONE,
+    SLOTS_PER_EMPLOYER,
+    Employers,
+    Refugees,
+    Specialists,
+    Vacancies,
+)
+from introsim.params.schema import METHODS, Scenario
 
 AGE_MIN, AGE_MAX = 18.0, 55.0  # the programme's age range (DESIGN.md section 4)
 PRIOR_WORK_CAP = 10.0  # years of prior work beyond which productivity stops rising

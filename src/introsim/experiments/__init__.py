@@ -1,0 +1,1 @@
+"""Experiments: many runs of the model, their executor, statistics and analyses."""

@@ -1,0 +1,1 @@
+"""The model: state arrays, population draws, policies, compiled kernels, the Mesa model."""

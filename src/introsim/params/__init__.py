@@ -1,0 +1,1 @@
+"""Parameters: the scenario schema (every parameter once) and the file loader."""

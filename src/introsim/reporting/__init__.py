@@ -1,0 +1,1 @@
+"""Reports: formatting, charts and self-contained HTML."""
