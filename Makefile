@@ -11,8 +11,9 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamps re-install only when pyproject.toml changes.
+# The dashboard's extra comes with the main install: workshops need nothing else.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[dashboard]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

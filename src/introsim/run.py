@@ -60,3 +60,20 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence) -> SimResul
     model = IntroModel(scenario, seed, agents=False).run()
     participants = participant_table(model.refugees, model.weeks)
     return SimResult(summarise(participants), weekly_table(model), participants)
+
+
+def simulate_outcomes(scenario: Scenario, seed: int | np.random.SeedSequence) -> dict[str, float]:
+    """Run one scenario and return only its run-level outcomes and cost parts.
+
+    This is what sweeps, sensitivity studies, calibration and trials need from a
+    run; it skips the weekly and participant tables' formatting where it can.
+
+    Args:
+        scenario: A validated scenario.
+        seed: Integer seed or ``SeedSequence``.
+
+    Returns:
+        Each name of :data:`introsim.model.outcomes.OUTCOMES` and
+        :data:`introsim.model.outcomes.COST_PARTS` mapped to its value.
+    """
+    return simulate(scenario, seed).summary
