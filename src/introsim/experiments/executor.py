@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from introsim.params.schema import Scenario
 from introsim.run import simulate
 
-__all__ = ["MAX_CHUNK", "pool_context", "run_all", "warm_up"]
+__all__ = ["MAX_CHUNK", "make_pool", "pool_context", "run_all", "warm_up"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -72,6 +72,25 @@ def _run_chunk(func: Callable[[Any, T], R], chunk: list[T]) -> list[R]:
     return [func(_SHARED[0], task) for task in chunk]
 
 
+def make_pool(jobs: int, *, shared: Any = None, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
+    """A warm pool of ``jobs`` worker processes (see :func:`pool_context`).
+
+    Args:
+        jobs: Number of worker processes.
+        shared: Data every worker keeps for :func:`run_all`'s tasks.
+        preload: Modules the fork server imports before forking workers.
+
+    Returns:
+        A ``concurrent.futures`` executor; the caller shuts it down.
+    """
+    return ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=pool_context(preload),
+        initializer=_init_worker,
+        initargs=(shared,),
+    )
+
+
 def run_all(
     func: Callable[[Any, T], R],
     tasks: Sequence[T],
@@ -110,12 +129,7 @@ def run_all(
     # and little left to finish after an error or Ctrl-C cancels the queued chunks.
     size = max(1, min(MAX_CHUNK, math.ceil(total / (jobs * 8))))
     starts = range(0, total, size)
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(starts)),
-        mp_context=pool_context([func.__module__]),
-        initializer=_init_worker,
-        initargs=(shared,),
-    )
+    pool = make_pool(min(jobs, len(starts)), shared=shared, preload=[func.__module__])
     try:
         futures = {pool.submit(_run_chunk, func, list(tasks[s : s + size])): s for s in starts}
         for future in as_completed(futures):
