@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,11 +18,14 @@ from rich.table import Table
 
 from introsim import __version__
 from introsim.model.outcomes import OUTCOME_INFO, OUTCOMES
-from introsim.params.loader import ScenarioError, load_scenario
+from introsim.params.loader import ScenarioError, load_scenario, load_scenario_with
 from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from introsim.experiments.compare import Comparison
+    from introsim.experiments.sweep import Sweep
 
 app = typer.Typer(
     add_completion=False,
@@ -40,9 +43,11 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(BAD_INPUT)
 
 
-def load_or_fail(path: Path) -> Scenario:
-    """Load a scenario, or exit with its one-line error."""
+def load_or_fail(path: Path, sets: dict[str, object] | None = None) -> Scenario:
+    """Load a scenario (with ``--set`` overrides), or exit with its one-line error."""
     try:
+        if sets:
+            return load_scenario_with(path, sets, source="--set")
         return load_scenario(path)
     except ScenarioError as e:
         fail(str(e))
@@ -78,6 +83,38 @@ def format_value(name: str, value: float | None) -> str:
     return f"{value:.1f}"
 
 
+def parse_sets(items: list[str] | None) -> dict[str, object]:
+    """Turn ``--set dotted.path=value`` options into overrides (values read as TOML).
+
+    ``--set follow_up.caseload=10`` gives an integer, ``--set follow_up.method=ips``
+    a string (a value that is not TOML is taken as text).
+    """
+    import tomllib
+
+    out: dict[str, object] = {}
+    for item in items or []:
+        path, eq, text = item.partition("=")
+        path = path.strip()
+        if not eq or not path or not text.strip():
+            fail(f"--set: expected dotted.path=value, found {item!r}")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        out[path] = value
+    return out
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a parameter, e.g. --set follow_up.caseload=10 (repeatable; "
+        "`introsim params` lists the paths).",
+    ),
+]
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
@@ -90,6 +127,7 @@ def run(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print summary.json to stdout instead of a table.")
     ] = False,
+    sets: SetOption = None,
 ) -> None:
     """Run one scenario; write weekly.parquet, participants.parquet and summary.json."""
     from introsim.output import (
@@ -103,7 +141,7 @@ def run(
     )
     from introsim.run import simulate
 
-    sc = load_or_fail(scenario)
+    sc = load_or_fail(scenario, parse_sets(sets))
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out_dir = out if out is not None else Path("out") / folder_name(sc.scenario.name)
@@ -190,6 +228,7 @@ def compare_command(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the comparison as JSON instead of a table.")
     ] = False,
+    sets: SetOption = None,
 ) -> None:
     """Compare scenarios over replicates with common random numbers; write tables and a report.
 
@@ -197,7 +236,8 @@ def compare_command(
     first scenario are paired. Writes replicates.parquet, comparison.csv,
     weekly.parquet, subgroups.parquet, manifest.json and report.html.
     """
-    loaded = [load_or_fail(path) for path in scenarios]
+    overrides = parse_sets(sets)
+    loaded = [load_or_fail(path, overrides) for path in scenarios]
     if len(loaded) < 2:
         fail(f"compare: expected at least 2 scenario files, found {len(loaded)}")
     seen: dict[str, Path] = {}
@@ -347,6 +387,204 @@ def print_comparison(result: Comparison) -> None:
         "above zero.\nGreen/red: clearly better/worse (the 95 % interval excludes zero).",
         style="dim",
     )
+
+
+def progress_bar(description: str, total: int) -> tuple[object, Callable[[int, int], None]]:
+    """A progress bar on stderr (runs done, runs/s, time left); plain when not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RunsPerSecond(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed or 0:.1f} runs/s", style="progress.data.speed")
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RunsPerSecond(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+    task = bar.add_task(description, total=total)
+
+    def tick(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, tick
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/sweep-EXPERIMENT-NAME).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
+            "such as tcp://host:8786 (needs the dask extra).",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Discard runs stored in --out and start again.")
+    ] = False,
+    sets: SetOption = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the points table as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Run an experiment's design points over common-random-number replicates.
+
+    Results are stored as they finish; the same command after an interruption
+    runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
+    manifest.json and report.html.
+    """
+    from introsim.experiments.design import load_experiment
+    from introsim.experiments.engine import executor_for
+    from introsim.experiments.store import RunStore, StoreMismatch
+    from introsim.experiments.sweep import (
+        build_manifest,
+        run_sweep,
+        store_identity,
+        write_outputs,
+    )
+    from introsim.output import folder_name, json_text
+    from introsim.reporting.sweep_report import write_report
+
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, found {jobs}")
+    try:
+        design = load_experiment(experiment, overrides=parse_sets(sets))
+    except ScenarioError as e:
+        fail(str(e))
+    if dask is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
+    out_dir = out if out is not None else Path("out") / f"sweep-{folder_name(design.meta.name)}"
+    check_out_dir(out_dir)
+    store = RunStore(out_dir)
+    try:
+        resumed = store.open(store_identity(design), fresh=fresh)
+    except StoreMismatch as e:
+        fail(str(e))
+    except OSError as e:
+        publish_failed(out_dir, e)
+    total = len(design.points) * design.meta.replications
+    bar, tick = progress_bar(
+        f"{len(design.points)} points × {design.meta.replications} replicates", total
+    )
+    t0 = time.perf_counter()
+    try:
+        with bar, executor_for(jobs, dask, preload=["introsim.experiments.sweep"]) as ex:  # type: ignore[attr-defined]
+            result = run_sweep(design, ex, store=store, progress=tick)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: finished runs are kept in {out_dir}; run the same command to resume",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
+    except OSError as e:
+        publish_failed(out_dir, e)
+    wall = time.perf_counter() - t0
+    executor_name = f"dask {dask}" if dask else (f"{jobs} processes" if jobs > 1 else "1 process")
+    manifest = build_manifest(
+        result,
+        executor=executor_name,
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+        resumed=resumed,
+    )
+    try:
+        write_outputs(result, out_dir, manifest)
+        write_report(result, out_dir / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out_dir, e)
+    if result.failed:
+        err_console.print(
+            f"warning: {result.failed} of {len(result.runs)} runs failed; their errors are in "
+            f"{out_dir}/runs.csv (column error)",
+            markup=False,
+        )
+    if json_out:
+        data = {
+            "out": str(out_dir),
+            "runs": len(result.runs),
+            "failed": result.failed,
+            "points": result.points.to_dict("records"),
+        }
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    print_sweep(result)
+    Console().print(
+        f"wrote {out_dir}/ runs.parquet, points.parquet, points.csv, manifest.json, report.html "
+        f"({len(result.runs)} runs in {wall:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def print_sweep(result: Sweep) -> None:
+    """Print the sweep's chosen outcomes per point: mean [95 % interval] and difference."""
+    from introsim.reporting.compare_report import format_interval
+
+    outcomes = list(result.design.meta.outcomes)
+    table = Table(
+        title=f"{result.design.meta.name}: {len(result.design.points)} points × "
+        f"{result.design.meta.replications} replicates; mean [95 % interval], "
+        "difference from the base paired by replicate",
+    )
+    table.add_column("point", no_wrap=True)
+    for o in outcomes:
+        table.add_column(o, justify="right")
+    pts = result.points
+    for p in result.design.points:
+        cells = []
+        for o in outcomes:
+            r = pts[(pts["point"] == p.index) & (pts["outcome"] == o)].iloc[0]
+            text = format_value(o, r["mean"])
+            ci = format_interval(o, r["ci_low"], r["ci_high"])
+            cells.append(text + (f" {ci}" if ci else ""))
+        table.add_row(p.label, *cells)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(console.width, 200))
+    console.print(table)
+
+
+@app.command()
+def params(
+    fmt: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
+) -> None:
+    """List every scenario parameter: dotted path, default, unit, bounds, meaning, source."""
+    from introsim.params.catalog import iter_params, params_table
+
+    if fmt not in ("table", "markdown", "csv", "json"):
+        fail(f"--format: expected one of table, markdown, csv, json, found {fmt!r}")
+    if fmt != "table":
+        sys.stdout.write(params_table(fmt))
+        return
+    table = Table(title="Scenario parameters (set in a scenario file, or with --set PATH=VALUE)")
+    for col in ("path", "default", "unit", "bounds", "meaning", "source"):
+        table.add_column(col, overflow="fold")
+    for p in iter_params():
+        table.add_row(p.path, p.default_text(), p.unit, p.bounds_text(), p.meaning, p.source or "")
+    Console(highlight=False).print(table)
 
 
 @app.command()

@@ -82,6 +82,11 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     _atomic(path, lambda p: df.to_parquet(p, index=False, engine="pyarrow", compression="zstd"))
 
 
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Write a table as CSV (UTF-8, no index) atomically."""
+    _atomic(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
 def write_json(data: Any, path: Path) -> None:
     """Write JSON atomically (sorted keys, NaN written as null)."""
     text = json_text(data)

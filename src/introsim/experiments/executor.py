@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,13 +17,21 @@ from typing import Any, TypeVar
 from introsim.params.schema import Scenario
 from introsim.run import simulate
 
-__all__ = ["MAX_CHUNK", "make_pool", "pool_context", "run_all", "warm_up"]
+__all__ = ["MAX_CHUNK", "make_pool", "pool_context", "run_all", "usable_cores", "warm_up"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_CHUNK = 8
 """Most runs sent to a worker in one message."""
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def warm_up(scenarios: Sequence[Scenario]) -> None:

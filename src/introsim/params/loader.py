@@ -24,7 +24,7 @@ import re
 import tomllib
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,70 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         ScenarioError: For any problem with the file or its contents; the message
             is the first problem, ``errors`` holds them all.
     """
+    return _validated(_resolve(Path(path)))
+
+
+def load_scenario_with(
+    path: str | os.PathLike[str],
+    overrides: Mapping[str, Any],
+    *,
+    source: str | os.PathLike[str],
+    lines: Mapping[str, int] | None = None,
+) -> Scenario:
+    """Read a scenario file and apply dotted-path overrides, validating both together.
+
+    The overrides behave as one more file on top of the ``extends`` chain, so a
+    bad value is reported like a bad value in a file: naming ``source``, the line
+    where the override was written and its dotted field.
+
+    Args:
+        path: The TOML scenario file.
+        overrides: Dotted paths mapped to values, e.g. ``{"follow_up.caseload": 10}``.
+        source: Where the overrides were written (an experiment file, or ``--set``).
+        lines: The line in ``source`` of each dotted path, where known.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: For any problem with the file or the overrides.
+    """
     resolved = _resolve(Path(path))
+    nested: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        node = nested
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(source, f"{dotted!r} is set twice, as a value and a table")
+        node[leaf] = value
+    placed = {tuple(k.split(".")): v for k, v in (lines or {}).items()}
+    file = _File(Path(source), nested, placed)
+    resolved.data = _merge(resolved.data, nested, resolved.origins, file, ())
+    resolved.chain.insert(0, file)
+    return _validated(resolved)
+
+
+def read_toml(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[Loc, int]]:
+    """Read any TOML file of the project (scenario, experiment, study) with the same care.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The parsed data and the line of each key and section, by path tuple.
+
+    Raises:
+        ScenarioError: One line naming the file (and line) when it cannot be read or parsed.
+    """
+    p = Path(path)
+    text = _read_text(p)
+    return _parse(p, text), _scan_lines(text)
+
+
+def _validated(resolved: _Resolved) -> Scenario:
+    """Validate merged data; raise the first problem as a ScenarioError, with all of them."""
     problems = _precheck(resolved.data, Scenario, ())
     try:
         scenario = Scenario.model_validate(resolved.data)

@@ -1,0 +1,263 @@
+"""The experiment engine: tasks, run ids, and one way to run them on any executor.
+
+Compare, sweep, sensitivity, calibration and trials all do the same thing:
+make tasks (a scenario and a replicate seed), run them on an executor and
+collect the outcomes. This module is that once.
+
+* A :class:`Task` is a design point's scenario and a replicate number under a
+  root seed. Replicate ``r`` has the same seed at every point (common random
+  numbers), so differences between points are paired.
+* Its run id hashes the model's version, the scenario, the seed and the point,
+  so stored results can be found again and a rerun does only what is missing.
+* :func:`run_tasks` takes any ``concurrent.futures.Executor`` (the warm
+  process pool, a Dask client's executor) or none, and returns results in task
+  order: they never depend on which executor ran them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import introsim
+from introsim.experiments.executor import make_pool, usable_cores, warm_up
+from introsim.run import replicate_seed, simulate_outcomes
+
+if TYPE_CHECKING:
+    from introsim.experiments.store import RunStore
+
+__all__ = [
+    "Outcome",
+    "Task",
+    "TaskResult",
+    "executor_for",
+    "model_version",
+    "run_id",
+    "run_tasks",
+]
+
+Outcome = dict[str, float]
+BATCH = 8
+"""Most tasks sent to a worker at once: small enough to balance, big enough to amortise."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run to do.
+
+    Attributes:
+        point: Index of the design point (or scenario) the run belongs to.
+        replicate: Replicate number; its seed is ``replicate_seed(root_seed, replicate)``.
+        scenario: A validated :class:`~introsim.params.schema.Scenario`, or any
+            picklable object with a ``digest()`` method that ``evaluate`` accepts.
+        root_seed: The experiment's root seed.
+    """
+
+    point: int
+    replicate: int
+    scenario: Any
+    root_seed: int
+
+    @property
+    def seed(self) -> np.random.SeedSequence:
+        """The replicate's seed: the same at every point (common random numbers)."""
+        return replicate_seed(self.root_seed, self.replicate)
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What one task gave: its value, or the error it raised.
+
+    Attributes:
+        run_id: The task's run id.
+        value: What ``evaluate`` returned (None when it raised).
+        error: ``"TypeName: message"`` when it raised, else ``""``.
+    """
+
+    run_id: str
+    value: Any
+    error: str = ""
+
+
+_SOURCES = ("model", "params/schema.py", "run.py")
+
+
+@functools.cache
+def model_version() -> str:
+    """The package version and a hash of the model's source files.
+
+    Stored results are keyed by it, so results made by a different model are
+    never mixed with new ones.
+    """
+    root = Path(introsim.__file__).parent
+    digest = hashlib.sha256()
+    for name in _SOURCES:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            digest.update(f.relative_to(root).as_posix().encode())
+            digest.update(f.read_bytes())
+    return f"{introsim.__version__}+{digest.hexdigest()[:12]}"
+
+
+def run_id(task: Task, version: str | None = None) -> str:
+    """A stable id of a task: hash of model version, scenario, seed and point."""
+    text = "|".join(
+        (
+            version or model_version(),
+            task.scenario.digest(),
+            str(task.root_seed),
+            str(task.replicate),
+            str(task.point),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _run_batch(
+    evaluate: Callable[[Any, np.random.SeedSequence], Any], batch: list[tuple[str, Task]]
+) -> list[TaskResult]:
+    out = []
+    for rid, task in batch:
+        try:
+            out.append(TaskResult(rid, evaluate(task.scenario, task.seed)))
+        except Exception as exc:  # recorded with the run; the experiment goes on
+            text = " ".join(str(exc).split())
+            out.append(TaskResult(rid, None, f"{type(exc).__name__}: {text}"[:500]))
+    return out
+
+
+def _warm(tasks: Sequence[Task]) -> None:
+    """Compile the kernels once here, so workers load them from numba's cache."""
+    from introsim.params.schema import Scenario
+
+    by_method: dict[str, Scenario] = {}
+    for t in tasks:
+        if isinstance(t.scenario, Scenario):
+            by_method.setdefault(t.scenario.follow_up.method, t.scenario)
+    warm_up(list(by_method.values()))
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    executor: Executor | None = None,
+    *,
+    evaluate: Callable[[Any, np.random.SeedSequence], Any] = simulate_outcomes,
+    store: RunStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[TaskResult]:
+    """Run every task once, on ``executor`` or in this process, and return results in order.
+
+    Args:
+        tasks: The runs to do.
+        executor: Any ``concurrent.futures.Executor``; None runs them here.
+        evaluate: ``evaluate(scenario, seed)``, a module-level function (workers
+            import it by name); by default the run's outcomes.
+        store: Where results are kept as they finish; tasks already stored are
+            not run again. Its values must be dicts of numbers.
+        progress: Called with (done, total) as results arrive.
+
+    Returns:
+        One :class:`TaskResult` per task, in task order.
+    """
+    version = model_version()
+    ids = [run_id(t, version) for t in tasks]
+    if len(set(ids)) < len(ids):
+        raise ValueError("two tasks have the same run id (same point, scenario and replicate)")
+    results: dict[str, TaskResult] = store.load(ids) if store is not None else {}
+    todo = [(rid, t) for rid, t in zip(ids, tasks, strict=True) if rid not in results]
+    total, done = len(tasks), len(tasks) - len(todo)
+    if progress is not None:
+        progress(done, total)
+    size = max(1, min(BATCH, -(-len(todo) // 16)))
+    batches = [todo[k : k + size] for k in range(0, len(todo), size)]
+
+    def collect(batch_results: list[TaskResult]) -> None:
+        nonlocal done
+        if store is not None:
+            store.write(batch_results)
+        for r in batch_results:
+            results[r.run_id] = r
+        done += len(batch_results)
+        if progress is not None:
+            progress(done, total)
+
+    if executor is None:
+        for batch in batches:
+            collect(_run_batch(evaluate, batch))
+    elif batches:
+        _warm([t for _, t in todo])
+        futures: list[Future[list[TaskResult]]] = [
+            executor.submit(_run_batch, evaluate, batch) for batch in batches
+        ]
+        try:
+            for future in as_completed(futures):
+                collect(future.result())
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return [results[rid] for rid in ids]
+
+
+@contextlib.contextmanager
+def executor_for(
+    jobs: int = 1, dask: str | None = None, preload: Sequence[str] = ()
+) -> Iterator[Executor | None]:
+    """The executor a command asked for, shut down on leaving.
+
+    Args:
+        jobs: Worker processes for the local pool (1: run in this process), or
+            workers of a Dask ``LocalCluster``.
+        dask: None for the local pool; ``"local"`` to start a Dask
+            ``LocalCluster``; or a scheduler address such as ``tcp://host:8786``.
+        preload: Modules the local pool's fork server imports first.
+
+    Yields:
+        An executor, or None to run in this process.
+    """
+    if dask is None:
+        if jobs <= 1:
+            yield None
+            return
+        pool = make_pool(jobs, preload=preload)
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return
+    from distributed import Client, LocalCluster
+
+    if dask == "local":
+        # Workers are processes with one thread each: the kernels hold the GIL.
+        cache = os.environ.get("NUMBA_CACHE_DIR")
+        env = {"NUMBA_CACHE_DIR": cache} if cache else {}
+        cluster = LocalCluster(
+            n_workers=max(1, min(jobs, usable_cores())) if jobs > 1 else 2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+            env=env,
+        )
+        client = Client(cluster)
+    else:
+        cluster = None
+        client = Client(dask, timeout="20s")
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

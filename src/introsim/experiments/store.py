@@ -1,0 +1,128 @@
+"""Where an experiment's runs are kept as they finish, so a killed run resumes.
+
+Each finished batch of runs is one Parquet part in ``FOLDER/parts/``,
+published by atomic rename and keyed by run id. A rerun reads the parts and
+runs only what is missing. ``FOLDER/experiment.json`` records what the runs
+belong to (the design's fingerprint and the model version); a different
+experiment or model in the same folder is refused unless asked to start afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from introsim.experiments.engine import TaskResult
+from introsim.output import write_json, write_parquet
+
+__all__ = ["RunStore", "StoreMismatch"]
+
+PARTS = "parts"
+IDENTITY = "experiment.json"
+
+
+class StoreMismatch(Exception):
+    """The folder holds runs of another experiment or model version."""
+
+
+class RunStore:
+    """Append-only run results in a folder.
+
+    Args:
+        folder: The experiment's output folder.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.parts = self.folder / PARTS
+
+    def open(self, identity: Mapping[str, Any], *, fresh: bool = False) -> int:
+        """Claim the folder for an experiment.
+
+        Args:
+            identity: What the runs belong to (must match a previous run's to resume).
+            fresh: Discard stored runs of anything else instead of refusing.
+
+        Returns:
+            How many parts were already stored (0 for a new or fresh folder).
+
+        Raises:
+            StoreMismatch: The folder holds runs of something else and ``fresh`` is False.
+        """
+        marker = self.folder / IDENTITY
+        wanted = json.loads(json.dumps(dict(identity), sort_keys=True, default=str))
+        if marker.is_file():
+            try:
+                found = json.loads(marker.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                found = None
+            if found != wanted and not fresh:
+                what = _difference(found, wanted)
+                raise StoreMismatch(
+                    f"{self.folder} holds runs of {what}; use another --out or --fresh to "
+                    "discard them"
+                )
+        elif self.parts.is_dir() and any(self.parts.iterdir()) and not fresh:
+            raise StoreMismatch(f"{self.folder} holds runs of an unknown experiment; use --fresh")
+        if fresh:
+            shutil.rmtree(self.parts, ignore_errors=True)
+        self.parts.mkdir(parents=True, exist_ok=True)
+        write_json(wanted, marker)
+        return sum(1 for _ in self.parts.glob("*.parquet"))
+
+    def load(self, ids: Sequence[str]) -> dict[str, TaskResult]:
+        """The stored results of the given run ids (others in the folder are ignored)."""
+        wanted = set(ids)
+        out: dict[str, TaskResult] = {}
+        if not self.parts.is_dir():
+            return out
+        for part in sorted(self.parts.glob("*.parquet")):
+            df = pq.read_table(part).to_pandas()
+            values = [c for c in df.columns if c not in ("run_id", "error")]
+            for row in df.itertuples(index=False):
+                rid = row.run_id
+                if rid not in wanted:
+                    continue
+                rec = row._asdict()
+                error = str(rec.get("error") or "")
+                value = None if error else {c: float(rec[c]) for c in values}
+                out[rid] = TaskResult(rid, value, error)
+        return out
+
+    def write(self, results: Sequence[TaskResult]) -> None:
+        """Store a batch of results as one part (atomically: all of it or none)."""
+        if not results:
+            return
+        rows: list[dict[str, Any]] = []
+        for r in results:
+            row: dict[str, Any] = {"run_id": r.run_id, "error": r.error}
+            if r.value is not None:
+                row.update({k: float(v) for k, v in r.value.items()})
+            rows.append(row)
+        df = pd.DataFrame(rows)
+        for c in df.columns:
+            if c not in ("run_id", "error"):
+                df[c] = df[c].astype(np.float64)
+        name = hashlib.sha256("".join(r.run_id for r in results).encode()).hexdigest()[:20]
+        write_parquet(df, self.parts / f"part-{name}.parquet")
+
+
+def _difference(found: Any, wanted: dict[str, Any]) -> str:
+    if not isinstance(found, dict):
+        return "an unreadable experiment record"
+    for key in ("model_version", "experiment", "fingerprint"):
+        if found.get(key) != wanted.get(key):
+            if key == "model_version":
+                return f"model version {found.get(key)} (this is {wanted.get(key)})"
+            if key == "experiment":
+                return f"experiment {found.get(key)!r} (this is {wanted.get(key)!r})"
+            return "a different version of this experiment (its file or base scenario changed)"
+    return "a different experiment"

@@ -1,0 +1,227 @@
+"""The schema as a table: every scenario parameter with its dotted path and metadata.
+
+Commands that list parameters (``introsim params``), check experiment factors
+or build controls read the schema through this module, so the schema stays
+the one place that holds defaults, units, bounds and sources.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import annotated_types
+from pydantic import BaseModel
+
+from introsim.params.schema import Scenario
+
+__all__ = ["ParamInfo", "iter_params", "param_info", "params_table"]
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One scenario parameter.
+
+    Attributes:
+        path: Dotted path, as used by ``Scenario.with_overrides`` and ``--set``.
+        kind: ``"int"``, ``"float"``, ``"bool"``, ``"category"``, ``"text"`` or ``"other"``.
+        default: The default value.
+        unit: Unit of the value.
+        meaning: One line saying what it is.
+        source: Where the figure comes from, or None.
+        low: Smallest accepted value (numbers), or None.
+        high: Largest accepted value (numbers), or None.
+        low_open: True where ``low`` itself is excluded (``gt``).
+        high_open: True where ``high`` itself is excluded (``lt``).
+        choices: The accepted values of a category, else None.
+        optional: True where the field also accepts None ("derived" when unset).
+    """
+
+    path: str
+    kind: str
+    default: Any
+    unit: str
+    meaning: str
+    source: str | None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] | None = None
+    optional: bool = False
+
+    def default_text(self) -> str:
+        """The default as a scenario file would write it ('derived' where None)."""
+        if self.default is None:
+            return "derived"
+        if isinstance(self.default, bool):
+            return str(self.default).lower()
+        if isinstance(self.default, float):
+            return f"{self.default:g}"
+        if isinstance(self.default, tuple):
+            return (
+                "["
+                + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in self.default)
+                + "]"
+            )
+        return str(self.default)
+
+    def bounds_text(self) -> str:
+        """The accepted range in words, e.g. ``[1, 520]`` or ``(0, 1]``; '' when unbounded."""
+        if self.choices:
+            return " | ".join(self.choices)
+        if self.low is None and self.high is None:
+            return ""
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"{left}{low}, {high}{right}"
+
+
+def _kind(annotation: Any) -> tuple[str, tuple[str, ...] | None, bool]:
+    origin = typing.get_origin(annotation)
+    optional = False
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        if len(args) == 1:
+            annotation = args[0]
+            origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return "category", tuple(str(a) for a in typing.get_args(annotation)), optional
+    if annotation is bool:
+        return "bool", None, optional
+    if annotation is int:
+        return "int", None, optional
+    if annotation is float:
+        return "float", None, optional
+    if annotation is str:
+        return "text", None, optional
+    return "other", None, optional
+
+
+def _walk(model: type[BaseModel], instance: BaseModel, prefix: str) -> list[ParamInfo]:
+    out: list[ParamInfo] = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel) and typing.get_origin(field.annotation) is None:
+            out += _walk(type(value), value, f"{path}.")
+            continue
+        kind, choices, optional = _kind(field.annotation)
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        low = high = None
+        low_open = high_open = False
+        for meta in field.metadata:
+            if isinstance(meta, annotated_types.Ge):
+                low = float(meta.ge)
+            elif isinstance(meta, annotated_types.Gt):
+                low, low_open = float(meta.gt), True
+            elif isinstance(meta, annotated_types.Le):
+                high = float(meta.le)
+            elif isinstance(meta, annotated_types.Lt):
+                high, high_open = float(meta.lt), True
+        out.append(
+            ParamInfo(
+                path=path,
+                kind=kind,
+                default=value,
+                unit=str(extra.get("unit", "")),
+                meaning=field.description or "",
+                source=extra.get("source"),  # type: ignore[arg-type]
+                low=low,
+                high=high,
+                low_open=low_open,
+                high_open=high_open,
+                choices=choices,
+                optional=optional,
+            )
+        )
+    return out
+
+
+def iter_params(scenario: Scenario | None = None) -> list[ParamInfo]:
+    """Every parameter of the schema, in declaration order.
+
+    Args:
+        scenario: Whose values to report as defaults (the schema's own when None).
+
+    Returns:
+        One :class:`ParamInfo` per leaf field, nested sections flattened to dotted paths.
+    """
+    sc = scenario if scenario is not None else Scenario()
+    return _walk(Scenario, sc, "")
+
+
+def param_info(path: str, scenario: Scenario | None = None) -> ParamInfo | None:
+    """The parameter at a dotted path, or None where there is none."""
+    for info in iter_params(scenario):
+        if info.path == path:
+            return info
+    return None
+
+
+def params_table(fmt: str) -> str:
+    """Every parameter as text: ``markdown`` (the parameter reference), ``csv`` or ``json``.
+
+    Args:
+        fmt: ``"markdown"``, ``"csv"`` or ``"json"``.
+
+    Returns:
+        The whole table, ending in a newline.
+    """
+    import csv
+    import io
+    import json
+
+    rows = [
+        {
+            "path": p.path,
+            "default": p.default_text(),
+            "unit": p.unit,
+            "bounds": p.bounds_text() if p.kind != "category" else "",
+            "choices": " | ".join(p.choices or ()),
+            "meaning": p.meaning,
+            "source": p.source or "",
+        }
+        for p in iter_params()
+        if p.kind != "other" or p.default is not None
+    ]
+    if fmt == "json":
+        return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buf.getvalue()
+    if fmt != "markdown":
+        raise ValueError(f"unknown format {fmt!r}")
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    out = [
+        "# Parameter reference",
+        "",
+        "Generated from the scenario schema by `introsim params --format markdown`; "
+        "do not edit by hand. Set any of these in a scenario file's section, or on the "
+        "command line with `--set PATH=VALUE`.",
+        "",
+    ]
+    section = None
+    for r in rows:
+        head = r["path"].split(".")[0]
+        if head != section:
+            section = head
+            out += ["", f"## [{head}]", "", "| path | default | unit | bounds | meaning | source |"]
+            out.append("|---|---|---|---|---|---|")
+        bounds = r["bounds"] or r["choices"]
+        out.append(
+            f"| `{r['path']}` | {cell(r['default'])} | {cell(r['unit'])} | {cell(bounds)} | "
+            f"{cell(r['meaning'])} | {cell(r['source'])} |"
+        )
+    return "\n".join(out) + "\n"
