@@ -55,15 +55,16 @@ def colour(i: int) -> str:
 
 def layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
     """Apply the reports' common look to a figure."""
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 70, "r": 30, "t": 50, "b": 60},
-        font={"family": FONT, "size": 13},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        hoverlabel={"namelength": -1},
-        **extra,
-    )
+    settings: dict[str, Any] = {
+        "template": "plotly_white",
+        "height": height,
+        "margin": {"l": 70, "r": 30, "t": 50, "b": 60},
+        "font": {"family": FONT, "size": 13},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "hoverlabel": {"namelength": -1},
+    }
+    settings.update(extra)
+    fig.update_layout(**settings)
     return fig
 
 

@@ -78,7 +78,8 @@ def _heatmap(s: Sweep, outcome: str) -> go.Figure:
         fig.update_xaxes(title_text=x, type="category", row=1, col=col)
     fig.update_yaxes(title_text=y, type="category", row=1, col=1)
     fig.update_layout(coloraxis={"colorscale": "Viridis", "colorbar": {"title": ""}})
-    return layout(fig, 420, title={"text": _axis_title(outcome), "font": {"size": 14}})
+    fig.update_layout(coloraxis_colorbar={"title": {"text": _axis_title(outcome), "side": "right"}})
+    return layout(fig, 420)
 
 
 def _response(s: Sweep, outcome: str) -> go.Figure:
@@ -129,7 +130,8 @@ def _response(s: Sweep, outcome: str) -> go.Figure:
             )
         fig.update_xaxes(title_text=x, row=1, col=col)
     fig.update_yaxes(title_text=_axis_title(outcome), row=1, col=1)
-    return layout(fig, 420)
+    # Below the panels, so it never covers their titles.
+    return layout(fig, 460, legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0})
 
 
 def _tornado(s: Sweep, outcome: str) -> go.Figure:
