@@ -35,11 +35,13 @@ order.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
 import shlex
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.executor import run_all
+from introsim.experiments.engine import Task, executor_for, run_tasks
 from introsim.experiments.statistics import CONFIDENCE, fieller_ratio, t_band, t_interval
 from introsim.model.outcomes import (
     COMPARISON_OUTCOMES,
@@ -111,16 +113,21 @@ class ReplicateResult:
     subgroups: pd.DataFrame
 
 
-def _replicate_task(shared: tuple[list[Scenario], int], task: tuple[int, int]) -> ReplicateResult:
-    scenarios, root_seed = shared
-    index, replicate = task
-    return run_replicate(scenarios[index], root_seed, replicate, index)
-
-
 def seed_text(root_seed: int, replicate: int) -> str:
     """The seed of a replicate as text, ready to paste into Python."""
     ss = replicate_seed(root_seed, replicate)
     return f"SeedSequence({ss.entropy}, spawn_key={tuple(ss.spawn_key)})"
+
+
+def _replicate_outputs(
+    scenario: Scenario, seed: np.random.SeedSequence
+) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
+    """What a comparison keeps of one run: outcomes, weekly status counts, subgroups."""
+    result = simulate(scenario, seed)
+    summary = {name: float(result.summary[name]) for name in REPLICATE_OUTCOMES}
+    status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
+    subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
+    return summary, status, subgroups
 
 
 def run_replicate(
@@ -137,10 +144,7 @@ def run_replicate(
     Returns:
         The run's outcomes, weekly status counts and subgroup means.
     """
-    result = simulate(scenario, replicate_seed(root_seed, replicate))
-    summary = {name: float(result.summary[name]) for name in REPLICATE_OUTCOMES}
-    status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
-    subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
+    summary, status, subgroups = _replicate_outputs(scenario, replicate_seed(root_seed, replicate))
     return ReplicateResult(index, replicate, summary, status, subgroups)
 
 
@@ -245,6 +249,7 @@ def compare(
     root_seed: int | None = None,
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Compare scenarios over replicates with common random numbers.
 
@@ -257,6 +262,8 @@ def compare(
             not depend on it.
         progress: Called as ``progress(done, total)`` after each run (and once
             with ``done = 0`` before the first).
+        executor: Where to run (e.g. a Dask client's executor); by default a
+            pool of ``jobs`` processes, or this process when ``jobs`` is 1.
 
     Returns:
         The comparison.
@@ -280,16 +287,22 @@ def compare(
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, found {seed}")
 
-    tasks = [(i, r) for r in range(replications) for i in range(len(scenarios))]
-    runs = run_all(
-        _replicate_task,
-        tasks,
-        shared=(list(scenarios), seed),
-        jobs=jobs,
-        scenarios=scenarios,
-        progress=progress,
-    )
-    results = {(res.scenario, res.replicate): res for res in runs}
+    tasks = [Task(i, r, sc, seed) for r in range(replications) for i, sc in enumerate(scenarios)]
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(
+                executor_for(jobs, preload=["introsim.experiments.compare"])
+            )
+        runs = run_tasks(tasks, executor, evaluate=_replicate_outputs, progress=progress)
+    results: dict[tuple[int, int], ReplicateResult] = {}
+    for task, run in zip(tasks, runs, strict=True):
+        if run.error:
+            raise RuntimeError(
+                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {run.error}"
+            )
+        results[(task.point, task.replicate)] = ReplicateResult(
+            task.point, task.replicate, *run.value
+        )
     ordered = [results[(i, r)] for i in range(len(scenarios)) for r in range(replications)]
     sizes = tuple(sc.cohort.size for sc in scenarios)
     values = np.array(
