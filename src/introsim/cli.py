@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -34,9 +35,17 @@ BAD_INPUT = 2
 err_console = Console(stderr=True, highlight=False)
 
 
+def printable(text: object) -> str:
+    """Text safe to print on a terminal: control characters (escape, NUL, newline) escaped."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
+        for c in str(text)
+    )
+
+
 def fail(message: str) -> NoReturn:
     """Print one line to stderr and exit with status 2 (bad input)."""
-    err_console.print(f"error: {message}", markup=False, soft_wrap=True)
+    err_console.print(f"error: {printable(message)}", markup=False, soft_wrap=True)
     raise typer.Exit(BAD_INPUT)
 
 
@@ -162,10 +171,10 @@ def validate(
         try:
             load_scenario(path)
         except ScenarioError as e:
-            err_console.print(f"error: {e}", markup=False, soft_wrap=True)
+            err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
             bad += 1
         else:
-            typer.echo(f"{path}: ok")
+            typer.echo(f"{printable(path)}: ok")
     if bad:
         raise typer.Exit(BAD_INPUT)
 
@@ -372,6 +381,6 @@ def main() -> None:
             raise SystemExit(0) from None
         ctx = getattr(e, "ctx", None)
         where = f"{ctx.command_path}: " if ctx is not None else ""
-        err_console.print(f"error: {where}{text}", markup=False, soft_wrap=True)
+        err_console.print(f"error: {printable(where + text)}", markup=False, soft_wrap=True)
         code = exit_code
     raise SystemExit(code if isinstance(code, int) else 0)
