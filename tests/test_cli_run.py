@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from introsim.model.outcomes import OUTCOMES
+from introsim.output import MARKER
 
 from clitools import ROOT, run_cli, stderr_lines
 
@@ -107,6 +108,7 @@ def test_default_folder_stays_inside_out_whatever_the_name(tmp_path):
     work.mkdir()
     res = run_cli("run", path, cwd=work)
     assert res.returncode == 0, res.stderr
-    written = sorted(p.relative_to(work).as_posix() for p in work.rglob("*.json"))
-    assert written == ["out/a_b_c/summary.json"]
-    assert not any(p.name.startswith(".") for p in (work / "out").rglob("*"))  # no staging left
+    files = [p for p in work.rglob("*.json") if p.name != MARKER]
+    assert sorted(p.relative_to(work).as_posix() for p in files) == ["out/a_b_c/summary.json"]
+    left = [p for p in (work / "out").rglob("*") if p.name.startswith(".") and p.name != MARKER]
+    assert left == []  # no staging left

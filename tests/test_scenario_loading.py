@@ -368,8 +368,9 @@ def test_caseload_zero(tmp_path: Path) -> None:
 
 
 def test_strictly_positive_bound(tmp_path: Path) -> None:
-    path = write(tmp_path, "range.toml", "[costs]\ng_nok = 0\n")
-    assert "costs.g_nok: expected a number > 0, found 0" in str(error_of(path))
+    path = write(tmp_path, "range.toml", "[labour_market]\nemployers_per_participant = 0\n")
+    expected = "labour_market.employers_per_participant: expected a number > 0, found 0"
+    assert expected in str(error_of(path))
 
 
 def test_nan_and_inf_are_refused(tmp_path: Path) -> None:

@@ -215,7 +215,11 @@ def test_bad_levels_name_the_line_of_the_factor(tmp_path, small_files):
     path = write(tmp_path, "bad.toml", GRID.format(reps=2).replace("[10, 20, 30]", "[0, 20]"))
     with pytest.raises(ExperimentError) as err:
         load_experiment(path)
-    line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if t.startswith('"follow_up.caseload"'))
+    line = next(
+        i
+        for i, t in enumerate(path.read_text().splitlines(), 1)
+        if t.startswith('"follow_up.caseload"')
+    )
     assert err.value.line == line and err.value.field == "follow_up.caseload"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -37,9 +38,17 @@ BAD_INPUT = 2
 err_console = Console(stderr=True, highlight=False)
 
 
+def printable(text: object) -> str:
+    """Text safe to print on a terminal: control characters (escape, NUL, newline) escaped."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
+        for c in str(text)
+    )
+
+
 def fail(message: str) -> NoReturn:
     """Print one line to stderr and exit with status 2 (bad input)."""
-    err_console.print(f"error: {message}", markup=False, soft_wrap=True)
+    err_console.print(f"error: {printable(message)}", markup=False, soft_wrap=True)
     raise typer.Exit(BAD_INPUT)
 
 
@@ -53,17 +62,46 @@ def load_or_fail(path: Path, sets: dict[str, object] | None = None) -> Scenario:
         fail(str(e))
 
 
+def note(message: str) -> None:
+    """Print one line of information to stderr (not an error)."""
+    err_console.print(f"note: {printable(message)}", markup=False, soft_wrap=True)
+
+
+def out_option(value: str) -> Path:
+    """Turn the ``--out`` text into a path, refusing an empty one (it would mean ``.``)."""
+    if not value.strip():
+        fail("--out: expected a folder name, found an empty string")
+    return Path(value)
+
+
 def check_out_dir(out: Path) -> None:
-    """Refuse an output folder that cannot be written, before any work is done."""
-    if out.exists() and not out.is_dir():
-        fail(f"{out}: --out must be a folder, found a file")
-    probe = out
+    """Refuse an output folder that cannot be written, before any work is done.
+
+    Results are staged beside the folder and published by renaming, so the
+    folder's parent (or its nearest existing ancestor) must be writable, and an
+    existing folder must be one introsim may replace.
+    """
+    from introsim.output import output_folder_problem
+
+    target = Path(os.path.realpath(out))
+    probe = target.parent
     while not probe.exists():  # the nearest part of the path that exists must be a writable folder
         probe = probe.parent
     if not probe.is_dir():
         fail(f"{out}: --out cannot be created: {probe} is a file")
+    try:
+        name_max = os.pathconf(probe, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    if any(len(os.fsencode(part)) > name_max for part in target.parts):
+        fail(f"{out}: --out has a name longer than the file system's {name_max} bytes")
     if not os.access(probe, os.W_OK | os.X_OK):
-        fail(f"{out}: --out cannot be written: no permission in {probe}")
+        fail(f"{out}: --out cannot be written: no permission in {probe}, where results are staged")
+    problem, notes = output_folder_problem(target)
+    for line in notes:
+        note(line)
+    if problem is not None:
+        fail(f"{out}: {problem}")
 
 
 def publish_failed(out: Path, err: OSError) -> NoReturn:
@@ -122,7 +160,7 @@ def run(
         int | None, typer.Option(help="Seed (default: the scenario's \\[scenario] seed).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: out/SCENARIO-NAME).")
+        str | None, typer.Option(help="Output folder (default: out/SCENARIO-NAME).")
     ] = None,
     json_out: Annotated[
         bool, typer.Option("--json", help="Print summary.json to stdout instead of a table.")
@@ -144,7 +182,7 @@ def run(
     sc = load_or_fail(scenario, parse_sets(sets))
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
-    out_dir = out if out is not None else Path("out") / folder_name(sc.scenario.name)
+    out_dir = out_option(out) if out is not None else Path("out") / folder_name(sc.scenario.name)
     check_out_dir(out_dir)
     run_seed = seed if seed is not None else sc.scenario.seed
 
@@ -200,10 +238,10 @@ def validate(
         try:
             load_scenario(path)
         except ScenarioError as e:
-            err_console.print(f"error: {e}", markup=False, soft_wrap=True)
+            err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
             bad += 1
         else:
-            typer.echo(f"{path}: ok")
+            typer.echo(f"{printable(path)}: ok")
     if bad:
         raise typer.Exit(BAD_INPUT)
 
@@ -224,7 +262,7 @@ def compare_command(
         int | None,
         typer.Option(help="Root seed (default: the first scenario's \\[scenario] seed)."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    out_text: Annotated[str, typer.Option("--out", help="Output folder.")] = "out/compare",
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the comparison as JSON instead of a table.")
     ] = False,
@@ -255,6 +293,7 @@ def compare_command(
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
+    out = out_option(out_text)
     check_out_dir(out)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -610,6 +649,6 @@ def main() -> None:
             raise SystemExit(0) from None
         ctx = getattr(e, "ctx", None)
         where = f"{ctx.command_path}: " if ctx is not None else ""
-        err_console.print(f"error: {where}{text}", markup=False, soft_wrap=True)
+        err_console.print(f"error: {printable(where + text)}", markup=False, soft_wrap=True)
         code = exit_code
     raise SystemExit(code if isinstance(code, int) else 0)

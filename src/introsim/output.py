@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import ctypes
+import errno
+import hashlib
 import json
 import os
 import platform
@@ -48,33 +52,202 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-@contextmanager
-def staged_output(out: Path) -> Iterator[Path]:
-    """Write a set of files into a staging folder, then publish them into ``out`` together.
+MARKER = ".introsim-output.json"
+"""File in every published output folder listing its files, so a changed folder is noticed."""
 
-    If anything fails inside the ``with`` block, no file reaches ``out`` and the
-    staging folder is removed, so a folder is never left half-written.
+_STAGING = re.compile(r"\.(?:staging|old)-(\d+)-[^/]*$")
+_MAX_STEM = 40  # characters of the output folder's name kept in a staging folder's name
+
+
+def _short(name: str, keep: int) -> str:
+    """``name`` cut to ``keep`` characters plus a short hash when longer (unique, bounded)."""
+    if len(name.encode()) <= keep:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return name.encode()[:keep].decode(errors="ignore") + "-" + digest
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process of this id exists (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def clean_stale_staging(parent: Path) -> list[str]:
+    """Remove staging folders in ``parent`` left by processes that no longer run.
+
+    Staging folders carry their process id in their name
+    (``.NAME.staging-PID-XXXX``); a run killed while writing leaves one behind.
 
     Args:
-        out: The output folder (created when the files are published).
+        parent: The folder that holds output folders.
+
+    Returns:
+        One note per folder removed.
+    """
+    notes = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return notes
+    for entry in entries:
+        match = _STAGING.search(entry.name)
+        if match and entry.name.startswith(".") and not _pid_alive(int(match[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+            notes.append(f"removed {entry}, left by a run that was killed (process {match[1]})")
+    return notes
+
+
+def _checksums(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every file under ``folder`` but the marker, by relative path."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MARKER:
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                    digest.update(block)
+            rel = path.relative_to(folder).as_posix()
+            found[rel] = {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+    return found
+
+
+def output_folder_problem(out: Path) -> tuple[str | None, list[str]]:
+    """Check an output folder before any work: may introsim replace it, and is it whole?
+
+    A folder is replaced as a whole when results are published, so it must be
+    new, empty, or one introsim wrote (it holds :data:`MARKER`) with no files
+    added since. Stale staging folders beside it are removed.
+
+    Args:
+        out: The output folder.
+
+    Returns:
+        ``(problem, notes)``: why the folder cannot be used (None if it can), and
+        notes for the user (staging folders removed, an incomplete folder found).
+    """
+    out = Path(os.path.abspath(out))
+    notes = clean_stale_staging(out.parent)
+    if not out.exists():
+        return None, notes
+    if not out.is_dir():
+        return "--out must be a folder, found a file", notes
+    entries = list(out.iterdir())
+    if not entries:
+        return None, notes
+    marker = out / MARKER
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return (
+            "the folder exists and was not written by this version of introsim "
+            f"(no {MARKER}); it would be replaced as a whole: empty it or choose another --out",
+            notes,
+        )
+    found = _checksums(out)
+    extra = sorted(set(found) - set(listed))
+    if extra:
+        return (
+            f"the folder holds files introsim did not write ({', '.join(extra[:3])}); "
+            "it would be replaced as a whole: move them or choose another --out",
+            notes,
+        )
+    if found != listed:
+        changed = sorted(k for k in listed if found.get(k) != listed[k])
+        notes.append(
+            f"{out} held an incomplete or altered result ({', '.join(changed[:3])} missing or "
+            "changed); it will be replaced"
+        )
+    return None, notes
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); False where the system cannot."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _publish(stage: Path, out: Path) -> None:
+    """Put the staged folder at ``out`` all at once; the old folder, if any, goes away."""
+    write_json({"introsim": introsim.__version__, "files": _checksums(stage)}, stage / MARKER)
+    if not out.exists():
+        os.rename(stage, out)  # one step: readers see no folder, or the whole new one
+        return
+    if _exchange(stage, out):
+        shutil.rmtree(stage, ignore_errors=True)  # now holds the old folder
+        return
+    # Two renames: between them ``out`` is absent, never mixed.
+    old = stage.with_name(stage.name.replace(".staging-", ".old-", 1))
+    os.rename(out, old)
+    try:
+        os.rename(stage, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def staged_output(out: Path) -> Iterator[Path]:
+    """Write a set of files into a staging folder, then publish the whole folder as ``out``.
+
+    The staging folder is a sibling of ``out`` named after this process
+    (``.NAME.staging-PID-XXXX``). Publishing renames it to ``out`` in one step
+    (swapping it with an existing ``out`` where the system can), so ``out`` is
+    never half-written or a mix of two runs. If anything fails inside the
+    ``with`` block, ``out`` is untouched and the staging folder is removed; a
+    staging folder left by a killed process is removed by the next run
+    (:func:`clean_stale_staging`).
+
+    Args:
+        out: The output folder (replaced as a whole; see :func:`output_folder_problem`).
 
     Yields:
         The staging folder to write the files into.
     """
+    out = Path(os.path.realpath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    prefix = f".{_short(out.name, _MAX_STEM)}.staging-{os.getpid()}-"
+    stage = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
     try:
         yield stage
-        out.mkdir(parents=True, exist_ok=True)
-        for f in sorted(stage.iterdir()):
-            os.replace(f, out / f.name)
+        _publish(stage, out)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+MAX_FOLDER_NAME = 64
+"""Longest folder name made from a scenario name (longer ones are cut and given a hash)."""
+
+
 def folder_name(name: str) -> str:
-    """A safe folder name for a scenario name: path separators and oddities become '_'."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+    """A safe folder name for a scenario name: path separators and oddities become '_'.
+
+    Names longer than :data:`MAX_FOLDER_NAME` are cut and end in a short hash
+    of the whole name, so they stay distinct and within the file system's limit.
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+    if len(safe) <= MAX_FOLDER_NAME:
+        return safe
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return safe[: MAX_FOLDER_NAME - len(digest) - 1] + "-" + digest
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -82,9 +255,31 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     _atomic(path, lambda p: df.to_parquet(p, index=False, engine="pyarrow", compression="zstd"))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutral(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert with a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV (UTF-8, no index) atomically."""
-    _atomic(path, lambda tmp: df.to_csv(tmp, index=False))
+    """Write a DataFrame as CSV atomically, with formula-like text cells neutralised.
+
+    Text (names, labels) beginning with ``= + - @``, tab or carriage return is
+    prefixed with ``'`` so a spreadsheet shows it instead of running it (CSV
+    formula injection); numbers are written as they are, text is quoted. Every
+    CSV the tool writes goes through here.
+    """
+    safe = df.rename(columns=_neutral)
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(_neutral)
+    # Text quoted always: a carriage return inside an unquoted cell would split the row.
+    text = safe.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    write_text(text, path)
 
 
 def write_json(data: Any, path: Path) -> None:

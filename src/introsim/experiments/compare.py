@@ -591,7 +591,7 @@ def write_outputs(
     Returns:
         The paths written.
     """
-    from introsim.output import write_json, write_parquet, write_text
+    from introsim.output import write_csv, write_json, write_parquet
 
     out = Path(out_dir)
     written = [
@@ -602,7 +602,7 @@ def write_outputs(
         out / MANIFEST_FILE,
     ]
     write_parquet(comparison.replicates, written[0])
-    write_text(comparison.table.to_csv(index=False, lineterminator="\n"), written[1])
+    write_csv(comparison.table, written[1])
     write_parquet(comparison.weekly, written[2])
     write_parquet(comparison.subgroups, written[3])
     write_json(manifest, written[4])

@@ -18,9 +18,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import errno
 import math
 import os
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -41,7 +43,11 @@ _EXTENDS = "extends"
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_AT_END = re.compile(r"\s*\(at end of document\)\s*$")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_FIELD_FIRST = re.compile(r"^([a-z_]+(?:\.[a-z_]+)+): (.*)$", re.DOTALL)
 _MAX_SHOWN = 60
+
+MAX_FILE_BYTES = 1 << 20
+"""Largest scenario file read: scenario files hold overrides, a few KiB."""
 
 
 class ScenarioError(Exception):
@@ -254,8 +260,12 @@ class _Resolved:
 
 
 def _read_text(path: Path, *, referrer: _File | None = None) -> str:
-    """Return the text of ``path`` or raise a one-line ScenarioError."""
-    if referrer is not None and not path.exists():
+    """Return the text of ``path`` or raise a one-line ScenarioError.
+
+    Only regular files up to :data:`MAX_FILE_BYTES` are read: a device such as
+    ``/dev/zero`` would be read until memory runs out, and a FIFO would block forever.
+    """
+    if referrer is not None and not _exists(path):
         written = referrer.extends
         looked = f" (looked for {path})" if Path(written) != path else ""
         raise ScenarioError(
@@ -272,15 +282,39 @@ def _read_text(path: Path, *, referrer: _File | None = None) -> str:
             field=_EXTENDS,
         )
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ScenarioError(path, "file does not exist") from None
     except IsADirectoryError:
         raise ScenarioError(path, "is a directory, not a scenario file") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ScenarioError(
+                path, "symbolic link loop: the link points back at itself"
+            ) from None
         if path.is_dir():
             raise ScenarioError(path, "is a directory, not a scenario file") from None
         raise ScenarioError(path, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ScenarioError(path, "is a directory, not a scenario file")
+        if not stat.S_ISREG(mode):
+            raise ScenarioError(
+                path, f"is not a regular file ({_file_kind(mode)}); name a TOML file"
+            )
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(path, f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            path,
+            f"file is larger than {MAX_FILE_BYTES // 1024} KiB; a scenario file holds overrides",
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -293,10 +327,28 @@ def _read_text(path: Path, *, referrer: _File | None = None) -> str:
         ) from None
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` names something; a symbolic link loop counts (it is reported on reading)."""
+    return os.path.lexists(path)
+
+
+def _file_kind(mode: int) -> str:
+    """Name the kind of a non-regular file from its ``st_mode``."""
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
 def _parse(path: Path, text: str) -> dict[str, Any]:
     """Parse TOML text, turning syntax errors into a ScenarioError with the line."""
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ScenarioError(path, "invalid TOML: arrays or tables nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         message = getattr(exc, "msg", None) or str(exc)
         line = getattr(exc, "lineno", None)
@@ -376,7 +428,7 @@ def _identity(path: Path) -> Path:
     """Return a key identifying a file regardless of how its path was spelt."""
     try:
         return path.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
         return Path(os.path.abspath(path))
 
 
@@ -622,6 +674,10 @@ def _translate(exc: ValidationError, data: dict[str, Any]) -> list[_Problem]:
         elif kind in ("value_error", "assertion_error"):
             text = str(ctx.get("error") or err["msg"])
             text = re.sub(r"^(Value|Assertion) error,?\s*", "", text)
+            if not loc and (placed := _FIELD_FIRST.match(text)):
+                # A rule across sections names the field at fault first: put it there.
+                loc, text = tuple(placed[1].split(".")), placed[2]
+                found = _lookup(data, loc)
             message = f"expected {text}"
             if ", found" not in text and not isinstance(found, dict):
                 message += f", found {_show(found)}"
@@ -629,6 +685,10 @@ def _translate(exc: ValidationError, data: dict[str, Any]) -> list[_Problem]:
             size = ctx.get("min_length" if kind == "too_short" else "max_length")
             count = len(found) if isinstance(found, list | tuple) else ctx.get("actual_length")
             message = f"expected an array of {size} items, found {count}"
+        elif kind == "int_parsing_size":
+            most = _upper_bound(loc)
+            within = f" <= {_show(most)}" if most is not None else " of at most 64 bits"
+            message = f"expected {expected}{within}, found {_show(found)}"
         elif kind == "finite_number":
             message = f"expected a finite number, found {_show(found)}"
         elif kind == "missing":
@@ -711,6 +771,8 @@ def _model_class(annotation: Any) -> type[BaseModel] | None:
 
 def _strip_optional(annotation: Any) -> Any:
     """Turn ``X | None`` into ``X``."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
@@ -748,6 +810,14 @@ def _annotation_at(loc: Loc) -> Any:
         if annotation is None:
             return None
     return annotation
+
+
+def _upper_bound(loc: Loc) -> Any:
+    """Return the ``le`` bound of the field at ``loc``, or None."""
+    parent = _model_class(_annotation_at(loc[:-1])) if loc else None
+    info = parent.model_fields.get(str(loc[-1])) if parent is not None else None
+    bounds = [getattr(m, "le", None) for m in (info.metadata if info is not None else [])]
+    return next((b for b in bounds if b is not None), None)
 
 
 def _numeric_kind(annotation: Any) -> str | None:

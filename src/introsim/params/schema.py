@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+import unicodedata
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    NonNegativeInt,
     field_validator,
     model_validator,
 )
@@ -31,6 +30,43 @@ EDUCATION_LEVELS: tuple[str, ...] = ("none", "primary", "secondary", "tertiary")
 
 Method = Literal["standard", "ips", "se"]
 Eligibility = Literal["none", "all", "low_language", "reduced_capacity"]
+
+# Upper bounds shared by several fields. Each is what a real scenario could need
+# and no more: beyond them runs overflow, allocate without limit, or mean nothing.
+MAX_COHORT = 2_000_000
+"""Largest cohort; the memory it needs is in the README's limits table."""
+MAX_WEEKS = 520
+"""Longest horizon, and so the longest span any weeks field can usefully take (10 years)."""
+MAX_SUBSIDY_WEEKS = 208
+"""Longest wage subsidy: NAV allows up to 4 years with reduced work capacity."""
+MAX_SEED = 2**63 - 1
+"""Largest seed: TOML integers are 64-bit."""
+MAX_NAME_LENGTH = 200
+"""Longest scenario or sector name, in characters."""
+MAX_DESCRIPTION_LENGTH = 10_000
+"""Longest scenario description, in characters."""
+MAX_SECTORS = 100
+"""Most sectors a labour market can list."""
+MAX_SCORE = 10.0
+"""Largest size of a score-scale parameter; applicant scores are of order 1."""
+MAX_LOG_ODDS = 20.0
+"""Largest size of a log-odds parameter (a probability within 2e-9 of 0 or 1)."""
+MAX_APPLICATIONS = 50.0
+"""Most applications a week."""
+MAX_HOURS = 40.0
+"""Most hours (or hour equivalents) a week for one activity."""
+
+Weeks = Annotated[int, Field(ge=0, le=MAX_WEEKS)]
+Multiplier = Annotated[float, Field(ge=0, le=MAX_SCORE)]
+
+
+def _printable(text: str) -> str:
+    """Refuse control characters (newline, escape, NUL...) in a name shown on terminals."""
+    bad = sorted({c for c in text if unicodedata.category(c) == "Cc"})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise ValueError(f"a name without control characters, found {shown} in {text!r}")
+    return text
 
 
 def param(
@@ -68,17 +104,29 @@ class Section(BaseModel):
 class ScenarioMeta(Section):
     """``[scenario]``: name, horizon and root seed."""
 
-    name: str = param("unnamed", "text", "Short name shown in tables and reports", min_length=1)
-    description: str = param("", "text", "What question this scenario answers")
+    name: str = param(
+        "unnamed",
+        "text",
+        "Short name shown in tables and reports",
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+    )
+    description: str = param(
+        "", "text", "What question this scenario answers", max_length=MAX_DESCRIPTION_LENGTH
+    )
     weeks: int = param(
         260,
         "weeks",
         "Simulated horizon; 520 allows a 10-year follow-up",
         "DESIGN.md section 3",
         ge=1,
-        le=520,
+        le=MAX_WEEKS,
     )
-    seed: int = param(20261122, "integer", "Root seed used when the command line gives none", ge=0)
+    seed: int = param(
+        20261122, "integer", "Root seed used when the command line gives none", ge=0, le=MAX_SEED
+    )
+
+    _name_printable = field_validator("name")(lambda cls, v: _printable(v))
 
 
 # --------------------------------------------------------------------------- cohort
@@ -86,20 +134,22 @@ class Cohort(Section):
     """``[cohort]``: who arrives, and when."""
 
     size: int = param(
-        500, "participants", "Number of participants in the cohort", ge=1, le=2_000_000
+        500, "participants", "Number of participants in the cohort", ge=1, le=MAX_COHORT
     )
     intake_weeks: int = param(
         1,
         "weeks",
-        "Arrivals spread evenly over this many weeks (1 = one cohort at week 0)",
+        "Arrivals spread evenly over this many weeks (1 = one cohort at week 0); "
+        "at most the horizon",
         ge=1,
+        le=MAX_WEEKS,
     )
     share_female: float = param(
         0.45, "share 0-1", "Share of women", "assumption (SSB introinnv)", ge=0, le=1
     )
     age_mean: float = param(31.0, "years", "Mean age at arrival", "assumption", ge=18, le=55)
     age_sd: float = param(
-        8.0, "years", "Spread of age at arrival (clipped to 18-55)", "assumption", ge=0
+        8.0, "years", "Spread of age at arrival (clipped to 18-55)", "assumption", ge=0, le=40
     )
     education_shares: tuple[float, float, float, float] = param(
         (0.15, 0.35, 0.30, 0.20),
@@ -113,6 +163,7 @@ class Cohort(Section):
         "Mean years of prior work (exponential)",
         "assumption",
         ge=0,
+        le=40,
     )
     language_mean: float = param(
         0.4,
@@ -123,7 +174,7 @@ class Cohort(Section):
         le=6,
     )
     language_sd: float = param(
-        0.3, "scale 0-6", "Spread of starting proficiency", "assumption", ge=0
+        0.3, "scale 0-6", "Spread of starting proficiency", "assumption", ge=0, le=6
     )
     mental_health_share: float = param(
         0.30,
@@ -162,9 +213,13 @@ class Cohort(Section):
 class Sector(Section):
     """One ``[[labour_market.sectors]]`` row."""
 
-    name: str = param("sector", "text", "Sector name")
+    name: str = param("sector", "text", "Sector name", min_length=1, max_length=MAX_NAME_LENGTH)
     share: float = param(
-        0.125, "share", "Share of local employers in this sector (renormalised)", ge=0
+        0.125,
+        "share",
+        "Share of local employers in this sector (renormalised; counts work too)",
+        ge=0,
+        le=1_000_000,
     )
     language_requirement: float = param(
         2.0,
@@ -175,8 +230,10 @@ class Sector(Section):
         le=6,
     )
     weekly_wage_nok: float = param(
-        9000.0, "NOK/week", "Mean wage cost of a full-time job", "assumption", gt=0
+        9000.0, "NOK/week", "Mean wage cost of a full-time job", "assumption", ge=100, le=100_000
     )
+
+    _name_printable = field_validator("name")(lambda cls, v: _printable(v))
 
 
 DEFAULT_SECTORS: tuple[Sector, ...] = (
@@ -209,7 +266,7 @@ class LabourMarket(Section):
         "share 0-1",
         "Unemployment at which outside competition is at its reference strength",
         "assumption",
-        gt=0,
+        ge=0.005,
         le=0.5,
     )
     employers_per_participant: float = param(
@@ -218,6 +275,7 @@ class LabourMarket(Section):
         "Local employers reachable by this cohort",
         "assumption",
         gt=0,
+        le=50,
     )
     vacancy_rate: float = param(
         0.025,
@@ -227,7 +285,9 @@ class LabourMarket(Section):
         ge=0,
         le=1,
     )
-    vacancy_weeks: int = param(4, "weeks", "How long a vacancy stays open", "assumption", ge=1)
+    vacancy_weeks: int = param(
+        4, "weeks", "How long a vacancy stays open", "assumption", ge=1, le=52
+    )
     hidden_share: float = param(
         0.30,
         "share 0-1",
@@ -250,6 +310,8 @@ class LabourMarket(Section):
         "score",
         "Applicant score an employer needs at reference unemployment",
         "calibrated",
+        ge=-MAX_SCORE,
+        le=MAX_SCORE,
     )
     outside_bar_per_point: float = param(
         0.06,
@@ -257,6 +319,7 @@ class LabourMarket(Section):
         "Rise in that bar per point of unemployment above reference",
         "assumption",
         ge=0,
+        le=MAX_SCORE,
     )
     open_share: float = param(
         0.46,
@@ -290,7 +353,9 @@ class LabourMarket(Section):
         ge=0,
         le=1,
     )
-    sectors: tuple[Sector, ...] = param(DEFAULT_SECTORS, "table", "Sectors of local employers")
+    sectors: tuple[Sector, ...] = param(
+        DEFAULT_SECTORS, "table", "Sectors of local employers", max_length=MAX_SECTORS
+    )
 
     @field_validator("sectors")
     @classmethod
@@ -318,6 +383,7 @@ class MethodProfile(Section):
         "weeks",
         "Language-only weeks before any work-directed phase starts",
         ge=0,
+        le=MAX_WEEKS,
     )
     training_hours: float = param(
         15.0,
@@ -331,12 +397,14 @@ class MethodProfile(Section):
         "applications/week",
         "Applications a participant sends when searching, before modifiers",
         ge=0,
+        le=MAX_APPLICATIONS,
     )
     endorsement: float = param(
         0.3,
         "score",
         "Boost an employer who trusts the specialist gives an endorsed applicant",
         ge=0,
+        le=MAX_SCORE,
     )
     preference_weight: float = param(
         0.5,
@@ -350,6 +418,7 @@ class MethodProfile(Section):
         "weeks",
         "Support in the job after hiring (after-follow-up), occupying a caseload slot",
         ge=0,
+        le=MAX_WEEKS,
     )
     language_support_hours: float = param(
         0.0,
@@ -363,6 +432,7 @@ class MethodProfile(Section):
         "weeks",
         "Unpaid work practice (språkpraksis) before job search (train-then-place)",
         ge=0,
+        le=MAX_WEEKS,
     )
     practice_intensity: float = param(
         0.4,
@@ -371,7 +441,7 @@ class MethodProfile(Section):
         ge=0,
         le=1,
     )
-    step_weeks: tuple[NonNegativeInt, NonNegativeInt, NonNegativeInt] = param(
+    step_weeks: tuple[Weeks, Weeks, Weeks] = param(
         (0, 0, 0),
         "weeks",
         "SE steps 1 (contact, agreement) and 2 (vocational profiling) before "
@@ -468,8 +538,10 @@ class FollowUp(Section):
     specialists: int | None = param(
         None,
         "FTE",
-        "Specialists employed; leave out = enough for the cohort at the cap",
+        "Specialists employed; leave out = enough for the cohort at the cap; "
+        "at most one per participant",
         ge=1,
+        le=MAX_COHORT,
     )
     advisor_caseload: int = param(
         25,
@@ -493,12 +565,14 @@ class FollowUp(Section):
         "many did not receive IPS because of language problems)",
         "seed 000",
         ge=0,
+        le=MAX_LOG_ODDS,
     )
     after_follow_up_weeks: int | None = param(
         None,
         "weeks",
         "Override of the method's follow-along weeks; leave out = the method's own",
         ge=0,
+        le=MAX_WEEKS,
     )
     language_support_hours: float | None = param(
         None,
@@ -508,14 +582,15 @@ class FollowUp(Section):
         le=37.5,
     )
     hours_per_week: float = param(
-        37.5, "hours/week", "Specialist's working week", "Integration Act guideline", gt=0
+        37.5, "hours/week", "Specialist's working week", "Integration Act guideline", ge=1, le=80
     )
     hours_per_employer_contact: float = param(
         3.0,
         "hours",
         "Time one face-to-face employer contact takes, travel included",
         "assumption: ~7.5 contacts/week at IPS's time share (IPS-25: about six face to face)",
-        gt=0,
+        ge=0.25,
+        le=40,
     )
     skill_sd: float = param(
         0.35,
@@ -523,6 +598,7 @@ class FollowUp(Section):
         "Spread of specialists' relationship-building and selling skill",
         "seed 003 (results vary with the person more than the method)",
         ge=0,
+        le=2,
     )
 
 
@@ -546,7 +622,7 @@ class WageSubsidy(Section):
         "Longest subsidy period",
         "NAV rules (1 year; 2 with reduced work capacity)",
         ge=0,
-        le=208,
+        le=MAX_SUBSIDY_WEEKS,
     )
     step_down_week: int | None = param(
         26,
@@ -554,6 +630,7 @@ class WageSubsidy(Section):
         "Week of the job after which the lower rate applies; equal to weeks = no step-down",
         "NAV rules (after 6 months; after 1 year with reduced work capacity)",
         ge=0,
+        le=MAX_SUBSIDY_WEEKS,
     )
     rate_after_step_down: float = param(
         0.30,
@@ -577,6 +654,7 @@ class WageSubsidy(Section):
         "Rise in an employer's score per unit of subsidy rate",
         "calibrated",
         ge=0,
+        le=MAX_SCORE,
     )
 
     @model_validator(mode="after")
@@ -604,6 +682,7 @@ class Programme(Section):
         "Language gain per hour of training at level 0",
         "calibrated (about B1 after two years for the average participant)",
         ge=0,
+        le=0.1,
     )
     in_work_hours: float = param(
         6.0,
@@ -611,6 +690,7 @@ class Programme(Section):
         "Language learned on the job (place-then-train premise)",
         "assumption",
         ge=0,
+        le=MAX_HOURS,
     )
     after_exit_hours: float = param(
         4.0,
@@ -618,10 +698,9 @@ class Programme(Section):
         "Language learned while job-seeking after the programme (adult education, NAV courses)",
         "assumption",
         ge=0,
+        le=MAX_HOURS,
     )
-    education_gain: tuple[
-        NonNegativeFloat, NonNegativeFloat, NonNegativeFloat, NonNegativeFloat
-    ] = param(
+    education_gain: tuple[Multiplier, Multiplier, Multiplier, Multiplier] = param(
         (0.7, 0.9, 1.1, 1.3),
         "multiplier",
         "Learning speed by education (none, primary, secondary, tertiary)",
@@ -633,19 +712,34 @@ class Programme(Section):
         "Slower learning per year of age above 25",
         "assumption",
         ge=0,
+        le=0.1,
     )
     education_entry_base: float = param(
         -1.7,
         "log-odds",
         "Chance of entering education at exit, at age 30, primary school, level 2",
         "calibrated",
+        ge=-MAX_LOG_ODDS,
+        le=MAX_LOG_ODDS,
     )
-    education_entry_young: float = param(1.2, "log-odds", "Added if under 30", "assumption")
+    education_entry_young: float = param(
+        1.2, "log-odds", "Added if under 30", "assumption", ge=-MAX_LOG_ODDS, le=MAX_LOG_ODDS
+    )
     education_entry_per_level: float = param(
-        0.35, "log-odds per education level", "Added per level", "assumption"
+        0.35,
+        "log-odds per education level",
+        "Added per level",
+        "assumption",
+        ge=-MAX_LOG_ODDS,
+        le=MAX_LOG_ODDS,
     )
     education_entry_per_language: float = param(
-        0.5, "log-odds per language point", "Added per point", "assumption"
+        0.5,
+        "log-odds per language point",
+        "Added per point",
+        "assumption",
+        ge=-MAX_LOG_ODDS,
+        le=MAX_LOG_ODDS,
     )
     education_hazard: float = param(
         0.002,
@@ -678,6 +772,7 @@ class Programme(Section):
         "Applications after exit, with ordinary NAV follow-up",
         "assumption",
         ge=0,
+        le=MAX_APPLICATIONS,
     )
 
 
@@ -686,23 +781,39 @@ class Mechanisms(Section):
     """``[mechanisms]``: uncertain behavioural mechanisms, the targets of calibration."""
 
     productivity_base: float = param(
-        0.55, "score", "Applicant productivity with no education or work", "calibrated"
+        0.55,
+        "score",
+        "Applicant productivity with no education or work",
+        "calibrated",
+        ge=-MAX_SCORE,
+        le=MAX_SCORE,
     )
     productivity_per_education: float = param(
-        0.12, "score per level", "Added per education level", "assumption"
+        0.12,
+        "score per level",
+        "Added per education level",
+        "assumption",
+        ge=-MAX_SCORE,
+        le=MAX_SCORE,
     )
     productivity_per_work_year: float = param(
-        0.02, "score per year", "Added per year of prior work (to 10)", "assumption"
+        0.02,
+        "score per year",
+        "Added per year of prior work (to 10)",
+        "assumption",
+        ge=-1,
+        le=1,
     )
     productivity_age_penalty: float = param(
-        0.006, "score per year over 40", "Lost per year over 40", "assumption", ge=0
+        0.006, "score per year over 40", "Lost per year over 40", "assumption", ge=0, le=1
     )
     language_slope: float = param(
         1.2,
         "per scale point",
         "Steepness of the language-fit curve around a job's requirement",
         "assumption",
-        gt=0,
+        ge=0.01,
+        le=20,
     )
     health_productivity: float = param(
         0.15,
@@ -710,6 +821,7 @@ class Mechanisms(Section):
         "Productivity lost with a mental-health burden",
         "assumption",
         ge=0,
+        le=MAX_SCORE,
     )
     health_search: float = param(
         0.35, "share 0-1", "Search intensity lost with a health burden", "assumption", ge=0, le=1
@@ -728,6 +840,7 @@ class Mechanisms(Section):
         "Score lost when an employer's condition (follow-up, subsidy) is not met",
         "assumption",
         ge=0,
+        le=MAX_SCORE,
     )
     practice_trust: float = param(
         0.3,
@@ -738,7 +851,12 @@ class Mechanisms(Section):
         le=1,
     )
     score_noise: float = param(
-        0.25, "score sd", "Idiosyncratic spread of an employer's judgement", "assumption", ge=0
+        0.25,
+        "score sd",
+        "Idiosyncratic spread of an employer's judgement",
+        "assumption",
+        ge=0,
+        le=MAX_SCORE,
     )
     specialist_support: float = param(
         0.8,
@@ -746,6 +864,7 @@ class Mechanisms(Section):
         "Most a specialist's time can raise a participant's search intensity",
         "calibrated",
         ge=0,
+        le=10,
     )
     support_saturation_hours: float = param(
         0.5,
@@ -753,7 +872,8 @@ class Mechanisms(Section):
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
         "calibrated (EVIDENCE.md: lower caseload helps, with diminishing returns)",
-        gt=0,
+        ge=0.01,
+        le=MAX_HOURS,
     )
     tie_growth: float = param(
         0.25, "share 0-1", "Tie strength gained per employer contact", "assumption", ge=0, le=1
@@ -786,12 +906,15 @@ class Mechanisms(Section):
         "Productivity gained over the first year in a job",
         "assumption",
         ge=0,
+        le=MAX_SCORE,
     )
     keep_bar: float = param(
         0.95,
         "score",
         "Worth an employer needs to keep a worker at full wage when a subsidy ends",
         "calibrated",
+        ge=-MAX_SCORE,
+        le=MAX_SCORE,
     )
     separation_hazard: float = param(
         0.005,
@@ -813,7 +936,7 @@ class Mechanisms(Section):
         le=1,
     )
     separation_health: float = param(
-        0.6, "share", "Hazard rise with a mental-health burden", "assumption", ge=0
+        0.6, "share", "Hazard rise with a mental-health burden", "assumption", ge=0, le=10
     )
 
 
@@ -827,9 +950,15 @@ class Costs(Section):
         "Full cost of one specialist or advisor, salary, social costs and overhead",
         "assumption",
         ge=0,
+        le=10_000_000,
     )
     g_nok: float = param(
-        124_028.0, "NOK", "The National Insurance basic amount G", "NAV, from May 2024", gt=0
+        124_028.0,
+        "NOK",
+        "The National Insurance basic amount G",
+        "NAV, from May 2024",
+        ge=1_000,
+        le=1_000_000,
     )
     benefit_g_per_year: float = param(
         2.0,
@@ -837,6 +966,7 @@ class Costs(Section):
         "Introduction benefit for participants 25 and over",
         "Integration Act 2021",
         ge=0,
+        le=10,
     )
     benefit_under_25_share: float = param(
         2 / 3,
@@ -861,6 +991,21 @@ class Scenario(Section):
     programme: Programme = Field(default_factory=Programme)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     costs: Costs = Field(default_factory=Costs)
+
+    @model_validator(mode="after")
+    def _fits_the_cohort(self) -> Scenario:
+        # The message starts with the field at fault, so the loader can place it.
+        if self.cohort.intake_weeks > self.scenario.weeks:
+            raise ValueError(
+                f"cohort.intake_weeks: at most scenario.weeks ({self.scenario.weeks}; arrivals "
+                f"after the horizon are never observed), found {self.cohort.intake_weeks}"
+            )
+        staff = self.follow_up.specialists
+        if staff is not None and staff > self.cohort.size:
+            raise ValueError(
+                f"follow_up.specialists: at most cohort.size ({self.cohort.size}), found {staff}"
+            )
+        return self
 
     def digest(self) -> str:
         """Return a SHA-256 hex digest of the resolved scenario (stable across runs)."""

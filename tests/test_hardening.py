@@ -1,0 +1,327 @@
+"""Hostile input and faults: each test reproduces one way the tool used to crash, hang or leak."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from pydantic import BaseModel
+
+from introsim import cli, output
+from introsim.output import (
+    MARKER,
+    MAX_FOLDER_NAME,
+    folder_name,
+    output_folder_problem,
+    staged_output,
+    write_csv,
+    write_text,
+)
+from introsim.params.loader import MAX_FILE_BYTES, ScenarioError, load_scenario
+from introsim.params.schema import MAX_NAME_LENGTH, Scenario
+
+from clitools import run_cli, stderr_lines, write
+
+
+def one_line_error(result) -> str:
+    """The single error line of a refused command (exit 2, no traceback)."""
+    lines = stderr_lines(result)
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- 1. symlink loops
+def test_symlink_loop_is_one_line(tmp_path: Path) -> None:
+    loop = tmp_path / "main.toml"
+    loop.symlink_to("main.toml")
+    res = run_cli("validate", loop, timeout=60)
+    assert "symbolic link loop" in one_line_error(res)
+
+
+def test_extends_through_a_symlink_loop_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").symlink_to("b.toml")
+    (tmp_path / "b.toml").symlink_to("a.toml")
+    child = write(tmp_path, "child.toml", 'extends = "a.toml"\n[scenario]\nname = "c"\n')
+    with pytest.raises(ScenarioError, match="symbolic link loop"):
+        load_scenario(child)
+
+
+# --------------------------------------------------------------------------- 2. devices, FIFOs
+def test_extends_dev_zero_is_refused_without_reading(tmp_path: Path) -> None:
+    path = write(tmp_path, "z.toml", 'extends = "/dev/zero"\n')
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load_scenario(path)
+
+
+def test_extends_fifo_does_not_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.toml")
+    path = write(tmp_path, "f.toml", 'extends = "pipe.toml"\n')
+    for args in (["validate", path], ["run", path, "--out", tmp_path / "o"]):
+        res = run_cli(*args, timeout=60)
+        assert "named pipe" in one_line_error(res), args
+    assert not (tmp_path / "o").exists()
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.toml", "#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(ScenarioError, match="larger than"):
+        load_scenario(path)
+
+
+def test_deeply_nested_toml_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "deep.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ScenarioError, match="nested too deeply"):
+        load_scenario(path)
+
+
+# --------------------------------------------------------------------------- 4. bounds
+def numeric_fields(model: type[BaseModel] = Scenario, prefix: str = "") -> dict[str, typing.Any]:
+    """Every numeric field of the schema (tuple items included) with its FieldInfo."""
+    found = {}
+    for name, info in model.model_fields.items():
+        dotted = f"{prefix}{name}"
+        annotation = info.annotation
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        plain = args[0] if len(args) == 1 and typing.get_origin(annotation) else annotation
+        if isinstance(plain, type) and issubclass(plain, BaseModel):
+            found |= numeric_fields(plain, f"{dotted}.")
+        elif plain in (int, float):
+            found[dotted] = info.metadata
+        elif typing.get_origin(plain) is tuple:
+            items = typing.get_args(plain)
+            if (items and items[-1] is not Ellipsis and items[0] in (int, float)) or any(
+                typing.get_origin(a) is typing.Annotated for a in items
+            ):
+                found[dotted] = [
+                    bound
+                    for a in items
+                    for m in getattr(a, "__metadata__", ())
+                    for bound in getattr(m, "metadata", [m])
+                ]
+    return found
+
+
+def test_every_numeric_field_has_an_upper_bound() -> None:
+    fields = numeric_fields()
+    assert len(fields) > 50  # the walk found the schema's numbers
+    shares = {"cohort.education_shares"}  # bounded by its sum-to-one rule
+    unbounded = [
+        name
+        for name, metadata in fields.items()
+        if name not in shares
+        and not any(getattr(m, "le", None) is not None or getattr(m, "lt", None) for m in metadata)
+    ]
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("follow_up", "after_follow_up_weeks", "1e20"),
+        ("cohort", "intake_weeks", "1e19"),
+        ("cohort", "intake_weeks", "1e9"),
+        ("follow_up", "specialists", "1e9"),
+        ("labour_market", "employers_per_participant", "1e9"),
+        ("labour_market", "employers_per_participant", "1e308"),
+        ("mechanisms", "productivity_base", "1e308"),
+        ("mechanisms", "productivity_per_education", "1e308"),
+        ("costs", "g_nok", "1e308"),
+        ("follow_up", "hours_per_employer_contact", "1e-300"),
+    ],
+)
+def test_huge_values_are_refused_by_validate(tmp_path: Path, section, key, value) -> None:
+    path = write(tmp_path, "big.toml", f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert f"{section}.{key}:" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_huge_value_is_refused_by_run_before_simulating(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.toml", "[labour_market]\nemployers_per_participant = 1e9\n")
+    res = run_cli("run", path, "--out", tmp_path / "o", timeout=60)
+    assert "employers_per_participant" in one_line_error(res)
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- 10. control chars
+@pytest.mark.parametrize("name", ["a\\u001b[31mred", "nul\\u0000", "two\\nlines", "tab\\there"])
+def test_control_characters_in_names_are_refused(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, "c.toml", f'[scenario]\nname = "{name}"\n')
+    res = run_cli("validate", path, timeout=60)
+    line = one_line_error(res)
+    assert "control characters" in line and "\x1b" not in res.stderr and "\x00" not in res.stderr
+
+
+def test_control_characters_in_file_names_are_escaped_when_printed(tmp_path: Path) -> None:
+    path = write(tmp_path, "evil\x1b[31m.toml", "[scenario]\nname = 1\n")
+    res = run_cli("validate", path, timeout=60)
+    assert "\\x1b[31m" in one_line_error(res) and "\x1b" not in res.stderr
+    ok = write(tmp_path, "ok\x1b[2J.toml", '[scenario]\nname = "fine"\n')
+    res = run_cli("validate", ok, timeout=60)
+    assert res.returncode == 0 and "\x1b" not in res.stdout and "\\x1b[2J" in res.stdout
+
+
+# --------------------------------------------------------------------------- output folders
+def tiny(tmp_path: Path, name: str, file: str = "tiny.toml", extra: str = "") -> Path:
+    """A scenario that runs in well under a second."""
+    text = f"[scenario]\nname = {name}\nweeks = 20\n[cohort]\nsize = 20\n{extra}"
+    return write(tmp_path, file, text)
+
+
+def publish(out: Path, files: dict[str, str]) -> None:
+    with staged_output(out) as stage:
+        for name, text in files.items():
+            write_text(text, stage / name)
+
+
+def test_long_scenario_names_make_bounded_distinct_folders(tmp_path: Path) -> None:
+    a, b = folder_name("x" * 300 + "a"), folder_name("x" * 300 + "b")
+    assert a != b and len(a) <= MAX_FOLDER_NAME and len(b) <= MAX_FOLDER_NAME
+    # An --out whose own name is near the file system's limit still stages beside it.
+    out = tmp_path / ("y" * 250)
+    publish(out, {"a.txt": "1"})
+    publish(out, {"a.txt": "2"})
+    assert (out / "a.txt").read_text() == "2"
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_long_scenario_name_runs_twice(tmp_path: Path) -> None:
+    path = tiny(tmp_path, '"' + "n" * MAX_NAME_LENGTH + '"')
+    for _ in range(2):
+        res = run_cli("run", path, cwd=tmp_path, timeout=120)
+        assert res.returncode == 0, res.stderr
+    (folder,) = (tmp_path / "out").iterdir()
+    assert (folder / "summary.json").is_file()
+
+
+def test_out_in_read_only_parent_is_refused_before_running(tmp_path, monkeypatch) -> None:
+    parent = tmp_path / "ro"
+    (parent / "out").mkdir(parents=True)
+    real_access = os.access
+    # Emulate a read-only parent even when the tests run as root (who may write anywhere).
+    monkeypatch.setattr(
+        cli.os, "access", lambda p, mode: Path(p) != parent and real_access(p, mode)
+    )
+    with pytest.raises(typer.Exit) as exit_info:
+        cli.check_out_dir(parent / "out")
+    assert exit_info.value.exit_code == 2
+
+
+def test_failed_write_leaves_the_old_folder_whole(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    publish(out, {"manifest.json": "old", "weekly.parquet": "old"})
+    with pytest.raises(OSError), staged_output(out) as stage:
+        write_text("new", stage / "manifest.json")
+        raise OSError(28, "No space left on device")
+    assert {p.name: p.read_text() for p in out.iterdir() if p.name != MARKER} == {
+        "manifest.json": "old",
+        "weekly.parquet": "old",
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left
+
+
+def test_failed_publish_leaves_the_old_folder_whole(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "out"
+    publish(out, {"manifest.json": "old", "weekly.parquet": "old"})
+
+    def broken(src, dst):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(output, "_exchange", broken)
+    with pytest.raises(OSError):
+        publish(out, {"manifest.json": "new", "comparison.csv": "new"})
+    assert {p.name: p.read_text() for p in out.iterdir() if p.name != MARKER} == {
+        "manifest.json": "old",
+        "weekly.parquet": "old",
+    }
+
+
+def test_publish_replaces_the_whole_folder_also_without_exchange(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "out"
+    publish(out, {"manifest.json": "old", "weekly.parquet": "old"})
+    monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+    publish(out, {"manifest.json": "new", "comparison.csv": "new"})
+    names = {p.name: p.read_text() for p in out.iterdir() if p.name != MARKER}
+    assert names == {"manifest.json": "new", "comparison.csv": "new"}  # nothing of the old run
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_stale_staging_of_a_killed_run_is_removed_and_noted(tmp_path: Path) -> None:
+    stale = tmp_path / f".out.staging-{dead_pid()}-abc"
+    stale.mkdir()
+    write(stale, "weekly.parquet", "half")
+    live = tmp_path / f".out.staging-{os.getpid()}-abc"  # a run still writing: left alone
+    live.mkdir()
+    problem, notes = output_folder_problem(tmp_path / "out")
+    assert problem is None and not stale.exists() and live.exists()
+    assert len(notes) == 1 and "killed" in notes[0]
+
+
+def test_next_run_notes_stale_staging_and_altered_folder(tmp_path: Path) -> None:
+    path = tiny(tmp_path, '"t"')
+    out = tmp_path / "out"
+    res = run_cli("run", path, "--out", out, timeout=120)
+    assert res.returncode == 0, res.stderr
+    (out / "weekly.parquet").unlink()  # half a folder, as an old publish-file-by-file could leave
+    (tmp_path / f".out.staging-{dead_pid()}-x").mkdir()
+    res = run_cli("run", path, "--out", out, timeout=120)
+    assert res.returncode == 0, res.stderr
+    notes = [line for line in stderr_lines(res) if line.startswith("note: ")]
+    assert any("killed" in n for n in notes) and any("incomplete" in n for n in notes)
+    assert (out / "weekly.parquet").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tiny.toml"]
+
+
+def test_folder_not_written_by_introsim_is_refused(tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed"
+    write(mixed, "manifest.json", "{}")  # an old-style folder: no list of what belongs
+    problem, _ = output_folder_problem(mixed)
+    assert problem is not None and MARKER in problem
+    ours = tmp_path / "ours"
+    publish(ours, {"a.txt": "1"})
+    write(ours, "my notes.txt", "keep me")
+    problem, _ = output_folder_problem(ours)
+    assert problem is not None and "my notes.txt" in problem
+
+
+def test_empty_out_is_refused(tmp_path: Path) -> None:
+    path = tiny(tmp_path, '"t"')
+    for command in ("run", "compare"):
+        args = [path, path] if command == "compare" else [path]
+        res = run_cli(command, *args, "--out", "", cwd=tmp_path, timeout=60)
+        assert "empty" in one_line_error(res)
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.toml"]
+
+
+# --------------------------------------------------------------------------- 8. CSV
+def test_write_csv_neutralises_formulas(tmp_path: Path) -> None:
+    df = pd.DataFrame(
+        {
+            "scenario": ['=HYPERLINK("https://evil.example","click")', "+1", "@SUM(A1)", "ok"],
+            "=cmd": ["-2", "\tx", "\ry", "plain"],
+            "value": [-1.5, 2.0, 3.0, 4.0],
+        }
+    )
+    write_csv(df, tmp_path / "t.csv")
+    back = pd.read_csv(tmp_path / "t.csv", keep_default_na=False)
+    assert list(back.columns) == ["scenario", "'=cmd", "value"]
+    assert back["scenario"].tolist()[:3] == [
+        '\'=HYPERLINK("https://evil.example","click")',
+        "'+1",
+        "'@SUM(A1)",
+    ]
+    assert back["'=cmd"].tolist() == ["'-2", "'\tx", "'\ry", "plain"]
+    assert back["value"].tolist() == [-1.5, 2.0, 3.0, 4.0]  # numbers stay numbers
