@@ -27,8 +27,10 @@ draw for draw. This module lives in ``benchmarks/`` only, never in ``src/``.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,71 +42,80 @@ from introsim.model.model import IntroModel
 from introsim.model.state import NO_ONE, SLOTS_PER_EMPLOYER, Phase, Status
 from introsim.params.schema import ELIGIBILITY, Scenario
 
-# The kernel arguments this baseline implements. If match_week gains or loses an
-# argument, its rules changed: update this module before trusting a comparison.
-IMPLEMENTED_ARGS: tuple[str, ...] = (
-    "week",
-    "key",
-    "status",
-    "phase",
-    "method",
-    "specialist",
-    "language",
-    "productivity",
-    "mental_health",
-    "care",
-    "preferred_sector",
-    "follow_along_left",
-    "job_vacancy",
-    "job_employer",
-    "job_start",
-    "job_requirement",
-    "job_wage",
-    "job_fit",
-    "subsidy_weeks",
-    "first_job_week",
-    "first_job_active",
-    "exit_week",
-    "exit_status",
-    "skill",
-    "caseload",
-    "tie_employer",
-    "tie_strength",
-    "placements",
-    "employer_sector",
-    "employer_wage",
-    "open_to_refugees",
-    "requires_follow_up",
-    "requires_subsidy",
-    "is_open",
-    "serial",
-    "requirement",
-    "bar",
-    "hidden",
-    "filled",
-    "n_sectors",
-    "search_intensity",
-    "practice_intensity",
-    "endorsement",
-    "preference_weight",
-    "follow_along_weeks",
-    "participant_hours",
-    "unemployed_intensity",
-    "health_search",
-    "care_search",
-    "specialist_support",
-    "support_saturation_hours",
-    "language_slope",
-    "score_noise",
-    "unmet_penalty",
-    "discrimination",
-    "practice_trust",
-    "subsidy_code",
-    "subsidy_rate",
-    "subsidy_max_weeks",
-    "low_language_below",
-    "hiring_weight",
-    "tie_placement",
+# What match_week reads, as flat names: each maps to (group, field) of the kernel's
+# named groups. If the matching code starts reading another field, its rules
+# changed: update this module before trusting a comparison.
+GROUPS: tuple[str, ...] = ("refugees", "specialists", "employers", "vacancies", "tables", "params")
+_SAME = {
+    "refugees": (
+        "status",
+        "phase",
+        "method",
+        "specialist",
+        "language",
+        "productivity",
+        "mental_health",
+        "care",
+        "preferred_sector",
+        "follow_along_left",
+        "job_vacancy",
+        "job_employer",
+        "job_start",
+        "job_requirement",
+        "job_wage",
+        "job_fit",
+        "subsidy_weeks",
+        "first_job_week",
+        "first_job_active",
+        "exit_week",
+        "exit_status",
+    ),
+    "specialists": ("skill", "caseload", "tie_employer", "tie_strength", "placements"),
+    "employers": ("open_to_refugees", "requires_follow_up", "requires_subsidy"),
+    "vacancies": ("is_open", "serial", "requirement", "bar", "hidden", "filled"),
+    "tables": (
+        "search_intensity",
+        "practice_intensity",
+        "endorsement",
+        "preference_weight",
+        "follow_along_weeks",
+        "participant_hours",
+    ),
+    "params": (
+        "key",
+        "n_sectors",
+        "health_search",
+        "care_search",
+        "specialist_support",
+        "support_saturation_hours",
+        "language_slope",
+        "score_noise",
+        "practice_trust",
+        "subsidy_code",
+        "subsidy_rate",
+        "low_language_below",
+        "hiring_weight",
+        "tie_placement",
+    ),
+}
+FIELD_OF: dict[str, tuple[str, str]] = {
+    **{name: (group, name) for group, names in _SAME.items() for name in names},
+    "employer_sector": ("employers", "sector"),
+    "employer_wage": ("employers", "wage"),
+    "unemployed_intensity": ("params", "unemployed_search_intensity"),
+    "unmet_penalty": ("params", "unmet_requirement_penalty"),
+    "discrimination": ("params", "discrimination_penalty"),
+    "subsidy_max_weeks": ("params", "subsidy_weeks"),
+}
+IMPLEMENTED_ARGS: tuple[str, ...] = ("week", *FIELD_OF)
+# The functions match_week runs, whose reads of the groups this module implements.
+MATCH_PHASES: tuple[str, ...] = (
+    "match_week",
+    "tie_routes",
+    "advertised_by_sector",
+    "applications",
+    "accepted_offers",
+    "hire",
 )
 
 WORK = (int(Status.EMPLOYED), int(Status.SUBSIDISED))
@@ -123,20 +134,27 @@ BENCH_OVERRIDES: dict[str, Any] = {
 BENCH_WEEK = 52
 
 
-def kernel_arg_names() -> tuple[str, ...]:
-    """Names of ``match_week``'s parameters, in order."""
-    return tuple(inspect.signature(kernels.match_week.py_func).parameters)
+def kernel_reads() -> set[tuple[str, str]]:
+    """(group, field) pairs the matching functions read, from their source."""
+    pattern = re.compile(r"\b(" + "|".join(GROUPS) + r")\.(\w+)")
+    reads: set[tuple[str, str]] = set()
+    for name in MATCH_PHASES:
+        source = inspect.getsource(getattr(kernels, name).py_func)
+        reads |= set(pattern.findall(source))
+    return reads
 
 
 def check_signature() -> None:
-    """Raise ``RuntimeError`` if ``match_week``'s arguments differ from those implemented here."""
-    names = kernel_arg_names()
-    if names != IMPLEMENTED_ARGS:
-        added = sorted(set(names) - set(IMPLEMENTED_ARGS))
-        gone = sorted(set(IMPLEMENTED_ARGS) - set(names))
+    """Raise ``RuntimeError`` if ``match_week`` reads other inputs than those implemented here."""
+    params = tuple(inspect.signature(kernels.match_week.py_func).parameters)
+    if params != ("week", *GROUPS):
+        raise RuntimeError(f"kernels.match_week's arguments changed: {params}")
+    reads, implemented = kernel_reads(), set(FIELD_OF.values())
+    if reads != implemented:
         raise RuntimeError(
-            "kernels.match_week's arguments changed "
-            f"(new: {added or '-'}, removed: {gone or '-'}, or reordered); "
+            "kernels.match_week's inputs changed "
+            f"(new: {sorted(reads - implemented) or '-'}, "
+            f"no longer read: {sorted(implemented - reads) or '-'}); "
             "update benchmarks/mesa_baseline.py to the new matching rules"
         )
 
@@ -156,6 +174,7 @@ class MatchInputs:
     def copied(self, key: int | None = None) -> dict[str, Any]:
         """Fresh copies of every array (the kernel changes them in place), optionally a new key."""
         out = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.args.items()}
+        out["_groups"] = copy.deepcopy(self.args["_groups"])
         if key is not None:
             out["key"] = key
         return out
@@ -200,27 +219,29 @@ def capture_match_inputs(scenario: Scenario, seed: int = 1, week: int = BENCH_WE
         The inputs, by parameter name.
     """
     check_signature()
-    names = kernel_arg_names()
     real = kernels.match_week
     captured: dict[str, Any] = {}
 
     def recording(*args: Any) -> Any:
         if args[0] == week:
-            captured.update(
-                {
-                    n: a.copy() if isinstance(a, np.ndarray) else a
-                    for n, a in zip(names, args, strict=True)
-                }
-            )
+            groups = dict(zip(GROUPS, args[1:], strict=True))
+            captured["week"] = args[0]
+            for name, (group, field) in FIELD_OF.items():
+                value = getattr(groups[group], field)
+                captured[name] = value.copy() if isinstance(value, np.ndarray) else value
+            captured["_groups"] = copy.deepcopy(groups)
         return real(*args)
 
     model = IntroModel(scenario, seed, agents=False)
     kernels.match_week = recording
+    step = kernels.run_week
+    kernels.run_week = step.py_func  # the week in Python looks match_week up in the module
     try:
         while model.week <= week and model.week < model.weeks:
             model.step()
     finally:
         kernels.match_week = real
+        kernels.run_week = step
     if not captured:
         raise ValueError(f"week {week} is beyond the scenario's {model.weeks} weeks")
     return MatchInputs(captured)
@@ -228,8 +249,12 @@ def capture_match_inputs(scenario: Scenario, seed: int = 1, week: int = BENCH_WE
 
 # --------------------------------------------------------------------------- kernel side
 def kernel_args(inputs: dict[str, Any]) -> tuple[Any, ...]:
-    """The inputs as the positional tuple ``match_week`` takes."""
-    return tuple(inputs[n] for n in kernel_arg_names())
+    """The inputs as the positional tuple ``match_week`` takes: the week and the groups."""
+    changed: dict[str, dict[str, Any]] = {g: {} for g in GROUPS}
+    for name, (group, field) in FIELD_OF.items():
+        changed[group][field] = inputs[name]
+    groups = inputs["_groups"]
+    return (inputs["week"], *(groups[g]._replace(**changed[g]) for g in GROUPS))
 
 
 def hire_counts(before: dict[str, Any], after: dict[str, Any]) -> tuple[int, int]:

@@ -98,8 +98,8 @@ def test_agents_are_views_usable_by_mesa_tools():
     model = IntroModel(sc, 2)
     refugees = model.agents_by_type[Refugee]
     assert len(refugees) == 60
-    assert len(model.agents_by_type[Specialist]) == len(model.specialists)
-    assert len(model.agents_by_type[Employer]) == len(model.employers)
+    assert len(model.agents_by_type[Specialist]) == model.specialists.size
+    assert len(model.agents_by_type[Employer]) == model.employers.size
     collector = mesa.DataCollector(
         model_reporters={
             "in_work": lambda m: int(
@@ -113,7 +113,7 @@ def test_agents_are_views_usable_by_mesa_tools():
         collector.collect(model)
     agent_df = collector.get_agent_vars_dataframe()
     last = agent_df.xs(60, level="Step")
-    assert len(last) == 60 + len(model.specialists) + len(model.employers)
+    assert len(last) == 60 + model.specialists.size + model.employers.size
     langs = last["language"].dropna().to_numpy()
     assert np.allclose(np.sort(langs), np.sort(model.refugees.language))
     in_work = int(np.isin(model.refugees.status, (Status.EMPLOYED, Status.SUBSIDISED)).sum())

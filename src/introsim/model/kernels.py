@@ -1,7 +1,10 @@
 """The kernels: every per-agent weekly loop, as numba-compiled pure array functions.
 
-Each kernel takes arrays and scalars only, changes the arrays it is given in
-place and returns small counts. Randomness is counter-based: a draw is a hash
+Each kernel takes a few named groups (``NamedTuple``s of arrays and scalars,
+see ``world.py``): the populations, the method tables, the run's constants and
+its counters. It changes the arrays it is given in place and returns small
+counts. Each kernel unpacks the fields it uses at its top, so the loop bodies
+read like array code. Randomness is counter-based: a draw is a hash
 of (run key, week, agent index, stream), so it depends on neither loop order
 nor thread count, and the same participant sees the same draws in every
 scenario of a comparison (common random numbers).
@@ -18,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from introsim.model.state import (
+    EVENT_COLUMN,
     NO_ONE,
     SLOTS_PER_EMPLOYER,
     WEEKS_12M,
@@ -49,6 +53,14 @@ PH_FOLLOW_ALONG = int(Phase.FOLLOW_ALONG)
 PH_SE_EMPLOYER = int(Phase.SE_EMPLOYER_COOPERATION)
 PH_SE_TRAINING = int(Phase.SE_TRAINING_SUPPORT)
 SE = int(MethodCode.SE)
+
+COL_HIRES = EVENT_COLUMN["hires"]
+COL_SEPARATIONS = EVENT_COLUMN["separations"]
+COL_RELEASES = EVENT_COLUMN["subsidy_releases"]
+COL_EXITS = EVENT_COLUMN["programme_exits"]
+COL_OPENED = EVENT_COLUMN["vacancies_opened"]
+COL_OUTSIDE = EVENT_COLUMN["outside_fills"]
+COL_CONTACTS = EVENT_COLUMN["employer_contacts"]
 
 ELIG_NONE = ELIGIBILITY.index("none")
 ELIG_ALL = ELIGIBILITY.index("all")
@@ -198,20 +210,7 @@ def _release(i, specialist, caseload, follow_along_left):
 
 # --------------------------------------------------------------------------- 1. intake
 @njit(cache=True)
-def assign_waiting(
-    week,
-    arrival_week,
-    status,
-    phase,
-    method,
-    specialist,
-    programme_start,
-    spec_lo,
-    spec_hi,
-    spec_cap,
-    caseload,
-    pointer,
-):
+def assign_waiting(week, refugees, specialists, params, counters):
     """Arrivals join the queue; queued participants get a specialist of their method with room.
 
     Specialists of one method occupy the index range ``[spec_lo[m], spec_hi[m])``;
@@ -220,6 +219,20 @@ def assign_waiting(
     Returns:
         The number still waiting after assignment.
     """
+    arrival_week, status, phase, method = (
+        refugees.arrival_week,
+        refugees.status,
+        refugees.phase,
+        refugees.method,
+    )
+    specialist, programme_start = refugees.specialist, refugees.programme_start
+    spec_lo, spec_hi, spec_cap, caseload, pointer = (
+        params.spec_lo,
+        params.spec_hi,
+        specialists.cap,
+        specialists.caseload,
+        counters.pointer,
+    )
     waiting = 0
     full = np.zeros(spec_lo.shape[0], dtype=np.bool_)
     for i in range(status.shape[0]):
@@ -252,40 +265,30 @@ def assign_waiting(
 
 # --------------------------------------------------------------------------- 2. programme
 @njit(cache=True)
-def programme_week(
-    week,
-    status,
-    phase,
-    method,
-    programme_start,
-    language,
-    education,
-    age,
-    specialist,
-    follow_along_left,
-    job_start,
-    schedule_phase,
-    schedule_end,
-    training_hours,
-    support_hours,
-    employer_step_weeks,
-    in_work_hours,
-    after_exit_hours,
-    gain_per_hour,
-    education_gain,
-    age_gain_per_year,
-):
+def programme_week(week, refugees, tables, params):
     """Language grows with training, support and work; programme and support phases advance.
 
-    Inputs, in signature order:
-        week: Simulation week.
-        status ... job_start: ``Refugees`` arrays of the same names (language and
-            phase are written).
-        schedule_phase, schedule_end: Each method's programme phases and the
-            programme week each ends (``MethodTables``).
-        training_hours ... employer_step_weeks: ``MethodTables`` rows, by method code.
-        in_work_hours ... age_gain_per_year: ``[programme]`` values of the same names.
+    Language and phase are written; the programme schedule comes from ``tables``.
     """
+    status, phase, method, programme_start = (
+        refugees.status,
+        refugees.phase,
+        refugees.method,
+        refugees.programme_start,
+    )
+    language, education, age, specialist = (
+        refugees.language,
+        refugees.education,
+        refugees.age,
+        refugees.specialist,
+    )
+    job_start = refugees.job_start
+    schedule_phase, schedule_end = tables.schedule_phase, tables.schedule_end
+    training_hours, support_hours = tables.training_hours, tables.language_support_hours
+    employer_step_weeks = tables.employer_step_weeks
+    in_work_hours, after_exit_hours = params.in_work_hours, params.after_exit_hours
+    gain_per_hour, education_gain = params.language_gain_per_hour, params.education_gain
+    age_gain_per_year = params.age_gain_per_year
     for i in range(status.shape[0]):
         st = status[i]
         m = method[i]
@@ -320,28 +323,30 @@ def programme_week(
 
 # --------------------------------------------------------------------------- 3. specialists
 @njit(cache=True)
-def specialist_week(
-    week,
-    key,
-    spec_method,
-    skill,
-    caseload,
-    tie_employer,
-    tie_strength,
-    contacts,
-    n_employers,
-    employer_time_share,
-    hours_per_week,
-    hours_per_contact,
-    tie_growth,
-    tie_decay,
-    new_contact_share,
-):
+def specialist_week(week, specialists, tables, params):
     """Ties fade; specialists with participants contact employers, new and known.
 
     Returns:
         The number of employer contacts made this week.
     """
+    key, spec_method, skill, caseload = (
+        params.key,
+        specialists.method,
+        specialists.skill,
+        specialists.caseload,
+    )
+    tie_employer, tie_strength, contacts = (
+        specialists.tie_employer,
+        specialists.tie_strength,
+        specialists.contacts,
+    )
+    n_employers, employer_time_share = params.n_employers, tables.employer_time_share
+    hours_per_week, hours_per_contact = params.hours_per_week, params.hours_per_employer_contact
+    tie_growth, tie_decay, new_contact_share = (
+        params.tie_growth,
+        params.tie_decay,
+        params.new_contact_share,
+    )
     total = 0
     n_slots = tie_employer.shape[1]
     for s in range(spec_method.shape[0]):
@@ -390,32 +395,33 @@ def specialist_week(
 
 # --------------------------------------------------------------------------- 4. vacancies
 @njit(cache=True)
-def vacancy_week(
-    week,
-    key,
-    is_open,
-    serial,
-    weeks_left,
-    requirement,
-    bar,
-    hidden,
-    filled,
-    employer_sector,
-    sector_requirement,
-    next_serial,
-    open_rate,
-    vacancy_weeks,
-    hidden_share,
-    outside_fill,
-    bar_mean,
-    requirement_sd,
-    bar_sd,
-):
+def vacancy_week(week, employers, vacancies, params, counters):
     """Open vacancies close (outside hire or expiry); closed slots open new ones.
 
     Returns:
-        (next serial, vacancies opened, filled by outside job seekers).
+        (vacancies opened, filled by outside job seekers).
     """
+    key, is_open, serial, weeks_left = (
+        params.key,
+        vacancies.is_open,
+        vacancies.serial,
+        vacancies.weeks_left,
+    )
+    requirement, bar, hidden, filled = (
+        vacancies.requirement,
+        vacancies.bar,
+        vacancies.hidden,
+        vacancies.filled,
+    )
+    employer_sector, sector_requirement = employers.sector, params.sector_requirement
+    next_serial = counters.next_serial[0]
+    open_rate, vacancy_weeks, hidden_share = (
+        params.open_rate,
+        params.vacancy_weeks,
+        params.hidden_share,
+    )
+    outside_fill, bar_mean = params.outside_fill, params.bar_mean
+    requirement_sd, bar_sd = params.requirement_sd, params.bar_sd
     opened = 0
     outside = 0
     for v in range(is_open.shape[0]):
@@ -441,136 +447,121 @@ def vacancy_week(
             bar[v] = bar_mean + bar_sd * normal(key, week, v, S_VAC_BAR)
             hidden[v] = 1 if uniform(key, week, v, S_VAC_HIDDEN) < hidden_share else 0
             opened += 1
-    return next_serial, opened, outside
+    counters.next_serial[0] = next_serial
+    return opened, outside
 
 
 # --------------------------------------------------------------------------- 5. matching
 @njit(cache=True)
-def match_week(
-    week,
-    key,
-    # participants
-    status,
-    phase,
-    method,
-    specialist,
-    language,
-    productivity,
-    mental_health,
-    care,
-    preferred_sector,
-    follow_along_left,
-    job_vacancy,
-    job_employer,
-    job_start,
-    job_requirement,
-    job_wage,
-    job_fit,
-    subsidy_weeks,
-    first_job_week,
-    first_job_active,
-    exit_week,
-    exit_status,
-    # specialists
-    skill,
-    caseload,
-    tie_employer,
-    tie_strength,
-    placements,
-    # employers and vacancies
-    employer_sector,
-    employer_wage,
-    open_to_refugees,
-    requires_follow_up,
-    requires_subsidy,
-    is_open,
-    serial,
-    requirement,
-    bar,
-    hidden,
-    filled,
-    n_sectors,
-    # method tables
-    search_intensity,
-    practice_intensity,
-    endorsement,
-    preference_weight,
-    follow_along_weeks,
-    participant_hours,
-    # scalars
-    unemployed_intensity,
-    health_search,
-    care_search,
-    specialist_support,
-    support_saturation_hours,
-    language_slope,
-    score_noise,
-    unmet_penalty,
-    discrimination,
-    practice_trust,
-    subsidy_code,
-    subsidy_rate,
-    subsidy_max_weeks,
-    low_language_below,
-    hiring_weight,
-    tie_placement,
-):
-    """One week of matching: applications, employer scoring, offers and acceptances.
-
-    Participants searching (in a search phase of the programme, or unemployed)
-    send applications: through their specialist's employer ties (endorsed, and
-    reaching vacancies never advertised) or to advertised vacancies, leaning to
-    their preferred sector. Each employer scores applicants on productivity and
-    language fit, the specialist's endorsement weighted by its trust, and the
-    subsidy's cut in wage cost, against the bar set by outside competition.
-    Each vacancy offers to its best applicant above the bar; each participant
-    accepts the best offer. In work practice, the first application goes to the
-    practice host, whose trust counts like a specialist's tie.
-
-    Inputs, in signature order:
-        week, key: Simulation week and the run's key for the random draws.
-        status ... exit_status: ``Refugees`` arrays of the same names; those of
-            the job and first-job trackers are written for each hire.
-        skill ... placements: ``Specialists`` arrays; ties grow with each placement.
-        employer_sector ... requires_subsidy: ``Employers`` arrays.
-        is_open ... filled: ``Vacancies`` arrays; a filled opening closes.
-        n_sectors: Number of sectors.
-        search_intensity ... participant_hours: ``MethodTables`` rows, by method code.
-        unemployed_intensity ... tie_placement: Scenario scalars of the same names
-            (see ``IntroModel._matching`` for the schema field of each).
+def tie_routes(specialists, vacancies):
+    """Each specialist's total tie strength to employers with an open vacancy.
 
     Returns:
-        The number of hires.
+        One float per specialist: the weight of applying through ties.
     """
-    n = status.shape[0]
-    n_vac = is_open.shape[0]
-
-    # Open vacancies reachable through a tie: sum of tie strength per specialist.
+    tie_employer, tie_strength, is_open = (
+        specialists.tie_employer,
+        specialists.tie_strength,
+        vacancies.is_open,
+    )
     route_total = np.zeros(tie_employer.shape[0])
-    for s in range(tie_employer.shape[0]):
+    for sp in range(tie_employer.shape[0]):
         for k in range(tie_employer.shape[1]):
-            e = tie_employer[s, k]
+            e = tie_employer[sp, k]
             if e != NO_ONE:
                 for j in range(SLOTS):
                     if is_open[e * SLOTS + j] == 1:
-                        route_total[s] += tie_strength[s, k]
+                        route_total[sp] += tie_strength[sp, k]
                         break
+    return route_total
 
-    # Advertised open vacancies, grouped by sector (counting sort).
+
+@njit(cache=True)
+def advertised_by_sector(employers, vacancies, n_sectors):
+    """Advertised open vacancies grouped by sector (counting sort).
+
+    Returns:
+        (count per sector shifted by one, each sector's start in ``adv``, ``adv``:
+        the advertised vacancies, sector by sector).
+    """
+    is_open, hidden, employer_sector = vacancies.is_open, vacancies.hidden, employers.sector
+    n_vac = is_open.shape[0]
     sector_count = np.zeros(n_sectors + 1, dtype=np.int64)
-    for v in range(n_vac):
-        if is_open[v] == 1 and hidden[v] == 0:
-            sector_count[employer_sector[v // SLOTS] + 1] += 1
+    for vac in range(n_vac):
+        if is_open[vac] == 1 and hidden[vac] == 0:
+            sector_count[employer_sector[vac // SLOTS] + 1] += 1
     sector_start = np.cumsum(sector_count)
-    n_adv = sector_start[n_sectors]
-    adv = np.empty(n_adv, dtype=np.int64)
+    adv = np.empty(sector_start[n_sectors], dtype=np.int64)
     fill = sector_start[:n_sectors].copy()
-    for v in range(n_vac):
-        if is_open[v] == 1 and hidden[v] == 0:
-            sec = employer_sector[v // SLOTS]
-            adv[fill[sec]] = v
+    for vac in range(n_vac):
+        if is_open[vac] == 1 and hidden[vac] == 0:
+            sec = employer_sector[vac // SLOTS]
+            adv[fill[sec]] = vac
             fill[sec] += 1
+    return sector_count, sector_start, adv
 
+
+@njit(cache=True)
+def applications(
+    week,
+    refugees,
+    specialists,
+    employers,
+    vacancies,
+    tables,
+    params,
+    route_total,
+    sector_count,
+    sector_start,
+    adv,
+):
+    """Searching participants apply; each vacancy keeps its best applicant above the bar.
+
+    One loop over participants, kept whole: splitting it costs a third or more of
+    the matching time.
+
+    Returns:
+        (best score per vacancy, its applicant or ``NO_ONE``).
+    """
+    key = params.key
+    status, phase, method, specialist = (
+        refugees.status,
+        refugees.phase,
+        refugees.method,
+        refugees.specialist,
+    )
+    language, productivity, mental_health = (
+        refugees.language,
+        refugees.productivity,
+        refugees.mental_health,
+    )
+    care, preferred_sector = refugees.care, refugees.preferred_sector
+    skill, caseload = specialists.skill, specialists.caseload
+    tie_employer, tie_strength = specialists.tie_employer, specialists.tie_strength
+    employer_sector, open_to_refugees = employers.sector, employers.open_to_refugees
+    requires_follow_up, requires_subsidy = employers.requires_follow_up, employers.requires_subsidy
+    is_open, requirement, bar = vacancies.is_open, vacancies.requirement, vacancies.bar
+    search_intensity, practice_intensity = tables.search_intensity, tables.practice_intensity
+    endorsement, preference_weight = tables.endorsement, tables.preference_weight
+    participant_hours = tables.participant_hours
+    unemployed_intensity = params.unemployed_search_intensity
+    health_search, care_search = params.health_search, params.care_search
+    specialist_support, support_saturation_hours = (
+        params.specialist_support,
+        params.support_saturation_hours,
+    )
+    language_slope, score_noise = params.language_slope, params.score_noise
+    unmet_penalty, discrimination = params.unmet_requirement_penalty, params.discrimination_penalty
+    practice_trust, subsidy_code, subsidy_rate = (
+        params.practice_trust,
+        params.subsidy_code,
+        params.subsidy_rate,
+    )
+    low_language_below, hiring_weight = params.low_language_below, params.hiring_weight
+
+    n = status.shape[0]
+    n_vac = is_open.shape[0]
+    n_adv = adv.shape[0]
     best_score = np.full(n_vac, -np.inf)
     best_app = np.full(n_vac, NO_ONE, dtype=np.int64)
 
@@ -614,10 +605,10 @@ def match_week(
                     host_vacancy = host * SLOTS + j
                     break
         for a in range(n_apps):
-            v = NO_ONE
+            vac = NO_ONE
             trust = 0.0
             if a == 0 and host_vacancy != NO_ONE:
-                v = host_vacancy
+                vac = host_vacancy
             elif (
                 s != NO_ONE
                 and route_total[s] > 0.0
@@ -626,18 +617,18 @@ def match_week(
                 target = uniform(key, week, i, S_PICK + a) * route_total[s]
                 acc = 0.0
                 for k in range(tie_employer.shape[1]):
-                    e = tie_employer[s, k]
-                    if e == NO_ONE:
+                    emp = tie_employer[s, k]
+                    if emp == NO_ONE:
                         continue
                     slot = NO_ONE
                     for j in range(SLOTS):
-                        if is_open[e * SLOTS + j] == 1:
-                            slot = e * SLOTS + j
+                        if is_open[emp * SLOTS + j] == 1:
+                            slot = emp * SLOTS + j
                             break
                     if slot == NO_ONE:
                         continue
                     acc += tie_strength[s, k]
-                    v = slot
+                    vac = slot
                     trust = tie_strength[s, k]
                     if acc > target:
                         break
@@ -645,79 +636,124 @@ def match_week(
                 u = uniform(key, week, i, S_PICK + a)
                 in_pref = sector_count[pref + 1]
                 if in_pref > 0 and uniform(key, week, i, S_SECTOR + a) < preference_weight[m]:
-                    v = adv[sector_start[pref] + int(u * in_pref)]
+                    vac = adv[sector_start[pref] + int(u * in_pref)]
                 else:
-                    v = adv[int(u * n_adv)]
-            if v == NO_ONE:
+                    vac = adv[int(u * n_adv)]
+            if vac == NO_ONE:
                 continue
-            e = v // SLOTS
-            if e == host:
+            emp = vac // SLOTS
+            if emp == host:
                 trust = max(trust, practice_trust)
             known = trust > 0.0
             if not known:
-                if open_to_refugees[e] == 0:
+                if open_to_refugees[emp] == 0:
                     continue
                 if uniform(key, week, i, S_DISCRIM + a) < discrimination:
                     continue
             score = (
-                2.0 * productivity[i] * language_fit(language[i], requirement[v], language_slope)
+                2.0 * productivity[i] * language_fit(language[i], requirement[vac], language_slope)
             )
             if s != NO_ONE:
                 score += endorsement[m] * trust * skill[s]
             score += hiring_weight * rate
             # A NAV wage subsidy comes with NAV's own follow-up of the employer.
-            if requires_follow_up[e] == 1 and not known and rate <= 0.0:
+            if requires_follow_up[emp] == 1 and not known and rate <= 0.0:
                 score -= unmet_penalty
-            if requires_subsidy[e] == 1 and rate <= 0.0:
+            if requires_subsidy[emp] == 1 and rate <= 0.0:
                 score -= unmet_penalty
             score += score_noise * normal(key, week, i, S_NOISE + a)
-            if score > bar[v] and score > best_score[v]:
-                best_score[v] = score
-                best_app[v] = i
+            if score > bar[vac] and score > best_score[vac]:
+                best_score[vac] = score
+                best_app[vac] = i
+    return best_score, best_app
 
-    # Each participant accepts the best offer: preferred sector first, then score.
-    offer = np.full(n, NO_ONE, dtype=np.int64)
-    offer_value = np.full(n, -np.inf)
-    for v in range(n_vac):
-        i = best_app[v]
+
+@njit(cache=True)
+def accepted_offers(refugees, employers, best_score, best_app):
+    """Each participant accepts the best offer: preferred sector first, then score.
+
+    Returns:
+        The vacancy each participant accepts, or ``NO_ONE``.
+    """
+    preferred_sector, employer_sector = refugees.preferred_sector, employers.sector
+    offer = np.full(refugees.status.shape[0], NO_ONE, dtype=np.int64)
+    offer_value = np.full(refugees.status.shape[0], -np.inf)
+    for vac in range(best_app.shape[0]):
+        i = best_app[vac]
         if i == NO_ONE:
             continue
-        value = best_score[v]
-        if employer_sector[v // SLOTS] == preferred_sector[i]:
+        value = best_score[vac]
+        if employer_sector[vac // SLOTS] == preferred_sector[i]:
             value += PREFERRED_OFFER_BONUS
         if value > offer_value[i]:
             offer_value[i] = value
-            offer[i] = v
+            offer[i] = vac
+    return offer
 
+
+@njit(cache=True)
+def hire(week, refugees, specialists, employers, vacancies, tables, params, best_app, offer):
+    """Accepted offers become jobs: the vacancy closes, follow-along starts, ties grow.
+
+    Returns:
+        The number of hires.
+    """
+    status, phase, method, specialist = (
+        refugees.status,
+        refugees.phase,
+        refugees.method,
+        refugees.specialist,
+    )
+    language, mental_health, preferred_sector = (
+        refugees.language,
+        refugees.mental_health,
+        refugees.preferred_sector,
+    )
+    follow_along_left = refugees.follow_along_left
+    caseload, tie_employer, tie_strength = (
+        specialists.caseload,
+        specialists.tie_employer,
+        specialists.tie_strength,
+    )
+    employer_sector, employer_wage = employers.sector, employers.wage
+    is_open, serial, requirement, filled = (
+        vacancies.is_open,
+        vacancies.serial,
+        vacancies.requirement,
+        vacancies.filled,
+    )
+    follow_along_weeks = tables.follow_along_weeks
     hires = 0
-    for v in range(n_vac):
-        i = best_app[v]
-        if i == NO_ONE or offer[i] != v:
+    for vac in range(best_app.shape[0]):
+        i = best_app[vac]
+        if i == NO_ONE or offer[i] != vac:
             continue
-        e = v // SLOTS
-        eligible = subsidy_eligible(subsidy_code, language[i], mental_health[i], low_language_below)
-        weeks = subsidy_max_weeks if eligible else 0
+        emp = vac // SLOTS
+        eligible = subsidy_eligible(
+            params.subsidy_code, language[i], mental_health[i], params.low_language_below
+        )
+        weeks = params.subsidy_weeks if eligible else 0
         from_programme = status[i] == PROGRAMME
         status[i] = SUBSIDISED if weeks > 0 else EMPLOYED
-        job_vacancy[i] = serial[v]
-        job_employer[i] = e
-        job_start[i] = week
-        job_requirement[i] = requirement[v]
-        job_wage[i] = employer_wage[e]
-        job_fit[i] = 1 if employer_sector[e] == preferred_sector[i] else 0
-        subsidy_weeks[i] = weeks
-        is_open[v] = 0
-        filled[v] = 1
-        if first_job_week[i] < 0:
-            first_job_week[i] = week
-            first_job_active[i] = 1
+        refugees.job_vacancy[i] = serial[vac]
+        refugees.job_employer[i] = emp
+        refugees.job_start[i] = week
+        refugees.job_requirement[i] = requirement[vac]
+        refugees.job_wage[i] = employer_wage[emp]
+        refugees.job_fit[i] = 1 if employer_sector[emp] == preferred_sector[i] else 0
+        refugees.subsidy_weeks[i] = weeks
+        is_open[vac] = 0
+        filled[vac] = 1
+        if refugees.first_job_week[i] < 0:
+            refugees.first_job_week[i] = week
+            refugees.first_job_active[i] = 1
         if from_programme:
-            exit_week[i] = week
-            exit_status[i] = status[i]
-        s = specialist[i]
-        if s != NO_ONE:
-            placements[s] += 1
-            _strengthen(tie_employer, tie_strength, s, e, tie_placement)
+            refugees.exit_week[i] = week
+            refugees.exit_status[i] = status[i]
+        sp = specialist[i]
+        if sp != NO_ONE:
+            specialists.placements[sp] += 1
+            _strengthen(tie_employer, tie_strength, sp, emp, params.tie_placement)
             fa = follow_along_weeks[method[i]]
             if fa > 0:
                 follow_along_left[i] = fa
@@ -731,39 +767,80 @@ def match_week(
     return hires
 
 
+@njit(cache=True)
+def match_week(week, refugees, specialists, employers, vacancies, tables, params):
+    """One week of matching: applications, employer scoring, offers and acceptances.
+
+    Participants searching (in a search phase of the programme, or unemployed)
+    send applications: through their specialist's employer ties (endorsed, and
+    reaching vacancies never advertised) or to advertised vacancies, leaning to
+    their preferred sector. Each employer scores applicants on productivity and
+    language fit, the specialist's endorsement weighted by its trust, and the
+    subsidy's cut in wage cost, against the bar set by outside competition.
+    Each vacancy offers to its best applicant above the bar; each participant
+    accepts the best offer. In work practice, the first application goes to the
+    practice host, whose trust counts like a specialist's tie.
+
+    Returns:
+        The number of hires.
+    """
+    route_total = tie_routes(specialists, vacancies)
+    sector_count, sector_start, adv = advertised_by_sector(employers, vacancies, params.n_sectors)
+    best_score, best_app = applications(
+        week,
+        refugees,
+        specialists,
+        employers,
+        vacancies,
+        tables,
+        params,
+        route_total,
+        sector_count,
+        sector_start,
+        adv,
+    )
+    offer = accepted_offers(refugees, employers, best_score, best_app)
+    return hire(week, refugees, specialists, employers, vacancies, tables, params, best_app, offer)
+
+
 # --------------------------------------------------------------------------- 6. jobs
 @njit(cache=True)
-def jobs_week(
-    week,
-    key,
-    status,
-    phase,
-    specialist,
-    caseload,
-    follow_along_left,
-    language,
-    productivity,
-    mental_health,
-    job_vacancy,
-    job_start,
-    job_requirement,
-    job_fit,
-    subsidy_weeks,
-    first_job_active,
-    language_slope,
-    on_job_growth,
-    keep_bar,
-    score_noise,
-    separation_hazard,
-    separation_fit,
-    separation_support,
-    separation_health,
-):
+def jobs_week(week, refugees, specialists, params):
     """Jobs: subsidies expire (keep or release), separations happen, follow-along counts down.
 
     Returns:
         (separations, of which releases when a subsidy ended).
     """
+    key, status, phase, specialist = (
+        params.key,
+        refugees.status,
+        refugees.phase,
+        refugees.specialist,
+    )
+    caseload, follow_along_left = specialists.caseload, refugees.follow_along_left
+    language, productivity, mental_health = (
+        refugees.language,
+        refugees.productivity,
+        refugees.mental_health,
+    )
+    job_vacancy, job_start, job_requirement = (
+        refugees.job_vacancy,
+        refugees.job_start,
+        refugees.job_requirement,
+    )
+    job_fit, subsidy_weeks, first_job_active = (
+        refugees.job_fit,
+        refugees.subsidy_weeks,
+        refugees.first_job_active,
+    )
+    language_slope, on_job_growth, keep_bar = (
+        params.language_slope,
+        params.on_job_growth,
+        params.keep_bar,
+    )
+    score_noise, separation_hazard = params.score_noise, params.separation_hazard
+    separation_fit, separation_support = params.separation_fit, params.separation_support
+    separation_health = params.separation_health
     separations = 0
     released = 0
     for i in range(status.shape[0]):
@@ -808,37 +885,38 @@ def jobs_week(
 
 # --------------------------------------------------------------------------- 7. exits
 @njit(cache=True)
-def exit_week_kernel(
-    week,
-    key,
-    status,
-    phase,
-    specialist,
-    caseload,
-    follow_along_left,
-    programme_start,
-    exit_week,
-    exit_status,
-    age,
-    arrival_week,
-    education,
-    language,
-    mental_health,
-    care,
-    max_weeks,
-    education_hazard,
-    edu_base,
-    edu_young,
-    edu_per_level,
-    edu_per_language,
-    inactive_share,
-    reactivation_rate,
-):
+def exit_week_kernel(week, refugees, specialists, params):
     """Programme exits at full length or early into education; the inactive may start searching.
 
     Returns:
         The number who left the programme this week.
     """
+    key, status, phase, specialist = (
+        params.key,
+        refugees.status,
+        refugees.phase,
+        refugees.specialist,
+    )
+    caseload, follow_along_left = specialists.caseload, refugees.follow_along_left
+    programme_start, exit_week, exit_status = (
+        refugees.programme_start,
+        refugees.exit_week,
+        refugees.exit_status,
+    )
+    age, arrival_week, education, language = (
+        refugees.age,
+        refugees.arrival_week,
+        refugees.education,
+        refugees.language,
+    )
+    mental_health, care = refugees.mental_health, refugees.care
+    max_weeks, education_hazard = params.max_weeks, params.education_hazard
+    edu_base, edu_young = params.education_entry_base, params.education_entry_young
+    edu_per_level, edu_per_language = (
+        params.education_entry_per_level,
+        params.education_entry_per_language,
+    )
+    inactive_share, reactivation_rate = params.inactive_share, params.reactivation_rate
     exits = 0
     for i in range(status.shape[0]):
         st = status[i]
@@ -879,47 +957,45 @@ def exit_week_kernel(
 
 # --------------------------------------------------------------------------- 8. accounting
 @njit(cache=True)
-def account_week(
-    week,
-    status,
-    arrival_week,
-    age,
-    specialist,
-    spec_cap,
-    job_start,
-    job_wage,
-    exit_week,
-    status_12m,
-    status_24m,
-    status_60m,
-    status_after_exit_12m,
-    weeks_employed_24m,
-    first_job_active,
-    first_job_weeks,
-    cost_specialist,
-    cost_subsidy,
-    cost_benefit,
-    status_counts,
-    specialist_week_cost,
-    benefit_week,
-    benefit_under_25_share,
-    subsidy_rate,
-    subsidy_step_down_week,
-    subsidy_rate_after,
-):
+def account_week(week, refugees, specialists, params, status_counts):
     """Costs, outcome trackers and this week's status counts.
 
-    Inputs, in signature order:
-        week: Simulation week.
-        status ... cost_benefit: ``Refugees`` arrays of the same names (trackers and
-            costs are written); ``spec_cap`` is the specialists' caseload caps.
-        status_counts: This week's row of the weekly series, counted into by status.
-        specialist_week_cost: One specialist's cost per week, NOK.
-        benefit_week, benefit_under_25_share: Introduction benefit per week, NOK,
-            and the share paid under 25.
-        subsidy_rate, subsidy_step_down_week, subsidy_rate_after: The wage subsidy's
-            rates and the job week the lower one starts.
+    Trackers and costs of ``refugees`` are written; ``status_counts`` is this
+    week's row of the weekly series, counted into by status.
     """
+    status, arrival_week, age, specialist = (
+        refugees.status,
+        refugees.arrival_week,
+        refugees.age,
+        refugees.specialist,
+    )
+    spec_cap, job_start, job_wage, exit_week = (
+        specialists.cap,
+        refugees.job_start,
+        refugees.job_wage,
+        refugees.exit_week,
+    )
+    status_12m, status_24m, status_60m = (
+        refugees.status_12m,
+        refugees.status_24m,
+        refugees.status_60m,
+    )
+    status_after_exit_12m, weeks_employed_24m = (
+        refugees.status_after_exit_12m,
+        refugees.weeks_employed_24m,
+    )
+    first_job_active, first_job_weeks = refugees.first_job_active, refugees.first_job_weeks
+    cost_specialist, cost_subsidy, cost_benefit = (
+        refugees.cost_specialist,
+        refugees.cost_subsidy,
+        refugees.cost_benefit,
+    )
+    specialist_week_cost, benefit_week = params.specialist_week_cost, params.benefit_week
+    benefit_under_25_share, subsidy_rate = params.benefit_under_25_share, params.subsidy_rate
+    subsidy_step_down_week, subsidy_rate_after = (
+        params.subsidy_step_down_week,
+        params.subsidy_rate_after,
+    )
     for i in range(status.shape[0]):
         st = status[i]
         status_counts[st] += 1
@@ -953,3 +1029,47 @@ def account_week(
             status_after_exit_12m[i] = st
         if first_job_active[i] == 1 and employed:
             first_job_weeks[i] += 1
+
+
+# --------------------------------------------------------------------------- the week
+@njit(cache=True)
+def run_week(week, refugees, specialists, employers, vacancies, tables, params, counters, row):
+    """One week, in the fixed order of DESIGN.md section 5, counted into ``row``.
+
+    The populations (``refugees`` ... ``vacancies``), ``tables``, ``params`` and
+    ``counters`` are the run's named groups (``world.py``); ``row`` is this week's
+    row of the weekly series: status counts, then events.
+    """
+    assign_waiting(week, refugees, specialists, params, counters)  # 1 (waiting shows in counts)
+    programme_week(week, refugees, tables, params)  # 2
+    row[COL_CONTACTS] = specialist_week(week, specialists, tables, params)  # 3
+    opened, outside = vacancy_week(week, employers, vacancies, params, counters)  # 4
+    row[COL_OPENED] = opened
+    row[COL_OUTSIDE] = outside
+    row[COL_HIRES] = match_week(
+        week, refugees, specialists, employers, vacancies, tables, params
+    )  # 5
+    separations, released = jobs_week(week, refugees, specialists, params)  # 6
+    row[COL_SEPARATIONS] = separations
+    row[COL_RELEASES] = released
+    row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, params)  # 7
+    account_week(week, refugees, specialists, params, row[:N_STATUS])  # 8
+
+
+@njit(cache=True)
+def run_weeks(
+    start, stop, refugees, specialists, employers, vacancies, tables, params, counters, weekly
+):
+    """Weeks ``start`` to ``stop - 1`` in one compiled loop (what ``IntroModel.run`` uses)."""
+    for week in range(start, stop):
+        run_week(
+            week,
+            refugees,
+            specialists,
+            employers,
+            vacancies,
+            tables,
+            params,
+            counters,
+            weekly[week],
+        )

@@ -127,7 +127,7 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
     cost = r.cost_specialist + r.cost_subsidy + r.cost_benefit
     return pd.DataFrame(
         {
-            "participant": np.arange(len(r), dtype=np.int64),
+            "participant": np.arange(r.size, dtype=np.int64),
             "arrival_week": r.arrival_week,
             "sex": pd.Categorical.from_codes(r.sex, ["male", "female"]),
             "age": r.age,

@@ -7,7 +7,7 @@ no kernel needs to know a method by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,9 +18,8 @@ MAX_PHASES = 6  # phases a programme schedule can hold, the open-ended search in
 OPEN_ENDED = np.iinfo(np.int32).max
 
 
-@dataclass(frozen=True)
-class MethodTables:
-    """Per-method values, each array indexed by ``MethodCode``."""
+class MethodTables(NamedTuple):
+    """Per-method values, each array indexed by ``MethodCode`` (one kernel argument)."""
 
     employer_time_share: np.ndarray
     training_hours: np.ndarray
@@ -33,6 +32,7 @@ class MethodTables:
     employer_step_weeks: np.ndarray  # int32, SE step 4 at the start of a job (0 elsewhere)
     schedule_phase: np.ndarray  # int8 (methods, MAX_PHASES)
     schedule_end: np.ndarray  # int32 (methods, MAX_PHASES), programme week each phase ends
+    participant_hours: np.ndarray  # specialist hours a week for participants, not employers
 
 
 def programme_schedule(scenario: Scenario, method: str) -> list[tuple[Phase, int]]:
@@ -91,8 +91,9 @@ def method_tables(scenario: Scenario) -> MethodTables:
             sched_end[m, k] = end
 
     f = lambda attr: np.array([getattr(p, attr) for p in profiles], dtype=np.float64)  # noqa: E731
+    employer_time_share = f("employer_time_share")
     return MethodTables(
-        employer_time_share=f("employer_time_share"),
+        employer_time_share=employer_time_share,
         training_hours=f("training_hours"),
         search_intensity=f("search_intensity"),
         practice_intensity=f("practice_intensity"),
@@ -103,6 +104,7 @@ def method_tables(scenario: Scenario) -> MethodTables:
         employer_step_weeks=np.array([p.step_weeks[2] for p in profiles], dtype=np.int32),
         schedule_phase=sched_phase,
         schedule_end=sched_end,
+        participant_hours=(1.0 - employer_time_share) * fu.hours_per_week,
     )
 
 

@@ -118,7 +118,7 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
     # Skill is log-normal with mean 1: the person matters (seed 003).
     sd = fu.skill_sd
     skill = rng.lognormal(-0.5 * sd * sd, sd, total) if sd > 0 else np.ones(total)
-    return Specialists(
+    return Specialists.validated(
         method=np.repeat(np.arange(len(METHODS), dtype=np.int8), counts),
         cap=np.repeat(np.array(caps, dtype=np.int32), counts),
         skill=skill,
@@ -133,7 +133,7 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
 def method_ranges(specialists: Specialists) -> tuple[np.ndarray, np.ndarray]:
     """Return (lo, hi) index arrays: method m's specialists are ``lo[m]:hi[m]``."""
     m = len(METHODS)
-    counts = np.bincount(specialists.method, minlength=m) if len(specialists) else np.zeros(m, int)
+    counts = np.bincount(specialists.method, minlength=m) if specialists.size else np.zeros(m, int)
     hi = np.cumsum(counts).astype(np.int64)
     lo = (hi - counts).astype(np.int64)
     return lo, hi
@@ -156,7 +156,7 @@ def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employ
     shares = np.array([s.share for s in lm.sectors])
     sector = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int16)
     base_wage = np.array([s.weekly_wage_nok for s in lm.sectors])
-    employers = Employers(
+    employers = Employers.validated(
         sector=sector,
         wage=base_wage[sector] * rng.lognormal(-0.005, 0.1, n),
         open_to_refugees=(rng.random(n) < lm.open_share).astype(np.int8),
@@ -164,7 +164,7 @@ def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employ
         requires_subsidy=(rng.random(n) < lm.requires_subsidy_share).astype(np.int8),
     )
     v = n * SLOTS_PER_EMPLOYER
-    vacancies = Vacancies(
+    vacancies = Vacancies.validated(
         is_open=np.zeros(v, dtype=np.int8),
         serial=np.full(v, -1, dtype=np.int64),
         weeks_left=np.zeros(v, dtype=np.int32),

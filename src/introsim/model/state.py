@@ -8,8 +8,8 @@ Mesa agents in :mod:`introsim.model.agents` are views onto them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from enum import IntEnum
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -54,165 +54,180 @@ PHASE_NAMES: tuple[str, ...] = tuple(p.name.lower() for p in Phase)
 NO_ONE = -1  # index value meaning "none" in integer index arrays
 
 
-class _Arrays:
-    """Shared behaviour of the population classes: length checks and copies."""
+class Column(NamedTuple):
+    """One state column declared as data: its dtype, starting value and meaning."""
 
-    def __post_init__(self) -> None:
-        n = None
-        for f in fields(self):
-            arr = getattr(self, f.name)
-            if not isinstance(arr, np.ndarray):
-                raise TypeError(f"{type(self).__name__}.{f.name} must be a numpy array")
-            if n is None:
-                n = arr.shape[0]
-            elif arr.shape[0] != n:
-                raise ValueError(
-                    f"{type(self).__name__}.{f.name} has {arr.shape[0]} rows, expected {n}"
-                )
-
-    def __len__(self) -> int:
-        return getattr(self, fields(self)[0].name).shape[0]
-
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """Return the arrays by attribute name (no copies)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    dtype: type
+    initial: float
+    meaning: str
 
 
-@dataclass
-class Refugees(_Arrays):
+def _col(dtype: type, initial: float, meaning: str) -> Any:
+    return Column(dtype, initial, meaning)
+
+
+def _columns(cls: type) -> dict[str, Column]:
+    """Each field's declared :class:`Column`, by name."""
+    return dict(cls._field_defaults)  # type: ignore[attr-defined]
+
+
+def _allocate(cls: type, n: int, **given: np.ndarray) -> Any:
+    """``n`` rows of every column at its starting value; ``given`` arrays are used as they are."""
+    arrays = {
+        name: given[name] if name in given else np.full(n, col.initial, dtype=col.dtype)
+        for name, col in _columns(cls).items()
+    }
+    return _validated(cls, **arrays)
+
+
+def _validated(cls: type, **arrays: np.ndarray) -> Any:
+    """Build a population from arrays, checking each one's type, dtype and length.
+
+    Raises:
+        TypeError: An array is not a numpy array of its column's dtype.
+        ValueError: Arrays differ in length.
+    """
+    n = None
+    for name, col in _columns(cls).items():
+        arr = arrays[name]
+        if not isinstance(arr, np.ndarray) or arr.dtype != np.dtype(col.dtype):
+            raise TypeError(f"{cls.__name__}.{name} must be a numpy {np.dtype(col.dtype)} array")
+        if n is None:
+            n = arr.shape[0]
+        elif arr.shape[0] != n:
+            raise ValueError(f"{cls.__name__}.{name} has {arr.shape[0]} rows, expected {n}")
+    return cls(**arrays)
+
+
+def _population(cls: type) -> type:
+    """Give a population ``NamedTuple`` its shared behaviour.
+
+    A population is a ``NamedTuple`` of arrays, so a compiled kernel takes it as
+    one argument (numba caches functions of named tuples; it cannot cache
+    jitclasses). Each field's default is its :class:`Column`, so the state is
+    declared as data: ``allocate(n)`` makes every array from it, ``validated``
+    checks arrays against it, ``columns()`` lists it.
+    """
+    cls.columns = classmethod(_columns)  # type: ignore[attr-defined]
+    cls.allocate = classmethod(_allocate)  # type: ignore[attr-defined]
+    cls.validated = classmethod(_validated)  # type: ignore[attr-defined]
+    # len() of a named tuple counts its fields; ``size`` counts rows.
+    cls.size = property(lambda self: self[0].shape[0])  # type: ignore[attr-defined]
+    cls.as_dict = cls._asdict  # type: ignore[attr-defined]
+    return cls
+
+
+I32, I8, I16, I64, F64 = np.int32, np.int8, np.int16, np.int64, np.float64
+
+
+@_population
+class Refugees(NamedTuple):
     """Participants: characteristics drawn at intake, then weekly state and trackers."""
 
     # Drawn at intake (see population.py).
-    arrival_week: np.ndarray  # int32
-    sex: np.ndarray  # int8, 1 = female
-    age: np.ndarray  # float64, years at arrival
-    education: np.ndarray  # int8, index into schema.EDUCATION_LEVELS
-    prior_work_years: np.ndarray  # float64
-    language0: np.ndarray  # float64, proficiency at arrival
-    mental_health: np.ndarray  # int8, 1 = burden
-    care: np.ndarray  # int8, 1 = care responsibilities
-    preferred_sector: np.ndarray  # int16
-    method: np.ndarray  # int8 MethodCode after take-up
-    productivity: np.ndarray  # float64, productivity before language fit
+    arrival_week: np.ndarray = _col(I32, 0, "week of arrival")
+    sex: np.ndarray = _col(I8, 0, "1 = female")
+    age: np.ndarray = _col(F64, 0.0, "years at arrival")
+    education: np.ndarray = _col(I8, 0, "index into schema.EDUCATION_LEVELS")
+    prior_work_years: np.ndarray = _col(F64, 0.0, "years of prior work")
+    language0: np.ndarray = _col(F64, 0.0, "proficiency at arrival")
+    mental_health: np.ndarray = _col(I8, 0, "1 = burden")
+    care: np.ndarray = _col(I8, 0, "1 = care responsibilities")
+    preferred_sector: np.ndarray = _col(I16, 0, "preferred sector")
+    method: np.ndarray = _col(I8, 0, "MethodCode after take-up")
+    productivity: np.ndarray = _col(F64, 0.0, "productivity before language fit")
     # Weekly state.
-    language: np.ndarray  # float64
-    status: np.ndarray  # int8 Status
-    phase: np.ndarray  # int8 Phase
-    specialist: np.ndarray  # int32, NO_ONE if none
-    programme_start: np.ndarray  # int32, week the programme began, -1 before
-    follow_along_left: np.ndarray  # int32, weeks of in-job support remaining
-    job_vacancy: np.ndarray  # int64, serial of the vacancy filled, -1 if none
-    job_employer: np.ndarray  # int32
-    job_start: np.ndarray  # int32
-    job_requirement: np.ndarray  # float64, the job's language requirement
-    job_wage: np.ndarray  # float64, NOK/week
-    job_fit: np.ndarray  # int8, 1 = in the preferred sector
-    subsidy_weeks: np.ndarray  # int32, weeks of subsidy the job carries
+    language: np.ndarray = _col(F64, 0.0, "proficiency now")
+    status: np.ndarray = _col(I8, Status.NOT_ARRIVED, "Status")
+    phase: np.ndarray = _col(I8, Phase.NONE, "Phase")
+    specialist: np.ndarray = _col(I32, NO_ONE, "specialist following, NO_ONE if none")
+    programme_start: np.ndarray = _col(I32, -1, "week the programme began, -1 before")
+    follow_along_left: np.ndarray = _col(I32, 0, "weeks of in-job support remaining")
+    job_vacancy: np.ndarray = _col(I64, -1, "serial of the vacancy filled, -1 if none")
+    job_employer: np.ndarray = _col(I32, NO_ONE, "employer of the current job")
+    job_start: np.ndarray = _col(I32, -1, "week the current job began")
+    job_requirement: np.ndarray = _col(F64, 0.0, "the job's language requirement")
+    job_wage: np.ndarray = _col(F64, 0.0, "NOK/week")
+    job_fit: np.ndarray = _col(I8, 0, "1 = in the preferred sector")
+    subsidy_weeks: np.ndarray = _col(I32, 0, "weeks of subsidy the job carries")
     # Outcome trackers, filled week by week (see outcomes.py).
-    exit_week: np.ndarray  # int32, -1 until the programme ends
-    exit_status: np.ndarray  # int8
-    status_after_exit_12m: np.ndarray  # int8, -1 until observed
-    status_12m: np.ndarray  # int8
-    status_24m: np.ndarray  # int8
-    status_60m: np.ndarray  # int8
-    weeks_employed_24m: np.ndarray  # int32
-    first_job_week: np.ndarray  # int32
-    first_job_weeks: np.ndarray  # int32
-    first_job_active: np.ndarray  # int8
-    cost_specialist: np.ndarray  # float64, NOK
-    cost_subsidy: np.ndarray  # float64, NOK
-    cost_benefit: np.ndarray  # float64, NOK
-
-    @classmethod
-    def allocate(cls, n: int) -> Refugees:
-        """Allocate ``n`` participants with every array at its starting value."""
-        i32 = lambda v: np.full(n, v, dtype=np.int32)  # noqa: E731
-        i8 = lambda v: np.full(n, v, dtype=np.int8)  # noqa: E731
-        f64 = lambda: np.zeros(n, dtype=np.float64)  # noqa: E731
-        return cls(
-            arrival_week=i32(0),
-            sex=i8(0),
-            age=f64(),
-            education=i8(0),
-            prior_work_years=f64(),
-            language0=f64(),
-            mental_health=i8(0),
-            care=i8(0),
-            preferred_sector=np.zeros(n, dtype=np.int16),
-            method=i8(0),
-            productivity=f64(),
-            language=f64(),
-            status=i8(Status.NOT_ARRIVED),
-            phase=i8(Phase.NONE),
-            specialist=i32(NO_ONE),
-            programme_start=i32(-1),
-            follow_along_left=i32(0),
-            job_vacancy=np.full(n, -1, dtype=np.int64),
-            job_employer=i32(NO_ONE),
-            job_start=i32(-1),
-            job_requirement=f64(),
-            job_wage=f64(),
-            job_fit=i8(0),
-            subsidy_weeks=i32(0),
-            exit_week=i32(-1),
-            exit_status=i8(-1),
-            status_after_exit_12m=i8(-1),
-            status_12m=i8(-1),
-            status_24m=i8(-1),
-            status_60m=i8(-1),
-            weeks_employed_24m=i32(0),
-            first_job_week=i32(-1),
-            first_job_weeks=i32(0),
-            first_job_active=i8(0),
-            cost_specialist=f64(),
-            cost_subsidy=f64(),
-            cost_benefit=f64(),
-        )
+    exit_week: np.ndarray = _col(I32, -1, "week the programme ended, -1 until then")
+    exit_status: np.ndarray = _col(I8, -1, "status on leaving")
+    status_after_exit_12m: np.ndarray = _col(I8, -1, "status 52 weeks after leaving")
+    status_12m: np.ndarray = _col(I8, -1, "status 52 weeks after arrival")
+    status_24m: np.ndarray = _col(I8, -1, "status 104 weeks after arrival")
+    status_60m: np.ndarray = _col(I8, -1, "status 260 weeks after arrival")
+    weeks_employed_24m: np.ndarray = _col(I32, 0, "weeks in work in the first 104")
+    first_job_week: np.ndarray = _col(I32, -1, "week the first job began")
+    first_job_weeks: np.ndarray = _col(I32, 0, "weeks the first job has lasted")
+    first_job_active: np.ndarray = _col(I8, 0, "1 = still in the first job")
+    cost_specialist: np.ndarray = _col(F64, 0.0, "NOK")
+    cost_subsidy: np.ndarray = _col(F64, 0.0, "NOK")
+    cost_benefit: np.ndarray = _col(F64, 0.0, "NOK")
 
 
-@dataclass
-class Specialists(_Arrays):
+@_population
+class Specialists(NamedTuple):
     """Job specialists and programme advisors, with their employer ties."""
 
-    method: np.ndarray  # int8 MethodCode
-    cap: np.ndarray  # int32, caseload cap
-    skill: np.ndarray  # float64, relationship-building multiplier (mean ~1)
-    caseload: np.ndarray  # int32, participants currently followed
-    tie_employer: np.ndarray  # int32 (S, K), NO_ONE for a free slot
-    tie_strength: np.ndarray  # float64 (S, K), employer's trust in 0-1
-    contacts: np.ndarray  # int64, employer contacts made so far
-    placements: np.ndarray  # int64, hires of own participants so far
+    method: np.ndarray = _col(I8, 0, "MethodCode")
+    cap: np.ndarray = _col(I32, 0, "caseload cap")
+    skill: np.ndarray = _col(F64, 1.0, "relationship-building multiplier (mean ~1)")
+    caseload: np.ndarray = _col(I32, 0, "participants currently followed")
+    tie_employer: np.ndarray = _col(I32, NO_ONE, "(S, K) employer of each tie, NO_ONE if free")
+    tie_strength: np.ndarray = _col(F64, 0.0, "(S, K) employer's trust in 0-1")
+    contacts: np.ndarray = _col(I64, 0, "employer contacts made so far")
+    placements: np.ndarray = _col(I64, 0, "hires of own participants so far")
 
 
-@dataclass
-class Employers(_Arrays):
+@_population
+class Employers(NamedTuple):
     """Local employers."""
 
-    sector: np.ndarray  # int16
-    wage: np.ndarray  # float64, NOK/week
-    open_to_refugees: np.ndarray  # int8
-    requires_follow_up: np.ndarray  # int8
-    requires_subsidy: np.ndarray  # int8
+    sector: np.ndarray = _col(I16, 0, "sector")
+    wage: np.ndarray = _col(F64, 0.0, "NOK/week")
+    open_to_refugees: np.ndarray = _col(I8, 0, "1 = would hire a refugee")
+    requires_follow_up: np.ndarray = _col(I8, 0, "1 = only with public follow-up")
+    requires_subsidy: np.ndarray = _col(I8, 0, "1 = only with a wage subsidy")
 
 
-@dataclass
-class Vacancies(_Arrays):
+@_population
+class Vacancies(NamedTuple):
     """Vacancy slots: ``SLOTS_PER_EMPLOYER`` per employer, reused as they close.
 
     Slot ``v`` belongs to employer ``v // SLOTS_PER_EMPLOYER``; each opening gets
     a fresh ``serial`` so a job can be traced to exactly one opening.
     """
 
-    is_open: np.ndarray  # int8
-    serial: np.ndarray  # int64, id of the current or last opening
-    weeks_left: np.ndarray  # int32
-    requirement: np.ndarray  # float64, language requirement of this opening
-    bar: np.ndarray  # float64, score the best outside candidate sets
-    hidden: np.ndarray  # int8, 1 = never advertised
-    filled: np.ndarray  # int8, 1 = the current opening was filled by a participant
+    is_open: np.ndarray = _col(I8, 0, "1 = open")
+    serial: np.ndarray = _col(I64, -1, "id of the current or last opening")
+    weeks_left: np.ndarray = _col(I32, 0, "weeks the opening stays open")
+    requirement: np.ndarray = _col(F64, 0.0, "language requirement of this opening")
+    bar: np.ndarray = _col(F64, 0.0, "score the best outside candidate sets")
+    hidden: np.ndarray = _col(I8, 0, "1 = never advertised")
+    filled: np.ndarray = _col(I8, 0, "1 = the current opening was filled by a participant")
+
+
+class Counters(NamedTuple):
+    """Bookkeeping the weekly kernels carry from week to week."""
+
+    pointer: np.ndarray  # int64 per method: next specialist to try in intake's rotation
+    next_serial: np.ndarray  # int64, one element: serial of the next vacancy opening
 
 
 SLOTS_PER_EMPLOYER = 2
+
+# Weekly series: one column per status (counts), then these event counts.
+EVENTS: tuple[str, ...] = (
+    "hires",
+    "separations",
+    "subsidy_releases",
+    "programme_exits",
+    "vacancies_opened",
+    "outside_fills",
+    "employer_contacts",
+)
+EVENT_COLUMN: dict[str, int] = {name: len(Status) + j for j, name in enumerate(EVENTS)}
 
 WEEKS_PER_YEAR = 52  # one tick is a week
 
