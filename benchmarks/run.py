@@ -515,6 +515,15 @@ def section_throughput(quick: bool) -> dict[str, Any]:
     return {"one": one, "two": two}
 
 
+def section_engine(quick: bool) -> dict[str, Any]:
+    """Sweep throughput through the experiment engine on each executor."""
+    from benchmarks.sweeps import engine_throughput
+
+    runs = 200 if quick else 1500
+    log(f"engine: {runs} runs on 1 process, 2 processes and a 2-worker Dask LocalCluster")
+    return engine_throughput(runs)
+
+
 def section_startup(quick: bool) -> dict[str, Any]:
     """Cold- and warm-cache wall time of ``introsim run scenarios/baseline.toml``."""
     cold_runs, warm_runs = (1, 2) if quick else (3, 5)
@@ -853,6 +862,12 @@ def _md_throughput(add: Any, tp: Any) -> None:
     add("")
 
 
+def _md_engine(add: Any, res: Any) -> None:
+    from benchmarks.sweeps import markdown
+
+    markdown(add, res)
+
+
 def _md_startup(add: Any, su: Any) -> None:
     add(
         f"Command: `{su['command']}` (scenario file: {su['scenario_file']});"
@@ -946,6 +961,7 @@ SECTIONS = (
         _md_side,
     ),
     ("throughput", "## 3. Throughput for sweeps", _md_throughput),
+    ("engine", "## 3b. Sweeps through the experiment engine", _md_engine),
     ("startup", "## 4. Start-up: `introsim run` on the baseline", _md_startup),
     ("nojit", "## 5. What the JIT is worth", _md_nojit),
     ("profile", "## 6. Profile", _md_profile),
@@ -1097,6 +1113,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": section_scale,
         "side": section_side,
         "throughput": section_throughput,
+        "engine": section_engine,
         "startup": section_startup,
         "nojit": section_nojit,
         "profile": section_profile,

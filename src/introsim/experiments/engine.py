@@ -209,6 +209,12 @@ def run_tasks(
     return [results[rid] for rid in ids]
 
 
+def _prepare_worker() -> None:
+    from introsim.params.schema import Scenario
+
+    warm_up([Scenario()])
+
+
 @contextlib.contextmanager
 def executor_for(
     jobs: int = 1, dask: str | None = None, preload: Sequence[str] = ()
@@ -255,6 +261,8 @@ def executor_for(
     else:
         cluster = None
         client = Client(dask, timeout="20s")
+    # Each worker imports the model and loads its kernels once, before any task is timed.
+    client.run(_prepare_worker)
     try:
         yield client.get_executor(pure=False)
     finally:
