@@ -35,6 +35,30 @@ app = typer.Typer(
     help="Simulate Norway's introduction programme for refugees and compare follow-up policies.",
 )
 BAD_INPUT = 2
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"introsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Simulate Norway's introduction programme for refugees and compare follow-up policies."""
+
+
 err_console = Console(stderr=True, highlight=False)
 
 
@@ -147,6 +171,7 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
+        metavar="PATH=VALUE",
         help="Override a parameter, e.g. --set follow_up.caseload=10 (repeatable; "
         "`introsim params` lists the paths).",
     ),
@@ -163,7 +188,8 @@ def run(
         str | None, typer.Option(help="Output folder (default: out/SCENARIO-NAME).")
     ] = None,
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print summary.json to stdout instead of a table.")
+        bool,
+        typer.Option("--json", metavar="", help="Print summary.json to stdout instead of a table."),
     ] = False,
     sets: SetOption = None,
 ) -> None:
@@ -264,7 +290,8 @@ def compare_command(
     ] = None,
     out_text: Annotated[str, typer.Option("--out", help="Output folder.")] = "out/compare",
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print the comparison as JSON instead of a table.")
+        bool,
+        typer.Option("--json", metavar="", help="Print the comparison as JSON instead of a table."),
     ] = False,
     sets: SetOption = None,
 ) -> None:
@@ -479,11 +506,15 @@ def sweep(
         ),
     ] = None,
     fresh: Annotated[
-        bool, typer.Option("--fresh", help="Discard runs stored in --out and start again.")
+        bool,
+        typer.Option("--fresh", metavar="", help="Discard runs stored in --out and start again."),
     ] = False,
     sets: SetOption = None,
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print the points table as JSON instead of a table.")
+        bool,
+        typer.Option(
+            "--json", metavar="", help="Print the points table as JSON instead of a table."
+        ),
     ] = False,
 ) -> None:
     """Run an experiment's design points over common-random-number replicates.

@@ -76,9 +76,16 @@ class ParamInfo:
             return ""
         left = "(" if self.low_open else "["
         right = ")" if self.high_open else "]"
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
+        low = "-inf" if self.low is None else _number(self.low)
+        high = "inf" if self.high is None else _number(self.high)
         return f"{left}{low}, {high}{right}"
+
+
+def _number(x: float) -> str:
+    """A bound as people write it: whole numbers in full, others to 6 significant digits."""
+    if float(x).is_integer():
+        return f"{int(x):,}".replace(",", "\u202f")  # a thin space groups thousands
+    return f"{x:g}"
 
 
 def _kind(annotation: Any) -> tuple[str, tuple[str, ...] | None, bool]:
