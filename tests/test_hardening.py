@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import typing
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import typer
 from pydantic import BaseModel
 
 from introsim import cli, output
+from introsim.experiments import executor
 from introsim.output import (
     MARKER,
     MAX_FOLDER_NAME,
@@ -325,3 +330,93 @@ def test_write_csv_neutralises_formulas(tmp_path: Path) -> None:
     ]
     assert back["'=cmd"].tolist() == ["'-2", "'\tx", "'\ry", "plain"]
     assert back["value"].tolist() == [-1.5, 2.0, 3.0, 4.0]  # numbers stay numbers
+
+
+# --------------------------------------------------------------------------- 4. memory
+def test_memory_estimate_refuses_before_allocating(tmp_path, monkeypatch, capsys) -> None:
+    path = tiny(tmp_path, '"m"')
+    sc = load_scenario(path)
+    need = executor.memory_needed(sc)
+    assert need > 0
+    bigger = sc.with_overrides({"cohort.size": 10 * sc.cohort.size})
+    assert executor.memory_needed(bigger) > 5 * need  # grows with the cohort
+    monkeypatch.setattr(executor, "available_memory", lambda: need // 2)
+    with pytest.raises(typer.Exit) as exit_info:
+        cli.run(path, seed=None, out=str(tmp_path / "o"), json_out=False)
+    assert exit_info.value.exit_code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GiB" in err[0] and "cohort.size" in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- 5. signals
+def descendants_after_kill(tmp_path: Path, signum: int) -> tuple[list, float | None, str]:
+    """Start a long comparison on 2 workers, send ``signum`` once they run, see who is left."""
+    psutil = pytest.importorskip("psutil")
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    env = dict(os.environ, PYTHONPATH=str(Path(cli.__file__).parents[1]))
+    command = [sys.executable, "-m", "introsim", "compare", a, b, "-r", "5000", "-j", "2"]
+    children: list = []
+    proc = subprocess.Popen(
+        [*map(str, command), "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        parent = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            children = parent.children(recursive=True)
+            if len(children) >= 4:  # resource tracker, fork server, two workers
+                break
+            time.sleep(0.1)
+        assert len(children) >= 4, proc.stderr.read().decode() if proc.poll() is not None else ""
+        proc.send_signal(signum)
+        try:
+            _, err = proc.communicate(timeout=30)  # returns once every holder of the pipes is gone
+            closed = True
+        except subprocess.TimeoutExpired:
+            closed, err = False, b""
+        alive = psutil.wait_procs(children, timeout=10)[1]
+        return alive, proc.returncode if closed else None, err.decode()
+    finally:
+        for child in children:  # only what this test started
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        proc.kill()
+        proc.wait()
+
+
+needs_two_cores = pytest.mark.skipif(executor.usable_cores() < 2, reason="needs 2 usable cores")
+
+
+@needs_two_cores
+def test_sigterm_stops_compare_cleanly_and_leaves_no_process(tmp_path: Path) -> None:
+    alive, code, err = descendants_after_kill(tmp_path, signal.SIGTERM)
+    assert alive == []
+    assert code == 128 + signal.SIGTERM and "interrupted: nothing written" in err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+@needs_two_cores
+def test_sigkill_of_compare_leaves_no_process(tmp_path: Path) -> None:
+    alive, code, _ = descendants_after_kill(tmp_path, signal.SIGKILL)
+    assert alive == [] and code == -signal.SIGKILL
+
+
+# --------------------------------------------------------------------------- 12. --jobs cap
+def test_jobs_capped_at_usable_cores_with_a_note(tmp_path: Path) -> None:
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    res = run_cli("compare", a, b, "-r", "2", "-j", "64", "--json", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    cores = executor.usable_cores()
+    assert f"note: --jobs 64 is more than the {cores} usable cores; using {cores}" in res.stderr
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["jobs"] == cores
+    pool = executor.make_pool(64)
+    try:
+        assert pool._max_workers == cores
+    finally:
+        pool.shutdown()

@@ -7,6 +7,7 @@ status 2, no traceback, and no output files.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import unicodedata
@@ -99,6 +100,15 @@ def check_out_dir(out: Path) -> None:
         fail(f"{out}: {problem}")
 
 
+def check_memory(scenarios: list[Scenario], jobs: int) -> None:
+    """Refuse runs that would not fit in memory, before anything is allocated."""
+    from introsim.experiments.executor import memory_problem
+
+    problem = memory_problem(scenarios, jobs)
+    if problem is not None:
+        fail(problem)
+
+
 def publish_failed(out: Path, err: OSError) -> NoReturn:
     """Report an output folder that could not be written after all (one line, nothing left)."""
     fail(f"{out}: could not write the results: {err.strerror or err}")
@@ -145,6 +155,7 @@ def run(
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out_dir = out_option(out) if out is not None else Path("out") / folder_name(sc.scenario.name)
+    check_memory([sc], jobs=1)
     check_out_dir(out_dir)
     run_seed = seed if seed is not None else sc.scenario.seed
 
@@ -254,6 +265,13 @@ def compare_command(
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out = out_option(out_text)
+    from introsim.experiments.executor import usable_cores
+
+    cores = usable_cores()
+    if jobs > cores:
+        note(f"--jobs {jobs} is more than the {cores} usable cores; using {cores}")
+        jobs = cores
+    check_memory(loaded, jobs=jobs)
     check_out_dir(out)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -283,9 +301,9 @@ def compare_command(
 
         try:
             result = compare(loaded, replications, seed, jobs=jobs, progress=tick)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             err_console.print("interrupted: nothing written", markup=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(128 + signal.SIGTERM if isinstance(e, Terminated) else 130) from None
     wall = time.perf_counter() - t0
     manifest = build_manifest(
         result,
@@ -394,12 +412,27 @@ def version() -> None:
     typer.echo(__version__)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so that both stop work the same clean way."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
-    """Entry point: run the app, turning usage errors into one line and exit status 2."""
+    """Entry point: run the app, turning usage errors into one line and exit status 2.
+
+    SIGTERM is handled like Ctrl-C: queued runs are cancelled, workers end,
+    nothing is written; the exit status is 128 + the signal's number.
+    """
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = app(standalone_mode=False)
-    except typer.Abort:
-        code = 130
+    except typer.Abort as e:
+        code = 128 + signal.SIGTERM if isinstance(e.__context__, Terminated) else 130
+    except Terminated:
+        code = 128 + signal.SIGTERM
     except Exception as e:
         # Usage errors (bad option, bad value, missing argument) carry a message and
         # an exit code; typer releases differ in where those classes live.
