@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -16,8 +17,9 @@ import pandas as pd
 import pytest
 import typer
 from pydantic import BaseModel
+from rich.console import Console
 
-from introsim import cli, output
+from introsim import cli, output, progress
 from introsim.experiments import executor
 from introsim.output import (
     MARKER,
@@ -420,3 +422,52 @@ def test_jobs_capped_at_usable_cores_with_a_note(tmp_path: Path) -> None:
         assert pool._max_workers == cores
     finally:
         pool.shutdown()
+
+
+# --------------------------------------------------------------------------- 13. progress
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def plain_console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, force_terminal=False, width=200), buffer
+
+
+def test_long_work_is_announced_after_the_first_runs() -> None:
+    console, buffer = plain_console()
+    clock = FakeClock()
+    total = 100_000
+    with progress.progress_reporter("sweep", total, console=console, clock=clock) as tick:
+        tick(0, total)
+        assert "note:" not in buffer.getvalue()
+        clock.now += progress.ESTIMATE_AFTER_S
+        tick(10, total)  # 10 runs in 3 s: 100 000 runs take about 8 h
+    notes = [line for line in buffer.getvalue().splitlines() if line.startswith("note:")]
+    assert notes == ["note: sweep: about 8.3 h for 100000 runs (estimated from the first 10)"]
+
+
+def test_short_work_is_not_announced_and_plain_lines_are_spaced() -> None:
+    console, buffer = plain_console()
+    clock = FakeClock()
+    with progress.progress_reporter("cmp", 40, console=console, clock=clock) as tick:
+        for done in range(41):
+            clock.now += progress.LONG_RUN_S / 80  # 40 runs in half the time that is long
+            tick(done, 40)
+    lines = buffer.getvalue().splitlines()
+    assert not any(line.startswith("note:") for line in lines)
+    assert lines[-1].startswith("cmp: 40/40 runs (100 %)")
+    expected = progress.LONG_RUN_S / 2 / progress.PLAIN_EVERY_S + 1  # one per interval, one at end
+    assert expected - 1 <= len(lines) <= expected + 1  # not one per run
+
+
+def test_piped_compare_prints_plain_progress(tmp_path: Path) -> None:
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    res = run_cli("compare", a, b, "-r", "3", "--json", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    assert "2 scenarios × 3 replicates: 6/6 runs (100 %)" in res.stderr
+    assert "\x1b[" not in res.stderr  # no terminal codes in a pipe

@@ -274,31 +274,14 @@ def compare_command(
     check_memory(loaded, jobs=jobs)
     check_out_dir(out)
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from introsim.experiments.compare import build_manifest, compare, write_outputs
     from introsim.output import json_text, staged_output
+    from introsim.progress import progress_reporter
     from introsim.reporting.compare_report import write_report
 
-    progress = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    )
     t0 = time.perf_counter()
-    with progress:
-        task = progress.add_task(
-            f"{len(loaded)} scenarios × {replications} replicates",
-            total=len(loaded) * replications,
-        )
-
-        def tick(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    label = f"{len(loaded)} scenarios × {replications} replicates"
+    with progress_reporter(label, len(loaded) * replications, console=err_console) as tick:
         try:
             result = compare(loaded, replications, seed, jobs=jobs, progress=tick)
         except KeyboardInterrupt as e:
