@@ -13,6 +13,7 @@ import time
 import typing
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -21,6 +22,14 @@ from rich.console import Console
 
 from introsim import cli, output, progress
 from introsim.experiments import executor
+from introsim.experiments.compare import Comparison, compare, write_outputs
+from introsim.experiments.statistics import (
+    CLIPPED,
+    FEW_REPLICATES,
+    MIN_REPLICATES,
+    bounded_interval,
+    t_interval,
+)
 from introsim.output import (
     MARKER,
     MAX_FOLDER_NAME,
@@ -32,6 +41,7 @@ from introsim.output import (
 )
 from introsim.params.loader import MAX_FILE_BYTES, ScenarioError, load_scenario
 from introsim.params.schema import MAX_NAME_LENGTH, Scenario
+from introsim.reporting import compare_report
 
 from clitools import run_cli, stderr_lines, write
 
@@ -471,3 +481,98 @@ def test_piped_compare_prints_plain_progress(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "2 scenarios × 3 replicates: 6/6 runs (100 %)" in res.stderr
     assert "\x1b[" not in res.stderr  # no terminal codes in a pipe
+
+
+# --------------------------------------------------------------------------- 14. share intervals
+def test_share_intervals_stay_within_0_and_1_and_say_so() -> None:
+    # Cohort of 2, three replicates: shares 0, 1, 0 give a t interval of about -74 % to 174 %.
+    n, mean, lo, hi, _, note = bounded_interval(np.array([0.0, 1.0, 0.0]), 0.0, 1.0)
+    assert n == 3 and mean == pytest.approx(1 / 3)
+    assert (lo, hi) == (0.0, 1.0)
+    assert CLIPPED in note and FEW_REPLICATES in note
+    _, _, raw_lo, raw_hi, _ = t_interval(np.array([0.0, 1.0, 0.0]))
+    assert raw_lo < 0 and raw_hi > 1  # what the plain t interval said
+    many = np.linspace(0.4, 0.6, MIN_REPLICATES)
+    assert bounded_interval(many, 0.0, 1.0)[-1] == ""  # inside the range, enough replicates
+
+
+def test_comparison_of_a_tiny_cohort_keeps_shares_in_range(tmp_path: Path) -> None:
+    scenarios = [
+        load_scenario(
+            write(
+                tmp_path,
+                f"{m}.toml",
+                f'[scenario]\nname = "{m}"\nweeks = 60\n'
+                f'[cohort]\nsize = 2\n[follow_up]\nmethod = "{m}"\n',
+            )
+        )
+        for m in ("standard", "ips")
+    ]
+    result = compare(scenarios, replications=3)
+    shares = result.table[result.table["unit"] == "share"]
+    assert (shares[["ci_low", "ci_high"]].dropna() >= 0).all().all()
+    assert (shares[["ci_low", "ci_high"]].dropna() <= 1).all().all()
+    assert (shares[["diff_low", "diff_high"]].dropna().abs() <= 1).all().all()
+    counted = shares[shares["n"].between(1, MIN_REPLICATES - 1)]
+    assert len(counted) and counted["note"].str.contains(FEW_REPLICATES, regex=False).all()
+
+
+# --------------------------------------------------------------------------- 8, 9. hostile names
+LINK = '<a href="https://evil.example/x">ips</a>'
+FORMULA = '=HYPERLINK("https://evil.example","click")'
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
+    folder = tmp_path_factory.mktemp("hostile")
+    names = (FORMULA, LINK, "<b>ips</b>")
+    scenarios = [
+        load_scenario(tiny(folder, f"'{name}'", f"s{i}.toml", '[follow_up]\nmethod = "ips"\n'))
+        for i, name in enumerate(names)
+    ]
+    return compare(scenarios, replications=2)
+
+
+def test_formula_names_are_neutralised_in_comparison_csv(hostile, tmp_path: Path) -> None:
+    write_outputs(hostile, tmp_path, manifest={})
+    text = (tmp_path / "comparison.csv").read_text()
+    table = pd.read_csv(tmp_path / "comparison.csv", keep_default_na=False)
+    assert set(table["scenario"]) == {"'" + FORMULA, LINK, "<b>ips</b>"}
+    assert '\n"=' not in text and "\n=" not in text and ',"=' not in text
+
+
+def trace_texts(fig) -> list[str]:
+    """Every string of a figure that plotly renders as markup."""
+    texts = []
+    for trace in fig.data:
+        for key in ("name", "hovertemplate", "text", "legendgrouptitle"):
+            value = getattr(trace, key, None)
+            if isinstance(value, str):
+                texts.append(value)
+        for key in ("x", "y"):
+            values = getattr(trace, key, None)
+            if values is not None and len(values) and isinstance(values[0], str):
+                texts.extend(values)
+    layout = fig.layout
+    texts += [a.text for a in layout.annotations or () if a.text]
+    for axis in ("xaxis", "xaxis2", "yaxis"):
+        ax = getattr(layout, axis, None)
+        if ax is not None and ax.ticktext is not None:
+            texts.extend(ax.ticktext)
+    return texts
+
+
+def test_names_are_escaped_in_every_chart(hostile) -> None:
+    figures = [
+        compare_report._employment_chart(hostile),
+        compare_report._status_chart(hostile),
+        compare_report._distribution_chart(hostile),
+        compare_report._costs_chart(hostile),
+        compare_report._subgroup_chart(hostile),
+    ]
+    texts = [t for fig in figures for t in trace_texts(fig)]
+    assert texts and not any("<a " in t or "<b>ips" in t for t in texts)
+    assert any("&lt;a href=" in t for t in texts) and any("&lt;b&gt;ips" in t for t in texts)
+    html_text = compare_report.report_html(hostile)
+    assert '<a href=\\"https://evil.example' not in html_text
+    assert '<a href="https://evil.example' not in html_text

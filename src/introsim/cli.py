@@ -275,10 +275,16 @@ def compare_command(
     check_out_dir(out)
 
     from introsim.experiments.compare import build_manifest, compare, write_outputs
+    from introsim.experiments.statistics import MIN_REPLICATES
     from introsim.output import json_text, staged_output
     from introsim.progress import progress_reporter
     from introsim.reporting.compare_report import write_report
 
+    if replications < MIN_REPLICATES:  # after every check: bad input still gets one line
+        note(
+            f"with {replications} replicates the 95 % intervals are too uncertain to mean "
+            f"much; use --replications {MIN_REPLICATES} or more"
+        )
     t0 = time.perf_counter()
     label = f"{len(loaded)} scenarios × {replications} replicates"
     with progress_reporter(label, len(loaded) * replications, console=err_console) as tick:
