@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import typing
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import typer
 from pydantic import BaseModel
+from rich.console import Console
 
-from introsim import cli, output
+from introsim import cli, output, progress
+from introsim.experiments import executor
+from introsim.experiments.compare import Comparison, compare, write_outputs
+from introsim.experiments.statistics import (
+    CLIPPED,
+    FEW_REPLICATES,
+    MIN_REPLICATES,
+    bounded_interval,
+    t_interval,
+)
 from introsim.output import (
     MARKER,
     MAX_FOLDER_NAME,
@@ -25,6 +41,7 @@ from introsim.output import (
 )
 from introsim.params.loader import MAX_FILE_BYTES, ScenarioError, load_scenario
 from introsim.params.schema import MAX_NAME_LENGTH, Scenario
+from introsim.reporting import compare_report
 
 from clitools import run_cli, stderr_lines, write
 
@@ -325,3 +342,237 @@ def test_write_csv_neutralises_formulas(tmp_path: Path) -> None:
     ]
     assert back["'=cmd"].tolist() == ["'-2", "'\tx", "'\ry", "plain"]
     assert back["value"].tolist() == [-1.5, 2.0, 3.0, 4.0]  # numbers stay numbers
+
+
+# --------------------------------------------------------------------------- 4. memory
+def test_memory_estimate_refuses_before_allocating(tmp_path, monkeypatch, capsys) -> None:
+    path = tiny(tmp_path, '"m"')
+    sc = load_scenario(path)
+    need = executor.memory_needed(sc)
+    assert need > 0
+    bigger = sc.with_overrides({"cohort.size": 10 * sc.cohort.size})
+    assert executor.memory_needed(bigger) > 5 * need  # grows with the cohort
+    monkeypatch.setattr(executor, "available_memory", lambda: need // 2)
+    with pytest.raises(typer.Exit) as exit_info:
+        cli.run(path, seed=None, out=str(tmp_path / "o"), json_out=False)
+    assert exit_info.value.exit_code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GiB" in err[0] and "cohort.size" in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+# --------------------------------------------------------------------------- 5. signals
+def descendants_after_kill(tmp_path: Path, signum: int) -> tuple[list, float | None, str]:
+    """Start a long comparison on 2 workers, send ``signum`` once they run, see who is left."""
+    psutil = pytest.importorskip("psutil")
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    env = dict(os.environ, PYTHONPATH=str(Path(cli.__file__).parents[1]))
+    command = [sys.executable, "-m", "introsim", "compare", a, b, "-r", "5000", "-j", "2"]
+    children: list = []
+    proc = subprocess.Popen(
+        [*map(str, command), "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        parent = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            children = parent.children(recursive=True)
+            if len(children) >= 4:  # resource tracker, fork server, two workers
+                break
+            time.sleep(0.1)
+        assert len(children) >= 4, proc.stderr.read().decode() if proc.poll() is not None else ""
+        proc.send_signal(signum)
+        try:
+            _, err = proc.communicate(timeout=30)  # returns once every holder of the pipes is gone
+            closed = True
+        except subprocess.TimeoutExpired:
+            closed, err = False, b""
+        alive = psutil.wait_procs(children, timeout=10)[1]
+        return alive, proc.returncode if closed else None, err.decode()
+    finally:
+        for child in children:  # only what this test started
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        proc.kill()
+        proc.wait()
+
+
+needs_two_cores = pytest.mark.skipif(executor.usable_cores() < 2, reason="needs 2 usable cores")
+
+
+@needs_two_cores
+def test_sigterm_stops_compare_cleanly_and_leaves_no_process(tmp_path: Path) -> None:
+    alive, code, err = descendants_after_kill(tmp_path, signal.SIGTERM)
+    assert alive == []
+    assert code == 128 + signal.SIGTERM and "interrupted: nothing written" in err
+    assert "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+@needs_two_cores
+def test_sigkill_of_compare_leaves_no_process(tmp_path: Path) -> None:
+    alive, code, _ = descendants_after_kill(tmp_path, signal.SIGKILL)
+    assert alive == [] and code == -signal.SIGKILL
+
+
+# --------------------------------------------------------------------------- 12. --jobs cap
+def test_jobs_capped_at_usable_cores_with_a_note(tmp_path: Path) -> None:
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    res = run_cli("compare", a, b, "-r", "2", "-j", "64", "--json", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    cores = executor.usable_cores()
+    assert f"note: --jobs 64 is more than the {cores} usable cores; using {cores}" in res.stderr
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["jobs"] == cores
+    pool = executor.make_pool(64)
+    try:
+        assert pool._max_workers == cores
+    finally:
+        pool.shutdown()
+
+
+# --------------------------------------------------------------------------- 13. progress
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def plain_console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, force_terminal=False, width=200), buffer
+
+
+def test_long_work_is_announced_after_the_first_runs() -> None:
+    console, buffer = plain_console()
+    clock = FakeClock()
+    total = 100_000
+    with progress.progress_reporter("sweep", total, console=console, clock=clock) as tick:
+        tick(0, total)
+        assert "note:" not in buffer.getvalue()
+        clock.now += progress.ESTIMATE_AFTER_S
+        tick(10, total)  # 10 runs in 3 s: 100 000 runs take about 8 h
+    notes = [line for line in buffer.getvalue().splitlines() if line.startswith("note:")]
+    assert notes == ["note: sweep: about 8.3 h for 100000 runs (estimated from the first 10)"]
+
+
+def test_short_work_is_not_announced_and_plain_lines_are_spaced() -> None:
+    console, buffer = plain_console()
+    clock = FakeClock()
+    with progress.progress_reporter("cmp", 40, console=console, clock=clock) as tick:
+        for done in range(41):
+            clock.now += progress.LONG_RUN_S / 80  # 40 runs in half the time that is long
+            tick(done, 40)
+    lines = buffer.getvalue().splitlines()
+    assert not any(line.startswith("note:") for line in lines)
+    assert lines[-1].startswith("cmp: 40/40 runs (100 %)")
+    expected = progress.LONG_RUN_S / 2 / progress.PLAIN_EVERY_S + 1  # one per interval, one at end
+    assert expected - 1 <= len(lines) <= expected + 1  # not one per run
+
+
+def test_piped_compare_prints_plain_progress(tmp_path: Path) -> None:
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    res = run_cli("compare", a, b, "-r", "3", "--json", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    assert "2 scenarios × 3 replicates: 6/6 runs (100 %)" in res.stderr
+    assert "\x1b[" not in res.stderr  # no terminal codes in a pipe
+
+
+# --------------------------------------------------------------------------- 14. share intervals
+def test_share_intervals_stay_within_0_and_1_and_say_so() -> None:
+    # Cohort of 2, three replicates: shares 0, 1, 0 give a t interval of about -74 % to 174 %.
+    n, mean, lo, hi, _, note = bounded_interval(np.array([0.0, 1.0, 0.0]), 0.0, 1.0)
+    assert n == 3 and mean == pytest.approx(1 / 3)
+    assert (lo, hi) == (0.0, 1.0)
+    assert CLIPPED in note and FEW_REPLICATES in note
+    _, _, raw_lo, raw_hi, _ = t_interval(np.array([0.0, 1.0, 0.0]))
+    assert raw_lo < 0 and raw_hi > 1  # what the plain t interval said
+    many = np.linspace(0.4, 0.6, MIN_REPLICATES)
+    assert bounded_interval(many, 0.0, 1.0)[-1] == ""  # inside the range, enough replicates
+
+
+def test_comparison_of_a_tiny_cohort_keeps_shares_in_range(tmp_path: Path) -> None:
+    scenarios = [
+        load_scenario(
+            write(
+                tmp_path,
+                f"{m}.toml",
+                f'[scenario]\nname = "{m}"\nweeks = 60\n'
+                f'[cohort]\nsize = 2\n[follow_up]\nmethod = "{m}"\n',
+            )
+        )
+        for m in ("standard", "ips")
+    ]
+    result = compare(scenarios, replications=3)
+    shares = result.table[result.table["unit"] == "share"]
+    assert (shares[["ci_low", "ci_high"]].dropna() >= 0).all().all()
+    assert (shares[["ci_low", "ci_high"]].dropna() <= 1).all().all()
+    assert (shares[["diff_low", "diff_high"]].dropna().abs() <= 1).all().all()
+    counted = shares[shares["n"].between(1, MIN_REPLICATES - 1)]
+    assert len(counted) and counted["note"].str.contains(FEW_REPLICATES, regex=False).all()
+
+
+# --------------------------------------------------------------------------- 8, 9. hostile names
+LINK = '<a href="https://evil.example/x">ips</a>'
+FORMULA = '=HYPERLINK("https://evil.example","click")'
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
+    folder = tmp_path_factory.mktemp("hostile")
+    names = (FORMULA, LINK, "<b>ips</b>")
+    scenarios = [
+        load_scenario(tiny(folder, f"'{name}'", f"s{i}.toml", '[follow_up]\nmethod = "ips"\n'))
+        for i, name in enumerate(names)
+    ]
+    return compare(scenarios, replications=2)
+
+
+def test_formula_names_are_neutralised_in_comparison_csv(hostile, tmp_path: Path) -> None:
+    write_outputs(hostile, tmp_path, manifest={})
+    text = (tmp_path / "comparison.csv").read_text()
+    table = pd.read_csv(tmp_path / "comparison.csv", keep_default_na=False)
+    assert set(table["scenario"]) == {"'" + FORMULA, LINK, "<b>ips</b>"}
+    assert '\n"=' not in text and "\n=" not in text and ',"=' not in text
+
+
+def trace_texts(fig) -> list[str]:
+    """Every string of a figure that plotly renders as markup."""
+    texts = []
+    for trace in fig.data:
+        for key in ("name", "hovertemplate", "text", "legendgrouptitle"):
+            value = getattr(trace, key, None)
+            if isinstance(value, str):
+                texts.append(value)
+        for key in ("x", "y"):
+            values = getattr(trace, key, None)
+            if values is not None and len(values) and isinstance(values[0], str):
+                texts.extend(values)
+    layout = fig.layout
+    texts += [a.text for a in layout.annotations or () if a.text]
+    for axis in ("xaxis", "xaxis2", "yaxis"):
+        ax = getattr(layout, axis, None)
+        if ax is not None and ax.ticktext is not None:
+            texts.extend(ax.ticktext)
+    return texts
+
+
+def test_names_are_escaped_in_every_chart(hostile) -> None:
+    figures = [
+        compare_report._employment_chart(hostile),
+        compare_report._status_chart(hostile),
+        compare_report._distribution_chart(hostile),
+        compare_report._costs_chart(hostile),
+        compare_report._subgroup_chart(hostile),
+    ]
+    texts = [t for fig in figures for t in trace_texts(fig)]
+    assert texts and not any("<a " in t or "<b>ips" in t for t in texts)
+    assert any("&lt;a href=" in t for t in texts) and any("&lt;b&gt;ips" in t for t in texts)
+    html_text = compare_report.report_html(hostile)
+    assert '<a href=\\"https://evil.example' not in html_text
+    assert '<a href="https://evil.example' not in html_text

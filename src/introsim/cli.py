@@ -7,11 +7,12 @@ status 2, no traceback, and no output files.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,8 +24,6 @@ from introsim.params.loader import ScenarioError, load_scenario, load_scenario_w
 from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from introsim.experiments.compare import Comparison
     from introsim.experiments.sweep import Sweep
 
@@ -98,12 +97,14 @@ def out_option(value: str) -> Path:
     return Path(value)
 
 
-def check_out_dir(out: Path) -> None:
+def check_out_dir(out: Path, *, replace: bool = True) -> None:
     """Refuse an output folder that cannot be written, before any work is done.
 
     Results are staged beside the folder and published by renaming, so the
     folder's parent (or its nearest existing ancestor) must be writable, and an
-    existing folder must be one introsim may replace.
+    existing folder must be one introsim may replace. With ``replace`` False (a
+    sweep's folder, which holds its stored runs and is resumed, not replaced)
+    only writability is checked.
     """
     from introsim.output import output_folder_problem
 
@@ -121,11 +122,35 @@ def check_out_dir(out: Path) -> None:
         fail(f"{out}: --out has a name longer than the file system's {name_max} bytes")
     if not os.access(probe, os.W_OK | os.X_OK):
         fail(f"{out}: --out cannot be written: no permission in {probe}, where results are staged")
+    if not replace:
+        if target.exists() and not os.access(target, os.W_OK | os.X_OK):
+            fail(f"{out}: --out cannot be written: no permission")
+        return
     problem, notes = output_folder_problem(target)
     for line in notes:
         note(line)
     if problem is not None:
         fail(f"{out}: {problem}")
+
+
+def capped_jobs(jobs: int) -> int:
+    """``--jobs``, at most the usable cores (more only slows the runs and costs memory)."""
+    from introsim.experiments.executor import usable_cores
+
+    cores = usable_cores()
+    if jobs > cores:
+        note(f"--jobs {jobs} is more than the {cores} usable cores; using {cores}")
+        return cores
+    return jobs
+
+
+def check_memory(scenarios: list[Scenario], jobs: int) -> None:
+    """Refuse runs that would not fit in memory, before anything is allocated."""
+    from introsim.experiments.executor import memory_problem
+
+    problem = memory_problem(scenarios, jobs)
+    if problem is not None:
+        fail(problem)
 
 
 def publish_failed(out: Path, err: OSError) -> NoReturn:
@@ -209,6 +234,7 @@ def run(
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out_dir = out_option(out) if out is not None else Path("out") / folder_name(sc.scenario.name)
+    check_memory([sc], jobs=1)
     check_out_dir(out_dir)
     run_seed = seed if seed is not None else sc.scenario.seed
 
@@ -321,38 +347,29 @@ def compare_command(
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out = out_option(out_text)
+    jobs = capped_jobs(jobs)
+    check_memory(loaded, jobs=jobs)
     check_out_dir(out)
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from introsim.experiments.compare import build_manifest, compare, write_outputs
+    from introsim.experiments.statistics import MIN_REPLICATES
     from introsim.output import json_text, staged_output
+    from introsim.progress import progress_reporter
     from introsim.reporting.compare_report import write_report
 
-    progress = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    )
-    t0 = time.perf_counter()
-    with progress:
-        task = progress.add_task(
-            f"{len(loaded)} scenarios × {replications} replicates",
-            total=len(loaded) * replications,
+    if replications < MIN_REPLICATES:  # after every check: bad input still gets one line
+        note(
+            f"with {replications} replicates the 95 % intervals are too uncertain to mean "
+            f"much; use --replications {MIN_REPLICATES} or more"
         )
-
-        def tick(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    t0 = time.perf_counter()
+    label = f"{len(loaded)} scenarios × {replications} replicates"
+    with progress_reporter(label, len(loaded) * replications, console=err_console) as tick:
         try:
             result = compare(loaded, replications, seed, jobs=jobs, progress=tick)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:
             err_console.print("interrupted: nothing written", markup=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(128 + signal.SIGTERM if isinstance(e, Terminated) else 130) from None
     wall = time.perf_counter() - t0
     manifest = build_manifest(
         result,
@@ -455,45 +472,12 @@ def print_comparison(result: Comparison) -> None:
     )
 
 
-def progress_bar(description: str, total: int) -> tuple[object, Callable[[int, int], None]]:
-    """A progress bar on stderr (runs done, runs/s, time left); plain when not a terminal."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RunsPerSecond(ProgressColumn):
-        def render(self, task: Any) -> Text:
-            return Text(f"{task.speed or 0:.1f} runs/s", style="progress.data.speed")
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RunsPerSecond(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    )
-    task = bar.add_task(description, total=total)
-
-    def tick(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return bar, tick
-
-
 @app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: out/sweep-EXPERIMENT-NAME).")
+    out_text: Annotated[
+        str | None,
+        typer.Option("--out", help="Output folder (default: out/sweep-EXPERIMENT-NAME)."),
     ] = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
@@ -546,8 +530,15 @@ def sweep(
             import distributed  # noqa: F401
         except ImportError:
             fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
-    out_dir = out if out is not None else Path("out") / f"sweep-{folder_name(design.meta.name)}"
-    check_out_dir(out_dir)
+    if out_text is None:
+        out_dir = Path("out") / f"sweep-{folder_name(design.meta.name)}"
+    else:
+        out_dir = out_option(out_text)
+    if dask is None:
+        jobs = capped_jobs(jobs)
+    check_memory([p.scenario for p in design.points], jobs=jobs)
+    # A sweep's folder is its store: resumed, never replaced (the store checks whose it is).
+    check_out_dir(out_dir, replace=False)
     store = RunStore(out_dir)
     try:
         resumed = store.open(store_identity(design), fresh=fresh)
@@ -555,20 +546,23 @@ def sweep(
         fail(str(e))
     except OSError as e:
         publish_failed(out_dir, e)
+    from introsim.progress import progress_reporter
+
     total = len(design.points) * design.meta.replications
-    bar, tick = progress_bar(
-        f"{len(design.points)} points × {design.meta.replications} replicates", total
-    )
+    label = f"{len(design.points)} points × {design.meta.replications} replicates"
     t0 = time.perf_counter()
     try:
-        with bar, executor_for(jobs, dask, preload=["introsim.experiments.sweep"]) as ex:  # type: ignore[attr-defined]
+        with (
+            progress_reporter(label, total, console=err_console) as tick,
+            executor_for(jobs, dask, preload=["introsim.experiments.sweep"]) as ex,
+        ):
             result = run_sweep(design, ex, store=store, progress=tick)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         err_console.print(
             f"interrupted: finished runs are kept in {out_dir}; run the same command to resume",
             markup=False,
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(128 + signal.SIGTERM if isinstance(e, Terminated) else 130) from None
     except OSError as e:
         publish_failed(out_dir, e)
     wall = time.perf_counter() - t0
@@ -663,12 +657,27 @@ def version() -> None:
     typer.echo(__version__)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so that both stop work the same clean way."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
-    """Entry point: run the app, turning usage errors into one line and exit status 2."""
+    """Entry point: run the app, turning usage errors into one line and exit status 2.
+
+    SIGTERM is handled like Ctrl-C: queued runs are cancelled, workers end,
+    nothing is written; the exit status is 128 + the signal's number.
+    """
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = app(standalone_mode=False)
-    except typer.Abort:
-        code = 130
+    except typer.Abort as e:
+        code = 128 + signal.SIGTERM if isinstance(e.__context__, Terminated) else 130
+    except Terminated:
+        code = 128 + signal.SIGTERM
     except Exception as e:
         # Usage errors (bad option, bad value, missing argument) carry a message and
         # an exit code; typer releases differ in where those classes live.

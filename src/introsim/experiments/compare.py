@@ -50,7 +50,15 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.engine import Task, executor_for, run_tasks
-from introsim.experiments.statistics import CONFIDENCE, fieller_ratio, t_band, t_interval
+from introsim.experiments.statistics import (
+    CONFIDENCE,
+    FEW_REPLICATES,
+    MIN_REPLICATES,
+    bounded_interval,
+    fieller_ratio,
+    t_band,
+    t_interval,
+)
 from introsim.model.outcomes import (
     COMPARISON_OUTCOMES,
     COST_PARTS,
@@ -165,8 +173,11 @@ class Comparison:
             ``scenario, replicate, seed, outcome, value``.
         table: One row per scenario and outcome: ``scenario, outcome, kind``
             ("outcome", "cost" or "comparison"), ``label, unit, n, mean, ci_low,
-            ci_high, diff, diff_low, diff_high, p_value``. ``diff*`` are paired
-            differences from the reference (NaN on the reference's rows). The
+            ci_high, diff, diff_low, diff_high, p_value, note``. ``diff*`` are paired
+            differences from the reference (NaN on the reference's rows).
+            Intervals of shares are kept within their possible range
+            (:func:`~introsim.experiments.statistics.bounded_interval`); ``note``
+            says where one was clipped or rests on too few replicates. The
             comparison outcomes (``extra_employed_12m``, ``cost_per_extra_job_nok``)
             are themselves differences from the reference: their rows exist for
             every scenario but the first, with the estimate in the ``diff``
@@ -214,9 +225,19 @@ class Comparison:
             ``scenarios`` (name, digest, cohort size, weeks), and ``outcomes``,
             ``costs`` and ``comparison``: each outcome name mapped to each
             scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
-            p_value``.
+            p_value, note``.
         """
-        keys = ("n", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "p_value")
+        keys = (
+            "n",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "diff",
+            "diff_low",
+            "diff_high",
+            "p_value",
+            "note",
+        )
         groups: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "outcome": {},
             "cost": {},
@@ -344,6 +365,16 @@ def _replicates_table(
     return df
 
 
+def _interval(
+    outcome: str, values: np.ndarray, paired: bool = False
+) -> tuple[int, float, float, float, float, str]:
+    """Interval for an outcome's mean (or paired difference): bounded for shares."""
+    if OUTCOME_INFO[outcome].unit == "share":
+        return bounded_interval(values, -1.0 if paired else 0.0, 1.0)
+    n, mean, lo, hi, p = t_interval(values)
+    return n, mean, lo, hi, p, FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
+
+
 def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
     """Means, paired differences and the comparison outcomes, with intervals."""
     nan = math.nan
@@ -352,12 +383,15 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
     for s, name in enumerate(names):
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
-            n, mean, lo, hi, _ = t_interval(values[s, :, j])
+            n, mean, lo, hi, _, note = _interval(outcome, values[s, :, j])
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
-                _, d, dlo, dhi, p = t_interval(values[s, :, j] - values[0, :, j])
+                _, d, dlo, dhi, p, diff_note = _interval(
+                    outcome, values[s, :, j] - values[0, :, j], paired=True
+                )
                 diff = (d, dlo, dhi, p)
+                note = "; ".join(dict.fromkeys(x for x in (note, diff_note) if x))
             info = OUTCOME_INFO[outcome]
             rows.append(
                 {
@@ -374,6 +408,7 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "diff_low": diff[1],
                     "diff_high": diff[2],
                     "p_value": diff[3],
+                    "note": note,
                 }
             )
     employed = col["employed_12m"]
@@ -404,11 +439,12 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "diff_low": est[2],
                     "diff_high": est[3],
                     "p_value": est[4],
+                    "note": FEW_REPLICATES if 0 < est[0] < MIN_REPLICATES else "",
                 }
             )
     df = pd.DataFrame(rows)
     df["n"] = df["n"].astype(np.int64)
-    for c in ("scenario", "outcome", "kind", "label", "unit"):
+    for c in ("scenario", "outcome", "kind", "label", "unit", "note"):
         df[c] = df[c].astype(object)
     return df
 
@@ -472,11 +508,11 @@ def _subgroup_table(
             vals = ref if s == 0 else matrix(s, outcome)
             counts = matrix(s, "n")
             for k, (group, level) in enumerate(keys):
-                _, mean, lo, hi, _ = t_interval(vals[:, k])
+                _, mean, lo, hi, _, _ = _interval(outcome, vals[:, k])
                 if s == 0:
                     d = dlo = dhi = math.nan
                 else:
-                    _, d, dlo, dhi, _ = t_interval(vals[:, k] - ref[:, k])
+                    _, d, dlo, dhi, _, _ = _interval(outcome, vals[:, k] - ref[:, k], paired=True)
                 rows.append(
                     {
                         "scenario": name,

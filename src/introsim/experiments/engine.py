@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import introsim
-from introsim.experiments.executor import make_pool, usable_cores, warm_up
+from introsim.experiments.executor import make_pool, stop_pool, usable_cores, warm_up
 from introsim.run import replicate_seed, simulate_outcomes
 
 if TYPE_CHECKING:
@@ -239,7 +239,8 @@ def executor_for(
         try:
             yield pool
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # An error, Ctrl-C or SIGTERM: nothing more is wanted from the workers.
+            stop_pool(pool)
             raise
         pool.shutdown(wait=True)
         return

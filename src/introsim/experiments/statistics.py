@@ -11,10 +11,32 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["CONFIDENCE", "fieller_ratio", "t_band", "t_interval"]
+__all__ = [
+    "CLIPPED",
+    "CONFIDENCE",
+    "FEW_REPLICATES",
+    "MIN_REPLICATES",
+    "bounded_interval",
+    "fieller_ratio",
+    "t_band",
+    "t_interval",
+]
 
 CONFIDENCE = 0.95
 """Level of every interval."""
+
+MIN_REPLICATES = 5
+"""Fewest replicates for an interval worth reading.
+
+Below five, the spread is itself estimated so loosely (its relative error is
+about ``1 / sqrt(2 (n - 1))``, over 35 %) and the t quantile so large (4.3 at
+three replicates against 2.8 at five) that the interval says little.
+"""
+
+FEW_REPLICATES = f"fewer than {MIN_REPLICATES} replicates: interval not meaningful"
+"""Note on an interval from fewer than :data:`MIN_REPLICATES` values."""
+CLIPPED = "interval clipped to the possible range"
+"""Note on an interval that reached past what the quantity can take."""
 
 
 def t_interval(
@@ -46,6 +68,38 @@ def t_interval(
     t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
     p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
     return n, mean, mean - t * se, mean + t * se, p
+
+
+def bounded_interval(
+    values: np.ndarray, low: float, high: float, confidence: float = CONFIDENCE
+) -> tuple[int, float, float, float, float, str]:
+    """Student t interval for a mean that can only lie in ``[low, high]`` (e.g. a share).
+
+    The t interval is symmetric, so for a share near 0 or 1, or from few and
+    spread-out replicates, it reaches below 0 or above 1. It is clipped to the
+    possible range, and the clipping is said, as is an interval from fewer than
+    :data:`MIN_REPLICATES` values.
+
+    Args:
+        values: One value per replicate, each within ``[low, high]`` (for a paired
+            difference of shares, ``[-1, 1]``).
+        low: Smallest possible value.
+        high: Largest possible value.
+        confidence: Interval level.
+
+    Returns:
+        ``(n, mean, low, high, p, note)``: as :func:`t_interval`, the interval
+        clipped to ``[low, high]``, and a note: empty, :data:`FEW_REPLICATES`,
+        :data:`CLIPPED`, or both joined by ``"; "``.
+    """
+    n, mean, lo, hi, p = t_interval(values, confidence)
+    notes = []
+    if 0 < n < MIN_REPLICATES:
+        notes.append(FEW_REPLICATES)
+    if lo < low or hi > high:
+        lo, hi = max(lo, low), min(hi, high)
+        notes.append(CLIPPED)
+    return n, mean, lo, hi, p, "; ".join(notes)
 
 
 def fieller_ratio(

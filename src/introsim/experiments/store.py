@@ -70,8 +70,12 @@ class RunStore:
                     f"{self.folder} holds runs of {what}; use another --out or --fresh to "
                     "discard them"
                 )
-        elif self.parts.is_dir() and any(self.parts.iterdir()) and not fresh:
-            raise StoreMismatch(f"{self.folder} holds runs of an unknown experiment; use --fresh")
+        elif self.folder.is_dir() and any(self.folder.iterdir()):
+            # Not a sweep's folder: its files are someone else's, never to be discarded.
+            raise StoreMismatch(
+                f"{self.folder} holds files that are not a sweep's stored runs; "
+                "choose another --out"
+            )
         if fresh:
             shutil.rmtree(self.parts, ignore_errors=True)
         self.parts.mkdir(parents=True, exist_ok=True)

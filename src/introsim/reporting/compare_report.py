@@ -200,6 +200,15 @@ def _layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
     return fig
 
 
+def _plot_text(text: str) -> str:
+    """A user's text for a chart: plotly reads names, titles and hover text as markup.
+
+    HTML is escaped (so a tag shows as written instead of becoming a link), and
+    ``{`` too, so ``%{...}`` in a name is not taken for a hover-template field.
+    """
+    return html.escape(text).replace("{", "&#123;")
+
+
 def _employment_chart(c: Comparison) -> go.Figure:
     fig = go.Figure()
     w = c.weekly[c.weekly["series"] == IN_WORK]
@@ -219,7 +228,7 @@ def _employment_chart(c: Comparison) -> go.Figure:
                 hoverinfo="skip",
                 legendgroup=name,
                 showlegend=False,
-                name=f"{name} 95 % interval",
+                name=f"{_plot_text(name)} 95 % interval",
             )
         )
         fig.add_trace(
@@ -228,7 +237,7 @@ def _employment_chart(c: Comparison) -> go.Figure:
                 y=100 * d["mean"].to_numpy(),
                 mode="lines",
                 line={"color": colour, "width": 2.5},
-                name=name,
+                name=_plot_text(name),
                 legendgroup=name,
                 customdata=100 * d[["ci_low", "ci_high"]].to_numpy(),
                 hovertemplate="week %{x}: %{y:.1f} % in work "
@@ -261,7 +270,7 @@ def _status_chart(c: Comparison) -> go.Figure:
         rows=rows,
         cols=cols,
         shared_yaxes=True,
-        subplot_titles=list(c.names),
+        subplot_titles=[_plot_text(n) for n in c.names],
         horizontal_spacing=0.04,
         vertical_spacing=0.12 if rows > 1 else 0.0,
     )
@@ -283,7 +292,7 @@ def _status_chart(c: Comparison) -> go.Figure:
                     mode="lines",
                     line={"width": 0.5, "color": colour},
                     fillcolor=colour,
-                    hovertemplate=f"{label}: %{{y:.1f}} %<extra>{html.escape(name)}, "
+                    hovertemplate=f"{label}: %{{y:.1f}} %<extra>{_plot_text(name)}, "
                     "week %{x}</extra>",
                 ),
                 row=row,
@@ -309,8 +318,8 @@ def _distribution_chart(c: Comparison) -> go.Figure:
             fig.add_trace(
                 go.Box(
                     y=scale * v["value"].to_numpy(dtype=float),
-                    x=[name] * len(v),
-                    name=name,
+                    x=[_plot_text(name)] * len(v),
+                    name=_plot_text(name),
                     legendgroup=name,
                     showlegend=k == 0,
                     marker={"color": _colour(i), "size": 5, "opacity": 0.7},
@@ -319,7 +328,9 @@ def _distribution_chart(c: Comparison) -> go.Figure:
                     jitter=0.45,
                     pointpos=0,
                     customdata=v["replicate"].to_numpy(),
-                    hovertemplate="replicate %{customdata}: %{y:.1f}<extra>" + name + "</extra>",
+                    hovertemplate="replicate %{customdata}: %{y:.1f}<extra>"
+                    + _plot_text(name)
+                    + "</extra>",
                 ),
                 row=row,
                 col=col,
@@ -337,7 +348,7 @@ def _costs_chart(c: Comparison) -> go.Figure:
         horizontal_spacing=0.14,
         subplot_titles=[
             "Public cost per participant over the horizon",
-            f"Extra cost per extra person in work at 12 months<br>vs {html.escape(c.reference)}",
+            f"Extra cost per extra person in work at 12 months<br>vs {_plot_text(c.reference)}",
         ],
     )
     t = c.table
@@ -346,7 +357,7 @@ def _costs_chart(c: Comparison) -> go.Figure:
         means = [_value(c, name, part, "mean") for name in c.names]
         fig.add_trace(
             go.Bar(
-                x=list(c.names),
+                x=[_plot_text(n) for n in c.names],
                 y=means,
                 name=label,
                 marker_color=colour,
@@ -359,7 +370,7 @@ def _costs_chart(c: Comparison) -> go.Figure:
     for name in c.names:
         total = totals.loc[name, "mean"]
         fig.add_annotation(
-            x=name,
+            x=_plot_text(name),
             y=total,
             text=f"<b>{format_number('cost_per_participant_nok', total)}</b>",
             showarrow=False,
@@ -374,7 +385,7 @@ def _costs_chart(c: Comparison) -> go.Figure:
         if _ok(est):
             fig.add_trace(
                 go.Bar(
-                    x=[name],
+                    x=[_plot_text(name)],
                     y=[est],
                     marker_color=_colour(i),
                     showlegend=False,
@@ -386,15 +397,17 @@ def _costs_chart(c: Comparison) -> go.Figure:
                     },
                     hovertemplate=f"{format_number(COST, est)} NOK per extra "
                     f"person in work (95 % interval {format_number(COST, lo)} to "
-                    f"{format_number(COST, hi)})<extra>{html.escape(name)}</extra>",
+                    f"{format_number(COST, hi)})<extra>{_plot_text(name)}</extra>",
                 ),
                 row=1,
                 col=2,
             )
         else:
-            fig.add_trace(go.Bar(x=[name], y=[0], showlegend=False, hoverinfo="skip"), row=1, col=2)
+            shown = _plot_text(name)
+            blank = go.Bar(x=[shown], y=[0], showlegend=False, hoverinfo="skip")
+            fig.add_trace(blank, row=1, col=2)
             fig.add_annotation(
-                x=name,
+                x=shown,
                 y=0,
                 text="not shown:<br>no clear extra jobs",
                 showarrow=False,
@@ -426,7 +439,7 @@ def _subgroup_chart(c: Comparison) -> go.Figure:
                 go.Bar(
                     x=[groups, list(d["level"])],
                     y=mean,
-                    name=name,
+                    name=_plot_text(name),
                     legendgroup=name,
                     marker_color=_colour(i),
                     visible=k == 0,
@@ -440,7 +453,7 @@ def _subgroup_chart(c: Comparison) -> go.Figure:
                     },
                     customdata=d["n"].to_numpy(dtype=float),
                     hovertemplate="%{x}: %{y:.1f} % (about %{customdata:.0f} participants per "
-                    "cohort)<extra>" + html.escape(name) + "</extra>",
+                    "cohort)<extra>" + _plot_text(name) + "</extra>",
                 )
             )
     n = len(c.names)
