@@ -9,7 +9,7 @@ of (run key, week, agent index, stream), so it depends on neither loop order
 nor thread count, and the same participant sees the same draws in every
 scenario of a comparison (common random numbers).
 
-Every kernel is ``@njit(cache=True)``; ``kernel.py_func`` is the same code run
+Every kernel is ``@njit(cache=True, error_model="numpy")``; ``kernel.py_func`` is the same code run
 as plain Python, which the tests compare against the compiled version.
 """
 
@@ -118,14 +118,36 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 
 # --------------------------------------------------------------------------- random draws
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _splitmix(z):
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def week_key(key, week):
+    """The part of every draw of one week that depends on (key, week) only: hashed once a week."""
+    # Kept as the same 64 bits in a signed integer, so a plain-Python caller can pass it on.
+    return np.int64(_splitmix(np.uint64(key) + np.uint64(week) * _GOLDEN))
+
+
+@njit(cache=True, error_model="numpy")
+def draw(wk, index, stream):
+    """Return a uniform draw in [0, 1) fixed by a week's key ``wk``, an index and a stream."""
+    z = _splitmix(np.uint64(wk) ^ (np.uint64(index) * _GOLDEN + np.uint64(stream)))
+    return float(z >> np.uint64(11)) * _TO_UNIT
+
+
+@njit(cache=True, error_model="numpy")
+def gauss(wk, index, stream):
+    """Return a standard normal draw fixed by a week's key, index and stream (Box-Muller)."""
+    u1 = draw(wk, index, stream)
+    u2 = draw(wk, index, stream + S_NORMAL_PAIR)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True, error_model="numpy")
 def uniform(key, week, index, stream):
     """Return a uniform draw in [0, 1) fixed by (key, week, index, stream).
 
@@ -138,32 +160,28 @@ def uniform(key, week, index, stream):
     Returns:
         A float in [0, 1).
     """
-    z = _splitmix(np.uint64(key) + np.uint64(week) * _GOLDEN)
-    z = _splitmix(z ^ (np.uint64(index) * _GOLDEN + np.uint64(stream)))
-    return float(z >> np.uint64(11)) * _TO_UNIT
+    return draw(week_key(key, week), index, stream)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def normal(key, week, index, stream):
     """Return a standard normal draw fixed by (key, week, index, stream) (Box-Muller)."""
-    u1 = uniform(key, week, index, stream)
-    u2 = uniform(key, week, index, stream + S_NORMAL_PAIR)
-    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+    return gauss(week_key(key, week), index, stream)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def language_fit(language, requirement, slope):
     """Share of a job's productivity reached at a language level (logistic around its need)."""
     return 1.0 / (1.0 + math.exp(-slope * (language - requirement)))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def age_at(age_at_arrival, arrival_week, week):
     """A participant's age in a given week, years."""
     return age_at_arrival + (week - arrival_week) / WEEKS_PER_YEAR
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def subsidy_eligible(code, language, mental_health, low_language_below):
     """Whether a participant may bring a wage subsidy under eligibility rule ``code``."""
     if code == ELIG_ALL:
@@ -175,7 +193,7 @@ def subsidy_eligible(code, language, mental_health, low_language_below):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _strengthen(tie_employer, tie_strength, s, e, gain):
     """Strengthen specialist s's tie to employer e, taking a free or the weakest slot if new."""
     k_found = -1
@@ -198,7 +216,7 @@ def _strengthen(tie_employer, tie_strength, s, e, gain):
         tie_strength[s, k] = gain
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _release(i, specialist, caseload, follow_along_left):
     """End participant i's follow-up, freeing the specialist's caseload slot."""
     s = specialist[i]
@@ -209,7 +227,7 @@ def _release(i, specialist, caseload, follow_along_left):
 
 
 # --------------------------------------------------------------------------- 1. intake
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def assign_waiting(week, refugees, specialists, params, counters):
     """Arrivals join the queue; queued participants get a specialist of their method with room.
 
@@ -264,7 +282,7 @@ def assign_waiting(week, refugees, specialists, params, counters):
 
 
 # --------------------------------------------------------------------------- 2. programme
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def programme_week(week, refugees, tables, params):
     """Language grows with training, support and work; programme and support phases advance.
 
@@ -322,15 +340,15 @@ def programme_week(week, refugees, tables, params):
 
 
 # --------------------------------------------------------------------------- 3. specialists
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def specialist_week(week, specialists, tables, params):
     """Ties fade; specialists with participants contact employers, new and known.
 
     Returns:
         The number of employer contacts made this week.
     """
-    key, spec_method, skill, caseload = (
-        params.key,
+    wk = week_key(params.key, week)
+    spec_method, skill, caseload = (
         specialists.method,
         specialists.skill,
         specialists.caseload,
@@ -363,15 +381,15 @@ def specialist_week(week, specialists, tables, params):
             continue
         expected = employer_time_share[spec_method[s]] * hours_per_week / hours_per_contact
         n_contacts = int(expected)
-        if uniform(key, week, s, S_CONTACTS) < expected - n_contacts:
+        if draw(wk, s, S_CONTACTS) < expected - n_contacts:
             n_contacts += 1
         gain = min(1.0, tie_growth * skill[s])
         for c in range(n_contacts):
-            if n_ties == 0 or uniform(key, week, s, S_CONTACT_NEW + c) < new_contact_share:
-                e = int(uniform(key, week, s, S_CONTACT_PICK + c) * n_employers)
+            if n_ties == 0 or draw(wk, s, S_CONTACT_NEW + c) < new_contact_share:
+                e = int(draw(wk, s, S_CONTACT_PICK + c) * n_employers)
             else:
                 # Revisit a known employer, chosen uniformly among held ties.
-                target = int(uniform(key, week, s, S_CONTACT_PICK + c) * n_ties)
+                target = int(draw(wk, s, S_CONTACT_PICK + c) * n_ties)
                 e = NO_ONE
                 seen = 0
                 for k in range(n_slots):
@@ -394,15 +412,15 @@ def specialist_week(week, specialists, tables, params):
 
 
 # --------------------------------------------------------------------------- 4. vacancies
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def vacancy_week(week, employers, vacancies, params, counters):
     """Open vacancies close (outside hire or expiry); closed slots open new ones.
 
     Returns:
         (vacancies opened, filled by outside job seekers).
     """
-    key, is_open, serial, weeks_left = (
-        params.key,
+    wk = week_key(params.key, week)
+    is_open, serial, weeks_left = (
         vacancies.is_open,
         vacancies.serial,
         vacancies.weeks_left,
@@ -426,33 +444,31 @@ def vacancy_week(week, employers, vacancies, params, counters):
     outside = 0
     for v in range(is_open.shape[0]):
         if is_open[v] == 1:
-            if uniform(key, week, v, S_VAC_OUTSIDE) < outside_fill:
+            if draw(wk, v, S_VAC_OUTSIDE) < outside_fill:
                 is_open[v] = 0
                 outside += 1
                 continue
             weeks_left[v] -= 1
             if weeks_left[v] <= 0:
                 is_open[v] = 0
-        elif uniform(key, week, v, S_VAC_OPEN) < open_rate:
+        elif draw(wk, v, S_VAC_OPEN) < open_rate:
             e = v // SLOTS
             serial[v] = next_serial
             next_serial += 1
             is_open[v] = 1
             filled[v] = 0
             weeks_left[v] = vacancy_weeks
-            req = sector_requirement[employer_sector[e]] + requirement_sd * normal(
-                key, week, v, S_VAC_REQ
-            )
+            req = sector_requirement[employer_sector[e]] + requirement_sd * gauss(wk, v, S_VAC_REQ)
             requirement[v] = min(LANGUAGE_CEILING, max(0.0, req))
-            bar[v] = bar_mean + bar_sd * normal(key, week, v, S_VAC_BAR)
-            hidden[v] = 1 if uniform(key, week, v, S_VAC_HIDDEN) < hidden_share else 0
+            bar[v] = bar_mean + bar_sd * gauss(wk, v, S_VAC_BAR)
+            hidden[v] = 1 if draw(wk, v, S_VAC_HIDDEN) < hidden_share else 0
             opened += 1
     counters.next_serial[0] = next_serial
     return opened, outside
 
 
 # --------------------------------------------------------------------------- 5. matching
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tie_routes(specialists, vacancies):
     """Each specialist's total tie strength to employers with an open vacancy.
 
@@ -476,7 +492,7 @@ def tie_routes(specialists, vacancies):
     return route_total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def advertised_by_sector(employers, vacancies, n_sectors):
     """Advertised open vacancies grouped by sector (counting sort).
 
@@ -501,7 +517,7 @@ def advertised_by_sector(employers, vacancies, n_sectors):
     return sector_count, sector_start, adv
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def applications(
     week,
     refugees,
@@ -523,7 +539,8 @@ def applications(
     Returns:
         (best score per vacancy, its applicant or ``NO_ONE``).
     """
-    key = params.key
+    wk = week_key(params.key, week)
+    wk0 = week_key(params.key, 0)  # the work-practice host is drawn once
     status, phase, method, specialist = (
         refugees.status,
         refugees.phase,
@@ -589,7 +606,7 @@ def applications(
             1.0 - math.exp(-support / support_saturation_hours)
         )
         n_apps = int(intensity)
-        if uniform(key, week, i, S_APPS) < intensity - n_apps:
+        if draw(wk, i, S_APPS) < intensity - n_apps:
             n_apps += 1
 
         eligible = subsidy_eligible(subsidy_code, language[i], mental_health[i], low_language_below)
@@ -599,7 +616,7 @@ def applications(
         host = NO_ONE
         host_vacancy = NO_ONE
         if in_practice:
-            host = int(uniform(key, 0, i, S_HOST) * employer_sector.shape[0])
+            host = int(draw(wk0, i, S_HOST) * employer_sector.shape[0])
             for j in range(SLOTS):
                 if is_open[host * SLOTS + j] == 1:
                     host_vacancy = host * SLOTS + j
@@ -612,9 +629,9 @@ def applications(
             elif (
                 s != NO_ONE
                 and route_total[s] > 0.0
-                and (uniform(key, week, i, S_ROUTE + a) < route_total[s] / (route_total[s] + 1.0))
+                and (draw(wk, i, S_ROUTE + a) < route_total[s] / (route_total[s] + 1.0))
             ):
-                target = uniform(key, week, i, S_PICK + a) * route_total[s]
+                target = draw(wk, i, S_PICK + a) * route_total[s]
                 acc = 0.0
                 for k in range(tie_employer.shape[1]):
                     emp = tie_employer[s, k]
@@ -633,9 +650,9 @@ def applications(
                     if acc > target:
                         break
             elif n_adv > 0:
-                u = uniform(key, week, i, S_PICK + a)
+                u = draw(wk, i, S_PICK + a)
                 in_pref = sector_count[pref + 1]
-                if in_pref > 0 and uniform(key, week, i, S_SECTOR + a) < preference_weight[m]:
+                if in_pref > 0 and draw(wk, i, S_SECTOR + a) < preference_weight[m]:
                     vac = adv[sector_start[pref] + int(u * in_pref)]
                 else:
                     vac = adv[int(u * n_adv)]
@@ -648,7 +665,7 @@ def applications(
             if not known:
                 if open_to_refugees[emp] == 0:
                     continue
-                if uniform(key, week, i, S_DISCRIM + a) < discrimination:
+                if draw(wk, i, S_DISCRIM + a) < discrimination:
                     continue
             score = (
                 2.0 * productivity[i] * language_fit(language[i], requirement[vac], language_slope)
@@ -661,14 +678,14 @@ def applications(
                 score -= unmet_penalty
             if requires_subsidy[emp] == 1 and rate <= 0.0:
                 score -= unmet_penalty
-            score += score_noise * normal(key, week, i, S_NOISE + a)
+            score += score_noise * gauss(wk, i, S_NOISE + a)
             if score > bar[vac] and score > best_score[vac]:
                 best_score[vac] = score
                 best_app[vac] = i
     return best_score, best_app
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def accepted_offers(refugees, employers, best_score, best_app):
     """Each participant accepts the best offer: preferred sector first, then score.
 
@@ -691,7 +708,7 @@ def accepted_offers(refugees, employers, best_score, best_app):
     return offer
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def hire(week, refugees, specialists, employers, vacancies, tables, params, best_app, offer):
     """Accepted offers become jobs: the vacancy closes, follow-along starts, ties grow.
 
@@ -767,7 +784,7 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
     return hires
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def match_week(week, refugees, specialists, employers, vacancies, tables, params):
     """One week of matching: applications, employer scoring, offers and acceptances.
 
@@ -804,15 +821,15 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
 
 
 # --------------------------------------------------------------------------- 6. jobs
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def jobs_week(week, refugees, specialists, params):
     """Jobs: subsidies expire (keep or release), separations happen, follow-along counts down.
 
     Returns:
         (separations, of which releases when a subsidy ended).
     """
-    key, status, phase, specialist = (
-        params.key,
+    wk = week_key(params.key, week)
+    status, phase, specialist = (
         refugees.status,
         refugees.phase,
         refugees.specialist,
@@ -856,7 +873,7 @@ def jobs_week(week, refugees, specialists, params):
                     * language_fit(language[i], job_requirement[i], language_slope)
                 )
                 worth += on_job_growth * min(tenure, WEEKS_PER_YEAR) / WEEKS_PER_YEAR
-                worth += score_noise * normal(key, week, i, S_KEEP)
+                worth += score_noise * gauss(wk, i, S_KEEP)
                 if worth >= keep_bar:
                     status[i] = EMPLOYED
                 else:
@@ -867,7 +884,7 @@ def jobs_week(week, refugees, specialists, params):
                 if follow_along_left[i] > 0:
                     h *= 1.0 - separation_support
                 h *= 1.0 + separation_health * mental_health[i]
-                leave = uniform(key, week, i, S_SEPARATE) < h
+                leave = draw(wk, i, S_SEPARATE) < h
             if leave:
                 separations += 1
                 status[i] = UNEMPLOYED
@@ -884,15 +901,15 @@ def jobs_week(week, refugees, specialists, params):
 
 
 # --------------------------------------------------------------------------- 7. exits
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def exit_week_kernel(week, refugees, specialists, params):
     """Programme exits at full length or early into education; the inactive may start searching.
 
     Returns:
         The number who left the programme this week.
     """
-    key, status, phase, specialist = (
-        params.key,
+    wk = week_key(params.key, week)
+    status, phase, specialist = (
         refugees.status,
         refugees.phase,
         refugees.specialist,
@@ -926,7 +943,7 @@ def exit_week_kernel(week, refugees, specialists, params):
             if (
                 young
                 and language[i] >= EDUCATION_LANGUAGE
-                and (uniform(key, week, i, S_EDU_EARLY) < education_hazard)
+                and (draw(wk, i, S_EDU_EARLY) < education_hazard)
             ):
                 new = EDUCATION
             elif week - programme_start[i] + 1 >= max_weeks:
@@ -937,12 +954,12 @@ def exit_week_kernel(week, refugees, specialists, params):
                 )
                 if young:
                     logit += edu_young
-                if uniform(key, week, i, S_EDU_EXIT) < 1.0 / (1.0 + math.exp(-logit)):
+                if draw(wk, i, S_EDU_EXIT) < 1.0 / (1.0 + math.exp(-logit)):
                     new = EDUCATION
                 else:
                     burden = 2.0 if (care[i] == 1 or mental_health[i] == 1) else 1.0
                     p_inactive = min(1.0, inactive_share * burden)
-                    new = INACTIVE if uniform(key, week, i, S_INACTIVE) < p_inactive else UNEMPLOYED
+                    new = INACTIVE if draw(wk, i, S_INACTIVE) < p_inactive else UNEMPLOYED
             if new >= 0:
                 status[i] = new
                 phase[i] = PH_NONE
@@ -950,13 +967,13 @@ def exit_week_kernel(week, refugees, specialists, params):
                 exit_status[i] = new
                 _release(i, specialist, caseload, follow_along_left)
                 exits += 1
-        elif st == INACTIVE and uniform(key, week, i, S_REACTIVATE) < reactivation_rate:
+        elif st == INACTIVE and draw(wk, i, S_REACTIVATE) < reactivation_rate:
             status[i] = UNEMPLOYED
     return exits
 
 
 # --------------------------------------------------------------------------- 8. accounting
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def account_week(week, refugees, specialists, params, status_counts):
     """Costs, outcome trackers and this week's status counts.
 
@@ -1032,7 +1049,7 @@ def account_week(week, refugees, specialists, params, status_counts):
 
 
 # --------------------------------------------------------------------------- the week
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_week(week, refugees, specialists, employers, vacancies, tables, params, counters, row):
     """One week, in the fixed order of DESIGN.md section 5, counted into ``row``.
 
@@ -1056,7 +1073,7 @@ def run_week(week, refugees, specialists, employers, vacancies, tables, params, 
     account_week(week, refugees, specialists, params, row[:N_STATUS])  # 8
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_weeks(
     start, stop, refugees, specialists, employers, vacancies, tables, params, counters, weekly
 ):

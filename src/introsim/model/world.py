@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from introsim.model import kernels
 from introsim.model.policies import MethodTables, eligibility_code, method_tables, step_down_week
 from introsim.model.population import draw_cohort, draw_employers, method_ranges, staff
 from introsim.model.state import (
@@ -263,3 +264,12 @@ def build_world(scenario: Scenario, seed: int | np.random.SeedSequence) -> World
         weekly,
         model_ss,
     )
+
+
+def advance(world: World, start: int, stop: int) -> World:
+    """Simulate weeks ``start`` to ``stop - 1`` in one compiled loop; return the world.
+
+    Calls the same kernels, in the same order, as stepping week by week.
+    """
+    kernels.run_weeks(start, stop, *world[:7], world.weekly)
+    return world
