@@ -32,7 +32,7 @@ from introsim.model.state import (
     Phase,
     Status,
 )
-from introsim.params.schema import ELIGIBILITY
+from introsim.params.schema import EDUCATION_LEVELS, ELIGIBILITY
 
 # Integer codes frozen into the compiled kernels.
 NOT_ARRIVED = int(Status.NOT_ARRIVED)
@@ -44,6 +44,7 @@ EDUCATION = int(Status.EDUCATION)
 UNEMPLOYED = int(Status.UNEMPLOYED)
 INACTIVE = int(Status.INACTIVE)
 N_STATUS = len(Status)
+N_EDUCATION = len(EDUCATION_LEVELS)
 
 PH_NONE = int(Phase.NONE)
 PH_LANGUAGE = int(Phase.LANGUAGE)
@@ -109,6 +110,13 @@ S_EDU_EXIT = 18 << 20
 S_INACTIVE = 19 << 20
 S_REACTIVATE = 20 << 20
 S_HOST = 21 << 20  # keyed to week 0: a participant keeps one work-practice host
+S_NAV = 22 << 20  # keyed to week 0: whether NAV offers this person a wage subsidy
+S_NETWORK = 23 << 20
+S_NETWORK_PICK = 24 << 20
+S_PART_TIME = 25 << 20
+S_EDU_LENGTH = 26 << 20
+S_EDU_DONE = 27 << 20
+S_EDU_DROP = 28 << 20
 S_NORMAL_PAIR = 1 << 19  # offset of the second uniform of a normal draw
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -191,6 +199,26 @@ def subsidy_eligible(code, language, mental_health, low_language_below):
     if code == ELIG_REDUCED_CAPACITY:
         return mental_health == 1
     return False
+
+
+@njit(cache=True, error_model="numpy")
+def subsidy_offer(i, status, has_specialist, language, mental_health, params, wk0):
+    """(first-period rate, weeks) of the wage subsidy participant ``i`` brings to an employer.
+
+    The scenario's own subsidy where the participant is eligible; otherwise, for an
+    unemployed former participant followed by NAV alone, NAV's ordinary temporary
+    subsidy if NAV offers it to this person (a draw fixed for the run).
+    """
+    if subsidy_eligible(params.subsidy_code, language, mental_health, params.low_language_below):
+        return params.subsidy_rate, params.subsidy_weeks
+    if (
+        status == UNEMPLOYED
+        and not has_specialist
+        and params.nav_subsidy_rate > 0.0
+        and draw(wk0, i, S_NAV) < params.nav_subsidy_share
+    ):
+        return params.nav_subsidy_rate, params.nav_subsidy_weeks
+    return 0.0, 0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -320,7 +348,10 @@ def programme_week(week, refugees, tables, params):
             hours = training_hours[m] + support_hours[m]
         elif st == EMPLOYED or st == SUBSIDISED:
             # Full-time work crowds out formal training; language still grows on the job.
+            # Alongside a part-time job the programme's training goes on.
             hours = in_work_hours
+            if refugees.in_programme[i] == 1:
+                hours += training_hours[m]
             if specialist[i] != NO_ONE:
                 hours += support_hours[m]
                 if m == SE:
@@ -540,7 +571,10 @@ def applications(
         (best score per vacancy, its applicant or ``NO_ONE``).
     """
     wk = week_key(params.key, week)
-    wk0 = week_key(params.key, 0)  # the work-practice host is drawn once
+    wk0 = week_key(params.key, 0)  # the work-practice host and NAV's offer are drawn once
+    follow_along_weeks, job_carving = tables.follow_along_weeks, tables.job_carving
+    n_employers, network_rate = params.n_employers, params.network_applications
+    network_trust, nav_hours = params.network_trust, params.nav_follow_up_hours
     status, phase, method, specialist = (
         refugees.status,
         refugees.phase,
@@ -569,18 +603,14 @@ def applications(
     )
     language_slope, score_noise = params.language_slope, params.score_noise
     unmet_penalty, discrimination = params.unmet_requirement_penalty, params.discrimination_penalty
-    practice_trust, subsidy_code, subsidy_rate = (
-        params.practice_trust,
-        params.subsidy_code,
-        params.subsidy_rate,
-    )
-    low_language_below, hiring_weight = params.low_language_below, params.hiring_weight
+    practice_trust, hiring_weight = params.practice_trust, params.hiring_weight
 
     n = status.shape[0]
     n_vac = is_open.shape[0]
     n_adv = adv.shape[0]
     best_score = np.full(n_vac, -np.inf)
     best_app = np.full(n_vac, NO_ONE, dtype=np.int64)
+    best_req = np.zeros(n_vac)  # the language requirement as negotiated for that applicant
 
     for i in range(n):
         st = status[i]
@@ -598,7 +628,8 @@ def applications(
             intensity = search_intensity[m] if s != NO_ONE else unemployed_intensity
         if intensity <= 0.0:
             continue
-        support = 0.0
+        # NAV follows the unemployed who have no specialist (its ordinary services).
+        support = nav_hours
         if s != NO_ONE:
             support = participant_hours[m] / max(1, caseload[s])
         intensity *= (1.0 - health_search * mental_health[i]) * (1.0 - care_search * care[i])
@@ -608,9 +639,15 @@ def applications(
         n_apps = int(intensity)
         if draw(wk, i, S_APPS) < intensity - n_apps:
             n_apps += 1
+        # After the programme, people also apply through networks and unsolicited approaches.
+        n_net = 0
+        if st == UNEMPLOYED and network_rate > 0.0:
+            n_net = int(network_rate)
+            if draw(wk, i, S_NETWORK) < network_rate - n_net:
+                n_net += 1
 
-        eligible = subsidy_eligible(subsidy_code, language[i], mental_health[i], low_language_below)
-        rate = subsidy_rate if eligible else 0.0
+        rate = subsidy_offer(i, st, s != NO_ONE, language[i], mental_health[i], params, wk0)[0]
+        followed = rate > 0.0 or (s != NO_ONE and follow_along_weeks[m] > 0)
         pref = preferred_sector[i]
         # In work practice the first application goes to the host, if it has an opening.
         host = NO_ONE
@@ -621,10 +658,18 @@ def applications(
                 if is_open[host * SLOTS + j] == 1:
                     host_vacancy = host * SLOTS + j
                     break
-        for a in range(n_apps):
+        for a in range(n_apps + n_net):
             vac = NO_ONE
             trust = 0.0
-            if a == 0 and host_vacancy != NO_ONE:
+            endorsed = False
+            if a >= n_apps:
+                emp = int(draw(wk, i, S_NETWORK_PICK + a) * n_employers)
+                for j in range(SLOTS):
+                    if is_open[emp * SLOTS + j] == 1:
+                        vac = emp * SLOTS + j
+                        trust = network_trust
+                        break
+            elif a == 0 and host_vacancy != NO_ONE:
                 vac = host_vacancy
             elif (
                 s != NO_ONE
@@ -647,6 +692,7 @@ def applications(
                     acc += tie_strength[s, k]
                     vac = slot
                     trust = tie_strength[s, k]
+                    endorsed = True
                     if acc > target:
                         break
             elif n_adv > 0:
@@ -667,22 +713,28 @@ def applications(
                     continue
                 if draw(wk, i, S_DISCRIM + a) < discrimination:
                     continue
-            score = (
-                2.0 * productivity[i] * language_fit(language[i], requirement[vac], language_slope)
-            )
+            req = requirement[vac]
+            if endorsed and req > language[i]:
+                # Job development: the specialist carves the job to fit the person's language now.
+                req -= min(req - language[i], job_carving[m])
+            score = 2.0 * productivity[i] * language_fit(language[i], req, language_slope)
             if s != NO_ONE:
                 score += endorsement[m] * trust * skill[s]
             score += hiring_weight * rate
-            # A NAV wage subsidy comes with NAV's own follow-up of the employer.
-            if requires_follow_up[emp] == 1 and not known and rate <= 0.0:
-                score -= unmet_penalty
-            if requires_subsidy[emp] == 1 and rate <= 0.0:
+            # The employer's conditions, drawn jointly, cost one penalty if any is unmet:
+            # follow-up is met by a known contact, a specialist's follow-along or NAV's
+            # follow-up with a subsidy; the subsidy condition by a subsidy on offer, or by
+            # the trusted specialist's endorsement, which takes on the employer's risk.
+            unmet_follow_up = requires_follow_up[emp] == 1 and not (known or followed)
+            unmet_subsidy = requires_subsidy[emp] == 1 and rate <= 0.0 and not endorsed
+            if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
             score += score_noise * gauss(wk, i, S_NOISE + a)
             if score > bar[vac] and score > best_score[vac]:
                 best_score[vac] = score
                 best_app[vac] = i
-    return best_score, best_app
+                best_req[vac] = req
+    return best_score, best_app, best_req
 
 
 @njit(cache=True, error_model="numpy")
@@ -709,8 +761,14 @@ def accepted_offers(refugees, employers, best_score, best_app):
 
 
 @njit(cache=True, error_model="numpy")
-def hire(week, refugees, specialists, employers, vacancies, tables, params, best_app, offer):
+def hire(
+    week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
+):
     """Accepted offers become jobs: the vacancy closes, follow-along starts, ties grow.
+
+    A job found during the programme is part-time with chance ``part_time_share``:
+    the programme goes on alongside it (the specialist stays, training continues).
+    A full-time job ends the programme.
 
     Returns:
         The number of hires.
@@ -733,29 +791,29 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
         specialists.tie_strength,
     )
     employer_sector, employer_wage = employers.sector, employers.wage
-    is_open, serial, requirement, filled = (
-        vacancies.is_open,
-        vacancies.serial,
-        vacancies.requirement,
-        vacancies.filled,
-    )
+    is_open, serial, filled = vacancies.is_open, vacancies.serial, vacancies.filled
     follow_along_weeks = tables.follow_along_weeks
+    wk = week_key(params.key, week)
+    wk0 = week_key(params.key, 0)
     hires = 0
     for vac in range(best_app.shape[0]):
         i = best_app[vac]
         if i == NO_ONE or offer[i] != vac:
             continue
         emp = vac // SLOTS
-        eligible = subsidy_eligible(
-            params.subsidy_code, language[i], mental_health[i], params.low_language_below
+        rate, weeks = subsidy_offer(
+            i, status[i], specialist[i] != NO_ONE, language[i], mental_health[i], params, wk0
         )
-        weeks = params.subsidy_weeks if eligible else 0
         from_programme = status[i] == PROGRAMME
+        part_time = from_programme and draw(wk, i, S_PART_TIME) < params.part_time_share
         status[i] = SUBSIDISED if weeks > 0 else EMPLOYED
+        refugees.job_subsidy_rate[i] = rate if weeks > 0 else 0.0
+        refugees.job_subsidy_after[i] = params.subsidy_rate_after if weeks > 0 else 0.0
+        refugees.job_step_down[i] = params.subsidy_step_down_week
         refugees.job_vacancy[i] = serial[vac]
         refugees.job_employer[i] = emp
         refugees.job_start[i] = week
-        refugees.job_requirement[i] = requirement[vac]
+        refugees.job_requirement[i] = best_req[vac]
         refugees.job_wage[i] = employer_wage[emp]
         refugees.job_fit[i] = 1 if employer_sector[emp] == preferred_sector[i] else 0
         refugees.subsidy_weeks[i] = weeks
@@ -764,7 +822,9 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
         if refugees.first_job_week[i] < 0:
             refugees.first_job_week[i] = week
             refugees.first_job_active[i] = 1
-        if from_programme:
+        if part_time:
+            refugees.in_programme[i] = 1
+        elif from_programme:
             refugees.exit_week[i] = week
             refugees.exit_status[i] = status[i]
         sp = specialist[i]
@@ -772,7 +832,9 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
             specialists.placements[sp] += 1
             _strengthen(tie_employer, tie_strength, sp, emp, params.tie_placement)
             fa = follow_along_weeks[method[i]]
-            if fa > 0:
+            if part_time:
+                pass  # the programme's follow-up goes on; follow-along starts at exit
+            elif fa > 0:
                 follow_along_left[i] = fa
                 phase[i] = PH_FOLLOW_ALONG
             else:
@@ -803,7 +865,7 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
     """
     route_total = tie_routes(specialists, vacancies)
     sector_count, sector_start, adv = advertised_by_sector(employers, vacancies, params.n_sectors)
-    best_score, best_app = applications(
+    best_score, best_app, best_req = applications(
         week,
         refugees,
         specialists,
@@ -817,7 +879,9 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
         adv,
     )
     offer = accepted_offers(refugees, employers, best_score, best_app)
-    return hire(week, refugees, specialists, employers, vacancies, tables, params, best_app, offer)
+    return hire(
+        week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
+    )
 
 
 # --------------------------------------------------------------------------- 6. jobs
@@ -858,6 +922,7 @@ def jobs_week(week, refugees, specialists, params):
     score_noise, separation_hazard = params.score_noise, params.separation_hazard
     separation_fit, separation_support = params.separation_fit, params.separation_support
     separation_health = params.separation_health
+    in_programme = refugees.in_programme
     separations = 0
     released = 0
     for i in range(status.shape[0]):
@@ -887,12 +952,16 @@ def jobs_week(week, refugees, specialists, params):
                 leave = draw(wk, i, S_SEPARATE) < h
             if leave:
                 separations += 1
-                status[i] = UNEMPLOYED
                 first_job_active[i] = 0
                 job_vacancy[i] = -1
-                phase[i] = PH_JOB_SEARCH if specialist[i] != NO_ONE else PH_NONE
+                if in_programme[i] == 1:
+                    in_programme[i] = 0
+                    status[i] = PROGRAMME  # a part-time job ended; the programme goes on
+                else:
+                    status[i] = UNEMPLOYED
+                    phase[i] = PH_JOB_SEARCH if specialist[i] != NO_ONE else PH_NONE
         st = status[i]
-        if specialist[i] != NO_ONE and st != PROGRAMME and st != WAITING:
+        if specialist[i] != NO_ONE and st != PROGRAMME and st != WAITING and in_programme[i] == 0:
             follow_along_left[i] -= 1
             if follow_along_left[i] <= 0:
                 _release(i, specialist, caseload, follow_along_left)
@@ -902,7 +971,7 @@ def jobs_week(week, refugees, specialists, params):
 
 # --------------------------------------------------------------------------- 7. exits
 @njit(cache=True, error_model="numpy")
-def exit_week_kernel(week, refugees, specialists, params):
+def exit_week_kernel(week, refugees, specialists, tables, params):
     """Programme exits at full length or early into education; the inactive may start searching.
 
     Returns:
@@ -934,10 +1003,24 @@ def exit_week_kernel(week, refugees, specialists, params):
         params.education_entry_per_language,
     )
     inactive_share, reactivation_rate = params.inactive_share, params.reactivation_rate
+    in_programme, education_end = refugees.in_programme, refugees.education_end
     exits = 0
     for i in range(status.shape[0]):
         st = status[i]
-        if st == PROGRAMME:
+        if in_programme[i] == 1 and week - programme_start[i] + 1 >= max_weeks:
+            # The programme ends around a part-time job: leave it in work.
+            in_programme[i] = 0
+            exit_week[i] = week
+            exit_status[i] = st
+            fa = tables.follow_along_weeks[refugees.method[i]]
+            if fa > 0 and specialist[i] != NO_ONE:
+                follow_along_left[i] = fa
+                phase[i] = PH_FOLLOW_ALONG
+            else:
+                _release(i, specialist, caseload, follow_along_left)
+                phase[i] = PH_NONE
+            exits += 1
+        elif st == PROGRAMME:
             young = age_at(age[i], arrival_week[i], week) < YOUNG_AGE
             new = -1
             if (
@@ -966,10 +1049,34 @@ def exit_week_kernel(week, refugees, specialists, params):
                 exit_week[i] = week
                 exit_status[i] = new
                 _release(i, specialist, caseload, follow_along_left)
+                if new == EDUCATION:
+                    _enter_education(i, week, wk, refugees, params)
                 exits += 1
+        elif st == EDUCATION and week >= education_end[i]:
+            # Education ends: completed (a new qualification) or dropped out; then job search.
+            if refugees.education_done[i] == 1:
+                refugees.productivity[i] += params.education_qualification
+                education[i] = min(education[i] + 1, N_EDUCATION - 1)
+            education_end[i] = -1
+            status[i] = UNEMPLOYED
         elif st == INACTIVE and draw(wk, i, S_REACTIVATE) < reactivation_rate:
             status[i] = UNEMPLOYED
     return exits
+
+
+@njit(cache=True, error_model="numpy")
+def _enter_education(i, week, wk, refugees, params):
+    """Draw the length of participant i's education and whether it is completed.
+
+    Length is 0.5 to 1.5 times ``education_weeks``; those who drop out leave at a
+    uniform point of it.
+    """
+    weeks = params.education_weeks * (0.5 + draw(wk, i, S_EDU_LENGTH))
+    done = draw(wk, i, S_EDU_DONE) < params.education_completion
+    if not done:
+        weeks *= draw(wk, i, S_EDU_DROP)
+    refugees.education_done[i] = 1 if done else 0
+    refugees.education_end[i] = week + max(1, int(weeks))
 
 
 # --------------------------------------------------------------------------- 8. accounting
@@ -1008,11 +1115,7 @@ def account_week(week, refugees, specialists, params, status_counts):
         refugees.cost_benefit,
     )
     specialist_week_cost, benefit_week = params.specialist_week_cost, params.benefit_week
-    benefit_under_25_share, subsidy_rate = params.benefit_under_25_share, params.subsidy_rate
-    subsidy_step_down_week, subsidy_rate_after = (
-        params.subsidy_step_down_week,
-        params.subsidy_rate_after,
-    )
+    benefit_under_25_share = params.benefit_under_25_share
     for i in range(status.shape[0]):
         st = status[i]
         status_counts[st] += 1
@@ -1023,7 +1126,7 @@ def account_week(week, refugees, specialists, params, status_counts):
             # A participant is charged the cost of the caseload slot they occupy.
             cost_specialist[i] += specialist_week_cost / spec_cap[s]
         # The benefit is paid for every programme week, the week of leaving included.
-        if st == PROGRAMME or exit_week[i] == week:
+        if st == PROGRAMME or refugees.in_programme[i] == 1 or exit_week[i] == week:
             age_now = age_at(age[i], arrival_week[i], week)
             cost_benefit[i] += benefit_week * (
                 1.0 if age_now >= FULL_BENEFIT_AGE else benefit_under_25_share
@@ -1031,8 +1134,10 @@ def account_week(week, refugees, specialists, params, status_counts):
         employed = st == EMPLOYED or st == SUBSIDISED
         if st == SUBSIDISED:
             tenure = week - job_start[i]
-            rate = subsidy_rate if tenure < subsidy_step_down_week else subsidy_rate_after
-            cost_subsidy[i] += rate * job_wage[i]
+            if tenure < refugees.job_step_down[i]:
+                cost_subsidy[i] += refugees.job_subsidy_rate[i] * job_wage[i]
+            else:
+                cost_subsidy[i] += refugees.job_subsidy_after[i] * job_wage[i]
         t = week + 1 - arrival_week[i]
         if employed and t <= WEEKS_24M:
             weeks_employed_24m[i] += 1
@@ -1069,7 +1174,7 @@ def run_week(week, refugees, specialists, employers, vacancies, tables, params, 
     separations, released = jobs_week(week, refugees, specialists, params)  # 6
     row[COL_SEPARATIONS] = separations
     row[COL_RELEASES] = released
-    row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, params)  # 7
+    row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, tables, params)  # 7
     account_week(week, refugees, specialists, params, row[:N_STATUS])  # 8
 
 
