@@ -356,7 +356,13 @@ class Employer(mesa.Agent):
         followed = subsidy_rate > 0.0 or (
             applicant.specialist is not None and m.follow_along_weeks[applicant.method] > 0
         )
-        unmet_follow_up = self.needs_follow_up and not (known or followed)
+        nav = applicant.status == m.UNEMPLOYED and applicant.specialist is None
+        nav_cover = 1.0 - math.exp(-m.nav_follow_up_hours / m.support_saturation_hours)
+        unmet_follow_up = (
+            self.needs_follow_up
+            and not (known or followed)
+            and not (nav and nav_cover > 0.0 and self.random.random() < nav_cover)
+        )
         unmet_subsidy = self.needs_subsidy and subsidy_rate <= 0.0 and not endorsed
         if unmet_follow_up or unmet_subsidy:
             score -= m.unmet_penalty

@@ -117,6 +117,7 @@ S_PART_TIME = 25 << 20
 S_EDU_LENGTH = 26 << 20
 S_EDU_DONE = 27 << 20
 S_EDU_DROP = 28 << 20
+S_NAV_FOLLOW = 29 << 20
 S_NORMAL_PAIR = 1 << 19  # offset of the second uniform of a normal draw
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -648,6 +649,11 @@ def applications(
 
         rate = subsidy_offer(i, st, s != NO_ONE, language[i], mental_health[i], params, wk0)[0]
         followed = rate > 0.0 or (s != NO_ONE and follow_along_weeks[m] > 0)
+        # NAV's follow-up is public follow-up too: it meets the employer's condition
+        # with a chance that saturates in NAV's hours, like a specialist's support.
+        nav_cover = 0.0
+        if st == UNEMPLOYED and s == NO_ONE:
+            nav_cover = 1.0 - math.exp(-nav_hours / support_saturation_hours)
         pref = preferred_sector[i]
         # In work practice the first application goes to the host, if it has an opening.
         host = NO_ONE
@@ -725,7 +731,11 @@ def applications(
             # follow-up is met by a known contact, a specialist's follow-along or NAV's
             # follow-up with a subsidy; the subsidy condition by a subsidy on offer, or by
             # the trusted specialist's endorsement, which takes on the employer's risk.
-            unmet_follow_up = requires_follow_up[emp] == 1 and not (known or followed)
+            unmet_follow_up = (
+                requires_follow_up[emp] == 1
+                and not (known or followed)
+                and not (nav_cover > 0.0 and draw(wk, i, S_NAV_FOLLOW + a) < nav_cover)
+            )
             unmet_subsidy = requires_subsidy[emp] == 1 and rate <= 0.0 and not endorsed
             if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
