@@ -69,6 +69,10 @@ _SAME = {
         "first_job_active",
         "exit_week",
         "exit_status",
+        "in_programme",
+        "job_subsidy_rate",
+        "job_subsidy_after",
+        "job_step_down",
     ),
     "specialists": ("skill", "caseload", "tie_employer", "tie_strength", "placements"),
     "employers": ("open_to_refugees", "requires_follow_up", "requires_subsidy"),
@@ -80,10 +84,21 @@ _SAME = {
         "preference_weight",
         "follow_along_weeks",
         "participant_hours",
+        "job_carving",
     ),
     "params": (
         "key",
         "n_sectors",
+        "n_employers",
+        "nav_follow_up_hours",
+        "nav_subsidy_rate",
+        "nav_subsidy_share",
+        "nav_subsidy_weeks",
+        "network_applications",
+        "network_trust",
+        "part_time_share",
+        "subsidy_rate_after",
+        "subsidy_step_down_week",
         "health_search",
         "care_search",
         "specialist_support",
@@ -116,6 +131,7 @@ MATCH_PHASES: tuple[str, ...] = (
     "applications",
     "accepted_offers",
     "hire",
+    "subsidy_offer",
 )
 
 WORK = (int(Status.EMPLOYED), int(Status.SUBSIDISED))
@@ -319,7 +335,7 @@ class Employer(mesa.Agent):
                 return vacancy
         return None
 
-    def consider(self, applicant, vacancy, trust, subsidy_rate):
+    def consider(self, applicant, vacancy, trust, subsidy_rate, endorsed=False):
         """Score an application; keep it if it beats the bar and the best so far."""
         m = self.model
         known = trust > 0.0
@@ -328,14 +344,27 @@ class Employer(mesa.Agent):
                 return
             if self.random.random() < m.discrimination:
                 return
-        fit = 1.0 / (1.0 + math.exp(-m.language_slope * (applicant.language - vacancy.requirement)))
+        requirement = vacancy.requirement
+        if endorsed and requirement > applicant.language:
+            # The specialist carves the job to fit the applicant's language now.
+            requirement -= min(requirement - applicant.language, m.job_carving[applicant.method])
+        fit = 1.0 / (1.0 + math.exp(-m.language_slope * (applicant.language - requirement)))
         score = 2.0 * applicant.productivity * fit
         if applicant.specialist is not None:
             score += m.endorsement[applicant.method] * trust * applicant.specialist.skill
         score += m.hiring_weight * subsidy_rate
-        if self.needs_follow_up and not known and subsidy_rate <= 0.0:
-            score -= m.unmet_penalty
-        if self.needs_subsidy and subsidy_rate <= 0.0:
+        followed = subsidy_rate > 0.0 or (
+            applicant.specialist is not None and m.follow_along_weeks[applicant.method] > 0
+        )
+        nav = applicant.status == m.UNEMPLOYED and applicant.specialist is None
+        nav_cover = 1.0 - math.exp(-m.nav_follow_up_hours / m.support_saturation_hours)
+        unmet_follow_up = (
+            self.needs_follow_up
+            and not (known or followed)
+            and not (nav and nav_cover > 0.0 and self.random.random() < nav_cover)
+        )
+        unmet_subsidy = self.needs_subsidy and subsidy_rate <= 0.0 and not endorsed
+        if unmet_follow_up or unmet_subsidy:
             score -= m.unmet_penalty
         score += m.score_noise * self.random.gauss(0.0, 1.0)
         if score > vacancy.bar and score > vacancy.best_score:
@@ -418,7 +447,7 @@ class Participant(mesa.Agent):
                 intensity = m.unemployed_intensity
         if intensity <= 0.0:
             return 0.0
-        support = 0.0
+        support = m.nav_follow_up_hours  # NAV follows those without a specialist
         if self.specialist is not None:
             support = m.participant_hours[self.method] / max(1, self.specialist.caseload)
         intensity *= (1.0 - m.health_search * self.mental_health) * (
@@ -430,7 +459,7 @@ class Participant(mesa.Agent):
         return intensity
 
     def subsidy_eligible(self):
-        """Whether this participant brings a wage subsidy."""
+        """Whether this participant brings the scenario's wage subsidy."""
         rule = self.model.subsidy_rule
         if rule == "all":
             return True
@@ -440,6 +469,20 @@ class Participant(mesa.Agent):
             return self.mental_health == 1
         return False
 
+    def subsidy_offer(self):
+        """(rate, weeks) of the subsidy brought: the scenario's, else NAV's if offered."""
+        m = self.model
+        if self.subsidy_eligible():
+            return m.subsidy_rate, m.subsidy_max_weeks
+        if (
+            self.status == m.UNEMPLOYED
+            and self.specialist is None
+            and m.nav_subsidy_rate > 0.0
+            and self.nav_offer
+        ):
+            return m.nav_subsidy_rate, m.nav_subsidy_weeks
+        return 0.0, 0
+
     def pick_vacancy(self):
         """Choose where to apply: through a specialist's tie, or an advertised vacancy."""
         m = self.model
@@ -447,19 +490,19 @@ class Participant(mesa.Agent):
         if sp is not None and sp.reach > 0.0 and self.random.random() < sp.reach / (sp.reach + 1.0):
             target = self.random.random() * sp.reach
             total = 0.0
-            chosen = (None, 0.0)
+            chosen = (None, 0.0, False)
             for vacancy, strength in sp.reachable:
                 total += strength
-                chosen = (vacancy, strength)
+                chosen = (vacancy, strength, True)
                 if total > target:
                     break
             return chosen
         if m.advertised:
             in_sector = m.advertised_by_sector.get(self.preferred_sector)
             if in_sector and self.random.random() < m.preference_weight[self.method]:
-                return self.random.choice(in_sector), 0.0
-            return self.random.choice(m.advertised), 0.0
-        return None, 0.0
+                return self.random.choice(in_sector), 0.0, False
+            return self.random.choice(m.advertised), 0.0, False
+        return None, 0.0, False
 
     def search(self):
         """Send this week's applications."""
@@ -467,22 +510,32 @@ class Participant(mesa.Agent):
         intensity = self.search_intensity()
         if intensity <= 0.0:
             return
+        m = self.model
         n_apps = int(intensity)
         if self.random.random() < intensity - n_apps:
             n_apps += 1
-        rate = self.model.subsidy_rate if self.subsidy_eligible() else 0.0
+        n_net = 0
+        if self.status == m.UNEMPLOYED and m.network_applications > 0.0:
+            n_net = int(m.network_applications)
+            if self.random.random() < m.network_applications - n_net:
+                n_net += 1
+        rate = self.subsidy_offer()[0]
         host = self.practice_host if self.in_practice else None
         host_vacancy = host.first_open_vacancy() if host is not None else None
-        for a in range(n_apps):
-            if a == 0 and host_vacancy is not None:
+        for a in range(n_apps + n_net):
+            endorsed = False
+            if a >= n_apps:  # through a network, to any employer with an opening
+                employer = self.random.choice(m.employer_list)
+                vacancy, trust = employer.first_open_vacancy(), m.network_trust
+            elif a == 0 and host_vacancy is not None:
                 vacancy, trust = host_vacancy, 0.0  # the work-practice host comes first
             else:
-                vacancy, trust = self.pick_vacancy()
+                vacancy, trust, endorsed = self.pick_vacancy()
             if vacancy is None:
                 continue
             if vacancy.employer is host:
-                trust = max(trust, self.model.practice_trust)
-            vacancy.employer.consider(self, vacancy, trust, rate)
+                trust = max(trust, m.practice_trust)
+            vacancy.employer.consider(self, vacancy, trust, rate, endorsed)
 
     def accept_best_offer(self):
         """Take the best offer, if any."""
@@ -495,8 +548,9 @@ class Participant(mesa.Agent):
         """Start in the job: update self, the vacancy and the specialist."""
         m = self.model
         employer = vacancy.employer
-        weeks = m.subsidy_max_weeks if self.subsidy_eligible() else 0
+        weeks = self.subsidy_offer()[1]
         from_programme = self.status == m.PROGRAMME
+        part_time = from_programme and self.random.random() < m.part_time_share
         self.status = m.SUBSIDISED if weeks > 0 else m.EMPLOYED
         self.job_vacancy = vacancy.serial
         self.job_employer = employer
@@ -510,7 +564,9 @@ class Participant(mesa.Agent):
         if self.first_job_week < 0:
             self.first_job_week = m.week
             self.first_job_active = 1
-        if from_programme:
+        if part_time:
+            self.in_programme = 1  # a part-time job alongside the programme
+        elif from_programme:
             self.exit_week = m.week
             self.exit_status = self.status
         sp = self.specialist
@@ -518,7 +574,9 @@ class Participant(mesa.Agent):
             sp.placements += 1
             sp.strengthen(employer, m.tie_placement)
             weeks_along = m.follow_along_weeks[self.method]
-            if weeks_along > 0:
+            if part_time:
+                pass  # the programme's follow-up goes on
+            elif weeks_along > 0:
                 self.follow_along_left = weeks_along
                 self.phase = m.FOLLOW_ALONG
             else:
@@ -552,9 +610,17 @@ _PARTICIPANT_FIELDS = (
     "first_job_active",
     "exit_week",
     "exit_status",
+    "in_programme",
 )
 _SCALARS = (
     "week",
+    "nav_follow_up_hours",
+    "nav_subsidy_rate",
+    "nav_subsidy_share",
+    "nav_subsidy_weeks",
+    "network_applications",
+    "network_trust",
+    "part_time_share",
     "unemployed_intensity",
     "health_search",
     "care_search",
@@ -578,6 +644,7 @@ _TABLES = (
     "preference_weight",
     "follow_along_weeks",
     "participant_hours",
+    "job_carving",
 )
 
 
@@ -645,6 +712,8 @@ class MesaMatching(mesa.Model):
             attrs["specialist"] = self.specialist_list[spec[i]] if spec[i] != NO_ONE else None
             # Like the kernel's hash-drawn host: one employer, uniform, for the whole practice.
             attrs["practice_host"] = self.random.choice(self.employer_list)
+            # Like the kernel's hash-drawn NAV offer: fixed for the person.
+            attrs["nav_offer"] = self.random.random() < self.nav_subsidy_share
             Participant(self, i, **attrs)
 
     def prepare_week(self):

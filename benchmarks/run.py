@@ -301,7 +301,7 @@ def child_throughput(seconds: float, pin: int) -> dict[str, Any]:
     if pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     from introsim.params.loader import load_scenario
-    from introsim.run import replicate_seed, simulate
+    from introsim.run import replicate_seed, simulate, simulate_outcomes
 
     with tempfile.TemporaryDirectory() as tmp:
         scenario = load_scenario(baseline_scenario_path(Path(tmp)))
@@ -316,9 +316,20 @@ def child_throughput(seconds: float, pin: int) -> dict[str, Any]:
         elapsed = time.perf_counter() - t0
         if elapsed >= seconds and done >= 20:
             break
+    # What a sweep runs: outcomes straight from the arrays, no tables.
+    fast = 0
+    t0 = time.perf_counter()
+    while True:
+        simulate_outcomes(scenario, replicate_seed(0, fast))
+        fast += 1
+        fast_s = time.perf_counter() - t0
+        if fast_s >= seconds and fast >= 20:
+            break
     return {
         "sims": done,
         "seconds": elapsed,
+        "outcomes_sims": fast,
+        "outcomes_seconds": fast_s,
         "warm_s": warm_s,
         "size": scenario.cohort.size,
         "weeks": scenario.scenario.weeks,
@@ -849,6 +860,12 @@ def _md_throughput(add: Any, tp: Any) -> None:
         f" | {fmt_s(one['seconds'])} | **{one['sims'] / one['seconds']:.1f}** |"
         f" {fmt_s(one['warm_s'])} |"
     )
+    if "outcomes_sims" in one:
+        add(
+            f"| 1, `simulate_outcomes()` (what a sweep runs: no tables) | {one['outcomes_sims']}"
+            f" | {fmt_s(one['outcomes_seconds'])}"
+            f" | **{one['outcomes_sims'] / one['outcomes_seconds']:.1f}** | |"
+        )
     add(
         f"| 2 worker processes | {two['sims']} | {fmt_s(two['wall_s'])}"
         f" | **{two['sims'] / two['wall_s']:.1f}** | {', '.join(fmt_s(x) for x in two['warm_s'])} |"

@@ -1,9 +1,12 @@
 """Running the model: one simulation as a function, and seeds for many.
 
-``simulate(scenario, seed)`` has no hidden state, so a process pool or a
-cluster gives the same results as a loop. Replicate seeds come from one root
-seed through ``numpy.random.SeedSequence``; replicate ``r`` gets the same seed
-in every scenario of a comparison (common random numbers).
+``simulate(scenario, seed)`` and ``simulate_outcomes(scenario, seed)`` build the
+run's world without Mesa and loop over the weeks in compiled code
+(``IntroModel`` wraps the same world for stepping week by week). They have no
+hidden state, so a process pool or a cluster gives the same results as a loop.
+Replicate seeds come from one root seed through ``numpy.random.SeedSequence``;
+replicate ``r`` gets the same seed in every scenario of a comparison (common
+random numbers).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from introsim.model.model import EVENTS, IntroModel
-from introsim.model.outcomes import participant_table, summarise
-from introsim.model.state import STATUS_NAMES
+from introsim.model.model import IntroModel
+from introsim.model.outcomes import participant_outcomes, participant_table, summarise
+from introsim.model.state import EVENTS, STATUS_NAMES
+from introsim.model.world import advance, build_world
 from introsim.params.schema import Scenario
 
 
@@ -41,9 +45,12 @@ def replicate_seed(root: int, replicate: int) -> np.random.SeedSequence:
 
 def weekly_table(model: IntroModel) -> pd.DataFrame:
     """The weekly series of a model as a DataFrame (week, status counts, events)."""
-    cols = [*STATUS_NAMES, *EVENTS]
-    df = pd.DataFrame(model.weekly[: model.week], columns=cols)
-    df.insert(0, "week", np.arange(model.week, dtype=np.int64))
+    return _weekly_frame(model.weekly[: model.week])
+
+
+def _weekly_frame(weekly: np.ndarray) -> pd.DataFrame:
+    df = pd.DataFrame(weekly, columns=[*STATUS_NAMES, *EVENTS])
+    df.insert(0, "week", np.arange(weekly.shape[0], dtype=np.int64))
     return df
 
 
@@ -57,16 +64,19 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence) -> SimResul
     Returns:
         The run's summary, weekly series and participant table.
     """
-    model = IntroModel(scenario, seed, agents=False).run()
-    participants = participant_table(model.refugees, model.weeks)
-    return SimResult(summarise(participants), weekly_table(model), participants)
+    weeks = scenario.scenario.weeks
+    world = advance(build_world(scenario, seed), 0, weeks)
+    participants = participant_table(world.refugees, weeks)
+    return SimResult(summarise(participants), _weekly_frame(world.weekly), participants)
 
 
 def simulate_outcomes(scenario: Scenario, seed: int | np.random.SeedSequence) -> dict[str, float]:
     """Run one scenario and return only its run-level outcomes and cost parts.
 
     This is what sweeps, sensitivity studies, calibration and trials need from a
-    run; it skips the weekly and participant tables' formatting where it can.
+    run: the weeks run in one compiled loop, without Mesa agents, and the
+    outcomes come straight from the arrays, without pandas. The values equal
+    ``simulate(scenario, seed).summary`` exactly.
 
     Args:
         scenario: A validated scenario.
@@ -76,4 +86,6 @@ def simulate_outcomes(scenario: Scenario, seed: int | np.random.SeedSequence) ->
         Each name of :data:`introsim.model.outcomes.OUTCOMES` and
         :data:`introsim.model.outcomes.COST_PARTS` mapped to its value.
     """
-    return simulate(scenario, seed).summary
+    weeks = scenario.scenario.weeks
+    world = advance(build_world(scenario, seed), 0, weeks)
+    return summarise(participant_outcomes(world.refugees, weeks))

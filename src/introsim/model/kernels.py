@@ -9,7 +9,7 @@ of (run key, week, agent index, stream), so it depends on neither loop order
 nor thread count, and the same participant sees the same draws in every
 scenario of a comparison (common random numbers).
 
-Every kernel is ``@njit(cache=True)``; ``kernel.py_func`` is the same code run
+Every kernel is ``@njit(cache=True, error_model="numpy")``; ``kernel.py_func`` is the same code run
 as plain Python, which the tests compare against the compiled version.
 """
 
@@ -32,7 +32,7 @@ from introsim.model.state import (
     Phase,
     Status,
 )
-from introsim.params.schema import ELIGIBILITY
+from introsim.params.schema import EDUCATION_LEVELS, ELIGIBILITY
 
 # Integer codes frozen into the compiled kernels.
 NOT_ARRIVED = int(Status.NOT_ARRIVED)
@@ -44,6 +44,7 @@ EDUCATION = int(Status.EDUCATION)
 UNEMPLOYED = int(Status.UNEMPLOYED)
 INACTIVE = int(Status.INACTIVE)
 N_STATUS = len(Status)
+N_EDUCATION = len(EDUCATION_LEVELS)
 
 PH_NONE = int(Phase.NONE)
 PH_LANGUAGE = int(Phase.LANGUAGE)
@@ -109,6 +110,14 @@ S_EDU_EXIT = 18 << 20
 S_INACTIVE = 19 << 20
 S_REACTIVATE = 20 << 20
 S_HOST = 21 << 20  # keyed to week 0: a participant keeps one work-practice host
+S_NAV = 22 << 20  # keyed to week 0: whether NAV offers this person a wage subsidy
+S_NETWORK = 23 << 20
+S_NETWORK_PICK = 24 << 20
+S_PART_TIME = 25 << 20
+S_EDU_LENGTH = 26 << 20
+S_EDU_DONE = 27 << 20
+S_EDU_DROP = 28 << 20
+S_NAV_FOLLOW = 29 << 20
 S_NORMAL_PAIR = 1 << 19  # offset of the second uniform of a normal draw
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -118,14 +127,36 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 
 # --------------------------------------------------------------------------- random draws
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _splitmix(z):
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def week_key(key, week):
+    """The part of every draw of one week that depends on (key, week) only: hashed once a week."""
+    # Kept as the same 64 bits in a signed integer, so a plain-Python caller can pass it on.
+    return np.int64(_splitmix(np.uint64(key) + np.uint64(week) * _GOLDEN))
+
+
+@njit(cache=True, error_model="numpy")
+def draw(wk, index, stream):
+    """Return a uniform draw in [0, 1) fixed by a week's key ``wk``, an index and a stream."""
+    z = _splitmix(np.uint64(wk) ^ (np.uint64(index) * _GOLDEN + np.uint64(stream)))
+    return float(z >> np.uint64(11)) * _TO_UNIT
+
+
+@njit(cache=True, error_model="numpy")
+def gauss(wk, index, stream):
+    """Return a standard normal draw fixed by a week's key, index and stream (Box-Muller)."""
+    u1 = draw(wk, index, stream)
+    u2 = draw(wk, index, stream + S_NORMAL_PAIR)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True, error_model="numpy")
 def uniform(key, week, index, stream):
     """Return a uniform draw in [0, 1) fixed by (key, week, index, stream).
 
@@ -138,32 +169,28 @@ def uniform(key, week, index, stream):
     Returns:
         A float in [0, 1).
     """
-    z = _splitmix(np.uint64(key) + np.uint64(week) * _GOLDEN)
-    z = _splitmix(z ^ (np.uint64(index) * _GOLDEN + np.uint64(stream)))
-    return float(z >> np.uint64(11)) * _TO_UNIT
+    return draw(week_key(key, week), index, stream)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def normal(key, week, index, stream):
     """Return a standard normal draw fixed by (key, week, index, stream) (Box-Muller)."""
-    u1 = uniform(key, week, index, stream)
-    u2 = uniform(key, week, index, stream + S_NORMAL_PAIR)
-    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+    return gauss(week_key(key, week), index, stream)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def language_fit(language, requirement, slope):
     """Share of a job's productivity reached at a language level (logistic around its need)."""
     return 1.0 / (1.0 + math.exp(-slope * (language - requirement)))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def age_at(age_at_arrival, arrival_week, week):
     """A participant's age in a given week, years."""
     return age_at_arrival + (week - arrival_week) / WEEKS_PER_YEAR
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def subsidy_eligible(code, language, mental_health, low_language_below):
     """Whether a participant may bring a wage subsidy under eligibility rule ``code``."""
     if code == ELIG_ALL:
@@ -175,7 +202,27 @@ def subsidy_eligible(code, language, mental_health, low_language_below):
     return False
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy")
+def subsidy_offer(i, status, has_specialist, language, mental_health, params, wk0):
+    """(first-period rate, weeks) of the wage subsidy participant ``i`` brings to an employer.
+
+    The scenario's own subsidy where the participant is eligible; otherwise, for an
+    unemployed former participant followed by NAV alone, NAV's ordinary temporary
+    subsidy if NAV offers it to this person (a draw fixed for the run).
+    """
+    if subsidy_eligible(params.subsidy_code, language, mental_health, params.low_language_below):
+        return params.subsidy_rate, params.subsidy_weeks
+    if (
+        status == UNEMPLOYED
+        and not has_specialist
+        and params.nav_subsidy_rate > 0.0
+        and draw(wk0, i, S_NAV) < params.nav_subsidy_share
+    ):
+        return params.nav_subsidy_rate, params.nav_subsidy_weeks
+    return 0.0, 0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _strengthen(tie_employer, tie_strength, s, e, gain):
     """Strengthen specialist s's tie to employer e, taking a free or the weakest slot if new."""
     k_found = -1
@@ -198,7 +245,7 @@ def _strengthen(tie_employer, tie_strength, s, e, gain):
         tie_strength[s, k] = gain
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _release(i, specialist, caseload, follow_along_left):
     """End participant i's follow-up, freeing the specialist's caseload slot."""
     s = specialist[i]
@@ -209,7 +256,7 @@ def _release(i, specialist, caseload, follow_along_left):
 
 
 # --------------------------------------------------------------------------- 1. intake
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def assign_waiting(week, refugees, specialists, params, counters):
     """Arrivals join the queue; queued participants get a specialist of their method with room.
 
@@ -264,7 +311,7 @@ def assign_waiting(week, refugees, specialists, params, counters):
 
 
 # --------------------------------------------------------------------------- 2. programme
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def programme_week(week, refugees, tables, params):
     """Language grows with training, support and work; programme and support phases advance.
 
@@ -302,7 +349,10 @@ def programme_week(week, refugees, tables, params):
             hours = training_hours[m] + support_hours[m]
         elif st == EMPLOYED or st == SUBSIDISED:
             # Full-time work crowds out formal training; language still grows on the job.
+            # Alongside a part-time job the programme's training goes on.
             hours = in_work_hours
+            if refugees.in_programme[i] == 1:
+                hours += training_hours[m]
             if specialist[i] != NO_ONE:
                 hours += support_hours[m]
                 if m == SE:
@@ -322,15 +372,15 @@ def programme_week(week, refugees, tables, params):
 
 
 # --------------------------------------------------------------------------- 3. specialists
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def specialist_week(week, specialists, tables, params):
     """Ties fade; specialists with participants contact employers, new and known.
 
     Returns:
         The number of employer contacts made this week.
     """
-    key, spec_method, skill, caseload = (
-        params.key,
+    wk = week_key(params.key, week)
+    spec_method, skill, caseload = (
         specialists.method,
         specialists.skill,
         specialists.caseload,
@@ -363,15 +413,15 @@ def specialist_week(week, specialists, tables, params):
             continue
         expected = employer_time_share[spec_method[s]] * hours_per_week / hours_per_contact
         n_contacts = int(expected)
-        if uniform(key, week, s, S_CONTACTS) < expected - n_contacts:
+        if draw(wk, s, S_CONTACTS) < expected - n_contacts:
             n_contacts += 1
         gain = min(1.0, tie_growth * skill[s])
         for c in range(n_contacts):
-            if n_ties == 0 or uniform(key, week, s, S_CONTACT_NEW + c) < new_contact_share:
-                e = int(uniform(key, week, s, S_CONTACT_PICK + c) * n_employers)
+            if n_ties == 0 or draw(wk, s, S_CONTACT_NEW + c) < new_contact_share:
+                e = int(draw(wk, s, S_CONTACT_PICK + c) * n_employers)
             else:
                 # Revisit a known employer, chosen uniformly among held ties.
-                target = int(uniform(key, week, s, S_CONTACT_PICK + c) * n_ties)
+                target = int(draw(wk, s, S_CONTACT_PICK + c) * n_ties)
                 e = NO_ONE
                 seen = 0
                 for k in range(n_slots):
@@ -394,15 +444,15 @@ def specialist_week(week, specialists, tables, params):
 
 
 # --------------------------------------------------------------------------- 4. vacancies
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def vacancy_week(week, employers, vacancies, params, counters):
     """Open vacancies close (outside hire or expiry); closed slots open new ones.
 
     Returns:
         (vacancies opened, filled by outside job seekers).
     """
-    key, is_open, serial, weeks_left = (
-        params.key,
+    wk = week_key(params.key, week)
+    is_open, serial, weeks_left = (
         vacancies.is_open,
         vacancies.serial,
         vacancies.weeks_left,
@@ -426,33 +476,31 @@ def vacancy_week(week, employers, vacancies, params, counters):
     outside = 0
     for v in range(is_open.shape[0]):
         if is_open[v] == 1:
-            if uniform(key, week, v, S_VAC_OUTSIDE) < outside_fill:
+            if draw(wk, v, S_VAC_OUTSIDE) < outside_fill:
                 is_open[v] = 0
                 outside += 1
                 continue
             weeks_left[v] -= 1
             if weeks_left[v] <= 0:
                 is_open[v] = 0
-        elif uniform(key, week, v, S_VAC_OPEN) < open_rate:
+        elif draw(wk, v, S_VAC_OPEN) < open_rate:
             e = v // SLOTS
             serial[v] = next_serial
             next_serial += 1
             is_open[v] = 1
             filled[v] = 0
             weeks_left[v] = vacancy_weeks
-            req = sector_requirement[employer_sector[e]] + requirement_sd * normal(
-                key, week, v, S_VAC_REQ
-            )
+            req = sector_requirement[employer_sector[e]] + requirement_sd * gauss(wk, v, S_VAC_REQ)
             requirement[v] = min(LANGUAGE_CEILING, max(0.0, req))
-            bar[v] = bar_mean + bar_sd * normal(key, week, v, S_VAC_BAR)
-            hidden[v] = 1 if uniform(key, week, v, S_VAC_HIDDEN) < hidden_share else 0
+            bar[v] = bar_mean + bar_sd * gauss(wk, v, S_VAC_BAR)
+            hidden[v] = 1 if draw(wk, v, S_VAC_HIDDEN) < hidden_share else 0
             opened += 1
     counters.next_serial[0] = next_serial
     return opened, outside
 
 
 # --------------------------------------------------------------------------- 5. matching
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tie_routes(specialists, vacancies):
     """Each specialist's total tie strength to employers with an open vacancy.
 
@@ -476,7 +524,7 @@ def tie_routes(specialists, vacancies):
     return route_total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def advertised_by_sector(employers, vacancies, n_sectors):
     """Advertised open vacancies grouped by sector (counting sort).
 
@@ -501,7 +549,7 @@ def advertised_by_sector(employers, vacancies, n_sectors):
     return sector_count, sector_start, adv
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def applications(
     week,
     refugees,
@@ -523,7 +571,11 @@ def applications(
     Returns:
         (best score per vacancy, its applicant or ``NO_ONE``).
     """
-    key = params.key
+    wk = week_key(params.key, week)
+    wk0 = week_key(params.key, 0)  # the work-practice host and NAV's offer are drawn once
+    follow_along_weeks, job_carving = tables.follow_along_weeks, tables.job_carving
+    n_employers, network_rate = params.n_employers, params.network_applications
+    network_trust, nav_hours = params.network_trust, params.nav_follow_up_hours
     status, phase, method, specialist = (
         refugees.status,
         refugees.phase,
@@ -552,18 +604,14 @@ def applications(
     )
     language_slope, score_noise = params.language_slope, params.score_noise
     unmet_penalty, discrimination = params.unmet_requirement_penalty, params.discrimination_penalty
-    practice_trust, subsidy_code, subsidy_rate = (
-        params.practice_trust,
-        params.subsidy_code,
-        params.subsidy_rate,
-    )
-    low_language_below, hiring_weight = params.low_language_below, params.hiring_weight
+    practice_trust, hiring_weight = params.practice_trust, params.hiring_weight
 
     n = status.shape[0]
     n_vac = is_open.shape[0]
     n_adv = adv.shape[0]
     best_score = np.full(n_vac, -np.inf)
     best_app = np.full(n_vac, NO_ONE, dtype=np.int64)
+    best_req = np.zeros(n_vac)  # the language requirement as negotiated for that applicant
 
     for i in range(n):
         st = status[i]
@@ -581,7 +629,8 @@ def applications(
             intensity = search_intensity[m] if s != NO_ONE else unemployed_intensity
         if intensity <= 0.0:
             continue
-        support = 0.0
+        # NAV follows the unemployed who have no specialist (its ordinary services).
+        support = nav_hours
         if s != NO_ONE:
             support = participant_hours[m] / max(1, caseload[s])
         intensity *= (1.0 - health_search * mental_health[i]) * (1.0 - care_search * care[i])
@@ -589,32 +638,51 @@ def applications(
             1.0 - math.exp(-support / support_saturation_hours)
         )
         n_apps = int(intensity)
-        if uniform(key, week, i, S_APPS) < intensity - n_apps:
+        if draw(wk, i, S_APPS) < intensity - n_apps:
             n_apps += 1
+        # After the programme, people also apply through networks and unsolicited approaches.
+        n_net = 0
+        if st == UNEMPLOYED and network_rate > 0.0:
+            n_net = int(network_rate)
+            if draw(wk, i, S_NETWORK) < network_rate - n_net:
+                n_net += 1
 
-        eligible = subsidy_eligible(subsidy_code, language[i], mental_health[i], low_language_below)
-        rate = subsidy_rate if eligible else 0.0
+        rate = subsidy_offer(i, st, s != NO_ONE, language[i], mental_health[i], params, wk0)[0]
+        followed = rate > 0.0 or (s != NO_ONE and follow_along_weeks[m] > 0)
+        # NAV's follow-up is public follow-up too: it meets the employer's condition
+        # with a chance that saturates in NAV's hours, like a specialist's support.
+        nav_cover = 0.0
+        if st == UNEMPLOYED and s == NO_ONE:
+            nav_cover = 1.0 - math.exp(-nav_hours / support_saturation_hours)
         pref = preferred_sector[i]
         # In work practice the first application goes to the host, if it has an opening.
         host = NO_ONE
         host_vacancy = NO_ONE
         if in_practice:
-            host = int(uniform(key, 0, i, S_HOST) * employer_sector.shape[0])
+            host = int(draw(wk0, i, S_HOST) * employer_sector.shape[0])
             for j in range(SLOTS):
                 if is_open[host * SLOTS + j] == 1:
                     host_vacancy = host * SLOTS + j
                     break
-        for a in range(n_apps):
+        for a in range(n_apps + n_net):
             vac = NO_ONE
             trust = 0.0
-            if a == 0 and host_vacancy != NO_ONE:
+            endorsed = False
+            if a >= n_apps:
+                emp = int(draw(wk, i, S_NETWORK_PICK + a) * n_employers)
+                for j in range(SLOTS):
+                    if is_open[emp * SLOTS + j] == 1:
+                        vac = emp * SLOTS + j
+                        trust = network_trust
+                        break
+            elif a == 0 and host_vacancy != NO_ONE:
                 vac = host_vacancy
             elif (
                 s != NO_ONE
                 and route_total[s] > 0.0
-                and (uniform(key, week, i, S_ROUTE + a) < route_total[s] / (route_total[s] + 1.0))
+                and (draw(wk, i, S_ROUTE + a) < route_total[s] / (route_total[s] + 1.0))
             ):
-                target = uniform(key, week, i, S_PICK + a) * route_total[s]
+                target = draw(wk, i, S_PICK + a) * route_total[s]
                 acc = 0.0
                 for k in range(tie_employer.shape[1]):
                     emp = tie_employer[s, k]
@@ -630,12 +698,13 @@ def applications(
                     acc += tie_strength[s, k]
                     vac = slot
                     trust = tie_strength[s, k]
+                    endorsed = True
                     if acc > target:
                         break
             elif n_adv > 0:
-                u = uniform(key, week, i, S_PICK + a)
+                u = draw(wk, i, S_PICK + a)
                 in_pref = sector_count[pref + 1]
-                if in_pref > 0 and uniform(key, week, i, S_SECTOR + a) < preference_weight[m]:
+                if in_pref > 0 and draw(wk, i, S_SECTOR + a) < preference_weight[m]:
                     vac = adv[sector_start[pref] + int(u * in_pref)]
                 else:
                     vac = adv[int(u * n_adv)]
@@ -648,27 +717,37 @@ def applications(
             if not known:
                 if open_to_refugees[emp] == 0:
                     continue
-                if uniform(key, week, i, S_DISCRIM + a) < discrimination:
+                if draw(wk, i, S_DISCRIM + a) < discrimination:
                     continue
-            score = (
-                2.0 * productivity[i] * language_fit(language[i], requirement[vac], language_slope)
-            )
+            req = requirement[vac]
+            if endorsed and req > language[i]:
+                # Job development: the specialist carves the job to fit the person's language now.
+                req -= min(req - language[i], job_carving[m])
+            score = 2.0 * productivity[i] * language_fit(language[i], req, language_slope)
             if s != NO_ONE:
                 score += endorsement[m] * trust * skill[s]
             score += hiring_weight * rate
-            # A NAV wage subsidy comes with NAV's own follow-up of the employer.
-            if requires_follow_up[emp] == 1 and not known and rate <= 0.0:
+            # The employer's conditions, drawn jointly, cost one penalty if any is unmet:
+            # follow-up is met by a known contact, a specialist's follow-along or NAV's
+            # follow-up with a subsidy; the subsidy condition by a subsidy on offer, or by
+            # the trusted specialist's endorsement, which takes on the employer's risk.
+            unmet_follow_up = (
+                requires_follow_up[emp] == 1
+                and not (known or followed)
+                and not (nav_cover > 0.0 and draw(wk, i, S_NAV_FOLLOW + a) < nav_cover)
+            )
+            unmet_subsidy = requires_subsidy[emp] == 1 and rate <= 0.0 and not endorsed
+            if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
-            if requires_subsidy[emp] == 1 and rate <= 0.0:
-                score -= unmet_penalty
-            score += score_noise * normal(key, week, i, S_NOISE + a)
+            score += score_noise * gauss(wk, i, S_NOISE + a)
             if score > bar[vac] and score > best_score[vac]:
                 best_score[vac] = score
                 best_app[vac] = i
-    return best_score, best_app
+                best_req[vac] = req
+    return best_score, best_app, best_req
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def accepted_offers(refugees, employers, best_score, best_app):
     """Each participant accepts the best offer: preferred sector first, then score.
 
@@ -691,9 +770,15 @@ def accepted_offers(refugees, employers, best_score, best_app):
     return offer
 
 
-@njit(cache=True)
-def hire(week, refugees, specialists, employers, vacancies, tables, params, best_app, offer):
+@njit(cache=True, error_model="numpy")
+def hire(
+    week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
+):
     """Accepted offers become jobs: the vacancy closes, follow-along starts, ties grow.
+
+    A job found during the programme is part-time with chance ``part_time_share``:
+    the programme goes on alongside it (the specialist stays, training continues).
+    A full-time job ends the programme.
 
     Returns:
         The number of hires.
@@ -716,29 +801,29 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
         specialists.tie_strength,
     )
     employer_sector, employer_wage = employers.sector, employers.wage
-    is_open, serial, requirement, filled = (
-        vacancies.is_open,
-        vacancies.serial,
-        vacancies.requirement,
-        vacancies.filled,
-    )
+    is_open, serial, filled = vacancies.is_open, vacancies.serial, vacancies.filled
     follow_along_weeks = tables.follow_along_weeks
+    wk = week_key(params.key, week)
+    wk0 = week_key(params.key, 0)
     hires = 0
     for vac in range(best_app.shape[0]):
         i = best_app[vac]
         if i == NO_ONE or offer[i] != vac:
             continue
         emp = vac // SLOTS
-        eligible = subsidy_eligible(
-            params.subsidy_code, language[i], mental_health[i], params.low_language_below
+        rate, weeks = subsidy_offer(
+            i, status[i], specialist[i] != NO_ONE, language[i], mental_health[i], params, wk0
         )
-        weeks = params.subsidy_weeks if eligible else 0
         from_programme = status[i] == PROGRAMME
+        part_time = from_programme and draw(wk, i, S_PART_TIME) < params.part_time_share
         status[i] = SUBSIDISED if weeks > 0 else EMPLOYED
+        refugees.job_subsidy_rate[i] = rate if weeks > 0 else 0.0
+        refugees.job_subsidy_after[i] = params.subsidy_rate_after if weeks > 0 else 0.0
+        refugees.job_step_down[i] = params.subsidy_step_down_week
         refugees.job_vacancy[i] = serial[vac]
         refugees.job_employer[i] = emp
         refugees.job_start[i] = week
-        refugees.job_requirement[i] = requirement[vac]
+        refugees.job_requirement[i] = best_req[vac]
         refugees.job_wage[i] = employer_wage[emp]
         refugees.job_fit[i] = 1 if employer_sector[emp] == preferred_sector[i] else 0
         refugees.subsidy_weeks[i] = weeks
@@ -747,7 +832,9 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
         if refugees.first_job_week[i] < 0:
             refugees.first_job_week[i] = week
             refugees.first_job_active[i] = 1
-        if from_programme:
+        if part_time:
+            refugees.in_programme[i] = 1
+        elif from_programme:
             refugees.exit_week[i] = week
             refugees.exit_status[i] = status[i]
         sp = specialist[i]
@@ -755,7 +842,9 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
             specialists.placements[sp] += 1
             _strengthen(tie_employer, tie_strength, sp, emp, params.tie_placement)
             fa = follow_along_weeks[method[i]]
-            if fa > 0:
+            if part_time:
+                pass  # the programme's follow-up goes on; follow-along starts at exit
+            elif fa > 0:
                 follow_along_left[i] = fa
                 phase[i] = PH_FOLLOW_ALONG
             else:
@@ -767,7 +856,7 @@ def hire(week, refugees, specialists, employers, vacancies, tables, params, best
     return hires
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def match_week(week, refugees, specialists, employers, vacancies, tables, params):
     """One week of matching: applications, employer scoring, offers and acceptances.
 
@@ -786,7 +875,7 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
     """
     route_total = tie_routes(specialists, vacancies)
     sector_count, sector_start, adv = advertised_by_sector(employers, vacancies, params.n_sectors)
-    best_score, best_app = applications(
+    best_score, best_app, best_req = applications(
         week,
         refugees,
         specialists,
@@ -800,19 +889,21 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
         adv,
     )
     offer = accepted_offers(refugees, employers, best_score, best_app)
-    return hire(week, refugees, specialists, employers, vacancies, tables, params, best_app, offer)
+    return hire(
+        week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
+    )
 
 
 # --------------------------------------------------------------------------- 6. jobs
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def jobs_week(week, refugees, specialists, params):
     """Jobs: subsidies expire (keep or release), separations happen, follow-along counts down.
 
     Returns:
         (separations, of which releases when a subsidy ended).
     """
-    key, status, phase, specialist = (
-        params.key,
+    wk = week_key(params.key, week)
+    status, phase, specialist = (
         refugees.status,
         refugees.phase,
         refugees.specialist,
@@ -841,6 +932,7 @@ def jobs_week(week, refugees, specialists, params):
     score_noise, separation_hazard = params.score_noise, params.separation_hazard
     separation_fit, separation_support = params.separation_fit, params.separation_support
     separation_health = params.separation_health
+    in_programme = refugees.in_programme
     separations = 0
     released = 0
     for i in range(status.shape[0]):
@@ -856,7 +948,7 @@ def jobs_week(week, refugees, specialists, params):
                     * language_fit(language[i], job_requirement[i], language_slope)
                 )
                 worth += on_job_growth * min(tenure, WEEKS_PER_YEAR) / WEEKS_PER_YEAR
-                worth += score_noise * normal(key, week, i, S_KEEP)
+                worth += score_noise * gauss(wk, i, S_KEEP)
                 if worth >= keep_bar:
                     status[i] = EMPLOYED
                 else:
@@ -867,15 +959,19 @@ def jobs_week(week, refugees, specialists, params):
                 if follow_along_left[i] > 0:
                     h *= 1.0 - separation_support
                 h *= 1.0 + separation_health * mental_health[i]
-                leave = uniform(key, week, i, S_SEPARATE) < h
+                leave = draw(wk, i, S_SEPARATE) < h
             if leave:
                 separations += 1
-                status[i] = UNEMPLOYED
                 first_job_active[i] = 0
                 job_vacancy[i] = -1
-                phase[i] = PH_JOB_SEARCH if specialist[i] != NO_ONE else PH_NONE
+                if in_programme[i] == 1:
+                    in_programme[i] = 0
+                    status[i] = PROGRAMME  # a part-time job ended; the programme goes on
+                else:
+                    status[i] = UNEMPLOYED
+                    phase[i] = PH_JOB_SEARCH if specialist[i] != NO_ONE else PH_NONE
         st = status[i]
-        if specialist[i] != NO_ONE and st != PROGRAMME and st != WAITING:
+        if specialist[i] != NO_ONE and st != PROGRAMME and st != WAITING and in_programme[i] == 0:
             follow_along_left[i] -= 1
             if follow_along_left[i] <= 0:
                 _release(i, specialist, caseload, follow_along_left)
@@ -884,15 +980,15 @@ def jobs_week(week, refugees, specialists, params):
 
 
 # --------------------------------------------------------------------------- 7. exits
-@njit(cache=True)
-def exit_week_kernel(week, refugees, specialists, params):
+@njit(cache=True, error_model="numpy")
+def exit_week_kernel(week, refugees, specialists, tables, params):
     """Programme exits at full length or early into education; the inactive may start searching.
 
     Returns:
         The number who left the programme this week.
     """
-    key, status, phase, specialist = (
-        params.key,
+    wk = week_key(params.key, week)
+    status, phase, specialist = (
         refugees.status,
         refugees.phase,
         refugees.specialist,
@@ -917,16 +1013,30 @@ def exit_week_kernel(week, refugees, specialists, params):
         params.education_entry_per_language,
     )
     inactive_share, reactivation_rate = params.inactive_share, params.reactivation_rate
+    in_programme, education_end = refugees.in_programme, refugees.education_end
     exits = 0
     for i in range(status.shape[0]):
         st = status[i]
-        if st == PROGRAMME:
+        if in_programme[i] == 1 and week - programme_start[i] + 1 >= max_weeks:
+            # The programme ends around a part-time job: leave it in work.
+            in_programme[i] = 0
+            exit_week[i] = week
+            exit_status[i] = st
+            fa = tables.follow_along_weeks[refugees.method[i]]
+            if fa > 0 and specialist[i] != NO_ONE:
+                follow_along_left[i] = fa
+                phase[i] = PH_FOLLOW_ALONG
+            else:
+                _release(i, specialist, caseload, follow_along_left)
+                phase[i] = PH_NONE
+            exits += 1
+        elif st == PROGRAMME:
             young = age_at(age[i], arrival_week[i], week) < YOUNG_AGE
             new = -1
             if (
                 young
                 and language[i] >= EDUCATION_LANGUAGE
-                and (uniform(key, week, i, S_EDU_EARLY) < education_hazard)
+                and (draw(wk, i, S_EDU_EARLY) < education_hazard)
             ):
                 new = EDUCATION
             elif week - programme_start[i] + 1 >= max_weeks:
@@ -937,26 +1047,50 @@ def exit_week_kernel(week, refugees, specialists, params):
                 )
                 if young:
                     logit += edu_young
-                if uniform(key, week, i, S_EDU_EXIT) < 1.0 / (1.0 + math.exp(-logit)):
+                if draw(wk, i, S_EDU_EXIT) < 1.0 / (1.0 + math.exp(-logit)):
                     new = EDUCATION
                 else:
                     burden = 2.0 if (care[i] == 1 or mental_health[i] == 1) else 1.0
                     p_inactive = min(1.0, inactive_share * burden)
-                    new = INACTIVE if uniform(key, week, i, S_INACTIVE) < p_inactive else UNEMPLOYED
+                    new = INACTIVE if draw(wk, i, S_INACTIVE) < p_inactive else UNEMPLOYED
             if new >= 0:
                 status[i] = new
                 phase[i] = PH_NONE
                 exit_week[i] = week
                 exit_status[i] = new
                 _release(i, specialist, caseload, follow_along_left)
+                if new == EDUCATION:
+                    _enter_education(i, week, wk, refugees, params)
                 exits += 1
-        elif st == INACTIVE and uniform(key, week, i, S_REACTIVATE) < reactivation_rate:
+        elif st == EDUCATION and week >= education_end[i]:
+            # Education ends: completed (a new qualification) or dropped out; then job search.
+            if refugees.education_done[i] == 1:
+                refugees.productivity[i] += params.education_qualification
+                education[i] = min(education[i] + 1, N_EDUCATION - 1)
+            education_end[i] = -1
+            status[i] = UNEMPLOYED
+        elif st == INACTIVE and draw(wk, i, S_REACTIVATE) < reactivation_rate:
             status[i] = UNEMPLOYED
     return exits
 
 
+@njit(cache=True, error_model="numpy")
+def _enter_education(i, week, wk, refugees, params):
+    """Draw the length of participant i's education and whether it is completed.
+
+    Length is 0.5 to 1.5 times ``education_weeks``; those who drop out leave at a
+    uniform point of it.
+    """
+    weeks = params.education_weeks * (0.5 + draw(wk, i, S_EDU_LENGTH))
+    done = draw(wk, i, S_EDU_DONE) < params.education_completion
+    if not done:
+        weeks *= draw(wk, i, S_EDU_DROP)
+    refugees.education_done[i] = 1 if done else 0
+    refugees.education_end[i] = week + max(1, int(weeks))
+
+
 # --------------------------------------------------------------------------- 8. accounting
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def account_week(week, refugees, specialists, params, status_counts):
     """Costs, outcome trackers and this week's status counts.
 
@@ -991,11 +1125,7 @@ def account_week(week, refugees, specialists, params, status_counts):
         refugees.cost_benefit,
     )
     specialist_week_cost, benefit_week = params.specialist_week_cost, params.benefit_week
-    benefit_under_25_share, subsidy_rate = params.benefit_under_25_share, params.subsidy_rate
-    subsidy_step_down_week, subsidy_rate_after = (
-        params.subsidy_step_down_week,
-        params.subsidy_rate_after,
-    )
+    benefit_under_25_share = params.benefit_under_25_share
     for i in range(status.shape[0]):
         st = status[i]
         status_counts[st] += 1
@@ -1006,7 +1136,7 @@ def account_week(week, refugees, specialists, params, status_counts):
             # A participant is charged the cost of the caseload slot they occupy.
             cost_specialist[i] += specialist_week_cost / spec_cap[s]
         # The benefit is paid for every programme week, the week of leaving included.
-        if st == PROGRAMME or exit_week[i] == week:
+        if st == PROGRAMME or refugees.in_programme[i] == 1 or exit_week[i] == week:
             age_now = age_at(age[i], arrival_week[i], week)
             cost_benefit[i] += benefit_week * (
                 1.0 if age_now >= FULL_BENEFIT_AGE else benefit_under_25_share
@@ -1014,8 +1144,10 @@ def account_week(week, refugees, specialists, params, status_counts):
         employed = st == EMPLOYED or st == SUBSIDISED
         if st == SUBSIDISED:
             tenure = week - job_start[i]
-            rate = subsidy_rate if tenure < subsidy_step_down_week else subsidy_rate_after
-            cost_subsidy[i] += rate * job_wage[i]
+            if tenure < refugees.job_step_down[i]:
+                cost_subsidy[i] += refugees.job_subsidy_rate[i] * job_wage[i]
+            else:
+                cost_subsidy[i] += refugees.job_subsidy_after[i] * job_wage[i]
         t = week + 1 - arrival_week[i]
         if employed and t <= WEEKS_24M:
             weeks_employed_24m[i] += 1
@@ -1032,7 +1164,7 @@ def account_week(week, refugees, specialists, params, status_counts):
 
 
 # --------------------------------------------------------------------------- the week
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_week(week, refugees, specialists, employers, vacancies, tables, params, counters, row):
     """One week, in the fixed order of DESIGN.md section 5, counted into ``row``.
 
@@ -1052,11 +1184,11 @@ def run_week(week, refugees, specialists, employers, vacancies, tables, params, 
     separations, released = jobs_week(week, refugees, specialists, params)  # 6
     row[COL_SEPARATIONS] = separations
     row[COL_RELEASES] = released
-    row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, params)  # 7
+    row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, tables, params)  # 7
     account_week(week, refugees, specialists, params, row[:N_STATUS])  # 8
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_weeks(
     start, stop, refugees, specialists, employers, vacancies, tables, params, counters, weekly
 ):

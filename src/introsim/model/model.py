@@ -13,7 +13,7 @@ import numpy as np
 from introsim.model import kernels as k
 from introsim.model.agents import Employer, Refugee, Specialist
 from introsim.model.state import EVENT_COLUMN, EVENTS, NO_ONE, Status
-from introsim.model.world import World, build_world, child_seeds, seed_sequence
+from introsim.model.world import World, advance, build_world, child_seeds, seed_sequence
 from introsim.params.schema import Scenario
 
 __all__ = ["EVENTS", "EVENT_COLUMN", "IntroModel", "child_seeds", "seed_sequence"]
@@ -83,7 +83,7 @@ class IntroModel(mesa.Model):
         Gives the same state as calling :meth:`step` week by week.
         """
         start = self.week
-        k.run_weeks(start, self.weeks, *self.world[:7], self.weekly)
+        advance(self.world, start, self.weeks)
         self.week = self.weeks
         self.steps += self.weeks - start  # as Mesa's step wrapper would have counted
         self.running = False

@@ -8,6 +8,7 @@ them and left out of the mean, never counted as zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,15 +102,16 @@ def _share_in(status: np.ndarray, codes: tuple[Status, ...]) -> np.ndarray:
     return out
 
 
-def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
-    """One row per participant: characteristics, outcomes and costs.
+def participant_outcomes(refugees: Refugees, weeks: int) -> dict[str, np.ndarray]:
+    """Each participant's numeric outcomes and costs, straight from the arrays.
 
     Args:
         refugees: The state at the end of a run.
         weeks: The run's horizon, to tell censored first jobs from short ones.
 
     Returns:
-        A DataFrame with the per-participant outcomes under their fixed names.
+        One float array per outcome column of :func:`participant_table` (NaN where
+        not observed), by column name.
     """
     r = refugees
     first = r.first_job_week
@@ -124,7 +126,35 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
     )
     seen_24m = weeks - r.arrival_week >= WEEKS_24M
     months_24m = np.where(seen_24m, r.weeks_employed_24m * MONTHS_PER_WEEK, np.nan)
-    cost = r.cost_specialist + r.cost_subsidy + r.cost_benefit
+    return {
+        "employed_12m": employed_12m,
+        "employed_24m": _share_in(r.status_24m, _WORK),
+        "employed_60m": _share_in(r.status_60m, _WORK),
+        "work_or_education_at_exit": _share_in(r.exit_status, _WORK_OR_EDUCATION),
+        "work_or_education_12m_after_exit": _share_in(r.status_after_exit_12m, _WORK_OR_EDUCATION),
+        "months_employed_24m": months_24m,
+        "weeks_to_first_job": weeks_to_first,
+        "never_employed": (~found).astype(np.float64),
+        "retention_26w": retained,
+        "subsidised_12m": subsidised_12m,
+        "cost_specialist_nok": r.cost_specialist,
+        "cost_subsidy_nok": r.cost_subsidy,
+        "cost_benefit_nok": r.cost_benefit,
+        "cost_per_participant_nok": r.cost_specialist + r.cost_subsidy + r.cost_benefit,
+    }
+
+
+def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
+    """One row per participant: characteristics, outcomes and costs.
+
+    Args:
+        refugees: The state at the end of a run.
+        weeks: The run's horizon, to tell censored first jobs from short ones.
+
+    Returns:
+        A DataFrame with the per-participant outcomes under their fixed names.
+    """
+    r = refugees
     return pd.DataFrame(
         {
             "participant": np.arange(r.size, dtype=np.int64),
@@ -140,22 +170,7 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
             "language_end": r.language,
             "status_end": pd.Categorical.from_codes(r.status, list(STATUS_NAMES)),
             "exit_status": _status_categories(r.exit_status),
-            "employed_12m": employed_12m,
-            "employed_24m": _share_in(r.status_24m, _WORK),
-            "employed_60m": _share_in(r.status_60m, _WORK),
-            "work_or_education_at_exit": _share_in(r.exit_status, _WORK_OR_EDUCATION),
-            "work_or_education_12m_after_exit": _share_in(
-                r.status_after_exit_12m, _WORK_OR_EDUCATION
-            ),
-            "months_employed_24m": months_24m,
-            "weeks_to_first_job": weeks_to_first,
-            "never_employed": (~found).astype(np.float64),
-            "retention_26w": retained,
-            "subsidised_12m": subsidised_12m,
-            "cost_specialist_nok": r.cost_specialist,
-            "cost_subsidy_nok": r.cost_subsidy,
-            "cost_benefit_nok": r.cost_benefit,
-            "cost_per_participant_nok": cost,
+            **participant_outcomes(r, weeks),
         }
     )
 
@@ -171,23 +186,28 @@ def language_band(language0: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, ["low", "some", "A1+"])
 
 
-def _mean(x: pd.Series) -> float:
-    v = x.to_numpy(dtype=np.float64)
-    v = v[~np.isnan(v)]
+def _observed(x: pd.Series | np.ndarray) -> np.ndarray:
+    v = np.asarray(x, dtype=np.float64)
+    return v[~np.isnan(v)]
+
+
+def _mean(x: pd.Series | np.ndarray) -> float:
+    v = _observed(x)
     return float(v.mean()) if v.size else float("nan")
 
 
-def summarise(participants: pd.DataFrame) -> dict[str, float]:
+def summarise(participants: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, float]:
     """Aggregate per-participant outcomes into the run-level outcomes of ``OUTCOMES``.
 
     Args:
-        participants: The table from :func:`participant_table`.
+        participants: The table from :func:`participant_table`, or the arrays from
+            :func:`participant_outcomes` (the same values, without pandas).
 
     Returns:
-        Each outcome name mapped to its value (NaN where nobody reached it).
+        Each outcome name and cost part mapped to its value (NaN where nobody reached it).
     """
     p = participants
-    weeks_found = p["weeks_to_first_job"].dropna()
+    weeks_found = _observed(p["weeks_to_first_job"])
     out = {
         "employed_12m": _mean(p["employed_12m"]),
         "employed_24m": _mean(p["employed_24m"]),
@@ -195,7 +215,7 @@ def summarise(participants: pd.DataFrame) -> dict[str, float]:
         "work_or_education_at_exit": _mean(p["work_or_education_at_exit"]),
         "work_or_education_12m_after_exit": _mean(p["work_or_education_12m_after_exit"]),
         "months_employed_24m": _mean(p["months_employed_24m"]),
-        "weeks_to_first_job": float(weeks_found.median()) if len(weeks_found) else float("nan"),
+        "weeks_to_first_job": float(np.median(weeks_found)) if weeks_found.size else float("nan"),
         "never_employed_share": _mean(p["never_employed"]),
         "retention_26w": _mean(p["retention_26w"]),
         "subsidised_share_12m": _mean(p["subsidised_12m"]),

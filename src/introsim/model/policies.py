@@ -33,6 +33,7 @@ class MethodTables(NamedTuple):
     schedule_phase: np.ndarray  # int8 (methods, MAX_PHASES)
     schedule_end: np.ndarray  # int32 (methods, MAX_PHASES), programme week each phase ends
     participant_hours: np.ndarray  # specialist hours a week for participants, not employers
+    job_carving: np.ndarray  # language points a tied employer's requirement is negotiated down
 
 
 def programme_schedule(scenario: Scenario, method: str) -> list[tuple[Phase, int]]:
@@ -105,6 +106,7 @@ def method_tables(scenario: Scenario) -> MethodTables:
         schedule_phase=sched_phase,
         schedule_end=sched_end,
         participant_hours=(1.0 - employer_time_share) * fu.hours_per_week,
+        job_carving=f("job_carving"),
     )
 
 

@@ -156,12 +156,17 @@ def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employ
     shares = np.array([s.share for s in lm.sectors])
     sector = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int16)
     base_wage = np.array([s.weekly_wage_nok for s in lm.sectors])
+    open_to_refugees = (rng.random(n) < lm.open_share).astype(np.int8)
+    conditions = rng.random(n)
     employers = Employers.validated(
         sector=sector,
         wage=base_wage[sector] * rng.lognormal(-0.005, 0.1, n),
-        open_to_refugees=(rng.random(n) < lm.open_share).astype(np.int8),
-        requires_follow_up=(rng.random(n) < lm.requires_follow_up_share).astype(np.int8),
-        requires_subsidy=(rng.random(n) < lm.requires_subsidy_share).astype(np.int8),
+        open_to_refugees=open_to_refugees,
+        # The two conditions are drawn jointly, not as independent hurdles: one draw
+        # per employer, so those who would ask for a subsidy are mostly the same
+        # employers who would ask for follow-up (the survey gives the two shares only).
+        requires_follow_up=(conditions < lm.requires_follow_up_share).astype(np.int8),
+        requires_subsidy=(conditions < lm.requires_subsidy_share).astype(np.int8),
     )
     v = n * SLOTS_PER_EMPLOYER
     vacancies = Vacancies.validated(

@@ -150,6 +150,12 @@ class Refugees(NamedTuple):
     job_wage: np.ndarray = _col(F64, 0.0, "NOK/week")
     job_fit: np.ndarray = _col(I8, 0, "1 = in the preferred sector")
     subsidy_weeks: np.ndarray = _col(I32, 0, "weeks of subsidy the job carries")
+    job_subsidy_rate: np.ndarray = _col(F64, 0.0, "subsidy rate of the job's first period")
+    job_subsidy_after: np.ndarray = _col(F64, 0.0, "subsidy rate after the step-down")
+    job_step_down: np.ndarray = _col(I32, 0, "job week the lower rate starts")
+    in_programme: np.ndarray = _col(I8, 0, "1 = in a part-time job while the programme goes on")
+    education_end: np.ndarray = _col(I32, -1, "week the current education ends, -1 if none")
+    education_done: np.ndarray = _col(I8, 0, "1 = completes it, 0 = drops out at its end")
     # Outcome trackers, filled week by week (see outcomes.py).
     exit_week: np.ndarray = _col(I32, -1, "week the programme ended, -1 until then")
     exit_status: np.ndarray = _col(I8, -1, "status on leaving")

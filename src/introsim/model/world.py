@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from introsim.model import kernels
 from introsim.model.policies import MethodTables, eligibility_code, method_tables, step_down_week
 from introsim.model.population import draw_cohort, draw_employers, method_ranges, staff
 from introsim.model.state import (
@@ -60,6 +61,17 @@ class Params(NamedTuple):
     inactive_share: float
     reactivation_rate: float
     unemployed_search_intensity: float
+    part_time_share: float
+    education_weeks: int
+    education_completion: float
+    education_qualification: float
+    # [after_programme]
+    nav_follow_up_hours: float
+    nav_subsidy_share: float
+    nav_subsidy_rate: float
+    nav_subsidy_weeks: int
+    network_applications: float
+    network_trust: float
     # [follow_up]
     hours_per_week: float
     hours_per_employer_contact: float
@@ -126,6 +138,7 @@ def make_params(scenario: Scenario, key: int, specialists: Specialists, n_employ
         sc.wage_subsidy,
         sc.costs,
     )
+    ap = sc.after_programme
     pressure = lm.unemployment_rate / lm.reference_unemployment_rate
     lo, hi = method_ranges(specialists)
     return Params(
@@ -149,6 +162,16 @@ def make_params(scenario: Scenario, key: int, specialists: Specialists, n_employ
         inactive_share=float(p.inactive_share),
         reactivation_rate=float(p.reactivation_rate),
         unemployed_search_intensity=float(p.unemployed_search_intensity),
+        part_time_share=float(p.part_time_share),
+        education_weeks=int(p.education_weeks),
+        education_completion=float(p.education_completion),
+        education_qualification=float(p.education_qualification),
+        nav_follow_up_hours=float(ap.nav_follow_up_hours),
+        nav_subsidy_share=float(ap.nav_subsidy_share),
+        nav_subsidy_rate=float(ap.nav_subsidy_rate),
+        nav_subsidy_weeks=int(ap.nav_subsidy_weeks),
+        network_applications=float(ap.network_applications),
+        network_trust=float(ap.network_trust),
         hours_per_week=float(fu.hours_per_week),
         hours_per_employer_contact=float(fu.hours_per_employer_contact),
         open_rate=float(lm.vacancy_rate / SLOTS_PER_EMPLOYER),
@@ -263,3 +286,12 @@ def build_world(scenario: Scenario, seed: int | np.random.SeedSequence) -> World
         weekly,
         model_ss,
     )
+
+
+def advance(world: World, start: int, stop: int) -> World:
+    """Simulate weeks ``start`` to ``stop - 1`` in one compiled loop; return the world.
+
+    Calls the same kernels, in the same order, as stepping week by week.
+    """
+    kernels.run_weeks(start, stop, *world[:7], world.weekly)
+    return world

@@ -441,6 +441,16 @@ class MethodProfile(Section):
         ge=0,
         le=1,
     )
+    job_carving: float = param(
+        0.0,
+        "scale points",
+        "How far the specialist negotiates a tied employer's language requirement down "
+        "towards the participant's current level (job carving, adapted tasks)",
+        "IPS-25 fidelity scale (job development); seed 001 (step 4, cooperation with the "
+        "employer); size assumption",
+        ge=0,
+        le=6,
+    )
     step_weeks: tuple[Weeks, Weeks, Weeks] = param(
         (0, 0, 0),
         "weeks",
@@ -480,6 +490,7 @@ class Methods(Section):
             preference_weight=0.8,
             follow_along_weeks=52,
             language_support_hours=2.0,
+            job_carving=1.0,
         ),
         "table",
         "Individual Placement and Support (IPS-25 fidelity scale; seed 000)",
@@ -495,6 +506,7 @@ class Methods(Section):
             preference_weight=0.7,
             follow_along_weeks=26,
             language_support_hours=3.0,
+            job_carving=0.8,
             step_weeks=(4, 8, 4),
         ),
         "table",
@@ -766,6 +778,40 @@ class Programme(Section):
         ge=0,
         le=1,
     )
+    part_time_share: float = param(
+        0.5,
+        "share 0-1",
+        "Share of jobs found during the programme that are part-time and combined with it "
+        "(the programme goes on); the rest are full-time and end it",
+        "Integration Act 2021 § 14 (ordinary paid work can be part of the programme); "
+        "IMDi, 'Arbeid på deltid' (2024); share assumption",
+        ge=0,
+        le=1,
+    )
+    education_weeks: int = param(
+        104,
+        "weeks",
+        "Typical length of the education entered at or before exit (drawn 0.5-1.5 times this)",
+        "assumption (upper-secondary or vocational courses for adults: one to three years)",
+        ge=1,
+        le=520,
+    )
+    education_completion: float = param(
+        0.6,
+        "share 0-1",
+        "Share who complete the education; the rest drop out part-way",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    education_qualification: float = param(
+        0.25,
+        "score",
+        "Productivity gained by completing the education (a new qualification)",
+        "assumption",
+        ge=0,
+        le=MAX_SCORE,
+    )
     unemployed_search_intensity: float = param(
         2.0,
         "applications/week",
@@ -773,6 +819,64 @@ class Programme(Section):
         "assumption",
         ge=0,
         le=MAX_APPLICATIONS,
+    )
+
+
+# --------------------------------------------------------------------------- after the programme
+class AfterProgramme(Section):
+    """``[after_programme]``: NAV's follow-up of the unemployed and job search through networks."""
+
+    nav_follow_up_hours: float = param(
+        0.25,
+        "hours/week per job seeker",
+        "NAV's ordinary follow-up of an unemployed former participant (raises search "
+        "intensity like a specialist's time, on the same saturating curve)",
+        "assumption (NAV's standard follow-up: about an hour a month)",
+        ge=0,
+        le=37.5,
+    )
+    nav_subsidy_share: float = param(
+        0.2,
+        "share 0-1",
+        "Share of unemployed former participants for whom NAV offers a temporary wage "
+        "subsidy with their applications",
+        "NAV rules for lønnstilskudd (for job seekers who need it); share assumption",
+        ge=0,
+        le=1,
+    )
+    nav_subsidy_rate: float = param(
+        0.40,
+        "share of wage 0-1",
+        "Rate of NAV's temporary wage subsidy in its first period (then the "
+        "[wage_subsidy] step-down rule)",
+        "NAV rules for lønnstilskudd (40 % for up to 6 months, then 30 %, at most a year)",
+        ge=0,
+        le=1,
+    )
+    nav_subsidy_weeks: int = param(
+        52,
+        "weeks",
+        "Longest period of NAV's temporary wage subsidy",
+        "NAV rules for lønnstilskudd (at most a year)",
+        ge=0,
+        le=208,
+    )
+    network_applications: float = param(
+        0.3,
+        "applications/week",
+        "Applications through friends, family and unsolicited approaches, reaching any "
+        "employer with an opening, advertised or not",
+        "assumption (networks and direct approaches are a main route to jobs)",
+        ge=0,
+        le=MAX_APPLICATIONS,
+    )
+    network_trust: float = param(
+        0.15,
+        "trust 0-1",
+        "Trust a referral through a network gives the applicant, like a weak specialist tie",
+        "assumption",
+        ge=0,
+        le=1,
     )
 
 
@@ -989,6 +1093,7 @@ class Scenario(Section):
     methods: Methods = Field(default_factory=Methods)
     wage_subsidy: WageSubsidy = Field(default_factory=WageSubsidy)
     programme: Programme = Field(default_factory=Programme)
+    after_programme: AfterProgramme = Field(default_factory=AfterProgramme)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     costs: Costs = Field(default_factory=Costs)
 

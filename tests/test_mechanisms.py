@@ -1,0 +1,140 @@
+"""Direction of each labour-market mechanism, over paired replicates (common random numbers).
+
+Each test changes one mechanism's parameter and checks the outcome moves the way
+the mechanism says, by more than three standard errors of the paired difference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from introsim.model.model import IntroModel
+from introsim.model.state import Status
+from introsim.params.schema import Scenario
+from introsim.run import simulate
+from test_model import _paired_gain
+
+LONG = Scenario().with_overrides({"cohort.size": 300, "scenario.weeks": 260})
+IPS = Scenario().with_overrides(
+    {"cohort.size": 300, "scenario.weeks": 104, "follow_up.method": "ips", "follow_up.caseload": 20}
+)
+
+
+def _employed(key: str):
+    return lambda res: res.summary[key]
+
+
+def test_a_part_time_job_does_not_end_the_programme():
+    sc = Scenario().with_overrides(
+        {
+            "cohort.size": 200,
+            "scenario.weeks": 120,
+            "follow_up.method": "ips",
+            "programme.part_time_share": 1.0,
+            "programme.education_hazard": 0.0,
+        }
+    )
+    model = IntroModel(sc, 3, agents=False)
+    r = model.refugees
+    max_weeks = sc.programme.max_weeks
+    worked_in_programme = np.zeros(r.size, dtype=bool)
+    while model.running:
+        model.step()
+        model.check_invariants()
+        working = np.isin(r.status, (Status.EMPLOYED, Status.SUBSIDISED))
+        worked_in_programme |= working & (r.in_programme == 1)
+        # Nobody in a job alongside the programme has left it.
+        assert (r.exit_week[r.in_programme == 1] == -1).all()
+    assert worked_in_programme.sum() > 20
+    # Every exit comes at full length: no job ended the programme early.
+    exited = r.exit_week >= 0
+    assert (r.exit_week[exited] == r.programme_start[exited] + max_weeks - 1).all()
+    # Those who worked alongside the programme left it in work or went back to it.
+    assert (r.in_programme[exited] == 0).all()
+
+
+def test_full_time_jobs_end_the_programme_early():
+    sc = IPS.with_overrides({"programme.part_time_share": 0.0, "programme.education_hazard": 0.0})
+    r = IntroModel(sc, 3, agents=False).run().refugees
+    early = (r.exit_week >= 0) & (r.exit_week < r.programme_start + sc.programme.max_weeks - 1)
+    assert early.sum() > 20
+    assert np.isin(r.exit_status[early], (Status.EMPLOYED, Status.SUBSIDISED)).all()
+
+
+def test_work_alongside_the_programme_keeps_language_training_going():
+    # A part-time job keeps the programme's training hours; a full-time one replaces them.
+    gain, se = _paired_gain(
+        IPS.with_overrides({"programme.part_time_share": 0.0}),
+        IPS.with_overrides({"programme.part_time_share": 1.0}),
+        lambda res: float(res.participants["language_end"].mean()),
+    )
+    assert gain > 3 * se > 0
+
+
+def test_job_carving_raises_ips_employment_at_12_months():
+    gain, se = _paired_gain(
+        IPS.with_overrides({"methods.ips.job_carving": 0.0}),
+        IPS.with_overrides({"methods.ips.job_carving": 1.5}),
+        _employed("employed_12m"),
+    )
+    assert gain > 3 * se > 0
+
+
+def test_more_nav_follow_up_after_the_programme_raises_employment_at_60_months():
+    big = LONG.with_overrides({"cohort.size": 500})
+    gain, se = _paired_gain(
+        big.with_overrides({"after_programme.nav_follow_up_hours": 0.0}),
+        big.with_overrides({"after_programme.nav_follow_up_hours": 2.0}),
+        _employed("employed_60m"),
+        n=16,
+    )
+    assert gain > 3 * se > 0
+
+
+def test_nav_wage_subsidy_after_the_programme_raises_employment_at_60_months():
+    gain, se = _paired_gain(
+        LONG.with_overrides({"after_programme.nav_subsidy_share": 0.0}),
+        LONG.with_overrides({"after_programme.nav_subsidy_share": 1.0}),
+        _employed("employed_60m"),
+    )
+    assert gain > 3 * se > 0
+
+
+def test_networks_raise_employment_at_60_months():
+    gain, se = _paired_gain(
+        LONG.with_overrides({"after_programme.network_applications": 0.0}),
+        LONG.with_overrides({"after_programme.network_applications": 1.0}),
+        _employed("employed_60m"),
+    )
+    assert gain > 3 * se > 0
+
+
+def test_finishing_education_raises_later_employment():
+    # Many enter education, so completing it or not shows in employment at 60 months.
+    base = LONG.with_overrides({"programme.education_entry_base": 0.5})
+    gain, se = _paired_gain(
+        base.with_overrides({"programme.education_completion": 0.0}),
+        base.with_overrides({"programme.education_completion": 1.0}),
+        _employed("employed_60m"),
+    )
+    assert gain > 3 * se > 0
+
+
+def test_education_is_a_passage_not_a_final_state():
+    res = simulate(LONG, 5)
+    in_education = res.weekly["education"].to_numpy()
+    entered = (res.participants["exit_status"] == "education").sum()
+    assert entered > 20
+    assert in_education[-1] < 0.25 * entered
+    later = res.participants[res.participants["exit_status"] == "education"]
+    assert (later["status_end"] != "education").mean() > 0.75
+
+
+def test_employer_conditions_are_drawn_jointly():
+    model = IntroModel(Scenario().with_overrides({"cohort.size": 2000}), 1, agents=False)
+    e = model.employers
+    lm = model.scenario.labour_market
+    assert lm.requires_subsidy_share <= lm.requires_follow_up_share
+    # Who asks for a subsidy also asks for follow-up: no independent stacking.
+    assert (e.requires_follow_up[e.requires_subsidy == 1] == 1).all()
+    assert abs(e.requires_subsidy.mean() - lm.requires_subsidy_share) < 0.05
