@@ -3,7 +3,7 @@
 One Python object per participant, specialist, employer and vacancy; a Python
 ``step`` method per agent, run through ``AgentSet.shuffle_do``; Python's
 ``random`` from ``model.random``. The decision rules are those of
-``introsim.model.kernels.match_week`` (DESIGN.md section 5, step 5):
+``introsim.model.kernels.match_week`` (step 5 of the week, matching):
 
 - searchers (job-search phase, work practice at reduced intensity, unemployed)
   send a number of applications set by method, health, care and specialist support;
