@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import math
+import os
 import tempfile
 import typing
 from pathlib import Path
@@ -28,7 +29,8 @@ from introsim.params.loader import ScenarioError, load_scenario
 from introsim.params.schema import Scenario
 
 FUZZ = settings(
-    max_examples=60,
+    # INTROSIM_FUZZ_EXAMPLES=1000 fuzzes longer; the suite keeps it quick.
+    max_examples=int(os.environ.get("INTROSIM_FUZZ_EXAMPLES", "60")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],

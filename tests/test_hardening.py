@@ -22,7 +22,13 @@ from rich.console import Console
 
 from introsim import cli, output, progress
 from introsim.experiments import executor
-from introsim.experiments.compare import Comparison, compare, write_outputs
+from introsim.experiments.compare import (
+    MAX_REPLICATIONS,
+    Comparison,
+    compare,
+    results_memory,
+    write_outputs,
+)
 from introsim.experiments.statistics import (
     CLIPPED,
     FEW_REPLICATES,
@@ -576,3 +582,12 @@ def test_names_are_escaped_in_every_chart(hostile) -> None:
     html_text = compare_report.report_html(hostile)
     assert '<a href=\\"https://evil.example' not in html_text
     assert '<a href="https://evil.example' not in html_text
+
+
+def test_replications_beyond_the_limit_are_refused(tmp_path: Path) -> None:
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    too_many = str(MAX_REPLICATIONS + 1)
+    res = run_cli("compare", a, b, "-r", too_many, "--out", tmp_path / "o", timeout=60)
+    assert f"from 2 to {MAX_REPLICATIONS}" in one_line_error(res)
+    sc = load_scenario(a)
+    assert results_memory([sc, sc], MAX_REPLICATIONS) > results_memory([sc, sc], 2)

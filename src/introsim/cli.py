@@ -100,11 +100,11 @@ def check_out_dir(out: Path) -> None:
         fail(f"{out}: {problem}")
 
 
-def check_memory(scenarios: list[Scenario], jobs: int) -> None:
+def check_memory(scenarios: list[Scenario], jobs: int, retained: int = 0) -> None:
     """Refuse runs that would not fit in memory, before anything is allocated."""
     from introsim.experiments.executor import memory_problem
 
-    problem = memory_problem(scenarios, jobs)
+    problem = memory_problem(scenarios, jobs, retained)
     if problem is not None:
         fail(problem)
 
@@ -258,8 +258,11 @@ def compare_command(
                 "give each compared scenario a distinct name"
             )
         seen[name] = path
-    if replications < 2:
-        fail(f"--replications: expected an integer >= 2, found {replications}")
+    from introsim.experiments.compare import MAX_REPLICATIONS, results_memory
+
+    if not 2 <= replications <= MAX_REPLICATIONS:
+        most = MAX_REPLICATIONS
+        fail(f"--replications: expected an integer from 2 to {most}, found {replications}")
     if jobs < 1:
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     if seed is not None and seed < 0:
@@ -271,7 +274,7 @@ def compare_command(
     if jobs > cores:
         note(f"--jobs {jobs} is more than the {cores} usable cores; using {cores}")
         jobs = cores
-    check_memory(loaded, jobs=jobs)
+    check_memory(loaded, jobs=jobs, retained=results_memory(loaded, replications))
     check_out_dir(out)
 
     from introsim.experiments.compare import build_manifest, compare, write_outputs

@@ -154,12 +154,13 @@ def available_memory() -> int | None:
     return None
 
 
-def memory_problem(scenarios: Sequence[Scenario], jobs: int = 1) -> str | None:
+def memory_problem(scenarios: Sequence[Scenario], jobs: int = 1, retained: int = 0) -> str | None:
     """Say why runs of these scenarios would not fit in memory, or None if they would.
 
     Args:
         scenarios: The scenarios to run.
         jobs: Runs at the same time (each worker holds one).
+        retained: Bytes of results the caller keeps while the runs go on.
 
     Returns:
         One line naming the largest scenario, what it needs and what is free; None if it fits.
@@ -167,7 +168,7 @@ def memory_problem(scenarios: Sequence[Scenario], jobs: int = 1) -> str | None:
     if not scenarios:
         return None
     largest = max(scenarios, key=memory_needed)
-    need = memory_needed(largest) * max(1, min(jobs, usable_cores()))
+    need = memory_needed(largest) * max(1, min(jobs, usable_cores())) + retained
     free = available_memory()
     if free is None or need <= free:
         return None
