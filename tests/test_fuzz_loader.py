@@ -8,8 +8,6 @@ fuzzed on tiny cohorts and horizons, in this process, so the test stays fast.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
 import os
@@ -18,15 +16,15 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import typer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from introsim import cli
 from introsim.experiments.executor import memory_needed
 from introsim.params.loader import ScenarioError, load_scenario
 from introsim.params.schema import Scenario
+
+from clitools import call_cli
 
 FUZZ = settings(
     # INTROSIM_FUZZ_EXAMPLES=1000 fuzzes longer; the suite keeps it quick.
@@ -155,18 +153,6 @@ field_values = st.sampled_from(sorted(FIELDS)).flatmap(
 
 
 # --------------------------------------------------------------------------- the commands
-def call(command: typing.Callable[..., None], *args: Any, **kwargs: Any) -> tuple[int, str, str]:
-    """Run a command function in this process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            command(*args, **kwargs)
-        except typer.Exit as e:
-            code = e.exit_code
-    return code, out.getvalue(), err.getvalue()
-
-
 def check_answer(code: int, err: str) -> None:
     """Accepted, or refused with exit 2 and exactly one line."""
     lines = [line for line in err.splitlines() if line.strip() and not line.startswith("note: ")]
@@ -186,14 +172,16 @@ def validate_and_run(text: str, may_run: bool = True) -> None:
         except ScenarioError as e:
             assert "\n" not in str(e) and str(e).startswith(str(path))
             scenario = None
-        code, _, err = call(cli.validate, [path])
+        res = call_cli("validate", path)
+        code, err = res.returncode, res.stderr
         event("accepted" if code == 0 else "refused")
         check_answer(code, err)
         assert (code == 0) == (scenario is not None)
         if scenario is None or not may_run:
             return
         assert memory_needed(scenario) < TINY_MEMORY
-        code, out, err = call(cli.run, path, seed=1, out=str(Path(folder) / "o"), json_out=True)
+        res = call_cli("run", path, "--seed", "1", "--out", Path(folder) / "o", "--json")
+        code, out, err = res.returncode, res.stdout, res.stderr
         check_answer(code, err)
         event("ran" if code == 0 else "run refused")
         if code == 0:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from introsim import __version__
@@ -42,6 +43,11 @@ def printable(text: object) -> str:
         c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
         for c in str(text)
     )
+
+
+def shown(name: str) -> str:
+    """A user's text for a rich table: printable, and ``[...]`` not taken for markup."""
+    return rich_escape(printable(name))
 
 
 def fail(message: str) -> NoReturn:
@@ -187,7 +193,7 @@ def run(
         return
     console = Console()
     table = Table(
-        title=f"{sc.scenario.name}: {sc.cohort.size} participants, "
+        title=f"{shown(sc.scenario.name)}: {sc.cohort.size} participants, "
         f"{sc.scenario.weeks} weeks, seed {run_seed}"
     )
     table.add_column("outcome")
@@ -197,7 +203,9 @@ def run(
         table.add_row(name, format_value(name, result.summary[name]), OUTCOME_INFO[name].label)
     console.print(table)
     console.print(
-        f"wrote {out_dir}/weekly.parquet, participants.parquet, summary.json ({wall:.2f} s)"
+        f"wrote {printable(out_dir)}/weekly.parquet, participants.parquet, summary.json "
+        f"({wall:.2f} s)",
+        markup=False,
     )
 
 
@@ -318,9 +326,11 @@ def compare_command(
         return
     print_comparison(result)
     Console().print(
-        f"wrote {out}/ replicates.parquet, comparison.csv, weekly.parquet, subgroups.parquet, "
-        f"manifest.json, report.html ({len(loaded) * replications} runs in {wall:.1f} s)",
+        f"wrote {printable(out)}/ replicates.parquet, comparison.csv, weekly.parquet, "
+        f"subgroups.parquet, manifest.json, report.html ({len(loaded) * replications} runs in "
+        f"{wall:.1f} s)",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
 
@@ -342,9 +352,9 @@ def print_comparison(result: Comparison) -> None:
     )
     table.add_column("outcome", no_wrap=True)
     for name in result.names:
-        table.add_column(name, justify="right")
+        table.add_column(shown(name), justify="right")
     for name in result.names[1:]:
-        table.add_column(f"{name} − {ref}", justify="right")
+        table.add_column(f"{shown(name)} − {shown(ref)}", justify="right")
 
     def unit_of(outcome: str) -> str:
         # Cost parts are in NOK like the total; format them as it is formatted.
