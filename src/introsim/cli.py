@@ -106,6 +106,17 @@ def check_out_dir(out: Path) -> None:
         fail(f"{out}: {problem}")
 
 
+def capped_jobs(jobs: int) -> int:
+    """``--jobs``, at most the usable cores (more only slows the runs and costs memory)."""
+    from introsim.experiments.executor import usable_cores
+
+    cores = usable_cores()
+    if jobs > cores:
+        note(f"--jobs {jobs} is more than the {cores} usable cores; using {cores}")
+        return cores
+    return jobs
+
+
 def check_memory(scenarios: list[Scenario], jobs: int, retained: int = 0) -> None:
     """Refuse runs that would not fit in memory, before anything is allocated."""
     from introsim.experiments.executor import memory_problem
@@ -276,12 +287,7 @@ def compare_command(
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out = out_option(out_text)
-    from introsim.experiments.executor import usable_cores
-
-    cores = usable_cores()
-    if jobs > cores:
-        note(f"--jobs {jobs} is more than the {cores} usable cores; using {cores}")
-        jobs = cores
+    jobs = capped_jobs(jobs)
     check_memory(loaded, jobs=jobs, retained=results_memory(loaded, replications))
     check_out_dir(out)
 
