@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +29,34 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def call_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``introsim ARGS`` in this process, as :func:`run_cli` would report it, but fast.
+
+    No interpreter start and the kernels already loaded: for tests of answers and
+    files, not of processes and signals (those need :func:`run_cli`).
+    """
+    from introsim import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    argv, on_sigterm = sys.argv, signal.getsignal(signal.SIGTERM)
+    sys.argv = ["introsim", *map(str, args)]
+    code = 0
+    try:
+        with (
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+            contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext(),
+        ):
+            try:
+                cli.main()
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 0
+    finally:
+        sys.argv = argv
+        signal.signal(signal.SIGTERM, on_sigterm)  # main() installs its own
+    return subprocess.CompletedProcess(sys.argv, code, out.getvalue(), err.getvalue())
 
 
 def stderr_lines(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -22,7 +22,13 @@ from rich.console import Console
 
 from introsim import cli, output, progress
 from introsim.experiments import executor
-from introsim.experiments.compare import Comparison, compare, write_outputs
+from introsim.experiments.compare import (
+    MAX_REPLICATIONS,
+    Comparison,
+    compare,
+    results_memory,
+    write_outputs,
+)
 from introsim.experiments.statistics import (
     CLIPPED,
     FEW_REPLICATES,
@@ -43,7 +49,7 @@ from introsim.params.loader import MAX_FILE_BYTES, ScenarioError, load_scenario
 from introsim.params.schema import MAX_NAME_LENGTH, Scenario
 from introsim.reporting import compare_report
 
-from clitools import run_cli, stderr_lines, write
+from clitools import call_cli, stderr_lines, write
 
 
 def one_line_error(result) -> str:
@@ -58,7 +64,7 @@ def one_line_error(result) -> str:
 def test_symlink_loop_is_one_line(tmp_path: Path) -> None:
     loop = tmp_path / "main.toml"
     loop.symlink_to("main.toml")
-    res = run_cli("validate", loop, timeout=60)
+    res = call_cli("validate", loop)
     assert "symbolic link loop" in one_line_error(res)
 
 
@@ -81,7 +87,7 @@ def test_extends_fifo_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.toml")
     path = write(tmp_path, "f.toml", 'extends = "pipe.toml"\n')
     for args in (["validate", path], ["run", path, "--out", tmp_path / "o"]):
-        res = run_cli(*args, timeout=60)
+        res = call_cli(*args)
         assert "named pipe" in one_line_error(res), args
     assert not (tmp_path / "o").exists()
 
@@ -162,7 +168,7 @@ def test_huge_values_are_refused_by_validate(tmp_path: Path, section, key, value
 
 def test_huge_value_is_refused_by_run_before_simulating(tmp_path: Path) -> None:
     path = write(tmp_path, "big.toml", "[labour_market]\nemployers_per_participant = 1e9\n")
-    res = run_cli("run", path, "--out", tmp_path / "o", timeout=60)
+    res = call_cli("run", path, "--out", tmp_path / "o")
     assert "employers_per_participant" in one_line_error(res)
     assert not (tmp_path / "o").exists()
 
@@ -171,17 +177,17 @@ def test_huge_value_is_refused_by_run_before_simulating(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["a\\u001b[31mred", "nul\\u0000", "two\\nlines", "tab\\there"])
 def test_control_characters_in_names_are_refused(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, "c.toml", f'[scenario]\nname = "{name}"\n')
-    res = run_cli("validate", path, timeout=60)
+    res = call_cli("validate", path)
     line = one_line_error(res)
     assert "control characters" in line and "\x1b" not in res.stderr and "\x00" not in res.stderr
 
 
 def test_control_characters_in_file_names_are_escaped_when_printed(tmp_path: Path) -> None:
     path = write(tmp_path, "evil\x1b[31m.toml", "[scenario]\nname = 1\n")
-    res = run_cli("validate", path, timeout=60)
+    res = call_cli("validate", path)
     assert "\\x1b[31m" in one_line_error(res) and "\x1b" not in res.stderr
     ok = write(tmp_path, "ok\x1b[2J.toml", '[scenario]\nname = "fine"\n')
-    res = run_cli("validate", ok, timeout=60)
+    res = call_cli("validate", ok)
     assert res.returncode == 0 and "\x1b" not in res.stdout and "\\x1b[2J" in res.stdout
 
 
@@ -212,7 +218,7 @@ def test_long_scenario_names_make_bounded_distinct_folders(tmp_path: Path) -> No
 def test_long_scenario_name_runs_twice(tmp_path: Path) -> None:
     path = tiny(tmp_path, '"' + "n" * MAX_NAME_LENGTH + '"')
     for _ in range(2):
-        res = run_cli("run", path, cwd=tmp_path, timeout=120)
+        res = call_cli("run", path, cwd=tmp_path)
         assert res.returncode == 0, res.stderr
     (folder,) = (tmp_path / "out").iterdir()
     assert (folder / "summary.json").is_file()
@@ -290,11 +296,11 @@ def test_stale_staging_of_a_killed_run_is_removed_and_noted(tmp_path: Path) -> N
 def test_next_run_notes_stale_staging_and_altered_folder(tmp_path: Path) -> None:
     path = tiny(tmp_path, '"t"')
     out = tmp_path / "out"
-    res = run_cli("run", path, "--out", out, timeout=120)
+    res = call_cli("run", path, "--out", out)
     assert res.returncode == 0, res.stderr
     (out / "weekly.parquet").unlink()  # half a folder, as an old publish-file-by-file could leave
     (tmp_path / f".out.staging-{dead_pid()}-x").mkdir()
-    res = run_cli("run", path, "--out", out, timeout=120)
+    res = call_cli("run", path, "--out", out)
     assert res.returncode == 0, res.stderr
     notes = [line for line in stderr_lines(res) if line.startswith("note: ")]
     assert any("killed" in n for n in notes) and any("incomplete" in n for n in notes)
@@ -318,7 +324,7 @@ def test_empty_out_is_refused(tmp_path: Path) -> None:
     path = tiny(tmp_path, '"t"')
     for command in ("run", "compare"):
         args = [path, path] if command == "compare" else [path]
-        res = run_cli(command, *args, "--out", "", cwd=tmp_path, timeout=60)
+        res = call_cli(command, *args, "--out", "", cwd=tmp_path)
         assert "empty" in one_line_error(res)
     assert [p.name for p in tmp_path.iterdir()] == ["tiny.toml"]
 
@@ -419,17 +425,17 @@ def test_sigkill_of_compare_leaves_no_process(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- 12. --jobs cap
-def test_jobs_capped_at_usable_cores_with_a_note(tmp_path: Path) -> None:
+def test_jobs_capped_at_usable_cores_with_a_note(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(executor, "usable_cores", lambda: 1)  # a one-core machine: no pool
     a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
-    res = run_cli("compare", a, b, "-r", "2", "-j", "64", "--json", "--out", tmp_path / "o")
+    res = call_cli("compare", a, b, "-r", "2", "-j", "64", "--json", "--out", tmp_path / "o")
     assert res.returncode == 0, res.stderr
-    cores = executor.usable_cores()
-    assert f"note: --jobs 64 is more than the {cores} usable cores; using {cores}" in res.stderr
+    assert "note: --jobs 64 is more than the 1 usable cores; using 1" in res.stderr
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
-    assert manifest["jobs"] == cores
-    pool = executor.make_pool(64)
+    assert manifest["jobs"] == 1
+    pool = executor.make_pool(64)  # no worker starts before work is submitted
     try:
-        assert pool._max_workers == cores
+        assert pool._max_workers == 1
     finally:
         pool.shutdown()
 
@@ -477,7 +483,7 @@ def test_short_work_is_not_announced_and_plain_lines_are_spaced() -> None:
 
 def test_piped_compare_prints_plain_progress(tmp_path: Path) -> None:
     a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
-    res = run_cli("compare", a, b, "-r", "3", "--json", "--out", tmp_path / "o")
+    res = call_cli("compare", a, b, "-r", "3", "--json", "--out", tmp_path / "o")
     assert res.returncode == 0, res.stderr
     assert "2 scenarios × 3 replicates: 6/6 runs (100 %)" in res.stderr
     assert "\x1b[" not in res.stderr  # no terminal codes in a pipe
@@ -576,3 +582,20 @@ def test_names_are_escaped_in_every_chart(hostile) -> None:
     html_text = compare_report.report_html(hostile)
     assert '<a href=\\"https://evil.example' not in html_text
     assert '<a href="https://evil.example' not in html_text
+
+
+def test_replications_beyond_the_limit_are_refused(tmp_path: Path) -> None:
+    a, b = tiny(tmp_path, '"a"', "a.toml"), tiny(tmp_path, '"b"', "b.toml")
+    too_many = str(MAX_REPLICATIONS + 1)
+    res = call_cli("compare", a, b, "-r", too_many, "--out", tmp_path / "o")
+    assert f"from 2 to {MAX_REPLICATIONS}" in one_line_error(res)
+    sc = load_scenario(a)
+    assert results_memory([sc, sc], MAX_REPLICATIONS) > results_memory([sc, sc], 2)
+
+
+def test_markup_in_names_is_printed_as_written(tmp_path: Path) -> None:
+    a = tiny(tmp_path, '"[red]a[/red]"', "a.toml")
+    b = tiny(tmp_path, '"[bold]b"', "b.toml")
+    res = call_cli("compare", a, b, "-r", "2", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    assert "[red]a[/red]" in res.stdout and "[bold]b" in res.stdout

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.table import Table
 
 from introsim import __version__
@@ -67,6 +68,11 @@ def printable(text: object) -> str:
         c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
         for c in str(text)
     )
+
+
+def shown(name: str) -> str:
+    """A user's text for a rich table: printable, and ``[...]`` not taken for markup."""
+    return rich_escape(printable(name))
 
 
 def fail(message: str) -> NoReturn:
@@ -144,11 +150,11 @@ def capped_jobs(jobs: int) -> int:
     return jobs
 
 
-def check_memory(scenarios: list[Scenario], jobs: int) -> None:
+def check_memory(scenarios: list[Scenario], jobs: int, retained: int = 0) -> None:
     """Refuse runs that would not fit in memory, before anything is allocated."""
     from introsim.experiments.executor import memory_problem
 
-    problem = memory_problem(scenarios, jobs)
+    problem = memory_problem(scenarios, jobs, retained)
     if problem is not None:
         fail(problem)
 
@@ -266,7 +272,7 @@ def run(
         return
     console = Console()
     table = Table(
-        title=f"{sc.scenario.name}: {sc.cohort.size} participants, "
+        title=f"{shown(sc.scenario.name)}: {sc.cohort.size} participants, "
         f"{sc.scenario.weeks} weeks, seed {run_seed}"
     )
     table.add_column("outcome")
@@ -276,7 +282,9 @@ def run(
         table.add_row(name, format_value(name, result.summary[name]), OUTCOME_INFO[name].label)
     console.print(table)
     console.print(
-        f"wrote {out_dir}/weekly.parquet, participants.parquet, summary.json ({wall:.2f} s)"
+        f"wrote {printable(out_dir)}/weekly.parquet, participants.parquet, summary.json "
+        f"({wall:.2f} s)",
+        markup=False,
     )
 
 
@@ -340,15 +348,18 @@ def compare_command(
                 "give each compared scenario a distinct name"
             )
         seen[name] = path
-    if replications < 2:
-        fail(f"--replications: expected an integer >= 2, found {replications}")
+    from introsim.experiments.compare import MAX_REPLICATIONS, results_memory
+
+    if not 2 <= replications <= MAX_REPLICATIONS:
+        most = MAX_REPLICATIONS
+        fail(f"--replications: expected an integer from 2 to {most}, found {replications}")
     if jobs < 1:
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out = out_option(out_text)
     jobs = capped_jobs(jobs)
-    check_memory(loaded, jobs=jobs)
+    check_memory(loaded, jobs=jobs, retained=results_memory(loaded, replications))
     check_out_dir(out)
 
     from introsim.experiments.compare import build_manifest, compare, write_outputs
@@ -392,9 +403,11 @@ def compare_command(
         return
     print_comparison(result)
     Console().print(
-        f"wrote {out}/ replicates.parquet, comparison.csv, weekly.parquet, subgroups.parquet, "
-        f"manifest.json, report.html ({len(loaded) * replications} runs in {wall:.1f} s)",
+        f"wrote {printable(out)}/ replicates.parquet, comparison.csv, weekly.parquet, "
+        f"subgroups.parquet, manifest.json, report.html ({len(loaded) * replications} runs in "
+        f"{wall:.1f} s)",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
 
@@ -416,9 +429,9 @@ def print_comparison(result: Comparison) -> None:
     )
     table.add_column("outcome", no_wrap=True)
     for name in result.names:
-        table.add_column(name, justify="right")
+        table.add_column(shown(name), justify="right")
     for name in result.names[1:]:
-        table.add_column(f"{name} − {ref}", justify="right")
+        table.add_column(f"{shown(name)} − {shown(ref)}", justify="right")
 
     def unit_of(outcome: str) -> str:
         # Cost parts are in NOK like the total; format them as it is formatted.
