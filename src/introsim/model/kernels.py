@@ -634,9 +634,9 @@ def applications(
         if s != NO_ONE:
             support = participant_hours[m] / max(1, caseload[s])
         intensity *= (1.0 - health_search * mental_health[i]) * (1.0 - care_search * care[i])
-        intensity *= 1.0 + specialist_support * (
-            1.0 - math.exp(-support / support_saturation_hours)
-        )
+        # Specialist (or NAV) time per person has diminishing returns: it saturates.
+        time_value = 1.0 - math.exp(-support / support_saturation_hours)
+        intensity *= 1.0 + specialist_support * time_value
         n_apps = int(intensity)
         if draw(wk, i, S_APPS) < intensity - n_apps:
             n_apps += 1
@@ -680,7 +680,9 @@ def applications(
             elif (
                 s != NO_ONE
                 and route_total[s] > 0.0
-                and (draw(wk, i, S_ROUTE + a) < route_total[s] / (route_total[s] + 1.0))
+                and (
+                    draw(wk, i, S_ROUTE + a) < time_value * route_total[s] / (route_total[s] + 1.0)
+                )
             ):
                 target = draw(wk, i, S_PICK + a) * route_total[s]
                 acc = 0.0

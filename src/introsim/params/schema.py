@@ -420,7 +420,7 @@ class Methods(Section):
             preference_weight=0.8,
             follow_along_weeks=52,
             language_support_hours=2.0,
-            job_carving=1.0,
+            job_carving=0.5,
         ),
         "table",
         "Individual Placement and Support (IPS-25 fidelity scale; seed 000)",
@@ -436,7 +436,7 @@ class Methods(Section):
             preference_weight=0.7,
             follow_along_weeks=26,
             language_support_hours=3.0,
-            job_carving=0.8,
+            job_carving=0.4,
             step_weeks=(4, 8, 4),
         ),
         "table",
@@ -850,7 +850,7 @@ class Mechanisms(Section):
         ge=0,
     )
     support_saturation_hours: float = param(
-        0.5,
+        0.3,
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
@@ -872,7 +872,7 @@ class Mechanisms(Section):
         le=1,
     )
     ties_per_specialist: int = param(
-        24, "employers", "Employer ties a specialist can keep up", "assumption", ge=1, le=256
+        40, "employers", "Employer ties a specialist can keep up", "calibrated", ge=1, le=256
     )
     new_contact_share: float = param(
         0.4,
