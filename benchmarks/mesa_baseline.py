@@ -340,7 +340,7 @@ class Employer(mesa.Agent):
         m = self.model
         known = trust > 0.0
         if not known:
-            if not self.open_to_refugees:
+            if not self.open_to_refugees and subsidy_rate <= 0.0:
                 return
             if self.random.random() < m.discrimination:
                 return

@@ -717,7 +717,9 @@ def applications(
                 trust = max(trust, practice_trust)
             known = trust > 0.0
             if not known:
-                if open_to_refugees[emp] == 0:
+                # An employer closed to refugee applicants may consider one who brings a
+                # wage subsidy (the survey's "might, with a subsidy").
+                if open_to_refugees[emp] == 0 and rate <= 0.0:
                     continue
                 if draw(wk, i, S_DISCRIM + a) < discrimination:
                     continue

@@ -416,7 +416,7 @@ class Methods(Section):
             language_first_weeks=4,
             training_hours=12.0,
             search_intensity=1.4,
-            endorsement=0.45,
+            endorsement=0.35,
             preference_weight=0.8,
             follow_along_weeks=52,
             language_support_hours=2.0,
@@ -584,7 +584,7 @@ class WageSubsidy(Section):
         3.0, "scale 0-6", "Language level below which low_language applies", ge=0, le=6
     )
     hiring_weight: float = param(
-        0.3,
+        0.5,
         "score per unit rate",
         "Rise in an employer's score per unit of subsidy rate",
         "calibrated",
@@ -740,7 +740,7 @@ class AfterProgramme(Section):
         le=37.5,
     )
     nav_subsidy_share: float = param(
-        0.2,
+        0.1,
         "share 0-1",
         "Share of unemployed former participants for whom NAV offers a temporary wage "
         "subsidy with their applications",
@@ -766,7 +766,7 @@ class AfterProgramme(Section):
         le=208,
     )
     network_applications: float = param(
-        0.3,
+        0.15,
         "applications/week",
         "Applications through friends, family and unsolicited approaches, reaching any "
         "employer with an opening, advertised or not",
@@ -825,7 +825,7 @@ class Mechanisms(Section):
         le=1,
     )
     unmet_requirement_penalty: float = param(
-        0.35,
+        0.5,
         "score",
         "Score lost when an employer's condition (follow-up, subsidy) is not met",
         "assumption",
