@@ -340,7 +340,7 @@ class Employer(mesa.Agent):
         m = self.model
         known = trust > 0.0
         if not known:
-            if not self.open_to_refugees:
+            if not self.open_to_refugees and subsidy_rate <= 0.0:
                 return
             if self.random.random() < m.discrimination:
                 return
@@ -453,9 +453,8 @@ class Participant(mesa.Agent):
         intensity *= (1.0 - m.health_search * self.mental_health) * (
             1.0 - m.care_search * self.care
         )
-        intensity *= 1.0 + m.specialist_support * (
-            1.0 - math.exp(-support / m.support_saturation_hours)
-        )
+        self.time_value = 1.0 - math.exp(-support / m.support_saturation_hours)
+        intensity *= 1.0 + m.specialist_support * self.time_value
         return intensity
 
     def subsidy_eligible(self):
@@ -487,7 +486,11 @@ class Participant(mesa.Agent):
         """Choose where to apply: through a specialist's tie, or an advertised vacancy."""
         m = self.model
         sp = self.specialist
-        if sp is not None and sp.reach > 0.0 and self.random.random() < sp.reach / (sp.reach + 1.0):
+        if (
+            sp is not None
+            and sp.reach > 0.0
+            and self.random.random() < self.time_value * sp.reach / (sp.reach + 1.0)
+        ):
             target = self.random.random() * sp.reach
             total = 0.0
             chosen = (None, 0.0, False)

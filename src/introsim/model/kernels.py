@@ -612,6 +612,14 @@ def applications(
     best_score = np.full(n_vac, -np.inf)
     best_app = np.full(n_vac, NO_ONE, dtype=np.int64)
     best_req = np.zeros(n_vac)  # the language requirement as negotiated for that applicant
+    # Specialist (or NAV) time per person has diminishing returns: its value saturates.
+    # Worked out once a week per specialist (a participant has their specialist's method).
+    spec_method = specialists.method
+    time_value_of = np.empty(caseload.shape[0])
+    for sp in range(caseload.shape[0]):
+        hours = participant_hours[spec_method[sp]] / max(1, caseload[sp])
+        time_value_of[sp] = 1.0 - math.exp(-hours / support_saturation_hours)
+    nav_value = 1.0 - math.exp(-nav_hours / support_saturation_hours)
 
     for i in range(n):
         st = status[i]
@@ -630,13 +638,9 @@ def applications(
         if intensity <= 0.0:
             continue
         # NAV follows the unemployed who have no specialist (its ordinary services).
-        support = nav_hours
-        if s != NO_ONE:
-            support = participant_hours[m] / max(1, caseload[s])
+        time_value = time_value_of[s] if s != NO_ONE else nav_value
         intensity *= (1.0 - health_search * mental_health[i]) * (1.0 - care_search * care[i])
-        intensity *= 1.0 + specialist_support * (
-            1.0 - math.exp(-support / support_saturation_hours)
-        )
+        intensity *= 1.0 + specialist_support * time_value
         n_apps = int(intensity)
         if draw(wk, i, S_APPS) < intensity - n_apps:
             n_apps += 1
@@ -651,9 +655,7 @@ def applications(
         followed = rate > 0.0 or (s != NO_ONE and follow_along_weeks[m] > 0)
         # NAV's follow-up is public follow-up too: it meets the employer's condition
         # with a chance that saturates in NAV's hours, like a specialist's support.
-        nav_cover = 0.0
-        if st == UNEMPLOYED and s == NO_ONE:
-            nav_cover = 1.0 - math.exp(-nav_hours / support_saturation_hours)
+        nav_cover = nav_value if (st == UNEMPLOYED and s == NO_ONE) else 0.0
         pref = preferred_sector[i]
         # In work practice the first application goes to the host, if it has an opening.
         host = NO_ONE
@@ -680,7 +682,9 @@ def applications(
             elif (
                 s != NO_ONE
                 and route_total[s] > 0.0
-                and (draw(wk, i, S_ROUTE + a) < route_total[s] / (route_total[s] + 1.0))
+                and (
+                    draw(wk, i, S_ROUTE + a) < time_value * route_total[s] / (route_total[s] + 1.0)
+                )
             ):
                 target = draw(wk, i, S_PICK + a) * route_total[s]
                 acc = 0.0
@@ -715,7 +719,9 @@ def applications(
                 trust = max(trust, practice_trust)
             known = trust > 0.0
             if not known:
-                if open_to_refugees[emp] == 0:
+                # An employer closed to refugee applicants may consider one who brings a
+                # wage subsidy (the survey's "might, with a subsidy").
+                if open_to_refugees[emp] == 0 and rate <= 0.0:
                     continue
                 if draw(wk, i, S_DISCRIM + a) < discrimination:
                     continue

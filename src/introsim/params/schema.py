@@ -486,11 +486,11 @@ class Methods(Section):
             language_first_weeks=4,
             training_hours=12.0,
             search_intensity=1.4,
-            endorsement=0.45,
+            endorsement=0.35,
             preference_weight=0.8,
             follow_along_weeks=52,
             language_support_hours=2.0,
-            job_carving=1.0,
+            job_carving=0.5,
         ),
         "table",
         "Individual Placement and Support (IPS-25 fidelity scale; seed 000)",
@@ -506,7 +506,7 @@ class Methods(Section):
             preference_weight=0.7,
             follow_along_weeks=26,
             language_support_hours=3.0,
-            job_carving=0.8,
+            job_carving=0.4,
             step_weeks=(4, 8, 4),
         ),
         "table",
@@ -661,7 +661,7 @@ class WageSubsidy(Section):
         3.0, "scale 0-6", "Language level below which low_language applies", ge=0, le=6
     )
     hiring_weight: float = param(
-        0.3,
+        0.5,
         "score per unit rate",
         "Rise in an employer's score per unit of subsidy rate",
         "calibrated",
@@ -836,7 +836,7 @@ class AfterProgramme(Section):
         le=37.5,
     )
     nav_subsidy_share: float = param(
-        0.2,
+        0.1,
         "share 0-1",
         "Share of unemployed former participants for whom NAV offers a temporary wage "
         "subsidy with their applications",
@@ -862,7 +862,7 @@ class AfterProgramme(Section):
         le=208,
     )
     network_applications: float = param(
-        0.3,
+        0.15,
         "applications/week",
         "Applications through friends, family and unsolicited approaches, reaching any "
         "employer with an opening, advertised or not",
@@ -939,7 +939,7 @@ class Mechanisms(Section):
         le=1,
     )
     unmet_requirement_penalty: float = param(
-        0.35,
+        0.5,
         "score",
         "Score lost when an employer's condition (follow-up, subsidy) is not met",
         "assumption",
@@ -971,7 +971,7 @@ class Mechanisms(Section):
         le=10,
     )
     support_saturation_hours: float = param(
-        0.5,
+        0.3,
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
@@ -994,7 +994,7 @@ class Mechanisms(Section):
         le=1,
     )
     ties_per_specialist: int = param(
-        24, "employers", "Employer ties a specialist can keep up", "assumption", ge=1, le=256
+        40, "employers", "Employer ties a specialist can keep up", "calibrated", ge=1, le=256
     )
     new_contact_share: float = param(
         0.4,
