@@ -119,10 +119,11 @@ class RunCache:
             found = {k: self._runs[k] for k in keys if k in self._runs}
             for k in found:
                 self._runs.move_to_end(k)
-        missing = [(k, task) for k, task in zip(keys, tasks, strict=True) if k not in found]
-        fresh = [run_replicate(*task) for _, task in missing]
+        # Unchanged settings are the reference itself: each distinct run is run once.
+        missing = {k: task for k, task in zip(keys, tasks, strict=True) if k not in found}
+        fresh = [run_replicate(*task) for task in missing.values()]
         with self._lock:
-            for (k, _), result in zip(missing, fresh, strict=True):
+            for k, result in zip(missing, fresh, strict=True):
                 found[k] = self._runs[k] = result
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
