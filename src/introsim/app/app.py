@@ -21,7 +21,7 @@ from introsim.app.export import (
     reproduce_command,
     scenario_toml,
 )
-from introsim.app.i18n import LANGUAGES, number, percent, t
+from introsim.app.i18n import LANGUAGES, number, percent, t, unit
 from introsim.app.levers import (
     LEVER_PATHS,
     LEVERS,
@@ -52,6 +52,8 @@ CSS = """
 .introsim-large .v-tab, .introsim-large input { font-size: 1.3rem !important; }
 .introsim-large .introsim-headline { font-size: 2rem; }
 .introsim-lever-value { font-weight: 600; }
+/* Plotly sizes a chart to its box when drawing it: give the box the page's width. */
+.introsim-chart, .introsim-chart > div, .introsim-chart .js-plotly-plot { width: 100%; }
 """
 
 
@@ -62,7 +64,7 @@ def shown(lever: Lever, value: Any, lang: str) -> str:
     if lever.is_share:
         return percent(float(value), lang)
     decimals = 0 if lever.kind == "int" else max(0, -int(f"{lever.step:e}".split("e")[1]))
-    return f"{number(float(value), lang, decimals)} {lever.unit}"
+    return f"{number(float(value), lang, decimals)} {unit(lever.unit, lang)}"
 
 
 @solara.component
@@ -77,7 +79,7 @@ def LeverControl(lever: Lever, scenario: Scenario, settings: solara.Reactive[dic
             new = round(float(new), 10)
         settings.set({**settings.value, lever.path: new})
 
-    tip = f"{lever.meaning}. {t('unit', lang)}: {lever.unit}."
+    tip = f"{lever.meaning}. {t('unit', lang)}: {unit(lever.unit, lang)}."
     if lever.low is not None or lever.high is not None:
         low = "−∞" if lever.low is None else f"{lever.low:g}"
         high = "∞" if lever.high is None else f"{lever.high:g}"
@@ -133,7 +135,7 @@ def WhatIfView(result: Update, lang: str):
         for k, sentence in enumerate(result.headline):
             solara.Div(children=[sentence], classes=["introsim-headline", f"introsim-headline-{k}"])
     for name in CHARTS:  # one below the other: readable on a projector and a laptop alike
-        with solara.Div(classes=[f"introsim-chart-{name}"]):
+        with solara.Div(classes=["introsim-chart", f"introsim-chart-{name}"]):
             solara.FigurePlotly(result.figures[name])
     w = result.whatif
     solara.Text(
@@ -275,7 +277,8 @@ def Page():
                 classes=["introsim-reset"],
             )
             solara.Text(t("levers", lang.value), style={"font-weight": "bold"})
-            Levers(base, settings, lang.value)
+            # Untouched levers show the values in effect (e.g. the chosen method's own support).
+            Levers(shown_result.scenario if shown_result else base, settings, lang.value)
             solara.SliderInt(
                 t("replications", lang.value),
                 value=replications,

@@ -181,6 +181,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "reduced work capacity (health)",
         "nb": "nedsatt arbeidsevne (helse)",
     },
+    # ------------------------------------------------------------------ units (by schema unit)
+    "unit_weeks": {"en": "weeks", "nb": "uker"},
+    "unit_hours/week": {"en": "hours/week", "nb": "timer/uke"},
+    "unit_participants": {"en": "participants", "nb": "deltakere"},
+    "unit_participants per specialist": {
+        "en": "participants per specialist",
+        "nb": "deltakere per veileder",
+    },
+    "unit_scale 0-6 (1 = A1, 3 = B1)": {"en": "on the 0-6 scale", "nb": "på skalaen 0-6"},
     # ------------------------------------------------------------------ watch one run
     "watch_intro": {
         "en": "One run of your settings, week by week: press ▶ to play, Step for one week, "
@@ -218,6 +227,12 @@ def t(key: str, lang: str, **values: object) -> str:
     entry = TEXT[key]
     text = entry.get(lang, entry[DEFAULT_LANGUAGE])
     return text.format(**values) if values else text
+
+
+def unit(name: str, lang: str) -> str:
+    """A schema unit in ``lang`` (the schema's own words where there is no translation)."""
+    entry = TEXT.get(f"unit_{name}")
+    return entry.get(lang, entry[DEFAULT_LANGUAGE]) if entry else name
 
 
 def number(value: float, lang: str, decimals: int = 1, signed: bool = False) -> str:
