@@ -16,15 +16,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from clitools import ROOT, SRC, run_cli, stderr_lines
 from introsim.app.i18n import TEXT, number, percent, t, unit
 from introsim.app.levers import BY_PATH
 from introsim.app.whatif import TARGET_OUTCOME
 from test_browser import chromium
+
+from clitools import ROOT, SRC, run_cli, stderr_lines
 
 PRESET = ROOT / "scenarios" / "baseline.toml"
 REPLICATIONS = 4
