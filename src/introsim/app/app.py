@@ -52,8 +52,6 @@ CSS = """
 .introsim-large .v-tab, .introsim-large input { font-size: 1.3rem !important; }
 .introsim-large .introsim-headline { font-size: 2rem; }
 .introsim-lever-value { font-weight: 600; }
-/* Plotly sizes a chart to its box when drawing it: give the box the page's width. */
-.introsim-chart, .introsim-chart > div, .introsim-chart .js-plotly-plot { width: 100%; }
 """
 
 

@@ -192,10 +192,6 @@ class LeverError(ValueError):
         super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
 
 
-def _show(lever: Lever, value: float) -> str:
-    return f"{value:g}"
-
-
 def parse(lever: Lever, value: Any, lang: str = "en") -> Any:
     """Turn a value (a control's or a link's text) into the lever's type, checking its bounds.
 
@@ -227,8 +223,8 @@ def parse(lever: Lever, value: Any, lang: str = "en") -> Any:
     too_low = lever.low is not None and number < lever.low
     too_high = lever.high is not None and number > lever.high
     if too_low or too_high:
-        low = "" if lever.low is None else _show(lever, lever.low)
-        high = "∞" if lever.high is None else _show(lever, lever.high)
+        low = "−∞" if lever.low is None else f"{lever.low:g}"
+        high = "∞" if lever.high is None else f"{lever.high:g}"
         raise bad(t("expected_range", lang, low=low, high=high, found=value, unit=lever.unit))
     return int(number) if lever.kind == "int" else number
 
