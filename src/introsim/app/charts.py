@@ -16,6 +16,7 @@ from introsim.model.state import STATUS_NAMES
 from introsim.reporting.compare_report import COST_STYLE, FONT, PALETTE, STATUS_STYLE
 
 REFERENCE_COLOUR, CHOSEN_COLOUR = PALETTE[6], PALETTE[0]
+GRID_COLOUR = "#e5e5e5"
 FONT_SIZE = {False: 14, True: 22}
 """Chart font size in points: normal, and projector mode."""
 
@@ -27,8 +28,12 @@ def _layout(fig: go.Figure, title: str, large: bool, height: int = 380) -> go.Fi
         height=int(height * (1.35 if large else 1.0)),
         margin={"l": 60, "r": 20, "t": 60 + 20 * large, "b": 50},
         legend={"orientation": "h", "y": -0.18},
-        template="plotly_white",
+        # A white background set directly: building a named template costs more than
+        # the rest of a chart (it is copied and validated each time).
+        plot_bgcolor="white",
     )
+    fig.update_xaxes(gridcolor=GRID_COLOUR, zeroline=False)
+    fig.update_yaxes(gridcolor=GRID_COLOUR, zeroline=False)
     return fig
 
 

@@ -211,15 +211,17 @@ def run_whatif(
 def _subgroups(results: list[list[ReplicateResult]]) -> pd.DataFrame:
     """Subgroup means of :data:`SUBGROUP_OUTCOME` per scenario, and their paired difference."""
     first = results[0][0].subgroups
-    keys = pd.MultiIndex.from_frame(first[["subgroup", "level"]])
+    keys = list(zip(first["subgroup"], first["level"], strict=True))
 
     def matrix(side: int, column: str) -> np.ndarray:
-        return np.stack(
-            [
-                res.subgroups.set_index(["subgroup", "level"])[column].reindex(keys).to_numpy(float)
-                for res in results[side]
-            ]
-        )  # (replicates, levels)
+        """(replicates, levels) of one column, aligned on the first run's (subgroup, level)."""
+        out = []
+        for res in results[side]:
+            sg = res.subgroups
+            if list(zip(sg["subgroup"], sg["level"], strict=True)) != keys:
+                sg = sg.set_index(["subgroup", "level"]).reindex(keys).reset_index()
+            out.append(sg[column].to_numpy(dtype=np.float64))
+        return np.stack(out)
 
     ref, new, n = matrix(0, SUBGROUP_OUTCOME), matrix(1, SUBGROUP_OUTCOME), matrix(1, "n")
     rows = []
