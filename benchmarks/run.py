@@ -44,6 +44,8 @@ from typing import Any
 
 from introsim.model.kernels import WEEKLY_KERNELS
 
+from benchmarks import dashboard
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 OPTIMISATION_LOG = Path(__file__).resolve().parent / "optimisation_log.md"
@@ -421,6 +423,7 @@ CHILDREN = {
     "side": lambda a: child_side(int(a[0]), int(a[1])),
     "throughput": lambda a: child_throughput(float(a[0]), int(a[1])),
     "nojit": lambda a: child_nojit(int(a[0]), int(a[1])),
+    "dashboard": lambda a: dashboard.measure(int(a[0])),
 }
 
 
@@ -982,6 +985,7 @@ SECTIONS = (
     ("startup", "## 4. Start-up: `introsim run` on the baseline", _md_startup),
     ("nojit", "## 5. What the JIT is worth", _md_nojit),
     ("profile", "## 6. Profile", _md_profile),
+    ("dashboard", "## 7. Dashboard: slider to charts", dashboard.render),
 )
 
 
@@ -1099,6 +1103,9 @@ def target_rows(res: dict[str, Any]) -> list[tuple[str, str, str]]:
                 verdict(warm < TARGETS["startup_warm_s"], warm, TARGETS["startup_warm_s"]),
             )
         )
+    if not failed(res.get("dashboard", {"error": ""})):
+        target, measured, ok = dashboard.target_row(res["dashboard"])
+        rows.append((target, measured, "yes" if ok else f"**no**: {measured}"))
     return rows
 
 
@@ -1134,6 +1141,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": section_startup,
         "nojit": section_nojit,
         "profile": section_profile,
+        "dashboard": lambda quick: run_child("dashboard", 3 if quick else dashboard.MOVES),
     }
     for key, run in sections.items():
         try:

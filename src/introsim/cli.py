@@ -670,6 +670,79 @@ def version() -> None:
     typer.echo(__version__)
 
 
+@app.command()
+def dashboard(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Preset to open (default: the first in ./scenarios); its folder's "
+            "other scenario files are the other presets."
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on (another than this machine's own needs --allow-remote)."
+        ),
+    ] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            metavar="",
+            help="Let other machines open the dashboard (with a non-local --host).",
+        ),
+    ] = False,
+    lang: Annotated[str, typer.Option(help="Language of the page: en or nb.")] = "en",
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", help="Replicates per scenario (at least 2).")
+    ] = 10,
+) -> None:
+    """Start the workshop dashboard in the browser: levers, what-if charts, one run week by week."""
+    from introsim.app import server
+    from introsim.app.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        fail(f"--lang: expected one of {', '.join(LANGUAGES)}, found {lang!r}")
+    if replications < 2:
+        fail(f"--replications: expected an integer >= 2, found {replications}")
+    if not 0 < port < 65536:
+        fail(f"--port: expected 1 to 65535, found {port}")
+    if scenario is not None:
+        load_or_fail(scenario)
+    try:
+        presets = server.find_presets(scenario)
+    except FileNotFoundError as e:
+        fail(f"{e}; name a scenario file")
+    for path in presets.values():
+        load_or_fail(path)
+    if not server.port_free(host, port):
+        fail(f"--port: {host}:{port} is in use or cannot be listened on; choose another --port")
+    if not server.is_local(host):
+        if not allow_remote:
+            fail(
+                f"--host {host}: other machines could open the dashboard; add --allow-remote "
+                "if that is what you want (the default, 127.0.0.1, is this machine only)"
+            )
+        err_console.print(
+            f"warning: listening on {host}: other machines on the network can open the "
+            "dashboard (you asked for this with --allow-remote)",
+            markup=False,
+            soft_wrap=True,
+        )
+    config = server.DashboardConfig(
+        presets=presets,
+        start=scenario.stem if scenario is not None else next(iter(presets)),
+        lang=lang,
+        replications=replications,
+        host=host,
+        port=port,
+    )
+    typer.echo(f"introsim dashboard: open {config.address} (Ctrl-C to stop)")
+    server.serve(config)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C would be so that both stop work the same clean way."""
 

@@ -1,0 +1,252 @@
+"""The dashboard's charts (plotly figures) and its headline in plain words."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from introsim.app.i18n import number, percent, t
+from introsim.app.whatif import SUBGROUP_OUTCOME, TARGET_AT_EXIT, TARGET_OUTCOME, WhatIf
+from introsim.model.model import IntroModel
+from introsim.model.outcomes import COST_PARTS
+from introsim.model.state import STATUS_NAMES
+from introsim.reporting.compare_report import COST_STYLE, FONT, PALETTE, STATUS_STYLE
+
+REFERENCE_COLOUR, CHOSEN_COLOUR = PALETTE[6], PALETTE[0]
+GRID_COLOUR = "#e5e5e5"
+FONT_SIZE = {False: 14, True: 22}
+"""Chart font size in points: normal, and projector mode."""
+
+
+def _layout(fig: go.Figure, title: str, large: bool, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        font={"family": FONT, "size": FONT_SIZE[large]},
+        height=int(height * (1.35 if large else 1.0)),
+        margin={"l": 60, "r": 20, "t": 60 + 20 * large, "b": 50},
+        legend={"orientation": "h", "y": -0.18},
+        # A white background set directly: building a named template costs more than
+        # the rest of a chart (it is copied and validated each time).
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(gridcolor=GRID_COLOUR, zeroline=False)
+    fig.update_yaxes(gridcolor=GRID_COLOUR, zeroline=False)
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def names(w: WhatIf, lang: str) -> tuple[str, str]:
+    """Legend names of the two scenarios: the preset's name, and 'your settings'."""
+    return f"{w.reference} ({t('reference', lang)})", t("your_settings", lang)
+
+
+def in_work_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+    """Share of arrived participants in work, week by week, with 95 % bands for both."""
+    fig = go.Figure()
+    for band, name, colour in zip(
+        w.in_work, names(w, lang), (REFERENCE_COLOUR, CHOSEN_COLOUR), strict=True
+    ):
+        weeks = np.arange(band.mean.size)
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([weeks, weeks[::-1]]),
+                y=100 * np.concatenate([band.high, band.low[::-1]]),
+                fill="toself",
+                fillcolor=_rgba(colour, 0.2),
+                line={"width": 0},
+                hoverinfo="skip",
+                name=f"{name}: {t('interval', lang)}",
+                showlegend=False,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=weeks, y=100 * band.mean, name=name, line={"color": colour, "width": 3})
+        )
+    fig.update_xaxes(title=t("week", lang))
+    fig.update_yaxes(title="%", rangemode="tozero")
+    return _layout(fig, t("chart_in_work", lang), large)
+
+
+def status_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+    """Where the arrived participants are each week: stacked shares, reference and chosen."""
+    titles = names(w, lang)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=titles)
+    for col, table in enumerate(w.status, start=1):
+        for status in STATUS_STYLE:
+            fig.add_trace(
+                go.Scatter(
+                    x=table.index,
+                    y=100 * table[status].to_numpy(),
+                    stackgroup=f"s{col}",
+                    name=t(f"status_{status}", lang),
+                    legendgroup=status,
+                    showlegend=col == 1,
+                    line={"width": 0.5, "color": STATUS_STYLE[status][1]},
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_xaxes(title=t("week", lang))
+    fig.update_yaxes(title="%", range=[0, 100], col=1)
+    return _layout(fig, t("chart_status", lang), large, height=420)
+
+
+def cost_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+    """Public cost per participant split by component, reference and chosen."""
+    fig = go.Figure()
+    labels = list(names(w, lang))
+    for part in COST_PARTS:
+        ref, new, _ = w.outcomes[part]
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=[ref.mean, new.mean],
+                name=t(part, lang),
+                marker_color=COST_STYLE[part][1],
+                text=[number(ref.mean, lang, 0), number(new.mean, lang, 0)],
+                textposition="inside",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="NOK")
+    return _layout(fig, t("chart_cost", lang), large)
+
+
+def subgroup_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+    """In work at 12 months by subgroup, reference and chosen, with 95 % intervals."""
+    sg = w.subgroups
+    x = [
+        [t(f"sub_{g}", lang) for g in sg["subgroup"]],
+        [t(f"level_{v}", lang) for v in sg["level"]],
+    ]
+    fig = go.Figure()
+    for prefix, name, colour in zip(
+        ("ref_", ""), names(w, lang), (REFERENCE_COLOUR, CHOSEN_COLOUR), strict=True
+    ):
+        mean = sg[f"{prefix}mean"].to_numpy()
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=100 * mean,
+                name=name,
+                marker_color=colour,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": 100 * (sg[f"{prefix}high"].to_numpy() - mean),
+                    "arrayminus": 100 * (mean - sg[f"{prefix}low"].to_numpy()),
+                },
+            )
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="%", rangemode="tozero")
+    return _layout(fig, t("chart_subgroups", lang), large, height=420)
+
+
+def headline(w: WhatIf, lang: str) -> list[str]:
+    """The result in plain words: the target outcome, the 55 % target, work at 12 months, cost.
+
+    Returns:
+        Sentences, most important first.
+    """
+    _, new, diff = w.outcomes[TARGET_OUTCOME]
+    first = t(
+        "headline",
+        lang,
+        value=percent(new.mean, lang),
+        low=percent(new.low, lang),
+        high=percent(new.high, lang),
+        diff=number(abs(100 * diff.mean), lang),
+        direction=t("more" if diff.mean >= 0 else "fewer", lang),
+        reference=w.reference,
+        dlow=number(100 * diff.low, lang, signed=True),
+        dhigh=number(100 * diff.high, lang, signed=True),
+    )
+    target = percent(TARGET_AT_EXIT, lang).replace(",0", "").replace(".0", "")
+    met = not math.isnan(new.mean) and new.mean >= TARGET_AT_EXIT
+    second = t("target_met" if met else "target_missed", lang, target=target)
+    _, work, work_diff = w.outcomes[SUBGROUP_OUTCOME]
+    _, cost, cost_diff = w.outcomes["cost_per_participant_nok"]
+    third = t(
+        "headline_work",
+        lang,
+        value=percent(work.mean, lang),
+        diff=number(100 * work_diff.mean, lang, signed=True),
+        dlow=number(100 * work_diff.low, lang, signed=True),
+        dhigh=number(100 * work_diff.high, lang, signed=True),
+        cost=number(cost.mean, lang, 0),
+        cost_diff=number(cost_diff.mean, lang, 0, signed=True),
+    )
+    return [first, second, third, t("intervals_note", lang, n=w.replications)]
+
+
+# --------------------------------------------------------------------------- one run
+def cohort_figure(model: IntroModel, lang: str, large: bool = False) -> go.Figure:
+    """Each participant as one square, coloured by this week's status."""
+    status = model.refugees.status
+    n = status.size
+    cols = max(1, math.ceil(math.sqrt(n * 2)))  # twice as wide as tall
+    rows = math.ceil(n / cols)
+    grid = np.full(rows * cols, np.nan)
+    grid[:n] = status
+    codes = list(range(len(STATUS_NAMES)))
+    colours = [
+        STATUS_STYLE.get(name, ("", "#ffffff"))[1] for name in STATUS_NAMES
+    ]  # not_arrived is white
+    # A discrete colour scale: each status code owns one equal slice of 0-1.
+    top = len(codes) - 1
+    scale = []
+    for code, colour in zip(codes, colours, strict=True):
+        scale += [[code / (top + 1), colour], [(code + 1) / (top + 1), colour]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.reshape(rows, cols)[::-1],
+            zmin=-0.5,
+            zmax=top + 0.5,
+            colorscale=scale,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hoverinfo="skip",
+        )
+    )
+    for name, colour in zip(STATUS_NAMES, colours, strict=True):
+        if name in STATUS_STYLE:  # a legend: one invisible marker per status
+            fig.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    marker={"color": colour, "size": 12, "symbol": "square"},
+                    name=t(f"status_{name}", lang),
+                )
+            )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    return _layout(fig, t("chart_cohort", lang), large, height=420)
+
+
+def counts_figure(model: IntroModel, lang: str, large: bool = False) -> go.Figure:
+    """The cohort's statuses so far: participants in each, stacked, week by week."""
+    fig = go.Figure()
+    weeks = np.arange(model.week)
+    for name in STATUS_STYLE:
+        fig.add_trace(
+            go.Scatter(
+                x=weeks,
+                y=model.weekly[: model.week, STATUS_NAMES.index(name)],
+                stackgroup="s",
+                name=t(f"status_{name}", lang),
+                line={"width": 0.5, "color": STATUS_STYLE[name][1]},
+            )
+        )
+    fig.update_xaxes(title=t("week", lang), range=[0, model.weeks])
+    fig.update_yaxes(title=t("participants", lang), range=[0, len(model.refugees)])
+    return _layout(fig, t("chart_counts", lang), large)

@@ -1,0 +1,150 @@
+"""Serving the dashboard: where the presets are, what the page starts with, and the web server.
+
+Everything the page needs is served from this machine: Solara's own assets
+come from the ``solara-assets`` package and plotly's from the ``plotly``
+package, so a workshop runs without a network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from introsim.params.loader import load_scenario
+from introsim.params.schema import Scenario
+
+LOCAL_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_REPLICATIONS = 10
+APP_MODULE = "introsim.app.app"
+PRESET_FOLDER = Path("scenarios")
+"""Where presets are looked for when the command names no scenario (relative to the cwd)."""
+
+# Solara looks these up when it is imported: no usage statistics sent anywhere, and no
+# asset fetched from a CDN (a missing one fails on this machine instead).
+SOLARA_ENVIRONMENT = {
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_ASSETS_CDN": f"http://{LOCAL_HOST}:9/",
+    "SOLARA_APP": APP_MODULE,
+    # Solara's check of the rules of hooks warns about Mesa's own components at start-up.
+    "SOLARA_CHECK_HOOKS": "off",
+}
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """What ``introsim dashboard`` was started with.
+
+    Attributes:
+        presets: Preset name (file stem) mapped to its scenario file, in name order.
+        start: The preset the page opens with.
+        lang: Language the page opens in.
+        replications: Replicates per scenario the page starts with.
+        host: Address the server listens on.
+        port: Port the server listens on.
+    """
+
+    presets: dict[str, Path]
+    start: str
+    lang: str
+    replications: int
+    host: str
+    port: int
+
+    @property
+    def address(self) -> str:
+        """The address to open in a browser."""
+        host = LOCAL_HOST if self.host in ("0.0.0.0", "::") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+
+_CONFIG: list[DashboardConfig] = []
+
+
+def configure(config: DashboardConfig) -> None:
+    """Set what the page starts with (before serving)."""
+    _CONFIG[:] = [config]
+
+
+def config() -> DashboardConfig:
+    """What the page starts with: as configured, or the presets in ./scenarios."""
+    if not _CONFIG:
+        presets = find_presets(None)
+        configure(
+            DashboardConfig(
+                presets=presets,
+                start=next(iter(presets)),
+                lang="en",
+                replications=DEFAULT_REPLICATIONS,
+                host=LOCAL_HOST,
+                port=DEFAULT_PORT,
+            )
+        )
+    return _CONFIG[0]
+
+
+def find_presets(scenario: Path | None) -> dict[str, Path]:
+    """Presets: the scenario files beside ``scenario`` (or in ./scenarios), and itself.
+
+    Raises:
+        FileNotFoundError: If there is no scenario file to start from.
+    """
+    folder = scenario.parent if scenario is not None else PRESET_FOLDER
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if scenario is not None and scenario.resolve() not in {f.resolve() for f in files}:
+        files.append(scenario)
+    if not files:
+        raise FileNotFoundError(f"{folder}: no scenario files (*.toml) to start from")
+    return {f.stem: f for f in files}
+
+
+@lru_cache(maxsize=64)
+def load_preset(path: Path, mtime: float) -> Scenario:
+    """A preset, loaded once per version of its file (``mtime`` keys the cache)."""
+    return load_scenario(path)
+
+
+def preset(path: Path) -> Scenario:
+    """The preset at ``path``, reloaded when the file changes."""
+    return load_preset(path, path.stat().st_mtime)
+
+
+def is_local(host: str) -> bool:
+    """Whether ``host`` is a loopback address (reachable from this machine only)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether ``port`` on ``host`` can be listened on now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(config: DashboardConfig) -> None:
+    """Run the web server until interrupted."""
+    os.environ.update(SOLARA_ENVIRONMENT)
+    configure(config)
+    import uvicorn
+
+    uvicorn.run(
+        "solara.server.starlette:app",
+        host=config.host,
+        port=config.port,
+        log_level="warning",
+    )
