@@ -116,6 +116,8 @@ _SAME = {
 FIELD_OF: dict[str, tuple[str, str]] = {
     **{name: (group, name) for group, names in _SAME.items() for name in names},
     "employer_sector": ("employers", "sector"),
+    # A specialist's method is that of the participants it follows (this module uses theirs).
+    "spec_method": ("specialists", "method"),
     "employer_wage": ("employers", "wage"),
     "unemployed_intensity": ("params", "unemployed_search_intensity"),
     "unmet_penalty": ("params", "unmet_requirement_penalty"),

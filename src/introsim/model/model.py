@@ -115,6 +115,10 @@ class IntroModel(mesa.Model):
             problems.append("two participants hold the same vacancy opening")
         if (r.job_vacancy[~employed] >= 0).any():
             problems.append("a participant not in work still holds a job")
+        if (r.in_programme[~employed] == 1).any():
+            problems.append("a participant in the programme alongside a job holds no job")
+        if ((r.in_programme == 1) & (r.exit_week >= 0)).any():
+            problems.append("a participant who left the programme is still in it")
         if (s.caseload > s.cap).any():
             problems.append("a specialist above the caseload cap")
         assigned = np.bincount(r.specialist[r.specialist != NO_ONE], minlength=s.size)
