@@ -1105,7 +1105,8 @@ def target_rows(res: dict[str, Any]) -> list[tuple[str, str, str]]:
         )
     if not failed(res.get("dashboard", {"error": ""})):
         target, measured, ok = dashboard.target_row(res["dashboard"])
-        rows.append((target, measured, "yes" if ok else f"**no**: {measured}"))
+        median = statistics.median(res["dashboard"]["walls"])
+        rows.append((target, measured, verdict(ok, median, dashboard.TARGET_S)))
     return rows
 
 
