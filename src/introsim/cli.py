@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from introsim.experiments.compare import Comparison
     from introsim.experiments.sweep import Sweep
+    from introsim.experiments.trial import TrialResult
 
 app = typer.Typer(
     add_completion=False,
@@ -624,6 +625,166 @@ def params(
     for p in iter_params():
         table.add_row(p.path, p.default_text(), p.unit, p.bounds_text(), p.meaning, p.source or "")
     Console(highlight=False).print(table)
+
+
+@app.command()
+def trial(
+    trial_file: Annotated[Path, typer.Argument(help="Trial TOML file (see experiments/).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/trial-TRIAL-NAME).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
+            "such as tcp://host:8786 (needs the dask extra).",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Discard site runs stored in --out and start again.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the power table as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Simulate a randomised trial many times at each sample size: power, bias, coverage.
+
+    Every site is simulated under both arms with common random numbers, so each
+    participant's true effect is known; simulated trials drawn from these sites
+    are analysed by intention to treat, per protocol and IV (CACE). Site runs are
+    stored as they finish; the same command after an interruption runs only what
+    is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
+    """
+    from introsim.experiments.engine import executor_for
+    from introsim.experiments.store import RunStore, StoreMismatch
+    from introsim.experiments.trial import (
+        build_manifest,
+        load_trial,
+        run_trial,
+        store_identity,
+        write_outputs,
+    )
+    from introsim.output import folder_name, json_text
+    from introsim.reporting.trial_report import write_report
+
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, found {jobs}")
+    try:
+        spec = load_trial(trial_file)
+    except ScenarioError as e:
+        fail(str(e))
+    if dask is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
+    out_dir = out if out is not None else Path("out") / f"trial-{folder_name(spec.meta.name)}"
+    store = RunStore(out_dir)
+    if not store.identity_file.is_file():  # a folder of stored site runs is resumed, not replaced
+        check_out_dir(out_dir)
+    try:
+        resumed = store.open(store_identity(spec), fresh=fresh)
+    except StoreMismatch as e:
+        fail(str(e))
+    except OSError as e:
+        publish_failed(out_dir, e)
+    sites = spec.recruitment.sites
+    bar, tick = progress_bar(f"{sites} sites × 2 arms", 2 * sites)
+    t0 = time.perf_counter()
+    try:
+        with bar, executor_for(jobs, dask, preload=["introsim.experiments.trial"]) as ex:  # type: ignore[attr-defined]
+            result = run_trial(spec, ex, store=store, progress=tick)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: finished site runs are kept in {out_dir}; run the same command to "
+            "resume",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
+    except RuntimeError as e:
+        fail(f"{trial_file}: {e}")
+    except OSError as e:
+        publish_failed(out_dir, e)
+    wall = time.perf_counter() - t0
+    executor_name = f"dask {dask}" if dask else (f"{jobs} processes" if jobs > 1 else "1 process")
+    manifest = build_manifest(
+        result,
+        executor=executor_name,
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+        resumed=resumed,
+    )
+    try:
+        write_outputs(result, out_dir, manifest)
+        write_report(result, out_dir / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out_dir, e)
+    for line in result.notes:
+        note(line)
+    if result.population.failed:
+        err_console.print(
+            f"warning: {len(result.population.failed)} site runs failed and were left out; "
+            f"see {out_dir}/manifest.json",
+            markup=False,
+        )
+    if json_out:
+        data = {
+            "out": str(out_dir),
+            "truths": result.truths,
+            "icc": result.icc,
+            "n_for_80_percent_power": result.needed(),
+            "power": result.power.to_dict("records"),
+        }
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    print_trial(result)
+    Console().print(
+        f"wrote {out_dir}/ trials.parquet, power.csv, manifest.json, report.html "
+        f"({2 * sites} site runs, {len(result.trials)} simulated trials in {wall:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def print_trial(result: TrialResult) -> None:
+    """Print power and mean estimates per design and sample size, and the n for 80 % power."""
+    pw = result.power
+    t = result.truths
+    table = Table(
+        title=f"{result.spec.meta.name}: {result.spec.meta.outcome}, power at alpha "
+        f"{result.spec.meta.alpha:g} over {result.spec.meta.trials} simulated trials; truth: "
+        f"ITT {t['itt']:+.3f}, compliers {t['cace']:+.3f}, everyone {t['ate']:+.3f}",
+    )
+    for col in ("design", "n", "ITT power", "ITT mean", "PP mean", "CACE mean", "CACE coverage"):
+        table.add_column(col, justify="right")
+    for (design, n), g in pw.groupby(["design", "n"], sort=False):
+        r = {row["estimator"]: row for row in g.to_dict("records")}
+        clusters = f" ({r['itt']['clusters']} sites)" if design == "cluster" else ""
+        table.add_row(
+            str(design),
+            f"{n}{clusters}",
+            f"{r['itt']['power']:.0%}",
+            f"{r['itt']['mean_estimate']:+.3f}",
+            f"{r['per_protocol']['mean_estimate']:+.3f}",
+            f"{r['cace']['mean_estimate']:+.3f}",
+            f"{r['cace']['coverage']:.0%}",
+        )
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(console.width, 160))
+    console.print(table)
+    for design, need in result.needed().items():
+        if need["smallest"] is None:
+            console.print(f"{design}: 80 % ITT power not reached up to n = {need['largest']}")
+        else:
+            sites = f" ({need['clusters']} sites)" if need["clusters"] else ""
+            console.print(
+                f"{design}: 80 % ITT power at n = {need['smallest']}{sites} "
+                f"(about {need['interpolated']} by interpolation)"
+            )
 
 
 @app.command()
