@@ -164,9 +164,9 @@ def headlines(result: TrialResult) -> list[str]:
     itt, pp, cace = r["itt"], r["per_protocol"], r["cace"]
     out = [
         f"A trial of {n0} participants ({DESIGN_LABELS[first_design].lower()}) finds a "
-        f"significant intention-to-treat difference in {label} in {_pct(itt['power'])} of "
+        f"significant intention-to-treat difference ({label}) in {_pct(itt['power'])} of "
         f"simulated trials {_pct_interval(itt['power_low'], itt['power_high'])}"
-        f"; 80 % is the usual target.",
+        f": its power; 80 % is the usual target.",
         f"Per protocol (those who took it up against all controls) estimates "
         f"{format_diff(o, pp['mean_estimate'])} on average, intention to treat "
         f"{format_diff(o, itt['mean_estimate'])}: the offer reaches only "
