@@ -5,12 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +25,7 @@ from introsim.experiments.trial import (
     simulate_trials,
 )
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, kill_after_first_part, run_cli, stderr_lines, write
 
 ROOT = SRC.parent
 SHIPPED = ROOT / "experiments" / "raskt_i_jobb_trial.toml"
@@ -312,22 +306,8 @@ def test_killed_trial_resumes_to_the_same_bytes_and_reruns_nothing(tmp_path, sma
     _trial_cli(path, whole)
 
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "introsim", "trial", str(path), "--out", str(out)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     parts = out / "parts"
-    deadline = time.monotonic() + 120
-    while not (parts.is_dir() and any(parts.glob("*.parquet"))):
-        assert proc.poll() is None, "the trial ended before any part was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(random.uniform(0.0, 0.3))  # a random moment after the first part
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_after_first_part("trial", path, "--out", out, parts=parts, latest=0.3)
     before = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
     done_before = sum(len(pd.read_parquet(p)) for p in parts.glob("*.parquet"))
     assert 0 < done_before < 80 or (out / "trials.parquet").exists()

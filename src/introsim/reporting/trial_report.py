@@ -42,7 +42,10 @@ def _pct_interval(low: float, high: float) -> str:
     return f"[{100 * low:.0f}, {100 * high:.0f}]"
 
 
-def _power_chart(result: TrialResult) -> go.Figure:
+def _curves(
+    result: TrialResult, column: str, low: str, high: str, scale: float, suffix: str = ""
+) -> tuple[go.Figure, list[str]]:
+    """One panel per design, one line per estimator: ``column`` by n with error bars."""
     pw = result.power
     designs = [d for d in result.spec.meta.designs if d in set(pw["design"])]
     fig = make_subplots(
@@ -55,67 +58,47 @@ def _power_chart(result: TrialResult) -> go.Figure:
     for col, design in enumerate(designs, 1):
         for i, est in enumerate(ESTIMATORS):
             g = pw[(pw["design"] == design) & (pw["estimator"] == est)].sort_values("n")
+            # For estimates the bars are the bias's interval, which is the mean's, shifted.
+            centre = g["power"] if column == "power" else g["bias"]
             fig.add_trace(
                 go.Scatter(
                     x=g["n"],
-                    y=100 * g["power"],
+                    y=scale * g[column],
                     error_y={
                         "type": "data",
                         "symmetric": False,
-                        "array": 100 * (g["power_high"] - g["power"]),
-                        "arrayminus": 100 * (g["power"] - g["power_low"]),
+                        "array": scale * (g[high] - centre),
+                        "arrayminus": scale * (centre - g[low]),
                     },
                     mode="lines+markers",
-                    name=ESTIMATOR_LABELS[est],
+                    name=ESTIMATOR_LABELS[est] + suffix,
                     legendgroup=est,
                     showlegend=col == 1,
                     line={"color": colour(i), "dash": "dot" if est == "per_protocol" else None},
-                    customdata=g["clusters"],
-                    hovertemplate="n %{x} · power %{y:.1f} %<extra>" + est + "</extra>",
                 ),
                 row=1,
                 col=col,
             )
-        fig.add_hline(y=100 * TARGET_POWER, line={"color": "#777", "dash": "dash"}, row=1, col=col)
         fig.update_xaxes(title_text="participants per trial (n)", row=1, col=col)
+    return fig, designs
+
+
+def _power_chart(result: TrialResult) -> go.Figure:
+    fig, designs = _curves(result, "power", "power_low", "power_high", 100.0)
+    for col in range(1, len(designs) + 1):
+        fig.add_hline(y=100 * TARGET_POWER, line={"color": "#777", "dash": "dash"}, row=1, col=col)
     fig.update_yaxes(title_text="power (%)", range=[0, 102], row=1, col=1)
     return layout(fig, 440, legend={"orientation": "h", "y": -0.25, "x": 0})
 
 
 def _estimate_chart(result: TrialResult) -> go.Figure:
-    pw = result.power
     t = result.truths
-    designs = [d for d in result.spec.meta.designs if d in set(pw["design"])]
-    scale = 100.0 if OUTCOME_INFO[result.spec.meta.outcome].unit == "share" else 1.0
-    fig = make_subplots(
-        rows=1,
-        cols=len(designs),
-        subplot_titles=[DESIGN_LABELS[d] for d in designs],
-        shared_yaxes=True,
-        horizontal_spacing=0.06,
+    outcome = OUTCOME_INFO[result.spec.meta.outcome]
+    scale = 100.0 if outcome.unit == "share" else 1.0
+    fig, designs = _curves(
+        result, "mean_estimate", "bias_low", "bias_high", scale, ": mean estimate"
     )
-    for col, design in enumerate(designs, 1):
-        for i, est in enumerate(ESTIMATORS):
-            g = pw[(pw["design"] == design) & (pw["estimator"] == est)].sort_values("n")
-            fig.add_trace(
-                go.Scatter(
-                    x=g["n"],
-                    y=scale * g["mean_estimate"],
-                    error_y={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": scale * (g["bias_high"] - g["bias"]),
-                        "arrayminus": scale * (g["bias"] - g["bias_low"]),
-                    },
-                    mode="lines+markers",
-                    name=f"{ESTIMATOR_LABELS[est]}: mean estimate",
-                    legendgroup=est,
-                    showlegend=col == 1,
-                    line={"color": colour(i), "dash": "dot" if est == "per_protocol" else None},
-                ),
-                row=1,
-                col=col,
-            )
+    for col in range(1, len(designs) + 1):
         for name, value, dash in (
             ("true ITT effect", t["itt"], "dash"),
             ("compliers' true effect", t["cace"], "solid"),
@@ -128,8 +111,7 @@ def _estimate_chart(result: TrialResult) -> go.Figure:
                 row=1,
                 col=col,
             )
-        fig.update_xaxes(title_text="participants per trial (n)", row=1, col=col)
-    unit = "percentage points" if scale == 100.0 else OUTCOME_INFO[result.spec.meta.outcome].unit
+    unit = "percentage points" if scale == 100.0 else outcome.unit
     fig.update_yaxes(title_text=f"estimated effect ({unit})", row=1, col=1)
     return layout(fig, 440, legend={"orientation": "h", "y": -0.25, "x": 0})
 
