@@ -73,3 +73,27 @@ def write(directory: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def kill_after_first_part(*args: str | Path, parts: Path, latest: float = 0.4) -> None:
+    """Start ``python -m introsim ARGS`` and SIGKILL it at a random moment after its first stored
+    part appears in ``parts`` (a run store's folder of finished runs)."""
+    import random
+    import signal
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "introsim", *map(str, args)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not (parts.is_dir() and any(parts.glob("*.parquet"))):
+        assert proc.poll() is None, "the command ended before any part was written"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(random.uniform(0.0, latest))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()

@@ -1,4 +1,4 @@
-"""The command line: ``introsim run``, ``introsim validate`` and ``introsim compare``.
+"""The command line: ``introsim run``, ``validate``, ``compare``, ``sweep``, ``trial`` and more.
 
 Bad input is answered with one line on stderr naming the file and field, exit
 status 2, no traceback, and no output files.
@@ -6,13 +6,15 @@ status 2, no traceback, and no output files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import time
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,8 +27,13 @@ from introsim.params.loader import ScenarioError, load_scenario, load_scenario_w
 from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from concurrent.futures import Executor
+
     from introsim.experiments.compare import Comparison
+    from introsim.experiments.store import RunStore
     from introsim.experiments.sweep import Sweep
+    from introsim.experiments.trial import TrialResult
 
 app = typer.Typer(
     add_completion=False,
@@ -485,6 +492,80 @@ def print_comparison(result: Comparison) -> None:
     )
 
 
+@dataclass
+class StoredWork:
+    """What a command that stores its runs works with (see :func:`stored_work`)."""
+
+    store: RunStore
+    executor: Executor | None
+    tick: Callable[[int, int], None]
+    resumed: int
+
+
+def dask_or_fail(dask: str | None) -> None:
+    """Refuse ``--dask`` when Dask is not installed."""
+    if dask is None:
+        return
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
+
+
+def executor_label(jobs: int, dask: str | None) -> str:
+    """Which executor ran the work, for manifests."""
+    if dask:
+        return f"dask {dask}"
+    return f"{jobs} processes" if jobs > 1 else "1 process"
+
+
+@contextlib.contextmanager
+def stored_work(
+    out_dir: Path,
+    identity: dict[str, Any],
+    *,
+    fresh: bool,
+    jobs: int,
+    dask: str | None,
+    preload: list[str],
+    label: str,
+    total: int,
+    what: str = "runs",
+) -> Iterator[StoredWork]:
+    """Open the store in ``out_dir``, start the executor and the progress reporter.
+
+    The folder is resumed, never replaced; a folder of another experiment is
+    refused (or emptied with ``fresh``). Ctrl-C or SIGTERM keeps what finished
+    and says how to resume; a folder that cannot be written is one line.
+    """
+    from introsim.experiments.engine import executor_for
+    from introsim.experiments.store import RunStore, StoreMismatch
+    from introsim.progress import progress_reporter
+
+    check_out_dir(out_dir, replace=False)
+    store = RunStore(out_dir)
+    try:
+        resumed = store.open(identity, fresh=fresh)
+    except StoreMismatch as e:
+        fail(str(e))
+    except OSError as e:
+        publish_failed(out_dir, e)
+    try:
+        with (
+            progress_reporter(label, total, console=err_console) as tick,
+            executor_for(jobs, dask, preload=preload) as ex,
+        ):
+            yield StoredWork(store, ex, tick, resumed)
+    except KeyboardInterrupt as e:
+        err_console.print(
+            f"interrupted: finished {what} are kept in {out_dir}; run the same command to resume",
+            markup=False,
+        )
+        raise typer.Exit(128 + signal.SIGTERM if isinstance(e, Terminated) else 130) from None
+    except OSError as e:
+        publish_failed(out_dir, e)
+
+
 @app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
@@ -521,8 +602,6 @@ def sweep(
     manifest.json and report.html.
     """
     from introsim.experiments.design import load_experiment
-    from introsim.experiments.engine import executor_for
-    from introsim.experiments.store import RunStore, StoreMismatch
     from introsim.experiments.sweep import (
         build_manifest,
         run_sweep,
@@ -538,11 +617,7 @@ def sweep(
         design = load_experiment(experiment, overrides=parse_sets(sets))
     except ScenarioError as e:
         fail(str(e))
-    if dask is not None:
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
+    dask_or_fail(dask)
     if out_text is None:
         out_dir = Path("out") / f"sweep-{folder_name(design.meta.name)}"
     else:
@@ -550,42 +625,25 @@ def sweep(
     if dask is None:
         jobs = capped_jobs(jobs)
     check_memory([p.scenario for p in design.points], jobs=jobs)
-    # A sweep's folder is its store: resumed, never replaced (the store checks whose it is).
-    check_out_dir(out_dir, replace=False)
-    store = RunStore(out_dir)
-    try:
-        resumed = store.open(store_identity(design), fresh=fresh)
-    except StoreMismatch as e:
-        fail(str(e))
-    except OSError as e:
-        publish_failed(out_dir, e)
-    from introsim.progress import progress_reporter
-
-    total = len(design.points) * design.meta.replications
-    label = f"{len(design.points)} points × {design.meta.replications} replicates"
     t0 = time.perf_counter()
-    try:
-        with (
-            progress_reporter(label, total, console=err_console) as tick,
-            executor_for(jobs, dask, preload=["introsim.experiments.sweep"]) as ex,
-        ):
-            result = run_sweep(design, ex, store=store, progress=tick)
-    except KeyboardInterrupt as e:
-        err_console.print(
-            f"interrupted: finished runs are kept in {out_dir}; run the same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(128 + signal.SIGTERM if isinstance(e, Terminated) else 130) from None
-    except OSError as e:
-        publish_failed(out_dir, e)
+    with stored_work(
+        out_dir,
+        store_identity(design),
+        fresh=fresh,
+        jobs=jobs,
+        dask=dask,
+        preload=["introsim.experiments.sweep"],
+        label=f"{len(design.points)} points × {design.meta.replications} replicates",
+        total=len(design.points) * design.meta.replications,
+    ) as work:
+        result = run_sweep(design, work.executor, store=work.store, progress=work.tick)
     wall = time.perf_counter() - t0
-    executor_name = f"dask {dask}" if dask else (f"{jobs} processes" if jobs > 1 else "1 process")
     manifest = build_manifest(
         result,
-        executor=executor_name,
+        executor=executor_label(jobs, dask),
         wall_time_s=round(wall, 3),
         command=["introsim", *sys.argv[1:]],
-        resumed=resumed,
+        resumed=work.resumed,
     )
     try:
         write_outputs(result, out_dir, manifest)
@@ -662,6 +720,152 @@ def params(
     for p in iter_params():
         table.add_row(p.path, p.default_text(), p.unit, p.bounds_text(), p.meaning, p.source or "")
     Console(highlight=False).print(table)
+
+
+@app.command()
+def trial(
+    trial_file: Annotated[Path, typer.Argument(help="Trial TOML file (see experiments/).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/trial-TRIAL-NAME).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
+            "such as tcp://host:8786 (needs the dask extra).",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Discard site runs stored in --out and start again.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the power table as JSON instead of a table.")
+    ] = False,
+) -> None:
+    """Simulate a randomised trial many times at each sample size: power, bias, coverage.
+
+    Every site is simulated under both arms with common random numbers, so each
+    participant's true effect is known; simulated trials drawn from these sites
+    are analysed by intention to treat, per protocol and IV (CACE). Site runs are
+    stored as they finish; the same command after an interruption runs only what
+    is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
+    """
+    from introsim.experiments.trial import (
+        build_manifest,
+        load_trial,
+        run_trial,
+        store_identity,
+        write_outputs,
+    )
+    from introsim.output import folder_name, json_text
+    from introsim.reporting.trial_report import write_report
+
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, found {jobs}")
+    try:
+        spec = load_trial(trial_file)
+    except ScenarioError as e:
+        fail(str(e))
+    dask_or_fail(dask)
+    out_dir = out if out is not None else Path("out") / f"trial-{folder_name(spec.meta.name)}"
+    if dask is None:
+        jobs = capped_jobs(jobs)
+    sites = spec.recruitment.sites
+    t0 = time.perf_counter()
+    try:
+        with stored_work(
+            out_dir,
+            store_identity(spec),
+            fresh=fresh,
+            jobs=jobs,
+            dask=dask,
+            preload=["introsim.experiments.trial"],
+            label=f"{sites} sites × 2 arms",
+            total=2 * sites,
+            what="site runs",
+        ) as work:
+            result = run_trial(spec, work.executor, store=work.store, progress=work.tick)
+    except RuntimeError as e:
+        fail(f"{trial_file}: {e}")
+    wall = time.perf_counter() - t0
+    manifest = build_manifest(
+        result,
+        executor=executor_label(jobs, dask),
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+        resumed=work.resumed,
+    )
+    try:
+        write_outputs(result, out_dir, manifest)
+        write_report(result, out_dir / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out_dir, e)
+    for line in result.notes:
+        note(line)
+    if result.population.failed:
+        err_console.print(
+            f"warning: {len(result.population.failed)} site runs failed and were left out; "
+            f"see {out_dir}/manifest.json",
+            markup=False,
+        )
+    if json_out:
+        data = {
+            "out": str(out_dir),
+            "truths": result.truths,
+            "icc": result.icc,
+            "n_for_80_percent_power": result.needed(),
+            "power": result.power.to_dict("records"),
+        }
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    print_trial(result)
+    Console().print(
+        f"wrote {out_dir}/ trials.parquet, power.csv, manifest.json, report.html "
+        f"({2 * sites} site runs, {len(result.trials)} simulated trials in {wall:.1f} s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def print_trial(result: TrialResult) -> None:
+    """Print power and mean estimates per design and sample size, and the n for 80 % power."""
+    pw = result.power
+    t = result.truths
+    table = Table(
+        title=f"{result.spec.meta.name}: {result.spec.meta.outcome}, power at alpha "
+        f"{result.spec.meta.alpha:g} over {result.spec.meta.trials} simulated trials; truth: "
+        f"ITT {t['itt']:+.3f}, compliers {t['cace']:+.3f}, everyone {t['ate']:+.3f}",
+    )
+    for col in ("design", "n", "ITT power", "ITT mean", "PP mean", "CACE mean", "CACE coverage"):
+        table.add_column(col, justify="right")
+    for (design, n), g in pw.groupby(["design", "n"], sort=False):
+        r = {row["estimator"]: row for row in g.to_dict("records")}
+        clusters = f" ({r['itt']['clusters']} sites)" if design == "cluster" else ""
+        table.add_row(
+            str(design),
+            f"{n}{clusters}",
+            f"{r['itt']['power']:.0%}",
+            f"{r['itt']['mean_estimate']:+.3f}",
+            f"{r['per_protocol']['mean_estimate']:+.3f}",
+            f"{r['cace']['mean_estimate']:+.3f}",
+            f"{r['cace']['coverage']:.0%}",
+        )
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(console.width, 160))
+    console.print(table)
+    for design, need in result.needed().items():
+        if need["smallest"] is None:
+            console.print(f"{design}: 80 % ITT power not reached up to n = {need['largest']}")
+        else:
+            sites = f" ({need['clusters']} sites)" if need["clusters"] else ""
+            console.print(
+                f"{design}: 80 % ITT power at n = {need['smallest']}{sites} "
+                f"(about {need['interpolated']} by interpolation)"
+            )
 
 
 @app.command()

@@ -2,6 +2,11 @@
 
 The unit of replication is one simulated run. Intervals describe simulation
 noise for a scenario as written, not uncertainty about the model's parameters.
+
+The trial statistics (Welch's two-sample test, the Wald ratio with a delta-method
+interval, the one-way intra-cluster correlation, Wilson's interval for a share)
+analyse simulated trials the way a real trial would be analysed; they work
+element-wise on arrays so thousands of trials are analysed at once.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ __all__ = [
     "MIN_REPLICATES",
     "bounded_interval",
     "fieller_ratio",
+    "icc_oneway",
+    "share_interval",
     "t_band",
     "t_interval",
+    "wald_ratio",
+    "welch_test",
 ]
 
 CONFIDENCE = 0.95
@@ -155,3 +164,142 @@ def t_band(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[np.ndarray, .
         lo[has] = np.nanquantile(x[:, has], 0.025, axis=0)
         hi[has] = np.nanquantile(x[:, has], 0.975, axis=0)
     return mean, mean - half, mean + half, lo, hi
+
+
+def welch_test(
+    mean_a: np.ndarray,
+    var_a: np.ndarray,
+    n_a: np.ndarray,
+    mean_b: np.ndarray,
+    var_b: np.ndarray,
+    n_b: np.ndarray,
+    confidence: float = CONFIDENCE,
+) -> tuple[np.ndarray, ...]:
+    """Difference of two independent means (a - b) with Welch's t test, element-wise.
+
+    Args:
+        mean_a: Mean of group a.
+        var_a: Sample variance (ddof 1) of group a.
+        n_a: Size of group a.
+        mean_b: Mean of group b.
+        var_b: Sample variance (ddof 1) of group b.
+        n_b: Size of group b.
+        confidence: Interval level.
+
+    Returns:
+        ``(diff, se, low, high, p)``: NaN where a group has fewer than two
+        values; with zero spread in both groups the interval is the difference
+        itself and p is 1 for a zero difference, 0 otherwise.
+    """
+    ma, va, na = (np.asarray(x, dtype=np.float64) for x in (mean_a, var_a, n_a))
+    mb, vb, nb = (np.asarray(x, dtype=np.float64) for x in (mean_b, var_b, n_b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = (na >= 2) & (nb >= 2)
+        qa, qb = va / na, vb / nb
+        se = np.sqrt(qa + qb)
+        df = (qa + qb) ** 2 / (qa**2 / (na - 1) + qb**2 / (nb - 1))
+        diff = ma - mb
+        half = stats.t.ppf(0.5 + confidence / 2, df) * se
+        p = 2 * stats.t.sf(np.abs(diff) / se, df)
+    flat = ok & (se == 0)
+    half = np.where(flat, 0.0, half)
+    p = np.where(flat, np.where(diff == 0, 1.0, 0.0), p)
+    nan = np.full(np.broadcast(diff, se).shape, np.nan)
+    out = (diff, se, diff - half, diff + half, p)
+    return tuple(np.where(ok, x, nan) for x in out)
+
+
+def wald_ratio(
+    numerator: np.ndarray,
+    var_numerator: np.ndarray,
+    denominator: np.ndarray,
+    var_denominator: np.ndarray,
+    covariance: np.ndarray,
+    confidence: float = CONFIDENCE,
+    df: float | None = None,
+) -> tuple[np.ndarray, ...]:
+    """Ratio of two estimates with a delta-method interval, element-wise (the Wald IV estimate).
+
+    With the intention-to-treat effects on the outcome (numerator) and on
+    receiving the treatment (denominator), this is the complier average causal
+    effect with allocation as the instrument.
+
+    Args:
+        numerator: Estimate of the numerator.
+        var_numerator: Its variance.
+        denominator: Estimate of the denominator.
+        var_denominator: Its variance.
+        covariance: Covariance of the two estimates.
+        confidence: Interval level.
+        df: Degrees of freedom of a t reference distribution (few clusters);
+            None for the normal.
+
+    Returns:
+        ``(ratio, se, low, high, p)`` with the interval and the two-sided
+        p-value of a zero ratio; NaN where the denominator is not positive.
+    """
+    a, va = np.asarray(numerator, np.float64), np.asarray(var_numerator, np.float64)
+    b, vb = np.asarray(denominator, np.float64), np.asarray(var_denominator, np.float64)
+    c = np.asarray(covariance, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = a / b
+        var = (va + ratio**2 * vb - 2 * ratio * c) / b**2
+        se = np.sqrt(np.maximum(var, 0.0))
+        ref = stats.norm if df is None else stats.t(df)
+        z = ref.ppf(0.5 + confidence / 2)
+        p = np.where(se > 0, 2 * ref.sf(np.abs(ratio) / se), np.where(a == 0, 1.0, 0.0))
+    ok = b > 0
+    nan = np.full(ratio.shape, np.nan)
+    out = (ratio, se, ratio - z * se, ratio + z * se, p)
+    return tuple(np.where(ok, x, nan) for x in out)
+
+
+def icc_oneway(values: np.ndarray, groups: np.ndarray) -> float:
+    """Intra-cluster correlation from a one-way analysis of variance (unequal sizes allowed).
+
+    Args:
+        values: One value per individual (NaN left out).
+        groups: The cluster of each individual.
+
+    Returns:
+        ``(MSB - MSW) / (MSB + (n0 - 1) MSW)`` with ``n0`` the adjusted mean
+        cluster size; NaN with fewer than two clusters or no spread.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    g = np.asarray(groups)
+    ok = np.isfinite(x)
+    x, g = x[ok], g[ok]
+    _, code = np.unique(g, return_inverse=True)
+    k, n = int(code.max()) + 1 if code.size else 0, x.size
+    if k < 2 or n <= k:
+        return math.nan
+    sizes = np.bincount(code, minlength=k).astype(np.float64)
+    means = np.bincount(code, weights=x, minlength=k) / sizes
+    msb = float((sizes * (means - x.mean()) ** 2).sum()) / (k - 1)
+    msw = float(((x - means[code]) ** 2).sum()) / (n - k)
+    n0 = (n - float((sizes**2).sum()) / n) / (k - 1)
+    denom = msb + (n0 - 1) * msw
+    return (msb - msw) / denom if denom > 0 else math.nan
+
+
+def share_interval(
+    successes: np.ndarray, trials: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A share with Wilson's score interval, element-wise (bounded to 0-1 even at 0 or n).
+
+    Args:
+        successes: Count of successes.
+        trials: Count of trials.
+        confidence: Interval level.
+
+    Returns:
+        ``(share, low, high)``; NaN where there are no trials.
+    """
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = k / n
+        centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return share, np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)

@@ -2,7 +2,9 @@
 
 Each finished batch of runs is one Parquet part in ``FOLDER/parts/``,
 published by atomic rename and keyed by run id. A rerun reads the parts and
-runs only what is missing. ``FOLDER/experiment.json`` records what the runs
+runs only what is missing. A value is a dict of numbers, or of numbers and
+one-dimensional arrays (a trial's per-participant outcomes), kept as Parquet
+list columns. ``FOLDER/experiment.json`` records what the runs
 belong to (the design's fingerprint and the model version); a different
 experiment or model in the same folder is refused unless asked to start afresh.
 """
@@ -43,6 +45,7 @@ class RunStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.parts = self.folder / PARTS
+        self.identity_file = self.folder / IDENTITY
 
     def open(self, identity: Mapping[str, Any], *, fresh: bool = False) -> int:
         """Claim the folder for an experiment.
@@ -97,7 +100,7 @@ class RunStore:
                     continue
                 rec = row._asdict()
                 error = str(rec.get("error") or "")
-                value = None if error else {c: float(rec[c]) for c in values}
+                value = None if error else {c: _cell(rec[c]) for c in values}
                 out[rid] = TaskResult(rid, value, error)
         return out
 
@@ -109,14 +112,28 @@ class RunStore:
         for r in results:
             row: dict[str, Any] = {"run_id": r.run_id, "error": r.error}
             if r.value is not None:
-                row.update({k: float(v) for k, v in r.value.items()})
+                row.update({k: _stored(v) for k, v in r.value.items()})
             rows.append(row)
         df = pd.DataFrame(rows)
         for c in df.columns:
-            if c not in ("run_id", "error"):
+            if c not in ("run_id", "error") and not any(isinstance(v, list) for v in df[c]):
                 df[c] = df[c].astype(np.float64)
         name = hashlib.sha256("".join(r.run_id for r in results).encode()).hexdigest()[:20]
         write_parquet(df, self.parts / f"part-{name}.parquet")
+
+
+def _stored(value: Any) -> float | list[float]:
+    """A number as a float, an array as a list of floats (a Parquet list column)."""
+    if np.ndim(value) == 0:
+        return float(value)
+    return np.asarray(value, dtype=np.float64).ravel().tolist()
+
+
+def _cell(value: Any) -> float | np.ndarray:
+    """A stored cell back as a float, or as a float array for a list column."""
+    if np.ndim(value) == 0:
+        return float(value)
+    return np.asarray(value, dtype=np.float64)
 
 
 def _difference(found: Any, wanted: dict[str, Any]) -> str:

@@ -1,0 +1,930 @@
+"""In-silico trials: what a randomised trial of a follow-up method would find, at each size.
+
+A trial file (TOML) names a control and a treatment scenario, how participants
+are recruited (sites, participants per site, recruitment weeks), a model of who
+takes the treatment up, the primary outcome, the significance level and the
+sample sizes to evaluate.
+
+How it works:
+
+* **Population.** Each site is one population replicate: the same cohort is
+  simulated under the control and the treatment scenario with the same random
+  numbers (common random numbers), so every participant has two potential
+  outcomes and their individual effect is known inside the model. These runs go
+  through the experiment engine (:func:`~introsim.experiments.engine.run_tasks`)
+  and are stored as they finish, so a killed trial resumes.
+* **Take-up, applied once.** The treatment scenario is run with everyone taking
+  the method up (its ``follow_up.take_up`` set to 1 and its language slope to 0),
+  so its outcomes are the outcomes *if treated*. Who takes it up in a trial is
+  decided by the trial file's take-up model, logistic in starting language,
+  mental-health burden and care responsibilities. Those allocated to treatment
+  who do not take it up receive usual follow-up: they get their control outcome
+  (the offer alone has no effect, the exclusion restriction of the IV estimate).
+  Participants do not affect each other's outcomes across arms (no interference).
+* **Simulated trials.** For each sample size, many trials: a fresh draw of
+  participants (individual randomisation) or of whole sites (cluster
+  randomisation), a random allocation with the file's ratio and fresh take-up
+  draws, analysed as a real trial: the intention-to-treat difference with
+  Welch's test, per-protocol (takers against all controls) and the complier
+  average causal effect (Wald IV estimate, allocation as instrument, delta-method
+  interval). Power, bias and coverage are measured against the truth computed
+  from the potential outcomes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shlex
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+from scipy.special import expit, logit
+
+from introsim.experiments.design import _fail, _Strict, _validate
+from introsim.experiments.engine import Task, model_version, run_tasks
+from introsim.experiments.statistics import (
+    CONFIDENCE,
+    icc_oneway,
+    share_interval,
+    t_interval,
+    wald_ratio,
+    welch_test,
+)
+from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
+from introsim.output import write_csv, write_json, write_parquet
+from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
+from introsim.params.schema import Scenario
+from introsim.run import simulate
+
+if TYPE_CHECKING:
+    from introsim.experiments.store import RunStore
+
+__all__ = [
+    "DESIGNS",
+    "ESTIMATORS",
+    "TRIAL_OUTCOMES",
+    "Population",
+    "TrialError",
+    "TrialResult",
+    "TrialSpec",
+    "build_population",
+    "load_trial",
+    "power_table",
+    "run_trial",
+    "simulate_trials",
+    "trial_values",
+]
+
+TRIAL_OUTCOMES: dict[str, int | None] = {
+    "employed_12m": WEEKS_12M,
+    "employed_24m": WEEKS_24M,
+    "employed_60m": WEEKS_60M,
+    "months_employed_24m": WEEKS_24M,
+    "work_or_education_at_exit": None,
+    "work_or_education_12m_after_exit": None,
+}
+"""Per-participant outcomes a trial can take as primary, with the weeks after arrival each
+needs to be observed (None: observed when the participant leaves the programme)."""
+
+COVARIATES: tuple[str, ...] = ("language_start", "mental_health", "care")
+DESIGNS: tuple[str, ...] = ("individual", "cluster")
+ESTIMATORS: tuple[str, ...] = ("itt", "per_protocol", "cace")
+ESTIMATOR_LABELS = {
+    "itt": "Intention to treat",
+    "per_protocol": "Per protocol (takers vs all controls)",
+    "cace": "Complier average causal effect (IV)",
+}
+TARGET_POWER = 0.8
+"""The power a trial is usually designed for."""
+_TRIALS_KEY = 7_919  # spawn-key prefix of the simulated trials, apart from replicate seeds
+_CELLS_PER_CHUNK = 2_000_000  # trials × participants analysed at once (bounds memory)
+
+TRIALS_FILE = "trials.parquet"
+POWER_FILE = "power.csv"
+MANIFEST_FILE = "manifest.json"
+REPORT_FILE = "report.html"
+
+
+class TrialError(ScenarioError):
+    """A trial file could not be read or validated (one line: file, line, field)."""
+
+
+# --------------------------------------------------------------------------- the file's schema
+class TrialMeta(_Strict):
+    """``[trial]``: the arms, the outcome and the analysis."""
+
+    name: str = Field(min_length=1, max_length=100, description="Short name of the trial")
+    question: str = Field(min_length=1, description="The question it answers, in one sentence")
+    control: str = Field(min_length=1, description="Control scenario file, relative to this file")
+    treatment: str = Field(min_length=1, description="Treatment scenario file, relative to this")
+    outcome: str = Field(description="Primary outcome, per participant (see TRIAL_OUTCOMES)")
+    horizon_weeks: int | None = Field(
+        default=None, ge=1, le=2_000, description="Weeks simulated (default: the scenarios' own)"
+    )
+    ratio: list[int] = Field(
+        default=[1, 1], min_length=2, max_length=2, description="Allocation treatment:control"
+    )
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="Significance level, two-sided")
+    sample_sizes: list[int] = Field(min_length=1, description="Participants per trial to evaluate")
+    trials: int = Field(ge=100, le=200_000, description="Simulated trials per sample size")
+    seed: int = Field(ge=0, description="Root seed of the sites and of the simulated trials")
+    designs: list[Literal["individual", "cluster"]] = Field(
+        default=["individual", "cluster"],
+        min_length=1,
+        description="Randomise individuals, whole sites (municipalities), or both",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> TrialMeta:
+        if self.outcome not in TRIAL_OUTCOMES:
+            raise ValueError(
+                f"unknown outcome {self.outcome!r}; valid: {', '.join(TRIAL_OUTCOMES)}"
+            )
+        if min(self.ratio) < 1:
+            raise ValueError(f"ratio: expected two integers >= 1, found {self.ratio}")
+        if any(n < 4 for n in self.sample_sizes):
+            raise ValueError("sample_sizes: each must be at least 4 participants")
+        if sorted(set(self.sample_sizes)) != self.sample_sizes:
+            raise ValueError("sample_sizes: expected increasing sizes without repeats")
+        if len(set(self.designs)) < len(self.designs):
+            raise ValueError("designs: a design is named twice")
+        return self
+
+
+class Recruitment(_Strict):
+    """``[recruitment]``: where and how participants come in."""
+
+    sites: int = Field(
+        ge=2, le=5_000, description="Sites (municipalities) simulated: population replicates"
+    )
+    per_site: int = Field(ge=2, le=5_000, description="Participants recruited per site")
+    weeks: int = Field(default=1, ge=1, le=520, description="Recruitment weeks at each site")
+
+
+class TakeUp(_Strict):
+    """``[take_up]``: who takes the treatment up when offered (logistic model).
+
+    The log-odds of taking it up are ``logit(share) + language × (starting
+    language - the cohort's mean) + mental_health × burden + care × care``.
+    """
+
+    share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Take-up at the cohort's mean starting language, without burden or care "
+        "(default: the treatment scenario's follow_up.take_up)",
+    )
+    language: float | None = Field(
+        default=None,
+        ge=-10,
+        le=10,
+        description="Log-odds per point of starting language (default: the treatment "
+        "scenario's follow_up.take_up_language_slope)",
+    )
+    mental_health: float = Field(
+        default=0.0, ge=-10, le=10, description="Log-odds added for a mental-health burden"
+    )
+    care: float = Field(
+        default=0.0, ge=-10, le=10, description="Log-odds added for care responsibilities"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ints_as_floats(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {
+                k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                for k, v in data.items()
+            }
+        return data
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """A resolved trial file.
+
+    Attributes:
+        path: The trial file.
+        meta: ``[trial]``.
+        recruitment: ``[recruitment]``.
+        take_up: ``[take_up]`` with its defaults filled from the treatment scenario.
+        control: The control scenario as simulated (recruitment and horizon applied).
+        treatment: The treatment scenario as simulated (everyone takes it up).
+        control_path: The control scenario file.
+        treatment_path: The treatment scenario file.
+        replaced_take_up: The treatment scenario's own take-up settings, replaced
+            by the trial's model (empty when it had none).
+    """
+
+    path: Path
+    meta: TrialMeta
+    recruitment: Recruitment
+    take_up: TakeUp
+    control: Scenario
+    treatment: Scenario
+    control_path: Path
+    treatment_path: Path
+    replaced_take_up: dict[str, float] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A hash of what decides the population runs: both scenarios, the sites and the seed."""
+        data = {
+            "control": self.control.digest(),
+            "treatment": self.treatment.digest(),
+            "sites": self.recruitment.sites,
+            "seed": self.meta.seed,
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def describe(self) -> dict[str, Any]:
+        """The trial as data for the manifest."""
+        return {
+            "file": str(self.path),
+            **self.meta.model_dump(),
+            "control_path": str(self.control_path),
+            "treatment_path": str(self.treatment_path),
+            "recruitment": self.recruitment.model_dump(),
+            "take_up": self.take_up.model_dump(),
+            "replaced_treatment_take_up": self.replaced_take_up,
+        }
+
+
+def load_trial(path: str | os.PathLike[str]) -> TrialSpec:
+    """Read a trial file and both its scenarios, checking everything before any run.
+
+    Args:
+        path: The trial TOML file.
+
+    Returns:
+        The resolved trial.
+
+    Raises:
+        TrialError: One line naming the file, line and field of the first problem
+            (a problem in a scenario file names that file).
+    """
+    p = Path(path)
+    try:
+        data, lines = read_toml(p)
+    except ScenarioError as exc:
+        raise TrialError(exc.path, exc.message, line=exc.line) from None
+    try:
+        return _resolve(p, data, lines)
+    except TrialError:
+        raise
+    except ScenarioError as exc:
+        raise TrialError(
+            exc.path, exc.message, line=exc.line, field=exc.field, show_field=exc.field is not None
+        ) from None
+
+
+def _resolve(p: Path, data: dict[str, Any], lines: dict) -> TrialSpec:
+    known = ("trial", "recruitment", "take_up")
+    for key in data:
+        if key not in known:
+            _fail(p, lines, (key,), f"unknown section or key {key!r}; valid: {', '.join(known)}")
+    for key in ("trial", "recruitment"):
+        if key not in data:
+            _fail(p, lines, (), f"missing [{key}] table")
+    meta: TrialMeta = _validate(TrialMeta, data["trial"], p, lines, ("trial",))
+    rec: Recruitment = _validate(Recruitment, data["recruitment"], p, lines, ("recruitment",))
+    take: TakeUp = _validate(TakeUp, data.get("take_up", {}), p, lines, ("take_up",))
+    paths = {}
+    for arm in ("control", "treatment"):
+        paths[arm] = Path(os.path.normpath(p.parent / getattr(meta, arm)))
+        if not paths[arm].is_file():
+            _fail(p, lines, ("trial", arm), f"{arm} scenario {getattr(meta, arm)!r} not found")
+
+    def line(*loc: str) -> int | None:
+        return lines.get(loc)
+
+    overrides: dict[str, Any] = {
+        "cohort.size": rec.per_site,
+        "cohort.intake_weeks": rec.weeks,
+    }
+    where = {
+        "cohort.size": line("recruitment", "per_site"),
+        "cohort.intake_weeks": line("recruitment", "weeks") or line("recruitment"),
+    }
+    if meta.horizon_weeks is not None:
+        overrides["scenario.weeks"] = meta.horizon_weeks
+        where["scenario.weeks"] = line("trial", "horizon_weeks")
+    where_known = {k: v for k, v in where.items() if v is not None}
+    control = load_scenario_with(paths["control"], overrides, source=p, lines=where_known)
+    own = load_scenario_with(paths["treatment"], overrides, source=p, lines=where_known)
+    # The trial's take-up model decides who is treated; the treatment runs give everyone the
+    # method, so take-up is applied once.
+    full = {"follow_up.take_up": 1.0, "follow_up.take_up_language_slope": 0.0}
+    treatment = own.with_overrides(full)
+    fu = own.follow_up
+    replaced = (
+        {"take_up": fu.take_up, "take_up_language_slope": fu.take_up_language_slope}
+        if (fu.take_up, fu.take_up_language_slope) != (1.0, 0.0)
+        else {}
+    )
+    take = take.model_copy(
+        update={
+            "share": take.share if take.share is not None else fu.take_up,
+            "language": take.language if take.language is not None else fu.take_up_language_slope,
+        }
+    )
+    if control.cohort != treatment.cohort:
+        _fail(
+            p,
+            lines,
+            ("trial", "treatment"),
+            "the control and treatment scenarios describe different cohorts ([cohort] differs); "
+            "a trial randomises one population",
+        )
+    need = TRIAL_OUTCOMES[meta.outcome]
+    weeks = control.scenario.weeks
+    if need is not None and weeks < rec.weeks + need:
+        loc = ("trial", "horizon_weeks") if meta.horizon_weeks is not None else ("trial", "outcome")
+        _fail(
+            p,
+            lines,
+            loc,
+            f"{meta.outcome} needs {need} weeks after the last arrival: expected horizon_weeks "
+            f">= {rec.weeks + need} (recruitment weeks + {need}), found {weeks}",
+        )
+    if treatment.scenario.weeks != weeks:
+        _fail(p, lines, ("trial", "treatment"), "the two scenarios simulate different horizons")
+    return TrialSpec(
+        p, meta, rec, take, control, treatment, paths["control"], paths["treatment"], replaced
+    )
+
+
+# --------------------------------------------------------------------------- population
+def trial_values(scenario: Scenario, seed: int | np.random.SeedSequence) -> dict[str, np.ndarray]:
+    """Run one site under one arm and return per-participant outcomes and covariates.
+
+    The engine's ``evaluate`` for trials (module-level, so workers import it by name).
+
+    Args:
+        scenario: The arm's scenario.
+        seed: The site's seed (the same in both arms).
+
+    Returns:
+        Each name of :data:`TRIAL_OUTCOMES` and :data:`COVARIATES` mapped to one
+        value per participant (NaN where an outcome was not reached).
+    """
+    p = simulate(scenario, seed).participants
+    out = {o: p[o].to_numpy(dtype=np.float64) for o in TRIAL_OUTCOMES}
+    out["language_start"] = p["language_start"].to_numpy(dtype=np.float64)
+    out["mental_health"] = p["mental_health"].cat.codes.to_numpy().astype(np.float64)
+    out["care"] = p["care"].cat.codes.to_numpy().astype(np.float64)
+    return out
+
+
+@dataclass(frozen=True)
+class Population:
+    """The simulated population: participants with both potential outcomes, by site.
+
+    Only participants whose outcome was observed in both arms are kept.
+
+    Attributes:
+        site: Site (population replicate) of each participant.
+        y0: Outcome under control.
+        y1: Outcome if treated.
+        take_up: Probability of taking the treatment up when offered.
+        recruited: Participants simulated before dropping unobserved outcomes.
+        failed: Site runs that raised (their sites are left out), as messages.
+    """
+
+    site: np.ndarray
+    y0: np.ndarray
+    y1: np.ndarray
+    take_up: np.ndarray
+    recruited: int
+    failed: list[str]
+
+    @property
+    def effect(self) -> np.ndarray:
+        """Each participant's true effect, ``y1 - y0``."""
+        return self.y1 - self.y0
+
+    def truths(self) -> dict[str, float]:
+        """The population's true effects, from the potential outcomes.
+
+        Returns:
+            ``ate`` (average effect if everyone were treated), ``itt`` (of the
+            offer, given take-up), ``cace`` (among those who take it up),
+            ``per_protocol_target`` (what per-protocol estimates: takers' treated
+            outcome minus all controls'), ``selection_bias`` (its difference from
+            ``cace``), ``take_up``, ``control_mean``, ``treated_mean``.
+        """
+        p, y0, y1, tau = self.take_up, self.y0, self.y1, self.effect
+        cace = float((p * tau).sum() / p.sum())
+        pp = float((p * y1).sum() / p.sum() - y0.mean())
+        return {
+            "ate": float(tau.mean()),
+            "itt": float((p * tau).mean()),
+            "cace": cace,
+            "per_protocol_target": pp,
+            "selection_bias": pp - cace,
+            "take_up": float(p.mean()),
+            "control_mean": float(y0.mean()),
+            "treated_mean": float(y1.mean()),
+        }
+
+    def icc(self) -> dict[str, float]:
+        """Intra-cluster correlation of the outcome between sites, under each arm."""
+        return {
+            "control": icc_oneway(self.y0, self.site),
+            "treated": icc_oneway(self.y1, self.site),
+        }
+
+    def site_sizes(self) -> np.ndarray:
+        """Participants kept at each site."""
+        return np.bincount(self.site)
+
+
+def take_up_probability(
+    spec: TrialSpec, language: np.ndarray, burden: np.ndarray, care: np.ndarray
+) -> np.ndarray:
+    """The trial's take-up model: logistic in language, mental-health burden and care."""
+    t = spec.take_up
+    share = float(np.clip(t.share or 1.0, 1e-9, 1 - 1e-9))
+    mean = spec.control.cohort.language_mean
+    return expit(
+        logit(share)
+        + (t.language or 0.0) * (language - mean)
+        + t.mental_health * burden
+        + t.care * care
+    )
+
+
+def population_tasks(spec: TrialSpec) -> list[Task]:
+    """One task per site and arm: point 0 is control, point 1 treatment; same seed per site."""
+    return [
+        Task(arm, site, sc, spec.meta.seed)
+        for arm, sc in enumerate((spec.control, spec.treatment))
+        for site in range(spec.recruitment.sites)
+    ]
+
+
+def build_population(
+    spec: TrialSpec,
+    executor: Executor | None = None,
+    *,
+    store: RunStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Population:
+    """Simulate every site under both arms (through the engine) and pair the outcomes.
+
+    Args:
+        spec: The trial.
+        executor: Any ``concurrent.futures.Executor``; None runs here.
+        store: Where site runs are kept as they finish (resumable).
+        progress: Called with (done, total).
+
+    Returns:
+        The population.
+
+    Raises:
+        RuntimeError: Every site failed, or the arms' cohorts differ.
+    """
+    tasks = population_tasks(spec)
+    results = run_tasks(tasks, executor, evaluate=trial_values, store=store, progress=progress)
+    sites = spec.recruitment.sites
+    control, treated = results[:sites], results[sites:]
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("site", "y0", "y1", "lang", "mh", "care")}
+    failed: list[str] = []
+    recruited = 0
+    outcome = spec.meta.outcome
+    for s, (c, t) in enumerate(zip(control, treated, strict=True)):
+        if c.error or t.error:
+            failed.append(f"site {s}: {c.error or t.error}")
+            continue
+        for k in COVARIATES:
+            if not np.array_equal(c.value[k], t.value[k]):
+                raise RuntimeError(f"site {s}: the arms simulated different cohorts ({k} differs)")
+        y0, y1 = c.value[outcome], t.value[outcome]
+        recruited += y0.size
+        seen = np.isfinite(y0) & np.isfinite(y1)
+        cols["site"].append(np.full(int(seen.sum()), s, dtype=np.int64))
+        cols["y0"].append(y0[seen])
+        cols["y1"].append(y1[seen])
+        cols["lang"].append(c.value["language_start"][seen])
+        cols["mh"].append(c.value["mental_health"][seen])
+        cols["care"].append(c.value["care"][seen])
+    if not cols["site"] or sum(a.size for a in cols["site"]) < 4:
+        raise RuntimeError(
+            "no site gave observed outcomes: " + (failed[0] if failed else "none observed")
+        )
+    joined = {k: np.concatenate(v) for k, v in cols.items()}
+    # Sites renumbered 0..k-1 over those kept, so cluster draws index them directly.
+    _, site = np.unique(joined["site"], return_inverse=True)
+    prob = take_up_probability(spec, joined["lang"], joined["mh"], joined["care"])
+    return Population(site, joined["y0"], joined["y1"], prob, recruited, failed)
+
+
+# --------------------------------------------------------------------------- simulated trials
+def _moments(x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise count, mean and variance (ddof 1) of ``x`` where ``mask`` and finite."""
+    m = mask & np.isfinite(x)
+    n = m.sum(axis=1).astype(np.float64)
+    xs = np.where(m, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = xs.sum(axis=1) / n
+        var = (np.where(m, x - mean[:, None], 0.0) ** 2).sum(axis=1) / (n - 1)
+    return n, mean, var
+
+
+def _analyse(
+    y: np.ndarray,
+    d: np.ndarray,
+    y_takers: np.ndarray,
+    treat: np.ndarray,
+    confidence: float,
+    df: float | None = None,
+) -> dict[str, np.ndarray]:
+    """Analyse trials as a real trial would be, one row per trial, one column per unit.
+
+    Args:
+        y: Observed outcome of each unit (a participant, or a cluster's mean).
+        d: Whether (or which share of) the unit took the treatment up; 0 in control.
+        y_takers: Outcome of the unit's takers (NaN where none, or in control).
+        treat: Which columns were allocated to treatment.
+        confidence: Interval level.
+        df: Degrees of freedom of the CACE's t reference (clusters), None for the normal.
+
+    Returns:
+        Per trial: estimate, standard error, interval and p-value of each estimator.
+    """
+    t_mask = np.broadcast_to(treat, y.shape)
+    c_mask = ~t_mask
+    n_t, m_t, v_t = _moments(y, t_mask)
+    n_c, m_c, v_c = _moments(y, c_mask)
+    out: dict[str, np.ndarray] = {}
+    itt = welch_test(m_t, v_t, n_t, m_c, v_c, n_c, confidence)
+    np_t, mp_t, vp_t = _moments(y_takers, t_mask)
+    pp = welch_test(mp_t, vp_t, np_t, m_c, v_c, n_c, confidence)
+    _, md, vd = _moments(d, t_mask)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev_y = np.where(t_mask, y - m_t[:, None], 0.0)
+        dev_d = np.where(t_mask, d - md[:, None], 0.0)
+        cov = (dev_y * dev_d).sum(axis=1) / (n_t - 1) / n_t
+    cace = wald_ratio(itt[0], itt[1] ** 2, md, vd / n_t, cov, confidence, df)
+    for name, res in (("itt", itt), ("per_protocol", pp), ("cace", cace)):
+        for part, values in zip(("", "_se", "_low", "_high", "_p"), res, strict=True):
+            out[f"{name}{part}"] = values
+    out["take_up"] = md
+    return out
+
+
+def _trial_rng(spec: TrialSpec, design: str, n: int) -> np.random.Generator:
+    """The generator of one design and sample size, whatever else the file evaluates."""
+    ss = np.random.SeedSequence(spec.meta.seed, spawn_key=(_TRIALS_KEY, DESIGNS.index(design), n))
+    return np.random.Generator(np.random.PCG64(ss))
+
+
+def _arm_sizes(units: int, ratio: Sequence[int]) -> int:
+    """Units allocated to treatment: the ratio's share of ``units``, rounded, at least one each."""
+    n_t = round(units * ratio[0] / (ratio[0] + ratio[1]))
+    return min(max(n_t, 1), units - 1)
+
+
+def cluster_count(spec: TrialSpec, pop: Population, n: int) -> int:
+    """Sites a cluster trial of about ``n`` participants recruits (rounded, at least 2)."""
+    return max(2, round(n / float(pop.site_sizes().mean())))
+
+
+def _individual(spec: TrialSpec, pop: Population, n: int) -> dict[str, np.ndarray]:
+    rng = _trial_rng(spec, "individual", n)
+    total = spec.meta.trials
+    chunk = max(1, _CELLS_PER_CHUNK // n)
+    n_t = _arm_sizes(n, spec.meta.ratio)
+    # Participants are drawn independently, so the first n_t positions are a random allocation.
+    treat = np.arange(n) < n_t
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, total, chunk):
+        t = min(chunk, total - start)
+        idx = rng.integers(0, pop.site.size, size=(t, n))
+        takes = rng.random((t, n)) < pop.take_up[idx]
+        y0, y1 = pop.y0[idx], pop.y1[idx]
+        offered = takes & treat
+        y = np.where(offered, y1, y0)
+        res = _analyse(
+            y, offered.astype(np.float64), np.where(offered, y1, np.nan), treat, CONFIDENCE
+        )
+        tau = y1 - y0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res["sample_ate"] = tau.mean(axis=1)
+            res["sample_cace"] = (tau * takes).sum(axis=1) / takes.sum(axis=1)
+        res["clusters"] = np.zeros(t)
+        res["n_treat"] = np.full(t, float(n_t))
+        res["n_control"] = np.full(t, float(n - n_t))
+        parts.append(res)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _cluster(spec: TrialSpec, pop: Population, n: int) -> dict[str, np.ndarray] | None:
+    k = cluster_count(spec, pop, n)
+    sizes = pop.site_sizes()
+    n_sites = sizes.size
+    k_t = _arm_sizes(k, spec.meta.ratio)
+    if k > n_sites or k_t < 2 or k - k_t < 2:
+        return None
+    rng = _trial_rng(spec, "cluster", n)
+    width = int(sizes.max())
+    order = np.argsort(pop.site, kind="stable")
+    slot = np.arange(pop.site.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    pad = np.full((n_sites, width), -1, dtype=np.int64)
+    pad[pop.site[order], slot] = order
+    member = pad >= 0
+    safe = np.where(member, pad, 0)
+    y0s, y1s, ps = pop.y0[safe], pop.y1[safe], np.where(member, pop.take_up[safe], 0.0)
+    total = spec.meta.trials
+    chunk = max(1, _CELLS_PER_CHUNK // (k * width))
+    treat = np.arange(k) < k_t  # sites come in random order, so the first k_t are random
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, total, chunk):
+        t = min(chunk, total - start)
+        chosen = np.argsort(rng.random((t, n_sites)), axis=1)[:, :k]
+        inside = member[chosen]
+        takes = (rng.random((t, k, width)) < ps[chosen]) & inside
+        y0, y1 = y0s[chosen], y1s[chosen]
+        offered = takes & treat[None, :, None]
+        y = np.where(offered, y1, y0)
+        count = inside.sum(axis=2)
+        taken = offered.sum(axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y_bar = np.where(inside, y, 0.0).sum(axis=2) / count
+            d_bar = taken / count
+            takers = np.where(offered, y1, 0.0).sum(axis=2) / taken
+        # Few clusters: the ratio's interval uses t with (clusters - 2) degrees of freedom.
+        res = _analyse(
+            y_bar, d_bar, np.where(taken > 0, takers, np.nan), treat, CONFIDENCE, float(k - 2)
+        )
+        tau = np.where(inside, y1 - y0, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res["sample_ate"] = tau.sum(axis=(1, 2)) / count.sum(axis=1)
+            res["sample_cace"] = (tau * takes).sum(axis=(1, 2)) / takes.sum(axis=(1, 2))
+        res["clusters"] = np.full(t, float(k))
+        res["n_treat"] = count[:, treat].sum(axis=1).astype(np.float64)
+        res["n_control"] = count[:, ~treat].sum(axis=1).astype(np.float64)
+        parts.append(res)
+    return {k_: np.concatenate([p[k_] for p in parts]) for k_ in parts[0]}
+
+
+def simulate_trials(spec: TrialSpec, pop: Population) -> tuple[pd.DataFrame, list[str]]:
+    """Run the file's simulated trials on the population, every design and sample size.
+
+    Args:
+        spec: The trial.
+        pop: The simulated population.
+
+    Returns:
+        One row per simulated trial, and notes on sizes a design could not run.
+    """
+    frames: list[pd.DataFrame] = []
+    notes: list[str] = []
+    for design in spec.meta.designs:
+        for n in spec.meta.sample_sizes:
+            if design == "individual":
+                res = _individual(spec, pop, n)
+            else:
+                res = _cluster(spec, pop, n)
+                if res is None:
+                    k = cluster_count(spec, pop, n)
+                    why = (
+                        f"it needs {k} sites and {pop.site_sizes().size} were simulated"
+                        if k > pop.site_sizes().size
+                        else f"{k} sites leave fewer than two in an arm"
+                    )
+                    notes.append(f"cluster design at n = {n} skipped: {why}")
+                    continue
+            df = pd.DataFrame(res)
+            df.insert(0, "trial", np.arange(len(df), dtype=np.int64))
+            df.insert(0, "n", np.int64(n))
+            df.insert(0, "design", design)
+            frames.append(df)
+    trials = pd.concat(frames, ignore_index=True)
+    trials["design"] = trials["design"].astype(object)
+    for c in ("clusters", "n_treat", "n_control"):
+        trials[c] = trials[c].astype(np.int64)
+    return trials, notes
+
+
+def power_table(spec: TrialSpec, trials: pd.DataFrame, truths: dict[str, float]) -> pd.DataFrame:
+    """Power, bias and coverage of each estimator, per design and sample size.
+
+    ITT is measured against the true ITT effect; per-protocol and CACE against
+    the compliers' true effect (what per-protocol is usually read as).
+
+    Args:
+        spec: The trial.
+        trials: From :func:`simulate_trials`.
+        truths: From :meth:`Population.truths`.
+
+    Returns:
+        One row per design, sample size and estimator.
+    """
+    alpha = spec.meta.alpha
+    rows: list[dict[str, Any]] = []
+    for (design, n), g in trials.groupby(["design", "n"], sort=False):
+        for est in ESTIMATORS:
+            truth = truths["itt"] if est == "itt" else truths["cace"]
+            value = g[est].to_numpy()
+            ok = np.isfinite(value) & np.isfinite(g[f"{est}_p"].to_numpy())
+            k = int(ok.sum())
+            rejected = int((g[f"{est}_p"].to_numpy()[ok] < alpha).sum())
+            power, p_lo, p_hi = share_interval(np.array(rejected), np.array(k))
+            lo, hi = g[f"{est}_low"].to_numpy()[ok], g[f"{est}_high"].to_numpy()[ok]
+            covered = int(((lo <= truth) & (truth <= hi)).sum())
+            cov, c_lo, c_hi = share_interval(np.array(covered), np.array(k))
+            _, bias, b_lo, b_hi, _ = t_interval(value[ok] - truth)
+            rows.append(
+                {
+                    "design": design,
+                    "n": int(n),
+                    "clusters": int(g["clusters"].iloc[0]),
+                    "estimator": est,
+                    "trials": k,
+                    "power": float(power),
+                    "power_low": float(p_lo),
+                    "power_high": float(p_hi),
+                    "mean_estimate": float(np.mean(value[ok])) if k else np.nan,
+                    "truth": truth,
+                    "bias": bias,
+                    "bias_low": b_lo,
+                    "bias_high": b_hi,
+                    "coverage": float(cov),
+                    "coverage_low": float(c_lo),
+                    "coverage_high": float(c_hi),
+                    "mean_se": float(np.mean(g[f"{est}_se"].to_numpy()[ok])) if k else np.nan,
+                    "mean_take_up": float(g["take_up"].mean()),
+                }
+            )
+    df = pd.DataFrame(rows)
+    df["design"] = df["design"].astype(object)
+    df["estimator"] = df["estimator"].astype(object)
+    return df
+
+
+def n_for_power(power: pd.DataFrame, design: str, estimator: str = "itt") -> dict[str, Any]:
+    """The sample size reaching 80 % power, read off the evaluated sizes.
+
+    Returns:
+        ``smallest`` (the smallest evaluated n with power >= 80 %, or None),
+        ``interpolated`` (linear between the evaluated sizes around 80 %, or None),
+        ``clusters`` (sites at ``smallest`` for a cluster design), and ``largest``
+        (the largest evaluated n, for "more than" when none reaches it).
+    """
+    rows = power[(power["design"] == design) & (power["estimator"] == estimator)]
+    rows = rows.sort_values("n")
+    out: dict[str, Any] = {"smallest": None, "interpolated": None, "clusters": None}
+    out["largest"] = int(rows["n"].max()) if len(rows) else None
+    above = rows[rows["power"] >= TARGET_POWER]
+    if above.empty:
+        return out
+    first = above.iloc[0]
+    out["smallest"] = int(first["n"])
+    out["clusters"] = int(first["clusters"]) if design == "cluster" else None
+    below = rows[rows["n"] < first["n"]]
+    if below.empty:
+        out["interpolated"] = int(first["n"])
+    else:
+        b = below.iloc[-1]
+        frac = (TARGET_POWER - b["power"]) / (first["power"] - b["power"])
+        out["interpolated"] = round(float(b["n"] + frac * (first["n"] - b["n"])))
+    return out
+
+
+# --------------------------------------------------------------------------- the whole trial
+@dataclass(frozen=True)
+class TrialResult:
+    """A finished in-silico trial.
+
+    Attributes:
+        spec: The trial file, resolved.
+        population: The simulated population.
+        trials: One row per simulated trial.
+        power: Power, bias and coverage per design, size and estimator.
+        truths: The population's true effects.
+        icc: Intra-cluster correlation of the outcome between sites, by arm.
+        notes: Sizes a design could not run, and why.
+    """
+
+    spec: TrialSpec
+    population: Population
+    trials: pd.DataFrame
+    power: pd.DataFrame
+    truths: dict[str, float]
+    icc: dict[str, float]
+    notes: list[str]
+
+    def needed(self) -> dict[str, dict[str, Any]]:
+        """The n for 80 % power of the intention-to-treat test, per design run."""
+        return {d: n_for_power(self.power, d) for d in self.spec.meta.designs}
+
+
+def run_trial(
+    spec: TrialSpec,
+    executor: Executor | None = None,
+    *,
+    store: RunStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrialResult:
+    """Simulate the population and the trials, and measure every estimator.
+
+    Args:
+        spec: The trial.
+        executor: Any ``concurrent.futures.Executor`` for the site runs; None runs here.
+        store: Where site runs are kept as they finish (resumable).
+        progress: Called with (done, total) as site runs finish.
+
+    Returns:
+        The result.
+    """
+    pop = build_population(spec, executor, store=store, progress=progress)
+    truths = pop.truths()
+    trials, notes = simulate_trials(spec, pop)
+    power = power_table(spec, trials, truths)
+    return TrialResult(spec, pop, trials, power, truths, pop.icc(), notes)
+
+
+def store_identity(spec: TrialSpec) -> dict[str, Any]:
+    """What a folder's stored site runs belong to (refused if another trial's)."""
+    return {
+        "experiment": spec.meta.name,
+        "kind": "trial",
+        "fingerprint": spec.fingerprint(),
+        "model_version": model_version(),
+    }
+
+
+def build_manifest(
+    result: TrialResult,
+    *,
+    executor: str,
+    wall_time_s: float | None,
+    command: Sequence[str] | None,
+    resumed: int = 0,
+) -> dict[str, Any]:
+    """What is needed to reproduce a trial and read its headline, for ``manifest.json``."""
+    from introsim.output import git_commit, package_versions
+
+    spec, pop = result.spec, result.population
+    sizes = pop.site_sizes()
+    return {
+        "introsim_version": package_versions(())["introsim"],
+        "model_version": model_version(),
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": shlex.join(command) if command is not None else None,
+        "trial": spec.describe(),
+        "scenarios": {
+            "control": {"name": spec.control.scenario.name, "digest": spec.control.digest()},
+            "treatment": {"name": spec.treatment.scenario.name, "digest": spec.treatment.digest()},
+        },
+        "assumptions": [
+            "the treatment scenario is run with everyone taking the method up; the trial's "
+            "take-up model alone decides who is treated",
+            "those offered the treatment who do not take it up get their control outcome "
+            "(usual follow-up; the offer alone has no effect)",
+            "no interference: a participant's outcomes do not depend on others' allocation",
+        ],
+        "fingerprint": spec.fingerprint(),
+        "root_seed": spec.meta.seed,
+        "replicate_seed": "site s of both arms: numpy.random.SeedSequence(root_seed, "
+        "spawn_key=(s,)) (common random numbers)",
+        "trial_seed": f"numpy.random.SeedSequence(root_seed, spawn_key=({_TRIALS_KEY}, "
+        "design index, n)) per design and sample size",
+        "confidence": CONFIDENCE,
+        "population": {
+            "sites": int(sizes.size),
+            "participants": int(pop.site.size),
+            "recruited": pop.recruited,
+            "mean_site_size": float(sizes.mean()),
+            "failed_sites": pop.failed,
+        },
+        "truths": result.truths,
+        "icc": result.icc,
+        "n_for_80_percent_power": result.needed(),
+        "notes": result.notes,
+        "site_runs": 2 * spec.recruitment.sites,
+        "resumed_runs": resumed,
+        "simulated_trials": len(result.trials),
+        "executor": executor,
+        "wall_time_s": wall_time_s,
+        "files": [TRIALS_FILE, POWER_FILE, MANIFEST_FILE, REPORT_FILE],
+    }
+
+
+def write_outputs(result: TrialResult, folder: Path, manifest: dict[str, Any]) -> None:
+    """Write the trials (Parquet), the power table (CSV) and the manifest, each atomically."""
+    write_parquet(result.trials, folder / TRIALS_FILE)
+    write_csv(result.power, folder / POWER_FILE)
+    write_json(manifest, folder / MANIFEST_FILE)

@@ -1,0 +1,331 @@
+"""In-silico trials: trial files, the truth inside the model, estimators, executors, resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from introsim.experiments.engine import TaskResult
+from introsim.experiments.statistics import icc_oneway, share_interval, wald_ratio, welch_test
+from introsim.experiments.store import RunStore
+from introsim.experiments.trial import (
+    ESTIMATORS,
+    TrialError,
+    TrialSpec,
+    build_population,
+    load_trial,
+    power_table,
+    simulate_trials,
+)
+
+from clitools import SRC, kill_after_first_part, run_cli, stderr_lines, write
+
+ROOT = SRC.parent
+SHIPPED = ROOT / "experiments" / "raskt_i_jobb_trial.toml"
+REDESIGN = ROOT / "experiments" / "raskt_i_jobb_redesign.toml"
+
+IPS = (
+    'extends = "base.toml"\n[scenario]\nname = "ips"\n[follow_up]\nmethod = "ips"\ncaseload = 20\n'
+)
+# The same scenario under another name: no true difference between the arms.
+SAME = 'extends = "base.toml"\n[scenario]\nname = "same_again"\n'
+
+TRIAL = """\
+[trial]
+name = "tiny_trial"
+question = "Does IPS raise work at 12 months in a small cohort?"
+control = "base.toml"
+treatment = "{treatment}"
+outcome = "employed_12m"
+horizon_weeks = 60
+sample_sizes = {sizes}
+trials = {trials}
+seed = 5
+designs = {designs}
+
+[recruitment]
+sites = {sites}
+per_site = {per_site}
+weeks = 4
+
+[take_up]
+share = 0.6
+language = 2.0
+mental_health = -1.0
+care = -0.5
+"""
+
+
+def _trial_file(
+    folder: Path,
+    small_files: dict[str, Path],
+    *,
+    treatment: str = "ips",
+    sizes: str = "[40, 80]",
+    trials: int = 200,
+    designs: str = '["individual", "cluster"]',
+    sites: int = 6,
+    per_site: int = 30,
+) -> Path:
+    write(folder, "base.toml", small_files["base"].read_text(encoding="utf-8"))
+    write(folder, "ips.toml", IPS)
+    write(folder, "same.toml", SAME)
+    text = TRIAL.format(
+        treatment=f"{treatment}.toml",
+        sizes=sizes,
+        trials=trials,
+        designs=designs,
+        sites=sites,
+        per_site=per_site,
+    )
+    return write(folder, "trial.toml", text)
+
+
+def _with(spec: TrialSpec, **meta) -> TrialSpec:
+    return dataclasses.replace(spec, meta=spec.meta.model_copy(update=meta))
+
+
+# --------------------------------------------------------------------------- statistics
+def test_welch_test_matches_scipy():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0.3, 1, 25), rng.normal(0, 2, 40)
+    diff, se, low, high, p = welch_test(
+        a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size
+    )
+    ref = stats.ttest_ind(a, b, equal_var=False)
+    assert p == pytest.approx(ref.pvalue)
+    assert diff / se == pytest.approx(ref.statistic)
+    ci = ref.confidence_interval(0.95)
+    assert (low, high) == pytest.approx((ci.low, ci.high))
+
+
+def test_wald_ratio_without_denominator_noise_is_the_scaled_difference():
+    est, se, low, high, _ = wald_ratio(0.1, 0.0004, 0.5, 0.0, 0.0)
+    assert est == pytest.approx(0.2) and se == pytest.approx(0.02 / 0.5)
+    assert high - low == pytest.approx(2 * stats.norm.ppf(0.975) * 0.04)
+    assert np.isnan(wald_ratio(0.1, 0.0004, 0.0, 0.0, 0.0)[0])
+
+
+def test_icc_is_one_for_pure_cluster_differences_and_near_zero_without():
+    groups = np.repeat(np.arange(10), 20)
+    assert icc_oneway(groups.astype(float), groups) == pytest.approx(1.0)
+    noise = np.random.default_rng(1).normal(size=groups.size)
+    assert abs(icc_oneway(noise, groups)) < 0.1
+
+
+def test_share_interval_is_bounded_and_contains_the_share():
+    share, low, high = share_interval(np.array([0, 7, 20]), np.array([20, 20, 20]))
+    assert low[0] == 0.0 and high[2] == 1.0
+    assert np.all((low <= share) & (share <= high))
+
+
+def test_the_store_keeps_per_participant_arrays(tmp_path):
+    store = RunStore(tmp_path)
+    store.open({"experiment": "arrays"})
+    values = {"y": np.array([1.0, np.nan, 0.0]), "n": 3.0}
+    store.write([TaskResult("a", values), TaskResult("b", None, "Boom: x")])
+    got = store.load(["a", "b"])
+    assert np.array_equal(got["a"].value["y"], values["y"], equal_nan=True)
+    assert got["a"].value["n"] == 3.0 and got["b"].error == "Boom: x"
+
+
+# --------------------------------------------------------------------------- files
+def test_shipped_trial_files_load():
+    for path in (SHIPPED, REDESIGN):
+        spec = load_trial(path)
+        assert spec.meta.sample_sizes and spec.treatment.follow_up.take_up == 1.0
+    spec = load_trial(SHIPPED)
+    assert spec.meta.sample_sizes[0] == 66 and spec.meta.ratio == [1, 1]
+    # take-up is applied once: the scenario's own settings are replaced, and inherited
+    assert spec.replaced_take_up == {"take_up": 0.6, "take_up_language_slope": 2.0}
+    assert spec.take_up.share == 0.6 and spec.take_up.language == 2.0
+
+
+BAD = {
+    "toml syntax": (lambda t: t + "x = = 1\n", "invalid TOML"),
+    "unknown section": (lambda t: t + "[analysis]\nx = 1\n", "unknown section or key 'analysis'"),
+    "missing recruitment": (lambda t: t.split("[recruitment]")[0], "missing [recruitment]"),
+    "unknown outcome": (
+        lambda t: t.replace('"employed_12m"', '"jobs"'),
+        "unknown outcome 'jobs'",
+    ),
+    "unknown key": (lambda t: t.replace("seed = 5", "seed = 5\nsed = 1"), "unknown key 'sed'"),
+    "ratio": (lambda t: t.replace("seed = 5", "seed = 5\nratio = [1, 0]"), "ratio"),
+    "sizes not increasing": (lambda t: t.replace("[40, 80]", "[80, 40]"), "increasing"),
+    "too few trials": (lambda t: t.replace("trials = 200", "trials = 5"), "trial.trials"),
+    "missing scenario": (lambda t: t.replace('"ips.toml"', '"nope.toml"'), "not found"),
+    "horizon too short": (lambda t: t.replace("= 60", "= 30"), "needs 52 weeks"),
+    "share out of bounds": (lambda t: t.replace("share = 0.6", "share = 1.5"), "take_up.share"),
+    "per_site above its bound": (
+        lambda t: t.replace("per_site = 30", "per_site = 1000000"),
+        "recruitment.per_site",
+    ),
+    "recruitment beyond the horizon (the scenario schema's check)": (
+        lambda t: t.replace("weeks = 4", "weeks = 61"),
+        "cohort.intake_weeks",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD))
+def test_bad_trial_files_exit_2_with_one_line(kind, tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files)
+    edit, expected = BAD[kind]
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("trial", path, "--out", out)
+    assert result.returncode == 2, result.stderr
+    lines = stderr_lines(result)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {path}"), lines[0]
+    assert expected in lines[0], lines[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_arms_with_different_cohorts_are_refused(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files)
+    write(tmp_path, "ips.toml", IPS + "[cohort]\nlanguage_mean = 1.5\n")
+    with pytest.raises(TrialError, match="different cohorts"):
+        load_trial(path)
+
+
+# --------------------------------------------------------------------------- estimators
+def test_without_a_true_difference_itt_rejects_at_about_alpha(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, treatment="same", sites=30, per_site=60)
+    spec = _with(load_trial(path), sample_sizes=[300], trials=4000, designs=["individual"])
+    pop = build_population(spec)
+    assert np.array_equal(pop.y0, pop.y1)  # common random numbers: identical potential outcomes
+    assert 0.0 < pop.y0.mean() < 1.0
+    trials, _ = simulate_trials(spec, pop)
+    power = power_table(spec, trials, pop.truths())
+    itt = power[power["estimator"] == "itt"].iloc[0]
+    alpha = spec.meta.alpha
+    sampling = 3 * math.sqrt(alpha * (1 - alpha) / itt["trials"])
+    assert abs(itt["power"] - alpha) < sampling, itt["power"]
+    assert itt["truth"] == 0.0 and abs(itt["coverage"] - (1 - alpha)) < sampling
+
+
+def test_cace_is_unbiased_for_the_compliers_and_per_protocol_is_not(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, sites=30, per_site=60)
+    spec = _with(load_trial(path), sample_sizes=[400], trials=4000, designs=["individual"])
+    pop = build_population(spec)
+    truths = pop.truths()
+    assert truths["cace"] > truths["itt"] > 0  # IPS helps, and only takers get it
+    trials, _ = simulate_trials(spec, pop)
+    mcse = {e: trials[e].std(ddof=1) / math.sqrt(len(trials)) for e in ESTIMATORS}
+    cace_bias = trials["cace"].mean() - truths["cace"]
+    assert abs(cace_bias) < 4 * mcse["cace"], (cace_bias, mcse["cace"])
+    itt_bias = trials["itt"].mean() - truths["itt"]
+    assert abs(itt_bias) < 4 * mcse["itt"], (itt_bias, mcse["itt"])
+    # Take-up rises with language, and so does the outcome: per protocol is biased upwards.
+    assert truths["selection_bias"] > 0
+    pp_bias = trials["per_protocol"].mean() - truths["cace"]
+    assert pp_bias == pytest.approx(truths["selection_bias"], abs=4 * mcse["per_protocol"])
+    assert pp_bias > 4 * mcse["per_protocol"]
+    # the sample truths average to the population truths
+    assert trials["sample_cace"].mean() == pytest.approx(truths["cace"], abs=4 * mcse["cace"])
+
+
+def test_cluster_trials_randomise_whole_sites(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, sites=12, per_site=30)
+    spec = _with(load_trial(path), sample_sizes=[60, 180, 240], trials=300)
+    pop = build_population(spec)
+    trials, notes = simulate_trials(spec, pop)
+    cl = trials[trials["design"] == "cluster"]
+    assert set(cl["n"]) == {180, 240}  # 60 participants are 2 sites: fewer than two per arm
+    assert notes == ["cluster design at n = 60 skipped: 2 sites leave fewer than two in an arm"]
+    assert set(cl["clusters"]) == {6, 8}
+    assert (cl["n_treat"] + cl["n_control"] == cl["clusters"] * 30).all()
+    assert all(math.isfinite(v) for v in pop.icc().values())
+
+
+def test_the_shipped_trial_at_66_has_low_itt_power_and_per_protocol_above_itt():
+    spec = load_trial(SHIPPED)
+    small = dataclasses.replace(spec, recruitment=spec.recruitment.model_copy(update={"sites": 25}))
+    spec = _with(small, sample_sizes=[66], trials=2000, designs=["individual"])
+    pop = build_population(spec)
+    trials, _ = simulate_trials(spec, pop)
+    power = power_table(spec, trials, pop.truths()).set_index("estimator")
+    assert power.loc["itt", "power"] < 0.5
+    assert power.loc["per_protocol", "mean_estimate"] > power.loc["itt", "mean_estimate"]
+
+
+# --------------------------------------------------------------------------- the command
+def _trial_cli(path: Path, out: Path, *extra: str):
+    result = run_cli("trial", path, "--out", out, *extra, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_same_bytes_on_one_process_two_processes_and_dask(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, sizes="[40, 120]")
+    outs = {}
+    for name, extra in {
+        "one": (),
+        "two": ("--jobs", "2"),
+        "dask": ("--dask", "local", "--jobs", "2"),
+    }.items():
+        out = tmp_path / name
+        _trial_cli(path, out, *extra)
+        outs[name] = out
+    for f in ("trials.parquet", "power.csv"):
+        ref = (outs["one"] / f).read_bytes()
+        assert (outs["two"] / f).read_bytes() == ref, f
+        assert (outs["dask"] / f).read_bytes() == ref, f
+    manifest = json.loads((outs["one"] / "manifest.json").read_text())
+    assert manifest["site_runs"] == 12 and manifest["population"]["failed_sites"] == []
+    assert set(manifest["n_for_80_percent_power"]) == {"individual", "cluster"}
+    power = pd.read_csv(outs["one"] / "power.csv")
+    assert set(power["estimator"]) == set(ESTIMATORS)
+    html = (outs["one"] / "report.html").read_text()
+    assert "chart-power" in html and "chart-estimates" in html and "<script src" not in html
+    assert "Recommendation:" in html
+
+
+def test_json_output_names_the_n_for_80_percent_power(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, sizes="[40, 400]", designs='["individual"]')
+    result = _trial_cli(path, tmp_path / "out", "--json")
+    data = json.loads(result.stdout)
+    need = data["n_for_80_percent_power"]["individual"]
+    rows = [r for r in data["power"] if r["estimator"] == "itt"]
+    reached = [r["n"] for r in rows if r["power"] >= 0.8]
+    assert need["smallest"] == (min(reached) if reached else None)
+
+
+def test_killed_trial_resumes_to_the_same_bytes_and_reruns_nothing(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, sites=40, per_site=30, designs='["individual"]')
+    whole = tmp_path / "whole"
+    _trial_cli(path, whole)
+
+    out = tmp_path / "killed"
+    parts = out / "parts"
+    kill_after_first_part("trial", path, "--out", out, parts=parts, latest=0.3)
+    before = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
+    done_before = sum(len(pd.read_parquet(p)) for p in parts.glob("*.parquet"))
+    assert 0 < done_before < 80 or (out / "trials.parquet").exists()
+
+    _trial_cli(path, out)
+    after = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
+    assert all(after[name] == mtime for name, mtime in before.items())  # none rewritten
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["resumed_runs"] == len(before)
+    for f in ("trials.parquet", "power.csv"):
+        assert (out / f).read_bytes() == (whole / f).read_bytes(), f
+
+
+def test_a_changed_trial_is_refused_unless_fresh(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, designs='["individual"]')
+    out = tmp_path / "out"
+    _trial_cli(path, out)
+    path.write_text(path.read_text().replace("seed = 5", "seed = 6"), encoding="utf-8")
+    refused = run_cli("trial", path, "--out", out)
+    assert refused.returncode == 2 and "--fresh" in refused.stderr
+    _trial_cli(path, out, "--fresh")
