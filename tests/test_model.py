@@ -195,7 +195,7 @@ def test_programme_lasts_max_weeks_with_benefit_for_each_week():
             "cohort.age_sd": 0.0,
             "programme.max_weeks": weeks,
             "programme.education_hazard": 0.0,
-            "labour_market.outside_bar": 10.0,  # the bound: nobody can be hired: all stay to the end
+            "labour_market.outside_bar": 10.0,  # the bound: nobody is hired, all stay
         }
     )
     model = IntroModel(sc, 4, agents=False).run()
