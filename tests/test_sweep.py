@@ -19,7 +19,9 @@ from introsim.params.loader import load_scenario
 from clitools import SRC, kill_after_first_part, run_cli, stderr_lines, write
 
 ROOT = SRC.parent
-SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
+SHIPPED = sorted(  # experiment files; trial files in the same folder have a [trial] table
+    p for p in (ROOT / "experiments").glob("*.toml") if "\n[experiment]" in "\n" + p.read_text()
+)
 
 GRID = """\
 [experiment]
