@@ -1,4 +1,4 @@
-"""Behaviour behind the benchmarks of issue 4 (no timings here: those are ``make bench``).
+"""Behaviour behind the benchmarks (no timings here: those are ``make bench``).
 
 - The Mesa-style matching in ``benchmarks/mesa_baseline.py`` follows the kernel's rules:
   from the same snapshot both hire at the same rate within sampling error, and the

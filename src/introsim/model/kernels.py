@@ -76,7 +76,7 @@ FULL_BENEFIT_AGE = 25.0
 EDUCATION_LANGUAGE = 3.0  # B1: enough to start upper-secondary or vocational education
 PREFERRED_OFFER_BONUS = 1e6  # an offer in the preferred sector beats any other (IPS honours choice)
 
-# The weekly kernels, in the order IntroModel.step calls them (DESIGN.md section 5).
+# The weekly kernels, in the order IntroModel.step calls them (the fixed weekly order).
 WEEKLY_KERNELS: tuple[str, ...] = (
     "assign_waiting",
     "programme_week",
@@ -1172,7 +1172,7 @@ def account_week(week, refugees, specialists, params, status_counts):
 # --------------------------------------------------------------------------- the week
 @njit(cache=True, error_model="numpy")
 def run_week(week, refugees, specialists, employers, vacancies, tables, params, counters, row):
-    """One week, in the fixed order of DESIGN.md section 5, counted into ``row``.
+    """One week, in its fixed order, counted into ``row``.
 
     The populations (``refugees`` ... ``vacancies``), ``tables``, ``params`` and
     ``counters`` are the run's named groups (``world.py``); ``row`` is this week's

@@ -1,6 +1,6 @@
 """The model: one municipality's introduction programme as a Mesa ``Model``.
 
-``IntroModel.step()`` is one week, in the fixed order of DESIGN.md section 5;
+``IntroModel.step()`` is one week, in a fixed order;
 it calls ``kernels.run_week`` on the struct-of-arrays state, and ``run()`` loops
 over the weeks inside one compiled function that calls the same kernels.
 """
@@ -68,7 +68,7 @@ class IntroModel(mesa.Model):
 
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
-        """Simulate one week in the order of DESIGN.md section 5 (``kernels.run_week``)."""
+        """Simulate one week in its fixed order (``kernels.run_week``)."""
         if self.week >= self.weeks:
             self.running = False
             return

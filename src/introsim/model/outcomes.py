@@ -1,6 +1,6 @@
 """Outcomes and costs: per participant, aggregated, and by subgroup.
 
-The names are fixed by DESIGN.md section 6; reports, tests and users rely on
+The names are fixed; reports, tests and users rely on
 them. Every outcome is measured from each participant's own start week. An
 outcome a participant has not reached by the horizon is missing (NaN) for
 them and left out of the mean, never counted as zero.
@@ -229,7 +229,7 @@ def summarise(participants: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str
 def by_subgroup(
     participants: pd.DataFrame, outcomes: tuple[str, ...] = ("employed_12m",)
 ) -> pd.DataFrame:
-    """Outcome means within each subgroup of DESIGN.md section 6.
+    """Outcome means within each subgroup (sex, education, language, health, care).
 
     Args:
         participants: The table from :func:`participant_table`.

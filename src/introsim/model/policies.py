@@ -41,7 +41,7 @@ def programme_schedule(scenario: Scenario, method: str) -> list[tuple[Phase, int
 
     Standard follow-up trains then places (language, then work practice, then
     search); IPS searches after a few language weeks; SE passes steps 1 and 2
-    before step 3, job finding (seed 001).
+    before step 3, job finding (AFI/OsloMet for IMDi 2016-2019).
 
     Args:
         scenario: The resolved scenario.

@@ -21,7 +21,7 @@ from introsim.model.state import (
 )
 from introsim.params.schema import METHODS, Scenario
 
-AGE_MIN, AGE_MAX = 18.0, 55.0  # the programme's age range (DESIGN.md section 4)
+AGE_MIN, AGE_MAX = 18.0, 55.0  # the programme's age range
 PRIOR_WORK_CAP = 10.0  # years of prior work beyond which productivity stops rising
 
 
@@ -66,7 +66,7 @@ def draw_cohort(
         - mech.health_productivity * r.mental_health
     )
 
-    # Take-up of the offered method falls with poor language (Raskt i jobb, seed 000).
+    # Take-up of the offered method falls with poor language (the Raskt i jobb trial).
     fu = scenario.follow_up
     u = take_up_rng.random(n)
     own = METHODS.index(fu.method)
@@ -115,7 +115,7 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
         caps.append(cap)
     total = sum(counts)
     k_ties = scenario.mechanisms.ties_per_specialist
-    # Skill is log-normal with mean 1: the person matters (seed 003).
+    # Skill is log-normal with mean 1: the person matters.
     sd = fu.skill_sd
     skill = rng.lognormal(-0.5 * sd * sd, sd, total) if sd > 0 else np.ones(total)
     return Specialists.validated(

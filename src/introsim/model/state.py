@@ -237,7 +237,7 @@ EVENT_COLUMN: dict[str, int] = {name: len(Status) + j for j, name in enumerate(E
 
 WEEKS_PER_YEAR = 52  # one tick is a week
 
-# Outcome horizons in weeks after a participant's own start (DESIGN.md section 6).
+# Outcome horizons in weeks after a participant's own start .
 WEEKS_12M = WEEKS_PER_YEAR
 WEEKS_24M = 2 * WEEKS_PER_YEAR
 WEEKS_60M = 5 * WEEKS_PER_YEAR

@@ -1,12 +1,12 @@
 """The scenario schema: the one place where every parameter is declared.
 
 Each field carries its default, its unit, a one-line meaning and, where a study
-gave the figure, its source (see ``shared/EVIDENCE.md``). Scenario files hold
+gave the figure, its source (the evidence is summarised in ``docs/evidence.md``). Scenario files hold
 only overrides; :mod:`introsim.params.loader` reads them into these models.
 
 Figures marked ``assumption`` or ``calibrated`` have no direct source: the
 former are judgement, the latter were tuned so the default scenarios land in
-the calibration bands of EVIDENCE.md (``experiments/calibrate.py`` reports them).
+the calibration bands in ``calibration/targets.toml``.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class ScenarioMeta(Section):
         260,
         "weeks",
         "Simulated horizon; 520 allows a 10-year follow-up",
-        "DESIGN.md section 3",
+        "assumption (a 10-year follow-up is planned for refugees in IPS)",
         ge=1,
         le=MAX_WEEKS,
     )
@@ -169,7 +169,7 @@ class Cohort(Section):
         0.4,
         "scale 0-6 (1 = A1, 3 = B1)",
         "Mean Norwegian proficiency at arrival",
-        "DESIGN.md section 4 (starting near 0)",
+        "assumption (newly settled refugees start with little or no Norwegian)",
         ge=0,
         le=6,
     )
@@ -446,7 +446,7 @@ class MethodProfile(Section):
         "scale points",
         "How far the specialist negotiates a tied employer's language requirement down "
         "towards the participant's current level (job carving, adapted tasks)",
-        "IPS-25 fidelity scale (job development); seed 001 (step 4, cooperation with the "
+        "IPS-25 fidelity scale (job development); Supported Employment for immigrants, AFI/OsloMet for IMDi 2016-2019 (step 4, cooperation with the "
         "employer); size assumption",
         ge=0,
         le=6,
@@ -460,7 +460,7 @@ class MethodProfile(Section):
 
 
 class Methods(Section):
-    """``[methods]``: the three follow-up designs of DESIGN.md section 1."""
+    """``[methods]``: the three follow-up designs compared."""
 
     standard: MethodProfile = param(
         MethodProfile(
@@ -475,7 +475,7 @@ class Methods(Section):
             practice_weeks=16,
         ),
         "table",
-        "Standard follow-up by a programme advisor (DESIGN.md section 1)",
+        "Standard follow-up by a programme advisor (train-then-place)",
     )
     ips: MethodProfile = param(
         MethodProfile(
@@ -493,11 +493,11 @@ class Methods(Section):
             job_carving=0.5,
         ),
         "table",
-        "Individual Placement and Support (IPS-25 fidelity scale; seed 000)",
+        "Individual Placement and Support (IPS-25 fidelity scale; the Raskt i jobb trial, Bergen 2017-2020)",
     )
     se: MethodProfile = param(
         MethodProfile(
-            # Five steps with language support in each and after-follow-up (seed 001).
+            # Five steps with language support in each and after-follow-up (AFI/OsloMet for IMDi 2016-2019).
             employer_time_share=0.45,
             language_first_weeks=0,
             training_hours=13.0,
@@ -510,7 +510,7 @@ class Methods(Section):
             step_weeks=(4, 8, 4),
         ),
         "table",
-        "Supported Employment, five steps (AFI/OsloMet for IMDi, seed 001)",
+        "Supported Employment, five steps (AFI/OsloMet for IMDi, 2016-2019)",
     )
 
     @model_validator(mode="before")
@@ -575,7 +575,7 @@ class FollowUp(Section):
         "log-odds per language point",
         "How take-up rises with starting language (Raskt i jobb: "
         "many did not receive IPS because of language problems)",
-        "seed 000",
+        "Raskt i jobb trial (NORCE, Bergen 2017-2020): many did not receive IPS because of language problems",
         ge=0,
         le=MAX_LOG_ODDS,
     )
@@ -608,7 +608,7 @@ class FollowUp(Section):
         0.35,
         "log-scale sd",
         "Spread of specialists' relationship-building and selling skill",
-        "seed 003 (results vary with the person more than the method)",
+        "Proba 2019 for NAV (results vary with the person more than the method)",
         ge=0,
         le=2,
     )
@@ -975,7 +975,7 @@ class Mechanisms(Section):
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
-        "calibrated (EVIDENCE.md: lower caseload helps, with diminishing returns)",
+        "calibrated (Proba 2019 and the IPS-25 fidelity scale: lower caseload helps, with diminishing returns)",
         ge=0.01,
         le=MAX_HOURS,
     )
@@ -1035,7 +1035,7 @@ class Mechanisms(Section):
         0.45,
         "share 0-1",
         "Hazard cut while in follow-along support",
-        "seed 001 (after-follow-up matters)",
+        "Supported Employment for immigrants (AFI/OsloMet for IMDi 2016-2019): after-follow-up matters",
         ge=0,
         le=1,
     )
