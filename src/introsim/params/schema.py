@@ -1,7 +1,7 @@
 """The scenario schema: the one place where every parameter is declared.
 
 Each field carries its default, its unit, a one-line meaning and, where a study
-gave the figure, its source (the evidence is summarised in ``docs/evidence.md``). Scenario files hold
+gave the figure, its source (summarised in ``docs/evidence.md``). Scenario files hold
 only overrides; :mod:`introsim.params.loader` reads them into these models.
 
 Figures marked ``assumption`` or ``calibrated`` have no direct source: the
@@ -446,7 +446,8 @@ class MethodProfile(Section):
         "scale points",
         "How far the specialist negotiates a tied employer's language requirement down "
         "towards the participant's current level (job carving, adapted tasks)",
-        "IPS-25 fidelity scale (job development); Supported Employment for immigrants, AFI/OsloMet for IMDi 2016-2019 (step 4, cooperation with the "
+        "IPS-25 fidelity scale (job development); Supported Employment for immigrants, "
+        "AFI/OsloMet for IMDi 2016-2019 (step 4, cooperation with the "
         "employer); size assumption",
         ge=0,
         le=6,
@@ -493,11 +494,12 @@ class Methods(Section):
             job_carving=0.5,
         ),
         "table",
-        "Individual Placement and Support (IPS-25 fidelity scale; the Raskt i jobb trial, Bergen 2017-2020)",
+        "Individual Placement and Support (IPS-25 fidelity scale; the Raskt i jobb trial, "
+        "Bergen 2017-2020)",
     )
     se: MethodProfile = param(
         MethodProfile(
-            # Five steps with language support in each and after-follow-up (AFI/OsloMet for IMDi 2016-2019).
+            # Five steps, language support in each, after-follow-up (AFI/OsloMet for IMDi).
             employer_time_share=0.45,
             language_first_weeks=0,
             training_hours=13.0,
@@ -575,7 +577,8 @@ class FollowUp(Section):
         "log-odds per language point",
         "How take-up rises with starting language (Raskt i jobb: "
         "many did not receive IPS because of language problems)",
-        "Raskt i jobb trial (NORCE, Bergen 2017-2020): many did not receive IPS because of language problems",
+        "Raskt i jobb trial (NORCE, Bergen 2017-2020): many did not receive IPS because of "
+        "language problems",
         ge=0,
         le=MAX_LOG_ODDS,
     )
@@ -975,7 +978,8 @@ class Mechanisms(Section):
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
-        "calibrated (Proba 2019 and the IPS-25 fidelity scale: lower caseload helps, with diminishing returns)",
+        "calibrated (Proba 2019 and the IPS-25 fidelity scale: lower caseload helps, with "
+        "diminishing returns)",
         ge=0.01,
         le=MAX_HOURS,
     )
@@ -1035,7 +1039,8 @@ class Mechanisms(Section):
         0.45,
         "share 0-1",
         "Hazard cut while in follow-along support",
-        "Supported Employment for immigrants (AFI/OsloMet for IMDi 2016-2019): after-follow-up matters",
+        "Supported Employment for immigrants (AFI/OsloMet for IMDi 2016-2019): "
+        "after-follow-up matters",
         ge=0,
         le=1,
     )
