@@ -270,7 +270,7 @@ class Design:
                     "second_order": self.meta.second_order,
                     "dummy": self.meta.dummy,
                     "resamples": self.meta.resamples,
-                    "sample_rows": int(len(self.sample)) if self.sample is not None else 0,
+                    "sample_rows": len(self.sample) if self.sample is not None else 0,
                     "strata": self.strata,
                 }
                 if self.problem is not None

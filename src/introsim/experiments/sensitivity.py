@@ -29,6 +29,7 @@ import copy
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from introsim.experiments.design import DUMMY, Design
 from introsim.experiments.statistics import CONFIDENCE
 from introsim.experiments.store import RunStore
 from introsim.experiments.sweep import Sweep, run_sweep
+from introsim.output import write_csv, write_json, write_parquet
 
 __all__ = [
     "CONVERGED",
@@ -45,12 +47,15 @@ __all__ = [
     "PRIMARY",
     "Sensitivity",
     "analyse_outcome",
+    "build_manifest",
     "convergence",
     "floor",
     "noise_share",
     "run_sensitivity",
     "sample_size",
     "summary_text",
+    "verdicts",
+    "write_outputs",
 ]
 
 PRIMARY = {"morris": "mu_star", "sobol": "ST", "delta": "delta"}
@@ -183,7 +188,8 @@ def noise_share(
         within = m.var(axis=1, ddof=1).mean()
         total = m.var(ddof=1)
         means = m.mean(axis=1).var(ddof=1)
-        a = within / total if total > 0 else np.nan
+        # Both estimates can pass 1 by chance when the factors do little; a share cannot.
+        a = min(1.0, within / total) if total > 0 else np.nan
         b = min(1.0, within / reps / means) if means > 0 else np.nan
         return float(a), float(b)
 
@@ -486,3 +492,78 @@ def run_sensitivity(
     for c in ("value", "low", "high"):
         indices[c] = indices[c].astype(np.float64)
     return Sensitivity(design, sweep, indices, sweep.failed)
+
+
+INDICES_FILE = "indices.parquet"
+INDICES_CSV = "indices.csv"
+
+
+def verdicts(result: Sensitivity) -> list[dict[str, Any]]:
+    """Per stratum and outcome: the convergence verdict and the plain-words summary."""
+    out = []
+    for stratum in result.strata:
+        for outcome in result.design.meta.outcomes:
+            part = result.indices[
+                (result.indices["stratum"] == stratum) & (result.indices["outcome"] == outcome)
+            ]
+            if part.empty:
+                continue
+            conv = convergence(part, result.method)
+            out.append(
+                {
+                    "stratum": stratum,
+                    "outcome": outcome,
+                    "converged": conv["enough"],
+                    "convergence": conv["text"],
+                    "summary": summary_text(part, result.method, outcome),
+                }
+            )
+    return out
+
+
+def build_manifest(
+    result: Sensitivity,
+    *,
+    executor: str,
+    wall_time_s: float | None,
+    command: list[str] | None,
+    resumed: int = 0,
+) -> dict[str, Any]:
+    """The sweep's manifest plus the method, its sample and the verdicts."""
+    from introsim.experiments.sweep import MANIFEST_FILE, REPORT_FILE, RUNS_CSV, RUNS_FILE
+    from introsim.experiments.sweep import build_manifest as sweep_manifest
+
+    m = sweep_manifest(
+        result.sweep, executor=executor, wall_time_s=wall_time_s, command=command, resumed=resumed
+    )
+    d = result.design
+    m["sensitivity"] = {
+        "method": result.method,
+        "N": sample_size(
+            result.method,
+            d.problem or {},
+            (0 if d.sample is None else len(d.sample)),
+            d.meta.second_order,
+        ),
+        "sample_rows": (0 if d.sample is None else len(d.sample)),
+        "strata": result.strata,
+        "replications": d.meta.replications,
+        "problem": d.problem,
+        "dummy_seed": "a row's replicates use root seed dummy_seed(root_seed, dummy value)"
+        if d.meta.dummy
+        else None,
+        "verdicts": verdicts(result),
+    }
+    m["files"] = [INDICES_FILE, INDICES_CSV, RUNS_FILE, RUNS_CSV, MANIFEST_FILE, REPORT_FILE]
+    return m
+
+
+def write_outputs(result: Sensitivity, folder: Path, manifest: dict[str, Any]) -> None:
+    """Write indices (Parquet and CSV), runs (Parquet and CSV) and the manifest, atomically."""
+    from introsim.experiments.sweep import MANIFEST_FILE, RUNS_CSV, RUNS_FILE
+
+    write_parquet(result.indices, folder / INDICES_FILE)
+    write_csv(result.indices, folder / INDICES_CSV)
+    write_parquet(result.sweep.runs, folder / RUNS_FILE)
+    write_csv(result.sweep.runs, folder / RUNS_CSV)
+    write_json(manifest, folder / MANIFEST_FILE)
