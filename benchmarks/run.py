@@ -13,7 +13,8 @@
 4. start-up: ``introsim run scenarios/baseline.toml`` with a cold and a warm
    numba cache, and where the start-up time goes;
 5. JIT's worth: the 1k case with ``NUMBA_DISABLE_JIT=1``;
-6. profile: a py-spy sample of the 100k run (when py-spy is installed).
+6. profile: a py-spy sample of the 100k run (when py-spy is installed);
+7. sensitivity: wall time of the shipped Sobol study (``benchmarks/sensitivity_bench.py``).
 
 ``python -m benchmarks.run --quick`` runs smaller versions (a smoke test; its
 figures are not the ones to quote). Child processes re-enter this module with
@@ -42,6 +43,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.sensitivity_bench import md_sensitivity, section_sensitivity
 from introsim.model.kernels import WEEKLY_KERNELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -949,6 +951,7 @@ SECTIONS = (
     ("startup", "## 4. Start-up: `introsim run` on the baseline", _md_startup),
     ("nojit", "## 5. What the JIT is worth", _md_nojit),
     ("profile", "## 6. Profile", _md_profile),
+    ("sensitivity", "## 7. Sensitivity: the shipped Sobol study", md_sensitivity),
 )
 
 
@@ -1100,6 +1103,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": section_startup,
         "nojit": section_nojit,
         "profile": section_profile,
+        "sensitivity": lambda quick: section_sensitivity(quick, introsim_command(), child_env()),
     }
     for key, run in sections.items():
         try:

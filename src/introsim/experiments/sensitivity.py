@@ -181,7 +181,7 @@ def noise_share(
     v = np.asarray(values, dtype=np.float64)
     rows, reps = v.shape
     nan3 = (np.nan, np.nan, np.nan)
-    if reps < 2 or rows < 2 or not np.isfinite(v).all():
+    if reps < 2 or rows < 2 or not np.isfinite(v).all() or v.var() == 0:
         return {NOISE: nan3, NOISE_OF_MEAN: nan3}
 
     def shares(m: np.ndarray) -> tuple[float, float]:
