@@ -43,8 +43,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks.sensitivity_bench import md_sensitivity, section_sensitivity
 from introsim.model.kernels import WEEKLY_KERNELS
+
+from benchmarks.sensitivity_bench import md_sensitivity, section_sensitivity
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
