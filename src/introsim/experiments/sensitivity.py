@@ -349,9 +349,7 @@ def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
     primary = PRIMARY[method]
     p = full[(full["index"] == primary) & (full["factor"] != DUMMY)]
     p = p.sort_values("value", ascending=False)
-    dummy = floor(indices, primary)
-    d_high = full[(full["factor"] == DUMMY) & (full["index"] == primary)]["high"]
-    limit = float(d_high.iloc[0]) if len(d_high) and np.isfinite(d_high.iloc[0]) else dummy
+    limit = dummy = floor(indices, primary)
     above = p if limit is None else p[p["value"] > limit]
     below = [] if limit is None else list(p[p["value"] <= limit]["factor"])
     name = {"mu_star": "mu*", "ST": "total index", "delta": "delta"}[primary]
