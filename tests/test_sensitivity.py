@@ -112,6 +112,7 @@ outcomes = ["employed_12m", "cost_per_participant_nok"]
 [factors]
 "mechanisms.language_slope" = { min = 0.6, max = 1.8 }
 "mechanisms.separation_hazard" = { min = 0.002, max = 0.012, scale = "log" }
+"mechanisms.ties_per_specialist" = { min = 12, max = 36 }
 """
 
 

@@ -667,6 +667,7 @@ def sensitivity(
         verdicts,
         write_outputs,
     )
+    from introsim.experiments.store import IDENTITY as STORE_IDENTITY
     from introsim.experiments.store import RunStore, StoreMismatch
     from introsim.experiments.sweep import store_identity
     from introsim.output import folder_name, json_text
@@ -690,7 +691,9 @@ def sensitivity(
             fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
     default = Path("out") / f"sensitivity-{folder_name(design.meta.name)}"
     out_dir = out if out is not None else default
-    check_out_dir(out_dir)
+    # A study's folder is its store: resumed, never replaced (the store checks whose it is).
+    if not (out_dir / STORE_IDENTITY).is_file():
+        check_out_dir(out_dir)
     store = RunStore(out_dir)
     try:
         resumed = store.open(store_identity(design), fresh=fresh)

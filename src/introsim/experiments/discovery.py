@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from introsim.experiments.design import DUMMY
@@ -126,6 +127,8 @@ def discover_boxes(
     for c in x.columns:
         if not pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]):
             x[c] = x[c].astype(str).astype("category")
+        else:  # PRIM writes fractional limits into the columns' dtype
+            x[c] = x[c].astype(np.float64)
     y = (means < below).to_numpy() if below is not None else (means > above).to_numpy()
     rule = f"below {below:g}" if below is not None else f"above {above:g}"
     if not y.any() or y.all():

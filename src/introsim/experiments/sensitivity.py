@@ -316,7 +316,14 @@ def convergence(indices: pd.DataFrame, method: str) -> dict[str, Any]:
             if worst > limit
             else "the most influential factor differs between N/2 and N"
         )
-        text = f"N = {n} was not enough: {why}; run with a larger N before relying on the ranking."
+        if same_top:
+            text = (
+                f"N = {n} was not enough for the values: {why}; the most influential factor "
+                f"({p_full['factor'].iloc[0]}) is the same at N/2 and N, but run with a larger "
+                "N before quoting the indices."
+            )
+        else:
+            text = f"N = {n} was not enough: {why}; run with a larger N before relying on it."
     return {
         "enough": enough,
         "change": worst,
