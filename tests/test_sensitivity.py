@@ -33,10 +33,12 @@ SOBOL_TOL = 0.05
 NOISE_TOL = 0.02
 
 
-def _pipeline(name: str, method: str, n: int, reps: int = 1, noise_sd: float = 0.0) -> pd.DataFrame:
+def _pipeline(
+    name: str, method: str, n: int, reps: int = 1, noise_sd: float = 0.0, second_order: bool = False
+) -> pd.DataFrame:
     """Sampler, engine and analysis, as a study runs them, on a test function."""
     problem = tf.problem(name)
-    x = salib_sample(method, problem, n, seed=5)
+    x = salib_sample(method, problem, n, seed=5, second_order=second_order)
     tasks = [
         Task(i, r, tf.FunctionPoint(name, tuple(row[:-1]), noise_sd), dummy_seed(1, row[-1]))
         for i, row in enumerate(x)
@@ -44,7 +46,9 @@ def _pipeline(name: str, method: str, n: int, reps: int = 1, noise_sd: float = 0
     ]
     results = run_tasks(tasks, evaluate=tf.evaluate)
     values = np.array([res.value["y"] for res in results]).reshape(len(x), reps)
-    return analyse_outcome(method, problem, x, values, seed=3, resamples=100)
+    return analyse_outcome(
+        method, problem, x, values, seed=3, resamples=100, second_order=second_order
+    )
 
 
 def _at_full_n(df: pd.DataFrame, index: str) -> pd.Series:
@@ -62,6 +66,14 @@ def test_ishigami_sobol_recovers_analytic_indices():
         # A deterministic function: the dummy changes nothing, so its index is zero.
         assert abs(got[DUMMY]) <= 0.01
     assert convergence(df, "sobol")["enough"] is True
+
+
+def test_ishigami_second_order_indices():
+    df = _pipeline("ishigami", "sobol", 1024, second_order=True)
+    s2 = _at_full_n(df, "S2")
+    for (a, b), expected in tf.ishigami_indices()["S2"].items():
+        assert s2[f"{a} × {b}"] == pytest.approx(expected, abs=SOBOL_TOL), (a, b)
+    assert s2[[f for f in s2.index if DUMMY in f]].abs().max() <= SOBOL_TOL
 
 
 def test_noisy_ishigami_noise_share_and_dummy_floor():

@@ -108,11 +108,13 @@ def _indices(
     names = _names(problem)
     out: list[dict[str, Any]] = []
 
+    def row(factor: str, index: str, v: float, c: float) -> None:
+        out.append({"factor": factor, "index": index, "value": v, "low": v - c, "high": v + c})
+
     def add(index: str, values: Any, conf: Any = None) -> None:
         for k, name in enumerate(names):
-            v = float(np.asarray(values)[k])
             c = float(np.asarray(conf)[k]) if conf is not None else np.nan
-            out.append({"factor": name, "index": index, "value": v, "low": v - c, "high": v + c})
+            row(name, index, float(np.asarray(values)[k]), c)
 
     if method == "sobol":
         r = sobol.analyze(
@@ -129,16 +131,7 @@ def _indices(
             s2, c2 = np.asarray(r["S2"]), np.asarray(r["S2_conf"])
             for i, a in enumerate(names):
                 for j in range(i + 1, len(names)):
-                    v, c = float(s2[i, j]), float(c2[i, j])
-                    out.append(
-                        {
-                            "factor": f"{a} × {names[j]}",
-                            "index": "S2",
-                            "value": v,
-                            "low": v - c,
-                            "high": v + c,
-                        }
-                    )
+                    row(f"{a} × {names[j]}", "S2", float(s2[i, j]), float(c2[i, j]))
     elif method == "morris":
         r = morris.analyze(
             problem,

@@ -74,10 +74,10 @@ def problem(name: str, dummy: bool = True) -> dict[str, Any]:
 
 
 def ishigami_indices(a: float = ISHIGAMI_A, b: float = ISHIGAMI_B) -> dict[str, Any]:
-    """Analytic variance, first-order (S1) and total (ST) indices of the Ishigami function.
+    """Analytic variance, first-order (S1), total (ST) and second-order (S2) Ishigami indices.
 
     Returns:
-        ``{"variance": V, "S1": {"x1": ..}, "ST": {"x1": ..}}``.
+        ``{"variance": V, "S1": {"x1": ..}, "ST": {"x1": ..}, "S2": {("x1", "x3"): ..}}``.
     """
     pi4 = math.pi**4
     v1 = 0.5 * (1 + b * pi4 / 5) ** 2
@@ -88,6 +88,7 @@ def ishigami_indices(a: float = ISHIGAMI_A, b: float = ISHIGAMI_B) -> dict[str, 
         "variance": v,
         "S1": {"x1": v1 / v, "x2": v2 / v, "x3": 0.0},
         "ST": {"x1": (v1 + v13) / v, "x2": v2 / v, "x3": v13 / v},
+        "S2": {("x1", "x3"): v13 / v, ("x1", "x2"): 0.0, ("x2", "x3"): 0.0},
     }
 
 
