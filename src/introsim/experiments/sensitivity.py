@@ -379,8 +379,9 @@ def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
         mus = full[full["index"] == "mu_star"].set_index("factor")["value"]
         nonlinear = [f for f in above["factor"] if mus[f] > 0 and sig[f] / mus[f] > 1]
         if nonlinear:
+            verb = "acts" if len(nonlinear[:3]) == 1 else "act"
             parts.append(
-                f"{_join(nonlinear[:3])} act non-linearly or through interactions (sigma > mu*)."
+                f"{_join(nonlinear[:3])} {verb} non-linearly or through interactions (sigma > mu*)."
             )
     if below:
         parts.append(
