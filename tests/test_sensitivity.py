@@ -182,23 +182,25 @@ def test_categories_are_strata_and_the_dummy_never_reaches_the_scenario(tiny: Pa
     ],
     ids=["too few trajectories", "N not a power of two", "outside schema", "levels", "groups"],
 )
-def test_bad_study_files_exit_2_with_one_line(tiny: Path, edit, message):
+def test_bad_study_files_name_the_field(tiny: Path, edit, message):
     text = MORRIS.replace(*edit)
     if "delta" in edit[1]:
         text = text.replace("max = 1.8 }", 'max = 1.8, group = "language" }')
-    bad = write(tiny.parent, "bad.toml", text)
     with pytest.raises(ExperimentError, match=message):
-        load_experiment(bad)
-    res = run_cli("sensitivity", bad, "--out", tiny.parent / "out")
-    assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
-    assert "Traceback" not in res.stderr and message in res.stderr
-    assert not (tiny.parent / "out").exists()
+        load_experiment(write(tiny.parent, "bad.toml", text))
 
 
-def test_sweep_designs_are_refused(tiny: Path):
-    grid = MORRIS.replace('design = "morris"\ntrajectories = 4', 'design = "lhs"\nsamples = 4')
-    res = run_cli("sensitivity", write(tiny.parent, "lhs.toml", grid), "--out", tiny.parent / "o")
-    assert res.returncode == 2 and "not a sensitivity design" in res.stderr
+def test_the_command_refuses_bad_studies_and_sweep_designs(tiny: Path):
+    bad = write(tiny.parent, "bad.toml", MORRIS.replace("max = 1.8", "max = 25.0"))
+    lhs = MORRIS.replace('design = "morris"\ntrajectories = 4', 'design = "lhs"\nsamples = 4')
+    for path, message in (
+        (bad, "mechanisms.language_slope"),
+        (write(tiny.parent, "lhs.toml", lhs), "not a sensitivity design"),
+    ):
+        res = run_cli("sensitivity", path, "--out", tiny.parent / "out")
+        assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
+        assert "Traceback" not in res.stderr and message in res.stderr
+        assert not (tiny.parent / "out").exists()
 
 
 # --------------------------------------------------------------------------- the command
