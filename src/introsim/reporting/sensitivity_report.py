@@ -32,6 +32,7 @@ from introsim.reporting.html import chart_html, colour, layout, provenance, rend
 
 __all__ = ["report_html", "write_report"]
 
+GREY = "#888888"
 NAMES = {"S1": "first-order S1", "ST": "total ST", "mu_star": "mu*", "delta": "delta"}
 
 
@@ -53,7 +54,7 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
                 x=rows["value"],
                 orientation="h",
                 name=NAMES[kind],
-                marker_color=colour(i),
+                marker_color=[GREY if f == DUMMY else colour(i) for f in order],
                 error_x={"type": "data", "array": err_hi, "arrayminus": err_lo, "symmetric": False},
                 hovertemplate="%{y}: %{x:.3f}<extra>" + NAMES[kind] + "</extra>",
             )
@@ -77,15 +78,21 @@ def _morris(part: pd.DataFrame) -> go.Figure:
     full = part[part["n"] == n]
     mus = full[full["index"] == "mu_star"].set_index("factor")
     sig = full[full["index"] == "sigma"].set_index("factor")["value"]
+    level = floor(part, "mu_star")
+    # Label the factors above the floor (and the dummy); the rest crowd the origin.
+    shown = [
+        f.split(".")[-1] if f == DUMMY or level is None or v > level else ""
+        for f, v in mus["value"].items()
+    ]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
             x=mus["value"],
             y=sig.reindex(mus.index),
             mode="markers+text",
-            text=[f.split(".")[-1] for f in mus.index],
+            text=shown,
             textposition="top center",
-            marker={"color": [colour(3) if f == DUMMY else colour(0) for f in mus.index]},
+            marker={"color": [GREY if f == DUMMY else colour(0) for f in mus.index]},
             hovertext=list(mus.index),
             hovertemplate="%{hovertext}<br>mu* %{x:.3g}<br>sigma %{y:.3g}<extra></extra>",
             showlegend=False,
