@@ -13,7 +13,8 @@
 4. start-up: ``introsim run scenarios/baseline.toml`` with a cold and a warm
    numba cache, and where the start-up time goes;
 5. JIT's worth: the 1k case with ``NUMBA_DISABLE_JIT=1``;
-6. profile: a py-spy sample of the 100k run (when py-spy is installed).
+6. profile: a py-spy sample of the 100k run (when py-spy is installed);
+7. sensitivity: wall time of the shipped Sobol study (``benchmarks/sensitivity_bench.py``).
 
 ``python -m benchmarks.run --quick`` runs smaller versions (a smoke test; its
 figures are not the ones to quote). Child processes re-enter this module with
@@ -45,6 +46,7 @@ from typing import Any
 from introsim.model.kernels import WEEKLY_KERNELS
 
 from benchmarks import dashboard
+from benchmarks.sensitivity_bench import md_sensitivity, section_sensitivity
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -986,6 +988,7 @@ SECTIONS = (
     ("nojit", "## 5. What the JIT is worth", _md_nojit),
     ("profile", "## 6. Profile", _md_profile),
     ("dashboard", "## 7. Dashboard: slider to charts", dashboard.render),
+    ("sensitivity", "## 8. Sensitivity: the shipped Sobol study", md_sensitivity),
 )
 
 
@@ -1143,6 +1146,7 @@ def main(argv: list[str] | None = None) -> int:
         "nojit": section_nojit,
         "profile": section_profile,
         "dashboard": lambda quick: run_child("dashboard", 3 if quick else dashboard.MOVES),
+        "sensitivity": lambda quick: section_sensitivity(quick, introsim_command(), child_env()),
     }
     for key, run in sections.items():
         try:

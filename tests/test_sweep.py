@@ -166,7 +166,7 @@ BAD = {
         "expected one of standard, ips, se, found string 'ipx'",
     ),
     "too few replications": (GRID.format(reps=1), "experiment.replications"),
-    "unknown design": (GRID.format(reps=2).replace('"grid"', '"sobol"'), "experiment.design"),
+    "unknown design": (GRID.format(reps=2).replace('"grid"', '"factorial"'), "experiment.design"),
     "lhs without samples": (GRID.format(reps=2).replace('"grid"', '"lhs"'), "needs samples"),
     "grid with a range": (
         GRID.format(reps=2).replace("{ levels = [10, 20, 30] }", "{ min = 10, max = 30 }"),

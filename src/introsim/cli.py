@@ -869,6 +869,197 @@ def print_trial(result: TrialResult) -> None:
 
 
 @app.command()
+def sensitivity(
+    study: Annotated[Path, typer.Argument(help="Study file with a morris, sobol or delta design.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/sensitivity-STUDY-NAME).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
+            "such as tcp://host:8786 (needs the dask extra).",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Discard runs stored in --out and start again.")
+    ] = False,
+    sets: SetOption = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the indices and verdicts as JSON.")
+    ] = False,
+) -> None:
+    """Global sensitivity analysis: Morris, Sobol or delta indices over replicated runs.
+
+    Runs the study's SALib sample (each row over common-random-number
+    replicates; stored as they finish, so the same command resumes), then
+    computes the indices on replicate means, the noise share, the dummy's noise
+    floor and a convergence check. Writes indices.parquet/.csv,
+    runs.parquet/.csv, manifest.json and report.html.
+    """
+    from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
+    from introsim.experiments.sensitivity import (
+        PRIMARY,
+        build_manifest,
+        run_sensitivity,
+        verdicts,
+        write_outputs,
+    )
+    from introsim.experiments.sweep import store_identity
+    from introsim.output import folder_name, json_text
+    from introsim.reporting.sensitivity_report import write_report
+
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, found {jobs}")
+    try:
+        design = load_experiment(study, overrides=parse_sets(sets))
+    except ScenarioError as e:
+        fail(str(e))
+    if design.meta.design not in SENSITIVITY_DESIGNS:
+        fail(
+            f"{study}: experiment.design: {design.meta.design!r} is not a sensitivity design; "
+            f"use one of {', '.join(SENSITIVITY_DESIGNS)} (or `introsim sweep`)"
+        )
+    dask_or_fail(dask)
+    default = Path("out") / f"sensitivity-{folder_name(design.meta.name)}"
+    out_dir = out if out is not None else default
+    if dask is None:
+        jobs = capped_jobs(jobs)
+    check_memory([p.scenario for p in design.points], jobs=jobs)
+    t0 = time.perf_counter()
+    with stored_work(
+        out_dir,
+        store_identity(design),
+        fresh=fresh,
+        jobs=jobs,
+        dask=dask,
+        preload=["introsim.experiments.sweep"],
+        label=f"{len(design.points)} points × {design.meta.replications} replicates",
+        total=len(design.points) * design.meta.replications,
+    ) as work:
+        result = run_sensitivity(design, work.executor, store=work.store, progress=work.tick)
+    wall = time.perf_counter() - t0
+    manifest = build_manifest(
+        result,
+        executor=executor_label(jobs, dask),
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+        resumed=work.resumed,
+    )
+    try:
+        write_outputs(result, out_dir, manifest)
+        write_report(result, out_dir / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out_dir, e)
+    if result.failed:
+        err_console.print(
+            f"warning: {result.failed} of {len(result.sweep.runs)} runs failed; outcomes with a "
+            f"failed run are not analysed; the errors are in {out_dir}/runs.csv (column error)",
+            markup=False,
+        )
+    if json_out:
+        data = {
+            "out": str(out_dir),
+            "method": result.method,
+            "runs": len(result.sweep.runs),
+            "failed": result.failed,
+            "wall_time_s": round(wall, 3),
+            "verdicts": verdicts(result),
+            "indices": result.indices.to_dict("records"),
+        }
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    primary = PRIMARY[result.method]
+    idx = result.indices
+    for v in verdicts(result):
+        part = idx[
+            (idx["stratum"] == v["stratum"])
+            & (idx["outcome"] == v["outcome"])
+            & (idx["index"] == primary)
+            & (idx["n"] == idx["n"].max())
+        ].sort_values("value", ascending=False)
+        table = Table(title=f"{v['outcome']} ({v['stratum']}): {primary} [95 % interval]")
+        table.add_column("factor", no_wrap=True)
+        table.add_column(primary, justify="right")
+        for _, r in part.iterrows():
+            table.add_row(r["factor"], f"{r['value']:.4g} [{r['low']:.4g}, {r['high']:.4g}]")
+        console.print(table)
+        console.print(v["summary"], markup=False)
+        console.print(v["convergence"], markup=False)
+    console.print(
+        f"wrote {out_dir}/ indices.parquet, indices.csv, runs.parquet, manifest.json, report.html "
+        f"({len(result.sweep.runs)} runs in {wall:.1f} s)",
+        markup=False,
+    )
+
+
+@app.command()
+def discover(
+    runs: Annotated[
+        Path, typer.Argument(help="runs.parquet of a sweep or sensitivity study, or its folder.")
+    ],
+    outcome: Annotated[str, typer.Option(help="The outcome to explain.")],
+    below: Annotated[
+        float | None, typer.Option(help="Cases of interest: the outcome below this value.")
+    ] = None,
+    above: Annotated[
+        float | None, typer.Option(help="Cases of interest: the outcome above this value.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/discover-OUTCOME).")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Least density (share of cases of interest) of the chosen box.")
+    ] = 0.8,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the box and trajectory as JSON.")
+    ] = False,
+) -> None:
+    """Scenario discovery: the boxes of factor space where an outcome falls short (PRIM).
+
+    Uses the EMA Workbench's PRIM on the replicate means of each design point.
+    Writes trajectory.csv, box.csv, manifest.json and report.html.
+    """
+    from introsim.experiments.discovery import DiscoveryError, discover_boxes, write_outputs
+    from introsim.output import folder_name, json_text
+
+    if (below is None) == (above is None):
+        fail("give exactly one of --below VALUE or --above VALUE")
+    if outcome not in OUTCOMES:
+        fail(f"--outcome: unknown outcome {outcome!r}; valid: {', '.join(OUTCOMES)}")
+    if not 0 < threshold <= 1:
+        fail(f"--threshold: expected a share in (0, 1], found {threshold:g}")
+    try:
+        result = discover_boxes(runs, outcome, below=below, above=above, threshold=threshold)
+    except DiscoveryError as e:
+        fail(str(e))
+    out_dir = out if out is not None else Path("out") / f"discover-{folder_name(outcome)}"
+    check_out_dir(out_dir)
+    try:
+        manifest = write_outputs(result, out_dir, command=["introsim", *sys.argv[1:]])
+    except OSError as e:
+        publish_failed(out_dir, e)
+    if json_out:
+        sys.stdout.write(json_text(manifest["result"]) + "\n")
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(result.summary, markup=False)
+    table = Table(title="The chosen box: factor limits")
+    for col in ("factor", "low", "high"):
+        table.add_column(col, justify="right" if col != "factor" else "left")
+    for _, r in result.box.iterrows():
+        table.add_row(str(r["factor"]), str(r["low"]), str(r["high"]))
+    console.print(table)
+    console.print(
+        f"wrote {out_dir}/ trajectory.csv, box.csv, manifest.json, report.html", markup=False
+    )
+
+
+@app.command()
 def version() -> None:
     """Print the introsim version."""
     typer.echo(__version__)

@@ -16,6 +16,16 @@ Designs:
   factors given as ``levels`` (categories such as ``follow_up.method``) are
   sampled over their levels with equal shares.
 * ``list``: explicit points, each a ``[[points]]`` table.
+* ``morris``, ``sobol``, ``delta``: global sensitivity studies. Their points
+  are rows of a SALib sample over the factors' ranges: Morris trajectories
+  (``trajectories``, ``morris_levels``), a Saltelli/Sobol sample (``samples`` =
+  N, a power of two; ``second_order``) or a Latin hypercube for the
+  moment-independent delta index (``samples`` rows). A ``dummy`` factor is in
+  the sample by default; the model never sees it, it only picks the random
+  streams of its row (see :func:`dummy_seed`), so its index is the noise floor.
+  Factors given as ``levels`` (categories such as ``follow_up.method``) are not
+  sampled: the whole sample is run at each level (each combination of levels),
+  and analysed separately within each.
 
 Point 0 is always the base scenario itself, so every point has a paired
 difference from the base.
@@ -23,6 +33,8 @@ difference from the base.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -43,15 +55,22 @@ from introsim.params.schema import Scenario
 
 __all__ = [
     "DESIGNS",
+    "DUMMY",
+    "SENSITIVITY_DESIGNS",
     "Design",
     "ExperimentError",
     "ExperimentSpec",
     "Point",
+    "dummy_seed",
     "load_experiment",
+    "salib_sample",
 ]
 
-DESIGNS: tuple[str, ...] = ("grid", "oat", "lhs", "list")
+SENSITIVITY_DESIGNS: tuple[str, ...] = ("morris", "sobol", "delta")
+DESIGNS: tuple[str, ...] = ("grid", "oat", "lhs", "list", *SENSITIVITY_DESIGNS)
 BASE_POINT = "base"
+DUMMY = "dummy"
+"""Name of the factor the model ignores (its index is the noise floor)."""
 
 
 class ExperimentError(ScenarioError):
@@ -73,9 +92,29 @@ class ExperimentMeta(_Strict):
         ge=2, le=10_000, description="Replicates per design point (common random numbers)"
     )
     seed: int = Field(ge=0, description="Root seed of the replicates")
-    design: Literal["grid", "oat", "lhs", "list"] = Field(description="How points are chosen")
+    design: Literal["grid", "oat", "lhs", "list", "morris", "sobol", "delta"] = Field(
+        description="How points are chosen"
+    )
     samples: int | None = Field(
-        default=None, ge=2, le=100_000, description="Points of a Latin hypercube (lhs only)"
+        default=None,
+        ge=2,
+        le=100_000,
+        description="Points of a Latin hypercube (lhs, delta) or N of a Sobol sample",
+    )
+    trajectories: int | None = Field(
+        default=None, ge=2, le=10_000, description="Morris trajectories (morris only)"
+    )
+    morris_levels: int = Field(
+        default=4, ge=2, le=100, description="Grid levels of the Morris sample (even)"
+    )
+    second_order: bool = Field(
+        default=False, description="Also estimate second-order Sobol indices (sobol only)"
+    )
+    dummy: bool = Field(
+        default=True, description="Add a dummy factor whose index is the noise floor"
+    )
+    resamples: int = Field(
+        default=200, ge=10, le=100_000, description="Bootstrap resamples of the intervals"
     )
     design_seed: int | None = Field(
         default=None, ge=0, description="Seed of the Latin hypercube (default: seed)"
@@ -91,10 +130,23 @@ class ExperimentMeta(_Strict):
         unknown = [o for o in self.outcomes if o not in OUTCOMES]
         if unknown:
             raise ValueError(f"unknown outcome {unknown[0]!r}; valid: {', '.join(OUTCOMES)}")
-        if self.design == "lhs" and self.samples is None:
-            raise ValueError("an lhs design needs samples (the number of points)")
-        if self.design != "lhs" and self.samples is not None:
-            raise ValueError(f"samples applies to lhs designs only, not {self.design}")
+        d = self.design
+        if d in ("lhs", "delta") and self.samples is None:
+            raise ValueError(f"an {d} design needs samples (the number of points)")
+        if d == "sobol" and self.samples is None:
+            raise ValueError("a sobol design needs samples (N, a power of two)")
+        if d == "sobol" and self.samples & (self.samples - 1):  # type: ignore[operator]
+            raise ValueError(f"a sobol design needs samples a power of two, found {self.samples}")
+        if d not in ("lhs", "delta", "sobol") and self.samples is not None:
+            raise ValueError(f"samples applies to lhs, sobol and delta designs, not {d}")
+        if d == "morris" and self.trajectories is None:
+            raise ValueError("a morris design needs trajectories")
+        if d != "morris" and self.trajectories is not None:
+            raise ValueError(f"trajectories applies to morris designs only, not {d}")
+        if self.morris_levels % 2:
+            raise ValueError(f"morris_levels must be even, found {self.morris_levels}")
+        if self.second_order and d != "sobol":
+            raise ValueError(f"second_order applies to sobol designs only, not {d}")
         return self
 
 
@@ -105,6 +157,7 @@ class FactorSpec(_Strict):
     min: float | None = None
     max: float | None = None
     scale: Literal["linear", "log"] = "linear"
+    group: str | None = Field(default=None, min_length=1, max_length=100)
 
     @model_validator(mode="before")
     @classmethod
@@ -124,6 +177,8 @@ class FactorSpec(_Strict):
             raise ValueError("give either levels or min and max, not both")
         if self.levels is None and not has_range:
             raise ValueError("expected levels = [...] or min and max")
+        if self.group is not None and self.levels is not None:
+            raise ValueError("a group applies to ranges, not to levels")
         if has_range and (self.min is None or self.max is None):
             raise ValueError("a range needs both min and max")
         if has_range and not self.min < self.max:  # type: ignore[operator]
@@ -145,12 +200,19 @@ class Point:
         label: Short text, e.g. ``follow_up.caseload=10, wage_subsidy.rate=0.4``.
         overrides: Dotted path mapped to value.
         scenario: The validated scenario.
+        seed: Root seed of this point's replicates (None: the experiment's seed);
+            a sensitivity sample's rows take theirs from the dummy factor.
+        row: Row of the sensitivity sample it runs (None for other points).
+        stratum: Index of its combination of category levels (sensitivity designs).
     """
 
     index: int
     label: str
     overrides: dict[str, Any]
     scenario: Scenario
+    seed: int | None = None
+    row: int | None = None
+    stratum: int | None = None
 
 
 @dataclass(frozen=True)
@@ -173,14 +235,19 @@ class Design:
     infos: dict[str, ParamInfo]
     sets: dict[str, Any] = field(default_factory=dict)
     points: list[Point] = field(default_factory=list)
+    problem: dict[str, Any] | None = None
+    sample: np.ndarray | None = None
+    strata: list[dict[str, Any]] = field(default_factory=list)
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the runs: points, replications, seed."""
-        data = {
+        data: dict[str, Any] = {
             "replications": self.meta.replications,
             "seed": self.meta.seed,
             "points": [[p.label, p.scenario.digest()] for p in self.points],
         }
+        if self.problem is not None:
+            data["point_seeds"] = [p.seed for p in self.points]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -196,6 +263,19 @@ class Design:
             "seed": self.meta.seed,
             "samples": self.meta.samples,
             "design_seed": self.design_seed,
+            **(
+                {
+                    "trajectories": self.meta.trajectories,
+                    "morris_levels": self.meta.morris_levels,
+                    "second_order": self.meta.second_order,
+                    "dummy": self.meta.dummy,
+                    "resamples": self.meta.resamples,
+                    "sample_rows": len(self.sample) if self.sample is not None else 0,
+                    "strata": self.strata,
+                }
+                if self.problem is not None
+                else {}
+            ),
             "factors": {k: v.model_dump(exclude_none=True) for k, v in self.factors.items()},
             "set": self.sets,
             "points": len(self.points),
@@ -203,8 +283,8 @@ class Design:
 
     @property
     def design_seed(self) -> int | None:
-        """The seed of the Latin hypercube (None for other designs)."""
-        if self.meta.design != "lhs":
+        """The seed of the Latin hypercube or SALib sample (None for other designs)."""
+        if self.meta.design not in ("lhs", *SENSITIVITY_DESIGNS):
             return None
         return self.meta.design_seed if self.meta.design_seed is not None else self.meta.seed
 
@@ -330,6 +410,101 @@ def _lhs_points(design: Design, lines: dict[str, int | None]) -> list[dict[str, 
     return rows
 
 
+def dummy_seed(root: int, value: float) -> int:
+    """Root seed of a sensitivity sample row's replicates, from its dummy factor's value.
+
+    Rows with the same dummy value share random streams, so the rows a factor's
+    effect is estimated from (which differ in that factor only) are paired by
+    common random numbers; a step in the dummy changes nothing but the streams,
+    so the dummy's index is what seed noise alone produces: the noise floor.
+
+    Args:
+        root: The study's root seed.
+        value: The row's dummy value.
+
+    Returns:
+        A non-negative 63-bit seed.
+    """
+    text = f"{int(root)}:{float(value).hex()}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") >> 1
+
+
+def salib_sample(
+    method: str,
+    problem: dict[str, Any],
+    n: int,
+    *,
+    seed: int,
+    morris_levels: int = 4,
+    second_order: bool = False,
+) -> np.ndarray:
+    """The SALib sample of a sensitivity method (rows in SALib's order).
+
+    Args:
+        method: ``morris`` (n trajectories), ``sobol`` (Saltelli/Sobol sample of
+            base size n, a power of two) or ``delta`` (Latin hypercube of n rows).
+        problem: SALib problem: ``num_vars``, ``names``, ``bounds``, optional ``groups``.
+        n: Trajectories or base sample size.
+        seed: Seed of the sampler.
+        morris_levels: Grid levels of a Morris sample.
+        second_order: Sobol: add the rows second-order indices need.
+
+    Returns:
+        One row per model evaluation, one column per variable.
+    """
+    from SALib.sample import latin, morris
+    from SALib.sample import sobol as sobol_sample
+
+    problem = copy.deepcopy(problem)  # SALib's samplers add keys to it
+    if method == "morris":
+        return morris.sample(problem, n, num_levels=morris_levels, seed=seed)
+    if method == "sobol":
+        return sobol_sample.sample(
+            problem, n, calc_second_order=second_order, scramble=True, seed=seed
+        )
+    if method == "delta":
+        return latin.sample(problem, n, seed=seed)
+    raise ValueError(f"unknown sensitivity method {method!r}; valid: {SENSITIVITY_DESIGNS}")
+
+
+def _sensitivity_problem(
+    factors: dict[str, FactorSpec], dummy: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """The SALib problem over the ranged factors (log ranges as logarithms), dummy last."""
+    names = [n for n, spec in factors.items() if spec.levels is None]
+    bounds = []
+    for n in names:
+        spec = factors[n]
+        lo, hi = float(spec.min), float(spec.max)  # type: ignore[arg-type]
+        bounds.append([math.log(lo), math.log(hi)] if spec.scale == "log" else [lo, hi])
+    problem: dict[str, Any] = {"names": [*names, *([DUMMY] if dummy else [])]}
+    problem["bounds"] = [*bounds, *([[0.0, 1.0]] if dummy else [])]
+    problem["num_vars"] = len(problem["names"])
+    if any(factors[n].group for n in names):
+        groups = [factors[n].group or n for n in names]
+        problem["groups"] = [*groups, *([DUMMY] if dummy else [])]
+    return problem, names
+
+
+def _sensitivity_points(
+    design: Design, names: list[str], lines: dict[str, int | None]
+) -> list[Point]:
+    """The sample's rows at each combination of category levels, as points after the base."""
+    assert design.sample is not None
+    points: list[Point] = []
+    for s, stratum in enumerate(design.strata):
+        for i, x in enumerate(design.sample):
+            overrides = dict(stratum)
+            for j, name in enumerate(names):
+                spec = design.factors[name]
+                value = math.exp(x[j]) if spec.scale == "log" else float(x[j])
+                overrides[name] = _cast(design.infos[name], value)
+            seed = dummy_seed(design.meta.seed, x[-1]) if design.meta.dummy else None
+            pt = _make_point(1 + len(points), overrides, design, lines)
+            points.append(dataclasses.replace(pt, seed=seed, row=i, stratum=s))
+    return points
+
+
 def load_experiment(
     path: str | os.PathLike[str], overrides: dict[str, Any] | None = None
 ) -> Design:
@@ -378,7 +553,38 @@ def load_experiment(
         factors[name], infos[name] = spec, info  # type: ignore[assignment]
         factor_lines[name] = _line_of(lines, loc)
 
-    design = Design(p, meta, base_path, factors, infos, sets)
+    problem, sample, strata, ranged = None, None, [], []
+    if meta.design in SENSITIVITY_DESIGNS:
+        for name, spec in factors.items():
+            if spec.levels is not None and infos[name].kind not in ("category", "bool"):
+                _fail(
+                    p,
+                    lines,
+                    ("factors", name),
+                    f"a {meta.design} design samples {name} over a range: give min and max "
+                    "(levels are for categories, analysed one level at a time)",
+                )
+        problem, ranged = _sensitivity_problem(factors, meta.dummy)
+        if not ranged:
+            _fail(p, lines, ("factors",), f"a {meta.design} design needs a factor with a range")
+        if meta.design == "delta" and "groups" in problem:
+            _fail(p, lines, ("factors",), "the delta method has no groups; remove group = ...")
+        size = meta.trajectories if meta.design == "morris" else meta.samples
+        seed = meta.design_seed if meta.design_seed is not None else meta.seed
+        sample = salib_sample(
+            meta.design,
+            problem,
+            int(size or 0),
+            seed=seed,
+            morris_levels=meta.morris_levels,
+            second_order=meta.second_order,
+        )
+        cats = [n for n, spec in factors.items() if spec.levels is not None]
+        strata = [
+            dict(zip(cats, combo, strict=True))
+            for combo in itertools.product(*(factors[n].levels for n in cats))  # type: ignore[misc]
+        ]
+    design = Design(p, meta, base_path, factors, infos, sets, [], problem, sample, strata)
     if meta.design != "list" and not factors:
         _fail(p, lines, ("factors",), f"a {meta.design} design needs at least one factor")
     if meta.design == "list" and "points" not in data:
@@ -405,12 +611,14 @@ def load_experiment(
                 if level == current:  # the base point already stands for it
                     continue
                 points.append(_make_point(len(points), {name: level}, design, factor_lines))
-    elif meta.design == "lhs":
+    elif meta.design in ("lhs", *SENSITIVITY_DESIGNS):
         for name, spec in factors.items():  # both ends of each range, before sampling
             if spec.levels is None:
                 for end in (spec.min, spec.max):
                     _make_point(0, {name: _cast(infos[name], end)}, design, factor_lines)  # type: ignore[arg-type]
-        for row in _lhs_points(design, factor_lines):
+        if meta.design != "lhs":
+            points += _sensitivity_points(design, ranged, factor_lines)
+        for row in _lhs_points(design, factor_lines) if meta.design == "lhs" else ():
             points.append(_make_point(len(points), row, design, factor_lines))
     else:
         raw_points = data["points"]
@@ -433,8 +641,8 @@ def load_experiment(
             )
     design.points.extend(points)
     labels = [pt.label for pt in points]
-    # Rounding may repeat an lhs point, which is harmless; elsewhere it is a mistake.
-    if meta.design != "lhs" and len(set(labels)) < len(labels):
+    # Rounding may repeat a sampled point, which is harmless; elsewhere it is a mistake.
+    if meta.design in ("grid", "oat", "list") and len(set(labels)) < len(labels):
         dup = next(lab for lab in labels if labels.count(lab) > 1)
         _fail(p, lines, ("factors",), f"two design points are the same: {dup}")
     return design

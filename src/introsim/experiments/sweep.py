@@ -74,9 +74,13 @@ class Sweep:
 
 
 def sweep_tasks(design: Design) -> list[Task]:
-    """Every (point, replicate) of a design as a task; replicate r has one seed everywhere."""
+    """Every (point, replicate) of a design as a task; replicate r has one seed everywhere.
+
+    A point with its own root seed (a sensitivity sample's row, see
+    :func:`~introsim.experiments.design.dummy_seed`) uses it instead.
+    """
     return [
-        Task(p.index, r, p.scenario, design.meta.seed)
+        Task(p.index, r, p.scenario, design.meta.seed if p.seed is None else p.seed)
         for p in design.points
         for r in range(design.meta.replications)
     ]

@@ -1,0 +1,568 @@
+"""Global sensitivity analysis of a stochastic model: Morris, Sobol and delta indices.
+
+A sensitivity study is an experiment file with a ``morris``, ``sobol`` or
+``delta`` design (see :mod:`introsim.experiments.design`): SALib samples the
+factors' ranges, the engine runs every sample row for R replicates (a sweep, so
+runs are stored and resume like any sweep's), and SALib's analysis runs on the
+replicate means. Following ten Broeke, Voorn & Ligtenberg (2016, JASSS 19(1)5)
+for stochastic models:
+
+* indices are computed on the mean of R common-random-number replicates per
+  row, so they describe the expected outcome, not one lucky run;
+* the **noise share** of every outcome is reported: the variance across
+  replicates at fixed parameters over the total variance of single runs (and
+  the same for the replicate means the indices are computed on);
+* a **dummy** factor the model ignores (it only chooses its row's random
+  streams) gives the noise floor: an index no larger than the dummy's cannot be
+  told apart from seed noise;
+* a **convergence check** recomputes every index on the first half of the
+  sample (N/2, a valid sample of the same design) and says in plain words
+  whether N was enough.
+
+Intervals are SALib's bootstrap intervals (``resamples`` resamples, seeded);
+the noise share's interval resamples the sample rows.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from introsim.experiments.design import DUMMY, Design
+from introsim.experiments.statistics import CONFIDENCE
+from introsim.experiments.store import RunStore
+from introsim.experiments.sweep import Sweep, run_sweep
+from introsim.output import write_csv, write_json, write_parquet
+
+__all__ = [
+    "CONVERGED",
+    "INDEX_COLUMNS",
+    "PRIMARY",
+    "Sensitivity",
+    "analyse_outcome",
+    "build_manifest",
+    "convergence",
+    "floor",
+    "noise_share",
+    "run_sensitivity",
+    "sample_size",
+    "summary_text",
+    "verdicts",
+    "write_outputs",
+]
+
+PRIMARY = {"morris": "mu_star", "sobol": "ST", "delta": "delta"}
+"""The index each method ranks factors by."""
+FIRST = {"morris": None, "sobol": "S1", "delta": "S1"}
+"""The first-order index shown beside the primary one."""
+CONVERGED = {"morris": 0.1, "sobol": 0.05, "delta": 0.05}
+"""Largest change between N/2 and N that counts as converged: for Sobol and delta
+indices in index units; for Morris's mu* as a share of the largest mu*."""
+INDEX_COLUMNS = ["stratum", "outcome", "factor", "index", "value", "low", "high", "n"]
+NOISE = "noise_share"
+NOISE_OF_MEAN = "noise_share_of_mean"
+ALL = "all"
+
+
+def _names(problem: dict[str, Any]) -> list[str]:
+    return list(dict.fromkeys(problem.get("groups") or problem["names"]))
+
+
+def _block(method: str, problem: dict[str, Any], second_order: bool) -> int:
+    """Rows per base sample (Sobol), per trajectory (Morris), or 1 (delta)."""
+    d = len(_names(problem))
+    if method == "sobol":
+        return 2 * d + 2 if second_order else d + 2
+    if method == "morris":
+        return d + 1
+    return 1
+
+
+def sample_size(method: str, problem: dict[str, Any], rows: int, second_order: bool) -> int:
+    """N of a sample: base size (Sobol), trajectories (Morris) or rows (delta)."""
+    return rows // _block(method, problem, second_order)
+
+
+def _indices(
+    method: str,
+    problem: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    morris_levels: int,
+    second_order: bool,
+    resamples: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """SALib's indices of one outcome as rows (factor, index, value, low, high)."""
+    from SALib.analyze import delta, morris, sobol
+
+    problem = copy.deepcopy(problem)  # SALib's functions add keys to it
+    names = _names(problem)
+    out: list[dict[str, Any]] = []
+
+    def row(factor: str, index: str, v: float, c: float) -> None:
+        out.append({"factor": factor, "index": index, "value": v, "low": v - c, "high": v + c})
+
+    def add(index: str, values: Any, conf: Any = None) -> None:
+        for k, name in enumerate(names):
+            c = float(np.asarray(conf)[k]) if conf is not None else np.nan
+            row(name, index, float(np.asarray(values)[k]), c)
+
+    if method == "sobol":
+        r = sobol.analyze(
+            problem,
+            y,
+            calc_second_order=second_order,
+            num_resamples=resamples,
+            conf_level=CONFIDENCE,
+            seed=seed,
+        )
+        add("S1", r["S1"], r["S1_conf"])
+        add("ST", r["ST"], r["ST_conf"])
+        if second_order:
+            s2, c2 = np.asarray(r["S2"]), np.asarray(r["S2_conf"])
+            for i, a in enumerate(names):
+                for j in range(i + 1, len(names)):
+                    row(f"{a} × {names[j]}", "S2", float(s2[i, j]), float(c2[i, j]))
+    elif method == "morris":
+        r = morris.analyze(
+            problem,
+            x,
+            y,
+            num_resamples=resamples,
+            conf_level=CONFIDENCE,
+            num_levels=morris_levels,
+            seed=seed,
+        )
+        add("mu_star", r["mu_star"], r["mu_star_conf"])
+        add("sigma", r["sigma"])
+        add("mu", r["mu"])
+    elif method == "delta":
+        r = delta.analyze(problem, x, y, num_resamples=resamples, conf_level=CONFIDENCE, seed=seed)
+        add("delta", r["delta"], r["delta_conf"])
+        add("S1", r["S1"], r["S1_conf"])
+    else:
+        raise ValueError(f"unknown sensitivity method {method!r}")
+    return out
+
+
+def noise_share(
+    values: np.ndarray, *, resamples: int = 200, seed: int = 0
+) -> dict[str, tuple[float, float, float]]:
+    """How much of an outcome's variance is seed noise, with bootstrap intervals over rows.
+
+    Args:
+        values: One row per sample row, one column per replicate.
+        resamples: Bootstrap resamples of the rows.
+        seed: Seed of the bootstrap.
+
+    Returns:
+        ``{"noise_share": (value, low, high), "noise_share_of_mean": (...)}``:
+        the mean variance across replicates at fixed parameters over the total
+        variance of single runs, and the same for the replicate means (the
+        within-row variance divided by R over the variance of the row means).
+        NaN when there are fewer than two replicates or no variance.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    rows, reps = v.shape
+    nan3 = (np.nan, np.nan, np.nan)
+    if reps < 2 or rows < 2 or not np.isfinite(v).all() or v.var() == 0:
+        return {NOISE: nan3, NOISE_OF_MEAN: nan3}
+
+    def shares(m: np.ndarray) -> tuple[float, float]:
+        within = m.var(axis=1, ddof=1).mean()
+        total = m.var(ddof=1)
+        means = m.mean(axis=1).var(ddof=1)
+        # Both estimates can pass 1 by chance when the factors do little; a share cannot.
+        a = min(1.0, within / total) if total > 0 else np.nan
+        b = min(1.0, within / reps / means) if means > 0 else np.nan
+        return float(a), float(b)
+
+    point = shares(v)
+    rng = np.random.default_rng(seed)
+    boot = np.array([shares(v[rng.integers(0, rows, rows)]) for _ in range(resamples)])
+    tail = (1 - CONFIDENCE) / 2 * 100
+    lo = np.nanpercentile(boot, tail, axis=0)
+    hi = np.nanpercentile(boot, 100 - tail, axis=0)
+    return {
+        NOISE: (point[0], float(lo[0]), float(hi[0])),
+        NOISE_OF_MEAN: (point[1], float(lo[1]), float(hi[1])),
+    }
+
+
+def analyse_outcome(
+    method: str,
+    problem: dict[str, Any],
+    x: np.ndarray,
+    values: np.ndarray,
+    *,
+    morris_levels: int = 4,
+    second_order: bool = False,
+    resamples: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Indices of one outcome at N and at N/2, and its noise share.
+
+    Args:
+        method: ``morris``, ``sobol`` or ``delta``.
+        problem: The SALib problem the sample was drawn from.
+        x: The sample (SALib's rows, in SALib's order).
+        values: The outcome, one row per sample row, one column per replicate;
+            indices use the replicate means.
+        morris_levels: Grid levels of a Morris sample.
+        second_order: Sobol: the sample has the rows for second-order indices.
+        resamples: Bootstrap resamples of the intervals.
+        seed: Seed of the bootstraps.
+
+    Returns:
+        Columns factor, index, value, low, high, n (N of the sample used; the
+        noise share rows have factor ``""`` and the full N).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    y = v.mean(axis=1)
+    rows = len(y)
+    block = _block(method, problem, second_order)
+    n = rows // block
+    kw = {
+        "morris_levels": morris_levels,
+        "second_order": second_order,
+        "resamples": resamples,
+        "seed": seed,
+    }
+    out = [dict(r, n=n) for r in _indices(method, problem, x, y, **kw)]  # type: ignore[arg-type]
+    half = (n // 2) * block
+    if n >= 4:
+        part = _indices(method, problem, x[:half], y[:half], **kw)  # type: ignore[arg-type]
+        out += [dict(r, n=n // 2) for r in part]
+    for index, (value, low, high) in noise_share(v, resamples=resamples, seed=seed).items():
+        out.append({"factor": "", "index": index, "value": value, "low": low, "high": high, "n": n})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- reading indices
+def floor(indices: pd.DataFrame, index: str) -> float | None:
+    """The dummy's value of an index at full N (None without a dummy)."""
+    n = indices["n"].max()
+    d = indices[(indices["factor"] == DUMMY) & (indices["index"] == index) & (indices["n"] == n)]
+    return float(d["value"].iloc[0]) if len(d) else None
+
+
+def convergence(indices: pd.DataFrame, method: str) -> dict[str, Any]:
+    """Whether N was enough for one outcome: indices at N and N/2 compared.
+
+    Args:
+        indices: One outcome's (and stratum's) rows from :func:`analyse_outcome`.
+        method: The study's method.
+
+    Returns:
+        ``{"enough": bool | None, "change": largest change, "factor": where,
+        "index": which, "same_top": the top factor is the same at N and N/2,
+        "text": a plain-words verdict}``.
+    """
+    n = int(indices["n"].max())
+    primary = PRIMARY[method]
+    kinds = [k for k in (FIRST[method], primary) if k]
+    full = indices[(indices["n"] == n) & indices["index"].isin(kinds)]
+    half = indices[(indices["n"] < n) & indices["index"].isin(kinds)]
+    if half.empty:
+        return {
+            "enough": None,
+            "change": np.nan,
+            "factor": "",
+            "index": primary,
+            "same_top": None,
+            "text": f"N = {n} is too small to compare with N/2; no convergence check.",
+        }
+    merged = full.merge(half, on=["factor", "index"], suffixes=("", "_half"))
+    change = (merged["value"] - merged["value_half"]).abs()
+    if method == "morris":
+        top = full.loc[full["index"] == primary, "value"].abs().max()
+        change = change / top if top > 0 else change * np.nan
+    k = int(np.nanargmax(change.to_numpy())) if change.notna().any() else 0
+    worst = float(change.iloc[k]) if len(change) else np.nan
+    p_full = full[full["index"] == primary].sort_values("value", ascending=False)
+    p_half = half[half["index"] == primary].sort_values("value", ascending=False)
+    same_top = p_full["factor"].iloc[0] == p_half["factor"].iloc[0]
+    limit = CONVERGED[method]
+    enough = bool(worst <= limit and same_top)
+    unit = "of the largest mu*" if method == "morris" else ""
+    what = f"{merged['index'].iloc[k]} of {merged['factor'].iloc[k]}"
+    moved = f"{worst:.0%} {unit}".strip() if method == "morris" else f"{worst:.3f}"
+    if enough:
+        text = (
+            f"N = {n} was enough: no index moved by more than {moved} between N/2 = {n // 2} "
+            f"and N (largest: {what}; the limit is {limit:g}), and the ranking's top is the same."
+        )
+    else:
+        why = (
+            f"{what} moved by {moved} between N/2 = {n // 2} and N (the limit is {limit:g})"
+            if worst > limit
+            else "the most influential factor differs between N/2 and N"
+        )
+        if same_top:
+            text = (
+                f"N = {n} was not enough for the values: {why}; the most influential factor "
+                f"({p_full['factor'].iloc[0]}) is the same at N/2 and N, but run with a larger "
+                "N before quoting the indices."
+            )
+        else:
+            text = f"N = {n} was not enough: {why}; run with a larger N before relying on it."
+    return {
+        "enough": enough,
+        "change": worst,
+        "factor": str(merged["factor"].iloc[k]),
+        "index": str(merged["index"].iloc[k]),
+        "same_top": bool(same_top),
+        "text": text,
+    }
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 2:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
+    """A plain-words paragraph: what drives an outcome, what interacts, what is noise.
+
+    Args:
+        indices: One outcome's (and stratum's) rows from :func:`analyse_outcome`.
+        method: The study's method.
+        outcome: The outcome's name (as it should be written).
+
+    Returns:
+        A few sentences.
+    """
+    n = indices["n"].max()
+    full = indices[indices["n"] == n]
+    primary = PRIMARY[method]
+    p = full[(full["index"] == primary) & (full["factor"] != DUMMY)]
+    p = p.sort_values("value", ascending=False)
+    limit = dummy = floor(indices, primary)
+    above = p if limit is None else p[p["value"] > limit]
+    below = [] if limit is None else list(p[p["value"] <= limit]["factor"])
+    name = {"mu_star": "mu*", "ST": "total index", "delta": "delta"}[primary]
+    parts = []
+    if above.empty:
+        parts.append(f"No factor moves {outcome} more than the dummy does.")
+    else:
+        total = above["value"].sum()
+        lead, acc = [], 0.0
+        for _, r in above.iterrows():
+            lead.append(f"{r['factor']} ({name} {r['value']:.3g})")
+            acc += r["value"]
+            if len(lead) >= 3 or (total > 0 and acc / total >= 0.7):
+                break
+        parts.append(f"{outcome} depends mostly on {_join(lead)}.")
+    if method == "sobol":
+        s1 = full[full["index"] == "S1"].set_index("factor")["value"]
+        st = full[full["index"] == "ST"].set_index("factor")["value"]
+        gap = (st - s1).drop(DUMMY, errors="ignore").sort_values(ascending=False)
+        inter = [f"{f} (ST − S1 = {g:.2f})" for f, g in gap.items() if g > 0.05]
+        if inter:
+            parts.append(f"Interactions matter for {_join(inter[:3])}.")
+        else:
+            parts.append("Interactions are small: the factors act mostly on their own.")
+    elif method == "morris":
+        sig = full[full["index"] == "sigma"].set_index("factor")["value"]
+        mus = full[full["index"] == "mu_star"].set_index("factor")["value"]
+        nonlinear = [f for f in above["factor"] if mus[f] > 0 and sig[f] / mus[f] > 1]
+        if nonlinear:
+            verb = "acts" if len(nonlinear[:3]) == 1 else "act"
+            parts.append(
+                f"{_join(nonlinear[:3])} {verb} non-linearly or through interactions (sigma > mu*)."
+            )
+    if below:
+        parts.append(
+            f"{_join(below)} {'is' if len(below) == 1 else 'are'} below the noise floor "
+            f"(the dummy's {name}, {dummy:.3g})."
+        )
+    noise = full[full["index"] == NOISE]["value"]
+    if len(noise) and np.isfinite(noise.iloc[0]):
+        parts.append(
+            f"Seed noise makes up {noise.iloc[0]:.0%} of a single run's variance of {outcome}."
+        )
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- studies
+@dataclass(frozen=True)
+class Sensitivity:
+    """A finished sensitivity study.
+
+    Attributes:
+        design: The study's design (its SALib problem and sample).
+        sweep: Its runs, in the sweep format (the dummy's value added).
+        indices: Columns stratum, outcome, factor, index, value, low, high, n.
+        failed: How many runs raised an error.
+    """
+
+    design: Design
+    sweep: Sweep
+    indices: pd.DataFrame
+    failed: int
+
+    @property
+    def method(self) -> str:
+        """``morris``, ``sobol`` or ``delta``."""
+        return self.design.meta.design
+
+    @property
+    def strata(self) -> list[str]:
+        """Labels of the category combinations analysed separately (``all`` if none)."""
+        return [_stratum_label(s) for s in self.design.strata]
+
+
+def _stratum_label(stratum: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in stratum.items()) or ALL
+
+
+def run_sensitivity(
+    design: Design,
+    executor: Executor | None = None,
+    *,
+    store: RunStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Sensitivity:
+    """Run a sensitivity study's sample over its replicates and analyse every outcome.
+
+    Args:
+        design: A loaded experiment with a ``morris``, ``sobol`` or ``delta`` design.
+        executor: Where to run (None: in this process).
+        store: Keeps results as they finish, and skips runs already kept.
+        progress: Called with (done, total).
+
+    Returns:
+        The runs and the indices of every outcome in each category stratum.
+
+    Raises:
+        ValueError: The design is not a sensitivity design.
+    """
+    if design.problem is None or design.sample is None:
+        raise ValueError(f"{design.meta.design} is not a sensitivity design")
+    sweep = run_sweep(design, executor, store=store, progress=progress)
+    runs = sweep.runs
+    if design.meta.dummy:
+        dummy = [np.nan] + [float(design.sample[p.row, -1]) for p in design.points[1:]]  # type: ignore[index]
+        runs.insert(
+            runs.columns.get_loc("error"), DUMMY, np.repeat(dummy, design.meta.replications)
+        )
+    reps = design.meta.replications
+    rows = len(design.sample)
+    meta = design.meta
+    frames = []
+    for s, stratum in enumerate(design.strata):
+        first = 1 + s * rows
+        for outcome in meta.outcomes:
+            values = runs[outcome].to_numpy(np.float64).reshape(-1, reps)[first : first + rows]
+            if not np.isfinite(values).all():
+                continue  # failed runs: the analysis needs every row
+            df = analyse_outcome(
+                meta.design,
+                design.problem,
+                design.sample,
+                values,
+                morris_levels=meta.morris_levels,
+                second_order=meta.second_order,
+                resamples=meta.resamples,
+                seed=meta.seed,
+            )
+            df.insert(0, "outcome", outcome)
+            df.insert(0, "stratum", _stratum_label(stratum))
+            frames.append(df)
+    indices = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=INDEX_COLUMNS)
+    )
+    indices = indices[INDEX_COLUMNS]
+    indices["n"] = indices["n"].astype(np.int64)
+    for c in ("stratum", "outcome", "factor", "index"):
+        indices[c] = indices[c].astype(object)
+    for c in ("value", "low", "high"):
+        indices[c] = indices[c].astype(np.float64)
+    return Sensitivity(design, sweep, indices, sweep.failed)
+
+
+INDICES_FILE = "indices.parquet"
+INDICES_CSV = "indices.csv"
+
+
+def verdicts(result: Sensitivity) -> list[dict[str, Any]]:
+    """Per stratum and outcome: the convergence verdict and the plain-words summary."""
+    out = []
+    for stratum in result.strata:
+        for outcome in result.design.meta.outcomes:
+            part = result.indices[
+                (result.indices["stratum"] == stratum) & (result.indices["outcome"] == outcome)
+            ]
+            if part.empty:
+                continue
+            conv = convergence(part, result.method)
+            out.append(
+                {
+                    "stratum": stratum,
+                    "outcome": outcome,
+                    "converged": conv["enough"],
+                    "convergence": conv["text"],
+                    "summary": summary_text(part, result.method, outcome),
+                }
+            )
+    return out
+
+
+def build_manifest(
+    result: Sensitivity,
+    *,
+    executor: str,
+    wall_time_s: float | None,
+    command: list[str] | None,
+    resumed: int = 0,
+) -> dict[str, Any]:
+    """The sweep's manifest plus the method, its sample and the verdicts."""
+    from introsim.experiments.sweep import MANIFEST_FILE, REPORT_FILE, RUNS_CSV, RUNS_FILE
+    from introsim.experiments.sweep import build_manifest as sweep_manifest
+
+    m = sweep_manifest(
+        result.sweep, executor=executor, wall_time_s=wall_time_s, command=command, resumed=resumed
+    )
+    d = result.design
+    m["sensitivity"] = {
+        "method": result.method,
+        "N": sample_size(
+            result.method,
+            d.problem or {},
+            (0 if d.sample is None else len(d.sample)),
+            d.meta.second_order,
+        ),
+        "sample_rows": (0 if d.sample is None else len(d.sample)),
+        "strata": result.strata,
+        "replications": d.meta.replications,
+        "problem": d.problem,
+        "dummy_seed": "a row's replicates use root seed dummy_seed(root_seed, dummy value)"
+        if d.meta.dummy
+        else None,
+        "verdicts": verdicts(result),
+    }
+    m["files"] = [INDICES_FILE, INDICES_CSV, RUNS_FILE, RUNS_CSV, MANIFEST_FILE, REPORT_FILE]
+    return m
+
+
+def write_outputs(result: Sensitivity, folder: Path, manifest: dict[str, Any]) -> None:
+    """Write indices (Parquet and CSV), runs (Parquet and CSV) and the manifest, atomically."""
+    from introsim.experiments.sweep import MANIFEST_FILE, RUNS_CSV, RUNS_FILE
+
+    write_parquet(result.indices, folder / INDICES_FILE)
+    write_csv(result.indices, folder / INDICES_CSV)
+    write_parquet(result.sweep.runs, folder / RUNS_FILE)
+    write_csv(result.sweep.runs, folder / RUNS_CSV)
+    write_json(manifest, folder / MANIFEST_FILE)

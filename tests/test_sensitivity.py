@@ -1,0 +1,289 @@
+"""Sensitivity analysis: known answers through the whole pipeline, study files, CLI, discovery."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from introsim.experiments import test_functions as tf
+from introsim.experiments.design import (
+    DUMMY,
+    ExperimentError,
+    dummy_seed,
+    load_experiment,
+    salib_sample,
+)
+from introsim.experiments.engine import Task, run_tasks
+from introsim.experiments.sensitivity import analyse_outcome, convergence, noise_share
+from introsim.params.catalog import param_info
+
+from clitools import SRC, run_cli, stderr_lines, write
+
+ROOT = SRC.parent
+STUDIES = [ROOT / "experiments" / n for n in ("mechanisms_morris.toml", "ips_sobol.toml")]
+
+# Known-answer tolerances (absolute, in index units). Saltelli's estimator at N = 1024 has a
+# standard error near 0.02 for Ishigami's indices, so 0.05 is about 2.5 standard errors.
+SOBOL_TOL = 0.05
+NOISE_TOL = 0.02
+
+
+def _pipeline(
+    name: str, method: str, n: int, reps: int = 1, noise_sd: float = 0.0, second_order: bool = False
+) -> pd.DataFrame:
+    """Sampler, engine and analysis, as a study runs them, on a test function."""
+    problem = tf.problem(name)
+    x = salib_sample(method, problem, n, seed=5, second_order=second_order)
+    tasks = [
+        Task(i, r, tf.FunctionPoint(name, tuple(row[:-1]), noise_sd), dummy_seed(1, row[-1]))
+        for i, row in enumerate(x)
+        for r in range(reps)
+    ]
+    results = run_tasks(tasks, evaluate=tf.evaluate)
+    values = np.array([res.value["y"] for res in results]).reshape(len(x), reps)
+    return analyse_outcome(
+        method, problem, x, values, seed=3, resamples=100, second_order=second_order
+    )
+
+
+def _at_full_n(df: pd.DataFrame, index: str) -> pd.Series:
+    full = df[(df["n"] == df["n"].max()) & (df["index"] == index)]
+    return full.set_index("factor")["value"]
+
+
+def test_ishigami_sobol_recovers_analytic_indices():
+    df = _pipeline("ishigami", "sobol", 1024)
+    truth = tf.ishigami_indices()
+    for index in ("S1", "ST"):
+        got = _at_full_n(df, index)
+        for factor, expected in truth[index].items():
+            assert got[factor] == pytest.approx(expected, abs=SOBOL_TOL), (index, factor)
+        # A deterministic function: the dummy changes nothing, so its index is zero.
+        assert abs(got[DUMMY]) <= 0.01
+    assert convergence(df, "sobol")["enough"] is True
+
+
+def test_ishigami_second_order_indices():
+    df = _pipeline("ishigami", "sobol", 1024, second_order=True)
+    s2 = _at_full_n(df, "S2")
+    for (a, b), expected in tf.ishigami_indices()["S2"].items():
+        assert s2[f"{a} × {b}"] == pytest.approx(expected, abs=SOBOL_TOL), (a, b)
+    assert s2[[f for f in s2.index if DUMMY in f]].abs().max() <= SOBOL_TOL
+
+
+def test_noisy_ishigami_noise_share_and_dummy_floor():
+    truth = tf.ishigami_indices()
+    sd, reps = 1.0, 4
+    df = _pipeline("ishigami", "sobol", 512, reps=reps, noise_sd=sd)
+    noise = df[df["factor"] == ""].set_index("index")["value"]
+    single = sd**2 / (sd**2 + truth["variance"])
+    of_mean = sd**2 / reps / (sd**2 / reps + truth["variance"])
+    assert noise["noise_share"] == pytest.approx(single, abs=NOISE_TOL)
+    assert noise["noise_share_of_mean"] == pytest.approx(of_mean, abs=NOISE_TOL)
+    # The dummy only changes the random streams: its total index is the noise of the means.
+    st = _at_full_n(df, "ST")
+    assert 0 < st[DUMMY] == pytest.approx(of_mean, abs=NOISE_TOL)
+    for factor, expected in truth["ST"].items():
+        assert st[factor] == pytest.approx(expected, abs=SOBOL_TOL + of_mean)
+
+
+def test_morris_ranks_inactive_factors_last():
+    df = _pipeline("screening", "morris", 20)
+    mu = _at_full_n(df, "mu_star").sort_values(ascending=False)
+    inactive = {*tf.SCREENING_INACTIVE, DUMMY}
+    assert set(mu.index[-len(inactive) :]) == inactive
+    assert (mu[list(inactive)] == 0).all()
+    assert (mu.drop(list(inactive)) > 0.5).all()
+    assert mu.index[0] == "x1"
+
+
+def test_noise_share_edge_cases():
+    assert np.isnan(noise_share(np.ones((5, 1)))["noise_share"][0])  # one replicate
+    assert np.isnan(noise_share(np.ones((5, 3)))["noise_share"][0])  # no variance at all
+    rows = np.repeat(np.arange(6.0)[:, None], 3, axis=1)  # no noise, all between rows
+    assert noise_share(rows)["noise_share"][0] == 0
+
+
+# --------------------------------------------------------------------------- study files
+MORRIS = """\
+[experiment]
+name = "tiny_morris"
+question = "Which mechanisms matter in a small cohort?"
+base = "base.toml"
+replications = 2
+seed = 5
+design = "morris"
+trajectories = 4
+outcomes = ["employed_12m", "cost_per_participant_nok"]
+
+[factors]
+"mechanisms.language_slope" = { min = 0.6, max = 1.8 }
+"mechanisms.separation_hazard" = { min = 0.002, max = 0.012, scale = "log" }
+"mechanisms.ties_per_specialist" = { min = 12, max = 36 }
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, small_files: dict[str, Path]) -> Path:
+    """A 4-trajectory Morris study over the 200-participant test cohort."""
+    write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
+    return write(tmp_path, "morris.toml", MORRIS)
+
+
+def test_shipped_studies_load():
+    for path in STUDIES:
+        d = load_experiment(path)
+        assert d.meta.design in ("morris", "sobol") and d.meta.dummy
+        assert d.problem is not None and d.problem["names"][-1] == DUMMY
+        assert 6 <= len(d.factors) and all(param_info(f) for f in d.factors)
+    sobol = load_experiment(STUDIES[1])
+    assert 6 <= len(sobol.factors) <= 10
+    assert sobol.points[0].scenario.follow_up.method == "ips"
+
+
+def test_categories_are_strata_and_the_dummy_never_reaches_the_scenario(tiny: Path):
+    text = MORRIS + '"follow_up.method" = { levels = ["ips", "se"] }\n'
+    d = load_experiment(write(tiny.parent, "strata.toml", text))
+    rows = len(d.sample)
+    assert len(d.points) == 1 + 2 * rows
+    assert [p.scenario.follow_up.method for p in d.points[1 : 1 + rows]] == ["ips"] * rows
+    assert {p.scenario.follow_up.method for p in d.points[1 + rows :]} == {"se"}
+    assert all(DUMMY not in p.overrides for p in d.points)
+    # A step in the dummy alone gives the same scenario with other random streams.
+    same = [
+        (a, b)
+        for a, b in zip(d.points[1:], d.points[2:], strict=False)
+        if a.stratum == b.stratum and a.scenario.digest() == b.scenario.digest()
+    ]
+    assert same and all(a.seed != b.seed for a, b in same)
+    values = [p.overrides["mechanisms.separation_hazard"] for p in d.points[1:]]
+    assert 0.002 - 1e-12 <= min(values) and max(values) <= 0.012 + 1e-12
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("trajectories = 4", "trajectories = 1"), "experiment.trajectories"),
+        (('design = "morris"\ntrajectories = 4', 'design = "sobol"\nsamples = 12'), "power of two"),
+        (("max = 1.8", "max = 25.0"), "mechanisms.language_slope"),
+        (
+            ("{ min = 0.6, max = 1.8 }", "{ levels = [0.6, 1.8] }"),
+            "give min and max",
+        ),
+        (
+            ('design = "morris"\ntrajectories = 4', 'design = "delta"\nsamples = 16'),
+            "no groups",
+        ),
+    ],
+    ids=["too few trajectories", "N not a power of two", "outside schema", "levels", "groups"],
+)
+def test_bad_study_files_name_the_field(tiny: Path, edit, message):
+    text = MORRIS.replace(*edit)
+    if "delta" in edit[1]:
+        text = text.replace("max = 1.8 }", 'max = 1.8, group = "language" }')
+    with pytest.raises(ExperimentError, match=message):
+        load_experiment(write(tiny.parent, "bad.toml", text))
+
+
+def test_the_command_refuses_bad_studies_and_sweep_designs(tiny: Path):
+    bad = write(tiny.parent, "bad.toml", MORRIS.replace("max = 1.8", "max = 25.0"))
+    lhs = MORRIS.replace('design = "morris"\ntrajectories = 4', 'design = "lhs"\nsamples = 4')
+    for path, message in (
+        (bad, "mechanisms.language_slope"),
+        (write(tiny.parent, "lhs.toml", lhs), "not a sensitivity design"),
+    ):
+        res = run_cli("sensitivity", path, "--out", tiny.parent / "out")
+        assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
+        assert "Traceback" not in res.stderr and message in res.stderr
+        assert not (tiny.parent / "out").exists()
+
+
+# --------------------------------------------------------------------------- the command
+def test_cli_outputs_resume_and_same_bytes_on_two_processes(tiny: Path):
+    one, two = tiny.parent / "one", tiny.parent / "two"
+    res = run_cli("sensitivity", tiny, "--out", one, "--json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    d = load_experiment(tiny)
+    assert data["runs"] == len(d.points) * d.meta.replications and data["failed"] == 0
+    for name in ("indices.parquet", "indices.csv", "runs.parquet", "manifest.json", "report.html"):
+        assert (one / name).is_file(), name
+    idx = pd.read_parquet(one / "indices.parquet")
+    assert list(idx.columns) == [
+        "stratum",
+        "outcome",
+        "factor",
+        "index",
+        "value",
+        "low",
+        "high",
+        "n",
+    ]
+    assert set(idx["outcome"]) == set(d.meta.outcomes)
+    assert {"mu_star", "sigma", "noise_share"} <= set(idx["index"])
+    assert (idx["factor"] == DUMMY).any()
+    runs = pd.read_parquet(one / "runs.parquet")
+    assert {"point", "label", "replicate", "run_id", DUMMY, "error"} <= set(runs.columns)
+    manifest = json.loads((one / "manifest.json").read_text())
+    assert manifest["sensitivity"]["N"] == d.meta.trajectories
+    assert all(v["convergence"] for v in manifest["sensitivity"]["verdicts"])
+    html = (one / "report.html").read_text()
+    assert "noise floor" in html and "chart-morris-" in html and "Convergence" in html
+
+    res2 = run_cli("sensitivity", tiny, "--out", two, "--jobs", "2")
+    assert res2.returncode == 0, res2.stderr
+    assert (one / "indices.parquet").read_bytes() == (two / "indices.parquet").read_bytes()
+    assert (one / "runs.parquet").read_bytes() == (two / "runs.parquet").read_bytes()
+
+    # Lose half the stored runs (as a kill would) and run again: only those run, same indices.
+    parts = sorted((two / "parts").glob("*.parquet"))
+    for p in parts[: len(parts) // 2]:
+        p.unlink()
+    res3 = run_cli("sensitivity", tiny, "--out", two, "--json")
+    assert res3.returncode == 0, res3.stderr
+    assert json.loads((two / "manifest.json").read_text())["resumed_runs"] > 0
+    assert (one / "indices.parquet").read_bytes() == (two / "indices.parquet").read_bytes()
+
+
+def test_discover_finds_the_box(tiny: Path, tmp_path: Path):
+    out = tmp_path / "study"
+    assert run_cli("sensitivity", tiny, "--out", out).returncode == 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    cut = float(runs.groupby("point")["employed_12m"].mean().median())
+    res = run_cli(
+        "discover", out, "--outcome", "employed_12m", "--below", f"{cut}", "--out",
+        tmp_path / "disc", "--json",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["cases"] > 0 and 0 < data["coverage"] <= 1 and data["density"] > 0
+    traj = pd.read_csv(tmp_path / "disc" / "trajectory.csv")
+    assert {"coverage", "density", "chosen"} <= set(traj.columns) and traj["chosen"].sum() == 1
+    assert traj["coverage"].iloc[0] == 1.0  # the first box holds every case
+    assert "Peeling trajectory" in (tmp_path / "disc" / "report.html").read_text()
+    bad = run_cli("discover", out, "--outcome", "employed_12m", "--below", "-1")
+    assert bad.returncode == 2 and "no design point" in bad.stderr
+
+
+def test_discover_names_the_extra_when_missing(monkeypatch, tmp_path: Path):
+    from introsim.experiments.discovery import DiscoveryError, discover_boxes
+
+    runs = pd.DataFrame(
+        {
+            "point": [0, 1, 2, 3],
+            "run_id": list("abcd"),
+            "wage_subsidy.rate": [0.0, 0.2, 0.4, 0.6],
+            "employed_60m": [0.3, 0.4, 0.5, 0.6],
+            "error": [""] * 4,
+        }
+    )
+    runs.to_parquet(tmp_path / "runs.parquet")
+    monkeypatch.setitem(sys.modules, "ema_workbench", None)
+    monkeypatch.setitem(sys.modules, "ema_workbench.analysis", None)
+    with pytest.raises(DiscoveryError, match=r"introsim\[discover\]"):
+        discover_boxes(tmp_path, "employed_60m", below=0.45)
