@@ -627,6 +627,149 @@ def params(
 
 
 @app.command()
+def calibrate(
+    calibration: Annotated[
+        Path, typer.Argument(help="Calibration TOML file (see calibration/default.toml).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/calibrate-NAME).")
+    ] = None,
+    trials: Annotated[
+        int | None, typer.Option(help="Candidates to evaluate in all (default: the file's).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
+            "such as tcp://host:8786 (needs the dask extra).",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Discard the study and runs in --out and start again.")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the best trial and targets as JSON.")
+    ] = False,
+) -> None:
+    """Fit free parameters to calibration targets with Optuna's TPE sampler.
+
+    Each candidate runs every scenario the targets need over common-random-number
+    replicates. The study (SQLite) and the runs are kept in --out as they finish;
+    the same command after an interruption resumes. Writes best.toml (apply it
+    with --set, by copying its tables into a scenario file, or with --ensemble),
+    trials.csv, ensemble.toml (every parameter set meeting all bands),
+    manifest.json and report.html.
+    """
+    from introsim.experiments.calibration import (
+        build_manifest,
+        load_calibration,
+        run_calibration,
+        study_identity,
+        write_outputs,
+    )
+    from introsim.experiments.engine import executor_for
+    from introsim.experiments.store import RunStore, StoreMismatch
+    from introsim.output import folder_name, json_text
+    from introsim.reporting.calibration_report import write_report
+
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, found {jobs}")
+    if trials is not None and trials < 1:
+        fail(f"--trials: expected an integer >= 1, found {trials}")
+    try:
+        cal = load_calibration(calibration)
+    except ScenarioError as e:
+        fail(str(e))
+    if dask is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
+    out_dir = out if out is not None else Path("out") / f"calibrate-{folder_name(cal.meta.name)}"
+    check_out_dir(out_dir)
+    store = RunStore(out_dir)
+    try:
+        store.open(study_identity(cal), fresh=fresh)
+        if fresh:
+            (out_dir / cal.meta.storage).unlink(missing_ok=True)
+    except StoreMismatch as e:
+        fail(str(e))
+    except OSError as e:
+        publish_failed(out_dir, e)
+    wanted = trials if trials is not None else cal.meta.trials
+    per_trial = len(cal.targets.scenarios) * cal.meta.replications
+    bar, tick = progress_bar(f"{wanted} trials × {per_trial} runs", wanted * per_trial)
+    t0 = time.perf_counter()
+    try:
+        with bar, executor_for(jobs, dask, preload=["introsim.experiments.calibration"]) as ex:  # type: ignore[attr-defined]
+            result = run_calibration(cal, out_dir, ex, trials=wanted, store=store, progress=tick)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"interrupted: finished trials and runs are kept in {out_dir}; run the same command "
+            "to resume",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
+    except OSError as e:
+        publish_failed(out_dir, e)
+    wall = time.perf_counter() - t0
+    executor_name = f"dask {dask}" if dask else (f"{jobs} processes" if jobs > 1 else "1 process")
+    manifest = build_manifest(
+        result,
+        executor=executor_name,
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+    )
+    try:
+        write_outputs(result, out_dir, manifest)
+        write_report(result, out_dir / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out_dir, e)
+    best = result.best
+    if json_out:
+        data = {
+            "out": str(out_dir),
+            "trials": len(result.trials),
+            "resumed_trials": result.resumed,
+            "best_trial": best.index if best else None,
+            "best_loss": best.loss if best else None,
+            "best_params": manifest["best_params"],
+            "targets": [r.__dict__ for r in best.results] if best else [],
+            "ensemble_members": len(result.ensemble),
+        }
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    table = Table(
+        title=f"calibration {cal.meta.name}: {len(result.trials)} trials × {per_trial} runs; "
+        f"best trial {best.index if best else '–'}, loss {best.loss if best else float('nan'):.4g}"
+    )
+    for col in ("target", "band", "defaults", "best", "met"):
+        table.add_column(col, justify="left" if col in ("target", "band") else "right")
+    defaults = {r.name: r for r in result.defaults.results} if result.defaults else {}
+    for target, r in zip(cal.targets.targets, best.results if best else [], strict=False):
+        d = defaults.get(target.name)
+        table.add_row(
+            target.name,
+            target.spec.band_text(),
+            f"{d.mean:.3f}" + (" ✓" if d.met else "") if d else "–",
+            f"{r.mean:.3f} [{r.low:.3f}, {r.high:.3f}]",
+            "yes" if r.met else "no",
+        )
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(console.width, 160))
+    console.print(table)
+    console.print(
+        f"wrote {out_dir}/ best.toml, trials.csv, ensemble.toml ({len(result.ensemble)} members), "
+        f"manifest.json, report.html ({wall:.1f} s)",
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def version() -> None:
     """Print the introsim version."""
     typer.echo(__version__)
