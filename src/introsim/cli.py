@@ -152,6 +152,30 @@ SetOption = Annotated[
     ),
 ]
 
+EnsembleOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ensemble",
+        help="Parameter ensemble (ensemble.toml or best.toml from `introsim calibrate`): "
+        "replicate r runs with member r mod K, so intervals include parameter uncertainty.",
+    ),
+]
+
+
+def load_ensemble_or_fail(path: Path | None, scenario_paths: list[Path], sets: dict) -> Any:
+    """Read an ensemble and check every member on every scenario file, or exit with one line."""
+    if path is None:
+        return None
+    from introsim.experiments.ensemble import load_ensemble
+
+    try:
+        ensemble = load_ensemble(path)
+        for scenario_path in scenario_paths:
+            ensemble.validate_on(scenario_path, sets)
+    except ScenarioError as e:
+        fail(str(e))
+    return ensemble
+
 
 @app.command()
 def run(
@@ -267,6 +291,7 @@ def compare_command(
         bool, typer.Option("--json", help="Print the comparison as JSON instead of a table.")
     ] = False,
     sets: SetOption = None,
+    ensemble_path: EnsembleOption = None,
 ) -> None:
     """Compare scenarios over replicates with common random numbers; write tables and a report.
 
@@ -293,6 +318,7 @@ def compare_command(
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
+    ensemble = load_ensemble_or_fail(ensemble_path, list(scenarios), overrides)
     out = out_option(out_text)
     check_out_dir(out)
 
@@ -322,7 +348,9 @@ def compare_command(
             progress.update(task, completed=done, total=total)
 
         try:
-            result = compare(loaded, replications, seed, jobs=jobs, progress=tick)
+            result = compare(
+                loaded, replications, seed, jobs=jobs, progress=tick, ensemble=ensemble
+            )
         except KeyboardInterrupt:
             err_console.print("interrupted: nothing written", markup=False)
             raise typer.Exit(130) from None
@@ -417,6 +445,12 @@ def print_comparison(result: Comparison) -> None:
     if not console.is_terminal:  # piped or redirected: do not squeeze into 80 columns
         console = Console(highlight=False, width=max(console.width, 200))
     console.print(table)
+    if result.ensemble is not None:
+        console.print(
+            f"Intervals include parameter uncertainty: replicate r ran with member r mod "
+            f"{result.ensemble['members']} of the ensemble {result.ensemble['file']}.",
+            soft_wrap=True,
+        )
     console.print(
         "Shares in %, differences in percentage points (pp), costs in NOK per participant.\n"
         "extra_employed_12m: extra persons in work at 12 months per cohort (difference in "
@@ -485,6 +519,7 @@ def sweep(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the points table as JSON instead of a table.")
     ] = False,
+    ensemble_path: EnsembleOption = None,
 ) -> None:
     """Run an experiment's design points over common-random-number replicates.
 
@@ -510,6 +545,7 @@ def sweep(
         design = load_experiment(experiment, overrides=parse_sets(sets))
     except ScenarioError as e:
         fail(str(e))
+    ensemble = load_ensemble_or_fail(ensemble_path, [design.base_path], design.sets)
     if dask is not None:
         try:
             import distributed  # noqa: F401
@@ -519,7 +555,7 @@ def sweep(
     check_out_dir(out_dir)
     store = RunStore(out_dir)
     try:
-        resumed = store.open(store_identity(design), fresh=fresh)
+        resumed = store.open(store_identity(design, ensemble), fresh=fresh)
     except StoreMismatch as e:
         fail(str(e))
     except OSError as e:
@@ -531,7 +567,7 @@ def sweep(
     t0 = time.perf_counter()
     try:
         with bar, executor_for(jobs, dask, preload=["introsim.experiments.sweep"]) as ex:  # type: ignore[attr-defined]
-            result = run_sweep(design, ex, store=store, progress=tick)
+            result = run_sweep(design, ex, store=store, progress=tick, ensemble=ensemble)
     except KeyboardInterrupt:
         err_console.print(
             f"interrupted: finished runs are kept in {out_dir}; run the same command to resume",

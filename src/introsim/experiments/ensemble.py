@@ -28,7 +28,7 @@ from introsim.params.catalog import param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
 from introsim.params.schema import Scenario
 
-__all__ = ["ENSEMBLE_RULE", "Ensemble", "load_ensemble"]
+__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_ensemble"]
 
 ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
 _RESERVED = ("trial", "loss")  # bookkeeping keys a calibration writes beside the parameters
@@ -100,6 +100,16 @@ class Ensemble:
                 f"member {replicate % self.size}: {where}: {err['msg']}",
                 show_field=False,
             ) from None
+
+
+def intervals_text(ensemble: dict[str, Any] | None) -> str:
+    """What a run's intervals cover, for manifests: ``ensemble`` is :meth:`Ensemble.describe`."""
+    if ensemble is None:
+        return "simulation noise only, for the parameters as written"
+    return (
+        f"simulation noise and parameter uncertainty: {ENSEMBLE_RULE}, "
+        f"K = {ensemble['members']} parameter sets from {ensemble['file']}"
+    )
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
