@@ -22,6 +22,9 @@ from introsim.experiments.calibration import (
     STATISTICS,
     Z95,
     TargetSpec,
+    fitted_by,
+    fitted_problems,
+    fitted_source,
     load_calibration,
     load_targets,
     score,
@@ -389,3 +392,26 @@ def test_a_bad_ensemble_is_refused_with_one_line(tmp_path, small_files):
         "--ensemble", empty,
     )  # fmt: skip
     assert result.returncode == 2 and "no members" in result.stderr
+
+
+# --------------------------------------------------------------------------- fitted parameters
+def test_parameters_recorded_as_fitted_are_free_parameters_of_the_file_they_name():
+    assert fitted_problems(ROOT) == []
+
+
+def test_fitted_records_are_checked(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cal = load_calibration(ROOT / "calibration" / "default.toml")
+    free = next(iter(cal.parameters))
+    rel = "calibration/default.toml"
+    assert fitted_by(fitted_source(cal)) == rel
+    sources = {
+        free: f"calibrated; fitted by {rel} (introsim calibrate)",
+        "follow_up.caseload": f"fitted by {rel}",
+        "cohort.size": "fitted by calibration/none.toml",
+        "costs.g_nok": "NAV",
+    }
+    problems = fitted_problems(ROOT, sources)
+    assert len(problems) == 2
+    assert problems[0].startswith("follow_up.caseload: fitted by calibration/default.toml")
+    assert problems[1].startswith("cohort.size: fitted by calibration/none.toml")

@@ -104,6 +104,13 @@ def check_out_dir(out: Path) -> None:
         fail(f"{out}: {problem}")
 
 
+def is_run_store(out: Path) -> bool:
+    """Whether ``out`` holds stored runs of an experiment (resumed; the store checks whose)."""
+    from introsim.experiments.store import IDENTITY
+
+    return (out / IDENTITY).is_file()
+
+
 def publish_failed(out: Path, err: OSError) -> NoReturn:
     """Report an output folder that could not be written after all (one line, nothing left)."""
     fail(f"{out}: could not write the results: {err.strerror or err}")
@@ -552,7 +559,8 @@ def sweep(
         except ImportError:
             fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
     out_dir = out if out is not None else Path("out") / f"sweep-{folder_name(design.meta.name)}"
-    check_out_dir(out_dir)
+    if not is_run_store(out_dir):  # a folder of stored runs is resumed, not replaced
+        check_out_dir(out_dir)
     store = RunStore(out_dir)
     try:
         resumed = store.open(store_identity(design, ensemble), fresh=fresh)
@@ -725,7 +733,8 @@ def calibrate(
         except ImportError:
             fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
     out_dir = out if out is not None else Path("out") / f"calibrate-{folder_name(cal.meta.name)}"
-    check_out_dir(out_dir)
+    if not is_run_store(out_dir):  # a folder of stored runs is resumed, not replaced
+        check_out_dir(out_dir)
     store = RunStore(out_dir)
     try:
         store.open(study_identity(cal), fresh=fresh)

@@ -37,6 +37,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -913,6 +914,65 @@ def run_calibration(
     )
 
 
+# --------------------------------------------------------------------------- fitted parameters
+FITTED = re.compile(r"fitted by (?P<file>[\w./-]+\.toml)")
+"""How the schema records a fitted parameter: its source says ``fitted by FILE`` (a
+calibration file, relative to the repository root)."""
+
+
+def fitted_source(cal: Calibration) -> str:
+    """The source text to record in the schema for a parameter fitted by ``cal``.
+
+    The file is named relative to the working folder (the repository root) when inside it.
+    """
+    path = cal.path.resolve()
+    try:
+        path = path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    return f"fitted by {path.as_posix()} (introsim calibrate)"
+
+
+def fitted_by(source: str | None) -> str | None:
+    """The calibration file a parameter's source names as having fitted it, else None."""
+    match = FITTED.search(source or "")
+    return match["file"] if match else None
+
+
+def fitted_problems(root: Path, sources: dict[str, str | None] | None = None) -> list[str]:
+    """Check every parameter recorded as fitted against the calibration file it names.
+
+    Args:
+        root: The repository root (files are named relative to it).
+        sources: Parameter path mapped to its source text (default: the schema's).
+
+    Returns:
+        One line per problem: the file is missing or not a calibration, or it does
+        not list the parameter among its free parameters.
+    """
+    from introsim.params.catalog import iter_params
+
+    if sources is None:
+        sources = {p.path: p.source for p in iter_params()}
+    problems = []
+    loaded: dict[str, Calibration | str] = {}
+    for path, source in sources.items():
+        file = fitted_by(source)
+        if file is None:
+            continue
+        if file not in loaded:
+            try:
+                loaded[file] = load_calibration(root / file)
+            except ScenarioError as exc:
+                loaded[file] = str(exc)
+        cal = loaded[file]
+        if isinstance(cal, str):
+            problems.append(f"{path}: fitted by {file}, which is not a calibration file: {cal}")
+        elif path not in cal.parameters:
+            problems.append(f"{path}: fitted by {file}, which does not list it in [parameters]")
+    return problems
+
+
 # --------------------------------------------------------------------------- files
 def toml_value(value: Any) -> str:
     """A Python scalar as a TOML value."""
@@ -961,6 +1021,9 @@ def best_toml(result: CalibrationResult) -> str:
         "# file that extends one), by passing each as --set to `introsim run`/`compare`:",
         f"#   {sets}",
         "# or to every scenario of a comparison or sweep at once with --ensemble best.toml.",
+        "# To make them the defaults, set each in src/introsim/params/schema.py with the source",
+        f"#   {fitted_source(cal)!r}",
+        "# (tests check that a parameter so recorded is a free parameter of that file).",
         "",
     ]
     for table, values in _nested(params).items():
