@@ -528,7 +528,8 @@ def load_calibration(path: str | os.PathLike[str]) -> Calibration:
     parameters: dict[str, FactorSpec] = {}
     infos: dict[str, ParamInfo] = {}
     where: dict[str, int | None] = {}
-    for name, (value, loc) in raw.items():
+    for name, (value, factor_loc) in raw.items():
+        loc = ("parameters", *factor_loc[1:])  # flattened as experiment factors are
         info = param_info(name)
         if info is None or info.kind in ("text", "other", "bool"):
             what = "not a parameter" if info is None else f"a {info.kind}, not a number or category"
