@@ -104,11 +104,32 @@ def check_out_dir(out: Path) -> None:
         fail(f"{out}: {problem}")
 
 
-def is_run_store(out: Path) -> bool:
-    """Whether ``out`` holds stored runs of an experiment (resumed; the store checks whose)."""
-    from introsim.experiments.store import IDENTITY
+def require_dask(dask: str | None) -> None:
+    """Exit with one line when --dask is asked for and Dask is not installed."""
+    if dask is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
 
-    return (out / IDENTITY).is_file()
+
+def open_run_store(out: Path, identity: dict[str, Any], fresh: bool) -> tuple[Any, int]:
+    """Claim ``out`` for resumable runs: ``(RunStore, parts stored)``, or exit with one line.
+
+    A folder already holding stored runs is resumed (the store refuses another
+    experiment's); any other folder must be one introsim may write.
+    """
+    from introsim.experiments.store import IDENTITY, RunStore, StoreMismatch
+
+    if not (out / IDENTITY).is_file():
+        check_out_dir(out)
+    store = RunStore(out)
+    try:
+        return store, store.open(identity, fresh=fresh)
+    except StoreMismatch as e:
+        fail(str(e))
+    except OSError as e:
+        publish_failed(out, e)
 
 
 def publish_failed(out: Path, err: OSError) -> NoReturn:
@@ -536,7 +557,6 @@ def sweep(
     """
     from introsim.experiments.design import load_experiment
     from introsim.experiments.engine import executor_for
-    from introsim.experiments.store import RunStore, StoreMismatch
     from introsim.experiments.sweep import (
         build_manifest,
         run_sweep,
@@ -553,21 +573,9 @@ def sweep(
     except ScenarioError as e:
         fail(str(e))
     ensemble = load_ensemble_or_fail(ensemble_path, [design.base_path], design.sets)
-    if dask is not None:
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
+    require_dask(dask)
     out_dir = out if out is not None else Path("out") / f"sweep-{folder_name(design.meta.name)}"
-    if not is_run_store(out_dir):  # a folder of stored runs is resumed, not replaced
-        check_out_dir(out_dir)
-    store = RunStore(out_dir)
-    try:
-        resumed = store.open(store_identity(design, ensemble), fresh=fresh)
-    except StoreMismatch as e:
-        fail(str(e))
-    except OSError as e:
-        publish_failed(out_dir, e)
+    store, resumed = open_run_store(out_dir, store_identity(design, ensemble), fresh)
     total = len(design.points) * design.meta.replications
     bar, tick = progress_bar(
         f"{len(design.points)} points × {design.meta.replications} replicates", total
@@ -715,7 +723,6 @@ def calibrate(
         write_outputs,
     )
     from introsim.experiments.engine import executor_for
-    from introsim.experiments.store import RunStore, StoreMismatch
     from introsim.output import folder_name, json_text
     from introsim.reporting.calibration_report import write_report
 
@@ -727,23 +734,11 @@ def calibrate(
         cal = load_calibration(calibration)
     except ScenarioError as e:
         fail(str(e))
-    if dask is not None:
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            fail("--dask: Dask is not installed; pip install 'introsim[dask]'")
+    require_dask(dask)
     out_dir = out if out is not None else Path("out") / f"calibrate-{folder_name(cal.meta.name)}"
-    if not is_run_store(out_dir):  # a folder of stored runs is resumed, not replaced
-        check_out_dir(out_dir)
-    store = RunStore(out_dir)
-    try:
-        store.open(study_identity(cal), fresh=fresh)
-        if fresh:
-            (out_dir / cal.meta.storage).unlink(missing_ok=True)
-    except StoreMismatch as e:
-        fail(str(e))
-    except OSError as e:
-        publish_failed(out_dir, e)
+    store, _ = open_run_store(out_dir, study_identity(cal), fresh)
+    if fresh:
+        (out_dir / cal.meta.storage).unlink(missing_ok=True)
     wanted = trials if trials is not None else cal.meta.trials
     per_trial = len(cal.targets.scenarios) * cal.meta.replications
     bar, tick = progress_bar(f"{wanted} trials × {per_trial} runs", wanted * per_trial)
