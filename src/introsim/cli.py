@@ -216,6 +216,31 @@ SetOption = Annotated[
 ]
 
 
+EnsembleOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ensemble",
+        help="Parameter ensemble (ensemble.toml or best.toml from `introsim calibrate`): "
+        "replicate r runs with member r mod K, so intervals include parameter uncertainty.",
+    ),
+]
+
+
+def load_ensemble_or_fail(path: Path | None, scenario_paths: list[Path], sets: dict) -> Any:
+    """Read an ensemble and check every member on every scenario file, or exit with one line."""
+    if path is None:
+        return None
+    from introsim.experiments.ensemble import load_ensemble
+
+    try:
+        ensemble = load_ensemble(path)
+        for scenario_path in scenario_paths:
+            ensemble.validate_on(scenario_path, sets)
+    except ScenarioError as e:
+        fail(str(e))
+    return ensemble
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
@@ -335,6 +360,7 @@ def compare_command(
         typer.Option("--json", metavar="", help="Print the comparison as JSON instead of a table."),
     ] = False,
     sets: SetOption = None,
+    ensemble_path: EnsembleOption = None,
 ) -> None:
     """Compare scenarios over replicates with common random numbers; write tables and a report.
 
@@ -364,6 +390,7 @@ def compare_command(
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
+    ensemble = load_ensemble_or_fail(ensemble_path, list(scenarios), overrides)
     out = out_option(out_text)
     jobs = capped_jobs(jobs)
     check_memory(loaded, jobs=jobs, retained=results_memory(loaded, replications))
@@ -384,7 +411,9 @@ def compare_command(
     label = f"{len(loaded)} scenarios × {replications} replicates"
     with progress_reporter(label, len(loaded) * replications, console=err_console) as tick:
         try:
-            result = compare(loaded, replications, seed, jobs=jobs, progress=tick)
+            result = compare(
+                loaded, replications, seed, jobs=jobs, progress=tick, ensemble=ensemble
+            )
         except KeyboardInterrupt as e:
             err_console.print("interrupted: nothing written", markup=False)
             raise typer.Exit(128 + signal.SIGTERM if isinstance(e, Terminated) else 130) from None
@@ -481,6 +510,12 @@ def print_comparison(result: Comparison) -> None:
     if not console.is_terminal:  # piped or redirected: do not squeeze into 80 columns
         console = Console(highlight=False, width=max(console.width, 200))
     console.print(table)
+    if result.ensemble is not None:
+        console.print(
+            f"Intervals include parameter uncertainty: replicate r ran with member r mod "
+            f"{result.ensemble['members']} of the ensemble {result.ensemble['file']}.",
+            soft_wrap=True,
+        )
     console.print(
         "Shares in %, differences in percentage points (pp), costs in NOK per participant.\n"
         "extra_employed_12m: extra persons in work at 12 months per cohort (difference in "
@@ -594,6 +629,7 @@ def sweep(
             "--json", metavar="", help="Print the points table as JSON instead of a table."
         ),
     ] = False,
+    ensemble_path: EnsembleOption = None,
 ) -> None:
     """Run an experiment's design points over common-random-number replicates.
 
@@ -617,6 +653,7 @@ def sweep(
         design = load_experiment(experiment, overrides=parse_sets(sets))
     except ScenarioError as e:
         fail(str(e))
+    ensemble = load_ensemble_or_fail(ensemble_path, [design.base_path], design.sets)
     dask_or_fail(dask)
     if out_text is None:
         out_dir = Path("out") / f"sweep-{folder_name(design.meta.name)}"
@@ -628,7 +665,7 @@ def sweep(
     t0 = time.perf_counter()
     with stored_work(
         out_dir,
-        store_identity(design),
+        store_identity(design, ensemble),
         fresh=fresh,
         jobs=jobs,
         dask=dask,
@@ -636,7 +673,9 @@ def sweep(
         label=f"{len(design.points)} points × {design.meta.replications} replicates",
         total=len(design.points) * design.meta.replications,
     ) as work:
-        result = run_sweep(design, work.executor, store=work.store, progress=work.tick)
+        result = run_sweep(
+            design, work.executor, store=work.store, progress=work.tick, ensemble=ensemble
+        )
     wall = time.perf_counter() - t0
     manifest = build_manifest(
         result,
@@ -1056,6 +1095,140 @@ def discover(
     console.print(table)
     console.print(
         f"wrote {out_dir}/ trajectory.csv, box.csv, manifest.json, report.html", markup=False
+    )
+
+
+@app.command()
+def calibrate(
+    calibration: Annotated[
+        Path, typer.Argument(help="Calibration TOML file (see calibration/default.toml).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: out/calibrate-NAME).")
+    ] = None,
+    trials: Annotated[
+        int | None, typer.Option(help="Candidates to evaluate in all (default: the file's).")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
+            "such as tcp://host:8786 (needs the dask extra).",
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", metavar="", help="Discard the study and runs in --out and start again."
+        ),
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print the best trial and targets as JSON.")
+    ] = False,
+) -> None:
+    """Fit free parameters to calibration targets with Optuna's TPE sampler.
+
+    Each candidate runs every scenario the targets need over common-random-number
+    replicates. The study (SQLite) and the runs are kept in --out as they finish;
+    the same command after an interruption resumes. Writes best.toml (apply it
+    with --set, by copying its tables into a scenario file, or with --ensemble),
+    trials.csv, ensemble.toml (every parameter set meeting all bands),
+    manifest.json and report.html.
+    """
+    from introsim.experiments.calibration import (
+        build_manifest,
+        load_calibration,
+        run_calibration,
+        study_identity,
+        write_outputs,
+    )
+    from introsim.output import folder_name, json_text
+    from introsim.reporting.calibration_report import write_report
+
+    if jobs < 1:
+        fail(f"--jobs: expected an integer >= 1, found {jobs}")
+    if trials is not None and trials < 1:
+        fail(f"--trials: expected an integer >= 1, found {trials}")
+    try:
+        cal = load_calibration(calibration)
+    except ScenarioError as e:
+        fail(str(e))
+    dask_or_fail(dask)
+    if dask is None:
+        jobs = capped_jobs(jobs)
+    out_dir = out if out is not None else Path("out") / f"calibrate-{folder_name(cal.meta.name)}"
+    wanted = trials if trials is not None else cal.meta.trials
+    per_trial = len(cal.targets.scenarios) * cal.meta.replications
+    t0 = time.perf_counter()
+    with stored_work(
+        out_dir,
+        study_identity(cal),
+        fresh=fresh,
+        jobs=jobs,
+        dask=dask,
+        preload=["introsim.experiments.calibration"],
+        label=f"{wanted} trials × {per_trial} runs",
+        total=wanted * per_trial,
+        what="trials and runs",
+    ) as work:
+        if fresh:
+            (out_dir / cal.meta.storage).unlink(missing_ok=True)
+        result = run_calibration(
+            cal, out_dir, work.executor, trials=wanted, store=work.store, progress=work.tick
+        )
+    wall = time.perf_counter() - t0
+    manifest = build_manifest(
+        result,
+        executor=executor_label(jobs, dask),
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+    )
+    try:
+        write_outputs(result, out_dir, manifest)
+        write_report(result, out_dir / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out_dir, e)
+    best = result.best
+    if json_out:
+        data = {
+            "out": str(out_dir),
+            "trials": len(result.trials),
+            "resumed_trials": result.resumed,
+            "best_trial": best.index if best else None,
+            "best_loss": best.loss if best else None,
+            "best_params": manifest["best_params"],
+            "targets": [r.__dict__ for r in best.results] if best else [],
+            "ensemble_members": len(result.ensemble),
+        }
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    table = Table(
+        title=f"calibration {cal.meta.name}: {len(result.trials)} trials × {per_trial} runs; "
+        f"best trial {best.index if best else '–'}, loss {best.loss if best else float('nan'):.4g}"
+    )
+    for col in ("target", "band", "defaults", "best", "met"):
+        table.add_column(col, justify="left" if col in ("target", "band") else "right")
+    defaults = {r.name: r for r in result.defaults.results} if result.defaults else {}
+    for target, r in zip(cal.targets.targets, best.results if best else [], strict=False):
+        d = defaults.get(target.name)
+        table.add_row(
+            target.name,
+            target.spec.band_text(),
+            f"{d.mean:.3f}" + (" ✓" if d.met else "") if d else "–",
+            f"{r.mean:.3f} [{r.low:.3f}, {r.high:.3f}]",
+            "yes" if r.met else "no",
+        )
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(console.width, 160))
+    console.print(table)
+    console.print(
+        f"wrote {out_dir}/ best.toml, trials.csv, ensemble.toml ({len(result.ensemble)} members), "
+        f"manifest.json, report.html ({wall:.1f} s)",
+        soft_wrap=True,
     )
 
 

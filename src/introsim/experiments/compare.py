@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.engine import Task, executor_for, run_tasks
+from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import (
     CONFIDENCE,
     FEW_REPLICATES,
@@ -208,6 +209,9 @@ class Comparison:
             mean over replicates and its t interval, and the paired difference
             from the reference with its interval.
         confidence: Interval level.
+        descriptions: Each scenario's description.
+        ensemble: The parameter ensemble the replicates cycled through
+            (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
     """
 
     names: tuple[str, ...]
@@ -222,6 +226,7 @@ class Comparison:
     subgroups: pd.DataFrame
     confidence: float = CONFIDENCE
     descriptions: tuple[str, ...] = field(default=())
+    ensemble: dict[str, Any] | None = None
 
     @property
     def reference(self) -> str:
@@ -288,6 +293,7 @@ def compare(
     jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    ensemble: Ensemble | None = None,
 ) -> Comparison:
     """Compare scenarios over replicates with common random numbers.
 
@@ -302,6 +308,8 @@ def compare(
             with ``done = 0`` before the first).
         executor: Where to run (e.g. a Dask client's executor); by default a
             pool of ``jobs`` processes, or this process when ``jobs`` is 1.
+        ensemble: Parameter sets: replicate ``r`` of every scenario runs with
+            member ``r mod K``, so intervals include parameter uncertainty.
 
     Returns:
         The comparison.
@@ -325,7 +333,11 @@ def compare(
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, found {seed}")
 
-    tasks = [Task(i, r, sc, seed) for r in range(replications) for i, sc in enumerate(scenarios)]
+    tasks = [
+        Task(i, r, sc if ensemble is None else ensemble.apply(sc, r), seed)
+        for r in range(replications)
+        for i, sc in enumerate(scenarios)
+    ]
     with contextlib.ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(
@@ -362,6 +374,7 @@ def compare(
         weekly=_weekly_bands(names, results, replications),
         subgroups=_subgroup_table(names, results, replications),
         descriptions=tuple(sc.scenario.description for sc in scenarios),
+        ensemble=ensemble.describe() if ensemble is not None else None,
     )
 
 
@@ -612,6 +625,8 @@ def build_manifest(
         "replicate_seed": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,)), "
         "the same in every scenario (common random numbers)",
         "replications": comparison.replications,
+        "ensemble": comparison.ensemble,
+        "intervals": intervals_text(comparison.ensemble),
         "confidence": comparison.confidence,
         "jobs": jobs,
         "wall_time_s": wall_time_s,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from introsim.experiments.design import Design
 from introsim.experiments.engine import Task, model_version, run_tasks
+from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
@@ -60,12 +61,15 @@ class Sweep:
         points: One row per point and outcome: the mean and its interval over
             replicates, and the paired difference from the base with its interval.
         failed: How many runs raised an error.
+        ensemble: The parameter ensemble replicates cycled through
+            (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
     """
 
     design: Design
     runs: pd.DataFrame
     points: pd.DataFrame
     failed: int
+    ensemble: dict[str, Any] | None = None
 
     @property
     def factors(self) -> list[str]:
@@ -73,26 +77,36 @@ class Sweep:
         return list(self.design.infos)
 
 
-def sweep_tasks(design: Design) -> list[Task]:
+def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
     """Every (point, replicate) of a design as a task; replicate r has one seed everywhere.
 
     A point with its own root seed (a sensitivity sample's row, see
-    :func:`~introsim.experiments.design.dummy_seed`) uses it instead.
+    :func:`~introsim.experiments.design.dummy_seed`) uses it instead. With an
+    ensemble, replicate r of every point also has member ``r mod K``'s
+    parameters (a point's own factors win over a member's value of the same path).
     """
     return [
-        Task(p.index, r, p.scenario, design.meta.seed if p.seed is None else p.seed)
+        Task(
+            p.index,
+            r,
+            p.scenario if ensemble is None else ensemble.apply(p.scenario, r, keep=p.overrides),
+            design.meta.seed if p.seed is None else p.seed,
+        )
         for p in design.points
         for r in range(design.meta.replications)
     ]
 
 
-def store_identity(design: Design) -> dict[str, Any]:
+def store_identity(design: Design, ensemble: Ensemble | None = None) -> dict[str, Any]:
     """What a folder's stored runs must belong to for a sweep to resume there."""
-    return {
+    identity = {
         "experiment": design.meta.name,
         "fingerprint": design.fingerprint(),
         "model_version": model_version(),
     }
+    if ensemble is not None:
+        identity["ensemble"] = ensemble.digest()
+    return identity
 
 
 def _factor_value(design: Design, point_index: int, name: str) -> Any:
@@ -111,6 +125,7 @@ def run_sweep(
     *,
     store: RunStore | None = None,
     progress: Callable[[int, int], None] | None = None,
+    ensemble: Ensemble | None = None,
 ) -> Sweep:
     """Run every point of a design over its replicates and summarise them.
 
@@ -119,11 +134,12 @@ def run_sweep(
         executor: Where to run (None: in this process).
         store: Keeps results as they finish, and skips runs already kept.
         progress: Called with (done, total).
+        ensemble: Parameter sets: replicate ``r`` runs with member ``r mod K``.
 
     Returns:
         The sweep's runs and per-point summaries.
     """
-    tasks = sweep_tasks(design)
+    tasks = sweep_tasks(design, ensemble)
     results = run_tasks(tasks, executor, store=store, progress=progress)
     factors = list(design.infos)
     rows: list[dict[str, Any]] = []
@@ -134,6 +150,8 @@ def run_sweep(
             "replicate": task.replicate,
             "run_id": res.run_id,
         }
+        if ensemble is not None:
+            row["ensemble_member"] = task.replicate % ensemble.size
         for name in factors:
             row[name] = _factor_value(design, task.point, name)
         values = res.value or {}
@@ -147,7 +165,8 @@ def run_sweep(
     for c in ("label", "run_id", "error"):
         runs[c] = runs[c].astype(object)
     failed = int((runs["error"] != "").sum())
-    return Sweep(design, runs, _points_table(design, runs), failed)
+    described = ensemble.describe() if ensemble is not None else None
+    return Sweep(design, runs, _points_table(design, runs), failed, described)
 
 
 def _points_table(design: Design, runs: pd.DataFrame) -> pd.DataFrame:
@@ -231,6 +250,8 @@ def build_manifest(
         "root_seed": d.meta.seed,
         "replicate_seed": "numpy.random.SeedSequence(root_seed, spawn_key=(replicate,)), "
         "the same at every design point (common random numbers)",
+        "ensemble": sweep.ensemble,
+        "intervals": intervals_text(sweep.ensemble),
         "confidence": CONFIDENCE,
         "runs": len(sweep.runs),
         "failed_runs": sweep.failed,

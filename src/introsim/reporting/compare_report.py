@@ -870,9 +870,7 @@ not from different people or luck.</p>
 replicates pin down that average. A difference whose interval lies wholly above or below zero is a
 clear difference; one whose interval includes zero may be chance. Green marks a clear difference
 for the better, red for the worse.</p>
-<p>The intervals cover the randomness of the simulation only. They do not cover uncertainty about
-the model's assumptions (for example how employers judge applicants), which matters more: read the
-results as what follows from those assumptions. "pp" means percentage points. Shares count only
+{_uncertainty_text(c)} "pp" means percentage points. Shares count only
 participants who reached that point within the horizon.</p>
 </div></section>
 <section id="outcomes"><h2>Outcomes</h2>
@@ -886,6 +884,27 @@ the 95 % interval of the paired difference. The last two rows are per cohort.</p
 </body>
 </html>
 """
+
+
+def _uncertainty_text(c: Comparison) -> str:
+    """What the intervals cover: simulation noise, and parameter uncertainty with an ensemble."""
+    if c.ensemble is None:
+        return (
+            "<p>The intervals cover the randomness of the simulation only. They do not cover "
+            "uncertainty about the model's assumptions (for example how employers judge "
+            "applicants), which matters more: read the results as what follows from those "
+            "assumptions."
+        )
+    e = c.ensemble
+    return (
+        f"<p>The intervals include <b>parameter uncertainty</b>: replicate r ran with parameter "
+        f"set r mod {e['members']} of the ensemble {html.escape(str(e['file']))} (every "
+        "calibrated parameter set that met all the calibration bands), the same set in every "
+        "scenario, so they cover both the randomness of the simulation and the spread between "
+        "plausible values of the calibrated parameters "
+        f"({html.escape(', '.join(e['parameters']))}). They do not cover assumptions outside "
+        "the ensemble."
+    )
 
 
 def write_report(

@@ -1,0 +1,417 @@
+"""Calibration: targets and calibration files, the loss, resume after SIGKILL, ensembles."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from introsim.experiments.calibration import (
+    MISSING_PENALTY,
+    STATISTICS,
+    Z95,
+    TargetSpec,
+    fitted_by,
+    fitted_problems,
+    fitted_source,
+    load_calibration,
+    load_targets,
+    score,
+    target_loss,
+)
+from introsim.experiments.compare import compare
+from introsim.experiments.design import load_experiment
+from introsim.experiments.ensemble import load_ensemble
+from introsim.experiments.sweep import sweep_tasks
+from introsim.params.catalog import param_info
+from introsim.params.loader import load_scenario
+from introsim.run import replicate_seed, simulate_outcomes
+
+from clitools import SRC, run_cli, stderr_lines, write
+
+ROOT = SRC.parent
+
+TARGETS = """\
+[[target]]
+name = "exit"
+statistic = "work_or_education_at_exit"
+scenario = "base.toml"
+band = [0.40, 0.60]
+source = "a test band"
+
+[[target]]
+name = "ips_ahead"
+statistic = "employed_12m"
+terms = [{ scenario = "ips.toml" }, { scenario = "base.toml", coef = -1 }]
+band = [0.0, inf]
+scale = 0.05
+test = "interval"
+source = "a test band"
+"""
+
+CALIBRATION = """\
+[calibration]
+name = "tiny"
+targets = "targets.toml"
+replications = 3
+seed = 5
+trials = {trials}
+sampler_seed = 2
+startup_trials = 2
+
+[parameters]
+"mechanisms.separation_hazard" = {{ min = 0.002, max = 0.012, scale = "log" }}
+"programme.inactive_share" = {{ min = 0.1, max = 0.4 }}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, small_files: dict[str, Path]) -> Path:
+    """A two-target, two-parameter calibration of the 200-participant test cohort."""
+    for name in ("base", "ips"):
+        write(tmp_path, f"{name}.toml", small_files[name].read_text(encoding="utf-8"))
+    write(tmp_path, "targets.toml", TARGETS)
+    return write(tmp_path, "cal.toml", CALIBRATION.format(trials=4))
+
+
+def _calibrate(path: Path, out: Path, *extra: str):
+    result = run_cli("calibrate", path, "--out", out, *extra, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+# --------------------------------------------------------------------------- the files
+def test_shipped_targets_and_calibration_load():
+    cal = load_calibration(ROOT / "calibration" / "default.toml")
+    targets = cal.targets
+    assert targets.path == ROOT / "calibration" / "targets.toml"
+    names = [t.name for t in targets.targets]
+    assert len(names) >= 8 and len(set(names)) == len(names)
+    for t in targets.targets:
+        assert t.spec.source.strip() and t.spec.weight > 0
+        assert all(term.statistic in STATISTICS for term in t.terms)
+    # Targets runs cannot give are listed with the reason, not dropped.
+    assert all(nc.reason.strip() for nc in targets.not_computed)
+    assert {s.path.name for s in targets.scenarios} >= {"baseline.toml", "ips.toml"}
+    for name, spec in cal.parameters.items():
+        info = param_info(name)
+        assert info is not None and info.low is not None and info.high is not None
+        assert info.low <= spec.min < spec.max <= info.high
+
+
+BAD = {
+    "unknown statistic": ("targets.toml", '"work_or_education_at_exit"', '"happiness"'),
+    "band the wrong way": ("targets.toml", "[0.40, 0.60]", "[0.60, 0.40]"),
+    "open band without scale": ("targets.toml", "scale = 0.05\n", ""),
+    "no source": ("targets.toml", 'source = "a test band"\n\n', "\n"),
+    "missing scenario file": ("targets.toml", 'scenario = "base.toml"', 'scenario = "nope.toml"'),
+    "not a parameter": ("cal.toml", "programme.inactive_share", "programme.happiness"),
+    "range beyond the schema": ("cal.toml", "max = 0.4", "max = 1.5"),
+    "unknown key": ("cal.toml", "seed = 5", "seed = 5\nseeds = 6"),
+    "missing targets file": ("cal.toml", '"targets.toml"', '"other.toml"'),
+    "too few replications": ("cal.toml", "replications = 3", "replications = 1"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_files_exit_2_with_one_line_and_write_nothing(kind, tiny, tmp_path):
+    file, old, new = BAD[kind]
+    path = tmp_path / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("calibrate", tiny, "--out", out)
+    assert result.returncode == 2, result.stderr
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and file in lines[0], lines
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_bad_file_errors_name_the_line(tiny, tmp_path):
+    path = tmp_path / "cal.toml"
+    path.write_text(path.read_text().replace("max = 0.4", "max = 1.5"), encoding="utf-8")
+    line = next(i for i, s in enumerate(path.read_text().splitlines(), 1) if "inactive_share" in s)
+    result = run_cli("calibrate", tiny, "--out", tmp_path / "out")
+    assert f"cal.toml:{line}: programme.inactive_share" in result.stderr
+
+
+# --------------------------------------------------------------------------- the loss
+def _spec(**kw) -> TargetSpec:
+    return TargetSpec(name="t", statistic="employed_12m", scenario="x.toml", source="s", **kw)
+
+
+def test_loss_is_zero_inside_the_band_and_grows_with_the_distance_outside():
+    band = _spec(band=[0.4, 0.6], weight=2.0)
+    assert target_loss(band, 0.5, 0.45, 0.55, 0.1) == (True, 0.0)
+    # mean 0.1 above, interval 0.15 above; scale = band width 0.2
+    met, loss = target_loss(band, 0.7, 0.65, 0.75, 0.1)
+    assert not met and loss == pytest.approx(2.0 * (0.1 / 0.2 + 0.1 * 0.15 / 0.2))
+    # inside, but the interval spills over: met, with only the precision term
+    met, loss = target_loss(band, 0.58, 0.55, 0.63, 0.1)
+    assert met and loss == pytest.approx(2.0 * 0.1 * 0.03 / 0.2)
+
+
+def test_interval_test_checks_the_whole_interval():
+    clear = _spec(band=[0.0, math.inf], scale=0.05, test="interval")
+    assert target_loss(clear, 0.05, 0.01, 0.09, 0.1) == (True, 0.0)
+    met, loss = target_loss(clear, 0.03, -0.01, 0.07, 0.1)
+    assert not met and loss == pytest.approx(0.01 / 0.05 + 0.1 * 0.01 / 0.05)
+    mean_only = _spec(band=[0.0, math.inf], scale=0.05)
+    assert target_loss(mean_only, 0.03, -0.01, 0.07, 0.1)[0]
+
+
+def test_value_with_standard_error_and_missing_values():
+    spec = _spec(value=0.5, se=0.01)
+    assert spec.bounds == pytest.approx((0.5 - Z95 * 0.01, 0.5 + Z95 * 0.01))
+    met, loss = target_loss(spec, 0.53, 0.53, 0.53, 0.0)
+    assert not met and loss == pytest.approx((0.53 - (0.5 + Z95 * 0.01)) / 0.01)
+    assert target_loss(_spec(band=[0.4, 0.6], weight=3.0), math.nan, math.nan, math.nan, 0.1) == (
+        False,
+        3.0 * MISSING_PENALTY,
+    )
+
+
+def test_score_pairs_terms_by_replicate(tiny, tmp_path):
+    targets = load_targets(tmp_path / "targets.toml")
+    assert [s.path.name for s in targets.scenarios] == ["base.toml", "ips.toml"]
+    rng = np.random.default_rng(3)
+    base_12m, ips_12m = rng.random(5), rng.random(5)
+    values = [
+        [{"work_or_education_at_exit": 0.5, "employed_12m": x} for x in base_12m],
+        [{"employed_12m": x} for x in ips_12m],
+    ]
+    results, total = score(targets, values, 0.1)
+    assert results[0].mean == 0.5 and results[0].met and results[0].loss == 0.0
+    d = ips_12m - base_12m
+    assert results[1].n == 5 and results[1].mean == pytest.approx(d.mean())
+    half = results[1].high - results[1].mean
+    assert half == pytest.approx(2.776445 * d.std(ddof=1) / np.sqrt(5), rel=1e-5)  # t(0.975, 4)
+    assert total == pytest.approx(sum(r.loss for r in results))
+
+
+# --------------------------------------------------------------------------- the command
+def test_calibrate_writes_its_outputs_and_is_the_same_on_one_and_two_processes(tiny, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    _calibrate(tiny, one)
+    _calibrate(tiny, two, "--jobs", "2")
+    for f in ("trials.csv", "best.toml", "ensemble.toml"):
+        assert (one / f).read_bytes() == (two / f).read_bytes(), f
+    trials = pd.read_csv(one / "trials.csv")
+    assert list(trials["trial"]) == [0, 1, 2, 3]
+    cal = load_calibration(tiny)
+    assert trials.iloc[0][list(cal.parameters)].to_dict() == cal.defaults()  # trial 0: defaults
+    best = trials.loc[trials["loss"].idxmin()]
+    manifest = json.loads((one / "manifest.json").read_text())
+    assert manifest["trials"] == 4 and manifest["best_trial"] == int(best["trial"])
+    assert manifest["ensemble_members"] == int(trials["all_met"].sum())
+    # best.toml is a valid scenario file and an ensemble of one
+    assert run_cli("validate", one / "best.toml").returncode == 0
+    best_file = load_ensemble(one / "best.toml")
+    assert best_file.size == 1
+    for name, value in best_file.members[0].items():
+        assert value == pytest.approx(best[name])
+    html = (one / "report.html").read_text()
+    for part in ("chart-convergence", "ips_ahead", "a test band", "<script src"):
+        assert (part in html) == (part != "<script src"), part
+    # more trials later: the study goes on from where it was
+    again = run_cli("calibrate", tiny, "--out", one, "--trials", "5", "--json")
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert data["trials"] == 5 and data["resumed_trials"] == 4
+
+
+def test_killed_calibration_resumes_to_the_same_trials(tiny, tmp_path):
+    path = write(tmp_path, "cal.toml", CALIBRATION.format(trials=5))
+    whole = tmp_path / "whole"
+    _calibrate(path, whole)
+
+    out = tmp_path / "killed"
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "introsim", "calibrate", str(path), "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    parts = out / "parts"
+    deadline = time.monotonic() + 300
+    # Wait until at least one trial is finished and the next one has begun.
+    while not (parts.is_dir() and len(list(parts.glob("*.parquet"))) > 6):
+        assert proc.poll() is None, "the calibration ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(random.uniform(0.0, 0.3))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / "study.db").is_file() and not (out / "trials.csv").exists()
+
+    resumed = run_cli("calibrate", path, "--out", out, "--json", timeout=900)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["resumed_trials"] >= 1
+    for f in ("trials.csv", "best.toml", "ensemble.toml"):
+        assert (out / f).read_bytes() == (whole / f).read_bytes(), f
+
+
+def test_a_changed_calibration_is_refused_unless_fresh(tiny, tmp_path):
+    out = tmp_path / "out"
+    _calibrate(tiny, out, "--trials", "1")
+    tiny.write_text(tiny.read_text().replace("seed = 5", "seed = 6"), encoding="utf-8")
+    refused = run_cli("calibrate", tiny, "--out", out, "--trials", "1")
+    assert refused.returncode == 2 and len(stderr_lines(refused)) == 1
+    assert "--fresh" in refused.stderr
+    _calibrate(tiny, out, "--trials", "1", "--fresh")
+
+
+# --------------------------------------------------------------------------- ensembles
+ENSEMBLE = """\
+[[member]]
+trial = 3
+loss = 0.0
+"follow_up.caseload" = 10
+"wage_subsidy.rate" = 0.2
+
+[[member]]
+trial = 7
+loss = 0.0
+"follow_up.caseload" = 15
+"wage_subsidy.rate" = 0.3
+
+[[member]]
+trial = 9
+loss = 0.0
+"follow_up.caseload" = 30
+"wage_subsidy.rate" = 0.4
+"""
+
+
+def test_sweep_replicate_r_gets_member_r_mod_k(tmp_path, small_files):
+    write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
+    exp = write(
+        tmp_path,
+        "grid.toml",
+        '[experiment]\nname = "g"\nquestion = "q"\nbase = "base.toml"\nreplications = 7\n'
+        'seed = 1\ndesign = "grid"\n[factors]\n"wage_subsidy.rate" = { levels = [0.0, 0.5] }\n',
+    )
+    ens = load_ensemble(write(tmp_path, "ensemble.toml", ENSEMBLE))
+    assert ens.size == 3 and ens.labels == ("trial 3", "trial 7", "trial 9")
+    design = load_experiment(exp)
+    tasks = sweep_tasks(design, ens)
+    plain = sweep_tasks(design)
+    members = tomllib.loads(ENSEMBLE)["member"]
+    for task, bare in zip(tasks, plain, strict=True):
+        m = members[task.replicate % 3]
+        assert task.scenario.follow_up.caseload == m["follow_up.caseload"]
+        point = design.points[task.point]
+        # a point's own factor wins over the member's value of the same parameter
+        want = point.overrides.get("wage_subsidy.rate", m["wage_subsidy.rate"])
+        assert task.scenario.wage_subsidy.rate == want
+        assert task.seed.spawn_key == bare.seed.spawn_key  # seeds unchanged
+    ids = {(t.point, t.replicate, t.scenario.digest()) for t in tasks}
+    assert len(ids) == len(tasks)
+
+
+def test_compare_replicate_r_runs_with_member_r_mod_k(tmp_path, small_files):
+    ens = load_ensemble(write(tmp_path, "ensemble.toml", ENSEMBLE))
+    scenarios = [load_scenario(small_files[n]) for n in ("base", "ips")]
+    result = compare(scenarios, replications=4, root_seed=9, ensemble=ens)
+    assert result.ensemble is not None and result.ensemble["members"] == 3
+    reps = result.replicates
+    for sc in scenarios:
+        for r in (0, 3):  # replicate 3 wraps round to member 0
+            want = simulate_outcomes(sc.with_overrides(ens.member(r)), replicate_seed(9, r))
+            got = reps[
+                (reps["scenario"] == sc.scenario.name)
+                & (reps["replicate"] == r)
+                & (reps["outcome"] == "employed_12m")
+            ]["value"].iloc[0]
+            assert got == want["employed_12m"]
+
+
+def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertainty(
+    tmp_path, small_files
+):
+    ens = write(tmp_path, "ensemble.toml", ENSEMBLE)
+    out = tmp_path / "cmp"
+    result = run_cli(
+        "compare", small_files["base"], small_files["ips"], "-r", "3", "--out", out,
+        "--ensemble", ens,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["ensemble"]["members"] == 3 and "parameter uncertainty" in manifest["intervals"]
+    assert "parameter uncertainty" in (out / "report.html").read_text()
+
+    write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
+    exp = write(
+        tmp_path,
+        "list.toml",
+        '[experiment]\nname = "l"\nquestion = "q"\nbase = "base.toml"\nreplications = 3\n'
+        'seed = 1\ndesign = "list"\n[[points]]\n"follow_up.method" = "ips"\n',
+    )
+    sout = tmp_path / "sweep"
+    result = run_cli("sweep", exp, "--out", sout, "--ensemble", ens)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((sout / "manifest.json").read_text())
+    assert manifest["ensemble"]["rule"].endswith("r mod K")
+    runs = pd.read_parquet(sout / "runs.parquet")
+    assert list(runs["ensemble_member"]) == [r % 3 for r in runs["replicate"]]
+    assert "parameter uncertainty" in (sout / "report.html").read_text()
+
+
+def test_a_bad_ensemble_is_refused_with_one_line(tmp_path, small_files):
+    bad = write(
+        tmp_path,
+        "bad.toml",
+        ENSEMBLE.replace('"wage_subsidy.rate" = 0.4', '"wage_subsidy.rate" = 4.0'),
+    )
+    out = tmp_path / "cmp"
+    result = run_cli(
+        "compare", small_files["base"], small_files["ips"], "-r", "2", "--out", out,
+        "--ensemble", bad,
+    )  # fmt: skip
+    assert result.returncode == 2 and len(stderr_lines(result)) == 1
+    assert "bad.toml" in result.stderr and "wage_subsidy.rate" in result.stderr
+    assert not out.exists()
+    empty = write(tmp_path, "empty.toml", "member = []\n")
+    result = run_cli(
+        "compare", small_files["base"], small_files["ips"], "-r", "2", "--out", out,
+        "--ensemble", empty,
+    )  # fmt: skip
+    assert result.returncode == 2 and "no members" in result.stderr
+
+
+# --------------------------------------------------------------------------- fitted parameters
+def test_parameters_recorded_as_fitted_are_free_parameters_of_the_file_they_name():
+    assert fitted_problems(ROOT) == []
+
+
+def test_fitted_records_are_checked(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cal = load_calibration(ROOT / "calibration" / "default.toml")
+    free = next(iter(cal.parameters))
+    rel = "calibration/default.toml"
+    assert fitted_by(fitted_source(cal)) == rel
+    sources = {
+        free: f"calibrated; fitted by {rel} (introsim calibrate)",
+        "follow_up.caseload": f"fitted by {rel}",
+        "cohort.size": "fitted by calibration/none.toml",
+        "costs.g_nok": "NAV",
+    }
+    problems = fitted_problems(ROOT, sources)
+    assert len(problems) == 2
+    assert problems[0].startswith("follow_up.caseload: fitted by calibration/default.toml")
+    assert problems[1].startswith("cohort.size: fitted by calibration/none.toml")
