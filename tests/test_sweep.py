@@ -19,7 +19,10 @@ from introsim.params.loader import load_scenario
 from clitools import SRC, kill_after_first_part, run_cli, stderr_lines, write
 
 ROOT = SRC.parent
-SHIPPED = sorted((ROOT / "experiments").glob("*.toml"))
+# Experiment files (trial files, also in experiments/, start with [trial]).
+SHIPPED = sorted(
+    p for p in (ROOT / "experiments").glob("*.toml") if "[experiment]" in p.read_text("utf-8")
+)
 
 GRID = """\
 [experiment]
