@@ -48,3 +48,11 @@ def small_comparison(small_files: dict[str, Path]) -> Comparison:
     """base vs ips vs caseload_10, 4 replicates, in this process."""
     scenarios = [load_scenario(small_files[n]) for n in ("base", "ips", "caseload_10")]
     return compare(scenarios, replications=4)
+
+
+@pytest.fixture(scope="session")
+def dominant_comparison(small_files: dict[str, Path]) -> Comparison:
+    """base vs ips over five years, 6 replicates: ips is cheaper and better (dominant)."""
+    five_years = {"scenario.weeks": 260}
+    scenarios = [load_scenario(small_files[n]).with_overrides(five_years) for n in ("base", "ips")]
+    return compare(scenarios, replications=6)
