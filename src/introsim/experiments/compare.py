@@ -322,10 +322,16 @@ class Comparison:
         return self.names[0]
 
     def title(self, scenario: str) -> str:
-        """A scenario's human name: its description, or its name where it has none."""
+        """A scenario's human name: its description, or its name where it has none.
+
+        A description that an earlier scenario already has (one inherited with
+        ``extends``, say) would make two scenarios look the same: the later one
+        is then called by its name.
+        """
         i = self.names.index(scenario)
-        text = self.descriptions[i].strip() if i < len(self.descriptions) else ""
-        return text or scenario
+        texts = [d.strip() for d in self.descriptions]
+        text = texts[i] if i < len(texts) else ""
+        return scenario if not text or text in texts[:i] else text
 
     def row(self, scenario: str, outcome: str) -> dict[str, Any] | None:
         """The table row of one scenario and outcome as a dict, or None if absent."""
