@@ -71,7 +71,9 @@ _CHECKS = r"""
 
   // 3. horizontal overflow, scroll cues
   const doc = document.scrollingElement;
-  if (doc.scrollWidth > vw + 1) problems.push(`the page scrolls sideways (${doc.scrollWidth} > ${vw} px)`);
+  if (doc.scrollWidth > vw + 1) {
+    problems.push(`the page scrolls sideways (${doc.scrollWidth} > ${vw} px)`);
+  }
   for (const wrap of document.querySelectorAll('.table-wrap')) {
     const over = wrap.scrollWidth > wrap.clientWidth + 1;
     const sbox = wrap.closest('.scroll-box');
@@ -87,7 +89,8 @@ _CHECKS = r"""
     if (!visible(el)) continue;
     const r = box(el);
     if (r.right > vw + 1 || r.left < -1) {
-      problems.push(`${name(el)} sticks out of the ${vw} px viewport (${Math.round(r.left)} to ${Math.round(r.right)})`);
+      const span = `${Math.round(r.left)} to ${Math.round(r.right)}`;
+      problems.push(`${name(el)} sticks out of the ${vw} px viewport (${span})`);
     }
   }
 
@@ -165,7 +168,7 @@ def check_report(
 
 
 def text_of(path: str | Path, selector: str, width: int = WIDTHS[0]) -> list[str]:
-    """The visible text of every element matching ``selector`` in a report."""
+    """The text of every element matching ``selector`` in a report (SVG text included)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -173,6 +176,8 @@ def text_of(path: str | Path, selector: str, width: int = WIDTHS[0]) -> list[str
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
             page.goto(Path(path).resolve().as_uri(), wait_until="load")
-            return [t.strip() for t in page.locator(selector).all_inner_texts()]
+            page.wait_for_timeout(300)
+            texts = page.locator(selector).evaluate_all("els => els.map(e => e.textContent)")
+            return [t.strip() for t in texts]
         finally:
             browser.close()
