@@ -231,9 +231,18 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _plot_text(text: str) -> str:
+    """A user's text for a chart: plotly reads names, titles and hover text as markup.
+
+    HTML is escaped (so a tag shows as written instead of becoming a link), and
+    ``{`` too, so ``%{...}`` in a name is not taken for a hover-template field.
+    """
+    return html.escape(text).replace("{", "&#123;")
+
+
 def _wrap(text: str, width: int = 42) -> str:
-    """Break a long label into lines for a chart (plotly does not wrap text)."""
-    return "<br>".join(html.escape(line) for line in textwrap.wrap(text, width) or [""])
+    """A user's text for a chart, broken into lines (plotly does not wrap text)."""
+    return "<br>".join(_plot_text(line) for line in textwrap.wrap(text, width) or [""])
 
 
 def _layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
@@ -350,7 +359,7 @@ def _status_chart(c: Comparison) -> go.Figure:
                     mode="lines",
                     line={"width": 0.5, "color": colour},
                     fillcolor=colour,
-                    hovertemplate=f"{label}: %{{y:.1f}} %<extra>{html.escape(c.title(name))}, "
+                    hovertemplate=f"{label}: %{{y:.1f}} %<extra>{_plot_text(c.title(name))}, "
                     "week %{x}</extra>",
                 ),
                 row=i + 1,
