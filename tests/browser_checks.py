@@ -85,10 +85,13 @@ _CHECKS = r"""
     if (!over && shown) problems.push(`a scroll hint shows on a table that fits (${name(wrap)})`);
   }
   for (const el of document.body.querySelectorAll('*')) {
-    if (el.closest('.table-wrap') || el.closest('.sr-only') || el.closest('svg')) continue;
+    if (el.closest('.table-wrap') || el.closest('.sr-only')) continue;
+    const outer = el.closest('svg');
+    if (outer && outer !== el) continue;  // an svg's own box counts, not its clipped parts
     if (!visible(el)) continue;
     const r = box(el);
-    if (r.right > vw + 1 || r.left < -1) {
+    // Wholly off to the left is a deliberate hiding place (plotly's text tester), not overflow.
+    if (r.right > vw + 1 || (r.left < -1 && r.right > 0)) {
       const span = `${Math.round(r.left)} to ${Math.round(r.right)}`;
       problems.push(`${name(el)} sticks out of the ${vw} px viewport (${span})`);
     }
@@ -127,6 +130,14 @@ _CHECKS = r"""
 """
 
 
+_SETTLED = """
+() => [...document.querySelectorAll('div[id^="chart-"]')].every((d) => {
+  const svg = d.querySelector('svg.main-svg');
+  return svg && svg.getBoundingClientRect().width <= d.getBoundingClientRect().width + 1;
+})
+"""
+
+
 def check_report(
     path: str | Path, widths: tuple[int, ...] = WIDTHS, screenshots: Path | None = None
 ) -> list[str]:
@@ -140,6 +151,7 @@ def check_report(
     Returns:
         One sentence per problem, each prefixed with the width; empty if none.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     url = Path(path).resolve().as_uri()
@@ -155,7 +167,13 @@ def check_report(
                     ".every(d => d.querySelector('svg.main-svg'))",
                     timeout=30_000,
                 )
-                page.wait_for_timeout(300)  # plotly's responsive relayout after load
+                # Let plotly's responsive relayout settle: each chart's svg no wider than
+                # its box. A chart still too wide after that is reported below.
+                try:
+                    page.wait_for_function(_SETTLED, timeout=5_000)
+                except PlaywrightTimeout:
+                    pass
+                page.wait_for_timeout(200)
                 problems += [f"{width} px: {p}" for p in page.evaluate(_CHECKS)]
                 if screenshots is not None:
                     screenshots.mkdir(parents=True, exist_ok=True)

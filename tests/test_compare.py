@@ -243,7 +243,7 @@ def test_cost_status(effect, cost, expect):
 
 
 def test_a_cheaper_and_better_scenario_is_dominant(dominant_comparison):
-    # IPS at caseload 20 against standard follow-up gets clearly more people into work and
+    # IPS at caseload 30 against standard follow-up gets clearly more people into work and
     # shortens the time on introduction benefit by more than the specialists cost.
     c = dominant_comparison
     assert c.row("ips", "cost_per_participant_nok")["diff_high"] < 0

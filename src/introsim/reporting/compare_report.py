@@ -911,7 +911,7 @@ tr.cost td { background:#fbfbfc; } tr.cost td.label { padding-left:26px; }
 tr.comparison td { background:#f1f7fc; }
 .dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; }
 .chart-wrap { border:1px solid var(--line); border-radius:8px; padding:6px; margin:10px 0; }
-footer { margin-top:40px; color:var(--muted); font-size:.88rem; }
+footer { margin-top:40px; color:var(--muted); font-size:.88rem; overflow-wrap:anywhere; }
 footer code, .versus code { font-size:.85em; }
 @media (max-width: 600px) {
   main { padding:0 12px 30px; } header.top .inner { padding:0 12px; }
