@@ -48,3 +48,13 @@ def small_comparison(small_files: dict[str, Path]) -> Comparison:
     """base vs ips vs caseload_10, 4 replicates, in this process."""
     scenarios = [load_scenario(small_files[n]) for n in ("base", "ips", "caseload_10")]
     return compare(scenarios, replications=4)
+
+
+@pytest.fixture(scope="session")
+def dominant_comparison(small_files: dict[str, Path]) -> Comparison:
+    """base vs ips at caseload 30 over five years, 6 replicates: ips is cheaper and better."""
+    base = load_scenario(small_files["base"]).with_overrides({"scenario.weeks": 260})
+    ips = load_scenario(small_files["ips"]).with_overrides(
+        {"scenario.weeks": 260, "follow_up.caseload": 30}
+    )
+    return compare([base, ips], replications=6)

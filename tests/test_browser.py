@@ -1,9 +1,11 @@
-"""The report in a real browser: Debian's Chromium, headless, offline.
+"""The reports in a real browser: Debian's Chromium, headless, offline.
 
 Checks that every chart div holds an SVG that plotly drew (so plotly.js loaded
 from the file itself and ran without error), and keeps a full-page screenshot in
-tests/artifacts/ for a human to look at. ``make test`` installs Chromium; without
-it this test fails when CI=true and is skipped otherwise.
+tests/artifacts/ for a human to look at. The accessibility and layout checks of
+``browser_checks.check_report`` run on the compare and sweep reports at desktop
+and phone widths. ``make test`` installs Chromium; without it these tests fail
+when CI=true and are skipped otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from browser_checks import WIDTHS, check_report, text_of
 from introsim.reporting.compare_report import SECTIONS, write_report
+
+from clitools import run_cli, write
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -123,3 +128,54 @@ def test_report_renders_every_chart_offline(small_comparison, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert shot.stat().st_size > 50_000  # a page of charts, not a blank one
     print(f"report screenshot: {shot}")
+
+
+@pytest.mark.browser
+def test_compare_report_is_accessible_at_desktop_and_phone_widths(small_comparison):
+    chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    report = write_report(small_comparison, ARTIFACTS / "compare-a11y" / "report.html")
+    problems = check_report(report, WIDTHS, screenshots=ARTIFACTS / "compare-a11y")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_dominant_scenario_cost_line_reads_dominant(dominant_comparison):
+    chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    report = write_report(dominant_comparison, ARTIFACTS / "dominant" / "report.html")
+    problems = check_report(report, WIDTHS)
+    assert not problems, "\n".join(problems)
+    lines = text_of(report, '.versus[data-scenario="ips"] .cost-line')
+    assert len(lines) == 1 and "dominant" in lines[0], lines
+    cells = text_of(report, 'tr[data-outcome="cost_per_extra_person_year_nok"] td.status')
+    assert cells and all("dominant" in c for c in cells), cells
+    chart = text_of(report, "#chart-value .annotation-text")
+    assert any("dominant" in t for t in chart), chart
+
+
+TINY_GRID = """\
+[experiment]
+name = "tiny_grid"
+question = "Does the caseload matter in a small cohort?"
+base = "base.toml"
+replications = 2
+seed = 11
+design = "grid"
+
+[factors]
+"follow_up.caseload" = { levels = [10, 30] }
+"wage_subsidy.rate" = { levels = [0.0, 0.4] }
+"""
+
+
+@pytest.mark.browser
+def test_sweep_report_is_accessible_at_desktop_and_phone_widths(small_files, tmp_path):
+    chromium()
+    write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
+    grid = write(tmp_path, "grid.toml", TINY_GRID)
+    out = tmp_path / "sweep"
+    res = run_cli("sweep", grid, "--out", out, timeout=600)
+    assert res.returncode == 0, res.stderr
+    problems = check_report(out / "report.html", WIDTHS, screenshots=ARTIFACTS / "sweep-a11y")
+    assert not problems, "\n".join(problems)

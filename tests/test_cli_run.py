@@ -1,15 +1,24 @@
-"""``introsim run``: three files, identical bytes for a seed, JSON on request, clean bad input."""
+"""``introsim run``: its files, identical bytes for a seed, JSON on request, clean bad input."""
 
 from __future__ import annotations
 
 import json
+
+import numpy as np
+import pandas as pd
 
 from introsim.model.outcomes import OUTCOMES
 from introsim.output import MARKER
 
 from clitools import ROOT, run_cli, stderr_lines
 
-FILES = ("weekly.parquet", "participants.parquet", "summary.json")
+FILES = (
+    "weekly.parquet",
+    "participants.parquet",
+    "weekly.csv",
+    "participants.csv",
+    "summary.json",
+)
 
 
 def small_scenario(tmp_path, **extra: str) -> str:
@@ -23,7 +32,7 @@ def small_scenario(tmp_path, **extra: str) -> str:
     return str(path)
 
 
-def test_run_writes_three_files_and_a_table(tmp_path):
+def test_run_writes_its_files_and_a_table(tmp_path):
     out = tmp_path / "out"
     res = run_cli("run", small_scenario(tmp_path), "--seed", "4", "--out", out)
     assert res.returncode == 0, res.stderr
@@ -34,6 +43,12 @@ def test_run_writes_three_files_and_a_table(tmp_path):
     assert summary["seed"] == 4 and summary["scenario"] == "small"
     assert len(summary["scenario_hash"]) == 64
     assert set(OUTCOMES) <= set(summary["outcomes"])
+    for table in ("weekly", "participants"):  # the CSV holds what the Parquet file holds
+        a = pd.read_parquet(out / f"{table}.parquet")
+        b = pd.read_csv(out / f"{table}.csv")
+        assert list(a.columns) == list(b.columns) and len(a) == len(b), table
+        num = a.select_dtypes("number").columns
+        assert np.allclose(a[num].to_numpy(float), b[num].to_numpy(float), equal_nan=True)
 
 
 def test_same_seed_same_bytes_different_seed_differs(tmp_path):
@@ -43,7 +58,7 @@ def test_same_seed_same_bytes_different_seed_differs(tmp_path):
         dirs[label] = tmp_path / label
         res = run_cli("run", scenario, "--seed", seed, "--out", dirs[label])
         assert res.returncode == 0, res.stderr
-    for name in ("weekly.parquet", "participants.parquet"):
+    for name in ("weekly.parquet", "participants.parquet", "weekly.csv", "participants.csv"):
         a, b, c = ((dirs[x] / name).read_bytes() for x in "abc")
         assert a == b, f"{name}: same seed, different bytes"
         assert a != c, f"{name}: different seeds, same bytes"

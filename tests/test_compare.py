@@ -11,13 +11,21 @@ import pytest
 from scipy import stats
 
 from introsim.experiments.compare import (
+    COMPARISON_OUTCOMES,
+    COST_STATUSES,
+    CSV_FILES,
+    PERSON_YEARS,
+    RATIOS,
     REPLICATE_OUTCOMES,
     WEEKLY_SERIES,
     compare,
+    cost_status,
+    person_years,
     seed_text,
 )
 from introsim.experiments.statistics import fieller_ratio, t_interval
-from introsim.model.outcomes import COMPARISON_OUTCOMES, OUTCOMES
+from introsim.model.outcomes import OUTCOMES
+from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.loader import load_scenario
 
 from clitools import run_cli, stderr_lines
@@ -27,6 +35,7 @@ FILES = (
     "comparison.csv",
     "weekly.parquet",
     "subgroups.parquet",
+    *CSV_FILES.values(),
     "manifest.json",
     "report.html",
 )
@@ -52,6 +61,19 @@ def test_jobs_1_and_2_write_identical_replicates(cli_runs):
         assert (out / "j2" / name).stat().st_size > 0
     for name in ("replicates.parquet", "comparison.csv", "weekly.parquet", "subgroups.parquet"):
         assert (out / "j1" / name).read_bytes() == (out / "j2" / name).read_bytes(), name
+    for name in CSV_FILES.values():
+        assert (out / "j1" / name).read_bytes() == (out / "j2" / name).read_bytes(), name
+
+
+def test_every_parquet_table_has_a_csv_with_the_same_data(cli_runs):
+    out = cli_runs["out"] / "j1"
+    for parquet, csv in CSV_FILES.items():
+        a = pd.read_parquet(out / parquet)
+        b = pd.read_csv(out / csv)
+        assert list(a.columns) == list(b.columns), csv
+        assert len(a) == len(b), csv
+        num = a.select_dtypes("number").columns
+        assert np.allclose(a[num].to_numpy(float), b[num].to_numpy(float), equal_nan=True), csv
 
 
 def test_replicates_parquet_is_long_and_sorted(cli_runs):
@@ -75,6 +97,9 @@ def test_table_on_stdout_and_json_with_every_outcome(cli_runs):
         assert set(data["outcomes"][outcome]) == {"base", "caseload_10"}
     for outcome in COMPARISON_OUTCOMES:
         assert set(data["comparison"][outcome]) == {"caseload_10"}
+    for ratio in RATIOS:
+        assert data["comparison"][ratio]["caseload_10"]["status"] in COST_STATUSES
+    assert data["scenarios"][0]["description"] == "Small test cohort: standard follow-up"
     table = cli_runs["two"].stdout
     assert "employed_12m" in table and "extra_employed_12m" in table and "caseload_10" in table
 
@@ -160,14 +185,22 @@ def test_comparison_table_is_consistent(small_comparison):
         assert extra["diff"] == pytest.approx(d["diff"] * size)
         assert extra["diff_low"] == pytest.approx(d["diff_low"] * size)
         assert extra["p_value"] == pytest.approx(d["p_value"])
-        cost = c.row(name, "cost_per_extra_job_nok")
-        if math.isfinite(cost["diff"]):
-            total = c.row(name, "cost_per_participant_nok")
-            assert cost["diff"] == pytest.approx(total["diff"] / d["diff"])
-            assert cost["diff_low"] <= cost["diff"] <= cost["diff_high"]
-            assert d["diff_low"] > 0
-        else:
-            assert not d["diff_low"] > 0
+        total = c.row(name, "cost_per_participant_nok")
+        for ratio, (extra_name, per_participant) in RATIOS.items():
+            effect = c.row(name, per_participant)
+            assert c.row(name, extra_name)["diff"] == pytest.approx(effect["diff"] * size)
+            row = c.row(name, ratio)
+            expect = cost_status(
+                (effect["diff"], effect["diff_low"], effect["diff_high"]),
+                (total["diff"], total["diff_low"], total["diff_high"]),
+            )
+            assert row["status"] == expect
+            if expect == "ratio":
+                assert row["diff"] == pytest.approx(total["diff"] / effect["diff"])
+                assert 0 < row["diff"] and row["diff_low"] <= row["diff"] <= row["diff_high"]
+            else:  # never a negative or meaningless cost per extra job
+                assert math.isnan(row["diff"]) and math.isnan(row["diff_low"])
+    assert set(t.loc[~t["outcome"].isin(list(RATIOS)), "status"]) == {""}
     # Means agree with the replicates they summarise.
     rep = c.replicates
     for name in c.names:
@@ -175,6 +208,47 @@ def test_comparison_table_is_consistent(small_comparison):
         assert c.row(name, "employed_12m")["mean"] == pytest.approx(v.mean())
     # A horizon of 120 weeks never reaches 60 months: missing, not zero.
     assert math.isnan(c.row(c.reference, "employed_60m")["mean"])
+
+
+def test_person_years_come_from_the_weekly_status_counts(small_comparison):
+    c = small_comparison
+    w = c.weekly
+    for name in c.names:
+        # The weekly in-work share is of arrived participants; with one intake week every
+        # participant has arrived from week 0, so its sum over weeks is the person-years.
+        share = w[(w["scenario"] == name) & (w["series"] == "in_work")]["mean"].sum()
+        assert c.row(name, PERSON_YEARS)["mean"] == pytest.approx(share / WEEKS_PER_YEAR)
+    status = np.zeros((3, len(STATUS_NAMES)), dtype=np.int64)
+    status[:, STATUS_NAMES.index("employed")] = [1, 2, 3]
+    status[:, STATUS_NAMES.index("subsidised")] = [0, 1, 0]
+    status[:, STATUS_NAMES.index("programme")] = [9, 7, 7]
+    assert person_years(status, 10) == pytest.approx(7 / WEEKS_PER_YEAR / 10)
+
+
+@pytest.mark.parametrize(
+    ("effect", "cost", "expect"),
+    [
+        ((1.0, 0.5, 1.5), (-5.0, -8.0, -2.0), "dominant"),
+        ((-1.0, -1.5, -0.5), (5.0, 2.0, 8.0), "dominated"),
+        ((1.0, 0.5, 1.5), (5.0, 2.0, 8.0), "ratio"),
+        ((1.0, 0.5, 1.5), (5.0, -2.0, 8.0), "ratio"),
+        ((1.0, 0.5, 1.5), (-1.0, -3.0, 1.0), "no clear extra cost"),
+        ((-1.0, -1.5, -0.5), (-5.0, -8.0, -2.0), "fewer in work"),
+        ((0.1, -0.5, 0.7), (-5.0, -8.0, -2.0), "no clear gain"),
+        ((math.nan,) * 3, (math.nan,) * 3, "no clear gain"),
+    ],
+)
+def test_cost_status(effect, cost, expect):
+    assert cost_status(effect, cost) == expect
+
+
+def test_a_cheaper_and_better_scenario_is_dominant(dominant_comparison):
+    # IPS at caseload 30 against standard follow-up gets clearly more people into work and
+    # shortens the time on introduction benefit by more than the specialists cost.
+    c = dominant_comparison
+    assert c.row("ips", "cost_per_participant_nok")["diff_high"] < 0
+    assert c.row("ips", PERSON_YEARS)["diff_low"] > 0
+    assert c.row("ips", "cost_per_extra_person_year_nok")["status"] == "dominant"
 
 
 def test_weekly_bands_and_subgroups(small_comparison):

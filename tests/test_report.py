@@ -52,8 +52,8 @@ def test_self_contained(page):
 
 def test_summary_table_and_footer(page, small_comparison):
     c = small_comparison
-    for name in c.names:
-        assert f"{name} compared with {c.reference}" in page or name == c.reference
+    for name in c.names[1:]:
+        assert f"{c.title(name)} compared with {c.title(c.reference)}" in page
     assert "How to read this report" in page
     assert "<code>employed_12m</code>" in page and "<code>extra_employed_12m</code>" in page
     assert f"root seed {c.root_seed}" in page
@@ -61,8 +61,64 @@ def test_summary_table_and_footer(page, small_comparison):
     assert "scenarios/base.toml" in page
 
 
+def test_scenarios_are_called_by_their_descriptions(page, small_comparison):
+    c = small_comparison
+    assert c.title("base") == "Small test cohort: standard follow-up"
+    assert c.title("ips") == "IPS job specialists"
+    # caseload_10 inherits base's description: called by its name, not mistaken for base.
+    assert c.title("caseload_10") == "caseload_10"
+    heading = re.search(r"<h1>(.*?)</h1>", page, flags=re.S).group(1)
+    assert "IPS job specialists" in heading and ">ips<" not in heading
+    body = page.split("<footer>")[0]
+    legends = re.findall(r'"name":"([^"]*)"', body)
+    assert "IPS job specialists" in legends and "ips" not in legends
+    assert "<code>ips</code>" in page.split("<footer>")[1]  # machine name in the provenance
+
+
+def test_charts_have_text_alternatives_and_csv_links(page):
+    figures = re.findall(r'<figure class="chart-wrap"[^>]*aria-label="([^"]+)"', page)
+    assert len(figures) == len(SECTIONS) and all(len(f) > 40 for f in figures)
+    assert page.count('<figcaption class="sr-only">') == len(SECTIONS)
+    for name in ("comparison.csv", "replicates.csv", "weekly.csv", "subgroups.csv"):
+        assert f'href="{name}"' in page
+
+
+def test_programme_end_is_marked_and_explained(page, small_comparison):
+    c = small_comparison
+    assert "programme ends" in page
+    assert f"weeks {c.programme_weeks[0]} to {c.programme_weeks[0]}" in page
+    assert "maximum length" in page
+
+
+def test_clear_differences_carry_a_symbol(page):
+    assert re.search(r'<td class="num good"><span class="mark" aria-hidden="true">✓</span>', page)
+    assert '<span class="sr-only">clearly better: </span>' in page
+
+
+def test_a_dominant_scenario_reads_dominant(dominant_comparison):
+    page = report_html(dominant_comparison)
+    line = re.search(r'<span class="cost-line" data-status="(\w+)">(.*?)</p>', page)
+    assert line and line.group(1) == "dominant"
+    assert re.sub(r"<[^>]+>", "", line.group(2)).endswith("it is ✓ dominant (cheaper and better).")
+    cells = re.findall(r'<td class="num status good" data-status="dominant">', page)
+    assert len(cells) == 2  # per person-year and the 12-month figure
+    assert "−" not in page.split('data-outcome="cost_per_extra_person_year_nok"')[1][:400]
+
+
+def test_a_built_table_renders_each_status(small_comparison):
+    # Statuses that the small comparison does not produce, set directly in its table.
+    t = small_comparison.table.copy()
+    ratio = (t["outcome"] == "cost_per_extra_person_year_nok") & (t["scenario"] == "ips")
+    t.loc[ratio, "status"] = "dominated"
+    page = report_html(replace(small_comparison, table=t))
+    assert 'data-status="dominated"' in page and "✗ " in page
+    t.loc[ratio, ["status", "diff", "diff_low", "diff_high"]] = ["ratio", 250_000.0, 1e5, 4e5]
+    page = report_html(replace(small_comparison, table=t))
+    assert "250 000 NOK per extra person-year in work" in page
+
+
 def test_names_are_escaped(small_comparison, tmp_path):
-    odd = replace(small_comparison, names=("base", "<b>ips</b>", "a&b"))
+    odd = replace(small_comparison, names=("base", "<b>ips</b>", "a&b"), descriptions=())
     table = odd.table.copy()
     table["scenario"] = table["scenario"].replace({"ips": "<b>ips</b>", "caseload_10": "a&b"})
     weekly = odd.weekly.copy()

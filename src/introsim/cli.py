@@ -256,13 +256,14 @@ def run(
     ] = False,
     sets: SetOption = None,
 ) -> None:
-    """Run one scenario; write weekly.parquet, participants.parquet and summary.json."""
+    """Run one scenario; write weekly and participants tables (Parquet and CSV) and summary.json."""
     from introsim.output import (
         folder_name,
         git_commit,
         json_text,
         package_versions,
         staged_output,
+        write_csv,
         write_json,
         write_parquet,
     )
@@ -293,8 +294,9 @@ def run(
     }
     try:
         with staged_output(out_dir) as stage:
-            write_parquet(result.weekly, stage / "weekly.parquet")
-            write_parquet(result.participants, stage / "participants.parquet")
+            for table, df in (("weekly", result.weekly), ("participants", result.participants)):
+                write_parquet(df, stage / f"{table}.parquet")
+                write_csv(df, stage / f"{table}.csv")  # for spreadsheets
             write_json(summary, stage / "summary.json")
     except OSError as e:
         publish_failed(out_dir, e)
@@ -314,8 +316,8 @@ def run(
         table.add_row(name, format_value(name, result.summary[name]), OUTCOME_INFO[name].label)
     console.print(table)
     console.print(
-        f"wrote {printable(out_dir)}/weekly.parquet, participants.parquet, summary.json "
-        f"({wall:.2f} s)",
+        f"wrote {printable(out_dir)}/weekly.parquet, participants.parquet, weekly.csv, "
+        f"participants.csv, summary.json ({wall:.2f} s)",
         markup=False,
     )
 
@@ -365,8 +367,8 @@ def compare_command(
     """Compare scenarios over replicates with common random numbers; write tables and a report.
 
     Replicate r uses the same seed in every scenario, so differences from the
-    first scenario are paired. Writes replicates.parquet, comparison.csv,
-    weekly.parquet, subgroups.parquet, manifest.json and report.html.
+    first scenario are paired. Writes replicates, weekly and subgroups tables
+    (Parquet and CSV), comparison.csv, manifest.json and report.html.
     """
     overrides = parse_sets(sets)
     loaded = [load_or_fail(path, overrides) for path in scenarios]
@@ -396,7 +398,7 @@ def compare_command(
     check_memory(loaded, jobs=jobs, retained=results_memory(loaded, replications))
     check_out_dir(out)
 
-    from introsim.experiments.compare import build_manifest, compare, write_outputs
+    from introsim.experiments.compare import DATA_FILES, build_manifest, compare, write_outputs
     from introsim.experiments.statistics import MIN_REPLICATES
     from introsim.output import json_text, staged_output
     from introsim.progress import progress_reporter
@@ -439,9 +441,8 @@ def compare_command(
         return
     print_comparison(result)
     Console().print(
-        f"wrote {printable(out)}/ replicates.parquet, comparison.csv, weekly.parquet, "
-        f"subgroups.parquet, manifest.json, report.html ({len(loaded) * replications} runs in "
-        f"{wall:.1f} s)",
+        f"wrote {printable(out)}/ {', '.join(DATA_FILES)}, report.html "
+        f"({len(loaded) * replications} runs in {wall:.1f} s)",
         highlight=False,
         markup=False,
         soft_wrap=True,
@@ -449,9 +450,17 @@ def compare_command(
 
 
 def print_comparison(result: Comparison) -> None:
-    """Print a comparison as a table: means with 95 % intervals, and paired differences."""
-    from introsim.model.outcomes import COMPARISON_OUTCOMES, COST_PARTS
+    """Print a comparison as a table: means with 95 % intervals, and paired differences.
+
+    Clear differences carry a symbol as well as a colour (✓ better, ✗ worse). The
+    cost-effectiveness rows say "dominant" or "dominated" rather than show a
+    negative or meaningless ratio.
+    """
+    from introsim.experiments.compare import COMPARISON_OUTCOMES, INFO, RATIOS, REPLICATE_OUTCOMES
+    from introsim.model.outcomes import COST_PARTS
     from introsim.reporting.compare_report import (
+        MARKS,
+        STATUS_TEXT,
         excludes_zero,
         format_interval,
         format_number,
@@ -465,9 +474,11 @@ def print_comparison(result: Comparison) -> None:
     )
     table.add_column("outcome", no_wrap=True)
     for name in result.names:
-        table.add_column(shown(name), justify="right")
+        table.add_column(shown(result.title(name)), justify="right")
     for name in result.names[1:]:
-        table.add_column(f"{shown(name)} − {shown(ref)}", justify="right")
+        table.add_column(
+            f"{shown(result.title(name))} − {shown(result.title(ref))}", justify="right"
+        )
 
     def unit_of(outcome: str) -> str:
         # Cost parts are in NOK like the total; format them as it is formatted.
@@ -484,25 +495,31 @@ def print_comparison(result: Comparison) -> None:
         r = result.row(name, outcome)
         if r is None:
             return "–"
+        if outcome in RATIOS and r["status"] != "ratio":
+            style = {"dominant": "green", "dominated": "red"}.get(r["status"], "dim")
+            mark = {"dominant": "✓ ", "dominated": "✗ "}.get(r["status"], "")
+            return f"[{style}]{mark}{STATUS_TEXT.get(r['status'], r['status'])}[/{style}]"
         u = unit_of(outcome)
         ci = format_interval(u, r["diff_low"], r["diff_high"], signed=True)
         text = format_number(u, r["diff"], signed=True)
-        if OUTCOME_INFO.get(u) is not None and OUTCOME_INFO[u].unit == "share" and text != "–":
+        if INFO.get(u) is not None and INFO[u].unit == "share" and text != "–":
             text += " pp"
-        style = {"better": "green", "worse": "red"}.get(
-            verdict(outcome, r["diff"], r["diff_low"], r["diff_high"]), ""
-        )
+        v = verdict(outcome, r["diff"], r["diff_low"], r["diff_high"])
+        style = {"better": "green", "worse": "red"}.get(v, "")
+        if v in MARKS:
+            text = f"{MARKS[v][0]} {text}"
         if outcome in COMPARISON_OUTCOMES and excludes_zero(r["diff_low"], r["diff_high"]):
             style = "bold"
         if style:
             text = f"[{style}]{text}[/{style}]"
         return text + (f"\n[dim]{ci}[/dim]" if ci else "")
 
-    for outcome in (*OUTCOMES, *COST_PARTS):
-        label = outcome if outcome in OUTCOMES else f"  {outcome}"
+    outcomes = list(REPLICATE_OUTCOMES)
+    for outcome in outcomes:
+        label = f"  {outcome}" if outcome in COST_PARTS else outcome
         cells = [level(outcome, n) for n in result.names]
         cells += [diff(outcome, n) for n in result.names[1:]]
-        table.add_row(label, *cells, end_section=outcome == COST_PARTS[-1])
+        table.add_row(label, *cells, end_section=outcome == outcomes[-1])
     for outcome in COMPARISON_OUTCOMES:
         cells = ["–"] * len(result.names) + [diff(outcome, n) for n in result.names[1:]]
         table.add_row(outcome, *cells)
@@ -517,12 +534,15 @@ def print_comparison(result: Comparison) -> None:
             soft_wrap=True,
         )
     console.print(
-        "Shares in %, differences in percentage points (pp), costs in NOK per participant.\n"
-        "extra_employed_12m: extra persons in work at 12 months per cohort (difference in "
-        "employed_12m share × cohort size).\n"
-        "cost_per_extra_job_nok: difference in cost per participant / difference in "
-        "employed_12m share, with Fieller's 95 % interval; – where the extra is not clearly "
-        "above zero.\nGreen/red: clearly better/worse (the 95 % interval excludes zero).",
+        "Shares in %, differences in percentage points (pp), costs in NOK per participant over "
+        "the horizon; person_years_in_work: years in work per participant over the horizon.\n"
+        "extra_person_years_in_work, extra_employed_12m: per cohort.\n"
+        "cost_per_extra_person_year_nok: difference in cost / difference in years in work, both "
+        "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
+        "figure (cost over the horizon / extra persons in work at 12 months).\n"
+        "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
+        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % interval "
+        "excludes zero).",
         style="dim",
     )
 

@@ -17,16 +17,32 @@ uncertainty about the model's parameters):
 * ``extra_employed_12m``: the paired difference in the ``employed_12m`` share,
   times the compared scenario's cohort size, i.e. extra persons in work at 12
   months per cohort; paired t interval.
-* ``cost_per_extra_job_nok``: the ratio of mean differences, difference in
-  cost per participant over difference in the ``employed_12m`` share (which is
-  total extra cost over extra persons in work at 12 months for one cohort).
-  The per-replicate ratio is unstable, so the interval is Fieller's 95 %
-  interval for a ratio of two correlated means. It is reported only when the
-  extra share in work is positive and its 95 % interval excludes zero (exactly
-  the case in which Fieller's interval is bounded); otherwise it is NaN
-  (shown as "–"): with no clear extra job, a cost per extra job is not
-  meaningful. A negative value means the compared scenario costs less and
-  gets more people into work.
+* ``person_years_in_work``: years in work (ordinary or subsidised) per
+  participant over the whole horizon, from the weekly status counts:
+  participant-weeks in work / 52 / cohort size. It covers the same weeks as
+  ``cost_per_participant_nok``.
+* ``extra_person_years_in_work``: the paired difference in
+  ``person_years_in_work`` times the cohort size, i.e. extra person-years in
+  work per cohort over the horizon; paired t interval.
+* ``cost_per_extra_person_year_nok``: difference in cost per participant over
+  difference in person-years in work per participant, both over the same
+  horizon: the cost-effectiveness ratio with matched horizons.
+* ``cost_per_extra_job_nok``: difference in cost per participant (over the
+  horizon) over difference in the ``employed_12m`` share. Its horizons do not
+  match (a policy whose effect comes after 12 months looks dear), so it is
+  kept only under a label that says so.
+
+Both ratios are ratios of mean differences with Fieller's 95 % interval for a
+ratio of two correlated means (the per-replicate ratio is unstable). A
+negative ratio never appears: each ratio row has a ``status``
+(:data:`COST_STATUSES`): "dominant" where the scenario is clearly cheaper
+*and* clearly better than the reference (both 95 % intervals exclude zero),
+"dominated" where it is clearly dearer and clearly worse, "ratio" where the
+gain is clear and the extra cost is positive (the ratio and its interval are
+given), "no clear extra cost" where the gain is clear but the cost is not
+clearly different and not higher on average, "fewer in work" where the effect
+is clearly negative, and "no clear gain" otherwise. The ratio is NaN (shown as
+"–") unless the status is "ratio".
 
 Runs are pure functions of (scenario, seed), so results are identical for any
 number of worker processes: they are always assembled in (scenario, replicate)
@@ -61,18 +77,23 @@ from introsim.experiments.statistics import (
     t_interval,
 )
 from introsim.model.outcomes import (
-    COMPARISON_OUTCOMES,
     COST_PARTS,
     OUTCOME_INFO,
     OUTCOMES,
+    OutcomeInfo,
     by_subgroup,
 )
-from introsim.model.state import STATUS_NAMES, Status
+from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
 from introsim.params.schema import Scenario
 from introsim.run import replicate_seed, simulate
 
 __all__ = [
+    "COMPARISON_INFO",
+    "COMPARISON_OUTCOMES",
+    "COST_STATUSES",
+    "INFO",
     "IN_WORK",
+    "PERSON_YEARS",
     "REPLICATE_OUTCOMES",
     "SUBGROUP_OUTCOMES",
     "WEEKLY_SERIES",
@@ -103,8 +124,62 @@ def results_memory(scenarios: Sequence[Scenario], replications: int) -> int:
     return RESULT_BYTES_PER_RUN_WEEK * replications * sum(sc.scenario.weeks for sc in scenarios)
 
 
-REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
-"""Run-level outcomes recorded per replicate: the fixed outcomes and the cost parts."""
+PERSON_YEARS = "person_years_in_work"
+"""Years in work per participant over the horizon, computed here from the weekly status counts."""
+
+REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
+"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work and the
+cost parts."""
+
+COMPARISON_OUTCOMES: tuple[str, ...] = (
+    "extra_person_years_in_work",
+    "cost_per_extra_person_year_nok",
+    "extra_employed_12m",
+    "cost_per_extra_job_nok",
+)
+"""Outcomes that are themselves comparisons with the reference; the matched horizon first."""
+
+COMPARISON_INFO: dict[str, OutcomeInfo] = {
+    PERSON_YEARS: OutcomeInfo("Years in work per participant over the horizon", "years", True),
+    "extra_person_years_in_work": OutcomeInfo(
+        "Extra person-years in work over the horizon per cohort, vs the first scenario",
+        "person-years",
+        True,
+    ),
+    "cost_per_extra_person_year_nok": OutcomeInfo(
+        "Extra public cost per extra person-year in work, both over the horizon",
+        "NOK",
+        False,
+    ),
+    "extra_employed_12m": OutcomeInfo(
+        "Extra persons in work at 12 months per cohort, vs the first scenario", "persons", True
+    ),
+    "cost_per_extra_job_nok": OutcomeInfo(
+        "12-month figure: extra cost over the horizon per extra person in work at 12 months",
+        "NOK",
+        False,
+    ),
+}
+"""Label, unit and direction of the outcomes a comparison adds to the model's."""
+
+INFO: dict[str, OutcomeInfo] = {**OUTCOME_INFO, **COMPARISON_INFO}
+"""Every outcome a comparison reports, with its label, unit and direction."""
+
+RATIOS: dict[str, tuple[str, str]] = {
+    "cost_per_extra_person_year_nok": ("extra_person_years_in_work", PERSON_YEARS),
+    "cost_per_extra_job_nok": ("extra_employed_12m", "employed_12m"),
+}
+"""Each cost-effectiveness ratio: its effect row and the per-participant outcome it divides by."""
+
+COST_STATUSES: tuple[str, ...] = (
+    "dominant",
+    "dominated",
+    "ratio",
+    "no clear extra cost",
+    "fewer in work",
+    "no clear gain",
+)
+"""What a ratio row says; see the module docstring."""
 
 SUBGROUP_OUTCOMES: tuple[str, ...] = ("employed_12m", "work_or_education_at_exit")
 """Per-participant outcomes broken down by subgroup."""
@@ -150,10 +225,50 @@ def _replicate_outputs(
 ) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
     """What a comparison keeps of one run: outcomes, weekly status counts, subgroups."""
     result = simulate(scenario, seed)
-    summary = {name: float(result.summary[name]) for name in REPLICATE_OUTCOMES}
     status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
+    summary = {name: float(result.summary[name]) for name in (*OUTCOMES, *COST_PARTS)}
+    summary[PERSON_YEARS] = person_years(status, scenario.cohort.size)
     subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
     return summary, status, subgroups
+
+
+def person_years(status: np.ndarray, cohort_size: int) -> float:
+    """Years in work (ordinary or subsidised) per participant, over every week of a run.
+
+    Args:
+        status: (weeks, statuses) counts of participants in each status, per week.
+        cohort_size: Participants in the cohort.
+
+    Returns:
+        Participant-weeks in work / 52 / cohort size.
+    """
+    weeks_in_work = float(status[:, list(_WORK)].sum())
+    return weeks_in_work / WEEKS_PER_YEAR / cohort_size
+
+
+def cost_status(effect: tuple[float, float, float], cost: tuple[float, float, float]) -> str:
+    """Classify a scenario's cost and effect against the reference (see :data:`COST_STATUSES`).
+
+    Args:
+        effect: Difference in the effect (higher is better): estimate, 95 % low, high.
+        cost: Difference in cost: estimate, 95 % low, high.
+
+    Returns:
+        One of :data:`COST_STATUSES`.
+    """
+    _, e_lo, e_hi = effect
+    c, c_lo, c_hi = cost
+    better, worse = e_lo > 0, e_hi < 0
+    cheaper, dearer = c_hi < 0, c_lo > 0
+    if better and cheaper:
+        return "dominant"
+    if worse and dearer:
+        return "dominated"
+    if better:
+        return "ratio" if c > 0 else "no clear extra cost"
+    if worse:
+        return "fewer in work"
+    return "no clear gain"
 
 
 def run_replicate(
@@ -191,15 +306,16 @@ class Comparison:
             ``scenario, replicate, seed, outcome, value``.
         table: One row per scenario and outcome: ``scenario, outcome, kind``
             ("outcome", "cost" or "comparison"), ``label, unit, n, mean, ci_low,
-            ci_high, diff, diff_low, diff_high, p_value, note``. ``diff*`` are paired
-            differences from the reference (NaN on the reference's rows).
+            ci_high, diff, diff_low, diff_high, p_value, note, status``. ``diff*`` are
+            paired differences from the reference (NaN on the reference's rows).
             Intervals of shares are kept within their possible range
             (:func:`~introsim.experiments.statistics.bounded_interval`); ``note``
             says where one was clipped or rests on too few replicates. The
-            comparison outcomes (``extra_employed_12m``, ``cost_per_extra_job_nok``)
-            are themselves differences from the reference: their rows exist for
-            every scenario but the first, with the estimate in the ``diff``
-            columns and ``mean``/``ci_*`` NaN.
+            comparison outcomes (:data:`COMPARISON_OUTCOMES`) are themselves
+            differences from the reference: their rows exist for every scenario
+            but the first, with the estimate in the ``diff`` columns and
+            ``mean``/``ci_*`` NaN. ``status`` is one of :data:`COST_STATUSES` on
+            the ratio rows (:data:`RATIOS`) and empty elsewhere.
         weekly: Per scenario, week and series of :data:`WEEKLY_SERIES`: the mean
             share of arrived participants over replicates, its t interval
             (``ci_low``, ``ci_high``) and the 2.5 and 97.5 % quantiles over
@@ -209,7 +325,9 @@ class Comparison:
             mean over replicates and its t interval, and the paired difference
             from the reference with its interval.
         confidence: Interval level.
-        descriptions: Each scenario's description.
+        descriptions: Each scenario's ``[scenario] description`` (may be empty).
+        programme_weeks: Each scenario's longest programme, ``programme.max_weeks``.
+        intake_weeks: Each scenario's ``cohort.intake_weeks`` (arrivals spread over it).
         ensemble: The parameter ensemble the replicates cycled through
             (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
     """
@@ -226,12 +344,26 @@ class Comparison:
     subgroups: pd.DataFrame
     confidence: float = CONFIDENCE
     descriptions: tuple[str, ...] = field(default=())
+    programme_weeks: tuple[int, ...] = field(default=())
+    intake_weeks: tuple[int, ...] = field(default=())
     ensemble: dict[str, Any] | None = None
 
     @property
     def reference(self) -> str:
         """Name of the first scenario, against which differences are taken."""
         return self.names[0]
+
+    def title(self, scenario: str) -> str:
+        """A scenario's human name: its description, or its name where it has none.
+
+        A description that an earlier scenario already has (one inherited with
+        ``extends``, say) would make two scenarios look the same: the later one
+        is then called by its name.
+        """
+        i = self.names.index(scenario)
+        texts = [d.strip() for d in self.descriptions]
+        text = texts[i] if i < len(texts) else ""
+        return scenario if not text or text in texts[:i] else text
 
     def row(self, scenario: str, outcome: str) -> dict[str, Any] | None:
         """The table row of one scenario and outcome as a dict, or None if absent."""
@@ -244,10 +376,11 @@ class Comparison:
 
         Returns:
             ``reference``, ``root_seed``, ``replications``, ``confidence``,
-            ``scenarios`` (name, digest, cohort size, weeks), and ``outcomes``,
-            ``costs`` and ``comparison``: each outcome name mapped to each
-            scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
-            p_value, note``.
+            ``scenarios`` (name, description, digest, cohort size, weeks), and
+            ``outcomes``, ``costs`` and ``comparison``: each outcome name mapped to
+            each scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
+            p_value, note``; the ratio rows of ``comparison`` also carry ``status``
+            ("dominant", "dominated", ...; see :data:`COST_STATUSES`).
         """
         keys = (
             "n",
@@ -268,6 +401,8 @@ class Comparison:
         for rec in self.table.to_dict("records"):
             entry = {k: rec[k] for k in keys}
             entry["n"] = int(entry["n"])
+            if rec["outcome"] in RATIOS:
+                entry["status"] = rec["status"]
             groups[rec["kind"]].setdefault(rec["outcome"], {})[rec["scenario"]] = entry
         return {
             "reference": self.reference,
@@ -275,7 +410,7 @@ class Comparison:
             "replications": self.replications,
             "confidence": self.confidence,
             "scenarios": [
-                {"name": n, "digest": d, "cohort_size": c, "weeks": w}
+                {"name": n, "description": self.title(n), "digest": d, "cohort_size": c, "weeks": w}
                 for n, d, c, w in zip(
                     self.names, self.digests, self.cohort_sizes, self.weeks, strict=True
                 )
@@ -374,6 +509,8 @@ def compare(
         weekly=_weekly_bands(names, results, replications),
         subgroups=_subgroup_table(names, results, replications),
         descriptions=tuple(sc.scenario.description for sc in scenarios),
+        programme_weeks=tuple(sc.programme.max_weeks for sc in scenarios),
+        intake_weeks=tuple(sc.cohort.intake_weeks for sc in scenarios),
         ensemble=ensemble.describe() if ensemble is not None else None,
     )
 
@@ -422,7 +559,7 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                 )
                 diff = (d, dlo, dhi, p)
                 note = "; ".join(dict.fromkeys(x for x in (note, diff_note) if x))
-            info = OUTCOME_INFO[outcome]
+            info = INFO[outcome]
             rows.append(
                 {
                     "scenario": name,
@@ -439,19 +576,26 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "diff_high": diff[2],
                     "p_value": diff[3],
                     "note": note,
+                    "status": "",
                 }
             )
-    employed = col["employed_12m"]
-    cost = col["cost_per_participant_nok"]
+    cost = values[:, :, col["cost_per_participant_nok"]]
     for s, name in enumerate(names[1:], start=1):
-        d_share = values[s, :, employed] - values[0, :, employed]
-        d_cost = values[s, :, cost] - values[0, :, cost]
-        n, d, lo, hi, p = t_interval(d_share * sizes[s])
-        n_ratio, ratio, rlo, rhi = fieller_ratio(d_cost, d_share)
-        estimates = {
-            "extra_employed_12m": (n, d, lo, hi, p),
-            "cost_per_extra_job_nok": (n_ratio, ratio, rlo, rhi, nan),
-        }
+        d_cost = cost[s] - cost[0]
+        _, c, c_lo, c_hi, _ = t_interval(d_cost)
+        estimates: dict[str, tuple[float, ...]] = {}
+        statuses: dict[str, str] = {}
+        for ratio, (extra, per_participant) in RATIOS.items():
+            j = col[per_participant]
+            d_effect = values[s, :, j] - values[0, :, j]
+            n, d, lo, hi, p = t_interval(d_effect * sizes[s])
+            estimates[extra] = (n, d, lo, hi, p)
+            status = cost_status((d, lo, hi), (c, c_lo, c_hi))
+            n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_effect)
+            if status != "ratio":
+                r = rlo = rhi = nan
+            estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
+            statuses[ratio] = status
         for outcome in COMPARISON_OUTCOMES:
             est = estimates[outcome]
             rows.append(
@@ -459,8 +603,8 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "scenario": name,
                     "outcome": outcome,
                     "kind": "comparison",
-                    "label": OUTCOME_INFO[outcome].label,
-                    "unit": OUTCOME_INFO[outcome].unit,
+                    "label": INFO[outcome].label,
+                    "unit": INFO[outcome].unit,
                     "n": est[0],
                     "mean": nan,
                     "ci_low": nan,
@@ -470,11 +614,12 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "diff_high": est[3],
                     "p_value": est[4],
                     "note": FEW_REPLICATES if 0 < est[0] < MIN_REPLICATES else "",
+                    "status": statuses.get(outcome, ""),
                 }
             )
     df = pd.DataFrame(rows)
     df["n"] = df["n"].astype(np.int64)
-    for c in ("scenario", "outcome", "kind", "label", "unit", "note"):
+    for c in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
         df[c] = df[c].astype(object)
     return df
 
@@ -571,6 +716,23 @@ WEEKLY_FILE = "weekly.parquet"
 SUBGROUPS_FILE = "subgroups.parquet"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
+CSV_FILES: dict[str, str] = {
+    REPLICATES_FILE: "replicates.csv",
+    WEEKLY_FILE: "weekly.csv",
+    SUBGROUPS_FILE: "subgroups.csv",
+}
+"""The CSV copy written next to each Parquet table, for spreadsheets."""
+DATA_FILES: tuple[str, ...] = (
+    REPLICATES_FILE,
+    CSV_FILES[REPLICATES_FILE],
+    COMPARISON_FILE,
+    WEEKLY_FILE,
+    CSV_FILES[WEEKLY_FILE],
+    SUBGROUPS_FILE,
+    CSV_FILES[SUBGROUPS_FILE],
+    MANIFEST_FILE,
+)
+"""Every file :func:`write_outputs` writes, in order."""
 
 
 def build_manifest(
@@ -630,14 +792,7 @@ def build_manifest(
         "confidence": comparison.confidence,
         "jobs": jobs,
         "wall_time_s": wall_time_s,
-        "files": [
-            REPLICATES_FILE,
-            COMPARISON_FILE,
-            WEEKLY_FILE,
-            SUBGROUPS_FILE,
-            MANIFEST_FILE,
-            REPORT_FILE,
-        ],
+        "files": [*DATA_FILES, REPORT_FILE],
     }
 
 
@@ -648,8 +803,9 @@ def write_outputs(
 
     Files: ``replicates.parquet`` (long: scenario, replicate, seed, outcome,
     value), ``comparison.csv`` (:attr:`Comparison.table`), ``weekly.parquet``
-    (:attr:`Comparison.weekly`), ``subgroups.parquet`` (:attr:`Comparison.subgroups`)
-    and ``manifest.json``. The Parquet files are byte-identical for identical results.
+    (:attr:`Comparison.weekly`), ``subgroups.parquet`` (:attr:`Comparison.subgroups`),
+    a CSV copy of each Parquet table (:data:`CSV_FILES`) and ``manifest.json``.
+    The data files are byte-identical for identical results.
 
     Args:
         comparison: The comparison.
@@ -657,21 +813,19 @@ def write_outputs(
         manifest: From :func:`build_manifest`.
 
     Returns:
-        The paths written.
+        The paths written, in the order of :data:`DATA_FILES`.
     """
     from introsim.output import write_csv, write_json, write_parquet
 
     out = Path(out_dir)
-    written = [
-        out / REPLICATES_FILE,
-        out / COMPARISON_FILE,
-        out / WEEKLY_FILE,
-        out / SUBGROUPS_FILE,
-        out / MANIFEST_FILE,
-    ]
-    write_parquet(comparison.replicates, written[0])
-    write_csv(comparison.table, written[1])
-    write_parquet(comparison.weekly, written[2])
-    write_parquet(comparison.subgroups, written[3])
-    write_json(manifest, written[4])
-    return written
+    tables = {
+        REPLICATES_FILE: comparison.replicates,
+        WEEKLY_FILE: comparison.weekly,
+        SUBGROUPS_FILE: comparison.subgroups,
+    }
+    for name, df in tables.items():
+        write_parquet(df, out / name)
+        write_csv(df, out / CSV_FILES[name])
+    write_csv(comparison.table, out / COMPARISON_FILE)
+    write_json(manifest, out / MANIFEST_FILE)
+    return [out / name for name in DATA_FILES]

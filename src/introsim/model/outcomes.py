@@ -32,7 +32,6 @@ OUTCOMES: tuple[str, ...] = (
 )
 """Run-level outcome names, in the order tables show them."""
 
-COMPARISON_OUTCOMES: tuple[str, ...] = ("extra_employed_12m", "cost_per_extra_job_nok")
 COST_PARTS: tuple[str, ...] = ("cost_specialist_nok", "cost_subsidy_nok", "cost_benefit_nok")
 
 RETENTION_WEEKS = 26
@@ -71,18 +70,6 @@ OUTCOME_INFO: dict[str, OutcomeInfo] = {
     ),
     "cost_per_participant_nok": OutcomeInfo(
         "Public cost per participant over the horizon", "NOK", False
-    ),
-    "extra_employed_12m": OutcomeInfo(
-        "Extra persons in work at 12 months per cohort, vs the first scenario "
-        "(difference in employed_12m share × cohort size)",
-        "persons",
-        True,
-    ),
-    "cost_per_extra_job_nok": OutcomeInfo(
-        "Extra public cost per extra person in work at 12 months, vs the first scenario "
-        "(ratio of mean differences)",
-        "NOK",
-        False,
     ),
     "cost_specialist_nok": OutcomeInfo(
         "Specialist and advisor cost per participant (the caseload slots they occupy)", "NOK", False

@@ -3,9 +3,10 @@
 :func:`write_report` turns a :class:`introsim.experiments.compare.Comparison` into a single
 HTML file that opens offline: plotly.js is embedded once, inline, and nothing
 is fetched from the network. The report has a plain-words summary, a short
-guide to reading it, the table of outcomes with 95 % intervals, five charts
+guide to reading it, the table of outcomes with 95 % intervals, six charts
 (each in a ``div`` with id ``chart-<section>`` and class ``chart``; see
-:data:`SECTIONS`) and a provenance footer.
+:data:`SECTIONS`, each in a figure with a text alternative), links to the data files
+and a provenance footer.
 
 This module also holds the number formatting shared by the report and the
 command line's comparison table.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,18 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
-from introsim.experiments.compare import IN_WORK, Comparison
-from introsim.model.outcomes import COMPARISON_OUTCOMES, COST_PARTS, OUTCOME_INFO, OUTCOMES
+from introsim.experiments.compare import (
+    COMPARISON_FILE,
+    COMPARISON_OUTCOMES,
+    CSV_FILES,
+    IN_WORK,
+    INFO,
+    PERSON_YEARS,
+    RATIOS,
+    REPLICATE_OUTCOMES,
+    Comparison,
+)
+from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
 
@@ -37,10 +49,18 @@ __all__ = [
     "format_number",
     "format_value",
     "report_html",
+    "scroll_table",
     "write_report",
 ]
 
-SECTIONS: tuple[str, ...] = ("employment", "status", "distribution", "costs", "subgroups")
+SECTIONS: tuple[str, ...] = (
+    "employment",
+    "status",
+    "distribution",
+    "costs",
+    "value",
+    "subgroups",
+)
 """Chart sections, in order; each chart's div has id ``chart-<section>``."""
 
 DISTRIBUTION_OUTCOMES: tuple[str, ...] = (
@@ -56,6 +76,7 @@ HEADLINE_OUTCOMES: tuple[str, ...] = (
     "work_or_education_at_exit",
     "work_or_education_12m_after_exit",
     "months_employed_24m",
+    PERSON_YEARS,
     "cost_per_participant_nok",
 )
 """Outcomes the summary picks its largest differences from."""
@@ -81,11 +102,19 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "inactive": ("inactive", "#b2182b"),
 }
 STATUS_ORDER: tuple[str, ...] = tuple(STATUS_STYLE)
-COST_STYLE: dict[str, tuple[str, str]] = {
-    "cost_specialist_nok": ("specialists and advisors", "#4d4d4d"),
-    "cost_subsidy_nok": ("wage subsidy", "#E69F00"),
-    "cost_benefit_nok": ("introduction benefit", "#92c5de"),
+# Greys with patterns, so that no cost part shares a colour with a scenario.
+COST_STYLE: dict[str, tuple[str, str, str]] = {
+    "cost_specialist_nok": ("specialists and advisors", "#3d3d3d", ""),
+    "cost_subsidy_nok": ("wage subsidy", "#8c8c8c", "/"),
+    "cost_benefit_nok": ("introduction benefit", "#cfcfcf", "."),
 }
+SHORT_LABELS: dict[str, str] = {
+    "employed_12m": "In work at 12 months",
+    "employed_24m": "In work at 24 months",
+    "work_or_education_at_exit": "Work or education at exit",
+    "months_employed_24m": "Months in work, first 24",
+}
+"""Chart titles short enough for a phone; the table gives the full labels."""
 SUBGROUP_LABELS: dict[str, str] = {
     "sex": "sex",
     "education": "education",
@@ -93,15 +122,30 @@ SUBGROUP_LABELS: dict[str, str] = {
     "mental_health": "mental health",
     "care": "care for children",
 }
-COST = "cost_per_extra_job_nok"
+COST = "cost_per_extra_person_year_nok"
+"""The headline cost-effectiveness ratio: cost and effect over the same horizon."""
+EXTRA_YEARS = "extra_person_years_in_work"
+MARKS: dict[str, tuple[str, str]] = {
+    "better": ("✓", "clearly better"),
+    "worse": ("✗", "clearly worse"),
+}
+"""The symbol shown with the colour of a clear difference, and its words for screen readers."""
+STATUS_TEXT: dict[str, str] = {
+    "dominant": "dominant: cheaper and more in work",
+    "dominated": "dominated: dearer and fewer in work",
+    "no clear extra cost": "more in work at no clear extra cost",
+    "fewer in work": "fewer in work",
+    "no clear gain": "no clear gain in work",
+}
+"""What a ratio row shows in place of a number, by its status."""
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
 # --------------------------------------------------------------------------- formatting
 def _unit(name: str) -> str:
-    if name in OUTCOME_INFO:
-        return OUTCOME_INFO[name].unit
+    if name in INFO:
+        return INFO[name].unit
     return "NOK" if name.endswith("_nok") else ""
 
 
@@ -171,9 +215,9 @@ def excludes_zero(low: float | None, high: float | None) -> bool:
 
 def verdict(name: str, diff: float | None, low: float | None, high: float | None) -> str:
     """Classify a difference: "better", "worse" (interval excludes zero) or "unclear"."""
-    if not excludes_zero(low, high) or not _ok(diff) or name not in OUTCOME_INFO:
+    if not excludes_zero(low, high) or not _ok(diff) or name not in INFO:
         return "unclear"
-    return "better" if (diff > 0) == OUTCOME_INFO[name].higher_is_better else "worse"
+    return "better" if (diff > 0) == INFO[name].higher_is_better else "worse"
 
 
 # --------------------------------------------------------------------------- charts
@@ -187,19 +231,6 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 70, "r": 30, "t": 50, "b": 60},
-        font={"family": FONT, "size": 13},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        hoverlabel={"namelength": -1},
-        **extra,
-    )
-    return fig
-
-
 def _plot_text(text: str) -> str:
     """A user's text for a chart: plotly reads names, titles and hover text as markup.
 
@@ -209,12 +240,42 @@ def _plot_text(text: str) -> str:
     return html.escape(text).replace("{", "&#123;")
 
 
+def _wrap(text: str, width: int = 42) -> str:
+    """A user's text for a chart, broken into lines (plotly does not wrap text)."""
+    return "<br>".join(_plot_text(line) for line in textwrap.wrap(text, width) or [""])
+
+
+def _layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
+    # Legends go below the plot: at phone widths a legend above it covers titles and labels.
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 40, "b": 60},
+        font={"family": FONT, "size": 13},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0},
+        hoverlabel={"namelength": -1},
+        **extra,
+    )
+    return fig
+
+
+def _programme_end(c: Comparison) -> tuple[int, int] | None:
+    """Weeks since the cohort's start in which the programme's longest stay ends (all arrivals)."""
+    if not c.programme_weeks:
+        return None
+    intake = c.intake_weeks or (1,) * len(c.names)
+    first = min(c.programme_weeks)
+    last = max(p + i - 1 for p, i in zip(c.programme_weeks, intake, strict=True))
+    return (first, last) if first <= max(c.weeks) else None
+
+
 def _employment_chart(c: Comparison) -> go.Figure:
     fig = go.Figure()
     w = c.weekly[c.weekly["series"] == IN_WORK]
     for i, name in enumerate(c.names):
         d = w[w["scenario"] == name]
         colour = _colour(i)
+        title = _wrap(c.title(name))
         weeks = d["week"].to_numpy()
         band_x = np.concatenate([weeks, weeks[::-1]])
         band_y = 100 * np.concatenate([d["ci_high"].to_numpy(), d["ci_low"].to_numpy()[::-1]])
@@ -228,7 +289,7 @@ def _employment_chart(c: Comparison) -> go.Figure:
                 hoverinfo="skip",
                 legendgroup=name,
                 showlegend=False,
-                name=f"{_plot_text(name)} 95 % interval",
+                name=f"{title} 95 % interval",
             )
         )
         fig.add_trace(
@@ -236,47 +297,53 @@ def _employment_chart(c: Comparison) -> go.Figure:
                 x=weeks,
                 y=100 * d["mean"].to_numpy(),
                 mode="lines",
-                line={"color": colour, "width": 2.5},
-                name=_plot_text(name),
+                line={"color": colour, "width": 2.5, "dash": ("solid", "dash", "dot")[i % 3]},
+                name=title,
                 legendgroup=name,
                 customdata=100 * d[["ci_low", "ci_high"]].to_numpy(),
                 hovertemplate="week %{x}: %{y:.1f} % in work "
                 "(95 % interval %{customdata[0]:.1f} to %{customdata[1]:.1f})",
             )
         )
-    for week, label in (
-        (WEEKS_12M, "12 months"),
-        (WEEKS_24M, "24 months"),
-        (WEEKS_60M, "60 months"),
-    ):
+    end = _programme_end(c)
+    if end is not None:
+        first, last = end
+        fig.add_vrect(
+            x0=first - 0.5,
+            x1=last + 0.5,
+            fillcolor="#555",
+            opacity=0.12,
+            line_width=0,
+            annotation_text="programme ends",
+            annotation_position="bottom left",
+            annotation_font_size=10,
+        )
+    for week, label in ((WEEKS_12M, "1 yr"), (WEEKS_24M, "2 yrs"), (WEEKS_60M, "5 yrs")):
         if week <= max(c.weeks):
             fig.add_vline(
                 x=week,
                 line={"dash": "dot", "color": "#888", "width": 1},
                 annotation_text=label,
-                annotation_position="top left",
-                annotation_font_size=11,
+                annotation_position="top right",
+                annotation_font_size=10,
             )
     fig.update_xaxes(title_text="weeks since the cohort's start")
-    fig.update_yaxes(title_text="% of arrived participants in work", rangemode="tozero")
-    return _layout(fig, 460, hovermode="x unified")
+    fig.update_yaxes(title_text="% in work", rangemode="tozero")
+    return _layout(fig, 480, hovermode="x unified")
 
 
 def _status_chart(c: Comparison) -> go.Figure:
+    # One panel per row: side by side they are too narrow on a phone.
     n = len(c.names)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
     fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        shared_yaxes=True,
-        subplot_titles=[_plot_text(n) for n in c.names],
-        horizontal_spacing=0.04,
-        vertical_spacing=0.12 if rows > 1 else 0.0,
+        rows=n,
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=[_wrap(c.title(name), 48) for name in c.names],
+        vertical_spacing=0.28 / n,
     )
     series = [s for s in STATUS_ORDER if s in set(c.weekly["series"])]
     for i, name in enumerate(c.names):
-        row, col = i // cols + 1, i % cols + 1
         d = c.weekly[c.weekly["scenario"] == name]
         for status in series:
             s = d[d["series"] == status]
@@ -292,34 +359,40 @@ def _status_chart(c: Comparison) -> go.Figure:
                     mode="lines",
                     line={"width": 0.5, "color": colour},
                     fillcolor=colour,
-                    hovertemplate=f"{label}: %{{y:.1f}} %<extra>{_plot_text(name)}, "
+                    hovertemplate=f"{label}: %{{y:.1f}} %<extra>{_plot_text(c.title(name))}, "
                     "week %{x}</extra>",
                 ),
-                row=row,
-                col=col,
+                row=i + 1,
+                col=1,
             )
-        fig.update_xaxes(title_text="weeks", row=row, col=col)
-    fig.update_yaxes(range=[0, 100], title_text="% of arrived participants", col=1)
-    fig = _layout(fig, 380 * rows + 40)
-    fig.update_layout(legend={"y": -0.18 if rows == 1 else -0.08, "yanchor": "top"})
-    fig.update_layout(margin={"b": 110})
+        fig.update_yaxes(range=[0, 100], title_text="%", row=i + 1, col=1)
+    fig.update_xaxes(title_text="weeks since the cohort's start", row=n, col=1)
+    fig.update_annotations(font_size=12)
+    fig = _layout(fig, 240 * n + 200)
+    fig.update_layout(legend={"y": -60 / (240 * n), "yanchor": "top"}, margin={"b": 150})
     return fig
 
 
 def _distribution_chart(c: Comparison) -> go.Figure:
-    titles = [OUTCOME_INFO[o].label for o in DISTRIBUTION_OUTCOMES]
-    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, vertical_spacing=0.16)
+    # One outcome per row, with short titles: labels side by side overlap on a phone.
+    titles = [
+        f"{SHORT_LABELS.get(o, INFO[o].label)} ({'%' if _unit(o) == 'share' else _unit(o)})"
+        for o in DISTRIBUTION_OUTCOMES
+    ]
+    rows = len(DISTRIBUTION_OUTCOMES)
+    fig = make_subplots(rows=rows, cols=1, subplot_titles=titles, vertical_spacing=0.09)
     rep = c.replicates
     for k, outcome in enumerate(DISTRIBUTION_OUTCOMES):
-        row, col = k // 2 + 1, k % 2 + 1
         scale = 100.0 if _unit(outcome) == "share" else 1.0
         for i, name in enumerate(c.names):
             v = rep[(rep["scenario"] == name) & (rep["outcome"] == outcome)]
+            title = _wrap(c.title(name))
             fig.add_trace(
                 go.Box(
-                    y=scale * v["value"].to_numpy(dtype=float),
-                    x=[_plot_text(name)] * len(v),
-                    name=_plot_text(name),
+                    x=scale * v["value"].to_numpy(dtype=float),
+                    y=[title] * len(v),
+                    orientation="h",
+                    name=title,
                     legendgroup=name,
                     showlegend=k == 0,
                     marker={"color": _colour(i), "size": 5, "opacity": 0.7},
@@ -328,64 +401,60 @@ def _distribution_chart(c: Comparison) -> go.Figure:
                     jitter=0.45,
                     pointpos=0,
                     customdata=v["replicate"].to_numpy(),
-                    hovertemplate="replicate %{customdata}: %{y:.1f}<extra>"
-                    + _plot_text(name)
-                    + "</extra>",
+                    hovertemplate="replicate %{customdata}: %{x:.1f}<extra></extra>",
                 ),
-                row=row,
-                col=col,
+                row=k + 1,
+                col=1,
             )
-        unit = "%" if scale == 100.0 else _unit(outcome)
-        fig.update_yaxes(title_text=unit, row=row, col=col)
-    return _layout(fig, 680, boxmode="overlay", showlegend=False)
+        fig.update_yaxes(showticklabels=False, autorange="reversed", row=k + 1, col=1)
+    fig.update_annotations(font_size=12)
+    fig = _layout(fig, 190 * rows + 120, boxmode="overlay")
+    fig.update_layout(legend={"y": -0.06, "yanchor": "top"}, margin={"b": 90})
+    return fig
 
 
 def _costs_chart(c: Comparison) -> go.Figure:
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        column_widths=[0.58, 0.42],
-        horizontal_spacing=0.14,
-        subplot_titles=[
-            "Public cost per participant over the horizon",
-            f"Extra cost per extra person in work at 12 months<br>vs {_plot_text(c.reference)}",
-        ],
-    )
-    t = c.table
+    fig = go.Figure()
+    titles = [_wrap(c.title(name), 24) for name in c.names]
     for part in COST_PARTS:
-        label, colour = COST_STYLE.get(part, (part, "#999"))
+        label, colour, pattern = COST_STYLE.get(part, (part, "#999", ""))
         means = [_value(c, name, part, "mean") for name in c.names]
         fig.add_trace(
             go.Bar(
-                x=[_plot_text(n) for n in c.names],
+                x=titles,
                 y=means,
                 name=label,
-                marker_color=colour,
-                hovertemplate=f"{label}: %{{y:,.0f}} NOK<extra>%{{x}}</extra>",
-            ),
-            row=1,
-            col=1,
+                marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "#000"}},
+                hovertemplate=f"{label}: %{{y:,.0f}} NOK<extra></extra>",
+            )
         )
-    totals = t[t["outcome"] == "cost_per_participant_nok"].set_index("scenario")
-    for name in c.names:
-        total = totals.loc[name, "mean"]
+    for name, title in zip(c.names, titles, strict=True):
+        total = _value(c, name, "cost_per_participant_nok", "mean")
         fig.add_annotation(
-            x=_plot_text(name),
+            x=title,
             y=total,
             text=f"<b>{format_number('cost_per_participant_nok', total)}</b>",
             showarrow=False,
             yshift=12,
-            row=1,
-            col=1,
         )
-    others = list(c.names[1:])
-    for i, name in enumerate(others, start=1):
-        row = c.row(name, "cost_per_extra_job_nok") or {}
+    fig.update_yaxes(title_text="NOK per participant")
+    fig = _layout(fig, 480, barmode="stack")
+    fig.update_layout(legend={"y": -0.28, "traceorder": "normal"}, margin={"b": 120})
+    return fig
+
+
+def _value_chart(c: Comparison) -> go.Figure:
+    """Extra cost per extra person-year in work, or the words that replace it."""
+    fig = go.Figure()
+    for i, name in enumerate(c.names[1:], start=1):
+        title = _wrap(c.title(name), 24)
+        row = c.row(name, COST) or {}
         est, lo, hi = row.get("diff"), row.get("diff_low"), row.get("diff_high")
-        if _ok(est):
+        status = row.get("status") or "no clear gain"
+        if status == "ratio" and _ok(est):
             fig.add_trace(
                 go.Bar(
-                    x=[_plot_text(name)],
+                    x=[title],
                     y=[est],
                     marker_color=_colour(i),
                     showlegend=False,
@@ -395,55 +464,59 @@ def _costs_chart(c: Comparison) -> go.Figure:
                         "arrayminus": [est - lo],
                         "color": "#333",
                     },
-                    hovertemplate=f"{format_number(COST, est)} NOK per extra "
-                    f"person in work (95 % interval {format_number(COST, lo)} to "
-                    f"{format_number(COST, hi)})<extra>{_plot_text(name)}</extra>",
-                ),
-                row=1,
-                col=2,
+                    hovertemplate=f"{format_number(COST, est)} NOK per extra person-year "
+                    f"in work (95 % interval {format_number(COST, lo)} to "
+                    f"{format_number(COST, hi)})<extra></extra>",
+                )
             )
         else:
-            shown = _plot_text(name)
-            blank = go.Bar(x=[shown], y=[0], showlegend=False, hoverinfo="skip")
-            fig.add_trace(blank, row=1, col=2)
+            fig.add_trace(go.Bar(x=[title], y=[0], showlegend=False, hoverinfo="skip"))
+            mark = {"dominant": "✓ ", "dominated": "✗ "}.get(status, "")
             fig.add_annotation(
-                x=shown,
+                x=title,
                 y=0,
-                text="not shown:<br>no clear extra jobs",
+                text=mark + _wrap(STATUS_TEXT.get(status, status), 18),
                 showarrow=False,
-                yshift=28,
-                font={"size": 11, "color": "#555"},
-                row=1,
-                col=2,
+                yshift=34,
+                font={
+                    "size": 12,
+                    "color": {"dominant": "#116329", "dominated": "#a40e26"}.get(status, "#555"),
+                },
             )
-    fig.add_hline(y=0, line={"color": "#444", "width": 1}, row=1, col=2)
-    fig.update_yaxes(title_text="NOK per participant", row=1, col=1)
-    fig.update_yaxes(title_text="NOK per extra person in work", row=1, col=2)
-    fig = _layout(fig, 500, barmode="stack")
-    fig.update_layout(
-        legend={"y": -0.12, "yanchor": "top", "traceorder": "normal"}, margin={"t": 70, "b": 90}
+    fig.add_hline(y=0, line={"color": "#444", "width": 1})
+    ratios = any((c.row(n, COST) or {}).get("status") == "ratio" for n in c.names[1:])
+    # Without a ratio to show, a value axis would only suggest a number that is not there.
+    fig.update_yaxes(
+        title_text="NOK per extra person-year" if ratios else "",
+        showticklabels=ratios,
+        showgrid=ratios,
+        rangemode="tozero",
     )
-    return fig
+    return _layout(fig, 420, showlegend=False)
 
 
 def _subgroup_chart(c: Comparison) -> go.Figure:
+    # Horizontal bars: subgroup labels stay readable at phone widths.
     sg = c.subgroups
     outcomes = list(dict.fromkeys(sg["outcome"]))
     fig = go.Figure()
+    levels = 0
     for k, outcome in enumerate(outcomes):
         for i, name in enumerate(c.names):
             d = sg[(sg["outcome"] == outcome) & (sg["scenario"] == name)]
+            levels = max(levels, len(d))
             groups = [SUBGROUP_LABELS.get(g, g) for g in d["subgroup"]]
             mean = 100 * d["mean"].to_numpy(dtype=float)
             fig.add_trace(
                 go.Bar(
-                    x=[groups, list(d["level"])],
-                    y=mean,
-                    name=_plot_text(name),
+                    y=[groups, list(d["level"])],
+                    x=mean,
+                    orientation="h",
+                    name=_wrap(c.title(name)),
                     legendgroup=name,
                     marker_color=_colour(i),
                     visible=k == 0,
-                    error_y={
+                    error_x={
                         "type": "data",
                         "array": 100 * d["ci_high"].to_numpy(dtype=float) - mean,
                         "arrayminus": mean - 100 * d["ci_low"].to_numpy(dtype=float),
@@ -452,27 +525,28 @@ def _subgroup_chart(c: Comparison) -> go.Figure:
                         "color": "#333",
                     },
                     customdata=d["n"].to_numpy(dtype=float),
-                    hovertemplate="%{x}: %{y:.1f} % (about %{customdata:.0f} participants per "
-                    "cohort)<extra>" + _plot_text(name) + "</extra>",
+                    hovertemplate="%{y}: %{x:.1f} % (about %{customdata:.0f} participants per "
+                    "cohort)<extra></extra>",
                 )
             )
     n = len(c.names)
     buttons = [
         {
-            "label": OUTCOME_INFO[o].label if o in OUTCOME_INFO else o,
+            "label": SHORT_LABELS.get(o, INFO[o].label if o in INFO else o),
             "method": "update",
             "args": [
                 {"visible": [j == k for j in range(len(outcomes)) for _ in range(n)]},
-                {"yaxis.title.text": "% " + (OUTCOME_INFO[o].label if o in OUTCOME_INFO else o)},
+                {},
             ],
         }
         for k, o in enumerate(outcomes)
     ]
-    first = OUTCOME_INFO[outcomes[0]].label if outcomes[0] in OUTCOME_INFO else outcomes[0]
-    fig.update_yaxes(title_text=f"% {first}", rangemode="tozero")
+    fig.update_xaxes(title_text="% of the subgroup", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed")
+    height = 160 + 14 * levels * n
     fig = _layout(
         fig,
-        520,
+        height,
         barmode="group",
         updatemenus=[
             {
@@ -480,31 +554,21 @@ def _subgroup_chart(c: Comparison) -> go.Figure:
                 "direction": "down",
                 "x": 1.0,
                 "xanchor": "right",
-                "y": 1.16,
-                "yanchor": "top",
+                "y": 1.0,
+                "yanchor": "bottom",
+                "pad": {"b": 4},
+                "font": {"size": 12},
                 "showactive": True,
             }
         ],
     )
-    fig.update_layout(margin={"t": 80, "b": 80})
+    fig.update_layout(legend={"y": -90 / height}, margin={"t": 50, "b": 130, "l": 130})
     return fig
 
 
 def _value(c: Comparison, scenario: str, outcome: str, column: str) -> float:
     row = c.row(scenario, outcome)
     return float("nan") if row is None else float(row[column])
-
-
-def _chart_html(fig: go.Figure, section: str) -> str:
-    height = fig.layout.height or 450
-    inner = fig.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=f"chart-{section}",
-        config=PLOT_CONFIG,
-        default_height=f"{height}px",
-    )
-    return f'<div class="chart-wrap" data-section="{section}">{inner}</div>'
 
 
 # --------------------------------------------------------------------------- text
@@ -529,6 +593,12 @@ def _direction(name: str, diff: float) -> str:
     return f"{amount} {unit} {word}".replace("  ", " ")
 
 
+def _mark(v: str) -> str:
+    """The symbol of a clear difference, hidden from screen readers (the words follow)."""
+    symbol = MARKS[v][0] if v in MARKS else ""
+    return f'<span class="mark" aria-hidden="true">{symbol}</span> ' if symbol else ""
+
+
 def _tag(name: str, diff: float, low: float, high: float) -> str:
     v = verdict(name, diff, low, high)
     if v == "unclear":
@@ -536,62 +606,90 @@ def _tag(name: str, diff: float, low: float, high: float) -> str:
     word = "better" if v == "better" else "worse"
     if _unit(name) == "NOK":
         word = "cheaper" if v == "better" else "more expensive"
-    return f'<span class="tag {"good" if v == "better" else "bad"}">clearly {word}</span>'
+    return f'<span class="tag {"good" if v == "better" else "bad"}">{_mark(v)}clearly {word}</span>'
+
+
+def _cost_line(c: Comparison, name: str) -> str:
+    """The cost sentence of a scenario: "dominant", "dominated" or a cost per person-year."""
+    row = c.row(name, COST) or {}
+    total = c.row(name, "cost_per_participant_nok") or {}
+    status = str(row.get("status") or "no clear gain")
+    weeks = c.weeks[c.names.index(name)]
+    td, clear = total.get("diff"), excludes_zero(total.get("diff_low"), total.get("diff_high"))
+    amount = format_number("cost_per_participant_nok", abs(td)) if _ok(td) else "–"
+    dearer = "more" if _ok(td) and td > 0 else "less"
+    cost = (
+        f"It costs the public purse <b>{amount} NOK {dearer} per participant</b> over the "
+        f"{weeks} weeks"
+    )
+    if status == "dominant":
+        text = (
+            f"{cost} and gets more people into work over the same weeks: it is "
+            '<b class="good"><span aria-hidden="true">✓</span> dominant</b> (cheaper and better).'
+        )
+    elif status == "dominated":
+        text = (
+            f"{cost} and gets fewer people into work over the same weeks: it is "
+            '<b class="bad"><span aria-hidden="true">✗</span> dominated</b> (dearer and worse).'
+        )
+    elif status == "ratio":
+        text = (
+            f"{cost}: about <b>{format_number(COST, row['diff'])} NOK per extra person-year in "
+            f"work</b> over the same weeks (95 % interval "
+            f"{_words_interval(COST, row['diff_low'], row['diff_high'])})."
+        )
+    elif status == "no clear extra cost":
+        text = "It gets more people into work at no clear difference in cost per participant."
+    elif clear:
+        text = f"{cost}."
+    else:
+        text = "Its cost per participant is not clearly different."
+    return f'<span class="cost-line" data-status="{html.escape(status)}">{text}</span>'
 
 
 def _headline(c: Comparison, name: str) -> str:
-    """One sentence: extra persons in work at 12 months and cost, in plain words."""
-    esc, ref = html.escape(name), html.escape(c.reference)
+    """Extra persons in work at 12 months, extra person-years over the horizon, and cost."""
+    esc, ref = html.escape(c.title(name)), html.escape(c.title(c.reference))
     extra = c.row(name, "extra_employed_12m") or {}
-    cost = c.row(name, "cost_per_extra_job_nok") or {}
-    total = c.row(name, "cost_per_participant_nok") or {}
+    years = c.row(name, EXTRA_YEARS) or {}
     size = c.cohort_sizes[c.names.index(name)]
+    weeks = c.weeks[c.names.index(name)]
     d = extra.get("diff")
     if not _ok(d):
         return ""
     persons = format_number("extra_employed_12m", abs(d)).removesuffix(".0")
+    interval = _words_interval("extra_employed_12m", extra["diff_low"], extra["diff_high"])
     if excludes_zero(extra.get("diff_low"), extra.get("diff_high")):
         more = "more" if d > 0 else "fewer"
         text = (
             f"With <b>{esc}</b>, about <b>{round(abs(d))} {more} of every {size} participants are "
-            f"in work 12 months after they start</b> than with {ref} (95 % interval "
-            f"{_words_interval('extra_employed_12m', extra['diff_low'], extra['diff_high'])})."
+            f"in work 12 months after they start</b> than with {ref} (95 % interval {interval})."
         )
     else:
         text = (
             f"With <b>{esc}</b>, the number in work 12 months after the start is not clearly "
             f"different from {ref} (a difference of {persons} of every {size} participants, "
-            f"95 % interval "
-            f"{_words_interval('extra_employed_12m', extra['diff_low'], extra['diff_high'])})."
+            f"95 % interval {interval})."
         )
-    td = total.get("diff")
-    if _ok(td) and excludes_zero(total.get("diff_low"), total.get("diff_high")):
-        dearer = "more" if td > 0 else "less"
+    y = years.get("diff")
+    if _ok(y):
+        amount = format_number(EXTRA_YEARS, abs(y))
+        way = "more" if y > 0 else "fewer"
+        clear = excludes_zero(years.get("diff_low"), years.get("diff_high"))
         text += (
-            f" It costs the public purse <b>{format_number(COST, abs(td))} NOK {dearer} per "
-            f"participant</b> over the {c.weeks[c.names.index(name)]} weeks"
+            f" Over the whole {weeks} weeks the cohort spends {amount} {way} person-years in work"
+            f"{'' if clear else ', not a clear difference'} (95 % interval "
+            f"{_words_interval(EXTRA_YEARS, years['diff_low'], years['diff_high'])})."
         )
-        est = cost.get("diff")
-        if _ok(est) and est > 0:
-            text += (
-                f", which is about <b>{format_number(COST, est)} NOK per extra person in work</b> "
-                f"(95 % interval {_words_interval(COST, cost['diff_low'], cost['diff_high'])})."
-            )
-        elif _ok(est):
-            text += ": it gets more people into work <b>and</b> saves money."
-        else:
-            text += "."
-    elif _ok(td):
-        text += " Its cost per participant is not clearly different."
-    return f"<p>{text}</p>"
+    return f"<p>{text} {_cost_line(c, name)}</p>"
 
 
 def _summary_items(c: Comparison) -> list[str]:
     """One block per compared scenario, in plain words (HTML)."""
-    ref = html.escape(c.reference)
+    ref = html.escape(c.title(c.reference))
     items = []
     for name in c.names[1:]:
-        esc = html.escape(name)
+        esc = html.escape(c.title(name))
         ranked = []
         for outcome in HEADLINE_OUTCOMES:
             row = c.row(name, outcome)
@@ -603,7 +701,7 @@ def _summary_items(c: Comparison) -> list[str]:
         ranked.sort(key=lambda x: (not x[0], -x[1]))
         bullets = []
         for _, _, outcome, row in ranked[:3]:
-            label = OUTCOME_INFO[outcome].label
+            label = INFO[outcome].label
             v = verdict(outcome, row["diff"], row["diff_low"], row["diff_high"])
             cls = {"better": "good", "worse": "bad"}.get(v, "unclear")
             unit = {"share": " percentage points", "NOK": " NOK"}.get(_unit(outcome), "")
@@ -618,37 +716,68 @@ def _summary_items(c: Comparison) -> list[str]:
         clear = any(r[0] for r in ranked)
         lead = "The largest differences:" if clear else "No clear difference in the main outcomes:"
         items.append(
-            f'<div class="versus"><h3>{esc} compared with {ref}</h3>{_headline(c, name)}'
+            f'<div class="versus" data-scenario="{html.escape(name)}">'
+            f"<h3>{esc} compared with {ref}</h3>{_headline(c, name)}"
             f"<p>{lead}</p><ul>{''.join(bullets)}</ul></div>"
         )
     return items
 
 
+def scroll_table(table: str, label: str) -> str:
+    """Wrap a table so that it scrolls sideways with a visible cue when it is too wide.
+
+    The cue (a shadow at the right edge and a "scroll →" hint) shows only while
+    the table overflows; :data:`SCROLL_JS` keeps it up to date.
+    """
+    return (
+        '<div class="scroll-box"><p class="scroll-hint" aria-hidden="true">scroll →</p>'
+        f'<div class="table-wrap" role="region" tabindex="0" aria-label="{html.escape(label)}">'
+        f"{table}</div></div>"
+    )
+
+
 def _outcome_table(c: Comparison) -> str:
     """The table of outcomes: each scenario's mean with interval, and differences."""
+    ref = html.escape(c.title(c.reference))
     head = ["<th>outcome</th>"]
     for i, name in enumerate(c.names):
-        head.append(f'<th><span class="dot" style="background:{_colour(i)}"></span>')
-        head[-1] += f"{html.escape(name)}</th>"
+        head.append(
+            f'<th><span class="dot" style="background:{_colour(i)}"></span>'
+            f"{html.escape(c.title(name))}</th>"
+        )
     for name in c.names[1:]:
-        head.append(f"<th>{html.escape(name)} − {html.escape(c.reference)}</th>")
+        head.append(
+            f'<th>{html.escape(c.title(name))}<br><span class="minus">minus {ref}</span></th>'
+        )
     rows = []
 
     def cell(name: str, value: float, low: float, high: float, diff: bool) -> str:
         text = format_diff(name, value) if diff else format_value(name, value)
         interval = format_interval(name, low, high, signed=diff)
         ci = f'<br><span class="ci">{interval}</span>' if interval else ""
-        cls = ""
+        cls, mark = "", ""
         if diff:
-            cls = {"better": "good", "worse": "bad"}.get(verdict(name, value, low, high), "")
+            v = verdict(name, value, low, high)
+            cls = {"better": "good", "worse": "bad"}.get(v, "")
+            if v in MARKS:
+                mark = _mark(v) + f'<span class="sr-only">{MARKS[v][1]}: </span>'
             if name in COMPARISON_OUTCOMES and excludes_zero(low, high):
-                cls = "strong"
-        return f'<td class="num {cls}">{text}{ci}</td>'
+                cls, mark = "strong", ""
+        return f'<td class="num {cls}">{mark}{text}{ci}</td>'
+
+    def status_cell(status: str) -> str:
+        cls = {"dominant": "good", "dominated": "bad"}.get(status, "muted")
+        mark = {"dominant": "✓ ", "dominated": "✗ "}.get(status, "")
+        words = html.escape(STATUS_TEXT.get(status, status))
+        return (
+            f'<td class="num status {cls}" data-status="{html.escape(status)}">'
+            f'<span aria-hidden="true">{mark}</span>{words}</td>'
+        )
 
     def label_cell(outcome: str, label: str) -> str:
         return f'<td class="label">{html.escape(label)}<br><code>{outcome}</code></td>'
 
-    for outcome in (*OUTCOMES, *COST_PARTS):
+    for outcome in REPLICATE_OUTCOMES:
         cells = [label_cell(outcome, _label(c, outcome))]
         for name in c.names:
             r = c.row(name, outcome) or {}
@@ -659,26 +788,33 @@ def _outcome_table(c: Comparison) -> str:
         cls = ' class="cost"' if outcome in COST_PARTS else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     for outcome in COMPARISON_OUTCOMES:
-        cells = [label_cell(outcome, OUTCOME_INFO[outcome].label)]
+        cells = [label_cell(outcome, INFO[outcome].label)]
         cells += ['<td class="num muted">–</td>'] * len(c.names)
         for name in c.names[1:]:
             r = c.row(name, outcome) or {}
-            cells.append(cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True))
-        rows.append(f'<tr class="comparison">{"".join(cells)}</tr>')
-    return (
-        '<div class="table-wrap"><table class="outcomes"><thead><tr>'
+            status = str(r.get("status") or "")
+            if outcome in RATIOS and status != "ratio":
+                cells.append(status_cell(status or "no clear gain"))
+            else:
+                cells.append(
+                    cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True)
+                )
+        rows.append(f'<tr class="comparison" data-outcome="{outcome}">{"".join(cells)}</tr>')
+    table = (
+        '<table class="outcomes"><thead><tr>'
         + "".join(head)
         + "</tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table></div>"
+        + "</tbody></table>"
     )
+    return scroll_table(table, "Table of outcomes")
 
 
 def _label(c: Comparison, outcome: str) -> str:
     row = c.row(c.reference, outcome)
     if row is not None:
         return str(row["label"])
-    return OUTCOME_INFO[outcome].label if outcome in OUTCOME_INFO else outcome
+    return INFO[outcome].label if outcome in INFO else outcome
 
 
 def _footer(c: Comparison, manifest: Mapping[str, Any] | None) -> str:
@@ -691,8 +827,8 @@ def _footer(c: Comparison, manifest: Mapping[str, Any] | None) -> str:
         path = paths.get(name)
         where = f" (<code>{html.escape(str(path))}</code>)" if path else ""
         rows.append(
-            f'<li>{html.escape(name)}{where}: <code title="{digest}">sha256 {digest[:16]}…</code>'
-            "</li>"
+            f"<li><code>{html.escape(name)}</code> ({html.escape(c.title(name))}){where}: "
+            f'<code title="{digest}">sha256 {digest[:16]}…</code></li>'
         )
     facts = [
         f"introsim {html.escape(str(version))}",
@@ -747,10 +883,23 @@ li.good::marker { color:#1a7f37; } li.bad::marker { color:#cf222e; }
 .tag.unclear { background:#eaeef2; color:#57606a; }
 .howto { columns:2 360px; column-gap:36px; color:#333; }
 .howto p { margin:0 0 10px; break-inside:avoid; }
-.table-wrap { overflow-x:auto; }
+.sr-only { position:absolute; width:1px; height:1px; padding:0; margin:-1px; overflow:hidden;
+  clip:rect(0,0,0,0); white-space:nowrap; border:0; }
+.scroll-box { position:relative; }
+.table-wrap { overflow-x:auto; position:relative; }
+.scroll-hint { display:none; margin:0 0 4px; text-align:right; font-size:.85rem;
+  color:var(--muted); }
+.scroll-box.overflows .scroll-hint { display:block; }
+.scroll-box.overflows::after { content:""; position:absolute; top:0; right:0; bottom:0; width:28px;
+  pointer-events:none; background:linear-gradient(to right, rgba(0,0,0,0), rgba(0,0,0,.22)); }
+.scroll-box.overflows.at-end::after { display:none; }
+table.outcomes th .minus { font-weight:400; color:var(--muted); font-size:.82rem; }
+.mark { font-weight:700; }
+b.good { color:#116329; } b.bad { color:#a40e26; }
+.files li { margin:4px 0; }
 table.outcomes { border-collapse:collapse; width:100%; font-size:.92rem; }
 table.outcomes th { text-align:right; padding:8px 10px; border-bottom:2px solid var(--ink);
-  white-space:nowrap; vertical-align:bottom; }
+  min-width:9em; max-width:16em; vertical-align:bottom; }
 table.outcomes th:first-child { text-align:left; }
 table.outcomes td { padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
 table.outcomes td.label code { color:var(--muted); font-size:.8rem; }
@@ -762,13 +911,117 @@ tr.cost td { background:#fbfbfc; } tr.cost td.label { padding-left:26px; }
 tr.comparison td { background:#f1f7fc; }
 .dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; }
 .chart-wrap { border:1px solid var(--line); border-radius:8px; padding:6px; margin:10px 0; }
-footer { margin-top:40px; color:var(--muted); font-size:.88rem; }
+footer { margin-top:40px; color:var(--muted); font-size:.88rem; overflow-wrap:anywhere; }
 footer code, .versus code { font-size:.85em; }
+@media (max-width: 600px) {
+  main { padding:0 12px 30px; } header.top .inner { padding:0 12px; }
+  header.top h1 { font-size:1.3rem; } .howto { columns:1; }
+}
 """.replace("FONT_STACK", FONT)
+
+SCROLL_JS = """
+(function () {
+  function mark() {
+    document.querySelectorAll('.scroll-box').forEach(function (box) {
+      var wrap = box.querySelector('.table-wrap');
+      if (!wrap) { return; }
+      var over = wrap.scrollWidth > wrap.clientWidth + 1;
+      box.classList.toggle('overflows', over);
+      box.classList.toggle('at-end', over &&
+        wrap.scrollLeft + wrap.clientWidth >= wrap.scrollWidth - 1);
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    mark();
+    document.querySelectorAll('.table-wrap').forEach(function (w) {
+      w.addEventListener('scroll', mark, { passive: true });
+    });
+  });
+  window.addEventListener('load', mark);
+  window.addEventListener('resize', mark);
+})();
+"""
+"""Marks each ``.scroll-box`` whose table overflows, so that its scroll cue shows."""
+
+
+def _alt_texts(c: Comparison) -> dict[str, str]:
+    """A text alternative for each chart, with the numbers a reader most needs."""
+    titles = [c.title(n) for n in c.names]
+    w = c.weekly[c.weekly["series"] == IN_WORK]
+
+    def in_work_at(name: str, week: int) -> str:
+        hit = w[(w["scenario"] == name) & (w["week"] == week)]["mean"]
+        return format_value("employed_12m", float(hit.iloc[0]) if len(hit) else None)
+
+    at = min(WEEKS_12M, max(c.weeks) - 1)
+    end = _programme_end(c)
+    shares = "; ".join(f"{t}: {in_work_at(n, at)}" for n, t in zip(c.names, titles, strict=True))
+    total = "cost_per_participant_nok"
+    costs = "; ".join(
+        f"{t}: {format_value(total, _value(c, n, total, 'mean'))}"
+        for n, t in zip(c.names, titles, strict=True)
+    )
+    value = []
+    for name in c.names[1:]:
+        row = c.row(name, COST) or {}
+        status = str(row.get("status") or "no clear gain")
+        value.append(
+            f"{c.title(name)}: "
+            + (
+                f"{format_value(COST, row.get('diff'))} per extra person-year"
+                if status == "ratio"
+                else STATUS_TEXT.get(status, status)
+            )
+        )
+    return {
+        "employment": "Line chart of the share of participants in work, week by week, one line "
+        f"per scenario with its 95 % band. At week {at}: {shares}."
+        + (
+            f" A shaded band at weeks {end[0]} to {end[1]} marks where the programme reaches its "
+            "maximum length."
+            if end
+            else ""
+        ),
+        "status": "Stacked area charts, one per scenario, of the share of participants in "
+        "each status week by week: " + ", ".join(label for label, _ in STATUS_STYLE.values()) + ".",
+        "distribution": "Box plots of each replicate's result, one box per scenario, for: "
+        + ", ".join(INFO[o].label for o in DISTRIBUTION_OUTCOMES)
+        + ".",
+        "costs": "Stacked bar chart of public cost per participant over the horizon, split into "
+        f"specialists and advisors, wage subsidy and introduction benefit. Totals: {costs}.",
+        "value": "Bar chart of extra public cost per extra person-year in work against "
+        f"{c.title(c.reference)}: " + "; ".join(value) + ".",
+        "subgroups": "Grouped bar chart of the share in work at 12 months within each subgroup "
+        "(" + ", ".join(SUBGROUP_LABELS.values()) + "), one bar per scenario, with 95 % "
+        "intervals; a menu switches to work or education when leaving the programme.",
+    }
+
+
+def _files_section() -> str:
+    """Links to the data files written next to the report."""
+    files = [
+        (COMPARISON_FILE, "the table above, one row per scenario and outcome"),
+        (CSV_FILES["replicates.parquet"], "every replicate's outcomes, one row per value"),
+        (CSV_FILES["weekly.parquet"], "the weekly shares behind charts 1 and 2"),
+        (CSV_FILES["subgroups.parquet"], "the subgroup results behind chart 6"),
+    ]
+    items = "".join(
+        f'<li><a href="{name}">{name}</a>: {html.escape(what)}</li>' for name, what in files
+    )
+    return (
+        '<section id="files"><h2>Data files</h2><p class="lead">Every number in this report, '
+        "for a spreadsheet. The same tables are also written as Parquet files, and "
+        "<code>manifest.json</code> records how they were made.</p>"
+        f'<ul class="files">{items}</ul></section>'
+    )
 
 
 def report_html(comparison: Comparison, manifest: Mapping[str, Any] | None = None) -> str:
     """Render the report as one self-contained HTML document.
+
+    Scenarios are called by their description (``[scenario] description``, or
+    their name where they have none); their machine names appear only in the
+    provenance and the data files.
 
     Args:
         comparison: The result of :func:`introsim.experiments.compare.compare`.
@@ -778,36 +1031,50 @@ def report_html(comparison: Comparison, manifest: Mapping[str, Any] | None = Non
     Returns:
         The HTML text, with plotly.js inline.
     """
+    from introsim.reporting.html import chart_html
+
     c = comparison
-    names = ", ".join(html.escape(n) for n in c.names)
     sizes = sorted(set(c.cohort_sizes))
     weeks = sorted(set(c.weeks))
     cohort = " or ".join(str(s) for s in sizes)
     horizon = " or ".join(str(w) for w in weeks)
-    descriptions = "".join(
-        f"<li><b>{html.escape(n)}</b>: {html.escape(d)}</li>"
-        for n, d in zip(c.names, c.descriptions, strict=False)
-        if d
-    )
-    ref = html.escape(c.reference)
+    ref = html.escape(c.title(c.reference))
+    others = [html.escape(c.title(n)) for n in c.names[1:]]
+    compared = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
     charts = {
         "employment": _employment_chart(c),
         "status": _status_chart(c),
         "distribution": _distribution_chart(c),
         "costs": _costs_chart(c),
+        "value": _value_chart(c),
         "subgroups": _subgroup_chart(c),
     }
+    end = _programme_end(c)
+    kink = (
+        f" The grey band (weeks {end[0]} to {end[1]}) is where participants reach the "
+        "programme's maximum length: everyone still in it leaves at once, the programme's "
+        "follow-up and the introduction benefit stop, and those without work move to "
+        "unemployment or other support. The curves bend there because of that rule, not "
+        "because of chance."
+        if end
+        else ""
+    )
     section_text = {
         "employment": (
             "1. Share in work, week by week",
             "The share of participants in work (ordinary or subsidised), averaged over "
-            "replicates; the shaded band is the 95 % interval of that average. The dotted "
-            "lines mark 12, 24 and 60 months.",
+            "replicates; the shaded band around each line is the 95 % interval of that average. "
+            "The dotted lines mark 1, 2 and 5 years." + kink,
         ),
         "status": (
             "2. What participants are doing over time",
             "Each panel is one scenario: the average share of participants in each status, "
-            "stacked to 100 %.",
+            "stacked to 100 %."
+            + (
+                " The programme's end shows as the drop in the grey 'in the programme' area."
+                if end
+                else ""
+            ),
         ),
         "distribution": (
             "3. How much results vary from run to run",
@@ -817,25 +1084,35 @@ def report_html(comparison: Comparison, manifest: Mapping[str, Any] | None = Non
         ),
         "costs": (
             "4. Costs to the public purse",
-            "Left: cost per participant over the whole horizon, split into specialists and "
-            "advisors, wage subsidy paid, and introduction benefit paid. Right: the difference "
-            f"in cost divided by the difference in persons in work at 12 months, against {ref}, "
-            "with its 95 % interval (Fieller's method). A negative value is a saving per extra "
-            "person in work. It is not shown where there is no clear gain in persons in work.",
+            "Cost per participant over the whole horizon, split into specialists and advisors "
+            "(patterned dark grey), wage subsidy paid (hatched) and introduction benefit paid "
+            "(dotted light grey).",
+        ),
+        "value": (
+            "5. Extra cost per extra person-year in work",
+            f"The difference in cost per participant divided by the difference in years in work "
+            f"per participant, both over the same {horizon} weeks, against {ref}, with its 95 % "
+            "interval (Fieller's method). A scenario that is clearly cheaper and clearly gets "
+            "more people into work is <b>dominant</b> (✓): no cost per person-year is needed "
+            "to prefer it; one that is dearer and worse is <b>dominated</b> (✗). The table "
+            "also gives the cost per extra person in work at 12 months; it divides the whole "
+            "horizon's cost by a 12-month effect, so it makes policies whose effect comes "
+            "later look dearer.",
         ),
         "subgroups": (
-            "5. For whom: results by subgroup",
+            "6. For whom: results by subgroup",
             "Average share in work at 12 months within each subgroup, with 95 % intervals; "
-            "use the menu at the top right to switch to work or education when leaving the "
+            "use the menu above the chart to switch to work or education when leaving the "
             "programme. Small subgroups have wide intervals.",
         ),
     }
+    alts = _alt_texts(c)
     sections = []
     for key in SECTIONS:
         title, text = section_text[key]
         sections.append(
             f'<section id="{key}"><h2>{title}</h2><p class="lead">{text}</p>'
-            f"{_chart_html(charts[key], key)}</section>"
+            f"{chart_html(charts[key], key, alts[key])}</section>"
         )
     summary = "".join(_summary_items(c))
     return f"""<!DOCTYPE html>
@@ -843,19 +1120,19 @@ def report_html(comparison: Comparison, manifest: Mapping[str, Any] | None = Non
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>introsim comparison: {names}</title>
+<title>introsim comparison: {compared} against {ref}</title>
 <style>{CSS}</style>
 <script type="text/javascript">{get_plotlyjs()}</script>
+<script>{SCROLL_JS}</script>
 </head>
 <body>
 <header class="top"><div class="inner">
-<h1>Comparing {names}</h1>
+<h1>{compared} compared with {ref}</h1>
 <p>Simulated introduction programme: {c.replications} replicates of each scenario, a cohort of
 {cohort} participants followed for {horizon} weeks. Differences are against <b>{ref}</b>.</p>
 </div></header>
 <main>
 <section id="summary"><h2>Summary</h2>
-{f"<ul>{descriptions}</ul>" if descriptions else ""}
 <div class="summary">{summary}</div>
 </section>
 <section id="how-to-read"><h2>How to read this report</h2><div class="howto">
@@ -868,17 +1145,20 @@ same random numbers in every scenario, so differences between scenarios come fro
 not from different people or luck.</p>
 <p>Numbers are averages over replicates. The 95 % interval in brackets shows how precisely the
 replicates pin down that average. A difference whose interval lies wholly above or below zero is a
-clear difference; one whose interval includes zero may be chance. Green marks a clear difference
-for the better, red for the worse.</p>
+clear difference; one whose interval includes zero may be chance. A clear difference for the
+better is marked ✓ and green, one for the worse ✗ and red. Each scenario keeps one colour in
+every chart.</p>
 {_uncertainty_text(c)} "pp" means percentage points. Shares count only
-participants who reached that point within the horizon.</p>
+participants who reached that point within the horizon. Costs and years in work both cover the
+whole horizon; the 12-month figures are labelled as such.</p>
 </div></section>
 <section id="outcomes"><h2>Outcomes</h2>
 <p class="lead">Each scenario's average with its 95 % interval, and the difference from {ref} with
-the 95 % interval of the paired difference. The last two rows are per cohort.</p>
+the 95 % interval of the paired difference. The last four rows are per cohort.</p>
 {_outcome_table(c)}
 </section>
 {"".join(sections)}
+{_files_section()}
 {_footer(c, manifest)}
 </main>
 </body>

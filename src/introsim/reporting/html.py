@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from introsim.reporting.compare_report import CSS, FONT, PALETTE, PLOT_CONFIG
+from introsim.reporting.compare_report import CSS, FONT, PALETTE, PLOT_CONFIG, SCROLL_JS
 
 __all__ = ["chart_html", "colour", "layout", "provenance", "render"]
 
@@ -32,6 +32,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["css"] = Markup(CSS)
+    env.globals["scroll_js"] = Markup(SCROLL_JS)
     return env
 
 
@@ -60,7 +61,8 @@ def layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
         "height": height,
         "margin": {"l": 70, "r": 30, "t": 50, "b": 60},
         "font": {"family": FONT, "size": 13},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        # Below the plot: above it, a legend covers titles at phone widths.
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
         "hoverlabel": {"namelength": -1},
     }
     settings.update(extra)
