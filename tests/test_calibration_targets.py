@@ -21,13 +21,7 @@ CALIBRATION = ROOT / "calibration" / "default.toml"
 REPLICATIONS = 20
 """Replicates per scenario: more than a calibration candidate gets, to check the bands."""
 
-NOT_MET = {
-    "baseline_work_or_education_12m_after_exit",
-    "baseline_employed_60m",
-    "baseline_education_is_a_passage",
-    "caseload_diminishing_returns",
-    "subsidy_shrinks_caseload_effect",
-}
+NOT_MET: set[str] = set()
 """Targets the current defaults miss (remove a name when the defaults meet its band)."""
 
 NOT_MET_REASON = "not met by the current defaults"
