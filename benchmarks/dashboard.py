@@ -64,8 +64,12 @@ def measure(moves: int = MOVES, replications: int = REPLICATIONS) -> dict[str, A
     }
 
 
-def render(add: Any, res: dict[str, Any]) -> None:
+def render(add: Any, res: dict[str, Any] | None) -> None:
     """The section of RESULTS.md."""
+    if res is None:
+        add("Not run.")
+        add("")
+        return
     walls = res["walls"]
     add(
         f"`introsim.app.update.update` after moving `{res['lever']}` on `{res['preset']}` "
