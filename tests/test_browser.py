@@ -3,7 +3,7 @@
 Checks that every chart div holds an SVG that plotly drew (so plotly.js loaded
 from the file itself and ran without error), and keeps a full-page screenshot in
 tests/artifacts/ for a human to look at. The accessibility and layout checks of
-``browser_checks.check_report`` run on the compare and sweep reports at desktop
+``browser_checks.check_report`` run on the compare, sweep and sensitivity reports at desktop
 and phone widths. ``make test`` installs Chromium; without it these tests fail
 when CI=true and are skipped otherwise.
 """
@@ -178,4 +178,18 @@ def test_sweep_report_is_accessible_at_desktop_and_phone_widths(small_files, tmp
     res = run_cli("sweep", grid, "--out", out, timeout=600)
     assert res.returncode == 0, res.stderr
     problems = check_report(out / "report.html", WIDTHS, screenshots=ARTIFACTS / "sweep-a11y")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_sensitivity_report_is_accessible_at_desktop_and_phone_widths(small_files, tmp_path):
+    from test_sensitivity import MORRIS
+
+    chromium()
+    write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
+    study = write(tmp_path, "morris.toml", MORRIS)
+    out = tmp_path / "sensitivity"
+    res = run_cli("sensitivity", study, "--out", out, timeout=600)
+    assert res.returncode == 0, res.stderr
+    problems = check_report(out / "report.html", WIDTHS, screenshots=ARTIFACTS / "sensitivity-a11y")
     assert not problems, "\n".join(problems)
