@@ -536,7 +536,7 @@ def _interval(
     outcome: str, values: np.ndarray, paired: bool = False
 ) -> tuple[int, float, float, float, float, str]:
     """Interval for an outcome's mean (or paired difference): bounded for shares."""
-    if OUTCOME_INFO[outcome].unit == "share":
+    if INFO[outcome].unit == "share":
         return bounded_interval(values, -1.0 if paired else 0.0, 1.0)
     n, mean, lo, hi, p = t_interval(values)
     return n, mean, lo, hi, p, FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
