@@ -3,7 +3,7 @@
 Checks that every chart div holds an SVG that plotly drew (so plotly.js loaded
 from the file itself and ran without error), and keeps a full-page screenshot in
 tests/artifacts/ for a human to look at. The accessibility and layout checks of
-``browser_checks.check_report`` run on the compare and sweep reports at desktop
+``browser_checks.check_report`` run on the compare, sweep and sensitivity reports at desktop
 and phone widths. ``make test`` installs Chromium; without it these tests fail
 when CI=true and are skipped otherwise.
 """
@@ -169,13 +169,25 @@ design = "grid"
 """
 
 
-@pytest.mark.browser
-def test_sweep_report_is_accessible_at_desktop_and_phone_widths(small_files, tmp_path):
+def _command_report_passes(command: str, text: str, small_files, tmp_path: Path) -> None:
+    """Run ``introsim COMMAND`` on an experiment file over the small cohort; check its report."""
     chromium()
     write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
-    grid = write(tmp_path, "grid.toml", TINY_GRID)
-    out = tmp_path / "sweep"
-    res = run_cli("sweep", grid, "--out", out, timeout=600)
+    study = write(tmp_path, f"{command}.toml", text)
+    out = tmp_path / command
+    res = run_cli(command, study, "--out", out, timeout=600)
     assert res.returncode == 0, res.stderr
-    problems = check_report(out / "report.html", WIDTHS, screenshots=ARTIFACTS / "sweep-a11y")
+    problems = check_report(out / "report.html", WIDTHS, screenshots=ARTIFACTS / f"{command}-a11y")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_sweep_report_is_accessible_at_desktop_and_phone_widths(small_files, tmp_path):
+    _command_report_passes("sweep", TINY_GRID, small_files, tmp_path)
+
+
+@pytest.mark.browser
+def test_sensitivity_report_is_accessible_at_desktop_and_phone_widths(small_files, tmp_path):
+    from test_sensitivity import MORRIS
+
+    _command_report_passes("sensitivity", MORRIS, small_files, tmp_path)

@@ -140,3 +140,34 @@ def test_formatting():
     assert format_value("employed_12m", float("nan")) == "–"
     assert format_interval("employed_12m", 0.1, float("nan")) == ""
     assert format_interval("employed_12m", -0.02, 0.03, signed=True) == "[−2.0, +3.0]"
+
+
+def test_a_calibration_caveat_is_noted_next_to_its_scenario(small_comparison):
+    from introsim.experiments.calibration import Caveat
+
+    cav = Caveat(
+        target="ips_made_up_target",
+        description="IPS specialists find jobs for the hardest-to-place",
+        source="A hand-made study, 2024",
+        scenarios=("ips", "not_compared"),
+        statistics=("employed_12m",),
+    )
+    elsewhere = Caveat("other", "A target about other scenarios", "Another source", ("x",), ("y",))
+    html = report_html(small_comparison, caveats=[elsewhere, cav])
+    notes = re.findall(
+        r'<li id="caveat-(\d+)" data-target="([^"]+)" data-scenarios="([^"]+)"', html
+    )
+    assert notes == [("1", "ips_made_up_target", "ips")]
+    assert "A hand-made study, 2024" in html and "hardest-to-place" in html
+    assert "A target about other scenarios" not in html
+    ips = re.escape(small_comparison.title("ips"))
+    # The mark sits in both of the scenario's column heads and on the outcome's row.
+    assert len(re.findall(ips + r' <a class="caveat-mark" href="#caveat-1"', html)) == 2
+    assert re.search(r'<td class="label">[^<]*<a class="caveat-mark" href="#caveat-1"', html)
+    base = re.escape(small_comparison.title("base"))
+    assert not re.search(base + r' <a class="caveat-mark"', html)
+
+
+def test_no_caveat_when_every_target_is_met(small_comparison):
+    html = report_html(small_comparison, caveats=[])
+    assert "Calibration caveats" not in html and '<a class="caveat-mark"' not in html

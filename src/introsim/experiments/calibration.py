@@ -215,6 +215,11 @@ class TargetSpec(_Strict):
     scale: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     weight: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     source: str = Field(min_length=1, description="The study or statistic the target comes from")
+    met_by_defaults: bool = Field(
+        default=True,
+        description="Whether the schema's defaults meet the band (false: reports warn where a "
+        "scenario leans on it; the validation test checks this record either way)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -364,12 +369,58 @@ class Targets:
     def digest(self) -> str:
         """A hash of everything that decides the targets' values."""
         data = {
-            "targets": [t.spec.model_dump(mode="json") for t in self.targets],
+            # Whether the defaults meet a target is a record about them, not part of the target.
+            "targets": [
+                t.spec.model_dump(mode="json", exclude={"met_by_defaults"}) for t in self.targets
+            ],
             "scenarios": [
                 [str(s.path), list(s.sets), _file_digest(s.path)] for s in self.scenarios
             ],
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+DEFAULT_TARGETS = Path(__file__).resolve().parents[3] / "calibration" / "targets.toml"
+"""The repository's targets file (absent from an installed wheel: then no caveats)."""
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A target the current defaults do not meet, and the scenarios it is about.
+
+    Attributes:
+        target: The target's name.
+        description: What the target says, in words.
+        source: The study or statistic it comes from.
+        scenarios: Names (``[scenario] name``) of the scenarios its terms use.
+        statistics: The statistics its terms use.
+    """
+
+    target: str
+    description: str
+    source: str
+    scenarios: tuple[str, ...]
+    statistics: tuple[str, ...]
+
+
+def unmet_caveats(targets: Targets) -> list[Caveat]:
+    """The targets recorded as not met by the defaults (``met_by_defaults = false``)."""
+    from introsim.params.loader import load_scenario
+
+    names = [load_scenario(ref.path).scenario.name for ref in targets.scenarios]
+    out = []
+    for t in targets.targets:
+        if t.spec.met_by_defaults:
+            continue
+        scen = tuple(dict.fromkeys(names[term.scenario] for term in t.terms))
+        stats = tuple(dict.fromkeys(term.statistic for term in t.terms))
+        out.append(Caveat(t.name, t.spec.description, t.spec.source, scen, stats))
+    return out
+
+
+def default_caveats() -> list[Caveat]:
+    """:func:`unmet_caveats` of the repository's targets file; none where it is absent."""
+    return unmet_caveats(load_targets(DEFAULT_TARGETS)) if DEFAULT_TARGETS.is_file() else []
 
 
 def _file_digest(path: Path) -> str:

@@ -18,9 +18,9 @@ import datetime as dt
 import html
 import math
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -41,6 +41,9 @@ from introsim.experiments.compare import (
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
+
+if TYPE_CHECKING:
+    from introsim.experiments.calibration import Caveat
 
 __all__ = [
     "SECTIONS",
@@ -736,18 +739,79 @@ def scroll_table(table: str, label: str) -> str:
     )
 
 
-def _outcome_table(c: Comparison) -> str:
-    """The table of outcomes: each scenario's mean with interval, and differences."""
+def _caveat_mark(numbers: Sequence[int]) -> str:
+    """Links from a table cell to the calibration caveats below the table."""
+    return "".join(
+        f' <a class="caveat-mark" href="#caveat-{k}" aria-label="calibration caveat {k}">†{k}</a>'
+        for k in numbers
+    )
+
+
+def _caveats(
+    c: Comparison, caveats: Sequence[Caveat]
+) -> tuple[dict[str, list[int]], dict[str, list[int]], str]:
+    """The calibration caveats that concern the compared scenarios.
+
+    Returns:
+        Note numbers by scenario, note numbers by outcome, and the notes as HTML (empty
+        when none applies).
+    """
+    by_scenario: dict[str, list[int]] = {n: [] for n in c.names}
+    by_outcome: dict[str, list[int]] = {}
+    items = []
+    for cav in caveats:
+        affected = [n for n in c.names if n in cav.scenarios]
+        if not affected:
+            continue
+        k = len(items) + 1
+        for n in affected:
+            by_scenario[n].append(k)
+        for stat in cav.statistics:
+            by_outcome.setdefault(stat, []).append(k)
+        who = ", ".join(html.escape(c.title(n)) for n in affected)
+        what = ", ".join(
+            html.escape(_label(c, st)) if st in REPLICATE_OUTCOMES else f"<code>{st}</code>"
+            for st in cav.statistics
+        )
+        items.append(
+            f'<li id="caveat-{k}" data-target="{html.escape(cav.target)}" '
+            f'data-scenarios="{html.escape(" ".join(affected))}"><b>†{k} {who}</b> ({what}): '
+            "the calibration does not support this mechanism: with the model's default "
+            f"parameters the target “{html.escape(cav.description or cav.target)}” "
+            f"(<code>{html.escape(cav.target)}</code>) is not met. Source: "
+            f"{html.escape(cav.source)}. Give results that rest on it less weight.</li>"
+        )
+    notes = (
+        '<div class="caveats"><h3>Calibration caveats</h3><ul>' + "".join(items) + "</ul></div>"
+        if items
+        else ""
+    )
+    return by_scenario, by_outcome, notes
+
+
+def _outcome_table(
+    c: Comparison,
+    by_scenario: Mapping[str, Sequence[int]] | None = None,
+    by_outcome: Mapping[str, Sequence[int]] | None = None,
+) -> str:
+    """The table of outcomes: each scenario's mean with interval, and differences.
+
+    ``by_scenario`` and ``by_outcome`` give the calibration caveats (note numbers) to mark
+    next to a scenario's columns and an outcome's row.
+    """
+    by_scenario = by_scenario or {}
+    by_outcome = by_outcome or {}
     ref = html.escape(c.title(c.reference))
     head = ["<th>outcome</th>"]
     for i, name in enumerate(c.names):
         head.append(
             f'<th><span class="dot" style="background:{_colour(i)}"></span>'
-            f"{html.escape(c.title(name))}</th>"
+            f"{html.escape(c.title(name))}{_caveat_mark(by_scenario.get(name, ()))}</th>"
         )
     for name in c.names[1:]:
         head.append(
-            f'<th>{html.escape(c.title(name))}<br><span class="minus">minus {ref}</span></th>'
+            f"<th>{html.escape(c.title(name))}{_caveat_mark(by_scenario.get(name, ()))}"
+            f'<br><span class="minus">minus {ref}</span></th>'
         )
     rows = []
 
@@ -775,7 +839,8 @@ def _outcome_table(c: Comparison) -> str:
         )
 
     def label_cell(outcome: str, label: str) -> str:
-        return f'<td class="label">{html.escape(label)}<br><code>{outcome}</code></td>'
+        mark = _caveat_mark(by_outcome.get(outcome, ()))
+        return f'<td class="label">{html.escape(label)}{mark}<br><code>{outcome}</code></td>'
 
     for outcome in REPLICATE_OUTCOMES:
         cells = [label_cell(outcome, _label(c, outcome))]
@@ -907,6 +972,8 @@ td.num { text-align:right; white-space:nowrap; font-variant-numeric:tabular-nums
 td.num .ci { color:var(--muted); font-size:.82rem; }
 td.good { color:#1a7f37; font-weight:600; } td.bad { color:#cf222e; font-weight:600; }
 td.strong { font-weight:600; } td.muted { color:#aaa; }
+.caveat-mark { font-size:0.8em; vertical-align:super; }
+.caveats { border-left:4px solid #b35900; padding:0.2em 1em; margin:1em 0; }
 tr.cost td { background:#fbfbfc; } tr.cost td.label { padding-left:26px; }
 tr.comparison td { background:#f1f7fc; }
 .dot { display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:6px; }
@@ -1016,7 +1083,11 @@ def _files_section() -> str:
     )
 
 
-def report_html(comparison: Comparison, manifest: Mapping[str, Any] | None = None) -> str:
+def report_html(
+    comparison: Comparison,
+    manifest: Mapping[str, Any] | None = None,
+    caveats: Sequence[Caveat] | None = None,
+) -> str:
     """Render the report as one self-contained HTML document.
 
     Scenarios are called by their description (``[scenario] description``, or
@@ -1027,13 +1098,20 @@ def report_html(comparison: Comparison, manifest: Mapping[str, Any] | None = Non
         comparison: The result of :func:`introsim.experiments.compare.compare`.
         manifest: Provenance written next to the report (``manifest.json``), used
             for the footer: version, commit, scenario files, jobs, wall time, command.
+        caveats: Calibration targets the defaults do not meet; each one whose scenarios
+            are compared here is noted next to them. None reads the repository's
+            ``calibration/targets.toml`` (``calibration.default_caveats``).
 
     Returns:
         The HTML text, with plotly.js inline.
     """
+    from introsim.experiments.calibration import default_caveats
     from introsim.reporting.html import chart_html
 
     c = comparison
+    by_scenario, by_outcome, caveat_notes = _caveats(
+        c, default_caveats() if caveats is None else caveats
+    )
     sizes = sorted(set(c.cohort_sizes))
     weeks = sorted(set(c.weeks))
     cohort = " or ".join(str(s) for s in sizes)
@@ -1155,7 +1233,8 @@ whole horizon; the 12-month figures are labelled as such.</p>
 <section id="outcomes"><h2>Outcomes</h2>
 <p class="lead">Each scenario's average with its 95 % interval, and the difference from {ref} with
 the 95 % interval of the paired difference. The last four rows are per cohort.</p>
-{_outcome_table(c)}
+{_outcome_table(c, by_scenario, by_outcome)}
+{caveat_notes}
 </section>
 {"".join(sections)}
 {_files_section()}
@@ -1188,7 +1267,10 @@ def _uncertainty_text(c: Comparison) -> str:
 
 
 def write_report(
-    comparison: Comparison, path: str | Path, manifest: Mapping[str, Any] | None = None
+    comparison: Comparison,
+    path: str | Path,
+    manifest: Mapping[str, Any] | None = None,
+    caveats: Sequence[Caveat] | None = None,
 ) -> Path:
     """Write the comparison report as one self-contained HTML file, atomically.
 
@@ -1196,10 +1278,11 @@ def write_report(
         comparison: The result of :func:`introsim.experiments.compare.compare`.
         path: Where to write (e.g. ``out/compare/report.html``).
         manifest: Provenance for the footer (see :func:`report_html`).
+        caveats: Calibration caveats (see :func:`report_html`).
 
     Returns:
         The path written.
     """
     target = Path(path)
-    write_text(report_html(comparison, manifest), target)
+    write_text(report_html(comparison, manifest, caveats), target)
     return target

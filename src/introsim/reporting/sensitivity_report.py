@@ -61,14 +61,19 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
         )
     level = floor(part, primary)
     if level is not None:
-        fig.add_vline(
-            x=level,
-            line_dash="dash",
-            line_color="#555",
-            annotation_text=f"noise floor (dummy's {NAMES[primary]} {level:.3g})",
-            annotation_position="top right",
+        fig.add_vline(x=level, line_dash="dash", line_color="#555")
+        # Named in the legend below the plot: a label on the line is cut off at phone widths.
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line={"dash": "dash", "color": "#555"},
+                name=f"noise floor (dummy's {NAMES[primary]} {level:.3g})",
+            )
         )
-    fig.update_layout(barmode="group", xaxis_title="index", yaxis_title="")
+    # No x-axis title: the legend below names each index, and a title collides with it.
+    fig.update_layout(barmode="group", yaxis_title="")
     return layout(fig, max(260, 60 + 28 * len(order) * len(kinds)))
 
 
@@ -108,7 +113,7 @@ def _morris(part: pd.DataFrame) -> go.Figure:
             name="sigma = mu*",
         )
     )
-    fig.update_layout(xaxis_title="mu* (mean absolute elementary effect)", yaxis_title="sigma")
+    fig.update_layout(xaxis_title="mu* (mean abs. effect)", yaxis_title="sigma")
     return layout(fig, 420)
 
 
