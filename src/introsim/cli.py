@@ -205,6 +205,18 @@ def parse_sets(items: list[str] | None) -> dict[str, object]:
     return out
 
 
+JobsOption = Annotated[
+    int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
+]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
+        "such as tcp://host:8786 (needs the dask extra).",
+    ),
+]
+
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -349,9 +361,7 @@ def compare_command(
     replications: Annotated[
         int, typer.Option("--replications", "-r", help="Replicates per scenario (at least 2).")
     ] = 30,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
-    ] = 1,
+    jobs: JobsOption = 1,
     seed: Annotated[
         int | None,
         typer.Option(help="Root seed (default: the first scenario's \\[scenario] seed)."),
@@ -628,16 +638,8 @@ def sweep(
         str | None,
         typer.Option("--out", help="Output folder (default: out/sweep-EXPERIMENT-NAME)."),
     ] = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
-    ] = 1,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
-            "such as tcp://host:8786 (needs the dask extra).",
-        ),
-    ] = None,
+    jobs: JobsOption = 1,
+    dask: DaskOption = None,
     fresh: Annotated[
         bool,
         typer.Option("--fresh", metavar="", help="Discard runs stored in --out and start again."),
@@ -787,21 +789,19 @@ def trial(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: out/trial-TRIAL-NAME).")
     ] = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
-    ] = 1,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
-            "such as tcp://host:8786 (needs the dask extra).",
-        ),
-    ] = None,
+    jobs: JobsOption = 1,
+    dask: DaskOption = None,
     fresh: Annotated[
-        bool, typer.Option("--fresh", help="Discard site runs stored in --out and start again.")
+        bool,
+        typer.Option(
+            "--fresh", metavar="", help="Discard site runs stored in --out and start again."
+        ),
     ] = False,
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print the power table as JSON instead of a table.")
+        bool,
+        typer.Option(
+            "--json", metavar="", help="Print the power table as JSON instead of a table."
+        ),
     ] = False,
 ) -> None:
     """Simulate a randomised trial many times at each sample size: power, bias, coverage.
@@ -933,22 +933,15 @@ def sensitivity(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: out/sensitivity-STUDY-NAME).")
     ] = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
-    ] = 1,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
-            "such as tcp://host:8786 (needs the dask extra).",
-        ),
-    ] = None,
+    jobs: JobsOption = 1,
+    dask: DaskOption = None,
     fresh: Annotated[
-        bool, typer.Option("--fresh", help="Discard runs stored in --out and start again.")
+        bool,
+        typer.Option("--fresh", metavar="", help="Discard runs stored in --out and start again."),
     ] = False,
     sets: SetOption = None,
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print the indices and verdicts as JSON.")
+        bool, typer.Option("--json", metavar="", help="Print the indices and verdicts as JSON.")
     ] = False,
 ) -> None:
     """Global sensitivity analysis: Morris, Sobol or delta indices over replicated runs.
@@ -1075,7 +1068,7 @@ def discover(
         float, typer.Option(help="Least density (share of cases of interest) of the chosen box.")
     ] = 0.8,
     json_out: Annotated[
-        bool, typer.Option("--json", help="Print the box and trajectory as JSON.")
+        bool, typer.Option("--json", metavar="", help="Print the box and trajectory as JSON.")
     ] = False,
 ) -> None:
     """Scenario discovery: the boxes of factor space where an outcome falls short (PRIM).
@@ -1129,16 +1122,8 @@ def calibrate(
     trials: Annotated[
         int | None, typer.Option(help="Candidates to evaluate in all (default: the file's).")
     ] = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes (results do not depend on it).")
-    ] = 1,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address "
-            "such as tcp://host:8786 (needs the dask extra).",
-        ),
-    ] = None,
+    jobs: JobsOption = 1,
+    dask: DaskOption = None,
     fresh: Annotated[
         bool,
         typer.Option(
