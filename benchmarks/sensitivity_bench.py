@@ -48,8 +48,12 @@ def section_sensitivity(quick: bool, command: list[str], env: dict[str, str]) ->
     }
 
 
-def md_sensitivity(add: Any, res: dict[str, Any]) -> None:
+def md_sensitivity(add: Any, res: dict[str, Any] | None) -> None:
     """The section's lines in RESULTS.md."""
+    if res is None:
+        add("Not run.")
+        add("")
+        return
     add(
         f"`introsim sensitivity {res['study']} --jobs 2`"
         + (" (quick: a 60-participant, 60-week cohort)" if res["quick"] else "")

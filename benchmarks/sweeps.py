@@ -48,8 +48,12 @@ def engine_throughput(runs: int) -> dict[str, Any]:
     return {"size": scenario.cohort.size, "weeks": scenario.scenario.weeks, "rows": rows}
 
 
-def markdown(add: Any, res: dict[str, Any]) -> None:
+def markdown(add: Any, res: dict[str, Any] | None) -> None:
     """The section's table."""
+    if res is None:
+        add("Not run.")
+        add("")
+        return
     add(
         f"`run_tasks` over replicates of the {res['size']}-participant baseline ({res['weeks']}"
         " weeks), outcomes only, as `introsim sweep` runs them. *wall* includes starting and"
