@@ -20,8 +20,10 @@ import pytest
 from introsim.experiments.calibration import (
     MISSING_PENALTY,
     STATISTICS,
+    TRIAL_STATISTICS,
     Z95,
     TargetSpec,
+    evaluate_targets,
     fitted_by,
     fitted_problems,
     fitted_source,
@@ -31,12 +33,14 @@ from introsim.experiments.calibration import (
     target_loss,
 )
 from introsim.experiments.compare import compare
-from introsim.experiments.design import load_experiment
+from introsim.experiments.design import ExperimentError, load_experiment
 from introsim.experiments.ensemble import load_ensemble
 from introsim.experiments.sweep import sweep_tasks
+from introsim.experiments.trial import load_trial
 from introsim.params.catalog import param_info
 from introsim.params.loader import load_scenario
 from introsim.run import replicate_seed, simulate_outcomes
+from test_trial import _trial_file
 
 from clitools import SRC, run_cli, stderr_lines, write
 
@@ -103,6 +107,10 @@ def test_shipped_targets_and_calibration_load():
         assert all(term.statistic in STATISTICS for term in t.terms)
     # Targets runs cannot give are listed with the reason, not dropped.
     assert all(nc.reason.strip() for nc in targets.not_computed)
+    # The Raskt i jobb trial's targets are computed by simulating the trial.
+    trial_targets = [t for t in targets.targets if t.trial is not None]
+    assert {t.spec.statistic for t in trial_targets} == set(TRIAL_STATISTICS)
+    assert all(t.trial.is_file() and not t.terms for t in trial_targets)
     assert {s.path.name for s in targets.scenarios} >= {"baseline.toml", "ips.toml"}
     for name, spec in cal.parameters.items():
         info = param_info(name)
@@ -146,6 +154,65 @@ def test_bad_file_errors_name_the_line(tiny, tmp_path):
     line = next(i for i, s in enumerate(path.read_text().splitlines(), 1) if "inactive_share" in s)
     result = run_cli("calibrate", tiny, "--out", tmp_path / "out")
     assert f"cal.toml:{line}: programme.inactive_share" in result.stderr
+
+
+# --------------------------------------------------------------------------- trial targets
+TRIAL_TARGET = """
+[[target]]
+name = "power"
+trial = "trial.toml"
+statistic = "itt_power"
+sample_size = 40
+sites = 4
+trials = 300
+band = [0.0, 0.5]
+source = "a test band"
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"trial": "t.toml", "scenario": "x.toml"}, "no scenario or terms"),
+        ({"trial": "t.toml", "statistic": "employed_12m"}, "itt_power"),
+        ({"scenario": "x.toml", "sites": 4}, "belong to a trial target"),
+    ],
+)
+def test_trial_targets_are_checked(extra, message):
+    fields = {"name": "t", "statistic": "itt_power", "band": [0.0, 0.5], "source": "s"}
+    with pytest.raises(ValueError, match=message):
+        TargetSpec(**{**fields, **extra})
+
+
+def test_a_missing_trial_file_names_the_field(tiny, tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text(TARGETS + TRIAL_TARGET, encoding="utf-8")
+    expected = r"targets\.toml:\d+: target\.2\.trial: trial file 'trial\.toml' not found"
+    with pytest.raises(ExperimentError, match=expected):
+        load_targets(path)
+
+
+def test_a_candidate_reaches_both_arms_of_a_trial_and_the_recruitment_wins(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files)
+    spec = load_trial(path, {"cohort.language_mean": 1.25, "cohort.size": 999})
+    for arm in (spec.control, spec.treatment):
+        assert arm.cohort.language_mean == 1.25
+        assert arm.cohort.size == spec.recruitment.per_site
+
+
+def test_trial_targets_are_evaluated_over_simulated_trials(tiny, tmp_path, small_files):
+    _trial_file(tmp_path, small_files)
+    path = tmp_path / "targets.toml"
+    path.write_text(TARGETS + TRIAL_TARGET, encoding="utf-8")
+    targets = load_targets(path)
+    assert targets.runs(3) == len(targets.scenarios) * 3 + 2 * 4
+    seen: list[tuple[int, int]] = []
+    results, _ = evaluate_targets(targets, {}, 3, 5, progress=lambda d, n: seen.append((d, n)))
+    power = next(r for r in results if r.name == "power")
+    assert power.n == 300 and 0.0 <= power.low <= power.mean <= power.high <= 1.0
+    assert seen[-1] == (targets.runs(3), targets.runs(3))
+    again, _ = evaluate_targets(targets, {}, 3, 5)
+    assert next(r for r in again if r.name == "power") == power
 
 
 # --------------------------------------------------------------------------- the loss

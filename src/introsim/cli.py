@@ -27,7 +27,7 @@ from introsim.params.loader import ScenarioError, load_scenario, load_scenario_w
 from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
     from concurrent.futures import Executor
 
     from introsim.experiments.compare import Comparison
@@ -410,7 +410,7 @@ def compare_command(
 
     from introsim.experiments.compare import DATA_FILES, build_manifest, compare, write_outputs
     from introsim.experiments.statistics import MIN_REPLICATES
-    from introsim.output import json_text, staged_output
+    from introsim.output import staged_output
     from introsim.progress import progress_reporter
     from introsim.reporting.compare_report import write_report
 
@@ -447,7 +447,7 @@ def compare_command(
     if json_out:
         data = result.to_json()
         data["out"] = str(out)
-        sys.stdout.write(json_text(data) + "\n")
+        print_json(data)
         return
     print_comparison(result)
     Console().print(
@@ -631,6 +631,50 @@ def stored_work(
         publish_failed(out_dir, e)
 
 
+def publish_study(
+    out_dir: Path,
+    result: Any,
+    *,
+    build_manifest: Callable[..., dict[str, Any]],
+    write_outputs: Callable[[Any, Path, dict[str, Any]], None],
+    write_report: Callable[[Any, Path, dict[str, Any]], None],
+    executor: str,
+    wall: float,
+    warnings: Sequence[str] = (),
+    **manifest_extra: Any,
+) -> dict[str, Any]:
+    """Write a stored study's tables, manifest and report, then its warnings.
+
+    The one tail of sweep, sensitivity, trial and calibrate: a folder that cannot
+    be written is one line (exit 2); warnings go to stderr after the files.
+
+    Returns:
+        The manifest written.
+    """
+    manifest = build_manifest(
+        result,
+        executor=executor,
+        wall_time_s=round(wall, 3),
+        command=["introsim", *sys.argv[1:]],
+        **manifest_extra,
+    )
+    try:
+        write_outputs(result, out_dir, manifest)
+        write_report(result, out_dir / "report.html", manifest)
+    except OSError as e:
+        publish_failed(out_dir, e)
+    for line in warnings:
+        err_console.print(f"warning: {line}", markup=False)
+    return manifest
+
+
+def print_json(data: dict[str, Any]) -> None:
+    """Print a command's ``--json`` answer on stdout."""
+    from introsim.output import json_text
+
+    sys.stdout.write(json_text(data) + "\n")
+
+
 @app.command()
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
@@ -666,7 +710,7 @@ def sweep(
         store_identity,
         write_outputs,
     )
-    from introsim.output import folder_name, json_text
+    from introsim.output import folder_name
     from introsim.reporting.sweep_report import write_report
 
     if jobs < 1:
@@ -699,32 +743,34 @@ def sweep(
             design, work.executor, store=work.store, progress=work.tick, ensemble=ensemble
         )
     wall = time.perf_counter() - t0
-    manifest = build_manifest(
+    failed = (
+        [
+            f"{result.failed} of {len(result.runs)} runs failed; their errors are in "
+            f"{out_dir}/runs.csv (column error)"
+        ]
+        if result.failed
+        else []
+    )
+    publish_study(
+        out_dir,
         result,
+        build_manifest=build_manifest,
+        write_outputs=write_outputs,
+        write_report=write_report,
         executor=executor_label(jobs, dask),
-        wall_time_s=round(wall, 3),
-        command=["introsim", *sys.argv[1:]],
+        wall=wall,
+        warnings=failed,
         resumed=work.resumed,
     )
-    try:
-        write_outputs(result, out_dir, manifest)
-        write_report(result, out_dir / "report.html", manifest)
-    except OSError as e:
-        publish_failed(out_dir, e)
-    if result.failed:
-        err_console.print(
-            f"warning: {result.failed} of {len(result.runs)} runs failed; their errors are in "
-            f"{out_dir}/runs.csv (column error)",
-            markup=False,
-        )
     if json_out:
-        data = {
-            "out": str(out_dir),
-            "runs": len(result.runs),
-            "failed": result.failed,
-            "points": result.points.to_dict("records"),
-        }
-        sys.stdout.write(json_text(data) + "\n")
+        print_json(
+            {
+                "out": str(out_dir),
+                "runs": len(result.runs),
+                "failed": result.failed,
+                "points": result.points.to_dict("records"),
+            }
+        )
         return
     print_sweep(result)
     Console().print(
@@ -819,7 +865,7 @@ def trial(
         store_identity,
         write_outputs,
     )
-    from introsim.output import folder_name, json_text
+    from introsim.output import folder_name
     from introsim.reporting.trial_report import write_report
 
     if jobs < 1:
@@ -850,35 +896,32 @@ def trial(
     except RuntimeError as e:
         fail(f"{trial_file}: {e}")
     wall = time.perf_counter() - t0
-    manifest = build_manifest(
+    failed = result.population.failed
+    publish_study(
+        out_dir,
         result,
+        build_manifest=build_manifest,
+        write_outputs=write_outputs,
+        write_report=write_report,
         executor=executor_label(jobs, dask),
-        wall_time_s=round(wall, 3),
-        command=["introsim", *sys.argv[1:]],
+        wall=wall,
+        warnings=[f"{len(failed)} site runs failed and were left out; see {out_dir}/manifest.json"]
+        if failed
+        else [],
         resumed=work.resumed,
     )
-    try:
-        write_outputs(result, out_dir, manifest)
-        write_report(result, out_dir / "report.html", manifest)
-    except OSError as e:
-        publish_failed(out_dir, e)
     for line in result.notes:
         note(line)
-    if result.population.failed:
-        err_console.print(
-            f"warning: {len(result.population.failed)} site runs failed and were left out; "
-            f"see {out_dir}/manifest.json",
-            markup=False,
-        )
     if json_out:
-        data = {
-            "out": str(out_dir),
-            "truths": result.truths,
-            "icc": result.icc,
-            "n_for_80_percent_power": result.needed(),
-            "power": result.power.to_dict("records"),
-        }
-        sys.stdout.write(json_text(data) + "\n")
+        print_json(
+            {
+                "out": str(out_dir),
+                "truths": result.truths,
+                "icc": result.icc,
+                "n_for_80_percent_power": result.needed(),
+                "power": result.power.to_dict("records"),
+            }
+        )
         return
     print_trial(result)
     Console().print(
@@ -961,7 +1004,7 @@ def sensitivity(
         write_outputs,
     )
     from introsim.experiments.sweep import store_identity
-    from introsim.output import folder_name, json_text
+    from introsim.output import folder_name
     from introsim.reporting.sensitivity_report import write_report
 
     if jobs < 1:
@@ -994,35 +1037,37 @@ def sensitivity(
     ) as work:
         result = run_sensitivity(design, work.executor, store=work.store, progress=work.tick)
     wall = time.perf_counter() - t0
-    manifest = build_manifest(
+    failed = (
+        [
+            f"{result.failed} of {len(result.sweep.runs)} runs failed; outcomes with a failed run "
+            f"are not analysed; the errors are in {out_dir}/runs.csv (column error)"
+        ]
+        if result.failed
+        else []
+    )
+    publish_study(
+        out_dir,
         result,
+        build_manifest=build_manifest,
+        write_outputs=write_outputs,
+        write_report=write_report,
         executor=executor_label(jobs, dask),
-        wall_time_s=round(wall, 3),
-        command=["introsim", *sys.argv[1:]],
+        wall=wall,
+        warnings=failed,
         resumed=work.resumed,
     )
-    try:
-        write_outputs(result, out_dir, manifest)
-        write_report(result, out_dir / "report.html", manifest)
-    except OSError as e:
-        publish_failed(out_dir, e)
-    if result.failed:
-        err_console.print(
-            f"warning: {result.failed} of {len(result.sweep.runs)} runs failed; outcomes with a "
-            f"failed run are not analysed; the errors are in {out_dir}/runs.csv (column error)",
-            markup=False,
-        )
     if json_out:
-        data = {
-            "out": str(out_dir),
-            "method": result.method,
-            "runs": len(result.sweep.runs),
-            "failed": result.failed,
-            "wall_time_s": round(wall, 3),
-            "verdicts": verdicts(result),
-            "indices": result.indices.to_dict("records"),
-        }
-        sys.stdout.write(json_text(data) + "\n")
+        print_json(
+            {
+                "out": str(out_dir),
+                "method": result.method,
+                "runs": len(result.sweep.runs),
+                "failed": result.failed,
+                "wall_time_s": round(wall, 3),
+                "verdicts": verdicts(result),
+                "indices": result.indices.to_dict("records"),
+            }
+        )
         return
     console = Console(highlight=False, soft_wrap=True)
     primary = PRIMARY[result.method]
@@ -1077,7 +1122,7 @@ def discover(
     Writes trajectory.csv, box.csv, manifest.json and report.html.
     """
     from introsim.experiments.discovery import DiscoveryError, discover_boxes, write_outputs
-    from introsim.output import folder_name, json_text
+    from introsim.output import folder_name
 
     if (below is None) == (above is None):
         fail("give exactly one of --below VALUE or --above VALUE")
@@ -1096,7 +1141,7 @@ def discover(
     except OSError as e:
         publish_failed(out_dir, e)
     if json_out:
-        sys.stdout.write(json_text(manifest["result"]) + "\n")
+        print_json(manifest["result"])
         return
     console = Console(highlight=False, soft_wrap=True)
     console.print(result.summary, markup=False)
@@ -1150,7 +1195,7 @@ def calibrate(
         study_identity,
         write_outputs,
     )
-    from introsim.output import folder_name, json_text
+    from introsim.output import folder_name
     from introsim.reporting.calibration_report import write_report
 
     if jobs < 1:
@@ -1166,7 +1211,7 @@ def calibrate(
         jobs = capped_jobs(jobs)
     out_dir = out if out is not None else Path("out") / f"calibrate-{folder_name(cal.meta.name)}"
     wanted = trials if trials is not None else cal.meta.trials
-    per_trial = len(cal.targets.scenarios) * cal.meta.replications
+    per_trial = cal.targets.runs(cal.meta.replications)
     t0 = time.perf_counter()
     with stored_work(
         out_dir,
@@ -1185,17 +1230,15 @@ def calibrate(
             cal, out_dir, work.executor, trials=wanted, store=work.store, progress=work.tick
         )
     wall = time.perf_counter() - t0
-    manifest = build_manifest(
+    manifest = publish_study(
+        out_dir,
         result,
+        build_manifest=build_manifest,
+        write_outputs=write_outputs,
+        write_report=write_report,
         executor=executor_label(jobs, dask),
-        wall_time_s=round(wall, 3),
-        command=["introsim", *sys.argv[1:]],
+        wall=wall,
     )
-    try:
-        write_outputs(result, out_dir, manifest)
-        write_report(result, out_dir / "report.html", manifest)
-    except OSError as e:
-        publish_failed(out_dir, e)
     best = result.best
     if json_out:
         data = {
@@ -1208,7 +1251,7 @@ def calibrate(
             "targets": [r.__dict__ for r in best.results] if best else [],
             "ensemble_members": len(result.ensemble),
         }
-        sys.stdout.write(json_text(data) + "\n")
+        print_json(data)
         return
     table = Table(
         title=f"calibration {cal.meta.name}: {len(result.trials)} trials × {per_trial} runs; "

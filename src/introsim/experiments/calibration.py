@@ -7,8 +7,11 @@ Two files describe a calibration:
   its standard error), a weight and its source. A statistic is a linear
   combination of run-level statistics of scenarios, paired by replicate: one
   term is an outcome of one scenario; ``ips - baseline`` is two terms with
-  coefficients 1 and -1. ``[[not_computed]]`` lists targets that run outcomes
-  cannot give, with the reason.
+  coefficients 1 and -1. A target may instead be a statistic of simulated
+  randomised trials (``trial = FILE``: the power of a small trial, or how far
+  per-protocol lies above intention to treat), run as ``introsim trial`` runs
+  it with the candidate's parameters in both arms. ``[[not_computed]]`` lists
+  targets the model cannot give, with the reason.
 * A **calibration file** (``calibration/default.toml``): the targets file, the
   free parameters as dotted paths with ranges (checked against the schema's
   bounds, as experiment factors are), replicates per candidate, trials, seeds
@@ -33,6 +36,7 @@ inside. The sum over targets is minimised.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -60,6 +64,7 @@ from introsim.experiments.design import (
 from introsim.experiments.engine import Task, model_version, run_tasks
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
+from introsim.experiments.trial import TrialError, build_population, load_trial, simulate_trials
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
 from introsim.params.catalog import ParamInfo, param_info
@@ -138,6 +143,31 @@ DERIVED_STATISTICS: dict[str, tuple[str, Callable[[SimResult], float]]] = {
 """Statistics computed from a run's tables beside its outcomes: name → (meaning, function).
 An outcome of the same name, where the model has one, takes precedence."""
 
+
+def _itt_significant(trials: pd.DataFrame, alpha: float) -> np.ndarray:
+    p = trials["itt_p"].to_numpy(dtype=np.float64)
+    return np.where(np.isfinite(p), (p < alpha).astype(np.float64), np.nan)
+
+
+def _per_protocol_minus_itt(trials: pd.DataFrame, alpha: float) -> np.ndarray:
+    return (trials["per_protocol"] - trials["itt"]).to_numpy(dtype=np.float64)
+
+
+TRIAL_STATISTICS: dict[str, tuple[str, Callable[[pd.DataFrame, float], np.ndarray]]] = {
+    "itt_power": (
+        "Intention-to-treat power: the share of simulated trials whose intention-to-treat "
+        "difference is significant at the trial file's alpha",
+        _itt_significant,
+    ),
+    "per_protocol_minus_itt": (
+        "Per-protocol estimate (takers against all controls) minus the intention-to-treat "
+        "estimate, per simulated trial",
+        _per_protocol_minus_itt,
+    ),
+}
+"""Statistics of simulated randomised trials (``introsim trial``): name → (meaning, function
+of the simulated trials and the significance level giving one value per simulated trial)."""
+
 STATISTICS: tuple[str, ...] = (
     *OUTCOMES,
     *COST_PARTS,
@@ -201,13 +231,27 @@ class TermSpec(_Strict):
 
 
 class TargetSpec(_Strict):
-    """``[[target]]``: a statistic, its band or value, how it is checked, and its source."""
+    """``[[target]]``: a statistic, its band or value, how it is checked, and its source.
+
+    A target is either a linear combination of run statistics of scenarios
+    (``scenario`` or ``terms``), or a statistic of simulated randomised trials
+    (``trial``: a trial file, see ``introsim trial``), evaluated with the
+    individual design at ``sample_size`` over ``sites`` simulated sites and
+    ``trials`` simulated trials (defaults: the trial file's first sample size,
+    its sites and its trials).
+    """
 
     name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = Field(default="", description="What the target says, in words")
     statistic: str | None = None
     scenario: str | None = Field(default=None, description="Shorthand for one term, coef 1")
     terms: list[TermSpec] | None = Field(default=None, min_length=1)
+    trial: str | None = Field(
+        default=None, min_length=1, description="Trial file, relative to the targets file"
+    )
+    sample_size: int | None = Field(default=None, ge=4, le=100_000)
+    sites: int | None = Field(default=None, ge=2, le=5_000)
+    trials: int | None = Field(default=None, ge=100, le=200_000)
     band: list[float] | None = Field(default=None, min_length=2, max_length=2)
     value: float | None = Field(default=None, allow_inf_nan=False)
     se: float | None = Field(default=None, gt=0, allow_inf_nan=False)
@@ -228,14 +272,10 @@ class TargetSpec(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> TargetSpec:
-        if (self.scenario is None) == (self.terms is None):
-            raise ValueError("give either scenario (one term) or terms, not both or neither")
-        stats = [t.statistic or self.statistic for t in self.all_terms]
-        if any(s is None for s in stats):
-            raise ValueError("a term has no statistic: give statistic for the target or the term")
-        unknown = [s for s in stats if s not in STATISTICS]
-        if unknown:
-            raise ValueError(f"unknown statistic {unknown[0]!r}; valid: {', '.join(STATISTICS)}")
+        if self.trial is not None:
+            self._check_trial()
+        else:
+            self._check_terms()
         if (self.band is None) == (self.value is None):
             raise ValueError("give either band = [low, high] or value with se, not both")
         if self.value is not None and self.se is None:
@@ -248,12 +288,35 @@ class TargetSpec(_Strict):
                 raise ValueError("an open band (inf) needs scale, the size of a clear miss")
         return self
 
+    def _check_trial(self) -> None:
+        if self.scenario is not None or self.terms is not None:
+            raise ValueError("a trial target takes no scenario or terms")
+        if self.statistic not in TRIAL_STATISTICS:
+            raise ValueError(
+                f"a trial target needs statistic = one of {', '.join(TRIAL_STATISTICS)}, "
+                f"found {self.statistic!r}"
+            )
+
+    def _check_terms(self) -> None:
+        if self.sample_size is not None or self.sites is not None or self.trials is not None:
+            raise ValueError("sample_size, sites and trials belong to a trial target (trial = ...)")
+        if (self.scenario is None) == (self.terms is None):
+            raise ValueError("give either scenario (one term) or terms, not both or neither")
+        stats = [t.statistic or self.statistic for t in self.all_terms]
+        if any(s is None for s in stats):
+            raise ValueError("a term has no statistic: give statistic for the target or the term")
+        unknown = [s for s in stats if s not in STATISTICS]
+        if unknown:
+            raise ValueError(f"unknown statistic {unknown[0]!r}; valid: {', '.join(STATISTICS)}")
+
     @property
     def all_terms(self) -> list[TermSpec]:
-        """The terms, with the ``scenario`` shorthand expanded."""
+        """The terms, with the ``scenario`` shorthand expanded (none for a trial target)."""
         if self.terms is not None:
             return list(self.terms)
-        return [TermSpec(scenario=self.scenario or "", coef=1.0)]
+        if self.scenario is None:
+            return []
+        return [TermSpec(scenario=self.scenario, coef=1.0)]
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -346,10 +409,11 @@ class Term:
 
 @dataclass(frozen=True)
 class Target:
-    """A resolved target: its spec and its terms."""
+    """A resolved target: its spec and its terms, or the trial file it simulates."""
 
     spec: TargetSpec
     terms: tuple[Term, ...]
+    trial: Path | None = None
 
     @property
     def name(self) -> str:
@@ -366,6 +430,10 @@ class Targets:
     scenarios: tuple[ScenarioRef, ...]
     not_computed: tuple[NotComputedSpec, ...]
 
+    def runs(self, replications: int) -> int:
+        """Model runs one evaluation makes: every scenario's replicates and trial sites."""
+        return len(self.scenarios) * replications + sum(2 * _trial_sites(t) for t in self.targets)
+
     def digest(self) -> str:
         """A hash of everything that decides the targets' values."""
         data = {
@@ -375,6 +443,9 @@ class Targets:
             ],
             "scenarios": [
                 [str(s.path), list(s.sets), _file_digest(s.path)] for s in self.scenarios
+            ],
+            "trials": [
+                [str(t.trial), _trial_digest(t.trial)] for t in self.targets if t.trial is not None
             ],
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
@@ -429,6 +500,12 @@ def _file_digest(path: Path) -> str:
     return load_scenario(path).digest()
 
 
+def _trial_digest(path: Path) -> str:
+    """A hash of a trial file and of both scenarios it resolves to."""
+    text = hashlib.sha256(path.read_bytes()).hexdigest()
+    return f"{text}:{load_trial(path).fingerprint()}"
+
+
 def load_targets(path: str | os.PathLike[str]) -> Targets:
     """Read and check a targets file; every scenario it names is loaded and validated.
 
@@ -459,6 +536,9 @@ def load_targets(path: str | os.PathLike[str]) -> Targets:
         if spec.name in names:
             _fail(p, lines, (*loc, "name"), f"two targets are named {spec.name!r}")
         names.add(spec.name)
+        if spec.trial is not None:
+            targets.append(Target(spec, (), _resolve_trial(p, lines, loc, spec.trial)))
+            continue
         terms = []
         for j, term in enumerate(spec.all_terms):
             where = (*loc, "terms", j) if spec.terms is not None else (*loc, "scenario")
@@ -481,6 +561,18 @@ def load_targets(path: str | os.PathLike[str]) -> Targets:
         for k, item in enumerate(data.get("not_computed") or [])
     ]
     return Targets(p, tuple(targets), tuple(scenarios), tuple(skipped))
+
+
+def _resolve_trial(p: Path, lines: dict, loc: tuple[Any, ...], name: str) -> Path:
+    """The trial file a target names, checked by loading it and both its scenarios."""
+    file = Path(os.path.normpath(p.parent / name))
+    if not file.is_file():
+        _fail(p, lines, (*loc, "trial"), f"trial file {name!r} not found")
+    try:
+        load_trial(file)
+    except TrialError as exc:
+        _fail(p, lines, (*loc, "trial"), f"{name}: {exc.message}")
+    return file
 
 
 @dataclass(frozen=True)
@@ -665,7 +757,10 @@ def target_loss(
 
 
 def score(
-    targets: Targets, values: np.ndarray, precision_weight: float
+    targets: Targets,
+    values: np.ndarray,
+    precision_weight: float,
+    trial_values: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[TargetResult], float]:
     """Each target's result from per-scenario statistics, and the total loss.
 
@@ -673,16 +768,21 @@ def score(
         targets: The targets.
         values: ``values[s][r]`` is the dict of statistics of scenario ``s``, replicate ``r``.
         precision_weight: See :func:`target_loss`.
+        trial_values: For each trial target, by name, its value in each simulated trial.
 
     Returns:
         The targets' results and the sum of their losses.
     """
     out = []
     for t in targets.targets:
-        per_rep = sum(
-            term.coef * np.array([v[term.statistic] for v in values[term.scenario]], dtype=float)
-            for term in t.terms
-        )
+        if t.trial is not None:
+            per_rep = (trial_values or {})[t.name]
+        else:
+            per_rep = sum(
+                term.coef
+                * np.array([v[term.statistic] for v in values[term.scenario]], dtype=float)
+                for term in t.terms
+            )
         n, mean, low, high, _ = t_interval(np.asarray(per_rep, dtype=float))
         met, loss = target_loss(t.spec, mean, low, high, precision_weight)
         out.append(TargetResult(t.name, n, mean, low, high, met, loss))
@@ -732,8 +832,13 @@ def evaluate_targets(
         targets = cal.targets
         scenarios = cal.scenarios_for(overrides)
     tasks = [Task(i, r, sc, seed) for i, sc in enumerate(scenarios) for r in range(replications)]
+    total = targets.runs(replications)
+
+    def offset(base: int) -> Callable[[int, int], None]:
+        return lambda done, _n: progress(base + done, total) if progress is not None else None
+
     results = run_tasks(
-        tasks, executor, evaluate=calibration_statistics, store=store, progress=progress
+        tasks, executor, evaluate=calibration_statistics, store=store, progress=offset(0)
     )
     values: list[list[dict[str, float]]] = [[] for _ in scenarios]
     for task, res in zip(tasks, results, strict=True):
@@ -741,7 +846,63 @@ def evaluate_targets(
             ref = targets.scenarios[task.point]
             raise RuntimeError(f"{ref.label}, replicate {task.replicate}: {res.error}")
         values[task.point].append(res.value)
-    return score(targets, values, precision_weight)  # type: ignore[arg-type]
+    trial_values: dict[str, np.ndarray] = {}
+    done = len(tasks)
+    for t in targets.targets:
+        if t.trial is not None:
+            trial_values[t.name] = trial_target_values(t, overrides, executor, offset(done))
+            done += 2 * _trial_sites(t)
+    return score(targets, values, precision_weight, trial_values)  # type: ignore[arg-type]
+
+
+def _trial_sites(target: Target) -> int:
+    if target.trial is None:
+        return 0
+    return target.spec.sites or load_trial(target.trial).recruitment.sites
+
+
+def trial_target_values(
+    target: Target,
+    overrides: dict[str, Any],
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """Simulate a trial target's trials with a candidate's overrides; one value per trial.
+
+    Both arms' scenarios get the overrides; the trial is analysed with the
+    individual design at the target's sample size, as ``introsim trial`` would.
+
+    Args:
+        target: A target with ``trial`` set.
+        overrides: Dotted-path overrides (a candidate; empty for the defaults).
+        executor: Where the site runs go (None: this process).
+        progress: Called with (done, total) site runs.
+
+    Returns:
+        The target's statistic in each simulated trial.
+
+    Raises:
+        RuntimeError: A site run raised an error.
+        ScenarioError: The overrides make an arm's scenario invalid.
+    """
+    if target.trial is None:
+        raise ValueError(f"{target.name} is not a trial target")
+    spec = load_trial(target.trial, overrides)
+    t = target.spec
+    meta = spec.meta.model_copy(
+        update={
+            "sample_sizes": [t.sample_size or spec.meta.sample_sizes[0]],
+            "designs": ["individual"],
+            "trials": t.trials or spec.meta.trials,
+        }
+    )
+    recruitment = spec.recruitment.model_copy(update={"sites": _trial_sites(target)})
+    spec = dataclasses.replace(spec, meta=meta, recruitment=recruitment)
+    pop = build_population(spec, executor, progress=progress)
+    if pop.failed:
+        raise RuntimeError(f"{target.trial.name}, {pop.failed[0]}")
+    trials, _ = simulate_trials(spec, pop)
+    return TRIAL_STATISTICS[t.statistic or ""][1](trials, spec.meta.alpha)
 
 
 # --------------------------------------------------------------------------- the search
@@ -923,7 +1084,7 @@ def run_calibration(
     dists = _distributions(cal)
     done = finished()
     resumed = len(done)
-    runs_per_trial = len(cal.targets.scenarios) * cal.meta.replications
+    runs_per_trial = cal.targets.runs(cal.meta.replications)
     defaults = cal.defaults()
     start_with_defaults = all(_in_range(defaults[k], dists[k]) for k in dists)
     while len(done) < wanted:

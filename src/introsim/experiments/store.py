@@ -45,7 +45,6 @@ class RunStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.parts = self.folder / PARTS
-        self.identity_file = self.folder / IDENTITY
 
     def open(self, identity: Mapping[str, Any], *, fresh: bool = False) -> int:
         """Claim the folder for an experiment.

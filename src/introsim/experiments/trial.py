@@ -259,11 +259,13 @@ class TrialSpec:
         }
 
 
-def load_trial(path: str | os.PathLike[str]) -> TrialSpec:
+def load_trial(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrialSpec:
     """Read a trial file and both its scenarios, checking everything before any run.
 
     Args:
         path: The trial TOML file.
+        overrides: Dotted-path overrides applied to both arms' scenarios (a
+            calibration candidate); the trial's recruitment and horizon win.
 
     Returns:
         The resolved trial.
@@ -278,7 +280,7 @@ def load_trial(path: str | os.PathLike[str]) -> TrialSpec:
     except ScenarioError as exc:
         raise TrialError(exc.path, exc.message, line=exc.line) from None
     try:
-        return _resolve(p, data, lines)
+        return _resolve(p, data, lines, overrides or {})
     except TrialError:
         raise
     except ScenarioError as exc:
@@ -287,7 +289,7 @@ def load_trial(path: str | os.PathLike[str]) -> TrialSpec:
         ) from None
 
 
-def _resolve(p: Path, data: dict[str, Any], lines: dict) -> TrialSpec:
+def _resolve(p: Path, data: dict[str, Any], lines: dict, candidate: dict[str, Any]) -> TrialSpec:
     known = ("trial", "recruitment", "take_up")
     for key in data:
         if key not in known:
@@ -308,6 +310,7 @@ def _resolve(p: Path, data: dict[str, Any], lines: dict) -> TrialSpec:
         return lines.get(loc)
 
     overrides: dict[str, Any] = {
+        **candidate,
         "cohort.size": rec.per_site,
         "cohort.intake_weeks": rec.weeks,
     }
