@@ -215,6 +215,21 @@ def test_trial_targets_are_evaluated_over_simulated_trials(tiny, tmp_path, small
     assert next(r for r in again if r.name == "power") == power
 
 
+def test_targets_of_one_trial_share_its_population(tiny, tmp_path, small_files):
+    _trial_file(tmp_path, small_files)
+    second = TRIAL_TARGET.replace('"power"', '"pp"').replace("itt_power", "per_protocol_minus_itt")
+    path = tmp_path / "targets.toml"
+    path.write_text(TARGETS + TRIAL_TARGET + second, encoding="utf-8")
+    targets = load_targets(path)
+    # Two targets of the same trial, sites and size: one population of 4 sites × 2 arms.
+    assert targets.runs(3) == len(targets.scenarios) * 3 + 2 * 4
+    seen: list[tuple[int, int]] = []
+    results, _ = evaluate_targets(targets, {}, 3, 5, progress=lambda d, n: seen.append((d, n)))
+    assert seen[-1] == (targets.runs(3), targets.runs(3))
+    by_name = {r.name: r for r in results}
+    assert by_name["power"].n == by_name["pp"].n == 300
+
+
 # --------------------------------------------------------------------------- the loss
 def _spec(**kw) -> TargetSpec:
     return TargetSpec(name="t", statistic="employed_12m", scenario="x.toml", source="s", **kw)

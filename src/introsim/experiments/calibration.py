@@ -432,7 +432,8 @@ class Targets:
 
     def runs(self, replications: int) -> int:
         """Model runs one evaluation makes: every scenario's replicates and trial sites."""
-        return len(self.scenarios) * replications + sum(2 * _trial_sites(t) for t in self.targets)
+        sites = {_trial_key(t): _trial_sites(t) for t in self.targets if t.trial is not None}
+        return len(self.scenarios) * replications + 2 * sum(sites.values())
 
     def digest(self) -> str:
         """A hash of everything that decides the targets' values."""
@@ -847,11 +848,18 @@ def evaluate_targets(
             raise RuntimeError(f"{ref.label}, replicate {task.replicate}: {res.error}")
         values[task.point].append(res.value)
     trial_values: dict[str, np.ndarray] = {}
+    simulated: dict[tuple[Any, ...], tuple[pd.DataFrame, float]] = {}
     done = len(tasks)
     for t in targets.targets:
-        if t.trial is not None:
-            trial_values[t.name] = trial_target_values(t, overrides, executor, offset(done))
+        if t.trial is None:
+            continue
+        key = _trial_key(t)
+        if key not in simulated:
+            # Targets of the same trial, sites and size share one population and its trials.
+            simulated[key] = _simulate_trial(t, overrides, executor, offset(done))
             done += 2 * _trial_sites(t)
+        trials, alpha = simulated[key]
+        trial_values[t.name] = TRIAL_STATISTICS[t.spec.statistic or ""][1](trials, alpha)
     return score(targets, values, precision_weight, trial_values)  # type: ignore[arg-type]
 
 
@@ -859,6 +867,11 @@ def _trial_sites(target: Target) -> int:
     if target.trial is None:
         return 0
     return target.spec.sites or load_trial(target.trial).recruitment.sites
+
+
+def _trial_key(target: Target) -> tuple[Any, ...]:
+    t = target.spec
+    return (target.trial, t.sites, t.sample_size, t.trials)
 
 
 def trial_target_values(
@@ -885,6 +898,17 @@ def trial_target_values(
         RuntimeError: A site run raised an error.
         ScenarioError: The overrides make an arm's scenario invalid.
     """
+    trials, alpha = _simulate_trial(target, overrides, executor, progress)
+    return TRIAL_STATISTICS[target.spec.statistic or ""][1](trials, alpha)
+
+
+def _simulate_trial(
+    target: Target,
+    overrides: dict[str, Any],
+    executor: Executor | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[pd.DataFrame, float]:
+    """A trial target's simulated trials (one row each) and the trial's significance level."""
     if target.trial is None:
         raise ValueError(f"{target.name} is not a trial target")
     spec = load_trial(target.trial, overrides)
@@ -902,7 +926,7 @@ def trial_target_values(
     if pop.failed:
         raise RuntimeError(f"{target.trial.name}, {pop.failed[0]}")
     trials, _ = simulate_trials(spec, pop)
-    return TRIAL_STATISTICS[t.statistic or ""][1](trials, spec.meta.alpha)
+    return trials, spec.meta.alpha
 
 
 # --------------------------------------------------------------------------- the search
