@@ -277,12 +277,16 @@ def run(
         bool,
         typer.Option(
             "--history",
+            metavar="",
             help="Also write history.parquet: one row per participant and week "
             "(status, phase, in programme, in work, subsidised, in education, language).",
         ),
     ] = False,
 ) -> None:
-    """Run one scenario; write weekly and participants tables (Parquet and CSV) and summary.json."""
+    """Run one scenario; write weekly and participants tables (Parquet and CSV) and summary.json.
+
+    With --history, also history.parquet: every participant's status week by week.
+    """
     from introsim.output import (
         folder_name,
         git_commit,
