@@ -157,13 +157,19 @@ def capped_jobs(jobs: int) -> int:
     return jobs
 
 
-def check_memory(scenarios: list[Scenario], jobs: int, retained: int = 0) -> None:
-    """Refuse runs that would not fit in memory, before anything is allocated."""
+def check_memory(
+    scenarios: list[Scenario], jobs: int, retained: int = 0, *, hint: str = ""
+) -> None:
+    """Refuse runs that would not fit in memory, before anything is allocated.
+
+    ``retained`` is what the caller keeps besides the runs (results, a history
+    panel); ``hint`` is added to the message to say how to do without it.
+    """
     from introsim.experiments.executor import memory_problem
 
     problem = memory_problem(scenarios, jobs, retained)
     if problem is not None:
-        fail(problem)
+        fail(problem + hint)
 
 
 def publish_failed(out: Path, err: OSError) -> NoReturn:
@@ -267,8 +273,20 @@ def run(
         typer.Option("--json", metavar="", help="Print summary.json to stdout instead of a table."),
     ] = False,
     sets: SetOption = None,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            metavar="",
+            help="Also write history.parquet: one row per participant and week "
+            "(status, phase, in programme, in work, subsidised, in education, language).",
+        ),
+    ] = False,
 ) -> None:
-    """Run one scenario; write weekly and participants tables (Parquet and CSV) and summary.json."""
+    """Run one scenario; write weekly and participants tables (Parquet and CSV) and summary.json.
+
+    With --history, also history.parquet: every participant's status week by week.
+    """
     from introsim.output import (
         folder_name,
         git_commit,
@@ -279,18 +297,23 @@ def run(
         write_json,
         write_parquet,
     )
-    from introsim.run import simulate
+    from introsim.run import history_memory, simulate
 
     sc = load_or_fail(scenario, parse_sets(sets))
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out_dir = out_option(out) if out is not None else Path("out") / folder_name(sc.scenario.name)
-    check_memory([sc], jobs=1)
+    if history:
+        panel = history_memory(sc)
+        hint = f"; the --history panel alone needs about {panel / (1 << 30):.1f} GiB"
+        check_memory([sc], jobs=1, retained=panel, hint=hint)
+    else:
+        check_memory([sc], jobs=1)
     check_out_dir(out_dir)
     run_seed = seed if seed is not None else sc.scenario.seed
 
     t0 = time.perf_counter()
-    result = simulate(sc, run_seed)
+    result = simulate(sc, run_seed, history=history)
     wall = time.perf_counter() - t0
     summary = {
         "scenario": sc.scenario.name,
@@ -309,6 +332,9 @@ def run(
             for table, df in (("weekly", result.weekly), ("participants", result.participants)):
                 write_parquet(df, stage / f"{table}.parquet")
                 write_csv(df, stage / f"{table}.csv")  # for spreadsheets
+            if result.history is not None:
+                # Parquet only: the panel is for analysis code; as CSV it is 7 times larger.
+                write_parquet(result.history, stage / "history.parquet")
             write_json(summary, stage / "summary.json")
     except OSError as e:
         publish_failed(out_dir, e)
@@ -327,9 +353,10 @@ def run(
     for name in OUTCOMES:
         table.add_row(name, format_value(name, result.summary[name]), OUTCOME_INFO[name].label)
     console.print(table)
+    extra = ", history.parquet" if history else ""
     console.print(
         f"wrote {printable(out_dir)}/weekly.parquet, participants.parquet, weekly.csv, "
-        f"participants.csv, summary.json ({wall:.2f} s)",
+        f"participants.csv{extra}, summary.json ({wall:.2f} s)",
         markup=False,
     )
 

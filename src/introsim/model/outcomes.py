@@ -139,7 +139,10 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
         weeks: The run's horizon, to tell censored first jobs from short ones.
 
     Returns:
-        A DataFrame with the per-participant outcomes under their fixed names.
+        A DataFrame with the per-participant outcomes under their fixed names, and
+        each participant's programme exit: ``exit_week`` (NaN if still in it or never
+        started), ``exit_status`` and ``status_12m_after_exit`` (missing where not
+        reached by the horizon).
     """
     r = refugees
     return pd.DataFrame(
@@ -147,7 +150,7 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
             "participant": np.arange(r.size, dtype=np.int64),
             "arrival_week": r.arrival_week,
             "sex": pd.Categorical.from_codes(r.sex, ["male", "female"]),
-            "age": r.age,
+            "age_at_arrival": r.age,
             "education": pd.Categorical.from_codes(r.education, list(EDUCATION_LEVELS)),
             "language_start": r.language0,
             "language_band": language_band(r.language0),
@@ -156,10 +159,17 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
             "method": pd.Categorical.from_codes(r.method, list(METHODS)),
             "language_end": r.language,
             "status_end": pd.Categorical.from_codes(r.status, list(STATUS_NAMES)),
+            "exit_week": _week_or_nan(r.exit_week),
             "exit_status": _status_categories(r.exit_status),
+            "status_12m_after_exit": _status_categories(r.status_after_exit_12m),
             **participant_outcomes(r, weeks),
         }
     )
+
+
+def _week_or_nan(weeks: np.ndarray) -> np.ndarray:
+    """Week numbers as floats; -1 (not yet happened) becomes NaN, as other unobserved values."""
+    return np.where(weeks >= 0, weeks, np.nan)
 
 
 def _status_categories(codes: np.ndarray) -> pd.Categorical:
