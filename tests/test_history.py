@@ -19,6 +19,7 @@ from introsim.experiments import executor
 from introsim.model.state import PHASE_NAMES, STATUS_NAMES, WEEKS_12M
 from introsim.output import MARKER
 from introsim.params.loader import load_scenario
+from introsim.params.schema import FULL_TIME_HOURS
 from introsim.run import HISTORY_COLUMNS, history_memory, simulate
 
 from clitools import ROOT, call_cli, stderr_lines, write
@@ -95,7 +96,20 @@ def test_flags_follow_the_status(tables):
     assert history.loc[status == "programme", "in_programme"].all()
     assert not history.loc[status.isin(["not_arrived", "waiting"]), "in_programme"].any()
     # Part-time jobs alongside the programme occur in this scenario (the check is not vacuous).
-    assert (history["in_programme"] & history["in_work"]).any()
+    part_time = history["in_programme"] & history["in_work"]
+    assert part_time.any()
+
+
+def test_hours_worked_are_a_full_week_or_what_the_programme_leaves(tables):
+    history = tables[0]
+    methods = load_scenario(ROOT / "scenarios" / "baseline.toml").methods.model_dump()
+    hours = history["hours_worked"].to_numpy()
+    assert (hours[~history["in_work"].to_numpy()] == 0).all()
+    full = history["in_work"] & ~history["in_programme"]
+    assert (history.loc[full, "hours_worked"] == FULL_TIME_HOURS).all()
+    part = history["in_work"] & history["in_programme"]
+    allowed = {np.float32(FULL_TIME_HOURS - m["training_hours"]) for m in methods.values()}
+    assert part.any() and set(history.loc[part, "hours_worked"].unique()) <= allowed
 
 
 def test_the_programme_weeks_end_the_week_before_the_exit_week(tables):

@@ -25,7 +25,7 @@ from introsim.model.model import IntroModel
 from introsim.model.outcomes import participant_outcomes, participant_table, summarise
 from introsim.model.state import EVENTS, PHASE_NAMES, STATUS_NAMES, Status
 from introsim.model.world import World, advance, build_world
-from introsim.params.schema import Scenario
+from introsim.params.schema import FULL_TIME_HOURS, Scenario
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ HISTORY_COLUMNS: dict[str, str] = {
     "phase": "programme or follow-along phase ('none' outside both)",
     "in_programme": "in the introduction programme: started it and not yet left",
     "in_work": "in an ordinary or subsidised job (part-time when in_programme too)",
+    "hours_worked": "paid hours that week: a full-time week in a job, or alongside the "
+    "programme the hours its training leaves (a part-time job); 0 out of work",
     "subsidised": "in a subsidised job",
     "in_education": "in ordinary education",
     "language": "language proficiency (the scale of language_start and language_end)",
@@ -82,6 +84,7 @@ _HISTORY_DTYPES: dict[str, np.dtype] = {
     "phase": np.dtype(np.int8),
     "in_programme": np.dtype(bool),
     "in_work": np.dtype(bool),
+    "hours_worked": np.dtype(np.float32),
     "subsidised": np.dtype(bool),
     "in_education": np.dtype(bool),
     "language": np.dtype(np.float64),
@@ -147,14 +150,20 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
         np.logical_and(r.programme_start >= 0, r.exit_week < 0, out=in_programme[:, week])
         language[:, week] = r.language
     codes = status.ravel()
+    in_work = (codes == Status.EMPLOYED) | (codes == Status.SUBSIDISED)
+    flat_programme = in_programme.ravel()
+    # A job alongside the programme is part-time: the week's hours the training leaves.
+    part_time = FULL_TIME_HOURS - world.tables.training_hours[np.repeat(r.method, weeks)]
+    hours = np.where(flat_programme, part_time, FULL_TIME_HOURS)
     return pd.DataFrame(
         {
             "participant": np.repeat(np.arange(n, dtype=_HISTORY_DTYPES["participant"]), weeks),
             "week": np.tile(np.arange(weeks, dtype=_HISTORY_DTYPES["week"]), n),
             "status": pd.Categorical.from_codes(codes, list(STATUS_NAMES)),
             "phase": pd.Categorical.from_codes(phase.ravel(), list(PHASE_NAMES)),
-            "in_programme": in_programme.ravel(),
-            "in_work": (codes == Status.EMPLOYED) | (codes == Status.SUBSIDISED),
+            "in_programme": flat_programme,
+            "in_work": in_work,
+            "hours_worked": np.where(in_work, hours, 0.0).astype(_HISTORY_DTYPES["hours_worked"]),
             "subsidised": codes == Status.SUBSIDISED,
             "in_education": codes == Status.EDUCATION,
             "language": language.ravel(),

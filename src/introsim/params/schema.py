@@ -55,6 +55,10 @@ MAX_APPLICATIONS = 50.0
 """Most applications a week."""
 MAX_HOURS = 40.0
 """Most hours (or hour equivalents) a week for one activity."""
+FULL_TIME_HOURS = 37.5
+"""A full-time week: the introduction programme is full-time at 37.5 hours (guideline to the
+Integration Act), as is an ordinary job under most collective agreements. A part-time job
+alongside the programme fills the week's hours the programme's training leaves."""
 
 Weeks = Annotated[int, Field(ge=0, le=MAX_WEEKS)]
 Multiplier = Annotated[float, Field(ge=0, le=MAX_SCORE)]
@@ -374,7 +378,7 @@ class MethodProfile(Section):
     employer_time_share: float = param(
         0.1,
         "share 0-1",
-        "Share of the specialist's 37.5 hours spent with employers",
+        "Share of the specialist's working week spent with employers",
         ge=0,
         le=1,
     )
@@ -390,7 +394,7 @@ class MethodProfile(Section):
         "hours/week",
         "Language and civics training hours while in programme",
         ge=0,
-        le=37.5,
+        le=FULL_TIME_HOURS,
     )
     search_intensity: float = param(
         1.0,
@@ -425,7 +429,7 @@ class MethodProfile(Section):
         "hours/week",
         "Language support integrated in follow-up, also once in work",
         ge=0,
-        le=37.5,
+        le=FULL_TIME_HOURS,
     )
     practice_weeks: int = param(
         0,
@@ -594,10 +598,15 @@ class FollowUp(Section):
         "hours/week",
         "Override of the method's integrated language support; leave out = the method's own",
         ge=0,
-        le=37.5,
+        le=FULL_TIME_HOURS,
     )
     hours_per_week: float = param(
-        37.5, "hours/week", "Specialist's working week", "Integration Act guideline", ge=1, le=80
+        FULL_TIME_HOURS,
+        "hours/week",
+        "Specialist's working week",
+        "Integration Act guideline",
+        ge=1,
+        le=80,
     )
     hours_per_employer_contact: float = param(
         3.0,
@@ -836,7 +845,7 @@ class AfterProgramme(Section):
         "intensity like a specialist's time, on the same saturating curve)",
         "assumption (NAV's standard follow-up: about an hour a month)",
         ge=0,
-        le=37.5,
+        le=FULL_TIME_HOURS,
     )
     nav_subsidy_share: float = param(
         0.1,
