@@ -58,6 +58,14 @@ MAX_HOURS = 40.0
 
 Weeks = Annotated[int, Field(ge=0, le=MAX_WEEKS)]
 Multiplier = Annotated[float, Field(ge=0, le=MAX_SCORE)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[float, Field(ge=0, le=1e9)]
+"""A count in a composition table: only the proportions matter."""
+
+AGE_BANDS: tuple[float, ...] = (18.0, 26.0, 36.0, 46.0, 56.0, 61.0)
+"""Edges of the cohort's age bands in years: 18-25, 26-35, 36-45, 46-55 and 56+ as in SSB's
+'introinnv' tables; the last band's upper end (60) is an assumption (the Introduction Act's
+target group is 18-55; older participants are about 1 %)."""
 
 
 def _printable(text: str) -> str:
@@ -144,26 +152,78 @@ class Cohort(Section):
         ge=1,
         le=MAX_WEEKS,
     )
-    share_female: float = param(
-        0.45, "share 0-1", "Share of women", "assumption (SSB introinnv)", ge=0, le=1
-    )
-    age_mean: float = param(31.0, "years", "Mean age at arrival", "assumption", ge=18, le=55)
-    age_sd: float = param(
-        8.0, "years", "Spread of age at arrival (clipped to 18-55)", "assumption", ge=0, le=40
-    )
-    education_shares: tuple[float, float, float, float] = param(
-        (0.15, 0.35, 0.30, 0.20),
-        "shares summing to 1",
-        "Highest completed education: none, primary, secondary, tertiary",
-        "assumption",
-    )
-    prior_work_years_mean: float = param(
-        5.0,
-        "years",
-        "Mean years of prior work (exponential)",
-        "assumption",
+    share_female: float | None = param(
+        None,
+        "share 0-1",
+        "Share of women; leave out = the margin of the sex-by-age table (SSB 2018: 41 %); "
+        "set = the table's two sex rows rescaled to this share, ages within each sex kept",
+        "SSB introinnv 2018 (table margin); override for scenarios",
         ge=0,
-        le=40,
+        le=1,
+    )
+    men_by_age: tuple[Count, Count, Count, Count, Count] = param(
+        (4664.0, 6557.0, 3278.0, 1280.0, 176.0),
+        "participants",
+        "Men in the introduction programme by age band (18-25, 26-35, 36-45, 46-55, 56+); "
+        "only the proportions matter",
+        "Statistics Norway (SSB), statistics 'introinnv': participants in the introduction "
+        "programme by age and sex, 2018 (27,067 participants, 15,955 men)",
+    )
+    women_by_age: tuple[Count, Count, Count, Count, Count] = param(
+        (2506.0, 4990.0, 2666.0, 863.0, 86.0),
+        "participants",
+        "Women in the introduction programme by age band (18-25, 26-35, 36-45, 46-55, 56+)",
+        "Statistics Norway (SSB), statistics 'introinnv': participants in the introduction "
+        "programme by age and sex, 2018 (11,112 women)",
+    )
+    education_shares_male: tuple[Share, Share, Share, Share] = param(
+        (0.03, 0.54, 0.21, 0.22),
+        "shares summing to 1",
+        "Men's highest completed education: none, primary, secondary, tertiary",
+        "Statistics Norway (SSB), the population's level of education 2015, immigrants by "
+        "reason for immigration: men who came as refugees, no completed education 2.6 %, "
+        "primary 53.7 %, upper secondary and vocational college 21.3 %, higher education 22.3 %",
+    )
+    education_shares_female: tuple[Share, Share, Share, Share] = param(
+        (0.08, 0.56, 0.18, 0.18),
+        "shares summing to 1",
+        "Women's highest completed education: none, primary, secondary, tertiary",
+        "assumption, shifted down from the men's shares: SSB (Samfunnsspeilet 2012/5) found "
+        "about 5,600 of the 8,600 immigrants without any completed education were women",
+    )
+    prior_work_share_male: float = param(
+        0.80,
+        "share 0-1",
+        "Share of men with paid work before arrival, at primary education",
+        "assumption (direction: Nordic Council of Ministers 2018, 'Veje til beskæftigelse "
+        "for flygtninge- og indvandrerkvinder': refugee women have less work experience)",
+        ge=0,
+        le=1,
+    )
+    prior_work_share_female: float = param(
+        0.35,
+        "share 0-1",
+        "Share of women with paid work before arrival, at primary education",
+        "assumption (direction: Nordic Council of Ministers 2018, as for men)",
+        ge=0,
+        le=1,
+    )
+    prior_work_per_education: float = param(
+        0.4,
+        "log-odds per education level",
+        "How the chance of prior work rises per education level above primary",
+        "assumption",
+        ge=-MAX_LOG_ODDS,
+        le=MAX_LOG_ODDS,
+    )
+    prior_work_fraction: float = param(
+        0.6,
+        "share 0-1",
+        "Mean share of the adult years outside school spent working, for those who worked "
+        "(drawn from a beta distribution); prior work never exceeds the years since 18",
+        "assumption",
+        gt=0,
+        lt=1,
     )
     language_mean: float = param(
         0.4,
@@ -176,37 +236,61 @@ class Cohort(Section):
     language_sd: float = param(
         0.3, "scale 0-6", "Spread of starting proficiency", "assumption", ge=0, le=6
     )
-    mental_health_share: float = param(
-        0.30,
+    mental_health_share_male: float = param(
+        0.27,
         "share 0-1",
-        "Share with a mental-health burden (PTSD or depression)",
-        "Blackmore et al. 2020, PLoS Med (PTSD ~30 %, depression ~30 %)",
+        "Share of men with a mental-health burden (PTSD, anxiety or depression)",
+        "Blackmore et al. 2020, PLoS Med (PTSD ~30 %, depression ~30 %); split by sex an "
+        "assumption keeping the overall share near 30 %",
         ge=0,
         le=1,
     )
-    care_share_female: float = param(
-        0.50,
+    mental_health_share_female: float = param(
+        0.35,
         "share 0-1",
-        "Share of women with care responsibilities (young children)",
+        "Share of women with a mental-health burden (PTSD, anxiety or depression)",
+        "Nissen et al. 2021, Eur J Psychotraumatol 12(1):1994218 (Syrian refugees resettled in "
+        "Norway 2015-2017: female gender a risk factor for anxiety and depression); size "
         "assumption",
         ge=0,
         le=1,
     )
-    care_share_male: float = param(
-        0.12,
-        "share 0-1",
-        "Share of men with care responsibilities",
+    care_female_by_age: tuple[Share, Share, Share, Share, Share] = param(
+        (0.45, 0.65, 0.50, 0.15, 0.05),
+        "share 0-1 by age band",
+        "Share of women caring for young children, by age band (18-25 ... 56+)",
+        "assumption (direction: SSB, Samfunnsspeilet 4/2016, 'Kvinner og menn - Please, mind "
+        "the gap!': care for small children behind women's lower transition to work)",
+    )
+    care_male_by_age: tuple[Share, Share, Share, Share, Share] = param(
+        (0.05, 0.15, 0.15, 0.05, 0.02),
+        "share 0-1 by age band",
+        "Share of men with care responsibilities that limit participation, by age band",
         "assumption",
-        ge=0,
-        le=1,
     )
 
-    @field_validator("education_shares")
+    @field_validator("education_shares_male", "education_shares_female")
     @classmethod
     def _shares_sum_to_one(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if any(x < 0 for x in v) or abs(sum(v) - 1.0) > 1e-6:
+        if abs(sum(v) - 1.0) > 1e-6:
             raise ValueError(f"four non-negative shares summing to 1, found {list(v)}")
         return v
+
+    @model_validator(mode="after")
+    def _someone_to_draw(self) -> Cohort:
+        men, women = sum(self.men_by_age), sum(self.women_by_age)
+        need_men = self.share_female is None or self.share_female < 1
+        need_women = self.share_female is None or self.share_female > 0
+        if men + women <= 0:
+            raise ValueError("cohort.men_by_age, women_by_age: at least one positive count")
+        if self.share_female is not None and (
+            (need_men and men <= 0) or (need_women and women <= 0)
+        ):
+            raise ValueError(
+                f"cohort.share_female: {self.share_female} needs both sexes, but one of "
+                "men_by_age and women_by_age is all zero"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- labour market
