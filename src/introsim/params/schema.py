@@ -198,7 +198,7 @@ class Cohort(Section):
         0.80,
         "share 0-1",
         "Share of men with paid work before arrival, at primary education",
-        "assumption (direction: Nordic Council of Ministers 2018, 'Veje til beskæftigelse "
+        "assumption (direction: Nordic Council of Ministers, 'Veje til beskæftigelse "
         "for flygtninge- og indvandrerkvinder': refugee women have less work experience)",
         ge=0,
         le=1,
@@ -207,7 +207,7 @@ class Cohort(Section):
         0.35,
         "share 0-1",
         "Share of women with paid work before arrival, at primary education",
-        "assumption (direction: Nordic Council of Ministers 2018, as for men)",
+        "assumption (direction: Nordic Council of Ministers, as for men)",
         ge=0,
         le=1,
     )
