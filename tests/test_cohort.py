@@ -135,6 +135,12 @@ def test_share_female_rescales_the_sex_margin_only(share):
         assert (np.abs(seen - want) <= _tolerance(want, int(mine.sum()))).all()
 
 
+def test_an_empty_table_is_refused():
+    empty = (0, 0, 0, 0, 0)
+    with pytest.raises(ValueError, match="cohort.women_by_age"):
+        Scenario().with_overrides({"cohort.women_by_age": empty, "cohort.men_by_age": empty})
+
+
 def test_a_table_without_women_refuses_a_female_share():
     with pytest.raises(ValueError, match="share_female"):
         Scenario().with_overrides(

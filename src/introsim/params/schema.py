@@ -279,22 +279,6 @@ class Cohort(Section):
             raise ValueError(f"four non-negative shares summing to 1, found {list(v)}")
         return v
 
-    @model_validator(mode="after")
-    def _someone_to_draw(self) -> Cohort:
-        men, women = sum(self.men_by_age), sum(self.women_by_age)
-        need_men = self.share_female is None or self.share_female < 1
-        need_women = self.share_female is None or self.share_female > 0
-        if men + women <= 0:
-            raise ValueError("cohort.men_by_age, women_by_age: at least one positive count")
-        if self.share_female is not None and (
-            (need_men and men <= 0) or (need_women and women <= 0)
-        ):
-            raise ValueError(
-                f"cohort.share_female: {self.share_female} needs both sexes, but one of "
-                "men_by_age and women_by_age is all zero"
-            )
-        return self
-
 
 # --------------------------------------------------------------------------- labour market
 class Sector(Section):
@@ -1200,6 +1184,17 @@ class Scenario(Section):
             raise ValueError(
                 f"cohort.intake_weeks: at most scenario.weeks ({self.scenario.weeks}; arrivals "
                 f"after the horizon are never observed), found {self.cohort.intake_weeks}"
+            )
+        c = self.cohort
+        men, women = sum(c.men_by_age), sum(c.women_by_age)
+        if men + women <= 0:
+            raise ValueError("cohort.women_by_age: some participant in the table, found all zero")
+        need_men = c.share_female is None or c.share_female < 1
+        need_women = c.share_female is None or c.share_female > 0
+        if c.share_female is not None and ((need_men and men <= 0) or (need_women and women <= 0)):
+            raise ValueError(
+                f"cohort.share_female: a share the table can give (men_by_age or women_by_age "
+                f"is all zero), found {c.share_female}"
             )
         staff = self.follow_up.specialists
         if staff is not None and staff > self.cohort.size:
