@@ -805,7 +805,7 @@ class Programme(Section):
         le=0.1,
     )
     education_entry_base: float = param(
-        -1.7,
+        -2.2,
         "log-odds",
         "Chance of entering education at exit, at age 30, primary school, level 2",
         "calibrated",
@@ -1033,7 +1033,7 @@ class Mechanisms(Section):
         le=1,
     )
     score_noise: float = param(
-        0.25,
+        0.27,
         "score sd",
         "Idiosyncratic spread of an employer's judgement",
         "assumption",
@@ -1049,7 +1049,7 @@ class Mechanisms(Section):
         le=10,
     )
     support_saturation_hours: float = param(
-        0.3,
+        0.25,
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
