@@ -137,7 +137,7 @@ def test_share_female_rescales_the_sex_margin_only(share):
 
 def test_an_empty_table_is_refused():
     empty = (0, 0, 0, 0, 0)
-    with pytest.raises(ValueError, match="cohort.women_by_age"):
+    with pytest.raises(ValueError, match="women_by_age"):
         Scenario().with_overrides({"cohort.women_by_age": empty, "cohort.men_by_age": empty})
 
 

@@ -69,6 +69,12 @@ AGE_BANDS: tuple[float, ...] = (18.0, 26.0, 36.0, 46.0, 56.0, 61.0)
 """Edges of the cohort's age bands in years: 18-25, 26-35, 36-45, 46-55 and 56+ as in SSB's
 'introinnv' tables; the last band's upper end (60) is an assumption (the Introduction Act's
 target group is 18-55; older participants are about 1 %)."""
+AgeBandCounts = tuple[Count, Count, Count, Count, Count]
+"""One count per age band of ``AGE_BANDS``."""
+AgeBandShares = tuple[Share, Share, Share, Share, Share]
+"""One share per age band of ``AGE_BANDS``."""
+EducationShares = tuple[Share, Share, Share, Share]
+"""One share per level of ``EDUCATION_LEVELS``, summing to 1."""
 
 
 def _printable(text: str) -> str:
@@ -164,7 +170,7 @@ class Cohort(Section):
         ge=0,
         le=1,
     )
-    men_by_age: tuple[Count, Count, Count, Count, Count] = param(
+    men_by_age: AgeBandCounts = param(
         (4664.0, 6557.0, 3278.0, 1280.0, 176.0),
         "participants",
         "Men in the introduction programme by age band (18-25, 26-35, 36-45, 46-55, 56+); "
@@ -172,14 +178,14 @@ class Cohort(Section):
         "Statistics Norway (SSB), statistics 'introinnv': participants in the introduction "
         "programme by age and sex, 2018 (27,067 participants, 15,955 men)",
     )
-    women_by_age: tuple[Count, Count, Count, Count, Count] = param(
+    women_by_age: AgeBandCounts = param(
         (2506.0, 4990.0, 2666.0, 863.0, 86.0),
         "participants",
         "Women in the introduction programme by age band (18-25, 26-35, 36-45, 46-55, 56+)",
         "Statistics Norway (SSB), statistics 'introinnv': participants in the introduction "
         "programme by age and sex, 2018 (11,112 women)",
     )
-    education_shares_male: tuple[Share, Share, Share, Share] = param(
+    education_shares_male: EducationShares = param(
         (0.03, 0.54, 0.21, 0.22),
         "shares summing to 1",
         "Men's highest completed education: none, primary, secondary, tertiary",
@@ -187,7 +193,7 @@ class Cohort(Section):
         "reason for immigration: men who came as refugees, no completed education 2.6 %, "
         "primary 53.7 %, upper secondary and vocational college 21.3 %, higher education 22.3 %",
     )
-    education_shares_female: tuple[Share, Share, Share, Share] = param(
+    education_shares_female: EducationShares = param(
         (0.08, 0.56, 0.18, 0.18),
         "shares summing to 1",
         "Women's highest completed education: none, primary, secondary, tertiary",
@@ -258,14 +264,14 @@ class Cohort(Section):
         ge=0,
         le=1,
     )
-    care_female_by_age: tuple[Share, Share, Share, Share, Share] = param(
+    care_female_by_age: AgeBandShares = param(
         (0.45, 0.65, 0.50, 0.15, 0.05),
         "share 0-1 by age band",
         "Share of women caring for young children, by age band (18-25 ... 56+)",
         "assumption (direction: SSB, Samfunnsspeilet 4/2016, 'Kvinner og menn - Please, mind "
         "the gap!': care for small children behind women's lower transition to work)",
     )
-    care_male_by_age: tuple[Share, Share, Share, Share, Share] = param(
+    care_male_by_age: AgeBandShares = param(
         (0.05, 0.15, 0.15, 0.05, 0.02),
         "share 0-1 by age band",
         "Share of men with care responsibilities that limit participation, by age band",
