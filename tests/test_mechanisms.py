@@ -6,13 +6,19 @@ the mechanism says, by more than three standard errors of the paired difference.
 
 from __future__ import annotations
 
+import tomllib
+
 import numpy as np
 
+from introsim.experiments.calibration import calibration_statistics, load_targets
 from introsim.model.model import IntroModel
 from introsim.model.state import Status
-from introsim.params.schema import Scenario
-from introsim.run import simulate
+from introsim.params.loader import load_scenario_with
+from introsim.params.schema import CEFR_B1, Scenario
+from introsim.run import replicate_seed, simulate
 from test_model import _paired_gain
+
+from clitools import ROOT
 
 LONG = Scenario().with_overrides({"cohort.size": 300, "scenario.weeks": 260})
 IPS = Scenario().with_overrides(
@@ -138,3 +144,44 @@ def test_employer_conditions_are_drawn_jointly():
     # Who asks for a subsidy also asks for follow-up: no independent stacking.
     assert (e.requires_follow_up[e.requires_subsidy == 1] == 1).all()
     assert abs(e.requires_subsidy.mean() - lm.requires_subsidy_share) < 0.05
+
+
+LANGUAGE_TARGET = "baseline_language_b1_at_24m"
+LANGUAGE_REPLICATES = 10
+SEED = tomllib.loads((ROOT / "calibration" / "default.toml").read_text(encoding="utf-8"))[
+    "calibration"
+]["seed"]
+
+
+def test_language_learning_stays_calibrated_to_the_cited_share_at_b1():
+    """The defaults' share at B1 after 24 months stays at the figure the target file cites.
+
+    Tighter than the target's band: the mean over replicates must lie within three
+    replicate standard errors of the cited value, so a change that moves language learning
+    fails here until ``programme.language_gain_per_hour`` is recalibrated.
+    """
+    targets = load_targets(ROOT / "calibration" / "targets.toml")
+    target = next(t for t in targets.targets if t.name == LANGUAGE_TARGET)
+    (term,) = target.terms
+    ref = targets.scenarios[term.scenario]
+    scenario = load_scenario_with(ref.path, dict(ref.sets), source="test")
+    values = np.array(
+        [
+            calibration_statistics(scenario, replicate_seed(SEED, r))[term.statistic]
+            for r in range(LANGUAGE_REPLICATES)
+        ]
+    )
+    mean, se = values.mean(), values.std(ddof=1) / np.sqrt(len(values))
+    assert se > 0
+    assert abs(mean - target.spec.value) <= 3 * se, (
+        f"share at B1 {mean:.3f} ± {se:.3f}, cited {target.spec.value}: recalibrate "
+        "programme.language_gain_per_hour"
+    )
+
+
+def test_more_education_learns_faster_to_b1():
+    res = simulate(Scenario().with_overrides({"cohort.size": 2000, "scenario.weeks": 104}), 2)
+    p = res.participants
+    b1 = p["language_end"] >= CEFR_B1
+    by_level = [b1[p["education"] == level].mean() for level in ("primary", "tertiary")]
+    assert by_level[1] > by_level[0]

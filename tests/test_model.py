@@ -191,8 +191,8 @@ def test_programme_lasts_max_weeks_with_benefit_for_each_week():
         {
             "cohort.size": 50,
             "scenario.weeks": 20,
-            "cohort.age_mean": 40.0,
-            "cohort.age_sd": 0.0,
+            "cohort.men_by_age": (0, 0, 1, 0, 0),  # all 36-45
+            "cohort.women_by_age": (0, 0, 1, 0, 0),
             "programme.max_weeks": weeks,
             "programme.education_hazard": 0.0,
             "labour_market.outside_bar": 10.0,  # the bound: nobody is hired, all stay

@@ -112,12 +112,16 @@ def test_arrays_of_tables_replace_wholesale(tmp_path: Path) -> None:
 
 
 def test_plain_arrays_replace_wholesale(tmp_path: Path) -> None:
-    write(tmp_path, "base.toml", "[cohort]\neducation_shares = [0.1, 0.2, 0.3, 0.4]\nsize = 9\n")
+    write(
+        tmp_path, "base.toml", "[cohort]\neducation_shares_male = [0.1, 0.2, 0.3, 0.4]\nsize = 9\n"
+    )
     child = write(
-        tmp_path, "child.toml", "extends = 'base.toml'\n[cohort]\neducation_shares = [1, 0, 0, 0]\n"
+        tmp_path,
+        "child.toml",
+        "extends = 'base.toml'\n[cohort]\neducation_shares_male = [1, 0, 0, 0]\n",
     )
     cohort = load_scenario(child).cohort
-    assert cohort.education_shares == (1, 0, 0, 0)
+    assert cohort.education_shares_male == (1, 0, 0, 0)
     assert cohort.size == 9
 
 
@@ -328,10 +332,10 @@ def test_wrong_type_number(tmp_path: Path) -> None:
 
 
 def test_numeric_string_and_boolean_are_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "type.toml", "[cohort]\nsize = '10'\nage_sd = true\n")
+    path = write(tmp_path, "type.toml", "[cohort]\nsize = '10'\nlanguage_sd = true\n")
     err = error_of(path)
     assert str(err).endswith("cohort.size: expected an integer, found string '10'")
-    assert any("cohort.age_sd: expected a number, found boolean true" in e for e in err.errors)
+    assert any("cohort.language_sd: expected a number, found boolean true" in e for e in err.errors)
 
 
 def test_fractional_integer(tmp_path: Path) -> None:
@@ -378,7 +382,7 @@ def test_nan_and_inf_are_refused(tmp_path: Path) -> None:
     assert "nan.toml:2: labour_market.outside_bar: expected a finite number, found nan" in str(
         error_of(path)
     )
-    path = write(tmp_path, "inf.toml", "[cohort]\nage_sd = inf\n")
+    path = write(tmp_path, "inf.toml", "[cohort]\nlanguage_sd = inf\n")
     assert "expected a finite number, found inf" in str(error_of(path))
 
 
@@ -398,18 +402,25 @@ def test_unknown_eligibility(tmp_path: Path) -> None:
 
 
 def test_fixed_length_array(tmp_path: Path) -> None:
-    path = write(tmp_path, "arr.toml", "[cohort]\neducation_shares = [0.5, 0.5]\n")
+    path = write(tmp_path, "arr.toml", "[cohort]\neducation_shares_male = [0.5, 0.5]\n")
     err = error_of(path)
-    assert str(err) == f"{path}:2: cohort.education_shares: expected an array of 4 items, found 2"
+    assert (
+        str(err) == f"{path}:2: cohort.education_shares_male: expected an array of 4 items, found 2"
+    )
     assert len(err.errors) == 1
-    path = write(tmp_path, "long.toml", "[cohort]\neducation_shares = [0.2, 0.2, 0.2, 0.2, 0.2]\n")
+    path = write(
+        tmp_path, "long.toml", "[cohort]\neducation_shares_male = [0.2, 0.2, 0.2, 0.2, 0.2]\n"
+    )
     assert "expected an array of 4 items, found 5" in str(error_of(path))
 
 
 def test_field_validator_message(tmp_path: Path) -> None:
-    path = write(tmp_path, "sum.toml", "[cohort]\neducation_shares = [0.5, 0.5, 0.5, 0.5]\n")
+    path = write(tmp_path, "sum.toml", "[cohort]\neducation_shares_male = [0.5, 0.5, 0.5, 0.5]\n")
     text = str(error_of(path))
-    assert "sum.toml:2: cohort.education_shares: expected four non-negative shares summing" in text
+    assert (
+        "sum.toml:2: cohort.education_shares_male: expected four non-negative shares summing"
+        in text
+    )
     assert "found [0.5, 0.5, 0.5, 0.5]" in text
 
 
@@ -450,7 +461,7 @@ def test_lines_found_after_multiline_values(tmp_path: Path) -> None:
         tmp_path,
         "ml.toml",
         '[scenario]\ndescription = """\nsize = 1\n[cohort]\n"""\n'
-        "[cohort]\neducation_shares = [\n  0.25, 0.25,\n  0.25, 0.25,\n]\n"
+        "[cohort]\neducation_shares_male = [\n  0.25, 0.25,\n  0.25, 0.25,\n]\n"
         "size = 0  # too small\n",
     )
     err = error_of(path)

@@ -69,7 +69,7 @@ from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
-from introsim.params.schema import Scenario
+from introsim.params.schema import CEFR_B1, Scenario
 from introsim.run import SimResult, simulate
 
 __all__ = [
@@ -117,6 +117,11 @@ def _weekly_share(res: SimResult, statuses: tuple[str, ...], week: int) -> float
     return float(sum(row[s] for s in statuses) / arrived) if arrived else math.nan
 
 
+def _language_b1(res: SimResult) -> float:
+    language = res.participants["language_end"]
+    return float((language >= CEFR_B1).mean()) if len(language) else math.nan
+
+
 def _education_at_exit(res: SimResult) -> float:
     exits = res.participants["exit_status"].dropna()
     return float((exits == "education").mean()) if len(exits) else math.nan
@@ -134,6 +139,11 @@ DERIVED_STATISTICS: dict[str, tuple[str, Callable[[SimResult], float]]] = {
     "education_60m": (
         "In education 60 months after the cohort's start (weekly status of the arrived)",
         lambda r: _weekly_share(r, (_EDUCATION_NAME,), 5 * WEEKS_PER_YEAR - 1),
+    ),
+    "language_b1_at_end": (
+        "At B1 or higher in Norwegian at the end of the run (every participant; set "
+        "scenario.weeks for the time after the start)",
+        _language_b1,
     ),
     "education_at_exit": (
         "In education when leaving the programme (of those who left)",

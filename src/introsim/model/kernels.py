@@ -32,7 +32,7 @@ from introsim.model.state import (
     Phase,
     Status,
 )
-from introsim.params.schema import EDUCATION_LEVELS, ELIGIBILITY
+from introsim.params.schema import CEFR_B1, EDUCATION_LEVELS, ELIGIBILITY
 
 # Integer codes frozen into the compiled kernels.
 NOT_ARRIVED = int(Status.NOT_ARRIVED)
@@ -73,7 +73,7 @@ TIE_FLOOR = 0.01  # a tie weaker than this is forgotten and its slot freed
 LANGUAGE_CEILING = 6.0
 YOUNG_AGE = 30.0
 FULL_BENEFIT_AGE = 25.0
-EDUCATION_LANGUAGE = 3.0  # B1: enough to start upper-secondary or vocational education
+EDUCATION_LANGUAGE = CEFR_B1  # enough to start upper-secondary or vocational education
 PREFERRED_OFFER_BONUS = 1e6  # an offer in the preferred sector beats any other (IPS honours choice)
 
 # The weekly kernels, in the order IntroModel.step calls them (the fixed weekly order).

@@ -19,16 +19,43 @@ from introsim.model.state import (
     Specialists,
     Vacancies,
 )
-from introsim.params.schema import METHODS, Scenario
+from introsim.params.schema import AGE_BANDS, EDUCATION_LEVELS, METHODS, Cohort, Scenario
 
-AGE_MIN, AGE_MAX = 18.0, 55.0  # the programme's age range
 PRIOR_WORK_CAP = 10.0  # years of prior work beyond which productivity stops rising
+STUDY_YEARS_AFTER_18 = (0.0, 0.0, 0.0, 4.0)
+"""Years after 18 spent in school by education level (tertiary: about four): not work years."""
+WORK_FRACTION_CONCENTRATION = 4.0
+"""Sum of the beta distribution's two shape parameters for the share of adult years worked:
+wide (a share anywhere from a few years to nearly all)."""
+
+
+def sex_age_table(cohort: Cohort) -> np.ndarray:
+    """Joint probabilities of (sex, age band): row 0 men, row 1 women.
+
+    The table's counts give the shares; a set ``share_female`` rescales the two rows to it,
+    keeping each sex's ages.
+
+    Args:
+        cohort: The scenario's ``[cohort]``.
+
+    Returns:
+        A 2 × bands array summing to 1.
+    """
+    table = np.array([cohort.men_by_age, cohort.women_by_age], dtype=float)
+    if cohort.share_female is not None:
+        totals = table.sum(axis=1, keepdims=True)
+        rows = np.divide(table, totals, out=np.zeros_like(table), where=totals > 0)
+        return rows * np.array([[1.0 - cohort.share_female], [cohort.share_female]])
+    return table / table.sum()
 
 
 def draw_cohort(
     scenario: Scenario, rng: np.random.Generator, take_up_rng: np.random.Generator
 ) -> Refugees:
-    """Draw the cohort from the scenario's profile.
+    """Draw the cohort jointly: sex and age band from SSB's table, then the rest given them.
+
+    Every characteristic takes the same number of draws from ``rng`` in a fixed order,
+    whatever the parameter values, so a cohort changes only where its own parameters do.
 
     Args:
         scenario: The resolved scenario.
@@ -44,16 +71,35 @@ def draw_cohort(
     n = c.size
     r = Refugees.allocate(n)
     r.arrival_week[:] = (np.arange(n) * c.intake_weeks) // n
-    r.sex[:] = rng.random(n) < c.share_female
-    r.age[:] = np.clip(rng.normal(c.age_mean, c.age_sd, n), AGE_MIN, AGE_MAX)
-    r.education[:] = rng.choice(len(c.education_shares), size=n, p=np.asarray(c.education_shares))
-    r.prior_work_years[:] = (
-        rng.exponential(c.prior_work_years_mean, n) if c.prior_work_years_mean > 0 else 0.0
+    table = sex_age_table(c)
+    bands = table.shape[1]
+    cell = rng.choice(table.size, size=n, p=table.ravel())
+    female, band = cell // bands, cell % bands
+    r.sex[:] = female
+    edges = np.asarray(AGE_BANDS)
+    r.age[:] = edges[band] + rng.random(n) * (edges[band + 1] - edges[band])
+    # Education given sex: inverse CDF of each sex's shares on one uniform each.
+    cdf = np.cumsum([c.education_shares_male, c.education_shares_female], axis=1)
+    cdf[:, -1] = 1.0
+    u = rng.random(n)
+    r.education[:] = np.minimum((u[:, None] >= cdf[female]).sum(axis=1), len(EDUCATION_LEVELS) - 1)
+    # Prior work given sex, education and age: whether, then a share of the adult years
+    # outside school, so it never exceeds the years since 18.
+    base = np.where(female == 1, _logit(c.prior_work_share_female), _logit(c.prior_work_share_male))
+    worked = rng.random(n) < _expit(base + c.prior_work_per_education * (r.education - 1))
+    k = WORK_FRACTION_CONCENTRATION
+    fraction = rng.beta(k * c.prior_work_fraction, k * (1.0 - c.prior_work_fraction), n)
+    adult_years = np.maximum(
+        0.0, r.age - AGE_BANDS[0] - np.asarray(STUDY_YEARS_AFTER_18)[r.education]
     )
+    r.prior_work_years[:] = np.where(worked, fraction * adult_years, 0.0)
     r.language0[:] = np.clip(rng.normal(c.language_mean, c.language_sd, n), 0.0, 6.0)
     r.language[:] = r.language0
-    r.mental_health[:] = rng.random(n) < c.mental_health_share
-    care_p = np.where(r.sex == 1, c.care_share_female, c.care_share_male)
+    health_p = np.where(female == 1, c.mental_health_share_female, c.mental_health_share_male)
+    r.mental_health[:] = rng.random(n) < health_p
+    care_p = np.where(
+        female == 1, np.asarray(c.care_female_by_age)[band], np.asarray(c.care_male_by_age)[band]
+    )
     r.care[:] = rng.random(n) < care_p
     shares = np.array([s.share for s in scenario.labour_market.sectors])
     r.preferred_sector[:] = rng.choice(len(shares), size=n, p=shares / shares.sum())

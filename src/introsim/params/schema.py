@@ -62,6 +62,23 @@ alongside the programme fills the week's hours the programme's training leaves."
 
 Weeks = Annotated[int, Field(ge=0, le=MAX_WEEKS)]
 Multiplier = Annotated[float, Field(ge=0, le=MAX_SCORE)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Count = Annotated[float, Field(ge=0, le=1e9)]
+"""A count in a composition table: only the proportions matter."""
+
+CEFR_B1 = 3.0
+"""B1 (independent user) on the model's 0-6 language scale: 1 = A1, 2 = A2, 3 = B1, 4 = B2."""
+
+AGE_BANDS: tuple[float, ...] = (18.0, 26.0, 36.0, 46.0, 56.0, 61.0)
+"""Edges of the cohort's age bands in years: 18-25, 26-35, 36-45, 46-55 and 56+ as in SSB's
+'introinnv' tables; the last band's upper end (60) is an assumption (the Introduction Act's
+target group is 18-55; older participants are about 1 %)."""
+AgeBandCounts = tuple[Count, Count, Count, Count, Count]
+"""One count per age band of ``AGE_BANDS``."""
+AgeBandShares = tuple[Share, Share, Share, Share, Share]
+"""One share per age band of ``AGE_BANDS``."""
+EducationShares = tuple[Share, Share, Share, Share]
+"""One share per level of ``EDUCATION_LEVELS``, summing to 1."""
 
 
 def _printable(text: str) -> str:
@@ -148,26 +165,78 @@ class Cohort(Section):
         ge=1,
         le=MAX_WEEKS,
     )
-    share_female: float = param(
-        0.45, "share 0-1", "Share of women", "assumption (SSB introinnv)", ge=0, le=1
-    )
-    age_mean: float = param(31.0, "years", "Mean age at arrival", "assumption", ge=18, le=55)
-    age_sd: float = param(
-        8.0, "years", "Spread of age at arrival (clipped to 18-55)", "assumption", ge=0, le=40
-    )
-    education_shares: tuple[float, float, float, float] = param(
-        (0.15, 0.35, 0.30, 0.20),
-        "shares summing to 1",
-        "Highest completed education: none, primary, secondary, tertiary",
-        "assumption",
-    )
-    prior_work_years_mean: float = param(
-        5.0,
-        "years",
-        "Mean years of prior work (exponential)",
-        "assumption",
+    share_female: float | None = param(
+        None,
+        "share 0-1",
+        "Share of women; leave out = the margin of the sex-by-age table (SSB 2018: 41 %); "
+        "set = the table's two sex rows rescaled to this share, ages within each sex kept",
+        "SSB introinnv 2018 (table margin); override for scenarios",
         ge=0,
-        le=40,
+        le=1,
+    )
+    men_by_age: AgeBandCounts = param(
+        (4664.0, 6557.0, 3278.0, 1280.0, 176.0),
+        "participants",
+        "Men in the introduction programme by age band (18-25, 26-35, 36-45, 46-55, 56+); "
+        "only the proportions matter",
+        "Statistics Norway (SSB), statistics 'introinnv': participants in the introduction "
+        "programme by age and sex, 2018 (27,067 participants, 15,955 men)",
+    )
+    women_by_age: AgeBandCounts = param(
+        (2506.0, 4990.0, 2666.0, 863.0, 86.0),
+        "participants",
+        "Women in the introduction programme by age band (18-25, 26-35, 36-45, 46-55, 56+)",
+        "Statistics Norway (SSB), statistics 'introinnv': participants in the introduction "
+        "programme by age and sex, 2018 (11,112 women)",
+    )
+    education_shares_male: EducationShares = param(
+        (0.03, 0.54, 0.21, 0.22),
+        "shares summing to 1",
+        "Men's highest completed education: none, primary, secondary, tertiary",
+        "Statistics Norway (SSB), the population's level of education 2015, immigrants by "
+        "reason for immigration: men who came as refugees, no completed education 2.6 %, "
+        "primary 53.7 %, upper secondary and vocational college 21.3 %, higher education 22.3 %",
+    )
+    education_shares_female: EducationShares = param(
+        (0.08, 0.56, 0.18, 0.18),
+        "shares summing to 1",
+        "Women's highest completed education: none, primary, secondary, tertiary",
+        "assumption, shifted down from the men's shares: SSB (Samfunnsspeilet 2012/5) found "
+        "about 5,600 of the 8,600 immigrants without any completed education were women",
+    )
+    prior_work_share_male: float = param(
+        0.80,
+        "share 0-1",
+        "Share of men with paid work before arrival, at primary education",
+        "assumption (direction: Nordic Council of Ministers, 'Veje til beskæftigelse "
+        "for flygtninge- og indvandrerkvinder': refugee women have less work experience)",
+        ge=0,
+        le=1,
+    )
+    prior_work_share_female: float = param(
+        0.35,
+        "share 0-1",
+        "Share of women with paid work before arrival, at primary education",
+        "assumption (direction: Nordic Council of Ministers, as for men)",
+        ge=0,
+        le=1,
+    )
+    prior_work_per_education: float = param(
+        0.4,
+        "log-odds per education level",
+        "How the chance of prior work rises per education level above primary",
+        "assumption",
+        ge=-MAX_LOG_ODDS,
+        le=MAX_LOG_ODDS,
+    )
+    prior_work_fraction: float = param(
+        0.6,
+        "share 0-1",
+        "Mean share of the adult years outside school spent working, for those who worked "
+        "(drawn from a beta distribution); prior work never exceeds the years since 18",
+        "assumption",
+        gt=0,
+        lt=1,
     )
     language_mean: float = param(
         0.4,
@@ -180,35 +249,43 @@ class Cohort(Section):
     language_sd: float = param(
         0.3, "scale 0-6", "Spread of starting proficiency", "assumption", ge=0, le=6
     )
-    mental_health_share: float = param(
-        0.30,
+    mental_health_share_male: float = param(
+        0.27,
         "share 0-1",
-        "Share with a mental-health burden (PTSD or depression)",
-        "Blackmore et al. 2020, PLoS Med (PTSD ~30 %, depression ~30 %)",
+        "Share of men with a mental-health burden (PTSD, anxiety or depression)",
+        "Blackmore et al. 2020, PLoS Med (PTSD ~30 %, depression ~30 %); split by sex an "
+        "assumption keeping the overall share near 30 %",
         ge=0,
         le=1,
     )
-    care_share_female: float = param(
-        0.50,
+    mental_health_share_female: float = param(
+        0.35,
         "share 0-1",
-        "Share of women with care responsibilities (young children)",
+        "Share of women with a mental-health burden (PTSD, anxiety or depression)",
+        "Nissen et al. 2021, Eur J Psychotraumatol 12(1):1994218 (Syrian refugees resettled in "
+        "Norway 2015-2017: female gender a risk factor for anxiety and depression); size "
         "assumption",
         ge=0,
         le=1,
     )
-    care_share_male: float = param(
-        0.12,
-        "share 0-1",
-        "Share of men with care responsibilities",
+    care_female_by_age: AgeBandShares = param(
+        (0.45, 0.65, 0.50, 0.15, 0.05),
+        "share 0-1 by age band",
+        "Share of women caring for young children, by age band (18-25 ... 56+)",
+        "assumption (direction: SSB, Samfunnsspeilet 4/2016, 'Kvinner og menn - Please, mind "
+        "the gap!': care for small children behind women's lower transition to work)",
+    )
+    care_male_by_age: AgeBandShares = param(
+        (0.05, 0.15, 0.15, 0.05, 0.02),
+        "share 0-1 by age band",
+        "Share of men with care responsibilities that limit participation, by age band",
         "assumption",
-        ge=0,
-        le=1,
     )
 
-    @field_validator("education_shares")
+    @field_validator("education_shares_male", "education_shares_female")
     @classmethod
     def _shares_sum_to_one(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if any(x < 0 for x in v) or abs(sum(v) - 1.0) > 1e-6:
+        if abs(sum(v) - 1.0) > 1e-6:
             raise ValueError(f"four non-negative shares summing to 1, found {list(v)}")
         return v
 
@@ -701,10 +778,14 @@ class Programme(Section):
         le=156,
     )
     language_gain_per_hour: float = param(
-        0.0022,
+        0.00255,
         "scale points per training hour",
         "Language gain per hour of training at level 0",
-        "calibrated (about B1 after two years for the average participant)",
+        "calibrated to Statistics Norway (SSB), Norwegian for adult immigrants: 34 % of the "
+        "oral Norwegian tests of 2018 at B1 or higher (41 % in 2020, 45 % in 2021; "
+        "test-takers, best result); the defaults give about 34 % of the baseline cohort at B1 "
+        "or higher after 24 months (mean level about 2.9); calibration target "
+        "baseline_language_b1_at_24m",
         ge=0,
         le=0.1,
     )
@@ -739,7 +820,7 @@ class Programme(Section):
         le=0.1,
     )
     education_entry_base: float = param(
-        -1.7,
+        -2.2,
         "log-odds",
         "Chance of entering education at exit, at age 30, primary school, level 2",
         "calibrated",
@@ -967,7 +1048,7 @@ class Mechanisms(Section):
         le=1,
     )
     score_noise: float = param(
-        0.25,
+        0.27,
         "score sd",
         "Idiosyncratic spread of an employer's judgement",
         "assumption",
@@ -983,7 +1064,7 @@ class Mechanisms(Section):
         le=10,
     )
     support_saturation_hours: float = param(
-        0.3,
+        0.25,
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
@@ -1118,6 +1199,17 @@ class Scenario(Section):
             raise ValueError(
                 f"cohort.intake_weeks: at most scenario.weeks ({self.scenario.weeks}; arrivals "
                 f"after the horizon are never observed), found {self.cohort.intake_weeks}"
+            )
+        c = self.cohort
+        men, women = sum(c.men_by_age), sum(c.women_by_age)
+        if men + women <= 0:
+            raise ValueError("cohort.women_by_age: some participant in the table, found all zero")
+        need_men = c.share_female is None or c.share_female < 1
+        need_women = c.share_female is None or c.share_female > 0
+        if c.share_female is not None and ((need_men and men <= 0) or (need_women and women <= 0)):
+            raise ValueError(
+                f"cohort.share_female: a share the table can give (men_by_age or women_by_age "
+                f"is all zero), found {c.share_female}"
             )
         staff = self.follow_up.specialists
         if staff is not None and staff > self.cohort.size:
