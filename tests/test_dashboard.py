@@ -23,6 +23,7 @@ import pytest
 from browser_checks import WIDTHS
 from introsim.app.i18n import TEXT, number, percent, t, unit
 from introsim.app.levers import BY_PATH
+from introsim.app.server import host_addresses
 from introsim.app.update import CHARTS
 from introsim.app.whatif import TARGET_OUTCOME
 from introsim.model.model import IntroModel
@@ -72,6 +73,7 @@ def start_dashboard(*args: str) -> tuple[subprocess.Popen[str], str]:
         cwd=ROOT,
     )
     line = proc.stdout.readline()
+    # A wildcard host is named as such, with the address to open on this machine.
     match = re.search(r"open (http://\S+)", line)
     if match is None:
         proc.kill()
@@ -391,14 +393,26 @@ def test_a_non_local_bind_is_refused_unless_asked():
     assert "Traceback" not in res.stderr
 
 
-def test_a_non_local_bind_when_asked_says_so_on_stderr():
+def test_a_non_local_bind_when_asked_says_so_and_names_the_addresses_it_answers_on():
     port = free_port()
     proc, address = start_dashboard(
         str(PRESET), "--host", "0.0.0.0", "--allow-remote", "--port", str(port)
     )
-    err = stop(proc)
-    assert address == f"http://127.0.0.1:{port}/"
+    try:
+        others = proc.stdout.readline()
+        reachable = host_addresses("0.0.0.0")
+        for ip in reachable:  # each address named answers, as the bind promised
+            with urllib.request.urlopen(f"http://{ip}:{port}/", timeout=30) as response:
+                assert response.status == 200
+    finally:
+        err = stop(proc)
+    assert address == f"http://127.0.0.1:{port}/"  # this machine's own browser
     assert "warning: listening on 0.0.0.0" in err
+    assert others.startswith("from other machines open ")
+    assert socket.gethostname() in others
+    for ip in reachable:
+        assert f"http://{ip}:{port}/" in others
+    assert "127.0.0.1" not in others
 
 
 def test_bad_dashboard_options_are_one_line_errors(tmp_path):

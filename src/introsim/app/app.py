@@ -295,7 +295,7 @@ def ExportView(
         text, filename=filename, label=t("download", lang), mime_type="application/toml"
     )
     solara.Preformatted(text, classes=["introsim-toml"])
-    url = cfg.address + "?" + link_query(preset_name, overrides, lang, replications, large)
+    url = cfg.link_address + "?" + link_query(preset_name, overrides, lang, replications, large)
     solara.Text(t("link", lang))
     solara.HTML(
         tag="a",
