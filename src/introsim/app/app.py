@@ -179,7 +179,7 @@ def Chart(fig: go.Figure, name: str):
 
     def make() -> go.FigureWidget:
         widget = go.FigureWidget(fig)
-        widget._config = charts.PLOTLY_CONFIG  # plotly has no public setter for a widget's
+        widget._config = charts.PLOTLY_CONFIG  # a widget's plotly config has no public setter
         return widget
 
     widget = solara.use_memo(make, [])
