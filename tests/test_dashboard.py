@@ -17,11 +17,19 @@ import time
 import urllib.request
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
+from browser_checks import WIDTHS
 from introsim.app.i18n import TEXT, number, percent, t, unit
 from introsim.app.levers import BY_PATH
+from introsim.app.server import host_addresses
+from introsim.app.update import CHARTS
 from introsim.app.whatif import TARGET_OUTCOME
+from introsim.model.model import IntroModel
+from introsim.model.state import STATUS_NAMES
+from introsim.params.loader import load_scenario
+from introsim.run import replicate_seed
 from test_browser import chromium
 
 from clitools import ROOT, SRC, run_cli, stderr_lines
@@ -42,6 +50,9 @@ START_TIMEOUT_S = 120
 # A page waits for the server's runs and for plotly; on a shared, busy machine (a load of
 # 15 on two cores was seen) opening it took over three minutes.
 PAGE_TIMEOUT_MS = 400_000
+PLOTLY_DEFAULT_WIDTH = 700
+"""plotly.js's width of a figure that sets none and is not told its container's."""
+LAPTOP = 1280
 
 
 def free_port() -> int:
@@ -62,6 +73,7 @@ def start_dashboard(*args: str) -> tuple[subprocess.Popen[str], str]:
         cwd=ROOT,
     )
     line = proc.stdout.readline()
+    # A wildcard host is named as such, with the address to open on this machine.
     match = re.search(r"open (http://\S+)", line)
     if match is None:
         proc.kill()
@@ -123,11 +135,37 @@ def page(browser):
     context.close()
 
 
+# A chart is drawn when plotly has laid out its traces at the width of the page's column:
+# plotly's graph div keeps its data and its computed layout (``_fullLayout``).
+DRAWN_JS = """names => names.every(name => {
+    const gd = document.querySelector(`.introsim-chart-${name} .js-plotly-plot`);
+    if (gd === null || !gd._fullLayout || !gd.data || gd.data.length === 0) return false;
+    const svg = gd.querySelector('.main-svg');
+    const width = gd.getBoundingClientRect().width;
+    return svg !== null && width > 0 && Math.abs(gd._fullLayout.width - width) <= 1
+        && gd.querySelectorAll('.trace').length > 0;
+})"""
+
+
+def wait_drawn(page, *names: str) -> None:
+    """Wait until each named chart is drawn with its data and fills its container's width."""
+    page.wait_for_function(DRAWN_JS, arg=list(names))
+
+
+def chart_width(page, name: str) -> float:
+    """The drawn width of one chart in CSS pixels."""
+    return page.evaluate(
+        "name => document.querySelector(`.introsim-chart-${name} .main-svg`)"
+        ".getBoundingClientRect().width",
+        name,
+    )
+
+
 def open_page(page, url: str) -> str:
-    """Open the dashboard and wait for its headline and first chart; return the headline."""
+    """Open the dashboard and wait for its headline and every chart; return the headline."""
     page.goto(url)
     page.wait_for_selector(".introsim-headline-0")
-    page.wait_for_selector(".introsim-chart-in_work path.js-line")
+    wait_drawn(page, *CHARTS)
     return page.inner_text(".introsim-headline-0")
 
 
@@ -173,11 +211,39 @@ def test_moving_a_slider_changes_the_chart_and_the_headline(server, page):
     assert "0.0 percentage points" in before and "0.0 percentage points" not in after
     assert re.search(r"Updated in \d+\.\d\d s", page.inner_text(".introsim-timing"))
 
-    page.wait_for_timeout(1000)  # let plotly finish drawing before the picture
+    wait_drawn(page, *CHARTS)  # every chart redrawn with the new settings before the picture
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
     assert SCREENSHOT.stat().st_size > 50_000
     assert not only_local(page.requests, server)
+
+
+@pytest.mark.browser
+def test_charts_fill_the_column_and_follow_the_window(server, browser):
+    phone = min(WIDTHS)
+    context = browser.new_context(viewport={"width": LAPTOP, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        open_page(page, server)
+        wide = chart_width(page, "in_work")
+        assert PLOTLY_DEFAULT_WIDTH < wide <= LAPTOP
+        page.set_viewport_size({"width": phone, "height": 800})
+        page.wait_for_function(  # redrawn at the new width
+            f"w => ({DRAWN_JS})({json.dumps(list(CHARTS))})"
+            " && document.querySelector('.introsim-chart-in_work .main-svg')"
+            ".getBoundingClientRect().width < w",
+            arg=wide,
+        )
+        assert chart_width(page, "in_work") <= phone
+        page.set_viewport_size({"width": LAPTOP, "height": 900})  # and back
+        page.wait_for_function(
+            f"w => ({DRAWN_JS})(['in_work']) && document.querySelector("
+            "'.introsim-chart-in_work .main-svg').getBoundingClientRect().width === w",
+            arg=wide,
+        )
+    finally:
+        context.close()
 
 
 @pytest.mark.browser
@@ -245,22 +311,78 @@ def test_export_reproduces_the_numbers_and_the_link_reopens_them(server, page, t
     assert not only_local(page.requests, server)
 
 
+WATCH_JS = """() => {
+    const week = document.querySelector('.introsim-watch-week');
+    const counts = {};
+    for (const e of document.querySelectorAll('.introsim-watch-count')) {
+        const name = Array.from(e.classList).find(c => c.startsWith('introsim-watch-count-'));
+        counts[name.slice('introsim-watch-count-'.length)] =
+            Number(e.innerText.split(':').pop().replace(/\\D/g, ''));
+    }
+    return week === null ? null : {week: week.innerText, counts: counts};
+}"""
+
+
+def watched(page) -> tuple[int, dict[str, int]]:
+    """The week the watch tab shows and its status counts, read in one go."""
+    shown = page.evaluate(WATCH_JS)
+    return int(re.match(r"Week (\d+) of", shown["week"]).group(1)), shown["counts"]
+
+
+def model_counts() -> list[dict[str, int]]:
+    """The preset's watched run (replicate 0), stepped here: status counts after each week."""
+    sc = load_scenario(PRESET)
+    model = IntroModel(sc, replicate_seed(sc.scenario.seed, 0), agents=False)
+    out = []
+    while True:
+        counts = np.bincount(model.refugees.status, minlength=len(STATUS_NAMES))
+        out.append(dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))
+        if not model.running:
+            return out
+        model.step()
+
+
 @pytest.mark.browser
-@pytest.mark.skip(
-    reason="the watch tab's Step does not redraw the week label in headless Chromium; "
-    "the one-run charts of a stepped model are tested in test_dashboard_parts"
-)
 def test_watch_one_run_steps_week_by_week(server, page):
+    from playwright.sync_api import expect
+
+    expected = model_counts()
+    # The first week after week 1 whose composition differs (someone finds work, say).
+    later = next(w for w in range(2, len(expected)) if expected[w] != expected[1])
     open_page(page, server)
     page.get_by_text(t("tab_watch", "en"), exact=False).first.click()
-    week = page.wait_for_selector(".introsim-watch-week")
-    assert week.inner_text().startswith("Week 0 of")
-    page.get_by_role("button", name="Step").click()
-    # The week label is drawn anew on each step: between two drawings it is absent.
+    page.wait_for_selector(".introsim-watch-week")
+    wait_drawn(page, "cohort")
+    assert watched(page) == (0, expected[0])
+    step = page.get_by_role("button", name="Step")
+    step.click()
     page.wait_for_function(
-        "() => { const e = document.querySelector('.introsim-watch-week');"
-        " return e !== null && e.innerText.startsWith('Week 1 of'); }"
+        "() => document.querySelector('.introsim-watch-week').innerText.startsWith('Week 1 of')"
     )
+    assert watched(page) == (1, expected[1])
+    assert expected[1] != expected[0]  # the step changed the cohort's composition
+    page.wait_for_function(  # the weeks so far, drawn: one point per week
+        "() => { const gd = document.querySelector('.introsim-chart-counts .js-plotly-plot');"
+        " return gd.data.length > 0 && gd.data[0].x.length === 1; }"
+    )
+
+    page.get_by_role("button", name="▶").click()  # play: week follows week
+    page.wait_for_function(
+        "n => Number(document.querySelector('.introsim-watch-week').innerText"
+        ".match(/(\\d+)/)[1]) >= n",
+        arg=later,
+    )
+    page.get_by_role("button", name="❚❚").click()
+    expect(step).to_be_enabled()
+    # A week under way when pausing still finishes: wait for the label and counts to agree.
+    page.wait_for_function(
+        f"expected => {{ const s = ({WATCH_JS})(); const w = Number(s.week.match(/(\\d+)/)[1]);"
+        " return JSON.stringify(s.counts) === JSON.stringify(expected[w]); }",
+        arg=expected,
+    )
+    week, counts = watched(page)
+    assert week >= later
+    assert counts == expected[week] and counts != expected[1]
 
 
 def test_a_non_local_bind_is_refused_unless_asked():
@@ -271,14 +393,26 @@ def test_a_non_local_bind_is_refused_unless_asked():
     assert "Traceback" not in res.stderr
 
 
-def test_a_non_local_bind_when_asked_says_so_on_stderr():
+def test_a_non_local_bind_when_asked_says_so_and_names_the_addresses_it_answers_on():
     port = free_port()
     proc, address = start_dashboard(
         str(PRESET), "--host", "0.0.0.0", "--allow-remote", "--port", str(port)
     )
-    err = stop(proc)
-    assert address == f"http://127.0.0.1:{port}/"
+    try:
+        others = proc.stdout.readline()
+        reachable = host_addresses("0.0.0.0")
+        for ip in reachable:  # each address named answers, as the bind promised
+            with urllib.request.urlopen(f"http://{ip}:{port}/", timeout=30) as response:
+                assert response.status == 200
+    finally:
+        err = stop(proc)
+    assert address == f"http://127.0.0.1:{port}/"  # this machine's own browser
     assert "warning: listening on 0.0.0.0" in err
+    assert others.startswith("from other machines open ")
+    assert socket.gethostname() in others
+    for ip in reachable:
+        assert f"http://{ip}:{port}/" in others
+    assert "127.0.0.1" not in others
 
 
 def test_bad_dashboard_options_are_one_line_errors(tmp_path):

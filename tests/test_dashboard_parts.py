@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import math
+import json
 
+import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from introsim.app import charts
@@ -163,8 +165,54 @@ def test_one_run_charts_follow_the_model(base):
     counts = charts.counts_figure(model, "en")
     assert len(counts.data[0].x) == model.week
     grid = charts.cohort_figure(model, "nb")
-    cells = [z for row in grid.data[0].z for z in row if not math.isnan(z)]
+    cells = [z for row in grid.data[0].z for z in row if z is not None]
     assert len(cells) == base.cohort.size
+    # The grid reaches the browser as JSON, which has no NaN.
+    json.dumps(go.FigureWidget(grid).get_state()["_widget_data"], allow_nan=False)
+
+
+def test_the_watch_view_steps_the_run_and_redraws(base, monkeypatch):
+    """Mesa's controller in the page: Step advances the model and the view follows it."""
+    import ipyvuetify as v
+    import solara
+
+    from introsim.app.app import WatchView
+    from introsim.model.model import IntroModel
+    from introsim.model.state import STATUS_NAMES
+    from introsim.run import replicate_seed
+
+    def texts(cls: str) -> list[str]:
+        found = rc.find(v.Html).widgets
+        return [w.children[0] for w in found if cls in (w.class_ or "").split()]
+
+    def shown() -> tuple[str, dict[str, int]]:
+        counts = {}
+        for name in STATUS_NAMES:
+            (text,) = texts(f"introsim-watch-count-{name}")
+            counts[name] = int(text.rsplit(":", 1)[1].replace(" ", ""))
+        (week,) = texts("introsim-watch-week")
+        return week, counts
+
+    twin = IntroModel(base, replicate_seed(base.scenario.seed, 0), agents=False)
+
+    def twin_counts() -> dict[str, int]:
+        counts = np.bincount(twin.refugees.status, minlength=len(STATUS_NAMES))
+        return dict(zip(STATUS_NAMES, counts.tolist(), strict=True))
+
+    _, rc = solara.render(WatchView(base, "en", False), handle_error=False)
+    weeks = base.scenario.weeks
+    assert shown() == (f"Week 0 of {weeks}", twin_counts())
+    seen = {tuple(twin_counts().values())}
+    step = rc.find(v.Btn, children=["Step"])
+    while len(seen) < 3 and twin.running:  # until the composition has changed twice
+        step.widget.click()
+        twin.step()
+        assert shown() == (f"Week {twin.week} of {weeks}", twin_counts())
+        seen.add(tuple(twin_counts().values()))
+    assert len(seen) == 3
+    counts = rc.find(go.FigureWidget).widgets[-1]
+    assert len(counts.data[0].x) == twin.week
+    rc.close()
 
 
 # --------------------------------------------------------------------------- export and links

@@ -1343,6 +1343,8 @@ def dashboard(
     ] = 10,
 ) -> None:
     """Start the workshop dashboard in the browser: levers, what-if charts, one run week by week."""
+    import socket
+
     from introsim.app import server
     from introsim.app.i18n import LANGUAGES
 
@@ -1382,7 +1384,20 @@ def dashboard(
         host=host,
         port=port,
     )
-    typer.echo(f"introsim dashboard: open {config.address} (Ctrl-C to stop)")
+    if host in server.WILDCARDS:
+        # The server answers on every address of this machine: say so, and which ones.
+        typer.echo(
+            f"introsim dashboard: listening on {host} port {port} (every address of this "
+            f"machine); here open {config.address} (Ctrl-C to stop)"
+        )
+        others = config.remote_addresses
+        typer.echo(
+            "from other machines open "
+            + (" or ".join(others) if others else f"this machine's address, port {port}")
+            + f" (or its name, {socket.gethostname()}, where the network knows it)"
+        )
+    else:
+        typer.echo(f"introsim dashboard: open {config.address} (Ctrl-C to stop)")
     server.serve(config)
 
 

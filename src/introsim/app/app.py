@@ -8,8 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import ipyvuetify
+import numpy as np
+import plotly.graph_objects as go
 import solara
 import solara.lab
+import traitlets
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
@@ -35,6 +39,7 @@ from introsim.app.server import config, preset
 from introsim.app.update import CHARTS, Update, update
 from introsim.app.whatif import RunCache
 from introsim.model.model import IntroModel
+from introsim.model.state import STATUS_NAMES
 from introsim.params.schema import Scenario
 from introsim.run import replicate_seed
 
@@ -126,6 +131,77 @@ def Levers(scenario: Scenario, settings: solara.Reactive[dict], lang: str):
         LeverControl(lever, scenario, settings, lang)
 
 
+class Reflow(ipyvuetify.VuetifyTemplate):
+    """Tells plotly when a chart's box changes size, so the chart fills it.
+
+    Plotly sizes a chart to its container when drawing it, but the widget draws before
+    it is on the page (it would keep plotly's 700 px), and a ``responsive`` chart only
+    follows the window. A ResizeObserver on the chart's box, and plotly's own event after
+    drawing a chart, turn any change of the box (first drawn, a tab opened, the window)
+    into the window's resize event.
+    """
+
+    template = traitlets.Unicode(
+        """<template><span style="display: none"></span></template>
+<script>
+module.exports = {
+  mounted() {
+    const reflow = () => window.dispatchEvent(new Event("resize"));
+    if (!window.introsimReflow) {
+      // A chart drawn before it was on the page has plotly's default width: fix it at once.
+      window.introsimReflow = true;
+      document.addEventListener("plotlywidget-after-render", (e) => {
+        const gd = e.detail.element;
+        if (Math.abs(gd.getBoundingClientRect().width - gd._fullLayout.width) > 1) reflow();
+      });
+    }
+    const box = this.$el.closest(".introsim-chart") || this.$el.parentElement;
+    this.observer = new ResizeObserver(reflow);
+    this.observer.observe(box);
+  },
+  beforeDestroy() {
+    if (this.observer) this.observer.disconnect();
+  },
+};
+</script>"""
+    ).tag(sync=True)
+
+
+@solara.component
+def Chart(fig: go.Figure, name: str):
+    """One plotly figure, as wide as its container (it follows the window's width).
+
+    The widget is made with the figure already in it, so the browser's first drawing
+    shows the data: it does not wait for a later message (solara's ``FigurePlotly`` starts
+    from an empty chart and fills it in afterwards). A new figure replaces the traces and
+    the layout of the same widget, so a playing run does not flicker.
+    """
+
+    def make() -> go.FigureWidget:
+        widget = go.FigureWidget(fig)
+        widget._config = charts.PLOTLY_CONFIG  # a widget's plotly config has no public setter
+        return widget
+
+    widget = solara.use_memo(make, [])
+    drawn = solara.use_ref(fig)
+
+    def redraw() -> None:
+        if drawn.current is fig:
+            return
+        drawn.current = fig
+        widget.layout = fig.layout
+        old = len(widget.data)
+        widget.add_traces(fig.data)
+        widget.data = widget.data[old:]
+
+    solara.use_effect(redraw, [fig])
+    solara.use_effect(lambda: widget.close, [])  # the widget goes with the component
+    solara.Div(
+        classes=["introsim-chart", f"introsim-chart-{name}"],
+        children=[widget, Reflow.element()],
+    )
+
+
 @solara.component
 def WhatIfView(result: Update, lang: str):
     """The headline and the four charts."""
@@ -133,8 +209,7 @@ def WhatIfView(result: Update, lang: str):
         for k, sentence in enumerate(result.headline):
             solara.Div(children=[sentence], classes=["introsim-headline", f"introsim-headline-{k}"])
     for name in CHARTS:  # one below the other: readable on a projector and a laptop alike
-        with solara.Div(classes=["introsim-chart", f"introsim-chart-{name}"]):
-            solara.FigurePlotly(result.figures[name])
+        Chart(result.figures[name], name)
     w = result.whatif
     solara.Text(
         t("updated", lang, seconds=result.seconds, runs=w.runs),
@@ -145,8 +220,12 @@ def WhatIfView(result: Update, lang: str):
 
 @solara.component
 def WatchFigures(model: solara.Reactive[IntroModel | None], lang: str, large: bool):
-    """The run's week and charts; redrawn each time Mesa's controller steps the model."""
-    update_counter.get()  # Mesa's controller bumps this after each step
+    """The run's week, status counts and charts; redrawn each time the controller steps it.
+
+    Mesa's controller steps the model in place (the reactive keeps the same object), then
+    bumps its ``update_counter``: reading the counter here is what makes this redraw.
+    """
+    update_counter.get()
     m = model.value
     if m is None:
         return
@@ -154,8 +233,15 @@ def WatchFigures(model: solara.Reactive[IntroModel | None], lang: str, large: bo
         t("watch_week", lang, week=m.week, weeks=m.weeks),
         classes=["introsim-watch-week", "introsim-headline"],
     )
-    solara.FigurePlotly(charts.cohort_figure(m, lang, large))
-    solara.FigurePlotly(charts.counts_figure(m, lang, large))
+    counts = np.bincount(m.refugees.status, minlength=len(STATUS_NAMES))
+    with solara.Row(classes=["introsim-watch-counts"], style={"flex-wrap": "wrap"}):
+        for name, n in zip(STATUS_NAMES, counts, strict=True):
+            solara.Text(
+                f"{t(f'status_{name}', lang)}: {number(n, lang, 0)}",
+                classes=["introsim-watch-count", f"introsim-watch-count-{name}"],
+            )
+    Chart(charts.cohort_figure(m, lang, large), "cohort")
+    Chart(charts.counts_figure(m, lang, large), "counts")
 
 
 @solara.component
@@ -163,6 +249,11 @@ def WatchView(scenario: Scenario, lang: str, large: bool):
     """One run of the current settings, week by week, with Mesa's play/step/reset controller."""
     seed = replicate_seed(scenario.scenario.seed, 0)
     model: solara.Reactive[IntroModel | None] = solara.use_reactive(None)
+    # Mesa 3.3's controller reads ``.value`` of each of these (as its SolaraViz passes them):
+    # plain numbers make Step and Play fail inside the click handler, and nothing redraws.
+    play_interval = solara.use_reactive(WATCH_INTERVAL_MS)
+    weeks_per_step = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
     params = {"scenario": scenario, "seed": seed}
 
     def rebuild() -> None:
@@ -171,8 +262,14 @@ def WatchView(scenario: Scenario, lang: str, large: bool):
     solara.use_effect(rebuild, [scenario.digest()])
     solara.Info(t("watch_intro", lang))
     if model.value is not None:
-        with solara.Div(style="max-width: 24em"):
-            ModelController(model, model_parameters=params, play_interval=WATCH_INTERVAL_MS)
+        with solara.Div(style="max-width: 24em", classes=["introsim-watch-controls"]):
+            ModelController(
+                model,
+                model_parameters=params,
+                play_interval=play_interval,
+                render_interval=weeks_per_step,
+                use_threads=use_threads,
+            )
     WatchFigures(model, lang, large)
 
 
@@ -198,7 +295,7 @@ def ExportView(
         text, filename=filename, label=t("download", lang), mime_type="application/toml"
     )
     solara.Preformatted(text, classes=["introsim-toml"])
-    url = cfg.address + "?" + link_query(preset_name, overrides, lang, replications, large)
+    url = cfg.link_address + "?" + link_query(preset_name, overrides, lang, replications, large)
     solara.Text(t("link", lang))
     solara.HTML(
         tag="a",

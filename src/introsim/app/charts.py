@@ -19,11 +19,15 @@ REFERENCE_COLOUR, CHOSEN_COLOUR = PALETTE[6], PALETTE[0]
 GRID_COLOUR = "#e5e5e5"
 FONT_SIZE = {False: 14, True: 22}
 """Chart font size in points: normal, and projector mode."""
+PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
+"""Plotly's options for the page: the charts follow their container's width when it changes."""
 
 
 def _layout(fig: go.Figure, title: str, large: bool, height: int = 380) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01},
+        # No width: plotly takes the container's (not its own 700 px) and follows it.
+        autosize=True,
         font={"family": FONT, "size": FONT_SIZE[large]},
         height=int(height * (1.35 if large else 1.0)),
         margin={"l": 60, "r": 20, "t": 60 + 20 * large, "b": 50},
@@ -205,9 +209,12 @@ def cohort_figure(model: IntroModel, lang: str, large: bool = False) -> go.Figur
     scale = []
     for code, colour in zip(codes, colours, strict=True):
         scale += [[code / (top + 1), colour], [(code + 1) / (top + 1), colour]]
+    # Empty cells as None: a 2-D grid goes to the browser as JSON lists, where NaN is not
+    # allowed (the whole chart would fail to arrive).
+    z = [[None if math.isnan(v) else v for v in row] for row in grid.reshape(rows, cols)[::-1]]
     fig = go.Figure(
         go.Heatmap(
-            z=grid.reshape(rows, cols)[::-1],
+            z=z,
             zmin=-0.5,
             zmax=top + 0.5,
             colorscale=scale,
@@ -248,5 +255,5 @@ def counts_figure(model: IntroModel, lang: str, large: bool = False) -> go.Figur
             )
         )
     fig.update_xaxes(title=t("week", lang), range=[0, model.weeks])
-    fig.update_yaxes(title=t("participants", lang), range=[0, len(model.refugees)])
+    fig.update_yaxes(title=t("participants", lang), range=[0, model.refugees.size])
     return _layout(fig, t("chart_counts", lang), large)

@@ -18,6 +18,8 @@ from introsim.params.loader import load_scenario
 from introsim.params.schema import Scenario
 
 LOCAL_HOST = "127.0.0.1"
+WILDCARDS = ("0.0.0.0", "::")
+"""Hosts that mean every address of this machine."""
 DEFAULT_PORT = 8765
 DEFAULT_REPLICATIONS = 10
 APP_MODULE = "introsim.app.app"
@@ -57,11 +59,25 @@ class DashboardConfig:
 
     @property
     def address(self) -> str:
-        """The address to open in a browser."""
-        host = LOCAL_HOST if self.host in ("0.0.0.0", "::") else self.host
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}/"
+        """The address to open in a browser on this machine."""
+        return url(LOCAL_HOST if self.host in WILDCARDS else self.host, self.port)
+
+    @property
+    def remote_addresses(self) -> list[str]:
+        """Addresses other machines can open (none for a loopback host).
+
+        A wildcard host gives one per network address of this machine.
+        """
+        if is_local(self.host):
+            return []
+        if self.host in WILDCARDS:
+            return [url(a, self.port) for a in host_addresses(self.host)]
+        return [self.address]
+
+    @property
+    def link_address(self) -> str:
+        """The address a shared link starts with: one that others can open, if any."""
+        return next(iter(self.remote_addresses), self.address)
 
 
 _CONFIG: list[DashboardConfig] = []
@@ -123,6 +139,31 @@ def is_local(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def url(host: str, port: int) -> str:
+    """The http address of ``host`` and ``port`` (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def host_addresses(wildcard: str) -> list[str]:
+    """This machine's network addresses that a server bound to ``wildcard`` answers on.
+
+    Loopback and IPv6 link-local addresses (which need the interface named) are left out.
+    ``::`` answers on IPv4 addresses too (Linux binds both by default).
+    """
+    import psutil
+
+    families = {socket.AF_INET} | ({socket.AF_INET6} if ":" in wildcard else set())
+    found = []
+    for addrs in psutil.net_if_addrs().values():
+        for a in addrs:
+            if a.family not in families:
+                continue
+            ip = ipaddress.ip_address(a.address.split("%")[0])
+            if not (ip.is_loopback or ip.is_link_local) and a.address not in found:
+                found.append(a.address)
+    return found
 
 
 def port_free(host: str, port: int) -> bool:
