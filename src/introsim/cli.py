@@ -221,6 +221,10 @@ DaskOption = Annotated[
         "such as tcp://host:8786 (needs the dask extra).",
     ),
 ]
+FreshOption = Annotated[
+    bool,
+    typer.Option("--fresh", metavar="", help="Discard runs stored in --out and start again."),
+]
 
 
 SetOption = Annotated[
@@ -711,10 +715,7 @@ def sweep(
     ] = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
-    fresh: Annotated[
-        bool,
-        typer.Option("--fresh", metavar="", help="Discard runs stored in --out and start again."),
-    ] = False,
+    fresh: FreshOption = False,
     sets: SetOption = None,
     json_out: Annotated[
         bool,
@@ -1005,10 +1006,7 @@ def sensitivity(
     ] = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
-    fresh: Annotated[
-        bool,
-        typer.Option("--fresh", metavar="", help="Discard runs stored in --out and start again."),
-    ] = False,
+    fresh: FreshOption = False,
     sets: SetOption = None,
     json_out: Annotated[
         bool, typer.Option("--json", metavar="", help="Print the indices and verdicts as JSON.")
