@@ -460,11 +460,13 @@ def test_long_work_is_announced_after_the_first_runs() -> None:
     total = 100_000
     with progress.progress_reporter("sweep", total, console=console, clock=clock) as tick:
         tick(0, total)
+        clock.now += 600  # start-up (compiling, starting workers) before the first run
+        tick(1, total)
         assert "note:" not in buffer.getvalue()
         clock.now += progress.ESTIMATE_AFTER_S
-        tick(10, total)  # 10 runs in 3 s: 100 000 runs take about 8 h
+        tick(11, total)  # then 10 runs in 3 s: 100 000 runs take 10 min + about 8.3 h
     notes = [line for line in buffer.getvalue().splitlines() if line.startswith("note:")]
-    assert notes == ["note: sweep: about 8.3 h for 100000 runs (estimated from the first 10)"]
+    assert notes == ["note: sweep: about 8.5 h for 100000 runs (estimated from the first 11)"]
 
 
 def test_short_work_is_not_announced_and_plain_lines_are_spaced() -> None:

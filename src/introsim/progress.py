@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -88,19 +89,27 @@ def progress_reporter(
     console = console if console is not None else Console(stderr=True, highlight=False)
     terminal = console.is_terminal
     start = clock()
-    state = {"last_line": start, "estimated": False}
+    state: dict[str, Any] = {"last_line": start, "estimated": False, "first": None}
 
     def say(text: str) -> None:
         console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def estimate(done: int, total: int, now: float) -> None:
-        elapsed = now - start
         if state["estimated"] or done <= 0 or done >= total:
             return
-        if elapsed < ESTIMATE_AFTER_S and done * 20 < total:
+        # The rate is measured from the first finished step on: start-up (compiling the
+        # kernels, starting workers) is paid once and would inflate a per-step average.
+        if state["first"] is None:
+            state["first"] = (done, now)
+            return
+        first_done, first_at = state["first"]
+        if done <= first_done:
+            return
+        if now - first_at < ESTIMATE_AFTER_S and (done - first_done) * 20 < total:
             return
         state["estimated"] = True
-        expected = elapsed / done * total
+        rate = (now - first_at) / (done - first_done)
+        expected = (first_at - start) + rate * (total - first_done)
         if expected > LONG_RUN_S:
             say(
                 f"note: {label}: about {format_duration(expected)} for {total} {unit} "
