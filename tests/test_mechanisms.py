@@ -92,7 +92,7 @@ def test_more_nav_follow_up_after_the_programme_raises_employment_at_60_months()
         big.with_overrides({"after_programme.nav_follow_up_hours": 0.0}),
         big.with_overrides({"after_programme.nav_follow_up_hours": 2.0}),
         _employed("employed_60m"),
-        n=16,
+        n=32,
     )
     assert gain > 3 * se > 0
 

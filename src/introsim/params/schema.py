@@ -370,10 +370,10 @@ class LabourMarket(Section):
         4, "weeks", "How long a vacancy stays open", "assumption", ge=1, le=52
     )
     hidden_share: float = param(
-        0.30,
+        0.267,
         "share 0-1",
         "Share of vacancies never advertised, found only through employer contact",
-        "assumption",
+        "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
     )
@@ -778,14 +778,14 @@ class Programme(Section):
         le=156,
     )
     language_gain_per_hour: float = param(
-        0.00255,
+        0.00259,
         "scale points per training hour",
         "Language gain per hour of training at level 0",
-        "calibrated to Statistics Norway (SSB), Norwegian for adult immigrants: 34 % of the "
-        "oral Norwegian tests of 2018 at B1 or higher (41 % in 2020, 45 % in 2021; "
-        "test-takers, best result); the defaults give about 34 % of the baseline cohort at B1 "
-        "or higher after 24 months (mean level about 2.9); calibration target "
-        "baseline_language_b1_at_24m",
+        "fitted by calibration/default.toml (introsim calibrate), to the target "
+        "baseline_language_b1_at_24m: Statistics Norway (SSB), "
+        "Norwegian for adult immigrants, 34 % of the oral Norwegian tests of 2018 at B1 or "
+        "higher (41 % in 2020, 45 % in 2021; test-takers, best result); the default gives "
+        "about 35 % of the baseline cohort at B1 or higher after 24 months",
         ge=0,
         le=0.1,
     )
@@ -820,10 +820,10 @@ class Programme(Section):
         le=0.1,
     )
     education_entry_base: float = param(
-        -2.2,
+        -1.91,
         "log-odds",
         "Chance of entering education at exit, at age 30, primary school, level 2",
-        "calibrated",
+        "fitted by calibration/default.toml (introsim calibrate)",
         ge=-MAX_LOG_ODDS,
         le=MAX_LOG_ODDS,
     )
@@ -855,19 +855,19 @@ class Programme(Section):
         le=1,
     )
     inactive_share: float = param(
-        0.25,
+        0.219,
         "share 0-1",
         "Chance a participant leaving without work or education becomes inactive "
         "rather than job-seeking, doubled with care or health burden",
-        "assumption",
+        "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
     )
     reactivation_rate: float = param(
-        0.01,
+        0.0435,
         "probability/week",
         "Chance an inactive person starts job search",
-        "assumption",
+        "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
     )
@@ -906,10 +906,10 @@ class Programme(Section):
         le=MAX_SCORE,
     )
     unemployed_search_intensity: float = param(
-        2.0,
+        6.41,
         "applications/week",
         "Applications after exit, with ordinary NAV follow-up",
-        "assumption",
+        "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=MAX_APPLICATIONS,
     )
@@ -1056,20 +1056,21 @@ class Mechanisms(Section):
         le=MAX_SCORE,
     )
     specialist_support: float = param(
-        0.8,
+        0.525,
         "share",
         "Most a specialist's time can raise a participant's search intensity",
-        "calibrated",
+        "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=10,
     )
     support_saturation_hours: float = param(
-        0.25,
+        0.4,
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
-        "calibrated (Proba 2019 and the IPS-25 fidelity scale: lower caseload helps, with "
-        "diminishing returns)",
+        "fitted by calibration/default.toml (introsim calibrate), to the targets from "
+        "Proba 2019 and the IPS-25 fidelity scale (lower "
+        "caseload helps, with diminishing returns)",
         ge=0.01,
         le=MAX_HOURS,
     )
@@ -1115,10 +1116,10 @@ class Mechanisms(Section):
         le=MAX_SCORE,
     )
     separation_hazard: float = param(
-        0.005,
+        0.00822,
         "probability/week",
         "Weekly chance a job ends, before modifiers",
-        "assumption",
+        "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
     )
