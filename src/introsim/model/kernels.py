@@ -224,7 +224,11 @@ def subsidy_offer(i, status, has_specialist, language, mental_health, params, wk
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _strengthen(tie_employer, tie_strength, s, e, gain):
-    """Strengthen specialist s's tie to employer e, taking a free or the weakest slot if new."""
+    """Strengthen specialist s's tie to employer e, taking a free or the weakest slot if new.
+
+    Returns:
+        Whether e was new to s (held no tie before).
+    """
     k_found = -1
     k_free = -1
     k_weak = 0
@@ -239,10 +243,11 @@ def _strengthen(tie_employer, tie_strength, s, e, gain):
             k_weak = k
     if k_found >= 0:
         tie_strength[s, k_found] += gain * (1.0 - tie_strength[s, k_found])
-    else:
-        k = k_free if k_free >= 0 else k_weak
-        tie_employer[s, k] = e
-        tie_strength[s, k] = gain
+        return False
+    k = k_free if k_free >= 0 else k_weak
+    tie_employer[s, k] = e
+    tie_strength[s, k] = gain
+    return True
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -419,25 +424,20 @@ def specialist_week(week, specialists, tables, params):
         for c in range(n_contacts):
             if n_ties == 0 or draw(wk, s, S_CONTACT_NEW + c) < new_contact_share:
                 e = int(draw(wk, s, S_CONTACT_PICK + c) * n_employers)
+                was_new = _strengthen(tie_employer, tie_strength, s, e, gain)
+                if was_new and n_ties < n_slots:
+                    n_ties += 1
             else:
-                # Revisit a known employer, chosen uniformly among held ties.
+                # Revisit a known employer, chosen uniformly among held ties (an employer
+                # holds at most one slot, so its tie is the one found here).
                 target = int(draw(wk, s, S_CONTACT_PICK + c) * n_ties)
-                e = NO_ONE
                 seen = 0
                 for k in range(n_slots):
                     if tie_employer[s, k] != NO_ONE:
                         if seen == target:
-                            e = tie_employer[s, k]
+                            tie_strength[s, k] += gain * (1.0 - tie_strength[s, k])
                             break
                         seen += 1
-            was_new = True
-            for k in range(n_slots):
-                if tie_employer[s, k] == e:
-                    was_new = False
-                    break
-            _strengthen(tie_employer, tie_strength, s, e, gain)
-            if was_new and n_ties < n_slots:
-                n_ties += 1
             contacts[s] += 1
             total += 1
     return total
@@ -502,26 +502,40 @@ def vacancy_week(week, employers, vacancies, params, counters):
 # --------------------------------------------------------------------------- 5. matching
 @njit(cache=True, error_model="numpy")
 def tie_routes(specialists, vacancies):
-    """Each specialist's total tie strength to employers with an open vacancy.
+    """Each specialist's routes this week: ties to employers with an open vacancy.
+
+    The routes of specialist ``sp`` are ``route_vac[route_start[sp]:route_start[sp + 1]]``
+    (each tied employer's first open slot) with the tie's strength in ``route_strength``,
+    in tie-slot order, so applying through ties scans only ties that lead somewhere.
 
     Returns:
-        One float per specialist: the weight of applying through ties.
+        (total route strength per specialist: the weight of applying through ties,
+        ``route_start``, ``route_vac``, ``route_strength``).
     """
     tie_employer, tie_strength, is_open = (
         specialists.tie_employer,
         specialists.tie_strength,
         vacancies.is_open,
     )
-    route_total = np.zeros(tie_employer.shape[0])
-    for sp in range(tie_employer.shape[0]):
-        for k in range(tie_employer.shape[1]):
+    n_spec, n_slots = tie_employer.shape
+    route_total = np.zeros(n_spec)
+    route_start = np.zeros(n_spec + 1, dtype=np.int64)
+    route_vac = np.empty(n_spec * n_slots, dtype=np.int64)
+    route_strength = np.empty(n_spec * n_slots)
+    n_routes = 0
+    for sp in range(n_spec):
+        for k in range(n_slots):
             e = tie_employer[sp, k]
             if e != NO_ONE:
                 for j in range(SLOTS):
                     if is_open[e * SLOTS + j] == 1:
                         route_total[sp] += tie_strength[sp, k]
+                        route_vac[n_routes] = e * SLOTS + j
+                        route_strength[n_routes] = tie_strength[sp, k]
+                        n_routes += 1
                         break
-    return route_total
+        route_start[sp + 1] = n_routes
+    return route_total, route_start, route_vac, route_strength
 
 
 @njit(cache=True, error_model="numpy")
@@ -558,7 +572,7 @@ def applications(
     vacancies,
     tables,
     params,
-    route_total,
+    routes,
     sector_count,
     sector_start,
     adv,
@@ -589,7 +603,7 @@ def applications(
     )
     care, preferred_sector = refugees.care, refugees.preferred_sector
     skill, caseload = specialists.skill, specialists.caseload
-    tie_employer, tie_strength = specialists.tie_employer, specialists.tie_strength
+    route_total, route_start, route_vac, route_strength = routes
     employer_sector, open_to_refugees = employers.sector, employers.open_to_refugees
     requires_follow_up, requires_subsidy = employers.requires_follow_up, employers.requires_subsidy
     is_open, requirement, bar = vacancies.is_open, vacancies.requirement, vacancies.bar
@@ -686,22 +700,13 @@ def applications(
                     draw(wk, i, S_ROUTE + a) < time_value * route_total[s] / (route_total[s] + 1.0)
                 )
             ):
+                # A route in proportion to its tie's strength.
                 target = draw(wk, i, S_PICK + a) * route_total[s]
                 acc = 0.0
-                for k in range(tie_employer.shape[1]):
-                    emp = tie_employer[s, k]
-                    if emp == NO_ONE:
-                        continue
-                    slot = NO_ONE
-                    for j in range(SLOTS):
-                        if is_open[emp * SLOTS + j] == 1:
-                            slot = emp * SLOTS + j
-                            break
-                    if slot == NO_ONE:
-                        continue
-                    acc += tie_strength[s, k]
-                    vac = slot
-                    trust = tie_strength[s, k]
+                for r in range(route_start[s], route_start[s + 1]):
+                    acc += route_strength[r]
+                    vac = route_vac[r]
+                    trust = route_strength[r]
                     endorsed = True
                     if acc > target:
                         break
@@ -879,7 +884,7 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
     Returns:
         The number of hires.
     """
-    route_total = tie_routes(specialists, vacancies)
+    routes = tie_routes(specialists, vacancies)
     sector_count, sector_start, adv = advertised_by_sector(employers, vacancies, params.n_sectors)
     best_score, best_app, best_req = applications(
         week,
@@ -889,7 +894,7 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
         vacancies,
         tables,
         params,
-        route_total,
+        routes,
         sector_count,
         sector_start,
         adv,

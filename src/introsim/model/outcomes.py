@@ -84,9 +84,12 @@ _WORK_OR_EDUCATION = (*_WORK, Status.EDUCATION)
 
 def _share_in(status: np.ndarray, codes: tuple[Status, ...]) -> np.ndarray:
     """1.0 where status is one of ``codes``, 0.0 where another, NaN where not observed (-1)."""
-    out = np.isin(status, codes).astype(np.float64)
-    out[status < 0] = np.nan
-    return out
+    # A lookup by status code (faster than np.isin on a run's few hundred rows); its
+    # last entry, which -1 reaches, is "not observed".
+    table = np.zeros(len(Status) + 1)
+    table[list(codes)] = 1.0
+    table[-1] = np.nan
+    return table[status]
 
 
 def participant_outcomes(refugees: Refugees, weeks: int) -> dict[str, np.ndarray]:

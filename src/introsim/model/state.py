@@ -73,10 +73,14 @@ def _columns(cls: type) -> dict[str, Column]:
 
 def _allocate(cls: type, n: int, **given: np.ndarray) -> Any:
     """``n`` rows of every column at its starting value; ``given`` arrays are used as they are."""
-    arrays = {
-        name: given[name] if name in given else np.full(n, col.initial, dtype=col.dtype)
-        for name, col in _columns(cls).items()
-    }
+    arrays = {}
+    for name, col in _columns(cls).items():
+        if name in given:
+            arrays[name] = given[name]
+        else:
+            # empty + fill: np.full converts an IntEnum starting value slowly, once per column.
+            arrays[name] = np.empty(n, dtype=col.dtype)
+            arrays[name].fill(col.initial)
     return _validated(cls, **arrays)
 
 
