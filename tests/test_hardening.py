@@ -466,7 +466,7 @@ def test_long_work_is_announced_after_the_first_runs() -> None:
         clock.now += progress.ESTIMATE_AFTER_S
         tick(11, total)  # then 10 runs in 3 s: 100 000 runs take 10 min + about 8.3 h
     notes = [line for line in buffer.getvalue().splitlines() if line.startswith("note:")]
-    assert notes == ["note: sweep: about 8.5 h for 100000 runs (estimated from the first 11)"]
+    assert notes == ["note: sweep: about 8.5 h for 100000 runs (estimated from runs 2 to 11)"]
 
 
 def test_short_work_is_not_announced_and_plain_lines_are_spaced() -> None:

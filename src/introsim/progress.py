@@ -113,7 +113,7 @@ def progress_reporter(
         if expected > LONG_RUN_S:
             say(
                 f"note: {label}: about {format_duration(expected)} for {total} {unit} "
-                f"(estimated from the first {done})"
+                f"(estimated from {unit} {first_done + 1} to {done})"
             )
 
     if terminal:
