@@ -356,8 +356,12 @@ def test_watch_one_run_steps_week_by_week(server, page):
     assert watched(page) == (0, expected[0])
     step = page.get_by_role("button", name="Step")
     step.click()
+    # The label and the counts are redrawn in separate updates: wait until both show week 1.
     page.wait_for_function(
-        "() => document.querySelector('.introsim-watch-week').innerText.startsWith('Week 1 of')"
+        f"expected => {{ const s = ({WATCH_JS})(); return s !== null"
+        " && s.week.startsWith('Week 1 of')"
+        " && JSON.stringify(s.counts) === JSON.stringify(expected); }",
+        arg=expected[1],
     )
     assert watched(page) == (1, expected[1])
     assert expected[1] != expected[0]  # the step changed the cohort's composition
