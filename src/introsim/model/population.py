@@ -54,8 +54,11 @@ def draw_cohort(
 ) -> Refugees:
     """Draw the cohort jointly: sex and age band from SSB's table, then the rest given them.
 
-    Every characteristic takes the same number of draws from ``rng`` in a fixed order,
-    whatever the parameter values, so a cohort changes only where its own parameters do.
+    Characteristics are drawn from ``rng`` in a fixed order and read only ``[cohort]`` and
+    the sectors' shares, so a replicate's cohort is the same whatever the follow-up,
+    caseload, subsidy or labour market's openness. The share of adult years worked is a beta
+    draw, whose use of ``rng`` depends on its shape, so changing
+    ``cohort.prior_work_fraction`` redraws the characteristics after it as well.
 
     Args:
         scenario: The resolved scenario.
