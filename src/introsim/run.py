@@ -17,15 +17,18 @@ compiled loop itself records nothing, so runs without the panel keep its speed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from introsim.model.model import IntroModel
 from introsim.model.outcomes import participant_outcomes, participant_table, summarise
 from introsim.model.state import EVENTS, PHASE_NAMES, STATUS_NAMES, Status
 from introsim.model.world import World, advance, build_world
 from introsim.params.schema import FULL_TIME_HOURS, Scenario
+
+if TYPE_CHECKING:  # Mesa takes a second to import; runs without the dashboard never need it.
+    from introsim.model.model import IntroModel
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,9 @@ def _bytes_per_unit() -> tuple[float, float, float, float]:
 
     Read from the arrays of a small model, so they follow the state's dtypes.
     """
-    from introsim.model.model import IntroModel
+    from introsim.model.world import build_world  # the arrays, without Mesa's import
 
-    model = IntroModel(Scenario().with_overrides({"cohort.size": 100}), 0, agents=False)
+    model = build_world(Scenario().with_overrides({"cohort.size": 100}), 0)
 
     def total(population: Any, ndim: int) -> int:
         return sum(a.nbytes for a in population.as_dict().values() if a.ndim == ndim)
