@@ -699,6 +699,16 @@ def publish_study(
     return manifest
 
 
+def failed_runs(failed: int, runs: int, out_dir: Path, consequence: str = "") -> list[str]:
+    """The warning for runs that raised (none when none did), pointing to their errors."""
+    if not failed:
+        return []
+    also = f"; {consequence}" if consequence else ""
+    return [
+        f"{failed} of {runs} runs failed{also}; the errors are in {out_dir}/runs.csv (column error)"
+    ]
+
+
 def print_json(data: dict[str, Any]) -> None:
     """Print a command's ``--json`` answer on stdout."""
     from introsim.output import json_text
@@ -771,14 +781,7 @@ def sweep(
             design, work.executor, store=work.store, progress=work.tick, ensemble=ensemble
         )
     wall = time.perf_counter() - t0
-    failed = (
-        [
-            f"{result.failed} of {len(result.runs)} runs failed; their errors are in "
-            f"{out_dir}/runs.csv (column error)"
-        ]
-        if result.failed
-        else []
-    )
+    failed = failed_runs(result.failed, len(result.runs), out_dir)
     publish_study(
         out_dir,
         result,
@@ -1062,13 +1065,11 @@ def sensitivity(
     ) as work:
         result = run_sensitivity(design, work.executor, store=work.store, progress=work.tick)
     wall = time.perf_counter() - t0
-    failed = (
-        [
-            f"{result.failed} of {len(result.sweep.runs)} runs failed; outcomes with a failed run "
-            f"are not analysed; the errors are in {out_dir}/runs.csv (column error)"
-        ]
-        if result.failed
-        else []
+    failed = failed_runs(
+        result.failed,
+        len(result.sweep.runs),
+        out_dir,
+        "outcomes with a failed run are not analysed",
     )
     publish_study(
         out_dir,

@@ -7,7 +7,6 @@ workshop's change. The link carries the same settings as URL parameters.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from introsim.app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from introsim.app.levers import BY_PATH, LEVER_PATHS, LeverError, parse
+from introsim.output import toml_value
 from introsim.params.schema import Scenario
 
 WHATIF_SUFFIX = "_whatif"
@@ -28,14 +28,6 @@ PRESET_KEY, LANG_KEY, REPLICATIONS_KEY, PROJECTOR_KEY = (
     "replications",
     "projector",
 )
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
 def scenario_toml(
@@ -57,22 +49,22 @@ def scenario_toml(
         TOML text.
     """
     name = preset.scenario.name + WHATIF_SUFFIX
-    changes = ", ".join(f"{p} = {_toml_value(v)}" for p, v in settings.items()) or "no change"
+    changes = ", ".join(f"{p} = {toml_value(v)}" for p, v in settings.items()) or "no change"
     lines = [
         f"# Exported from the introsim dashboard: {preset.scenario.name} with {changes}.",
         "# Reproduce the dashboard's numbers:",
         f"#   {reproduce_command(preset_path, Path(name + '.toml'), replications)}",
-        f"extends = {_toml_value(str(preset_path.resolve()))}",
+        f"extends = {toml_value(str(preset_path.resolve()))}",
         "",
         "[scenario]",
-        f"name = {_toml_value(name)}",
-        f"description = {_toml_value(f'{preset.scenario.name} with {changes}')}",
+        f"name = {toml_value(name)}",
+        f"description = {toml_value(f'{preset.scenario.name} with {changes}')}",
     ]
     by_section: dict[str, list[str]] = {}
     for path in LEVER_PATHS:
         if path in settings:
             section, key = path.rsplit(".", 1)
-            by_section.setdefault(section, []).append(f"{key} = {_toml_value(settings[path])}")
+            by_section.setdefault(section, []).append(f"{key} = {toml_value(settings[path])}")
     for section, rows in by_section.items():
         lines += ["", f"[{section}]", *rows]
     return "\n".join(lines) + "\n"

@@ -42,7 +42,6 @@ import json
 import math
 import os
 import re
-import shlex
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -61,12 +60,13 @@ from introsim.experiments.design import (
     _line_of,
     _validate,
 )
-from introsim.experiments.engine import Task, model_version, run_tasks
+from introsim.experiments.engine import Task, model_version, provenance, run_tasks
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
 from introsim.experiments.trial import TrialError, build_population, load_trial, simulate_trials
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
+from introsim.output import toml_value
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
 from introsim.params.schema import CEFR_B1, Scenario
@@ -1221,21 +1221,6 @@ def fitted_problems(root: Path, sources: dict[str, str | None] | None = None) ->
 
 
 # --------------------------------------------------------------------------- files
-def toml_value(value: Any) -> str:
-    """A Python scalar as a TOML value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    return json.dumps(str(value), ensure_ascii=False)
-
-
 def _nested(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
     tables: dict[str, dict[str, Any]] = {}
     for path, value in params.items():
@@ -1311,19 +1296,10 @@ def build_manifest(
     command: Sequence[str] | None,
 ) -> dict[str, Any]:
     """What is needed to reproduce a calibration, for ``manifest.json``."""
-    import datetime as dt
-
-    from introsim.output import git_commit, package_versions
-
     cal = result.calibration
     best = result.best
     return {
-        "introsim_version": package_versions(())["introsim"],
-        "model_version": model_version(),
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": shlex.join(command) if command is not None else None,
+        **provenance(command),
         "calibration": cal.describe(),
         "fingerprint": cal.fingerprint(),
         "root_seed": cal.meta.seed,

@@ -52,10 +52,8 @@ order.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import math
 import os
-import shlex
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -65,7 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.engine import Task, executor_for, run_tasks
+from introsim.experiments.engine import Task, executor_for, provenance, run_tasks
 from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import (
     CONFIDENCE,
@@ -756,15 +754,9 @@ def build_manifest(
         Versions, commit, scenarios (name, file, digest), seeds, replications,
         jobs, wall time, command and the files written.
     """
-    from introsim.output import git_commit, package_versions
-
     files = list(paths) if paths is not None else [None] * len(comparison.names)
     return {
-        "introsim_version": package_versions(())["introsim"],
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": shlex.join(command) if command is not None else None,
+        **provenance(command),
         "reference": comparison.reference,
         "scenarios": [
             {

@@ -11,8 +11,6 @@ between the run id and the outcomes.
 
 from __future__ import annotations
 
-import datetime as dt
-import shlex
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.design import DUMMY
+from introsim.experiments.engine import provenance
 from introsim.experiments.sweep import RUNS_FILE, SWEEP_OUTCOMES
 
 __all__ = ["Discovery", "DiscoveryError", "discover_boxes", "write_outputs"]
@@ -164,17 +163,13 @@ def discover_boxes(
 
 def write_outputs(result: Discovery, folder: Path, *, command: list[str]) -> dict[str, Any]:
     """Write trajectory.csv, box.csv, manifest.json and report.html; return the manifest."""
-    from introsim.output import git_commit, package_versions, write_csv, write_json, write_text
+    from introsim.output import write_csv, write_json, write_text
     from introsim.reporting.discover_report import report_html
 
     traj = result.trajectory.copy()
     traj["chosen"] = traj["id"] == result.chosen
     manifest = {
-        "introsim_version": package_versions(())["introsim"],
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": shlex.join(command),
+        **provenance(command),
         "method": "PRIM (ema_workbench.analysis.prim) on replicate means per design point",
         "result": {
             "source": str(result.source),

@@ -17,9 +17,11 @@ collect the outcomes. This module is that once.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import hashlib
 import os
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
@@ -270,3 +272,25 @@ def executor_for(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def provenance(command: Sequence[str] | None) -> dict[str, Any]:
+    """The head every manifest starts with: versions, commit, time and the command.
+
+    Args:
+        command: The command line that produced the outputs (None where not known).
+
+    Returns:
+        ``introsim_version``, ``model_version``, ``packages``, ``git_commit``,
+        ``created_utc`` and ``command``.
+    """
+    from introsim.output import git_commit, package_versions
+
+    return {
+        "introsim_version": package_versions(())["introsim"],
+        "model_version": model_version(),
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": shlex.join(command) if command is not None else None,
+    }

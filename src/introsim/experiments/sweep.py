@@ -8,8 +8,6 @@ from the base (point 0) is paired by replicate.
 
 from __future__ import annotations
 
-import datetime as dt
-import shlex
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.design import Design
-from introsim.experiments.engine import Task, model_version, run_tasks
+from introsim.experiments.engine import Task, model_version, provenance, run_tasks
 from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
@@ -230,16 +228,9 @@ def build_manifest(
         Versions, commit, design (with its seed), base scenario, seeds, counts,
         executor, wall time and the files written.
     """
-    from introsim.output import git_commit, package_versions
-
     d = sweep.design
     return {
-        "introsim_version": package_versions(())["introsim"],
-        "model_version": model_version(),
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": shlex.join(command) if command is not None else None,
+        **provenance(command),
         "experiment": d.describe(),
         "base_scenario": {
             "path": str(d.base_path),

@@ -33,11 +33,9 @@ How it works:
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
-import shlex
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -50,7 +48,7 @@ from pydantic import Field, model_validator
 from scipy.special import expit, logit
 
 from introsim.experiments.design import _fail, _Strict, _validate
-from introsim.experiments.engine import Task, model_version, run_tasks
+from introsim.experiments.engine import Task, model_version, provenance, run_tasks
 from introsim.experiments.statistics import (
     CONFIDENCE,
     icc_oneway,
@@ -876,17 +874,10 @@ def build_manifest(
     resumed: int = 0,
 ) -> dict[str, Any]:
     """What is needed to reproduce a trial and read its headline, for ``manifest.json``."""
-    from introsim.output import git_commit, package_versions
-
     spec, pop = result.spec, result.population
     sizes = pop.site_sizes()
     return {
-        "introsim_version": package_versions(())["introsim"],
-        "model_version": model_version(),
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": shlex.join(command) if command is not None else None,
+        **provenance(command),
         "trial": spec.describe(),
         "scenarios": {
             "control": {"name": spec.control.scenario.name, "digest": spec.control.digest()},
