@@ -1,15 +1,18 @@
-"""The dashboard's charts (plotly figures) and its headline in plain words."""
+"""The dashboard's charts: plotly figures, and the JSON the page draws them from."""
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+from plotly.utils import PlotlyJSONEncoder
 
-from introsim.app.i18n import number, percent, t
-from introsim.app.whatif import SUBGROUP_OUTCOME, TARGET_AT_EXIT, TARGET_OUTCOME, WhatIf
+from introsim.app.i18n import money, plotly_separators, t
+from introsim.app.whatif import WhatIf
 from introsim.model.model import IntroModel
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import STATUS_NAMES
@@ -19,13 +22,20 @@ REFERENCE_COLOUR, CHOSEN_COLOUR = PALETTE[6], PALETTE[0]
 GRID_COLOUR = "#e5e5e5"
 FONT_SIZE = {False: 14, True: 22}
 """Chart font size in points: normal, and projector mode."""
-PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
-"""Plotly's options for the page: the charts follow their container's width when it changes."""
+PLOTLY_CONFIG = {"responsive": True, "displayModeBar": False, "displaylogo": False}
+"""Plotly's options for the page: charts follow their container's width, and no toolbar
+floats over a chart's title (the page's own button saves a picture of the whole view)."""
 
 
-def _layout(fig: go.Figure, title: str, large: bool, height: int = 380) -> go.Figure:
+def figure_json(fig: go.Figure) -> dict[str, Any]:
+    """A figure as plain JSON data for the browser (NaN as null, numpy arrays as lists)."""
+    return json.loads(json.dumps(fig.to_plotly_json(), cls=PlotlyJSONEncoder))
+
+
+def _layout(fig: go.Figure, title: str, large: bool, lang: str, height: int = 380) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01},
+        separators=plotly_separators(lang),
         # No width: plotly takes the container's (not its own 700 px) and follows it.
         autosize=True,
         font={"family": FONT, "size": FONT_SIZE[large]},
@@ -52,7 +62,7 @@ def names(w: WhatIf, lang: str) -> tuple[str, str]:
 
 
 def in_work_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
-    """Share of arrived participants in work, week by week, with 95 % bands for both."""
+    """Share of arrived participants in work, week by week, with where one cohort lands."""
     fig = go.Figure()
     for band, name, colour in zip(
         w.in_work, names(w, lang), (REFERENCE_COLOUR, CHOSEN_COLOUR), strict=True
@@ -61,12 +71,12 @@ def in_work_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=np.concatenate([weeks, weeks[::-1]]),
-                y=100 * np.concatenate([band.high, band.low[::-1]]),
+                y=100 * np.concatenate([band.spread_high, band.spread_low[::-1]]),
                 fill="toself",
                 fillcolor=_rgba(colour, 0.2),
                 line={"width": 0},
                 hoverinfo="skip",
-                name=f"{name}: {t('interval', lang)}",
+                name=f"{name}: {t('band', lang)}",
                 showlegend=False,
             )
         )
@@ -75,7 +85,7 @@ def in_work_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
         )
     fig.update_xaxes(title=t("week", lang))
     fig.update_yaxes(title="%", rangemode="tozero")
-    return _layout(fig, t("chart_in_work", lang), large)
+    return _layout(fig, t("chart_in_work", lang), large, lang)
 
 
 def status_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
@@ -99,7 +109,7 @@ def status_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
             )
     fig.update_xaxes(title=t("week", lang))
     fig.update_yaxes(title="%", range=[0, 100], col=1)
-    return _layout(fig, t("chart_status", lang), large, height=420)
+    return _layout(fig, t("chart_status", lang), large, lang, height=420)
 
 
 def cost_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
@@ -114,13 +124,13 @@ def cost_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
                 y=[ref.mean, new.mean],
                 name=t(part, lang),
                 marker_color=COST_STYLE[part][1],
-                text=[number(ref.mean, lang, 0), number(new.mean, lang, 0)],
+                text=[money(ref.mean, lang), money(new.mean, lang)],
                 textposition="inside",
             )
         )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title="NOK")
-    return _layout(fig, t("chart_cost", lang), large)
+    fig.update_yaxes(title=t("money_unit", lang))
+    return _layout(fig, t("chart_cost", lang), large, lang)
 
 
 def subgroup_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
@@ -151,44 +161,7 @@ def subgroup_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
         )
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="%", rangemode="tozero")
-    return _layout(fig, t("chart_subgroups", lang), large, height=420)
-
-
-def headline(w: WhatIf, lang: str) -> list[str]:
-    """The result in plain words: the target outcome, the 55 % target, work at 12 months, cost.
-
-    Returns:
-        Sentences, most important first.
-    """
-    _, new, diff = w.outcomes[TARGET_OUTCOME]
-    first = t(
-        "headline",
-        lang,
-        value=percent(new.mean, lang),
-        low=percent(new.low, lang),
-        high=percent(new.high, lang),
-        diff=number(abs(100 * diff.mean), lang),
-        direction=t("more" if diff.mean >= 0 else "fewer", lang),
-        reference=w.reference,
-        dlow=number(100 * diff.low, lang, signed=True),
-        dhigh=number(100 * diff.high, lang, signed=True),
-    )
-    target = percent(TARGET_AT_EXIT, lang).replace(",0", "").replace(".0", "")
-    met = not math.isnan(new.mean) and new.mean >= TARGET_AT_EXIT
-    second = t("target_met" if met else "target_missed", lang, target=target)
-    _, work, work_diff = w.outcomes[SUBGROUP_OUTCOME]
-    _, cost, cost_diff = w.outcomes["cost_per_participant_nok"]
-    third = t(
-        "headline_work",
-        lang,
-        value=percent(work.mean, lang),
-        diff=number(100 * work_diff.mean, lang, signed=True),
-        dlow=number(100 * work_diff.low, lang, signed=True),
-        dhigh=number(100 * work_diff.high, lang, signed=True),
-        cost=number(cost.mean, lang, 0),
-        cost_diff=number(cost_diff.mean, lang, 0, signed=True),
-    )
-    return [first, second, third, t("intervals_note", lang, n=w.replications)]
+    return _layout(fig, t("chart_subgroups", lang), large, lang, height=420)
 
 
 # --------------------------------------------------------------------------- one run
@@ -237,7 +210,7 @@ def cohort_figure(model: IntroModel, lang: str, large: bool = False) -> go.Figur
             )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
-    return _layout(fig, t("chart_cohort", lang), large, height=420)
+    return _layout(fig, t("chart_cohort", lang), large, lang, height=420)
 
 
 def counts_figure(model: IntroModel, lang: str, large: bool = False) -> go.Figure:
@@ -256,4 +229,4 @@ def counts_figure(model: IntroModel, lang: str, large: bool = False) -> go.Figur
         )
     fig.update_xaxes(title=t("week", lang), range=[0, model.weeks])
     fig.update_yaxes(title=t("participants", lang), range=[0, model.refugees.size])
-    return _layout(fig, t("chart_counts", lang), large)
+    return _layout(fig, t("chart_counts", lang), large, lang)

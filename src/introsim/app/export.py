@@ -1,21 +1,30 @@
-"""Settings out of the dashboard and back in: a scenario file, and a link.
+"""Settings out of the dashboard and back in: complete scenario files, and a link.
 
-The file ``extends`` the preset and holds only the levers that differ from it,
-so ``introsim run`` and ``introsim compare`` accept it and it reads as the
-workshop's change. The link carries the same settings as URL parameters.
+An exported scenario holds every value of the scenario (no ``extends``), so it
+runs the same on any machine with introsim, whatever its presets or defaults.
+The link carries the accepted settings as URL parameters; reading one puts
+every value through the levers' own validation (:func:`introsim.app.levers.read`
+and :func:`~introsim.app.levers.accept`), with the same limits as the controls.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from introsim.app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from introsim.app.levers import BY_PATH, LEVER_PATHS, LeverError, parse
+from introsim.app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, unit
+from introsim.app.levers import (
+    BY_PATH,
+    LEVER_PATHS,
+    REPLICATIONS,
+    LeverError,
+    accept,
+    excerpt,
+    read,
+)
 from introsim.output import toml_value
 from introsim.params.schema import Scenario
 
@@ -28,56 +37,96 @@ PRESET_KEY, LANG_KEY, REPLICATIONS_KEY, PROJECTOR_KEY = (
     "replications",
     "projector",
 )
+MAX_LINK_FIELDS = 40
+"""Most parameters a link may hold (the dashboard writes at most 16)."""
+MAX_QUERY = 2000
+"""Longest query string read (the dashboard's own links are a few hundred characters)."""
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def scenario_toml(
-    preset_path: Path,
-    preset: Scenario,
-    settings: Mapping[str, Any],
-    replications: int,
-) -> str:
-    """The settings as a scenario file extending the preset.
+def _key(name: str) -> str:
+    return name if _BARE_KEY.match(name) else toml_value(name)
+
+
+def _toml(value: Any) -> str:
+    """A value of a scenario as TOML: scalars, arrays, and inline tables inside arrays."""
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    return toml_value(value)
+
+
+def _tables(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Nested dicts as TOML tables: a table's values first, then its sub-tables."""
+    lines = [f"[{prefix}]"] if prefix else []
+    lines += [f"{_key(k)} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for k, v in data.items():
+        if isinstance(v, dict):
+            lines += ["", *_tables(v, f"{prefix}.{_key(k)}" if prefix else _key(k))]
+    return lines
+
+
+def complete_toml(scenario: Scenario, name: str, description: str, head: Iterable[str]) -> str:
+    """A scenario file holding every value of ``scenario``, under a new name.
 
     Args:
-        preset_path: The preset's file (written as an absolute ``extends`` path, so the
-            exported file works wherever it is saved on this machine).
-        preset: The preset as loaded.
-        settings: Lever paths mapped to values that differ from the preset.
-        replications: Replicates the dashboard used (for the reproduce command).
+        scenario: The validated scenario.
+        name: Its ``[scenario] name`` in the file.
+        description: Its ``[scenario] description``.
+        head: Comment lines for the top of the file (without ``#``).
 
     Returns:
-        TOML text.
+        TOML text that loads as the same scenario (apart from name and description).
     """
-    name = preset.scenario.name + WHATIF_SUFFIX
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    data["scenario"] = {**data["scenario"], "name": name, "description": description}
+    return "\n".join([*(f"# {h}".rstrip() for h in head), "", *_tables(data)]) + "\n"
+
+
+def reproduce_command(reference_file: str, exported_file: str, replications: int) -> str:
+    """The ``introsim compare`` command giving the dashboard's numbers from the two files."""
+    return f"introsim compare {reference_file} {exported_file} --replications {replications}"
+
+
+def export_files(
+    preset: Scenario, chosen: Scenario, settings: Mapping[str, Any], replications: int
+) -> dict[str, str]:
+    """The starting point and the what-if as complete scenario files, by file name.
+
+    Both files stand alone; ``introsim compare`` on the two, in this order, with the
+    dashboard's number of runs, gives the dashboard's numbers.
+    """
+    base_name = preset.scenario.name
+    whatif_name = base_name + WHATIF_SUFFIX
+    files = {"reference": f"{base_name}.toml", "whatif": f"{whatif_name}.toml"}
+    command = reproduce_command(files["reference"], files["whatif"], replications)
     changes = ", ".join(f"{p} = {toml_value(v)}" for p, v in settings.items()) or "no change"
-    lines = [
-        f"# Exported from the introsim dashboard: {preset.scenario.name} with {changes}.",
-        "# Reproduce the dashboard's numbers:",
-        f"#   {reproduce_command(preset_path, Path(name + '.toml'), replications)}",
-        f"extends = {toml_value(str(preset_path.resolve()))}",
-        "",
-        "[scenario]",
-        f"name = {toml_value(name)}",
-        f"description = {toml_value(f'{preset.scenario.name} with {changes}')}",
+    common = [
+        "Every value is written out: this file needs no other file and no `extends`.",
+        "Reproduce the dashboard's numbers with both exported files:",
+        f"  {command}",
     ]
-    by_section: dict[str, list[str]] = {}
-    for path in LEVER_PATHS:
-        if path in settings:
-            section, key = path.rsplit(".", 1)
-            by_section.setdefault(section, []).append(f"{key} = {toml_value(settings[path])}")
-    for section, rows in by_section.items():
-        lines += ["", f"[{section}]", *rows]
-    return "\n".join(lines) + "\n"
-
-
-def reproduce_command(preset_path: Path, exported: Path, replications: int) -> str:
-    """The ``introsim compare`` command giving the dashboard's numbers for an exported file."""
-    return f"introsim compare {preset_path} {exported} --replications {replications}"
+    return {
+        files["reference"]: complete_toml(
+            preset,
+            base_name,
+            preset.scenario.description,
+            [f"Exported from the introsim dashboard: the starting point {base_name!r}.", *common],
+        ),
+        files["whatif"]: complete_toml(
+            chosen,
+            whatif_name,
+            f"{base_name} with {changes}",
+            [f"Exported from the introsim dashboard: {base_name} with {changes}.", *common],
+        ),
+    }
 
 
 @dataclass
 class LinkSettings:
-    """What a link (URL parameters) asks for; anything it could not use is in ``problems``."""
+    """What a link asks for, every value validated; what could not be used is in ``problems``."""
 
     preset: str | None = None
     lang: str | None = None
@@ -92,42 +141,81 @@ def link_query(
 ) -> str:
     """URL parameters that reopen these settings, e.g. ``preset=ips&follow_up.caseload=15``."""
     params: list[tuple[str, str]] = [(PRESET_KEY, preset)]
-    params += [(p, str(settings[p])) for p in LEVER_PATHS if p in settings]
+    params += [(p, toml_value(settings[p]).strip('"')) for p in LEVER_PATHS if p in settings]
     params += [(LANG_KEY, lang), (REPLICATIONS_KEY, str(replications))]
     if projector:
         params.append((PROJECTOR_KEY, "1"))
     return urlencode(params, safe=".")
 
 
-def parse_link(query: str, lang: str = DEFAULT_LANGUAGE) -> LinkSettings:
-    """Read URL parameters; values out of bounds or unknown keys become ``problems``, not errors."""
+def parse_link(
+    query: str,
+    presets: Iterable[str],
+    load: Callable[[str], Scenario],
+    start: str,
+    lang: str = DEFAULT_LANGUAGE,
+) -> LinkSettings:
+    """Read a link's parameters; nothing in it can raise, and nothing unchecked gets through.
+
+    Each lever value goes through the same validation as the control (its kind, its
+    limits, then the whole scenario with it), in the schema's units; the number of runs
+    is limited as the slider is. What is refused is named in ``problems`` and left out.
+
+    Args:
+        query: The URL's query string (with or without ``?``).
+        presets: The starting points this server offers.
+        load: Loads a starting point by name.
+        start: The starting point when the link names none (or an unknown one).
+        lang: Language of the problems when the link names none.
+
+    Returns:
+        The accepted values and the problems.
+    """
     out = LinkSettings()
-    for key, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
-        if key == PRESET_KEY:
-            out.preset = value
-        elif key == LANG_KEY:
-            if value in LANGUAGES:
-                out.lang = value
-            else:
-                choices = ", ".join(LANGUAGES)
-                out.problems.append(
-                    f"{key}: {t('expected_choice', lang, choices=choices, found=value)}"
-                )
-        elif key == REPLICATIONS_KEY:
-            if re.fullmatch(r"\d+", value) and int(value) >= 2:
-                out.replications = int(value)
-            else:
-                out.problems.append(
-                    f"{key}: {t('expected_range', lang, low=2, high='∞', unit='', found=value)}"
-                )
-        elif key == PROJECTOR_KEY:
-            out.projector = value not in ("", "0", "false")
-        elif key in BY_PATH:
-            lever = BY_PATH[key]
-            try:
-                out.settings[key] = parse(lever, value, lang)
-            except LeverError as e:
-                out.problems += [f"{lever.label(lang)}: {p.message}" for p in e.problems]
+    text = query.lstrip("?")
+    if len(text) > MAX_QUERY:
+        out.problems.append(t("too_long", lang, n=len(text)))
+        text = text[:MAX_QUERY].rsplit("&", 1)[0]
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_LINK_FIELDS)
+    except ValueError:
+        pairs = parse_qsl(text, keep_blank_values=True)[:MAX_LINK_FIELDS]
+        out.problems.append(t("too_many", lang, n=MAX_LINK_FIELDS))
+    values = dict(pairs)
+    if LANG_KEY in values:
+        if values[LANG_KEY] in LANGUAGES:
+            out.lang = values[LANG_KEY]
         else:
-            out.problems.append(f"{key}: ?")
+            choices = ", ".join(LANGUAGES)
+            found = excerpt(values[LANG_KEY])
+            out.problems.append(
+                f"{LANG_KEY}: {t('expected_choice', lang, choices=choices, found=found)}"
+            )
+    lang = out.lang or lang
+    names = list(presets)
+    if PRESET_KEY in values:
+        if values[PRESET_KEY] in names:
+            out.preset = values[PRESET_KEY]
+        else:
+            out.problems.append(t("unknown_preset", lang, found=excerpt(values[PRESET_KEY])))
+    base = load(out.preset or start)
+    if REPLICATIONS_KEY in values:
+        try:
+            out.replications = read(REPLICATIONS, values[REPLICATIONS_KEY], lang)
+        except LeverError as e:
+            label = t("replications", lang)
+            out.problems += [f"{label} ({unit('runs', lang)}): {p.message}" for p in e.problems]
+    if PROJECTOR_KEY in values:
+        out.projector = values[PROJECTOR_KEY].lower() in ("1", "true", "yes", "on")
+    for path in LEVER_PATHS:  # in lever order, each checked with those accepted before it
+        if path not in values:
+            continue
+        try:
+            out.settings = accept(base, out.settings, path, values[path], lang, shown=False)
+        except LeverError as e:
+            out.problems += [f"{BY_PATH[path].label(lang)}: {p.message}" for p in e.problems]
+    known = {PRESET_KEY, LANG_KEY, REPLICATIONS_KEY, PROJECTOR_KEY, *LEVER_PATHS}
+    for key in values:
+        if key not in known:
+            out.problems.append(t("unknown_key", lang, key=excerpt(key)))
     return out

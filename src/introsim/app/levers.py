@@ -1,25 +1,32 @@
-"""The levers a workshop turns, described by the scenario schema itself.
+"""The levers a workshop turns, described by the scenario schema itself, and their validation.
 
 Only the list of dotted paths is written here. Each lever's kind, choices,
 unit, one-line meaning, source and bounds are read from the pydantic field in
 :mod:`introsim.params.schema`, so a change there shows in the dashboard without
 touching it.
+
+Every value that reaches the dashboard, typed in a box, set by a slider or read
+from a shared link, goes through :func:`read` (the lever's kind and limits) and
+:func:`accept` (the whole scenario validated with it). A refused value is never
+applied: the settings stay as they were, and the refusal says why in the
+person's language and in the units on the screen (per cent for shares).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import annotated_types
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from introsim.app.i18n import t
+from introsim.app.i18n import TEXT, number, plain, t, unit
 from introsim.params.schema import Scenario
 
 LEVER_PATHS: tuple[str, ...] = (
@@ -40,12 +47,23 @@ LEVER_PATHS: tuple[str, ...] = (
 
 SLIDER_RANGES: dict[str, tuple[float, float]] = {
     # Where the schema's bound is open or far beyond what a workshop explores, the
-    # slider shows a narrower range; a value typed or linked may still go to the bound.
+    # slider shows a narrower range; a value typed or linked may still go to the limit.
     "follow_up.caseload": (1, 60),
     "follow_up.after_follow_up_weeks": (0, 156),
     "labour_market.unemployment_rate": (0.0, 0.15),
     "cohort.size": (50, 2000),
 }
+
+DASHBOARD_LIMITS: dict[str, tuple[float, float]] = {
+    # The schema allows two million participants, but a what-if of 2 × 30 runs of such a
+    # cohort would hold a shared server for many minutes: the dashboard answers in seconds
+    # up to a few thousand participants. Larger cohorts: `introsim run` or `compare`.
+    "cohort.size": (10, 5000),
+}
+"""Limits narrower than the schema's, for the dashboard only (typed and linked values alike)."""
+
+REPLICATION_LIMITS = (2, 30)
+"""Runs per scenario a session may ask for (the slider's range and the link's limit)."""
 
 METHOD_OWN: dict[str, str] = {
     # Optional overrides: left out (None), the method's own profile value applies.
@@ -56,22 +74,29 @@ METHOD_OWN: dict[str, str] = {
 SLIDER_STEPS = 100
 """About this many steps from one end of a float slider to the other."""
 
+MAX_TEXT = 32
+"""Longest text a value may have (a number or a choice needs far fewer characters)."""
+
 
 @dataclass(frozen=True)
 class Lever:
     """One control, as the schema describes its field.
 
+    Values are held in the schema's units (a share as 0-1); a share is shown, typed
+    and slid in per cent (``scale`` 100).
+
     Attributes:
         path: Dotted path in the scenario, e.g. ``follow_up.caseload``.
         kind: ``"choice"``, ``"int"`` or ``"float"``.
-        unit: The field's unit.
-        meaning: The field's one-line meaning (shown as a tooltip).
+        unit: The field's unit, as the schema writes it.
+        meaning: The field's one-line meaning in the schema (English).
         source: Where the default comes from, or None.
         choices: Allowed values of a choice lever.
-        low: Lowest allowed value (None if open).
+        low: Lowest allowed value (None if open), in the schema's units.
         high: Highest allowed value (None if open).
-        slider: The slider's range (the bounds, narrowed by :data:`SLIDER_RANGES`).
+        slider: The slider's range (the limits, narrowed by :data:`SLIDER_RANGES`).
         step: The slider's step.
+        scale: Shown value per stored value (100 for shares, else 1).
     """
 
     path: str
@@ -84,15 +109,41 @@ class Lever:
     high: float | None
     slider: tuple[float, float]
     step: float
+    scale: float = 1.0
 
     def label(self, lang: str) -> str:
         """The lever's name in ``lang``."""
         return t(self.path, lang)
 
+    def meaning_in(self, lang: str) -> str:
+        """The lever's meaning in ``lang`` (the schema's words where there is no translation)."""
+        key = f"meaning_{self.path}"
+        return t(key, lang) if key in TEXT else self.meaning
+
     @property
     def is_share(self) -> bool:
         """Whether the value is a share 0-1 (shown as a percentage)."""
         return self.unit.startswith("share")
+
+    def unit_in(self, lang: str) -> str:
+        """The unit as shown: ``%`` for shares, else the schema's unit in ``lang``."""
+        return "%" if self.is_share else unit(self.unit, lang)
+
+    def shown(self, value: float) -> float:
+        """A stored value in the units on the screen."""
+        return round(float(value) * self.scale, 10)
+
+    def text(self, value: Any, lang: str) -> str:
+        """A stored value as a box shows it (``40`` for a 0.4 share, ``12``)."""
+        if self.kind == "choice":
+            return str(value)
+        return plain(self.shown(value), lang)
+
+    def limit_text(self, value: float | None, lang: str) -> str:
+        """One end of the allowed range, in the units on the screen."""
+        if value is None:
+            return "∞"
+        return plain(self.shown(value), lang)
 
 
 def schema_field(path: str) -> FieldInfo:
@@ -134,9 +185,12 @@ def describe(path: str) -> Lever:
             low = float(getattr(bound, "ge", getattr(bound, "gt", 0.0)))
         elif isinstance(bound, annotated_types.Le | annotated_types.Lt):
             high = float(getattr(bound, "le", getattr(bound, "lt", 0.0)))
+    if path in DASHBOARD_LIMITS:
+        low, high = DASHBOARD_LIMITS[path]
+    unit_name = str(extra.get("unit", ""))
     common = {
         "path": path,
-        "unit": str(extra.get("unit", "")),
+        "unit": unit_name,
         "meaning": info.description or "",
         "source": extra.get("source"),
     }
@@ -152,11 +206,34 @@ def describe(path: str) -> Lever:
         raise TypeError(f"{path}: an open bound needs a slider range in SLIDER_RANGES")
     kind: Literal["int", "float"] = "int" if annotation is int else "float"
     step = 1.0 if kind == "int" else _nice_step(hi - lo)
-    return Lever(kind=kind, choices=(), low=low, high=high, slider=(lo, hi), step=step, **common)
+    scale = 100.0 if unit_name.startswith("share") else 1.0
+    return Lever(
+        kind=kind,
+        choices=(),
+        low=low,
+        high=high,
+        slider=(lo, hi),
+        step=step,
+        scale=scale,
+        **common,
+    )
 
 
 LEVERS: tuple[Lever, ...] = tuple(describe(p) for p in LEVER_PATHS)
 BY_PATH: dict[str, Lever] = {lever.path: lever for lever in LEVERS}
+REPLICATIONS = Lever(
+    path="replications",
+    kind="int",
+    unit="runs",
+    meaning="Runs of each scenario; more runs pin the averages down better and take longer",
+    source=None,
+    choices=(),
+    low=REPLICATION_LIMITS[0],
+    high=REPLICATION_LIMITS[1],
+    slider=REPLICATION_LIMITS,
+    step=1.0,
+)
+"""Runs per scenario: not a scenario field, but read and limited like a lever."""
 
 
 def stored_value(scenario: Scenario, path: str) -> Any:
@@ -178,77 +255,135 @@ def value_of(scenario: Scenario, path: str) -> Any:
 
 @dataclass(frozen=True)
 class Problem:
-    """A lever value that cannot be run: which lever, and what is wrong, in words."""
+    """A lever value that cannot be run: which lever, what was given, and what is wrong."""
 
     path: str
     message: str
+    found: str = ""
 
 
+@dataclass
 class LeverError(ValueError):
     """Settings that cannot be run; ``problems`` says which and why."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{p.path}: {p.message}" for p in self.problems)
 
 
-def parse(lever: Lever, value: Any, lang: str = "en") -> Any:
-    """Turn a value (a control's or a link's text) into the lever's type, checking its bounds.
+def excerpt(text: str, keep: int = 12) -> str:
+    """A value as a message may quote it: at most ``keep`` characters, and how long it was."""
+    text = str(text)
+    if len(text) <= keep:
+        return text
+    return f"{text[:keep]}… ({len(text)})"
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]")
+
+
+def _number_text(text: str) -> str:
+    """Typed number text as Python reads it: spaces out, a decimal comma as a point."""
+    text = _SPACES.sub("", text).replace("−", "-")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    return text
+
+
+def read(lever: Lever, value: Any, lang: str = "en", shown: bool = True) -> Any:
+    """Turn a control's, a box's or a link's value into the lever's type, within its limits.
 
     Args:
         lever: The lever.
-        value: A number, a choice, or text holding one.
-        lang: Language of the error message.
+        value: A number, a choice, or text holding one (``"40"``, ``"0,4"``, ``"1 000"``).
+        lang: Language of the refusal.
+        shown: True if the value is in the units on the screen (per cent for a share),
+            False if in the schema's (a share 0-1, as in a link or a scenario file).
 
     Returns:
-        The value as ``int``, ``float`` or ``str``.
+        The value in the schema's units, as ``int``, ``float`` or ``str``.
 
     Raises:
-        LeverError: If the value is not of the lever's kind or is out of bounds.
+        LeverError: If the value is too long, not of the lever's kind, or out of limits.
     """
+    raw = value if isinstance(value, str) else repr(value) if isinstance(value, float) else value
+    text = str(raw).strip()
 
     def bad(message: str) -> LeverError:
-        return LeverError([Problem(lever.path, message)])
+        return LeverError([Problem(lever.path, message, excerpt(text))])
 
+    if len(text) > MAX_TEXT:
+        raise bad(t("too_long", lang, n=number(len(text), lang, 0)))
     if lever.kind == "choice":
-        if str(value) not in lever.choices:
-            raise bad(t("expected_choice", lang, choices=", ".join(lever.choices), found=value))
-        return str(value)
+        if text not in lever.choices:
+            choices = ", ".join(t(f"choice_{c}", lang) for c in lever.choices)
+            raise bad(t("expected_choice", lang, choices=choices, found=excerpt(text)))
+        return text
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise bad(t("expected_number", lang, found=value)) from None
-    if not math.isfinite(number) or (lever.kind == "int" and not number.is_integer()):
-        raise bad(t(f"expected_{lever.kind}", lang, found=value))
-    too_low = lever.low is not None and number < lever.low
-    too_high = lever.high is not None and number > lever.high
+        given = float(_number_text(text))
+    except ValueError:
+        raise bad(t("expected_number", lang, found=excerpt(text))) from None
+    if not math.isfinite(given):
+        raise bad(t("expected_number", lang, found=excerpt(text)))
+    stored = round(given / lever.scale, 12) if shown else given
+    if lever.kind == "int" and not float(stored).is_integer():
+        raise bad(t("expected_int", lang, found=excerpt(text)))
+    too_low = lever.low is not None and stored < lever.low
+    too_high = lever.high is not None and stored > lever.high
     if too_low or too_high:
-        low = "−∞" if lever.low is None else f"{lever.low:g}"
-        high = "∞" if lever.high is None else f"{lever.high:g}"
-        raise bad(t("expected_range", lang, low=low, high=high, found=value, unit=lever.unit))
-    return int(number) if lever.kind == "int" else number
+        shown_unit = lever.unit_in(lang)
+        raise bad(
+            t(
+                "expected_range",
+                lang,
+                low=lever.limit_text(lever.low, lang),
+                high=f"{lever.limit_text(lever.high, lang)} {shown_unit}".rstrip(),
+                found=f"{plain(lever.shown(stored), lang)} {shown_unit}".rstrip(),
+            )
+        )
+    return int(stored) if lever.kind == "int" else float(stored)
+
+
+def _conflict(e: ValidationError, path: str, lang: str) -> LeverError:
+    """A combination the schema refuses, said as a refusal of the lever just set."""
+    problems = []
+    for err in e.errors():
+        message = str(err["msg"]).removeprefix("Value error, ")
+        section = ".".join(str(x) for x in err["loc"])
+        # The other fields a message names (schema identifiers, e.g. step_down_week).
+        names = [n for n in re.findall(r"[a-z]+(?:_[a-z]+)+", message) if n != path]
+        others = ", ".join(f"{section}.{n}" if section else n for n in dict.fromkeys(names))
+        problems.append(
+            Problem(path, t("conflict", lang, others=others or section, problem=message))
+        )
+    return LeverError(problems)
 
 
 def apply(base: Scenario, settings: Mapping[str, Any], lang: str = "en") -> Scenario:
-    """The base scenario with the settings applied, fully validated.
+    """The base scenario with stored-unit settings applied, fully validated.
 
     Args:
         base: The preset.
-        settings: Lever paths mapped to values (as from controls or a link).
-        lang: Language of error messages.
+        settings: Lever paths mapped to values in the schema's units (as from :func:`read`
+            with ``shown=False``, or from :func:`accept`).
+        lang: Language of refusals.
 
     Returns:
         The validated scenario.
 
     Raises:
-        LeverError: Every setting out of bounds, or a combination the schema rejects
+        LeverError: Every setting out of limits, or a combination the schema rejects
             (such as a wage subsidy step-down after its last week).
     """
     problems: list[Problem] = []
     parsed: dict[str, Any] = {}
     for path, value in settings.items():
+        if path not in BY_PATH:
+            problems.append(Problem(path, t("unknown_key", lang, key=excerpt(path))))
+            continue
         try:
-            parsed[path] = parse(BY_PATH[path], value, lang)
+            parsed[path] = read(BY_PATH[path], value, lang, shown=False)
         except LeverError as e:
             problems += e.problems
     if problems:
@@ -256,14 +391,46 @@ def apply(base: Scenario, settings: Mapping[str, Any], lang: str = "en") -> Scen
     try:
         return base.with_overrides(parsed)
     except ValidationError as e:
-        raise LeverError(
-            [
-                Problem(
-                    ".".join(str(x) for x in err["loc"]), err["msg"].removeprefix("Value error, ")
-                )
-                for err in e.errors()
-            ]
-        ) from None
+        raise _conflict(e, next(iter(parsed), ""), lang) from None
+
+
+def accept(
+    base: Scenario,
+    settings: Mapping[str, Any],
+    path: str,
+    value: Any,
+    lang: str = "en",
+    shown: bool = True,
+) -> dict[str, Any]:
+    """The settings with one more value, if the lever and the whole scenario accept it.
+
+    Args:
+        base: The preset.
+        settings: Accepted settings (stored units), which the base accepts together.
+        path: The lever being set.
+        value: The new value (text or number).
+        lang: Language of a refusal.
+        shown: Whether ``value`` is in the units on the screen (see :func:`read`).
+
+    Returns:
+        New settings: a value equal to the preset's own is left out, so that the settings
+        say only what differs.
+
+    Raises:
+        LeverError: The value was refused; ``settings`` is untouched.
+    """
+    if path not in BY_PATH:
+        raise LeverError([Problem(path, t("unknown_key", lang, key=excerpt(path)))])
+    new_value = read(BY_PATH[path], value, lang, shown)
+    new = {p: v for p, v in settings.items() if p != path}
+    if new_value != stored_value(base, path):
+        new[path] = new_value
+    ordered = {p: new[p] for p in LEVER_PATHS if p in new}
+    try:
+        base.with_overrides(ordered)
+    except ValidationError as e:
+        raise _conflict(e, path, lang) from None
+    return ordered
 
 
 def changed(base: Scenario, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -273,3 +440,19 @@ def changed(base: Scenario, settings: Mapping[str, Any]) -> dict[str, Any]:
         for path in LEVER_PATHS
         if path in settings and settings[path] != stored_value(base, path)
     }
+
+
+def shown_value(lever: Lever, value: Any, lang: str) -> str:
+    """A lever's value for people: choices by name, shares in per cent, units after numbers."""
+    if lever.kind == "choice":
+        return t(f"choice_{value}", lang)
+    if value is None:
+        return t("method_own", lang)
+    shown = lever.shown(value)
+    decimals = (
+        0 if lever.kind == "int" else max(0, -math.floor(math.log10(lever.step * lever.scale)))
+    )
+    while decimals < 3 and round(shown, decimals) != shown:  # a typed 33,3 % stays 33,3 %
+        decimals += 1
+    text = number(shown, lang, decimals)
+    return f"{text}\u00a0{lever.unit_in(lang)}"

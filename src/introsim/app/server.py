@@ -1,19 +1,31 @@
 """Serving the dashboard: where the presets are, what the page starts with, and the web server.
 
 Everything the page needs is served from this machine: Solara's own assets
-come from the ``solara-assets`` package and plotly's from the ``plotly``
+come from the ``solara-assets`` package and plotly.js from the ``plotly``
 package, so a workshop runs without a network.
+
+Answers are fast from the first page on: before the server answers, a warm
+pool of worker processes is started (each has loaded the compiled kernels) and
+the starting preset's runs are computed and kept, so a new browser session's
+first result needs no simulation.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.resources
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass
-from functools import lru_cache
+import warnings
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 
+from introsim.app.update import Updates
+from introsim.app.whatif import RunCache
+from introsim.experiments.executor import make_pool, stop_pool, usable_cores
 from introsim.params.loader import load_scenario
 from introsim.params.schema import Scenario
 
@@ -26,15 +38,54 @@ APP_MODULE = "introsim.app.app"
 PRESET_FOLDER = Path("scenarios")
 """Where presets are looked for when the command names no scenario (relative to the cwd)."""
 
+DEFAULT_JOBS = 2
+"""Worker processes of a server's pool (fewer where fewer cores are usable)."""
+PLOTLY_JS = "plotly.min.js"
+
 # Solara looks these up when it is imported: no usage statistics sent anywhere, and no
 # asset fetched from a CDN (a missing one fails on this machine instead).
 SOLARA_ENVIRONMENT = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
     "SOLARA_ASSETS_CDN": f"http://{LOCAL_HOST}:9/",
     "SOLARA_APP": APP_MODULE,
-    # Solara's check of the rules of hooks warns about Mesa's own components at start-up.
     "SOLARA_CHECK_HOOKS": "off",
+    # No "This website runs on Solara" badge over the charts, a loader without words in
+    # one language only, and the page's own title from the start.
+    "SOLARA_THEME_SHOW_BANNER": "False",
+    "SOLARA_THEME_LOADER": "plain",
+    "SOLARA_THEME_TITLE": "introsim",
 }
+
+
+def plotly_folder() -> Path:
+    """The folder of the installed plotly package that holds ``plotly.min.js``."""
+    return Path(str(importlib.resources.files("plotly") / "package_data"))
+
+
+@cache
+def plotly_url() -> str:
+    """Where the page loads plotly.js from, with its content hash so browsers keep it."""
+    digest = hashlib.md5((plotly_folder() / PLOTLY_JS).read_bytes()).hexdigest()
+    return f"/static/assets/{PLOTLY_JS}?v={digest}"
+
+
+@dataclass
+class Runtime:
+    """What every browser session of a server shares.
+
+    Attributes:
+        cache: Runs kept between updates.
+        updates: Finished updates, by what they were computed for.
+        pool: A warm pool of worker processes, or None to run in the server's threads.
+    """
+
+    cache: RunCache = field(default_factory=RunCache)
+    updates: Updates = field(default_factory=Updates)
+    pool: Executor | None = None
+
+
+RUNTIME = Runtime()
+"""The server's shared runs, updates and workers."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +99,7 @@ class DashboardConfig:
         replications: Replicates per scenario the page starts with.
         host: Address the server listens on.
         port: Port the server listens on.
+        jobs: Worker processes for the runs (1: in the server's own threads).
     """
 
     presets: dict[str, Path]
@@ -56,6 +108,7 @@ class DashboardConfig:
     replications: int
     host: str
     port: int
+    jobs: int = DEFAULT_JOBS
 
     @property
     def address(self) -> str:
@@ -177,15 +230,66 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def _warm_worker() -> int:
+    """Load the compiled kernels in a worker (the pool's first task), and say which worker."""
+    from introsim.experiments.executor import warm_up
+
+    warm_up([Scenario()])
+    return os.getpid()
+
+
+def start_workers(jobs: int) -> Executor | None:
+    """A pool of ``jobs`` warm workers (each has loaded the kernels), or None for one job."""
+    jobs = max(1, min(jobs, usable_cores()))
+    if jobs < 2:
+        return None
+    pool = make_pool(jobs, preload=["introsim.experiments.compare"])
+    for future in [pool.submit(_warm_worker) for _ in range(jobs)]:
+        future.result()
+    return pool
+
+
+def prepare(config: DashboardConfig) -> None:
+    """Start the workers and compute the starting preset's what-if before serving.
+
+    The preset's runs are then in the cache, and its unchanged what-if in the kept
+    updates, for the language the page opens in: a new session's first result is
+    ready at once.
+    """
+    from introsim.app.update import update
+
+    RUNTIME.pool = start_workers(config.jobs)
+    base = preset(config.presets[config.start])
+    update(
+        base,
+        {},
+        config.replications,
+        config.lang,
+        cache=RUNTIME.cache,
+        executor=RUNTIME.pool,
+        kept=RUNTIME.updates,
+    )
+
+
 def serve(config: DashboardConfig) -> None:
-    """Run the web server until interrupted."""
+    """Prepare the runs, then run the web server until interrupted."""
     os.environ.update(SOLARA_ENVIRONMENT)
+    # Solara splits this setting at commas: one folder, plotly's, where plotly.min.js is.
+    os.environ["SOLARA_ASSETS_EXTRA_LOCATIONS"] = str(plotly_folder())
+    # Solara warns on every page that a cookie cannot be SameSite=None over plain http; it
+    # then uses SameSite=Lax, which is right for a page that is not embedded elsewhere.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
     configure(config)
+    prepare(config)
     import uvicorn
 
-    uvicorn.run(
-        "solara.server.starlette:app",
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-    )
+    try:
+        uvicorn.run(
+            "solara.server.starlette:app",
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+        )
+    finally:
+        if RUNTIME.pool is not None:
+            stop_pool(RUNTIME.pool)

@@ -1,13 +1,18 @@
-"""One dashboard update: from the settings to the charts, timed.
+"""One dashboard update: from the settings to the result in words and the charts, timed.
 
-The page calls :func:`update` whenever a lever moves; ``benchmarks/dashboard.py``
-calls the same function to report the slider-to-chart time.
+The page calls :func:`update` (in a thread of its own) whenever accepted settings
+change; ``benchmarks/dashboard.py`` calls the same function to time it without
+a browser.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +20,7 @@ import plotly.graph_objects as go
 
 from introsim.app import charts
 from introsim.app.levers import apply
+from introsim.app.summary import Line, summary
 from introsim.app.whatif import RunCache, WhatIf, run_whatif
 from introsim.params.schema import Scenario
 
@@ -26,24 +32,62 @@ CHARTS = {
 }
 """The what-if charts, by name, in the order shown."""
 
+KEPT_UPDATES = 64
+"""Finished updates kept per server, so a session opening a known view needs no work."""
+
 
 @dataclass(frozen=True)
 class Update:
-    """What the page shows after a change.
+    """What the page shows after a change, and what it was computed for.
 
     Attributes:
         scenario: The preset with the settings applied.
+        settings: The accepted settings it was computed for (lever paths, stored units).
         whatif: The comparison with the preset.
         figures: Each name of :data:`CHARTS` mapped to its figure.
-        headline: The result in plain words, one sentence per item.
+        data: Each name of :data:`CHARTS` mapped to the figure as JSON for the browser.
+        lines: The result in plain words, most important first.
         seconds: Wall time from the settings to the finished figures.
+        runs: Simulations run for this update (the rest came from the cache).
     """
 
     scenario: Scenario
+    settings: dict[str, Any]
     whatif: WhatIf
     figures: dict[str, go.Figure]
-    headline: list[str]
+    data: dict[str, dict[str, Any]]
+    lines: list[Line]
     seconds: float
+    runs: int
+
+    @property
+    def headline(self) -> list[str]:
+        """The sentences, most important first."""
+        return [line.text for line in self.lines]
+
+
+class Updates:
+    """Finished updates by (preset digest, settings, replications, language, size), newest kept."""
+
+    def __init__(self, size: int = KEPT_UPDATES) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], Update] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Update | None:
+        """The update kept under ``key``, if any."""
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], value: Update) -> None:
+        """Keep an update, dropping the least recently used beyond ``size``."""
+        with self._lock:
+            self._kept[key] = value
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
 
 
 def update(
@@ -53,26 +97,50 @@ def update(
     lang: str,
     large: bool = False,
     cache: RunCache | None = None,
+    executor: Executor | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    kept: Updates | None = None,
 ) -> Update:
-    """Apply the settings, run the what-if and build the charts.
+    """Apply the settings, run the what-if and build the words and the charts.
 
     Args:
         preset: The reference scenario.
-        settings: Lever paths mapped to values.
-        replications: Replicates per scenario.
+        settings: Lever paths mapped to values in the schema's units.
+        replications: Runs per scenario.
         lang: Language of labels.
         large: Projector mode (large type).
         cache: Runs kept between updates.
+        executor: A warm worker pool for runs not in the cache; None runs them here.
+        cancelled: Asked while runs are under way; True stops the update.
+        kept: Finished updates; one for the same request is returned as it is.
 
     Returns:
         The update.
 
     Raises:
         introsim.app.levers.LeverError: If a setting cannot be run.
+        introsim.app.whatif.Cancelled: If ``cancelled`` said so.
     """
     t0 = time.perf_counter()
+    key = (preset.digest(), tuple(settings.items()), replications, lang, large)
+    if kept is not None and (found := kept.get(key)) is not None:
+        return dataclasses.replace(found, seconds=time.perf_counter() - t0, runs=0)
     chosen = apply(preset, settings, lang)
-    whatif = run_whatif(preset, chosen, replications, cache=cache)
+    whatif = run_whatif(
+        preset, chosen, replications, cache=cache, executor=executor, cancelled=cancelled
+    )
     figures = {name: make(whatif, lang, large) for name, make in CHARTS.items()}
-    text = charts.headline(whatif, lang)
-    return Update(chosen, whatif, figures, text, time.perf_counter() - t0)
+    data = {name: charts.figure_json(fig) for name, fig in figures.items()}
+    result = Update(
+        scenario=chosen,
+        settings=dict(settings),
+        whatif=whatif,
+        figures=figures,
+        data=data,
+        lines=summary(whatif, lang),
+        seconds=time.perf_counter() - t0,
+        runs=whatif.runs,
+    )
+    if kept is not None:
+        kept.put(key, result)
+    return result

@@ -10,16 +10,20 @@ run once per preset, and moving a slider back costs nothing.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from introsim.experiments.compare import REPLICATE_OUTCOMES, ReplicateResult, run_replicate
-from introsim.experiments.statistics import t_band, t_interval
+from introsim.experiments.compare import INFO, REPLICATE_OUTCOMES, ReplicateResult, run_replicate
+from introsim.experiments.statistics import CONFIDENCE, t_band, t_interval
 from introsim.model.state import STATUS_NAMES, Status
 from introsim.params.schema import Scenario
 
@@ -33,35 +37,95 @@ TARGET_OUTCOME = "work_or_education_at_exit"
 SUBGROUP_OUTCOME = "employed_12m"
 """The outcome the subgroup bars show."""
 
-CACHE_RUNS = 512
-"""Replicate results kept in memory (a few kB each)."""
+CACHE_RUNS = 1024
+"""Replicate results kept in memory (about 20 kB each)."""
+
+POLL_S = 0.05
+"""How often a computation waiting for its runs checks whether it is still wanted."""
+
+SHARE_OUTCOMES = frozenset(o for o in REPLICATE_OUTCOMES if INFO[o].unit == "share")
+"""Outcomes that are shares 0-1: their intervals stay within the possible range."""
 
 _WORK = [STATUS_NAMES.index(s.name.lower()) for s in (Status.EMPLOYED, Status.SUBSIDISED)]
 _NOT_ARRIVED = STATUS_NAMES.index(Status.NOT_ARRIVED.name.lower())
 
 
+class Cancelled(Exception):
+    """The computation is no longer wanted (newer settings, or the session closed)."""
+
+
+def _t_quantile(n: int) -> float:
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) if n >= 2 else math.nan
+
+
 @dataclass(frozen=True)
 class Estimate:
-    """A mean over replicates with its 95 % t interval."""
+    """One outcome over replicates: what one cohort shows, and how well the mean is pinned.
+
+    Attributes:
+        mean: Mean over replicates.
+        low: Lower end of the 95 % t interval of the mean (simulation precision).
+        high: Upper end of that interval.
+        spread_low: Lower end of the 95 % prediction interval for one more run: where
+            the result of one cohort of this size usually lands (chance in one cohort).
+        spread_high: Upper end of that interval.
+        n: Replicates with a finite value.
+        values: The replicates' values.
+    """
 
     mean: float
     low: float
     high: float
+    spread_low: float
+    spread_high: float
+    n: int
+    values: tuple[float, ...]
 
     @classmethod
-    def of(cls, values: np.ndarray) -> Estimate:
-        """The estimate of one value per replicate (NaN ignored)."""
-        _, mean, low, high, _ = t_interval(values)
-        return cls(mean, low, high)
+    def of(cls, values: np.ndarray, bounds: tuple[float, float] | None = None) -> Estimate:
+        """The estimate of one value per replicate (NaN ignored).
+
+        Args:
+            values: One value per replicate.
+            bounds: The range the quantity can take (a share: 0-1); the spread is kept
+                inside it. The t interval of the mean is that of ``introsim compare``.
+        """
+        x = np.asarray(values, dtype=np.float64)
+        n, mean, low, high, _ = t_interval(x)
+        finite = x[np.isfinite(x)]
+        if n >= 2:
+            half = _t_quantile(n) * float(finite.std(ddof=1)) * math.sqrt(1 + 1 / n)
+            s_low, s_high = mean - half, mean + half
+        else:
+            s_low = s_high = math.nan
+        if bounds is not None and n >= 2:  # as compare's bounded intervals
+            low, high = max(low, bounds[0]), min(high, bounds[1])
+            s_low, s_high = max(s_low, bounds[0]), min(s_high, bounds[1])
+        return cls(mean, low, high, s_low, s_high, n, tuple(float(v) for v in x))
+
+    def count_at_least(self, threshold: float) -> int:
+        """Replicates whose value is at least ``threshold``."""
+        return sum(1 for v in self.values if v >= threshold)
 
 
 @dataclass(frozen=True)
 class Band:
-    """A weekly series over replicates: mean and 95 % t interval, one value per week."""
+    """A weekly series over replicates, one value per week.
+
+    Attributes:
+        mean: Mean over replicates.
+        low: Lower end of the 95 % t interval of the mean.
+        high: Upper end of that interval.
+        spread_low: Lower end of the 95 % prediction interval for one run (one cohort),
+            kept within 0-1.
+        spread_high: Upper end of that interval.
+    """
 
     mean: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    spread_low: np.ndarray
+    spread_high: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -100,8 +164,9 @@ class WhatIf:
 class RunCache:
     """Replicate results by (scenario digest, root seed, replicate), least recently used out.
 
-    Runs happen in this process: a warm worker pool was slower for ten 500-participant
-    runs than running them here, as the results (tables) cost more to send back than to make.
+    Shared by every browser session of a server. Missing runs go to a warm worker pool
+    when one is given (each result, about 20 kB, costs well under a millisecond to send
+    back), else they run in this thread.
 
     Args:
         size: Most results kept.
@@ -112,8 +177,33 @@ class RunCache:
         self._runs: OrderedDict[tuple[str, int, int], ReplicateResult] = OrderedDict()
         self._lock = threading.Lock()  # several browser sessions share one server
 
-    def get_many(self, tasks: list[tuple[Scenario, int, int]]) -> tuple[list[ReplicateResult], int]:
-        """Results of (scenario, root seed, replicate) tasks in order, and how many were run."""
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def _keep(self, key: tuple[str, int, int], result: ReplicateResult) -> None:
+        with self._lock:
+            self._runs[key] = result
+            self._runs.move_to_end(key)
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+
+    def get_many(
+        self,
+        tasks: list[tuple[Scenario, int, int]],
+        executor: Executor | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[list[ReplicateResult], int]:
+        """Results of (scenario, root seed, replicate) tasks in order, and how many were run.
+
+        Args:
+            tasks: The runs wanted.
+            executor: Where missing runs go; None runs them in this thread.
+            cancelled: Asked between runs; once it says True, runs not yet started are
+                dropped and :class:`Cancelled` is raised (finished ones stay cached).
+
+        Raises:
+            Cancelled: If ``cancelled`` said so before every result was in.
+        """
         keys = [(sc.digest(), root, r) for sc, root, r in tasks]
         with self._lock:
             found = {k: self._runs[k] for k in keys if k in self._runs}
@@ -121,12 +211,30 @@ class RunCache:
                 self._runs.move_to_end(k)
         # Unchanged settings are the reference itself: each distinct run is run once.
         missing = {k: task for k, task in zip(keys, tasks, strict=True) if k not in found}
-        fresh = [run_replicate(*task) for task in missing.values()]
-        with self._lock:
-            for k, result in zip(missing, fresh, strict=True):
-                found[k] = self._runs[k] = result
-            while len(self._runs) > self.size:
-                self._runs.popitem(last=False)
+        stop = cancelled or (lambda: False)
+        if executor is None or len(missing) < 2:
+            for k, task in missing.items():
+                if stop():
+                    raise Cancelled
+                found[k] = run_replicate(*task)
+                self._keep(k, found[k])
+        else:
+            futures: dict[Future[ReplicateResult], tuple[str, int, int]] = {
+                executor.submit(run_replicate, *task): k for k, task in missing.items()
+            }
+            pending = set(futures)
+            try:
+                while pending:
+                    done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        k = futures[future]
+                        found[k] = future.result()
+                        self._keep(k, found[k])
+                    if pending and stop():
+                        raise Cancelled
+            finally:
+                for future in pending:
+                    future.cancel()
         return [found[k] for k in keys], len(missing)
 
 
@@ -138,8 +246,16 @@ def _shares(status: np.ndarray) -> np.ndarray:
 
 
 def _band(x: np.ndarray) -> Band:
+    """Weekly shares (replicates, weeks) to their mean, t interval and one-cohort spread."""
     mean, low, high, _, _ = t_band(x)
-    return Band(mean, low, high)
+    finite = np.isfinite(x)
+    n = finite.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = np.where(finite, x - mean, 0.0)
+        sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1))
+        t = stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, t * sd * np.sqrt(1 + 1 / np.maximum(n, 1)), np.nan)
+    return Band(mean, low, high, np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1))
 
 
 def run_whatif(
@@ -148,6 +264,8 @@ def run_whatif(
     replications: int,
     root_seed: int | None = None,
     cache: RunCache | None = None,
+    executor: Executor | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> WhatIf:
     """Run the reference and the chosen scenario over paired replicates and compare them.
 
@@ -158,12 +276,15 @@ def run_whatif(
         root_seed: Root seed; default the reference's ``[scenario] seed`` (as ``introsim
             compare`` takes its first scenario's).
         cache: Where runs are kept between calls; a fresh one if None.
+        executor: A warm worker pool for the runs not in the cache; None runs them here.
+        cancelled: Asked while waiting for runs (see :meth:`RunCache.get_many`).
 
     Returns:
         The comparison.
 
     Raises:
         ValueError: If ``replications`` is below 2.
+        Cancelled: If ``cancelled`` said so before the runs were in.
     """
     if replications < 2:
         raise ValueError(f"replications: expected at least 2, found {replications}")
@@ -171,21 +292,22 @@ def run_whatif(
     cache = cache if cache is not None else RunCache()
     seed = reference.scenario.seed if root_seed is None else root_seed
     tasks = [(sc, seed, r) for sc in (reference, chosen) for r in range(replications)]
-    flat, runs = cache.get_many(tasks)
+    flat, runs = cache.get_many(tasks, executor, cancelled)
     results = [flat[:replications], flat[replications:]]
 
     values = [
         np.array([[res.summary[o] for o in REPLICATE_OUTCOMES] for res in side], dtype=np.float64)
         for side in results
     ]  # each (replicates, outcomes)
-    outcomes = {
-        name: (
-            Estimate.of(values[0][:, j]),
-            Estimate.of(values[1][:, j]),
-            Estimate.of(values[1][:, j] - values[0][:, j]),
+    outcomes = {}
+    for j, name in enumerate(REPLICATE_OUTCOMES):
+        share = name in SHARE_OUTCOMES
+        level = (0.0, 1.0) if share else None
+        outcomes[name] = (
+            Estimate.of(values[0][:, j], level),
+            Estimate.of(values[1][:, j], level),
+            Estimate.of(values[1][:, j] - values[0][:, j], (-1.0, 1.0) if share else None),
         )
-        for j, name in enumerate(REPLICATE_OUTCOMES)
-    }
     shares = [
         _shares(np.stack([res.status for res in side]).astype(np.float64)) for side in results
     ]
@@ -226,7 +348,8 @@ def _subgroups(results: list[list[ReplicateResult]]) -> pd.DataFrame:
     ref, new, n = matrix(0, SUBGROUP_OUTCOME), matrix(1, SUBGROUP_OUTCOME), matrix(1, "n")
     rows = []
     for k, (group, level) in enumerate(keys):
-        a, b, d = Estimate.of(ref[:, k]), Estimate.of(new[:, k]), Estimate.of(new[:, k] - ref[:, k])
+        a, b = Estimate.of(ref[:, k], (0.0, 1.0)), Estimate.of(new[:, k], (0.0, 1.0))
+        d = Estimate.of(new[:, k] - ref[:, k], (-1.0, 1.0))
         rows.append(
             {
                 "subgroup": group,

@@ -1,0 +1,155 @@
+"""The what-if result in plain words: one line each, every number with how sure it is.
+
+The lines are, in order: the headline (the target outcome and its difference
+from the starting point), then each line of :data:`UNCERTAINTY`, then the
+municipal target and the other outcomes. Every kind of uncertainty the
+dashboard can state is one entry of :data:`UNCERTAINTY`: a function of the
+what-if result that returns one sentence (or None when it has nothing to say).
+A further kind, such as the spread across a calibration's posterior ensemble,
+is one more function in that tuple; the page shows whatever the tuple holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from introsim.app.i18n import money, number, percent, points, preset_label, quoted, t
+from introsim.app.whatif import SUBGROUP_OUTCOME, TARGET_AT_EXIT, TARGET_OUTCOME, WhatIf
+from introsim.experiments.statistics import MIN_REPLICATES
+
+
+@dataclass(frozen=True)
+class Line:
+    """One sentence of the result, and what kind of statement it is (for the page's styles)."""
+
+    kind: str
+    text: str
+
+
+def reference_name(w: WhatIf, lang: str) -> str:
+    """The starting point as the sentences name it, quoted (e.g. «Dagens praksis …»)."""
+    return quoted(preset_label(w.reference, lang), lang)
+
+
+def headline(w: WhatIf, lang: str) -> str:
+    """The target outcome with your settings, and its difference from the starting point."""
+    _, new, diff = w.outcomes[TARGET_OUTCOME]
+    ref = reference_name(w, lang)
+    rounded = round(100 * diff.mean, 1)
+    if rounded == 0:
+        comparison = t("compared_same", lang, reference=ref)
+    else:
+        key = "compared_more" if rounded > 0 else "compared_less"
+        comparison = t(key, lang, diff=points(abs(diff.mean), lang, signed=False), reference=ref)
+    return t("headline", lang, value=percent(new.mean, lang), comparison=comparison)
+
+
+# --------------------------------------------------------------------------- uncertainty
+def spread_line(w: WhatIf, lang: str) -> str | None:
+    """Chance in one cohort: where one cohort of this size usually lands, and its difference."""
+    _, new, diff = w.outcomes[TARGET_OUTCOME]
+    if math.isnan(new.spread_low):
+        return None
+    values = {
+        "n": number(w.cohort_size, lang, 0),
+        "low": percent(new.spread_low, lang),
+        "high": percent(new.spread_high, lang),
+    }
+    if diff.spread_low == diff.spread_high == 0:  # your settings are the starting point's
+        return t("spread_alone", lang, **values)
+    return t(
+        "spread",
+        lang,
+        reference=reference_name(w, lang),
+        dlow=points(diff.spread_low, lang),
+        dhigh=points(diff.spread_high, lang),
+        **values,
+    )
+
+
+def precision_line(w: WhatIf, lang: str) -> str | None:
+    """Simulation precision: how well the runs pin the average down (Monte Carlo error)."""
+    _, new, _ = w.outcomes[TARGET_OUTCOME]
+    if math.isnan(new.low):
+        return None
+    half = max(new.mean - new.low, new.high - new.mean)
+    return t("precision", lang, half=points(half, lang, signed=False), runs=w.replications)
+
+
+def few_runs_line(w: WhatIf, lang: str) -> str | None:
+    """A warning when the runs are too few for any range to mean much."""
+    if w.replications >= MIN_REPLICATES:
+        return None
+    return t("few_runs", lang, n=MIN_REPLICATES)
+
+
+def unknown_mechanisms_line(w: WhatIf, lang: str) -> str | None:
+    """What the ranges leave out: uncertainty about the model's mechanisms.
+
+    The ranges above come from repeated runs of one set of assumptions. When the
+    what-if runs over a calibration's posterior ensemble, a line that states the
+    spread across its members takes this one's place in :data:`UNCERTAINTY`.
+    """
+    return t("unknown_mechanisms", lang)
+
+
+UNCERTAINTY: tuple[tuple[str, Callable[[WhatIf, str], str | None]], ...] = (
+    ("spread", spread_line),
+    ("precision", precision_line),
+    ("few_runs", few_runs_line),
+    ("unknown", unknown_mechanisms_line),
+)
+"""Each kind of uncertainty the page states, in order: (kind, sentence maker)."""
+
+
+# --------------------------------------------------------------------------- the rest
+def target_line(w: WhatIf, lang: str) -> str:
+    """The municipal target: reached on average or not, and in how many simulated cohorts."""
+    _, new, _ = w.outcomes[TARGET_OUTCOME]
+    met = not math.isnan(new.mean) and new.mean >= TARGET_AT_EXIT
+    return t(
+        "target_met" if met else "target_missed",
+        lang,
+        target=percent(TARGET_AT_EXIT, lang, decimals=0),
+        value=percent(new.mean, lang),
+        hits=new.count_at_least(TARGET_AT_EXIT),
+        runs=new.n,
+    )
+
+
+def work_and_cost_line(w: WhatIf, lang: str) -> str:
+    """Work at 12 months and the public cost per participant, each with one cohort's range."""
+    _, work, work_diff = w.outcomes[SUBGROUP_OUTCOME]
+    _, cost, cost_diff = w.outcomes["cost_per_participant_nok"]
+    return t(
+        "work_and_cost",
+        lang,
+        work=percent(work.mean, lang),
+        work_diff=points(work_diff.mean, lang),
+        reference=reference_name(w, lang),
+        work_low=percent(work.spread_low, lang),
+        work_high=percent(work.spread_high, lang),
+        cost=money(cost.mean, lang),
+        cost_diff=money(cost_diff.mean, lang, signed=True),
+        cost_low=money(cost.spread_low, lang),
+        cost_high=money(cost.spread_high, lang),
+    )
+
+
+def summary(w: WhatIf, lang: str) -> list[Line]:
+    """The result in plain words, most important first.
+
+    Returns:
+        The headline, the uncertainty lines of :data:`UNCERTAINTY`, the target, and the
+        other outcomes.
+    """
+    lines = [Line("headline", headline(w, lang))]
+    for kind, sentence in UNCERTAINTY:
+        text = sentence(w, lang)
+        if text:
+            lines.append(Line(kind, text))
+    lines.append(Line("target", target_line(w, lang)))
+    lines.append(Line("work_cost", work_and_cost_line(w, lang)))
+    return lines
