@@ -246,8 +246,38 @@ def executor_for(
             raise
         pool.shutdown(wait=True)
         return
-    from distributed import Client, LocalCluster
+    client, cluster = _dask_client(dask, jobs)
+    try:
+        # Each worker imports the model and loads its kernels once, before any task is timed.
+        client.run(_prepare_worker)
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
+
+class ExecutorError(Exception):
+    """The executor asked for cannot run work (one line for the user)."""
+
+
+CONNECT_S = 5.0
+"""Seconds to wait for a Dask scheduler to answer."""
+WORKERS_S = 10.0
+"""Seconds to wait for a Dask scheduler's first worker."""
+
+
+def _dask_client(dask: str, jobs: int) -> tuple[Any, Any]:
+    """A Dask client (and the cluster it started, for ``local``) with at least one worker.
+
+    Raises:
+        ExecutorError: Dask is not installed, the address is not one, nothing
+            answers there, or no worker joins within :data:`WORKERS_S`.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError("--dask: Dask is not installed; pip install 'introsim[dask]'") from None
     if dask == "local":
         # Workers are processes with one thread each: the kernels hold the GIL.
         cache = os.environ.get("NUMBA_CACHE_DIR")
@@ -260,18 +290,36 @@ def executor_for(
             silence_logs=40,
             env=env,
         )
-        client = Client(cluster)
-    else:
-        cluster = None
-        client = Client(dask, timeout="20s")
-    # Each worker imports the model and loads its kernels once, before any task is timed.
-    client.run(_prepare_worker)
+        return Client(cluster), cluster
+    scheme, sep, rest = dask.partition("://")
+    host, colon, port = (rest if sep else dask).rpartition(":")
+    if (sep and scheme != "tcp") or not colon or not host or not port.isdigit():
+        raise ExecutorError(
+            f"--dask: expected 'local' or a scheduler address such as tcp://host:8786, "
+            f"found {dask!r}"
+        )
+    import socket
+
+    try:  # a plain connection first: it fails at once where nothing listens
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"--dask {dask}: no scheduler answers there ({exc.strerror or exc}); start one "
+            "with `dask scheduler`, or use --dask local"
+        ) from None
     try:
-        yield client.get_executor(pure=False)
-    finally:
+        client = Client(dask, timeout=f"{CONNECT_S:g}s")
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(f"--dask {dask}: could not connect to a scheduler ({exc})") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_S)
+    except (OSError, TimeoutError):
         client.close()
-        if cluster is not None:
-            cluster.close()
+        raise ExecutorError(
+            f"--dask {dask}: the scheduler has no workers (none joined within {WORKERS_S:g} s); "
+            f"start some with `dask worker {dask}`"
+        ) from None
+    return client, None
 
 
 def provenance(command: Sequence[str] | None) -> dict[str, Any]:
