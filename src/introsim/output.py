@@ -256,6 +256,9 @@ def staged_output(out: Path, keep: bool = False) -> Iterator[Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{_short(out.name, _MAX_STEM)}.staging-{os.getpid()}-"
     stage = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(stage, 0o777 & ~umask)  # mkdtemp's folder is private; results are for sharing
     kept: set[str] = set()
     try:
         yield (stage, kept) if keep else stage

@@ -60,12 +60,15 @@ class RunStore:
         """What the store found wrong and did about it, for the user."""
         self._written = 0
 
-    def open(self, identity: Mapping[str, Any], *, fresh: bool = False) -> int:
+    def open(
+        self, identity: Mapping[str, Any], *, fresh: bool = False, replace_other: bool = False
+    ) -> int:
         """Claim the folder for an experiment.
 
         Args:
             identity: What the runs belong to (must match a previous run's to resume).
             fresh: Discard stored runs of anything else instead of refusing.
+            replace_other: Discard stored runs of another study without being asked.
 
         Returns:
             How many parts were already stored (0 for a new or fresh folder).
@@ -81,6 +84,8 @@ class RunStore:
                 found = json.loads(marker.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 found = None
+            if found != wanted and replace_other:
+                fresh = True
             if found != wanted and not fresh:
                 what = _difference(found, wanted)
                 raise StoreMismatch(
@@ -160,7 +165,7 @@ class RunStore:
             rows.append(row)
         df = pd.DataFrame(rows)
         for c in df.columns:
-            if c not in ("run_id", "error") and not any(isinstance(v, list) for v in df[c]):
+            if c not in ("run_id", "error") and not any(isinstance(v, list | str) for v in df[c]):
                 df[c] = df[c].astype(np.float64)
         name = hashlib.sha256("".join(r.run_id for r in results).encode()).hexdigest()[:20]
         buffer = io.BytesIO()
@@ -184,15 +189,21 @@ def _published(folder: Path) -> bool:
     return found - {MARKER} <= set(marker["files"])
 
 
-def _stored(value: Any) -> float | list[float]:
-    """A number as a float, an array as a list of floats (a Parquet list column)."""
+def _stored(value: Any) -> float | list[float] | str:
+    """A number as a float, an array as a list of floats (a Parquet list column), text as is."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, str):
+        return value
     if np.ndim(value) == 0:
         return float(value)
     return np.asarray(value, dtype=np.float64).ravel().tolist()
 
 
-def _cell(value: Any) -> float | np.ndarray:
-    """A stored cell back as a float, or as a float array for a list column."""
+def _cell(value: Any) -> float | np.ndarray | str:
+    """A stored cell back as a float, a float array for a list column, or text."""
+    if isinstance(value, str):
+        return value
     if np.ndim(value) == 0:
         return float(value)
     return np.asarray(value, dtype=np.float64)

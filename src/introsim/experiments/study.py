@@ -96,6 +96,9 @@ class Study:
     """What its stored tasks are called in messages, e.g. ``site runs``."""
     stores: ClassVar[bool] = True
     """Whether its runs are kept in its folder (and resume)."""
+    replaces_other: ClassVar[bool] = False
+    """Whether runs of another study in its folder are discarded rather than refused
+    (a comparison's folder is replaced as a whole, as it always was)."""
     files: ClassVar[tuple[str, ...]] = ()
     """What its folder holds after it ran, as printed."""
 
@@ -125,6 +128,10 @@ class Study:
         """Bytes of results it keeps while running, besides the runs themselves."""
         return 0
 
+    def cautions(self) -> list[str]:
+        """Notes to print before the work starts (results that will mean little, say)."""
+        return []
+
     def size(self) -> tuple[str, int]:
         """The progress bar's label and the number of tasks to do."""
         raise NotImplementedError
@@ -147,6 +154,10 @@ class Study:
 
     def warnings(self, result: Any, out: Path) -> list[str]:
         """Warnings to print after the files are written (failed runs, say)."""
+        return []
+
+    def notes(self, result: Any) -> list[str]:
+        """Notes to print after the files are written (what could not be done, and why)."""
         return []
 
     def summary(self, result: Any, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
@@ -342,7 +353,7 @@ def drive(
     out = study.default_out() if out is None else out
     jobs = capped_jobs(jobs, dask, note)
     check_memory(study.scenarios(), jobs, study.retained())
-    for line in check_out_dir(out, replace=not study.stores):
+    for line in [*check_out_dir(out, replace=not study.stores), *study.cautions()]:
         note(line)
     store = RunStore(out) if study.stores else None
     label, total = study.size()
@@ -356,7 +367,7 @@ def drive(
         ):
             if store is not None:  # after the executor: a bad --dask leaves nothing behind
                 try:
-                    store.open(study.identity(), fresh=fresh)
+                    store.open(study.identity(), fresh=fresh, replace_other=study.replaces_other)
                 except StoreMismatch as exc:
                     raise StudyError(str(exc)) from None
             runner.fresh = fresh

@@ -22,8 +22,10 @@ from introsim.experiments.engine import Task, model_version, provenance, run_tas
 from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, register
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
+from introsim.terminal import Console, Table, format_value, wide_console
 
 __all__ = [
     "POINTS_FILE",
@@ -278,3 +280,112 @@ def write_outputs(sweep: Sweep, folder: Path, manifest: dict[str, Any]) -> None:
     write_parquet(sweep.points, folder / POINTS_FILE)
     write_csv(sweep.points, folder / POINTS_CSV)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class SweepStudy(Study):
+    """``introsim sweep``: an experiment's design points over common-random-number replicates."""
+
+    kind = "sweep"
+    files = (RUNS_FILE, POINTS_FILE, POINTS_CSV, MANIFEST_FILE, REPORT_FILE)
+
+    def __init__(self, design: Design, ensemble: Ensemble | None = None) -> None:
+        self.design, self.ensemble = design, ensemble
+        self.name = design.meta.name
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        sets: dict[str, Any] | None = None,
+        ensemble: str | Path | None = None,
+    ) -> SweepStudy:
+        """Read an experiment file (with ``--set`` overrides and an optional ensemble)."""
+        from introsim.experiments.design import load_experiment
+        from introsim.experiments.ensemble import load_checked
+
+        design = load_experiment(path, overrides=sets)
+        return cls(design, load_checked(ensemble, [design.base_path], design.sets))
+
+    def identity(self) -> dict[str, Any]:
+        return store_identity(self.design, self.ensemble)
+
+    def scenarios(self) -> list[Any]:
+        refs = self.design.reference.points if self.design.reference is not None else []
+        return [p.scenario for p in (*self.design.points, *refs)]
+
+    def size(self) -> tuple[str, int]:
+        d = self.design
+        arms = " × 2 arms" if d.reference is not None else ""
+        return f"{len(d.points)} points × {d.meta.replications} replicates{arms}", d.run_count
+
+    def run(self, runner: Runner) -> Sweep:
+        return run_sweep(
+            self.design,
+            runner.executor,
+            store=runner.store,
+            progress=runner.progress,
+            ensemble=self.ensemble,
+        )
+
+    def manifest(self, result: Sweep, **provenance: Any) -> dict[str, Any]:
+        provenance.pop("jobs", None)
+        return build_manifest(result, **provenance)
+
+    def outputs(self, result: Sweep, folder: Path, manifest: dict[str, Any]) -> None:
+        write_outputs(result, folder, manifest)
+
+    def report(self, result: Sweep, path: Path, manifest: dict[str, Any]) -> None:
+        from introsim.reporting.sweep_report import write_report
+
+        write_report(result, path, manifest)
+
+    def warnings(self, result: Sweep, out: Path) -> list[str]:
+        return failed_runs(result.failed, len(result.runs), out)
+
+    def summary(self, result: Sweep, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
+        return {
+            "out": str(out),
+            "runs": len(result.runs),
+            "failed": result.failed,
+            "points": result.points.to_dict("records"),
+        }
+
+    def show(self, result: Sweep, out: Path, wall: float) -> None:
+        from introsim.reporting.compare_report import format_interval
+
+        outcomes = list(result.design.meta.outcomes)
+        table = Table(
+            title=f"{result.design.meta.name}: {len(result.design.points)} points × "
+            f"{result.design.meta.replications} replicates; mean [95 % interval], "
+            "difference from the base paired by replicate",
+        )
+        table.add_column("point", no_wrap=True)
+        for o in outcomes:
+            table.add_column(o, justify="right")
+        cells = result.points.set_index(["point", "outcome"])
+        for p in result.design.points:
+            row = []
+            for o in outcomes:
+                r = cells.loc[(p.index, o)]
+                ci = format_interval(o, r["ci_low"], r["ci_high"])
+                row.append(format_value(o, r["mean"]) + (f" {ci}" if ci else ""))
+            table.add_row(p.label, *row)
+        wide_console(200).print(table)
+        Console().print(
+            f"wrote {out}/ {', '.join(self.files)} ({len(result.runs)} runs in {wall:.1f} s)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def failed_runs(failed: int, runs: int, out_dir: Path, consequence: str = "") -> list[str]:
+    """The warning for runs that raised (none when none did), pointing to their errors."""
+    if not failed:
+        return []
+    also = f"; {consequence}" if consequence else ""
+    return [
+        f"{failed} of {runs} runs failed{also}; the errors are in {out_dir}/runs.csv (column error)"
+    ]
