@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import random
 import signal
-import subprocess
-import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -42,7 +37,7 @@ from introsim.params.loader import load_scenario
 from introsim.run import replicate_seed, simulate_outcomes
 from test_trial import _trial_file
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, killed_at, run_cli, stderr_lines, write
 
 ROOT = SRC.parent
 
@@ -321,23 +316,8 @@ def test_killed_calibration_resumes_to_the_same_trials(tiny, tmp_path):
     _calibrate(path, whole)
 
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "introsim", "calibrate", str(path), "--out", str(out)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    parts = out / "parts"
-    deadline = time.monotonic() + 300
-    # Wait until at least one trial is finished and the next one has begun.
-    while not (parts.is_dir() and len(list(parts.glob("*.parquet"))) > 6):
-        assert proc.poll() is None, "the calibration ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(random.uniform(0.0, 0.3))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # 6 runs a trial, one part a run in this process: killed in the second trial.
+    assert killed_at("calibrate", path, "--out", out, parts=8) == -signal.SIGKILL
     assert (out / "study.db").is_file() and not (out / "trials.csv").exists()
 
     resumed = run_cli("calibrate", path, "--out", out, "--json", timeout=900)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -23,10 +22,20 @@ import typer
 from introsim import __version__
 from introsim.experiments import study as driver
 from introsim.experiments.study import StudyError
-from introsim.model.outcomes import OUTCOME_INFO, OUTCOMES
+from introsim.model.outcomes import OUTCOMES
 from introsim.params.loader import ScenarioError, load_scenario, load_scenario_with
 from introsim.params.schema import Scenario
-from introsim.terminal import Console, Table, format_value, printable, shown
+from introsim.terminal import (
+    Console,
+    Table,
+    Terminated,
+    UsageError,
+    on_sigterm,
+    parse_sets,
+    print_json,
+    printable,
+    shown,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -84,6 +93,14 @@ def load_or_fail(path: Path, sets: dict[str, object] | None = None) -> Scenario:
         fail(str(e))
 
 
+def sets_of(items: list[str] | None) -> dict[str, object]:
+    """``--set`` options as overrides (see :func:`~introsim.terminal.parse_sets`), or exit."""
+    try:
+        return parse_sets(items)
+    except UsageError as e:
+        fail(str(e))
+
+
 def out_option(value: str) -> Path:
     """Turn the ``--out`` text into a path, refusing an empty one (it would mean ``.``)."""
     if not value.strip():
@@ -97,35 +114,6 @@ def checked(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return check(*args, **kwargs)
     except StudyError as e:
         fail(str(e))
-
-
-def print_json(data: dict[str, Any]) -> None:
-    """Print a command's ``--json`` answer on stdout."""
-    from introsim.output import json_text
-
-    sys.stdout.write(json_text(data) + "\n")
-
-
-def parse_sets(items: list[str] | None) -> dict[str, object]:
-    """Turn ``--set dotted.path=value`` options into overrides (values read as TOML).
-
-    ``--set follow_up.caseload=10`` gives an integer, ``--set follow_up.method=ips``
-    a string (a value that is not TOML is taken as text).
-    """
-    import tomllib
-
-    out: dict[str, object] = {}
-    for item in items or []:
-        path, eq, text = item.partition("=")
-        path = path.strip()
-        if not eq or not path or not text.strip():
-            fail(f"--set: expected dotted.path=value, found {item!r}")
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
-        out[path] = value
-    return out
 
 
 # --------------------------------------------------------------------------- shared options
@@ -221,13 +209,8 @@ def run(
     seed: Annotated[
         int | None, typer.Option(help="Seed (default: the scenario's \\[scenario] seed).")
     ] = None,
-    out: Annotated[
-        str | None, typer.Option(help="Output folder (default: out/SCENARIO-NAME).")
-    ] = None,
-    json_out: Annotated[
-        bool,
-        typer.Option("--json", metavar="", help="Print summary.json to stdout instead of a table."),
-    ] = False,
+    out: OutOption = None,
+    json_out: JsonOption = False,
     sets: SetOption = None,
     history: Annotated[
         bool,
@@ -243,19 +226,10 @@ def run(
 
     With --history, also history.parquet: every participant's status week by week.
     """
-    from introsim.output import (
-        folder_name,
-        git_commit,
-        json_text,
-        package_versions,
-        staged_output,
-        write_csv,
-        write_json,
-        write_parquet,
-    )
-    from introsim.run import history_memory, simulate
+    from introsim.output import folder_name
+    from introsim.run import history_memory, write_run
 
-    sc = load_or_fail(scenario, parse_sets(sets))
+    sc = load_or_fail(scenario, sets_of(sets))
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out_dir = out_option(out) if out is not None else Path("out") / folder_name(sc.scenario.name)
@@ -269,53 +243,10 @@ def run(
         note(line)
     run_seed = seed if seed is not None else sc.scenario.seed
 
-    t0 = time.perf_counter()
-    result = simulate(sc, run_seed, history=history)
-    wall = time.perf_counter() - t0
-    summary = {
-        "scenario": sc.scenario.name,
-        "seed": run_seed,
-        "introsim_version": __version__,
-        "scenario_hash": sc.digest(),
-        "outcomes": {k: result.summary[k] for k in OUTCOMES},
-        "costs": {k: v for k, v in result.summary.items() if k not in OUTCOMES},
-        "participants": sc.cohort.size,
-        "weeks": sc.scenario.weeks,
-        "packages": package_versions(),
-        "git_commit": git_commit(),
-    }
     try:
-        with staged_output(out_dir) as stage:
-            for table, df in (("weekly", result.weekly), ("participants", result.participants)):
-                write_parquet(df, stage / f"{table}.parquet")
-                write_csv(df, stage / f"{table}.csv")  # for spreadsheets
-            if result.history is not None:
-                # Parquet only: the panel is for analysis code; as CSV it is 7 times larger.
-                write_parquet(result.history, stage / "history.parquet")
-            write_json(summary, stage / "summary.json")
+        write_run(sc, run_seed, out_dir, history=history, json_out=json_out)
     except OSError as e:
         fail(f"{out_dir}: could not write the results: {e.strerror or e}")
-
-    if json_out:
-        sys.stdout.write(json_text(summary) + "\n")
-        return
-    console = Console()
-    table = Table(
-        title=f"{shown(sc.scenario.name)}: {sc.cohort.size} participants, "
-        f"{sc.scenario.weeks} weeks, seed {run_seed}"
-    )
-    table.add_column("outcome")
-    table.add_column("value", justify="right")
-    table.add_column("meaning")
-    for name in OUTCOMES:
-        table.add_row(name, format_value(name, result.summary[name]), OUTCOME_INFO[name].label)
-    console.print(table)
-    extra = ", history.parquet" if history else ""
-    console.print(
-        f"wrote {printable(out_dir)}/weekly.parquet, participants.parquet, weekly.csv, "
-        f"participants.csv{extra}, summary.json ({wall:.2f} s)",
-        markup=False,
-    )
 
 
 @app.command()
@@ -365,18 +296,15 @@ def compare_command(
     after an interruption resumes. Writes replicates, weekly and subgroups tables
     (Parquet and CSV), comparison.csv, manifest.json and report.html.
     """
+    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
     study_command(
         "compare",
         scenarios,
-        sets=parse_sets(sets),
+        sets=sets_of(sets),
         replications=replications,
         seed=seed,
         ensemble=ensemble,
-        out=out,
-        jobs=jobs,
-        dask=dask,
-        fresh=fresh,
-        json_out=json_out,
+        **shared,
     )
 
 
@@ -397,17 +325,8 @@ def sweep(
     runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
     manifest.json and report.html.
     """
-    study_command(
-        "sweep",
-        experiment,
-        sets=parse_sets(sets),
-        ensemble=ensemble,
-        out=out,
-        jobs=jobs,
-        dask=dask,
-        fresh=fresh,
-        json_out=json_out,
-    )
+    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
+    study_command("sweep", experiment, sets=sets_of(sets), ensemble=ensemble, **shared)
 
 
 @app.command()
@@ -429,16 +348,8 @@ def sensitivity(
     paired difference, treatment minus reference. Writes indices.parquet/.csv,
     runs.parquet/.csv, manifest.json and report.html.
     """
-    study_command(
-        "sensitivity",
-        study,
-        sets=parse_sets(sets),
-        out=out,
-        jobs=jobs,
-        dask=dask,
-        fresh=fresh,
-        json_out=json_out,
-    )
+    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
+    study_command("sensitivity", study, sets=sets_of(sets), **shared)
 
 
 @app.command()
@@ -458,9 +369,8 @@ def trial(
     stored as they finish; the same command after an interruption runs only what
     is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
     """
-    study_command(
-        "trial", trial_file, out=out, jobs=jobs, dask=dask, fresh=fresh, json_out=json_out
-    )
+    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
+    study_command("trial", trial_file, **shared)
 
 
 @app.command()
@@ -486,16 +396,8 @@ def calibrate(
     trials.csv, ensemble.toml (every parameter set meeting all bands),
     manifest.json and report.html.
     """
-    study_command(
-        "calibrate",
-        calibration,
-        trials=trials,
-        out=out,
-        jobs=jobs,
-        dask=dask,
-        fresh=fresh,
-        json_out=json_out,
-    )
+    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
+    study_command("calibrate", calibration, trials=trials, **shared)
 
 
 @app.command()
@@ -530,23 +432,19 @@ def discover(
     above: Annotated[
         float | None, typer.Option(help="Cases of interest: the outcome above this value.")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: out/discover-OUTCOME).")
-    ] = None,
+    out: OutOption = None,
     threshold: Annotated[
         float, typer.Option(help="Least density (share of cases of interest) of the chosen box.")
     ] = 0.8,
-    json_out: Annotated[
-        bool, typer.Option("--json", metavar="", help="Print the box and trajectory as JSON.")
-    ] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Scenario discovery: the boxes of factor space where an outcome falls short (PRIM).
 
     Uses the EMA Workbench's PRIM on the replicate means of each design point.
     Writes trajectory.csv, box.csv, manifest.json and report.html.
     """
-    from introsim.experiments.discovery import DiscoveryError, discover_boxes, write_outputs
-    from introsim.output import folder_name
+    from introsim.experiments.discovery import DiscoveryError, discover_boxes, show, write_outputs
+    from introsim.output import folder_name, staged_output
 
     if (below is None) == (above is None):
         fail("give exactly one of --below VALUE or --above VALUE")
@@ -558,27 +456,20 @@ def discover(
         result = discover_boxes(runs, outcome, below=below, above=above, threshold=threshold)
     except DiscoveryError as e:
         fail(str(e))
-    out_dir = out if out is not None else Path("out") / f"discover-{folder_name(outcome)}"
+    out_dir = (
+        out_option(out) if out is not None else Path("out") / f"discover-{folder_name(outcome)}"
+    )
     for line in checked(driver.check_out_dir, out_dir):
         note(line)
     try:
-        manifest = write_outputs(result, out_dir, command=["introsim", *sys.argv[1:]])
+        with staged_output(out_dir) as stage:
+            manifest = write_outputs(result, stage, command=["introsim", *sys.argv[1:]])
     except OSError as e:
         fail(f"{out_dir}: could not write the results: {e.strerror or e}")
     if json_out:
         print_json(manifest["result"])
-        return
-    console = Console(highlight=False, soft_wrap=True)
-    console.print(result.summary, markup=False)
-    table = Table(title="The chosen box: factor limits")
-    for col in ("factor", "low", "high"):
-        table.add_column(col, justify="right" if col != "factor" else "left")
-    for _, r in result.box.iterrows():
-        table.add_row(str(r["factor"]), str(r["low"]), str(r["high"]))
-    console.print(table)
-    console.print(
-        f"wrote {out_dir}/ trajectory.csv, box.csv, manifest.json, report.html", markup=False
-    )
+    else:
+        show(result, out_dir)
 
 
 @app.command()
@@ -675,21 +566,13 @@ def dashboard(
     server.serve(config)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be so that both stop work the same clean way."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated
-
-
 def main() -> None:
     """Entry point: run the app, turning usage errors into one line and exit status 2.
 
     SIGTERM is handled like Ctrl-C: queued runs are cancelled, workers end,
     nothing is written; the exit status is 128 + the signal's number.
     """
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         code = app(standalone_mode=False)
     except typer.Abort as e:

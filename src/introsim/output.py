@@ -280,6 +280,31 @@ def published_files(out: Path) -> dict[str, Any] | None:
     return marker if isinstance(marker, dict) and isinstance(marker.get("files"), dict) else None
 
 
+def stale_problem(folder: Path, name: str) -> str | None:
+    """Why the result ``name`` in a published study folder cannot be trusted, or None.
+
+    It must be listed, unchanged, in the folder's marker, and the stored runs
+    beside it must still be those of the study that published it (not of one
+    started since with ``--fresh`` or another file, and not yet finished).
+    """
+    marker = published_files(folder)
+    if marker is None:
+        return f"{folder} holds no complete result written by this introsim (no {MARKER})"
+    listed = marker["files"].get(name)
+    if listed is None or _checksums(folder).get(name) != listed:
+        return f"{folder / name} is not the result the folder's marker lists (missing or changed)"
+    store = marker.get("store")
+    if (
+        store is not None
+        and {k: v for k, v in _checksums(folder).items() if k == STORE_IDENTITY} != store
+    ):
+        return (
+            f"{folder} holds the results of an earlier study; the study started in it since "
+            "has not finished: run it again to finish it"
+        )
+    return None
+
+
 @contextmanager
 def staged_study(out: Path) -> Iterator[Path]:
     """Like :func:`staged_output`, for a folder that also holds a study's stored work.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape as rich_escape
@@ -10,7 +12,19 @@ from rich.table import Table
 
 from introsim.model.outcomes import OUTCOME_INFO
 
-__all__ = ["Console", "Table", "format_value", "printable", "shown", "wide_console"]
+__all__ = [
+    "Console",
+    "Table",
+    "Terminated",
+    "UsageError",
+    "format_value",
+    "on_sigterm",
+    "parse_sets",
+    "print_json",
+    "printable",
+    "shown",
+    "wide_console",
+]
 
 
 def printable(text: object) -> str:
@@ -44,3 +58,45 @@ def wide_console(width: int) -> Console:
     if not console.is_terminal:  # piped or redirected: do not squeeze the table
         console = Console(highlight=False, width=max(console.width, width))
     return console
+
+
+def print_json(data: dict[str, Any]) -> None:
+    """Print a command's ``--json`` answer on stdout."""
+    from introsim.output import json_text
+
+    sys.stdout.write(json_text(data) + "\n")
+
+
+class UsageError(ValueError):
+    """Text typed on the command line that cannot be used (one line for the user)."""
+
+
+def parse_sets(items: list[str] | None) -> dict[str, object]:
+    """Turn ``--set dotted.path=value`` options into overrides (values read as TOML).
+
+    ``--set follow_up.caseload=10`` gives an integer, ``--set follow_up.method=ips``
+    a string (a value that is not TOML is taken as text).
+    """
+    import tomllib
+
+    out: dict[str, object] = {}
+    for item in items or []:
+        path, eq, text = item.partition("=")
+        path = path.strip()
+        if not eq or not path or not text.strip():
+            raise UsageError(f"--set: expected dotted.path=value, found {item!r}")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        out[path] = value
+    return out
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be so that both stop work the same clean way."""
+
+
+def on_sigterm(signum: int, frame: object) -> None:
+    """Raise :class:`Terminated` where SIGTERM arrives."""
+    raise Terminated

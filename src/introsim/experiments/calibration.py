@@ -66,7 +66,7 @@ from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.experiments.trial import TrialError, build_population, load_trial, simulate_trials
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
-from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR, Status
 from introsim.output import toml_value
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
@@ -129,14 +129,13 @@ def _education_at_exit(res: SimResult) -> float:
     return float((exits == "education").mean()) if len(exits) else math.nan
 
 
-_WORK_NAMES = (Status.EMPLOYED.name.lower(), Status.SUBSIDISED.name.lower())
 _EDUCATION_NAME = Status.EDUCATION.name.lower()
 
 DERIVED_STATISTICS: dict[str, tuple[str, Callable[[SimResult], float]]] = {
     "employed_48m": (
         "In work 48 months after the cohort's start (weekly status of the arrived; the same as "
         "48 months after each participant's start when the cohort arrives in one week)",
-        lambda r: _weekly_share(r, _WORK_NAMES, 4 * WEEKS_PER_YEAR - 1),
+        lambda r: _weekly_share(r, IN_WORK_NAMES, 4 * WEEKS_PER_YEAR - 1),
     ),
     "education_60m": (
         "In education 60 months after the cohort's start (weekly status of the arrived)",

@@ -85,7 +85,7 @@ from introsim.model.outcomes import (
     OutcomeInfo,
     by_subgroup,
 )
-from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.schema import Scenario
 from introsim.run import replicate_seed, simulate
 from introsim.terminal import Console, Table, format_value, printable, shown, wide_console
@@ -194,7 +194,7 @@ WEEKLY_SERIES: tuple[str, ...] = (IN_WORK, *_SHOWN_STATUSES)
 (ordinary or subsidised work) and one per status."""
 
 _STATUS_INDEX = {name: i for i, name in enumerate(STATUS_NAMES)}
-_WORK = (_STATUS_INDEX[Status.EMPLOYED.name.lower()], _STATUS_INDEX[Status.SUBSIDISED.name.lower()])
+_WORK = tuple(_STATUS_INDEX[name] for name in IN_WORK_NAMES)
 
 
 # --------------------------------------------------------------------------- one run
