@@ -61,11 +61,11 @@ from introsim.experiments.design import (
     _validate,
 )
 from introsim.experiments.engine import Task, model_version, provenance, run_tasks
-from introsim.experiments.statistics import CONFIDENCE, t_interval
+from introsim.experiments.statistics import CONFIDENCE, interval
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.experiments.trial import TrialError, build_population, load_trial, simulate_trials
-from introsim.model.outcomes import COST_PARTS, OUTCOMES
+from introsim.model.outcomes import COST_PARTS, OUTCOME_INFO, OUTCOMES
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR, Status
 from introsim.output import toml_value
 from introsim.params.catalog import ParamInfo, param_info
@@ -795,10 +795,38 @@ def score(
                 * np.array([v[term.statistic] for v in values[term.scenario]], dtype=float)
                 for term in t.terms
             )
-        n, mean, low, high, _ = t_interval(np.asarray(per_rep, dtype=float))
-        met, loss = target_loss(t.spec, mean, low, high, precision_weight)
-        out.append(TargetResult(t.name, n, mean, low, high, met, loss))
+        bounds = _bounds(t)  # a target's own range: its terms' shares and weights
+        unit = "share" if bounds is not None else ""
+        found = interval(t.name, np.asarray(per_rep, dtype=float), unit=unit, bounds=bounds)
+        met, loss = target_loss(t.spec, found.estimate, found.low, found.high, precision_weight)
+        out.append(TargetResult(t.name, found.n, found.estimate, found.low, found.high, met, loss))
     return out, float(sum(r.loss for r in out))
+
+
+SHARE_STATISTICS: frozenset[str] = frozenset(
+    {
+        *(o for o in STATISTICS if o in OUTCOME_INFO and OUTCOME_INFO[o].unit == "share"),
+        *DERIVED_STATISTICS,
+        "itt_power",
+    }
+)
+"""The statistics that are shares (every derived statistic is one; so is a trial's power)."""
+
+
+def _bounds(target: Target) -> tuple[float, float] | None:
+    """The range a target's value can take, where its terms are all shares (else None).
+
+    A weighted sum of shares lies between the sum of its negative weights and the
+    sum of its positive ones (a difference of two shares in [-1, 1]); a trial's
+    per-protocol minus intention-to-treat estimate is a difference of shares.
+    """
+    if target.trial is not None:
+        stat = target.spec.statistic
+        return (0.0, 1.0) if stat == "itt_power" else (-1.0, 1.0)
+    if not all(term.statistic in SHARE_STATISTICS for term in target.terms):
+        return None
+    coefs = [term.coef for term in target.terms]
+    return float(sum(min(c, 0.0) for c in coefs)), float(sum(max(c, 0.0) for c in coefs))
 
 
 def evaluate_targets(

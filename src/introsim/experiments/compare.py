@@ -65,14 +65,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_tasks
+from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_cube
 from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import (
     CONFIDENCE,
     FEW_REPLICATES,
     MIN_REPLICATES,
-    bounded_interval,
     fieller_ratio,
+    interval,
     t_band,
     t_interval,
 )
@@ -504,27 +504,28 @@ def compare(
             executor = stack.enter_context(
                 executor_for(jobs, preload=["introsim.experiments.compare"])
             )
-        runs = run_tasks(
-            tasks, executor, evaluate=_replicate_outputs, store=store, progress=progress
-        )
-    results: dict[tuple[int, int], ReplicateResult] = {}
-    for task, run in zip(tasks, runs, strict=True):
-        if run.error:
+        cube = run_cube(
+            tasks,
+            REPLICATE_OUTCOMES,
+            executor,
+            evaluate=_replicate_outputs,
+            store=store,
+            progress=progress,
+        )  # (scenario, replicate, outcome)
+    for task in tasks:
+        error = cube.errors[task.point, task.replicate]
+        if error:
             raise RuntimeError(
-                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {run.error}"
+                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {error}"
             )
-        results[(task.point, task.replicate)] = ReplicateResult(
-            task.point, task.replicate, *_unpack(run.value)
-        )
-    ordered = [results[(i, r)] for i in range(len(scenarios)) for r in range(replications)]
+    results = {
+        (i, r): ReplicateResult(i, r, *_unpack(cube.results[i, r]))
+        for i in range(len(scenarios))
+        for r in range(replications)
+    }
+    ordered = list(results.values())
     sizes = tuple(sc.cohort.size for sc in scenarios)
-    values = np.array(
-        [
-            [[results[(i, r)].summary[o] for o in REPLICATE_OUTCOMES] for r in range(replications)]
-            for i in range(len(scenarios))
-        ],
-        dtype=np.float64,
-    )  # (scenario, replicate, outcome)
+    values = cube.values
     return Comparison(
         names=tuple(names),
         digests=tuple(sc.digest() for sc in scenarios),
@@ -560,16 +561,6 @@ def _replicates_table(
     return df
 
 
-def _interval(
-    outcome: str, values: np.ndarray, paired: bool = False
-) -> tuple[int, float, float, float, float, str]:
-    """Interval for an outcome's mean (or paired difference): bounded for shares."""
-    if INFO[outcome].unit == "share":
-        return bounded_interval(values, -1.0 if paired else 0.0, 1.0)
-    n, mean, lo, hi, p = t_interval(values)
-    return n, mean, lo, hi, p, FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
-
-
 def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
     """Means, paired differences and the comparison outcomes, with intervals."""
     nan = math.nan
@@ -578,15 +569,15 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
     for s, name in enumerate(names):
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
-            n, mean, lo, hi, _, note = _interval(outcome, values[s, :, j])
+            unit = INFO[outcome].unit
+            level = interval(outcome, values[s, :, j], unit=unit)
+            n, mean, lo, hi, note = level.n, level.estimate, level.low, level.high, level.note
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
-                _, d, dlo, dhi, p, diff_note = _interval(
-                    outcome, values[s, :, j] - values[0, :, j], paired=True
-                )
-                diff = (d, dlo, dhi, p)
-                note = "; ".join(dict.fromkeys(x for x in (note, diff_note) if x))
+                d = interval(outcome, values[s, :, j] - values[0, :, j], paired=True, unit=unit)
+                diff = (d.estimate, d.low, d.high, d.p_value)
+                note = "; ".join(dict.fromkeys(x for x in (note, d.note) if x))
             info = INFO[outcome]
             rows.append(
                 {
@@ -711,11 +702,15 @@ def _subgroup_table(
             vals = ref if s == 0 else matrix(s, outcome)
             counts = matrix(s, "n")
             for k, (group, level) in enumerate(keys):
-                _, mean, lo, hi, _, _ = _interval(outcome, vals[:, k])
+                found = interval(outcome, vals[:, k], unit=INFO[outcome].unit)
+                mean, lo, hi = found.estimate, found.low, found.high
                 if s == 0:
                     d = dlo = dhi = math.nan
                 else:
-                    _, d, dlo, dhi, _, _ = _interval(outcome, vals[:, k] - ref[:, k], paired=True)
+                    paired = interval(
+                        outcome, vals[:, k] - ref[:, k], paired=True, unit=INFO[outcome].unit
+                    )
+                    d, dlo, dhi = paired.estimate, paired.low, paired.high
                 rows.append(
                     {
                         "scenario": name,

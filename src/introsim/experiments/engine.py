@@ -38,11 +38,13 @@ if TYPE_CHECKING:
     from introsim.experiments.store import RunStore
 
 __all__ = [
+    "Cube",
     "Outcome",
     "Task",
     "TaskResult",
     "executor_for",
     "model_version",
+    "run_cube",
     "run_id",
     "run_tasks",
 ]
@@ -209,6 +211,71 @@ def run_tasks(
                 f.cancel()
             raise
     return [results[rid] for rid in ids]
+
+
+@dataclass(frozen=True)
+class Cube:
+    """Runs' results as labelled arrays: point × replicate × outcome.
+
+    Attributes:
+        outcomes: The outcomes along the last axis of ``values``.
+        values: ``float64`` array (points, replicates, outcomes); NaN where a run
+            failed or did not give the outcome.
+        run_ids: (points, replicates) the runs' ids.
+        errors: (points, replicates) a failed run's error, else ``""``.
+        results: (points, replicates) each run's whole value (for what is not a
+            number: a trial's per-participant arrays, a comparison's weekly counts).
+    """
+
+    outcomes: tuple[str, ...]
+    values: np.ndarray
+    run_ids: np.ndarray
+    errors: np.ndarray
+    results: np.ndarray
+
+    def __getitem__(self, outcome: str) -> np.ndarray:
+        """One outcome's (points, replicates) values."""
+        return self.values[:, :, self.outcomes.index(outcome)]
+
+    @property
+    def failed(self) -> int:
+        """How many runs raised an error."""
+        return int((self.errors != "").sum())
+
+
+def to_cube(tasks: Sequence[Task], results: Sequence[TaskResult], outcomes: Sequence[str]) -> Cube:
+    """Place each task's result at its (point, replicate) in a :class:`Cube`."""
+    shape = (max(t.point for t in tasks) + 1, max(t.replicate for t in tasks) + 1)
+    values = np.full((*shape, len(outcomes)), np.nan)
+    run_ids = np.full(shape, "", dtype=object)
+    errors = np.full(shape, "", dtype=object)
+    whole = np.full(shape, None, dtype=object)
+    for task, res in zip(tasks, results, strict=True):
+        at = (task.point, task.replicate)
+        run_ids[at], errors[at], whole[at] = res.run_id, res.error, res.value
+        got = res.value or {}
+        values[at] = [float(got.get(o, np.nan)) for o in outcomes]
+    return Cube(tuple(outcomes), values, run_ids, errors, whole)
+
+
+def run_cube(
+    tasks: Sequence[Task],
+    outcomes: Sequence[str],
+    executor: Executor | None = None,
+    **options: Any,
+) -> Cube:
+    """:func:`run_tasks`, its results as a :class:`Cube` of the given outcomes.
+
+    Args:
+        tasks: The runs to do; their (point, replicate) pairs fill the cube.
+        outcomes: The outcomes to hold as numbers.
+        executor: Any ``concurrent.futures.Executor``; None runs them here.
+        **options: ``evaluate``, ``store`` and ``progress``, as for :func:`run_tasks`.
+
+    Returns:
+        The cube.
+    """
+    return to_cube(tasks, run_tasks(tasks, executor, **options), outcomes)
 
 
 def _prepare_worker() -> None:
