@@ -105,6 +105,9 @@ _SAME = {
         "support_saturation_hours",
         "language_slope",
         "score_noise",
+        "productivity_weight",
+        "tie_route_saturation",
+        "preferred_offer_value",
         "practice_trust",
         "subsidy_code",
         "subsidy_rate",
@@ -351,7 +354,7 @@ class Employer(mesa.Agent):
             # The specialist carves the job to fit the applicant's language now.
             requirement -= min(requirement - applicant.language, m.job_carving[applicant.method])
         fit = 1.0 / (1.0 + math.exp(-m.language_slope * (applicant.language - requirement)))
-        score = 2.0 * applicant.productivity * fit
+        score = m.productivity_weight * applicant.productivity * fit
         if applicant.specialist is not None:
             score += m.endorsement[applicant.method] * trust * applicant.specialist.skill
         score += m.hiring_weight * subsidy_rate
@@ -381,7 +384,7 @@ class Employer(mesa.Agent):
                 continue
             value = vacancy.best_score
             if self.sector == applicant.preferred_sector:
-                value += kernels.PREFERRED_OFFER_BONUS
+                value += self.model.preferred_offer_value
             applicant.offers.append((value, vacancy))
 
 
@@ -491,7 +494,8 @@ class Participant(mesa.Agent):
         if (
             sp is not None
             and sp.reach > 0.0
-            and self.random.random() < self.time_value * sp.reach / (sp.reach + 1.0)
+            and self.random.random()
+            < self.time_value * sp.reach / (sp.reach + m.tie_route_saturation)
         ):
             target = self.random.random() * sp.reach
             total = 0.0
@@ -633,6 +637,9 @@ _SCALARS = (
     "support_saturation_hours",
     "language_slope",
     "score_noise",
+    "productivity_weight",
+    "tie_route_saturation",
+    "preferred_offer_value",
     "unmet_penalty",
     "discrimination",
     "practice_trust",

@@ -12,6 +12,7 @@ from introsim.experiments.statistics import t_interval
 from introsim.experiments.uncertainty import (
     KIND_NAMES,
     Kind,
+    chance_met,
     cohort_spread,
     parameter_spread,
     simulation_spread,
@@ -120,3 +121,18 @@ def test_columns_and_json_name_every_kind_in_plain_words() -> None:
 def test_a_three_dimensional_array_is_refused() -> None:
     with pytest.raises(ValueError, match="members × replicates"):
         three_kinds(np.zeros((2, 2, 2)))
+
+
+def test_chance_a_target_is_met_by_members_and_by_single_cohorts() -> None:
+    # Members' averages 0.50, 0.52, ..., 0.68; each run its average ± 0.1.
+    values = np.linspace(0.5, 0.68, 10)[:, None] + np.array([0.1, -0.1, 0.1, -0.1])
+    c = chance_met(values, 0.55, cohort_size=60)
+    assert c.by_mechanisms == pytest.approx(0.7)  # 0.56 and above: seven of ten
+    # Runs at +0.1 all meet it (20 of 40); at -0.1 those of averages 0.66 and 0.68 (4 runs).
+    assert c.one_cohort == pytest.approx(24 / 40)
+    assert "70 % of the 10 plausible parameter sets" in c.label
+    assert "one real cohort of 60 participants meets it 60 % of the time" in c.label
+    lower = chance_met(values, 0.55, above=False)
+    assert lower.by_mechanisms == pytest.approx(0.3)
+    single = chance_met(np.array([0.6, 0.5, 0.7]), 0.55)
+    assert "one parameter set only" in single.label and single.one_cohort == pytest.approx(2 / 3)

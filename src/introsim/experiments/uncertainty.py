@@ -39,7 +39,9 @@ __all__ = [
     "KIND_NAMES",
     "Kind",
     "Spread",
+    "TargetChance",
     "ThreeKinds",
+    "chance_met",
     "cohort_spread",
     "parameter_spread",
     "simulation_spread",
@@ -337,3 +339,71 @@ def three_kinds(
         cohort_spread(values, cohort_size, bounds=bounds, confidence=confidence),
         simulation_spread(values, bounds=bounds, confidence=confidence),
     )
+
+
+# --------------------------------------------------------------------------- a target met
+@dataclass(frozen=True)
+class TargetChance:
+    """How likely a threshold (a municipal target) is met, in the two senses that matter.
+
+    Attributes:
+        threshold: The target value.
+        by_mechanisms: Share of plausible parameter sets whose average meets it:
+            how likely the programme meets it on average, given what we do not know.
+        one_cohort: Share of single runs (every member and replicate) that meet it:
+            how likely one real cohort of this size meets it, chance included.
+        members: Members with at least one finite run.
+        runs: Finite runs.
+        label: Both, in plain words.
+    """
+
+    threshold: float
+    by_mechanisms: float
+    one_cohort: float
+    members: int
+    runs: int
+    label: str
+
+
+def chance_met(
+    values: np.ndarray,
+    threshold: float,
+    cohort_size: int | None = None,
+    *,
+    above: bool = True,
+) -> TargetChance:
+    """How likely ``threshold`` is reached, across members and across single cohorts.
+
+    Args:
+        values: Members × replicates of the outcome (a one-dimensional array is one member).
+        threshold: The target; met when the value is at least it (``above``) or at most it.
+        cohort_size: Participants in one run's cohort (for the label).
+        above: Whether higher is better.
+
+    Returns:
+        The share of members whose average meets it and the share of single runs that do.
+    """
+    x = _matrix(values)
+    means = _member_means(x)
+    runs = x[np.isfinite(x)]
+
+    def met(v: np.ndarray) -> float:
+        if not v.size:
+            return math.nan
+        return float(np.mean(v >= threshold if above else v <= threshold))
+
+    by_mech, one = met(means), met(runs)
+    size = f"{cohort_size} participants" if cohort_size else "this size"
+    if means.size >= 2:
+        head = (
+            f"{_percent_of(by_mech)} of the {means.size} plausible parameter sets meet it "
+            "on average"
+        )
+    else:
+        head = f"the average {'meets' if by_mech == 1.0 else 'misses'} it (one parameter set only)"
+    label = f"{head}; one real cohort of {size} meets it {_percent_of(one)} of the time"
+    return TargetChance(threshold, by_mech, one, int(means.size), int(runs.size), label)
+
+
+def _percent_of(share: float) -> str:
+    return "no share" if math.isnan(share) else f"{100 * share:.0f} %"

@@ -32,7 +32,14 @@ from introsim.model.state import (
     Phase,
     Status,
 )
-from introsim.params.schema import CEFR_B1, EDUCATION_LEVELS, ELIGIBILITY
+from introsim.params.schema import (
+    EDUCATION_ENTRY_REFERENCE_LANGUAGE,
+    EDUCATION_ENTRY_REFERENCE_LEVEL,
+    EDUCATION_LEVELS,
+    ELIGIBILITY,
+    FULL_BENEFIT_AGE,
+    LANGUAGE_MAX,
+)
 
 # Integer codes frozen into the compiled kernels.
 NOT_ARRIVED = int(Status.NOT_ARRIVED)
@@ -69,12 +76,6 @@ ELIG_LOW_LANGUAGE = ELIGIBILITY.index("low_language")
 ELIG_REDUCED_CAPACITY = ELIGIBILITY.index("reduced_capacity")
 
 SLOTS = SLOTS_PER_EMPLOYER
-TIE_FLOOR = 0.01  # a tie weaker than this is forgotten and its slot freed
-LANGUAGE_CEILING = 6.0
-YOUNG_AGE = 30.0
-FULL_BENEFIT_AGE = 25.0
-EDUCATION_LANGUAGE = CEFR_B1  # enough to start upper-secondary or vocational education
-PREFERRED_OFFER_BONUS = 1e6  # an offer in the preferred sector beats any other (IPS honours choice)
 
 # The weekly kernels, in the order IntroModel.step calls them (the fixed weekly order).
 WEEKLY_KERNELS: tuple[str, ...] = (
@@ -340,7 +341,8 @@ def programme_week(week, refugees, tables, params):
     employer_step_weeks = tables.employer_step_weeks
     in_work_hours, after_exit_hours = params.in_work_hours, params.after_exit_hours
     gain_per_hour, education_gain = params.language_gain_per_hour, params.education_gain
-    age_gain_per_year = params.age_gain_per_year
+    age_gain_per_year, learning_age_from = params.age_gain_per_year, params.learning_age_from
+    learning_speed_floor = params.learning_speed_floor
     for i in range(status.shape[0]):
         st = status[i]
         m = method[i]
@@ -371,9 +373,10 @@ def programme_week(week, refugees, tables, params):
             hours = after_exit_hours
         if hours > 0.0:
             speed = education_gain[education[i]] * max(
-                0.3, 1.0 - age_gain_per_year * max(0.0, age[i] - 25.0)
+                learning_speed_floor,
+                1.0 - age_gain_per_year * max(0.0, age[i] - learning_age_from),
             )
-            language[i] += hours * gain_per_hour * speed * (1.0 - language[i] / LANGUAGE_CEILING)
+            language[i] += hours * gain_per_hour * speed * (1.0 - language[i] / LANGUAGE_MAX)
 
 
 # --------------------------------------------------------------------------- 3. specialists
@@ -402,6 +405,7 @@ def specialist_week(week, specialists, tables, params):
         params.tie_decay,
         params.new_contact_share,
     )
+    tie_forget_below = params.tie_forget_below
     total = 0
     n_slots = tie_employer.shape[1]
     for s in range(spec_method.shape[0]):
@@ -409,7 +413,7 @@ def specialist_week(week, specialists, tables, params):
         for k in range(n_slots):
             if tie_employer[s, k] != NO_ONE:
                 tie_strength[s, k] *= 1.0 - tie_decay
-                if tie_strength[s, k] < TIE_FLOOR:
+                if tie_strength[s, k] < tie_forget_below:
                     tie_employer[s, k] = NO_ONE
                     tie_strength[s, k] = 0.0
                 else:
@@ -471,7 +475,7 @@ def vacancy_week(week, employers, vacancies, params, counters):
         params.hidden_share,
     )
     outside_fill, bar_mean = params.outside_fill, params.bar_mean
-    requirement_sd, bar_sd = params.requirement_sd, params.bar_sd
+    requirement_sd, bar_sd = params.vacancy_requirement_sd, params.vacancy_bar_sd
     opened = 0
     outside = 0
     for v in range(is_open.shape[0]):
@@ -491,7 +495,7 @@ def vacancy_week(week, employers, vacancies, params, counters):
             filled[v] = 0
             weeks_left[v] = vacancy_weeks
             req = sector_requirement[employer_sector[e]] + requirement_sd * gauss(wk, v, S_VAC_REQ)
-            requirement[v] = min(LANGUAGE_CEILING, max(0.0, req))
+            requirement[v] = min(LANGUAGE_MAX, max(0.0, req))
             bar[v] = bar_mean + bar_sd * gauss(wk, v, S_VAC_BAR)
             hidden[v] = 1 if draw(wk, v, S_VAC_HIDDEN) < hidden_share else 0
             opened += 1
@@ -619,6 +623,7 @@ def applications(
     language_slope, score_noise = params.language_slope, params.score_noise
     unmet_penalty, discrimination = params.unmet_requirement_penalty, params.discrimination_penalty
     practice_trust, hiring_weight = params.practice_trust, params.hiring_weight
+    productivity_weight, route_saturation = params.productivity_weight, params.tie_route_saturation
 
     n = status.shape[0]
     n_vac = is_open.shape[0]
@@ -697,7 +702,8 @@ def applications(
                 s != NO_ONE
                 and route_total[s] > 0.0
                 and (
-                    draw(wk, i, S_ROUTE + a) < time_value * route_total[s] / (route_total[s] + 1.0)
+                    draw(wk, i, S_ROUTE + a)
+                    < time_value * route_total[s] / (route_total[s] + route_saturation)
                 )
             ):
                 # A route in proportion to its tie's strength.
@@ -734,7 +740,11 @@ def applications(
             if endorsed and req > language[i]:
                 # Job development: the specialist carves the job to fit the person's language now.
                 req -= min(req - language[i], job_carving[m])
-            score = 2.0 * productivity[i] * language_fit(language[i], req, language_slope)
+            score = (
+                productivity_weight
+                * productivity[i]
+                * language_fit(language[i], req, language_slope)
+            )
             if s != NO_ONE:
                 score += endorsement[m] * trust * skill[s]
             score += hiring_weight * rate
@@ -759,8 +769,8 @@ def applications(
 
 
 @njit(cache=True, error_model="numpy")
-def accepted_offers(refugees, employers, best_score, best_app):
-    """Each participant accepts the best offer: preferred sector first, then score.
+def accepted_offers(refugees, employers, params, best_score, best_app):
+    """Each participant accepts the best offer: its valuation, plus the preferred sector's value.
 
     Returns:
         The vacancy each participant accepts, or ``NO_ONE``.
@@ -774,7 +784,7 @@ def accepted_offers(refugees, employers, best_score, best_app):
             continue
         value = best_score[vac]
         if employer_sector[vac // SLOTS] == preferred_sector[i]:
-            value += PREFERRED_OFFER_BONUS
+            value += params.preferred_offer_value
         if value > offer_value[i]:
             offer_value[i] = value
             offer[i] = vac
@@ -899,7 +909,7 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
         sector_start,
         adv,
     )
-    offer = accepted_offers(refugees, employers, best_score, best_app)
+    offer = accepted_offers(refugees, employers, params, best_score, best_app)
     return hire(
         week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
     )
@@ -954,7 +964,7 @@ def jobs_week(week, refugees, specialists, params):
             if st == SUBSIDISED and tenure >= subsidy_weeks[i]:
                 # Keep the worker only if worth the full wage.
                 worth = (
-                    2.0
+                    params.productivity_weight
                     * productivity[i]
                     * language_fit(language[i], job_requirement[i], language_slope)
                 )
@@ -1042,26 +1052,30 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
                 phase[i] = PH_NONE
             exits += 1
         elif st == PROGRAMME:
-            young = age_at(age[i], arrival_week[i], week) < YOUNG_AGE
+            young = age_at(age[i], arrival_week[i], week) < params.education_young_age
             new = -1
             if (
                 young
-                and language[i] >= EDUCATION_LANGUAGE
+                and language[i] >= params.education_language
                 and (draw(wk, i, S_EDU_EARLY) < education_hazard)
             ):
                 new = EDUCATION
             elif week - programme_start[i] + 1 >= max_weeks:
                 logit = (
                     edu_base
-                    + edu_per_level * (education[i] - 1)
-                    + edu_per_language * (language[i] - 2.0)
+                    + edu_per_level * (education[i] - EDUCATION_ENTRY_REFERENCE_LEVEL)
+                    + edu_per_language * (language[i] - EDUCATION_ENTRY_REFERENCE_LANGUAGE)
                 )
                 if young:
                     logit += edu_young
                 if draw(wk, i, S_EDU_EXIT) < 1.0 / (1.0 + math.exp(-logit)):
                     new = EDUCATION
                 else:
-                    burden = 2.0 if (care[i] == 1 or mental_health[i] == 1) else 1.0
+                    burden = (
+                        params.inactive_burden_multiplier
+                        if (care[i] == 1 or mental_health[i] == 1)
+                        else 1.0
+                    )
                     p_inactive = min(1.0, inactive_share * burden)
                     new = INACTIVE if draw(wk, i, S_INACTIVE) < p_inactive else UNEMPLOYED
             if new >= 0:
@@ -1089,10 +1103,11 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
 def _enter_education(i, week, wk, refugees, params):
     """Draw the length of participant i's education and whether it is completed.
 
-    Length is 0.5 to 1.5 times ``education_weeks``; those who drop out leave at a
-    uniform point of it.
+    Length is (1 - spread) to (1 + spread) times ``education_weeks``; those who drop out
+    leave at a uniform point of it.
     """
-    weeks = params.education_weeks * (0.5 + draw(wk, i, S_EDU_LENGTH))
+    spread = params.education_weeks_spread
+    weeks = params.education_weeks * (1.0 - spread + 2.0 * spread * draw(wk, i, S_EDU_LENGTH))
     done = draw(wk, i, S_EDU_DONE) < params.education_completion
     if not done:
         weeks *= draw(wk, i, S_EDU_DROP)
