@@ -26,7 +26,7 @@ from introsim.experiments.trial import (
     simulate_trials,
 )
 
-from clitools import SRC, killed_at, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, killed_at, stderr_lines, write
 
 ROOT = SRC.parent
 SHIPPED = ROOT / "experiments" / "raskt_i_jobb_trial.toml"
@@ -181,7 +181,7 @@ def test_bad_trial_files_exit_2_with_one_line(kind, tmp_path, small_files):
     edit, expected = BAD[kind]
     path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli("trial", path, "--out", out)
+    result = call_cli("trial", path, "--out", out)
     assert result.returncode == 2, result.stderr
     lines = stderr_lines(result)
     assert len(lines) == 1, lines
@@ -250,7 +250,7 @@ def test_cluster_trials_randomise_whole_sites(tmp_path, small_files):
 
 # --------------------------------------------------------------------------- the command
 def _trial_cli(path: Path, out: Path, *extra: str):
-    result = run_cli("trial", path, "--out", out, *extra, timeout=600)
+    result = call_cli("trial", path, "--out", out, *extra)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -316,6 +316,6 @@ def test_a_changed_trial_is_refused_unless_fresh(tmp_path, small_files):
     out = tmp_path / "out"
     _trial_cli(path, out)
     path.write_text(path.read_text().replace("seed = 5", "seed = 6"), encoding="utf-8")
-    refused = run_cli("trial", path, "--out", out)
+    refused = call_cli("trial", path, "--out", out)
     assert refused.returncode == 2 and "--fresh" in refused.stderr
     _trial_cli(path, out, "--fresh")

@@ -281,15 +281,20 @@ def published_files(out: Path) -> dict[str, Any] | None:
 
 
 def stale_problem(folder: Path, name: str) -> str | None:
-    """Why the result ``name`` in a published study folder cannot be trusted, or None.
+    """Why the result ``name`` in a study's folder cannot be trusted, or None.
 
-    It must be listed, unchanged, in the folder's marker, and the stored runs
+    In a folder introsim wrote (it holds stored runs or a marker), the result
+    must be listed, unchanged, in the folder's marker, and the stored runs
     beside it must still be those of the study that published it (not of one
     started since with ``--fresh`` or another file, and not yet finished).
     """
     marker = published_files(folder)
     if marker is None:
-        return f"{folder} holds no complete result written by this introsim (no {MARKER})"
+        if not (folder / STORE_IDENTITY).exists():
+            return None  # not a study's folder: a table made by other means is the user's own
+        return (
+            f"{folder} holds a study that has not finished (no {MARKER}): run it again to finish it"
+        )
     listed = marker["files"].get(name)
     if listed is None or _checksums(folder).get(name) != listed:
         return f"{folder / name} is not the result the folder's marker lists (missing or changed)"

@@ -1377,6 +1377,10 @@ class CalibrateStudy(Study):
     kind = "calibrate"
     work = "trials and runs"
     files = (BEST_FILE, TRIALS_FILE, ENSEMBLE_FILE, MANIFEST_FILE, REPORT_FILE)
+    report_module = "introsim.reporting.calibration_report"
+    manifest_options = ("executor", "wall_time_s", "command")
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
 
     def __init__(self, cal: Calibration, trials: int | None = None) -> None:
         self.cal, self.name = cal, cal.meta.name
@@ -1423,19 +1427,6 @@ class CalibrateStudy(Study):
             raise StudyError(
                 f"{folder / self.cal.meta.storage}: could not write the study: {reason}"
             ) from None
-
-    def manifest(self, result: CalibrationResult, **provenance: Any) -> dict[str, Any]:
-        provenance.pop("jobs", None)
-        provenance.pop("resumed", None)
-        return build_manifest(result, **provenance)
-
-    def outputs(self, result: CalibrationResult, folder: Path, manifest: dict[str, Any]) -> None:
-        write_outputs(result, folder, manifest)
-
-    def report(self, result: CalibrationResult, path: Path, manifest: dict[str, Any]) -> None:
-        from introsim.reporting.calibration_report import write_report
-
-        write_report(result, path, manifest)
 
     def summary(
         self, result: CalibrationResult, out: Path, wall: float, manifest: dict[str, Any]

@@ -856,6 +856,8 @@ class CompareStudy(Study):
     kind = "compare"
     replaces_other = True
     files = (*DATA_FILES, REPORT_FILE)
+    report_module = "introsim.reporting.compare_report"
+    write_outputs = staticmethod(write_outputs)
 
     def __init__(
         self,
@@ -964,14 +966,6 @@ class CompareStudy(Study):
             wall_time_s=provenance["wall_time_s"],
             command=provenance["command"],
         )
-
-    def outputs(self, result: Comparison, folder: Path, manifest: dict[str, Any]) -> None:
-        write_outputs(result, folder, manifest)
-
-    def report(self, result: Comparison, path: Path, manifest: dict[str, Any]) -> None:
-        from introsim.reporting.compare_report import write_report
-
-        write_report(result, path, manifest)
 
     def summary(self, result: Comparison, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
         data = result.to_json()

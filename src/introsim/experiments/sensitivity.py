@@ -603,6 +603,9 @@ class SensitivityStudy(SweepStudy):
 
     kind = "sensitivity"
     files = (INDICES_FILE, INDICES_CSV, "runs.parquet", "manifest.json", "report.html")
+    report_module = "introsim.reporting.sensitivity_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
 
     @classmethod
     def load(cls, path: str | Path, *, sets: dict[str, Any] | None = None) -> SensitivityStudy:
@@ -622,18 +625,6 @@ class SensitivityStudy(SweepStudy):
         return run_sensitivity(
             self.design, runner.executor, store=runner.store, progress=runner.progress
         )
-
-    def manifest(self, result: Sensitivity, **provenance: Any) -> dict[str, Any]:
-        provenance.pop("jobs", None)
-        return build_manifest(result, **provenance)
-
-    def outputs(self, result: Sensitivity, folder: Path, manifest: dict[str, Any]) -> None:
-        write_outputs(result, folder, manifest)
-
-    def report(self, result: Sensitivity, path: Path, manifest: dict[str, Any]) -> None:
-        from introsim.reporting.sensitivity_report import write_report
-
-        write_report(result, path, manifest)
 
     def warnings(self, result: Sensitivity, out: Path) -> list[str]:
         consequence = "outcomes with a failed run are not analysed"

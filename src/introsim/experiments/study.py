@@ -101,6 +101,14 @@ class Study:
     (a comparison's folder is replaced as a whole, as it always was)."""
     files: ClassVar[tuple[str, ...]] = ()
     """What its folder holds after it ran, as printed."""
+    report_module: ClassVar[str] = ""
+    """The module whose ``write_report(result, path, manifest)`` writes its report."""
+    manifest_options: ClassVar[tuple[str, ...]] = ("executor", "wall_time_s", "command", "resumed")
+    """What of the driver's provenance its ``build_manifest`` takes."""
+    build_manifest: ClassVar[Callable[..., dict[str, Any]]]
+    """``build_manifest(result, **provenance)`` of its module."""
+    write_outputs: ClassVar[Callable[[Any, Path, dict[str, Any]], None]]
+    """``write_outputs(result, folder, manifest)`` of its module."""
 
     name: str
     """The study's name (the default folder is ``out/KIND-NAME``)."""
@@ -141,16 +149,23 @@ class Study:
         raise NotImplementedError
 
     def manifest(self, result: Any, **provenance: Any) -> dict[str, Any]:
-        """``manifest.json``: what is needed to reproduce the result."""
-        raise NotImplementedError
+        """``manifest.json``: what is needed to reproduce the result.
+
+        Args:
+            result: What :meth:`run` returned.
+            **provenance: ``executor``, ``jobs``, ``wall_time_s``, ``command`` and
+                ``resumed`` (runs found stored); :attr:`manifest_options` picks.
+        """
+        wanted = {k: v for k, v in provenance.items() if k in self.manifest_options}
+        return type(self).build_manifest(result, **wanted)
 
     def outputs(self, result: Any, folder: Path, manifest: dict[str, Any]) -> None:
         """Write the result's data files and manifest into ``folder``."""
-        raise NotImplementedError
+        type(self).write_outputs(result, folder, manifest)
 
     def report(self, result: Any, path: Path, manifest: dict[str, Any]) -> None:
         """Write the result's HTML report."""
-        raise NotImplementedError
+        importlib.import_module(self.report_module).write_report(result, path, manifest)
 
     def warnings(self, result: Any, out: Path) -> list[str]:
         """Warnings to print after the files are written (failed runs, say)."""

@@ -288,6 +288,9 @@ class SweepStudy(Study):
 
     kind = "sweep"
     files = (RUNS_FILE, POINTS_FILE, POINTS_CSV, MANIFEST_FILE, REPORT_FILE)
+    report_module = "introsim.reporting.sweep_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
 
     def __init__(self, design: Design, ensemble: Ensemble | None = None) -> None:
         self.design, self.ensemble = design, ensemble
@@ -328,18 +331,6 @@ class SweepStudy(Study):
             progress=runner.progress,
             ensemble=self.ensemble,
         )
-
-    def manifest(self, result: Sweep, **provenance: Any) -> dict[str, Any]:
-        provenance.pop("jobs", None)
-        return build_manifest(result, **provenance)
-
-    def outputs(self, result: Sweep, folder: Path, manifest: dict[str, Any]) -> None:
-        write_outputs(result, folder, manifest)
-
-    def report(self, result: Sweep, path: Path, manifest: dict[str, Any]) -> None:
-        from introsim.reporting.sweep_report import write_report
-
-        write_report(result, path, manifest)
 
     def warnings(self, result: Sweep, out: Path) -> list[str]:
         return failed_runs(result.failed, len(result.runs), out)

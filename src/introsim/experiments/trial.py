@@ -934,6 +934,9 @@ class TrialStudy(Study):
     kind = "trial"
     work = "site runs"
     files = (TRIALS_FILE, POWER_FILE, MANIFEST_FILE, REPORT_FILE)
+    report_module = "introsim.reporting.trial_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
 
     def __init__(self, spec: TrialSpec) -> None:
         self.spec, self.name = spec, spec.meta.name
@@ -960,18 +963,6 @@ class TrialStudy(Study):
             )
         except RuntimeError as exc:
             raise StudyError(f"{self.spec.path}: {exc}") from None
-
-    def manifest(self, result: TrialResult, **provenance: Any) -> dict[str, Any]:
-        provenance.pop("jobs", None)
-        return build_manifest(result, **provenance)
-
-    def outputs(self, result: TrialResult, folder: Path, manifest: dict[str, Any]) -> None:
-        write_outputs(result, folder, manifest)
-
-    def report(self, result: TrialResult, path: Path, manifest: dict[str, Any]) -> None:
-        from introsim.reporting.trial_report import write_report
-
-        write_report(result, path, manifest)
 
     def warnings(self, result: TrialResult, out: Path) -> list[str]:
         failed = result.population.failed
