@@ -248,8 +248,11 @@ def test_dask_where_nothing_listens_is_one_line_at_once(grid, tmp_path):
     _refused(grid, tmp_path, f"tcp://127.0.0.1:{_free_port()}", "no scheduler answers", 5)
 
 
-def test_dask_scheduler_without_workers_is_one_line_within_seconds(grid, tmp_path):
+def test_dask_scheduler_without_workers_is_one_line_within_seconds(grid, tmp_path, monkeypatch):
     from distributed import LocalCluster
 
+    from introsim.experiments import engine
+
+    monkeypatch.setattr(engine, "WORKERS_S", 1.0)  # the wait is the same; the test need not be
     with LocalCluster(n_workers=0, dashboard_address=None, silence_logs=40) as cluster:
-        _refused(grid, tmp_path, cluster.scheduler_address, "has no workers", 20)
+        _refused(grid, tmp_path, cluster.scheduler_address, "none joined within 1 s", 10)

@@ -378,14 +378,15 @@ def drive(
             progress(label, total)
             if progress is not None
             else contextlib.nullcontext(None) as tick,
-            Runner(jobs, dask, store=store, progress=tick, preload=[KINDS[study.kind]]) as runner,
+            Runner(
+                jobs, dask, store=store, fresh=fresh, progress=tick, preload=[KINDS[study.kind]]
+            ) as runner,
         ):
             if store is not None:  # after the executor: a bad --dask leaves nothing behind
                 try:
                     store.open(study.identity(), fresh=fresh, replace_other=study.replaces_other)
                 except StoreMismatch as exc:
                     raise StudyError(str(exc)) from None
-            runner.fresh = fresh
             result = study.run(runner)
     except OSError as exc:
         raise StudyError(f"{out}: could not write the results: {exc.strerror or exc}") from None
