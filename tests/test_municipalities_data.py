@@ -74,6 +74,68 @@ def test_only_the_five_most_central_municipalities_are_class_1(
     assert central == {"Oslo", "Bærum", "Lillestrøm", "Lørenskog", "Rælingen"}
 
 
+SSB_EMPLOYED_2023Q4 = 2_863_317 - 18_010
+"""Employed persons aged 15-74, 4th quarter 2023, whole country: SSB's register-based employment
+page gives 2 863 317 for 2024 and a change of 18 010 from 2023 (table by workplace county)."""
+ALESUND_1507_2022 = {"employed_workplace_2022": 38_059, "employed_residents_2022": 35_662}
+"""SSB table 11616, 4th quarter 2022, for Ålesund in its 2020-2023 borders (Ålesund and Haram of
+2024), which no 2024 profile row can hold."""
+MOSKENES_2022 = {"employed_workplace_2022": 481, "employed_residents_2022": 518}
+"""The same for Moskenes, which has no profile (it settled nobody)."""
+
+
+def test_centrality_index_is_given_for_every_profile_and_orders_the_classes(
+    table: Table[MunicipalityProfile],
+) -> None:
+    index = {row.municipality_name: row.centrality_index for row in table}
+    assert None not in index.values()
+    assert index["Oslo"] == 1000  # SSB scales the index so that the most central is 1000
+    # The loader checks each index against its class; here the ordering across classes.
+    by_class: dict[int, list[int]] = {}
+    for row in table:
+        by_class.setdefault(row.centrality_class, []).append(row.centrality_index or 0)
+    for klass in range(1, 6):
+        assert min(by_class[klass]) > max(by_class[klass + 1])
+
+
+@pytest.mark.parametrize("column", ["employed_workplace_2022", "employed_residents_2022"])
+def test_employment_2022_is_plausible_against_ssbs_national_total(
+    table: Table[MunicipalityProfile], column: str
+) -> None:
+    national = total(table, column) + ALESUND_1507_2022[column] + MOSKENES_2022[column]
+    # One year of growth (about 1 %) separates SSB's 2022 and 2023 totals.
+    assert 0.97 < national / SSB_EMPLOYED_2023Q4 < 1.0
+
+
+def test_employment_2022_covers_all_but_the_split_alesund(
+    table: Table[MunicipalityProfile],
+) -> None:
+    empty = {r.municipality_name for r in table if r.employed_workplace_2022 is None}
+    assert empty == {"Ålesund", "Haram"}
+    rates = [
+        r.employed_residents_2022 / r.population_15_74_2022
+        for r in table
+        if r.population_15_74_2022
+    ]
+    national = total(table, "employed_residents_2022") / total(table, "population_15_74_2022")
+    # SSB's labour force survey: 69.8 % of 15-74 year olds employed in March 2022.
+    assert 0.66 < national < 0.72
+    assert 0.5 < min(rates) and max(rates) < 0.85
+
+
+def test_2022_and_2023_employment_agree_where_both_are_given(
+    table: Table[MunicipalityProfile],
+) -> None:
+    # Two routes to SSB table 11616 (a saved query for 2023, SSB's own repository for 2022):
+    # a municipality's employment moves by a few per cent a year, not more.
+    both = [r for r in table if r.employed_workplace_2023 is not None]
+    assert len(both) == 8
+    for row in both:
+        for kind in ("workplace", "residents"):
+            new, old = getattr(row, f"employed_{kind}_2023"), getattr(row, f"employed_{kind}_2022")
+            assert abs(new / old - 1) < 0.05, (row.municipality_name, kind, new, old)
+
+
 def test_parts_of_the_2023_intake_add_up(table: Table[MunicipalityProfile]) -> None:
     # The loader refuses rows whose parts do not add up; here, the national sums.
     women_and_men = total(table, "settled_2023_women") + total(table, "settled_2023_men")
@@ -154,6 +216,17 @@ def error_of(path: Path, load=load_profiles) -> ScenarioError:
             "the cell is empty; expected a whole number from 1 to 2000000 (persons)",
         ),
         ("municipality_name", "Olso", "expected 'Stavanger' for 1103, found 'Olso'"),
+        (
+            "centrality_index",
+            "1001",
+            "expected a whole number from 0 to 1000 (index points), found '1001'",
+        ),
+        ("centrality_index", "700", "700 is outside class 2 (870-924)"),
+        (
+            "employed_residents_2022",
+            "200000",
+            "200000 is more than population_15_74_2022 = 110184",
+        ),
     ],
 )
 def test_a_bad_cell_gives_one_line_naming_file_line_and_column(
@@ -215,7 +288,9 @@ def test_a_bad_header_is_reported_on_line_1(tmp_path: Path, header: str, message
 
 def test_a_short_row_is_reported(tmp_path: Path) -> None:
     path = write_profiles(tmp_path, ROWS[0].rsplit(",", 1)[0])
-    assert str(error_of(path)) == f"{path}:2: expected 25 fields, found 24"
+    assert (
+        str(error_of(path)) == f"{path}:2: expected {len(COLUMNS)} fields, found {len(COLUMNS) - 1}"
+    )
 
 
 def test_unreadable_files_give_one_line(tmp_path: Path) -> None:

@@ -57,6 +57,9 @@ MAX_POPULATION = 2_000_000
 """Largest population a municipality may have: Oslo, the largest, has about 720 000."""
 MAX_PERSONS = 1_000_000
 """Largest count of persons in one cell (settled, participants, employed)."""
+CENTRALITY_CLASS_FLOOR = {1: 925, 2: 870, 3: 775, 4: 670, 5: 565, 6: 0}
+"""Lowest centrality index value of each SSB centrality class (classification 128): class 1 is
+925-1000, class 2 870-924, ..., class 6 0-564. A profile's index must fall in its class."""
 SUPPRESSED_CELLS_PER_YEAR = 4
 """IMDi withholds each sex x age-group cell (men/women x 55 or under/over 55) of a
 municipality's non-Ukrainian refugees when it holds 1-4 persons: at most 4 cells a year."""
@@ -107,14 +110,17 @@ class MunicipalityProfile(MunicipalityCode):
     centrality_class: int = Field(
         ge=1,
         le=6,
-        description="SSB's centrality class (2020 index): 1 most central, 6 least.",
+        description="SSB's centrality class (classification 128): 1 most central, 6 least.",
         json_schema_extra={"unit": "class"},
     )
-    centrality_index: float | None = Field(
+    centrality_index: int | None = Field(
         None,
         ge=0,
         le=1000,
-        description="SSB's centrality index value (2020), 0-1000; not found, empty.",
+        description=(
+            "SSB's centrality index for the 2024 municipalities (population 1 January 2023,"
+            " workplaces and services 2020), 0-1000; Oslo = 1000."
+        ),
         json_schema_extra={"unit": "index points"},
     )
     settled_2022: Persons | None = Field(
@@ -166,6 +172,15 @@ class MunicipalityProfile(MunicipalityCode):
     )
     employed_workplace_2023: Persons | None = Field(
         None, description="Employed persons aged 15-74 working in the municipality, Q4 2023."
+    )
+    employed_residents_2022: Persons | None = Field(
+        None, description="Employed residents aged 15-74, 4th quarter 2022 (SSB table 11616)."
+    )
+    employed_workplace_2022: Persons | None = Field(
+        None, description="Employed persons aged 15-74 working in the municipality, Q4 2022."
+    )
+    population_15_74_2022: Persons | None = Field(
+        None, description="Residents aged 15-74 in SSB table 11616, 4th quarter 2022."
     )
 
 
@@ -517,7 +532,22 @@ def _profile_sums(row: MunicipalityProfile) -> list[tuple[str, str]]:
         + _at_most(row, "settled_2023_over_55", "settled_2023")
         + _at_most(row, "intro_finishers_2023", "intro_participants_2023")
         + _at_most(row, "employed_residents_2023", "population")
+        + _at_most(row, "employed_residents_2022", "population_15_74_2022")
+        + _at_most(row, "population_15_74_2022", "population")
+        + _centrality_in_class(row)
     )
+
+
+def _centrality_in_class(row: MunicipalityProfile) -> list[tuple[str, str]]:
+    """Check that the centrality index lies in the interval of the row's centrality class."""
+    index, klass = row.centrality_index, row.centrality_class
+    if index is None:
+        return []
+    low = CENTRALITY_CLASS_FLOOR[klass]
+    high = CENTRALITY_CLASS_FLOOR[klass - 1] - 1 if klass > 1 else 1000
+    if low <= index <= high:
+        return []
+    return [("centrality_index", f"{index} is outside class {klass} ({low}-{high})")]
 
 
 def _observed_sums(row: ObservedOutcome) -> list[tuple[str, str]]:
