@@ -123,6 +123,30 @@ def test_normal_draws_have_unit_spread():
     assert abs(z.std() - 1.0) < 0.03
 
 
+def test_gumbel_max_gives_the_conditional_logit_choice():
+    # Three options (say two applicants and the outside candidates) with values v and a
+    # Gumbel term of scale s each: the argmax falls on option j with chance softmax(v / s).
+    values, scale, n = np.array([0.0, 0.3, -0.2]), 0.27, 40000
+    wk = kernels.week_key(2024, 3)
+    picks = np.zeros(3)
+    for trial in range(n):
+        u = [values[j] + scale * kernels.gumbel(wk, trial, kernels.S_NOISE + j) for j in range(3)]
+        picks[int(np.argmax(u))] += 1
+    expected = np.exp(values / scale) / np.exp(values / scale).sum()
+    se = np.sqrt(expected * (1 - expected) / n)
+    assert np.all(np.abs(picks / n - expected) < 4 * se), (picks / n, expected)
+
+
+def test_logistic_draws_have_the_logistic_spread():
+    wk = kernels.week_key(5, 1)
+    x = np.array([kernels.logistic(wk, i, kernels.S_KEEP) for i in range(40000)])
+    assert np.isfinite(x).all()
+    assert abs(x.mean()) < 0.03
+    assert abs(x.var() - np.pi**2 / 3) < 0.1
+    # The binary logit: P(x < t) = 1 / (1 + exp(-t)).
+    assert abs((x < 1.0).mean() - 1 / (1 + np.exp(-1.0))) < 0.01
+
+
 def test_strengthen_takes_free_then_weakest_slot():
     emp = np.full((1, 3), -1, dtype=np.int32)
     st = np.zeros((1, 3))

@@ -119,6 +119,7 @@ S_EDU_LENGTH = 26 << 20
 S_EDU_DONE = 27 << 20
 S_EDU_DROP = 28 << 20
 S_NAV_FOLLOW = 29 << 20
+S_OUTSIDE_CHOICE = 30 << 20  # the outside candidates' Gumbel term, per vacancy and week
 S_NORMAL_PAIR = 1 << 19  # offset of the second uniform of a normal draw
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -155,6 +156,24 @@ def gauss(wk, index, stream):
     u1 = draw(wk, index, stream)
     u2 = draw(wk, index, stream + S_NORMAL_PAIR)
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True, error_model="numpy")
+def gumbel(wk, index, stream):
+    """Return a standard Gumbel draw (location 0, scale 1) fixed by a week's key, index, stream.
+
+    The argmax of values plus independent Gumbel terms of scale s picks option j with the
+    conditional-logit probability exp(V_j / s) / sum_k exp(V_k / s) (the Gumbel-max rule).
+    """
+    u = draw(wk, index, stream) + 0.5 * _TO_UNIT  # in (0, 1): both logs stay finite
+    return -math.log(-math.log(u))
+
+
+@njit(cache=True, error_model="numpy")
+def logistic(wk, index, stream):
+    """Return a standard logistic draw (the difference of two standard Gumbel draws)."""
+    u = draw(wk, index, stream) + 0.5 * _TO_UNIT
+    return math.log(u) - math.log(1.0 - u)
 
 
 @njit(cache=True, error_model="numpy")
@@ -581,13 +600,18 @@ def applications(
     sector_start,
     adv,
 ):
-    """Searching participants apply; each vacancy keeps its best applicant above the bar.
+    """Searching participants apply; each vacancy chooses among its applicants and outsiders.
 
-    One loop over participants, kept whole: splitting it costs a third or more of
-    the matching time.
+    The employer's choice is a conditional logit: each option's value (an applicant's
+    valuation, or the outside candidates' bar) plus an independent Gumbel term of scale
+    ``score_noise``, and the highest wins (the Gumbel-max rule). The outside option's term is
+    drawn once per vacancy and week, when its first applicant arrives; a vacancy whose
+    outside option wins hires no participant this week. One loop over participants, kept
+    whole: splitting it costs a third or more of the matching time.
 
     Returns:
-        (best score per vacancy, its applicant or ``NO_ONE``).
+        (best value per vacancy, its applicant or ``NO_ONE`` where the outside option won,
+        the language requirement as negotiated for that applicant).
     """
     wk = week_key(params.key, week)
     wk0 = week_key(params.key, 0)  # the work-practice host and NAV's offer are drawn once
@@ -760,8 +784,11 @@ def applications(
             unmet_subsidy = requires_subsidy[emp] == 1 and rate <= 0.0 and not endorsed
             if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
-            score += score_noise * gauss(wk, i, S_NOISE + a)
-            if score > bar[vac] and score > best_score[vac]:
+            score += score_noise * gumbel(wk, i, S_NOISE + a)
+            if best_score[vac] == -np.inf:
+                # The vacancy's first applicant this week: the outside option enters the choice.
+                best_score[vac] = bar[vac] + score_noise * gumbel(wk, vac, S_OUTSIDE_CHOICE)
+            if score > best_score[vac]:
                 best_score[vac] = score
                 best_app[vac] = i
                 best_req[vac] = req
@@ -884,12 +911,13 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
     Participants searching (in a search phase of the programme, or unemployed)
     send applications: through their specialist's employer ties (endorsed, and
     reaching vacancies never advertised) or to advertised vacancies, leaning to
-    their preferred sector. Each employer scores applicants on productivity and
+    their preferred sector. Each employer values applicants on productivity and
     language fit, the specialist's endorsement weighted by its trust, and the
-    subsidy's cut in wage cost, against the bar set by outside competition.
-    Each vacancy offers to its best applicant above the bar; each participant
-    accepts the best offer. In work practice, the first application goes to the
-    practice host, whose trust counts like a specialist's tie.
+    subsidy's cut in wage cost, and chooses among them and the outside candidates
+    (whose value is the vacancy's bar) by a conditional logit. Each vacancy offers
+    to the applicant it chose, if any; each participant accepts the best offer. In
+    work practice, the first application goes to the practice host, whose trust
+    counts like a specialist's tie.
 
     Returns:
         The number of hires.
@@ -962,14 +990,15 @@ def jobs_week(week, refugees, specialists, params):
             tenure = week - job_start[i]
             leave = False
             if st == SUBSIDISED and tenure >= subsidy_weeks[i]:
-                # Keep the worker only if worth the full wage.
+                # Keep the worker only if worth the full wage: a binary logit at the
+                # valuation's scale (the difference of two Gumbel terms is logistic).
                 worth = (
                     params.productivity_weight
                     * productivity[i]
                     * language_fit(language[i], job_requirement[i], language_slope)
                 )
                 worth += on_job_growth * min(tenure, WEEKS_PER_YEAR) / WEEKS_PER_YEAR
-                worth += score_noise * gauss(wk, i, S_KEEP)
+                worth += score_noise * logistic(wk, i, S_KEEP)
                 if worth >= keep_bar:
                     status[i] = EMPLOYED
                 else:

@@ -413,7 +413,9 @@ class LabourMarket(Section):
         0.025,
         "vacancies per employer-week",
         "Rate at which an employer opens an entry-level vacancy",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "about one entry-level opening per employer and 9 months",
+        plausible=(0.01, 0.05),
         ge=0,
         le=1,
     )
@@ -440,15 +442,21 @@ class LabourMarket(Section):
         "probability/week",
         "Chance an open vacancy is filled by an outside job seeker each week "
         "at reference unemployment",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "most openings are filled within a few weeks",
+        plausible=(0.1, 0.4),
         ge=0,
         le=1,
     )
     outside_bar: float = param(
-        1.4,
+        1.8,
         "score",
-        "Applicant score an employer needs at reference unemployment",
-        "calibrated",
+        "Value of the outside candidates for an opening at reference unemployment: the "
+        "option an employer weighs every refugee applicant against",
+        "set by hand (interim, until the next run of calibration/default.toml) so the "
+        "defaults meet "
+        "calibration/targets.toml once hiring became a conditional logit",
+        plausible=(1.2, 2.4),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
     )
@@ -456,9 +464,11 @@ class LabourMarket(Section):
         0.06,
         "score per percentage point",
         "Rise in that bar per point of unemployment above reference",
-        "assumption",
+        "assumption: a percentage point more unemployment brings a noticeably stronger outside "
+        "candidate (about a quarter of the valuation's scale, mechanisms.score_noise)",
         ge=0,
         le=MAX_SCORE,
+        plausible=(0.02, 0.12),
     )
     open_share: float = param(
         0.46,
@@ -488,7 +498,8 @@ class LabourMarket(Section):
         0.25,
         "share 0-1",
         "Cut in an unknown refugee applicant's chance of being considered",
-        "Midtbøen & Rogstad 2012 (about 25 % fewer callbacks)",
+        "Midtbøen & Rogstad 2012 (about 25 % fewer callbacks); screening before the valuation, "
+        "as the field experiment measured callbacks",
         ge=0,
         le=1,
         kernel=True,
@@ -1043,8 +1054,11 @@ class WageSubsidy(Section):
     hiring_weight: float = param(
         0.5,
         "score per unit rate",
-        "Rise in an employer's score per unit of subsidy rate",
-        "calibrated",
+        "Rise in an employer's valuation per unit of subsidy rate",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "NAV's 40 % subsidy adds about as much as one education level (Proba 2019: the "
+        "wage-subsidy trial had the best results, direction only)",
+        plausible=(0.2, 1.0),
         ge=0,
         le=MAX_SCORE,
         kernel=True,
@@ -1071,14 +1085,15 @@ class Programme(Section):
         kernel=True,
     )
     language_gain_per_hour: float = param(
-        0.00259,
+        0.00254,
         "scale points per training hour",
         "Language gain per hour of training at level 0",
-        "fitted by calibration/default.toml (introsim calibrate), to the target "
+        "set by hand (interim, until the next run of calibration/default.toml) to the target "
         "baseline_language_b1_at_24m: Statistics Norway (SSB), "
         "Norwegian for adult immigrants, 34 % of the oral Norwegian tests of 2018 at B1 or "
         "higher (41 % in 2020, 45 % in 2021; test-takers, best result); the default gives "
-        "about 35 % of the baseline cohort at B1 or higher after 24 months",
+        "about 34 % of the baseline cohort at B1 or higher after 24 months",
+        plausible=(0.0018, 0.0032),
         ge=0,
         le=0.1,
         kernel=True,
@@ -1368,7 +1383,10 @@ class Mechanisms(Section):
         0.55,
         "score",
         "Applicant productivity with no education or work",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "together with labour_market.outside_bar it sets how often an employer prefers a "
+        "participant to the outside candidates",
+        plausible=(0.3, 0.8),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
     )
@@ -1376,26 +1394,38 @@ class Mechanisms(Section):
         0.12,
         "score per level",
         "Added per education level",
-        "assumption",
+        "assumption: sets the education gradient of hiring; checked against Statistics "
+        "Norway's employment of refugees by education (calibration/targets.toml)",
+        plausible=(0.05, 0.25),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
     )
     productivity_per_work_year: float = param(
         0.02,
         "score per year",
-        "Added per year of prior work (to 10)",
-        "assumption",
+        "Added per year of prior work (up to mechanisms.prior_work_cap_years)",
+        "assumption: ten years of work abroad count about as much as two education levels",
+        plausible=(0.005, 0.04),
         ge=-1,
         le=1,
     )
     productivity_age_penalty: float = param(
-        0.006, "score per year over 40", "Lost per year over 40", "assumption", ge=0, le=1
+        0.006,
+        "score per year",
+        "Lost per year of age over mechanisms.productivity_age_from",
+        "assumption (direction: Statistics Norway, the share in work or education after the "
+        "programme falls with age; SSB Reports 2015/36, Blom and Enes)",
+        plausible=(0.0, 0.015),
+        ge=0,
+        le=1,
     )
     language_slope: float = param(
         1.2,
         "per scale point",
         "Steepness of the language-fit curve around a job's requirement",
-        "assumption",
+        "assumption: a point of Norwegian (A1 to A2) below a job's need halves the expected "
+        "productivity, a point above adds most of the rest",
+        plausible=(0.6, 2.0),
         ge=0.01,
         le=20,
         kernel=True,
@@ -1404,7 +1434,9 @@ class Mechanisms(Section):
         0.15,
         "score",
         "Productivity lost with a mental-health burden",
-        "assumption",
+        "assumption (direction: Bratsberg, Raaum and Røed 2016, Frisch Centre: many "
+        "non-European refugees come to rely on health-related benefits)",
+        plausible=(0.05, 0.3),
         ge=0,
         le=MAX_SCORE,
     )
@@ -1462,7 +1494,9 @@ class Mechanisms(Section):
         0.5,
         "score",
         "Score lost when an employer's condition (follow-up, subsidy) is not met",
-        "assumption",
+        "assumption: IMDi/Norstat 2017 found 64 % would require public follow-up and 58 % a "
+        "subsidy; a penalty rather than a refusal because conditions are stated, not absolute",
+        plausible=(0.2, 1.0),
         ge=0,
         le=MAX_SCORE,
         kernel=True,
@@ -1478,12 +1512,18 @@ class Mechanisms(Section):
     )
     score_noise: float = param(
         0.27,
-        "score sd",
-        "Idiosyncratic spread of an employer's judgement",
-        "assumption",
+        "score (Gumbel scale)",
+        "Scale of the idiosyncratic term of an employer's valuation of each option (each "
+        "applicant, the outside candidates): with a Gumbel term the choice is a conditional "
+        "logit, the chance of an option rising as exp(value / scale); larger = less predictable "
+        "hiring, flatter gradients by education, language, age and health",
+        "assumption: the employer's judgement of an applicant is noisy (interviews, references "
+        "from abroad are hard to read); the range spans near-deterministic to very noisy choice "
+        "against the spread of values (the productivity gap of two education levels is about 0.25)",
+        kernel=True,
+        plausible=(0.12, 0.6),
         ge=0,
         le=MAX_SCORE,
-        kernel=True,
     )
     specialist_support: float = param(
         0.525,
@@ -1495,16 +1535,18 @@ class Mechanisms(Section):
         kernel=True,
     )
     support_saturation_hours: float = param(
-        0.4,
+        0.25,
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
-        "fitted by calibration/default.toml (introsim calibrate), to the targets from "
-        "Proba 2019 and the IPS-25 fidelity scale (lower "
-        "caseload helps, with diminishing returns)",
+        "set by hand (interim, until the next run of calibration/default.toml) so the "
+        "defaults meet "
+        "the caseload targets from Proba 2019 and the IPS-25 fidelity scale (lower caseload "
+        "helps, with diminishing returns) once hiring became a conditional logit",
+        kernel=True,
+        plausible=(0.1, 4.0),
         ge=0.01,
         le=MAX_HOURS,
-        kernel=True,
     )
     tie_growth: float = param(
         0.25,
@@ -1557,7 +1599,14 @@ class Mechanisms(Section):
         le=MAX_SCORE,
     )
     ties_per_specialist: int = param(
-        40, "employers", "Employer ties a specialist can keep up", "calibrated", ge=1, le=256
+        40,
+        "employers",
+        "Employer ties a specialist can keep up",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "a few new employers a month kept over about a year",
+        plausible=(15, 80),
+        ge=1,
+        le=256,
     )
     new_contact_share: float = param(
         0.4,
@@ -1581,7 +1630,10 @@ class Mechanisms(Section):
         0.95,
         "score",
         "Worth an employer needs to keep a worker at full wage when a subsidy ends",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "below the outside candidates' bar, as an insider who has learned the job is kept over "
+        "a stranger",
+        plausible=(0.5, 1.8),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
         kernel=True,
