@@ -7,13 +7,16 @@ user who looked for ``model.datacollector``.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import types
 from pathlib import Path
 
-from clitools import SRC, write
+import pandas as pd
+
+from clitools import SRC, call_cli, write
 
 SCRIPT = """\
 from introsim.experiments.study import Runner, load_study
@@ -117,3 +120,78 @@ def test_mesa_users_find_a_datacollector(small_files):
     # Without agent reporters the whole horizon still runs in one compiled loop.
     plain = IntroModel(sc, seed=4, agents=False).run()
     assert plain.datacollector.get_model_vars_dataframe().equals(weeks)
+
+
+# --------------------------------------------------------------------------- discover
+def _runs_table(folder: Path, *, weak: bool) -> Path:
+    """A runs table made by other means: two factors, an outcome that follows one weakly or clearly."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    points = 400
+    a, b = rng.uniform(0, 1, points), rng.uniform(10, 40, points)
+    noise = rng.uniform(-0.12, 0.12, points)
+    share = 0.35 + 0.15 * (a - 0.5) + noise if weak else np.where(a < 0.3, 0.2, 0.4)
+    runs = pd.DataFrame(
+        {
+            "point": np.arange(points),
+            "replicate": 0,
+            "a": a,
+            "b": b,
+            "employed_12m": share,
+            "employed_60m": np.nan,  # past the horizon: no participant reached it
+            "error": "",
+        }
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    runs.to_parquet(folder / "runs.parquet")
+    return folder
+
+
+def test_discover_says_when_no_box_reaches_the_threshold_and_what_to_try(tmp_path: Path):
+    runs = _runs_table(tmp_path / "noise", weak=True)
+    res = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                   "--out", tmp_path / "d", "--threshold", "0.95", "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["chosen_box"] is None and data["box"] == [] and data["coverage"] is None
+    assert "No box on PRIM's peeling trajectory reaches a density of 95%" in data["summary"]
+    assert data["suggestion"].startswith("--threshold ") and "--box " in data["suggestion"]
+    traj = pd.read_csv(tmp_path / "d" / "trajectory.csv")
+    assert len(traj) > 2 and traj["density"].max() < 0.95  # the whole trajectory, not a dump box
+    assert {"coverage", "density", "n", "k", "restrictions", "qp_max"} <= set(traj.columns)
+    assert traj["qp_max"].iloc[1:].between(0, 1).all() and not traj["chosen"].any()
+    # The suggestion works: the box it names is chosen.
+    box = int(data["suggestion"].rsplit(" ", 1)[1])
+    res = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                   "--out", tmp_path / "d", "--box", box, "--json")  # fmt: skip
+    chosen = json.loads(res.stdout)
+    assert chosen["chosen_box"] == box and chosen["chosen_by"] == "--box"
+    assert 0 <= chosen["quasi_p_max"] <= 1 and chosen["box"]
+    shown = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                     "--out", tmp_path / "d", "--box", 1)  # fmt: skip
+    assert "PRIM's peeling trajectory" in shown.stdout and "quasi-p" in shown.stdout
+    report = (tmp_path / "d" / "report.html").read_text(encoding="utf-8")
+    assert "quasi-p" in report and "(chosen)" in report
+
+
+def test_discover_chooses_the_widest_box_that_is_dense_enough(tmp_path: Path):
+    runs = _runs_table(tmp_path / "clear", weak=False)
+    res = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                   "--out", tmp_path / "d", "--json")  # fmt: skip
+    data = json.loads(res.stdout)
+    traj = pd.read_csv(tmp_path / "d" / "trajectory.csv")
+    dense = traj[traj["density"] >= 0.8]
+    assert data["chosen_box"] == int(dense["id"].iloc[0])  # the most coverage among them
+    assert data["density"] >= 0.8 and data["coverage"] == dense["coverage"].max()
+    assert [r["factor"] for r in data["box"]] == ["a"] and data["quasi_p_max"] < 0.001
+    bad = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3", "--box", 999)
+    assert bad.returncode == 2 and f"from 0 to {traj['id'].max()}" in bad.stderr
+
+
+def test_discover_names_an_outcome_missing_in_every_run(tmp_path: Path):
+    runs = _runs_table(tmp_path / "late", weak=False)
+    res = call_cli("discover", runs, "--outcome", "employed_60m", "--below", "0.3")
+    assert res.returncode == 2
+    assert "employed_60m is missing in every run" in res.stderr and "nan" not in res.stderr

@@ -439,6 +439,10 @@ def discover(
     threshold: Annotated[
         float, typer.Option(help="Least density (share of cases of interest) of the chosen box.")
     ] = 0.8,
+    box: Annotated[
+        int | None,
+        typer.Option(help="Choose this box of the peeling trajectory (its id) instead."),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Scenario discovery: the boxes of factor space where an outcome falls short (PRIM).
@@ -456,7 +460,9 @@ def discover(
     if not 0 < threshold <= 1:
         fail(f"--threshold: expected a share in (0, 1], found {threshold:g}")
     try:
-        result = discover_boxes(runs, outcome, below=below, above=above, threshold=threshold)
+        result = discover_boxes(
+            runs, outcome, below=below, above=above, threshold=threshold, box=box
+        )
     except DiscoveryError as e:
         fail(str(e))
     out_dir = (
