@@ -124,7 +124,7 @@ def test_mesa_users_find_a_datacollector(small_files):
 
 # --------------------------------------------------------------------------- discover
 def _runs_table(folder: Path, *, weak: bool) -> Path:
-    """A runs table made by other means: two factors, an outcome that follows one weakly or clearly."""
+    """A runs table made by other means: two factors, an outcome following one weakly or clearly."""
     import numpy as np
     import pandas as pd
 
@@ -195,3 +195,96 @@ def test_discover_names_an_outcome_missing_in_every_run(tmp_path: Path):
     res = call_cli("discover", runs, "--outcome", "employed_60m", "--below", "0.3")
     assert res.returncode == 2
     assert "employed_60m is missing in every run" in res.stderr and "nan" not in res.stderr
+
+
+# --------------------------------------------------------------------------- sensitivity
+def _sobol_rows(n: int, s1: float, st: float) -> pd.DataFrame:
+    rows = []
+    for size in (n, n // 2):
+        for factor, a, b in (("a", s1, st), ("b", 0.1, 0.15), ("dummy", 0.0, 0.01)):
+            rows += [
+                {"factor": factor, "index": "S1", "value": a, "low": a - 0.3, "high": a + 0.3},
+                {"factor": factor, "index": "ST", "value": b, "low": b - 0.3, "high": b + 0.3},
+            ]
+            for r in rows[-2:]:
+                r["n"] = size
+    return pd.DataFrame(rows)
+
+
+def test_sobol_indices_that_cannot_be_are_not_converged():
+    from introsim.experiments.sensitivity import convergence, summary_text
+
+    rows = _sobol_rows(16, 0.86, 0.48)  # S1 above ST, the same at N/2: "stable" but impossible
+    verdict = convergence(rows, "sobol")
+    assert verdict["enough"] is False and verdict["text"].startswith("Not converged")
+    assert "S1 of a (0.86) above its ST (0.48)" in verdict["text"]
+    text = summary_text(rows, "sobol", "employed_12m")
+    assert "Interactions are small" not in text and "not converged" in text
+    negative = _sobol_rows(128, 0.3, 0.4)
+    negative.loc[(negative["factor"] == "b") & (negative["index"] == "S1"), ["value", "high"]] = (
+        -0.4,
+        -0.1,
+    )
+    assert "S1 of b (-0.40) below zero" in convergence(negative, "sobol")["text"]
+    fine = _sobol_rows(128, 0.3, 0.4)
+    assert convergence(fine, "sobol")["enough"] is True
+
+
+def test_no_enough_verdict_below_the_least_n():
+    from introsim.experiments.sensitivity import MIN_N, convergence
+
+    rows = _sobol_rows(16, 0.3, 0.4)  # identical at N and N/2, but N = 16
+    verdict = convergence(rows, "sobol")
+    assert verdict["enough"] is False and "too small to call enough" in verdict["text"]
+    assert f"N = {MIN_N['sobol']}" in verdict["text"]
+    morris = pd.DataFrame(
+        [
+            {"factor": f, "index": i, "value": v, "low": v, "high": v, "n": n}
+            for n in (4, 2)
+            for f, v in (("a", 1.0), ("b", 0.5))
+            for i in ("mu_star", "sigma")
+        ]
+    )
+    assert "was enough" not in convergence(morris, "morris")["text"]
+
+
+def test_morris_mu_star_intervals_stay_at_or_above_zero():
+    import numpy as np
+    from SALib.sample import morris as morris_sample
+
+    from introsim.experiments.sensitivity import _indices
+
+    problem = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+    x = morris_sample.sample(problem, 4, num_levels=4, seed=1)
+    y = np.random.default_rng(2).standard_exponential(len(x)) ** 3  # heavy-tailed noise
+    rows = pd.DataFrame(
+        _indices("morris", problem, x, y, morris_levels=4, second_order=False, resamples=50, seed=0)
+    )
+    mu = rows[rows["index"] == "mu_star"]
+    assert (mu["low"] >= 0).all() and (mu["low"] == 0).any()  # SALib's mu* - conf went below
+
+
+def test_factor_labels_do_not_overlap():
+    import numpy as np
+
+    from introsim.reporting.sensitivity_report import _overlap, label_box, label_positions
+
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0.5, 1, 24), rng.uniform(0.5, 1, 24)  # a crowded corner
+    labels = [f"productivity_factor_{i}" for i in range(24)]
+    positions = label_positions(x, y, labels)
+    px, py = x / x.max(), y / y.max()
+    boxes = [label_box(px[i], py[i], t, positions[i]) for i, t in enumerate(labels) if t]
+    assert len(boxes) >= 3  # some fit, the rest are left to hover
+    assert not any(_overlap(a, b) for k, a in enumerate(boxes) for b in boxes[k + 1 :])
+
+
+def test_the_sobol_legend_is_in_colour():
+    from introsim.reporting.sensitivity_report import GREY, _bars
+
+    rows = _sobol_rows(128, 0.3, 0.4)
+    rows.loc[rows["factor"] == "dummy", "value"] = -0.01  # the dummy sorts first
+    fig = _bars(rows, "sobol")
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) == 2 and all(t.marker.color[0] != GREY for t in bars)
+    assert fig.layout.yaxis.categoryarray[0] == "dummy"  # the axis keeps the sorted order
