@@ -288,3 +288,48 @@ def test_the_sobol_legend_is_in_colour():
     bars = [t for t in fig.data if t.type == "bar"]
     assert len(bars) == 2 and all(t.marker.color[0] != GREY for t in bars)
     assert fig.layout.yaxis.categoryarray[0] == "dummy"  # the axis keeps the sorted order
+
+
+# --------------------------------------------------------------------------- calibration, trial
+def test_calibration_words_and_axes(tmp_path: Path, small_files):
+    from introsim.reporting.calibration_report import _convergence
+    from introsim.terminal import count
+    from test_calibration import CALIBRATION, TARGETS
+
+    assert (count(1, "member"), count(0, "member"), count(3, "member")) == (
+        "1 member",
+        "0 members",
+        "3 members",
+    )
+    for name in ("base", "ips"):
+        write(tmp_path, f"{name}.toml", small_files[name].read_text(encoding="utf-8"))
+    write(tmp_path, "targets.toml", TARGETS)
+    path = write(tmp_path, "cal.toml", CALIBRATION.format(trials=3))
+    res = call_cli("calibrate", path, "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    members = int(re.search(r"ensemble\.toml \((\d+) members?\)", res.stdout).group(1))
+    assert f"({count(members, 'member')})" in res.stdout
+    trials = pd.read_csv(tmp_path / "out" / "trials.csv")
+    result = types.SimpleNamespace(
+        trials=[
+            types.SimpleNamespace(index=int(t.trial), loss=float(t.loss), all_met=bool(t.all_met))
+            for t in trials.itertuples()
+        ]
+    )
+    fig = _convergence(result)
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 0  # whole trial numbers
+    assert "interval inside its band" in fig.layout.yaxis.title.text
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "a trial can meet every band with a loss above 0" in report
+
+
+def test_the_trial_power_table_has_intervals(tmp_path: Path, small_files):
+    from test_trial import _trial_file
+
+    path = _trial_file(tmp_path, small_files, sizes="[40]", designs='["individual"]', trials=100)
+    res = call_cli("trial", path, "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    power = pd.read_csv(tmp_path / "out" / "power.csv")
+    itt = power[power["estimator"] == "itt"].iloc[0]
+    shown = f"{100 * itt['power']:.0f} % [{100 * itt['power_low']:.0f}, "
+    assert shown in res.stdout and "ITT power [95 %]" in res.stdout

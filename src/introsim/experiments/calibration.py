@@ -72,7 +72,7 @@ from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
 from introsim.params.schema import CEFR_B1, Scenario
 from introsim.run import SimResult, simulate
-from introsim.terminal import Table, wide_console
+from introsim.terminal import Table, count, wide_console
 
 __all__ = [
     "DERIVED_STATISTICS",
@@ -1299,8 +1299,8 @@ def ensemble_toml(result: CalibrationResult) -> str:
     cal = result.calibration
     members = result.ensemble
     head = [
-        f"# Plausible ensemble of calibration {cal.meta.name!r}: the {len(members)} evaluated",
-        f"# parameter sets (of {len(result.trials)}) that met every band. Use it with",
+        f"# Plausible ensemble of calibration {cal.meta.name!r}: the evaluated parameter sets",
+        f"# that met every band, {len(members)} of {len(result.trials)}. Use it with",
         "# `introsim compare ... --ensemble ensemble.toml` or `introsim sweep ... --ensemble`:",
         "# replicate r then runs with member r mod K.",
         "",
@@ -1466,7 +1466,8 @@ class CalibrateStudy(Study):
         console = wide_console(160)
         console.print(table)
         console.print(
-            f"wrote {out}/ best.toml, trials.csv, ensemble.toml ({len(result.ensemble)} members), "
+            f"wrote {out}/ best.toml, trials.csv, ensemble.toml "
+            f"({count(len(result.ensemble), 'member')}), "
             f"manifest.json, report.html ({wall:.1f} s)",
             soft_wrap=True,
         )
