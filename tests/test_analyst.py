@@ -15,6 +15,7 @@ import types
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from clitools import SRC, call_cli, write
 
@@ -333,3 +334,116 @@ def test_the_trial_power_table_has_intervals(tmp_path: Path, small_files):
     itt = power[power["estimator"] == "itt"].iloc[0]
     shown = f"{100 * itt['power']:.0f} % [{100 * itt['power_low']:.0f}, "
     assert shown in res.stdout and "ITT power [95 %]" in res.stdout
+
+
+# --------------------------------------------------------------------------- study conveniences
+MORRIS = """\
+[experiment]
+name = "tiny_morris"
+question = "Which mechanism matters?"
+base = "base.toml"
+replications = 2
+seed = 3
+design = "morris"
+trajectories = 2
+outcomes = ["employed_12m"]
+
+[factors]
+"mechanisms.separation_hazard" = { min = 0.002, max = 0.012 }
+"""
+
+GRID = """\
+[experiment]
+name = "tiny_grid"
+question = "Does the caseload matter?"
+base = "base.toml"
+replications = 2
+seed = 11
+design = "grid"
+
+[factors]
+"follow_up.caseload" = { levels = [10, 30] }
+"""
+
+
+@pytest.fixture
+def study_files(tmp_path: Path, small_files) -> dict[str, Path]:
+    small = "[scenario]\nweeks = 60\n[cohort]\nsize = 80\n"
+    base = small_files["base"].read_text(encoding="utf-8").replace("weeks = 120", "weeks = 60")
+    base = base.replace("size = 200", "size = 80")
+    assert small and "size = 80" in base
+    files = {"base": write(tmp_path, "base.toml", base)}
+    files["ips"] = write(tmp_path, "ips.toml", 'extends = "base.toml"\n[scenario]\nname = "ips"\n'
+                         '[follow_up]\nmethod = "ips"\n')  # fmt: skip
+    files["morris"] = write(tmp_path, "morris.toml", MORRIS)
+    files["grid"] = write(tmp_path, "grid.toml", GRID)
+    return files
+
+
+def test_sweep_refuses_a_sensitivity_design_and_points_to_the_command(study_files, tmp_path):
+    res = call_cli("sweep", study_files["morris"], "--out", tmp_path / "out")
+    assert res.returncode == 2 and not (tmp_path / "out").exists()
+    assert "is a sensitivity design" in res.stderr
+    assert f"introsim sensitivity {study_files['morris']}" in res.stderr
+
+
+def test_every_study_command_has_a_dry_run(study_files, tmp_path, small_files):
+    from test_calibration import CALIBRATION, TARGETS
+    from test_trial import _trial_file
+
+    write(tmp_path, "targets.toml", TARGETS)
+    cal = write(tmp_path, "cal.toml", CALIBRATION.format(trials=3))
+    trial = _trial_file(tmp_path / "t", small_files, sizes="[40]", designs='["individual"]')
+    commands = {
+        "compare": (study_files["base"], study_files["ips"], "-r", "4"),
+        "sweep": (study_files["grid"],),
+        "sensitivity": (study_files["morris"],),
+        "trial": (trial,),
+        "calibrate": (cal,),
+    }
+    # compare: 2 × 4; sweep: 3 points × 2; trial: 6 sites × 2 arms; calibrate: 3 trials ×
+    # 2 scenarios × 3 replicates; sensitivity: as many as the study runs (below).
+    expected = {"compare": 8, "sweep": 6, "trial": 12, "calibrate": 18}
+    ran = call_cli("sensitivity", study_files["morris"], "--out", tmp_path / "ran")
+    assert ran.returncode == 0, ran.stderr
+    expected["sensitivity"] = len(pd.read_parquet(tmp_path / "ran" / "runs.parquet"))
+    for kind, args in commands.items():
+        out = tmp_path / f"out-{kind}"
+        res = call_cli(kind, *args, "--out", out, "--dry-run", "--json")
+        assert res.returncode == 0, (kind, res.stderr)
+        plan = json.loads(res.stdout)
+        assert plan["runs"] == expected[kind], kind
+        assert plan["seconds_per_run"] > 0 and plan["estimate_s"] >= 0
+        assert not out.exists(), kind  # nothing written
+    text = call_cli("sweep", study_files["grid"], "--dry-run", "--jobs", "2").stdout
+    assert "3 points × 2 replicates = 6 runs" in text and "on 2 processes" in text
+
+
+def test_more_replications_extend_a_stored_study(study_files, tmp_path):
+    out = tmp_path / "grid"
+    first = call_cli("sweep", study_files["grid"], "--out", out)
+    assert first.returncode == 0, first.stderr
+    two = pd.read_parquet(out / "runs.parquet")
+    res = call_cli("sweep", study_files["grid"], "--out", out, "--replications", "3", "--json")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["resumed_runs"] == len(two) == 6
+    three = pd.read_parquet(out / "runs.parquet")
+    assert sorted(three["replicate"].unique()) == [0, 1, 2] and len(three) == 9
+    kept = three[three["replicate"] < 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept.drop(columns="run_id"), two.drop(columns="run_id"))
+    bad = call_cli("sweep", study_files["grid"], "--out", out, "--replications", "1")
+    assert bad.returncode == 2 and "--replications" in bad.stderr
+    # compare too: its folder keeps the runs of fewer replicates
+    cmp_out = tmp_path / "cmp"
+    pair = (study_files["base"], study_files["ips"])
+    assert call_cli("compare", *pair, "-r", "2", "--out", cmp_out).returncode == 0
+    parts = {p.name for p in (cmp_out / "parts").glob("*.parquet")}
+    before = pd.read_parquet(cmp_out / "replicates.parquet")
+    more = call_cli("compare", *pair, "-r", "3", "--out", cmp_out)
+    assert more.returncode == 0, more.stderr
+    assert parts < {p.name for p in (cmp_out / "parts").glob("*.parquet")}  # kept, not rerun
+    after = pd.read_parquet(cmp_out / "replicates.parquet")
+    assert sorted(after["replicate"].unique()) == [0, 1, 2]
+    old = after[after["replicate"] < 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old, before.reset_index(drop=True), check_dtype=False)

@@ -676,9 +676,16 @@ class SensitivityStudy(DesignStudy):
     write_outputs = staticmethod(write_outputs)
 
     @classmethod
-    def load(cls, path: str | Path, *, sets: dict[str, Any] | None = None) -> SensitivityStudy:
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        sets: dict[str, Any] | None = None,
+        replications: int | None = None,
+    ) -> SensitivityStudy:
         """Read a study file with a ``morris``, ``sobol`` or ``delta`` design."""
         from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
+        from introsim.experiments.sweep import with_replications
 
         design = load_experiment(path, overrides=sets)
         if design.meta.design not in SENSITIVITY_DESIGNS:
@@ -687,7 +694,7 @@ class SensitivityStudy(DesignStudy):
                 f"experiment.design: {design.meta.design!r} is not a sensitivity design; "
                 f"use one of {', '.join(SENSITIVITY_DESIGNS)} (or `introsim sweep`)",
             )
-        return cls(design)
+        return cls(with_replications(design, replications))
 
     def run(self, runner: Runner) -> Sensitivity:
         return run_sensitivity(
