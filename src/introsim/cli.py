@@ -497,7 +497,7 @@ def print_comparison(result: Comparison) -> None:
     cost-effectiveness rows say "dominant" or "dominated" rather than show a
     negative or meaningless ratio.
     """
-    from introsim.experiments.compare import COMPARISON_OUTCOMES, INFO, RATIOS, REPLICATE_OUTCOMES
+    from introsim.experiments.compare import COMPARISON_OUTCOMES, INFO, RATIOS, TABLE_OUTCOMES
     from introsim.model.outcomes import COST_PARTS
     from introsim.reporting.compare_report import (
         MARKS,
@@ -555,7 +555,7 @@ def print_comparison(result: Comparison) -> None:
             text = f"[{style}]{text}[/{style}]"
         return text + (f"\n[dim]{ci}[/dim]" if ci else "")
 
-    outcomes = list(REPLICATE_OUTCOMES)
+    outcomes = list(TABLE_OUTCOMES)
     for outcome in outcomes:
         label = f"  {outcome}" if outcome in COST_PARTS else outcome
         cells = [level(outcome, n) for n in result.names]
@@ -568,6 +568,7 @@ def print_comparison(result: Comparison) -> None:
     if not console.is_terminal:  # piped or redirected: do not squeeze into 80 columns
         console = Console(highlight=False, width=max(console.width, 200))
     console.print(table)
+    console.print(_public_finances_table(result))
     if result.ensemble is not None:
         console.print(
             f"Intervals include parameter uncertainty: replicate r ran with member r mod "
@@ -583,9 +584,39 @@ def print_comparison(result: Comparison) -> None:
         "figure (cost over the horizon / extra persons in work at 12 months).\n"
         "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
         "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % interval "
-        "excludes zero).",
+        "excludes zero).\n"
+        "Public finances: net cost per participant (costs less grants and taxes received) in "
+        "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
+        "rate); per extra person-year: both discounted; pays back: the first year from whose "
+        "end the policy has cost that payer no more than the first scenario, with the years "
+        "at the ends of the 95 % interval.",
         style="dim",
     )
+
+
+def _public_finances_table(result: Comparison) -> Table:
+    """Each payer's net cost in present value, its difference, ratio and payback year."""
+    from introsim.reporting.ledger_report import payer_rows
+
+    ref = shown(result.title(result.reference))
+    table = Table(title="Who pays and who gains: net cost per participant, present value")
+    table.add_column("payer", no_wrap=True)
+    for name in result.names:
+        table.add_column(shown(result.title(name)), justify="right")
+    for name in result.names[1:]:
+        title = shown(result.title(name))
+        table.add_column(f"{title} − {ref}", justify="right")
+        table.add_column(f"{title}: per extra person-year in work", justify="right")
+        table.add_column(f"{title}: pays back", justify="right")
+    for row in payer_rows(result):
+        cells = [f"{value}\n[dim]{ci}[/dim]" for value, ci in row["levels"]]
+        for (diff, ci, clear), ratio, payback in zip(
+            row["diffs"], row["ratios"], row["paybacks"], strict=True
+        ):
+            text = f"[bold]{diff}[/bold]" if clear else diff
+            cells += [f"{text}\n[dim]{ci}[/dim]", ratio, payback]
+        table.add_row(row["payer"], *cells)
+    return table
 
 
 @dataclass

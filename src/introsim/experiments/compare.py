@@ -74,6 +74,22 @@ from introsim.experiments.statistics import (
     t_band,
     t_interval,
 )
+from introsim.model.ledger import (
+    FLOW_LABELS,
+    FLOWS,
+    LEDGER_FLOW_VALUES,
+    LEDGER_OUTCOMES,
+    LEDGER_PAYERS,
+    LEDGER_YEARS,
+    MAX_YEARS,
+    PAYER_LABELS,
+    PERSON_YEARS_PV,
+    flow_name,
+    ledger_detail,
+    net_cost_name,
+    payback_year,
+    year_name,
+)
 from introsim.model.outcomes import (
     COST_PARTS,
     OUTCOME_INFO,
@@ -82,7 +98,7 @@ from introsim.model.outcomes import (
     by_subgroup,
 )
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
-from introsim.params.schema import Scenario
+from introsim.params.schema import PAYERS, Scenario
 from introsim.run import replicate_seed, simulate
 
 __all__ = [
@@ -91,9 +107,12 @@ __all__ = [
     "COST_STATUSES",
     "INFO",
     "IN_WORK",
+    "LEDGER_COMPARISONS",
+    "LEDGER_DETAIL",
     "PERSON_YEARS",
     "REPLICATE_OUTCOMES",
     "SUBGROUP_OUTCOMES",
+    "TABLE_OUTCOMES",
     "WEEKLY_SERIES",
     "Comparison",
     "ReplicateResult",
@@ -125,9 +144,22 @@ def results_memory(scenarios: Sequence[Scenario], replications: int) -> int:
 PERSON_YEARS = "person_years_in_work"
 """Years in work per participant over the horizon, computed here from the weekly status counts."""
 
-REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
-"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work and the
-cost parts."""
+LEDGER_DETAIL: tuple[str, ...] = (*LEDGER_FLOW_VALUES, *LEDGER_YEARS)
+"""The ledger's detail kept per replicate: each flow's present value to each payer, and each
+payer's net cost to the end of each year (the stacked bars and the payback years)."""
+
+REPLICATE_OUTCOMES: tuple[str, ...] = (
+    *OUTCOMES,
+    PERSON_YEARS,
+    *COST_PARTS,
+    *LEDGER_OUTCOMES,
+    *LEDGER_DETAIL,
+)
+"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work, the
+cost parts, each payer's net cost in present value and the ledger's detail."""
+
+TABLE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
+"""The outcomes of the main table (terminal and report); the public finances have their own."""
 
 COMPARISON_OUTCOMES: tuple[str, ...] = (
     "extra_person_years_in_work",
@@ -136,6 +168,27 @@ COMPARISON_OUTCOMES: tuple[str, ...] = (
     "cost_per_extra_job_nok",
 )
 """Outcomes that are themselves comparisons with the reference; the matched horizon first."""
+
+EXTRA_YEARS_PV = "extra_person_years_in_work_pv"
+"""Extra discounted person-years in work per cohort: the effect the payers' ratios divide by."""
+
+
+def payer_ratio_name(payer: str) -> str:
+    """The name of a payer's net cost per extra discounted person-year in work."""
+    return f"cost_per_extra_person_year_pv_{payer}_nok"
+
+
+def payback_name(payer: str) -> str:
+    """The name of the year a policy pays back for a payer (``payback_year_<payer>``)."""
+    return f"payback_year_{payer}"
+
+
+PAYER_RATIOS: dict[str, str] = {payer_ratio_name(p): net_cost_name(p) for p in LEDGER_PAYERS}
+"""Each payer's cost-effectiveness ratio and the net cost it divides."""
+PAYBACK: dict[str, str] = {payback_name(p): p for p in LEDGER_PAYERS}
+"""Each payback row and its payer."""
+LEDGER_COMPARISONS: tuple[str, ...] = (EXTRA_YEARS_PV, *PAYER_RATIOS, *PAYBACK)
+"""The public-finance rows of a comparison (kind "comparison"), after the others."""
 
 COMPARISON_INFO: dict[str, OutcomeInfo] = {
     PERSON_YEARS: OutcomeInfo("Years in work per participant over the horizon", "years", True),
@@ -157,6 +210,48 @@ COMPARISON_INFO: dict[str, OutcomeInfo] = {
         "NOK",
         False,
     ),
+    EXTRA_YEARS_PV: OutcomeInfo(
+        "Extra discounted person-years in work over the horizon per cohort, vs the first scenario",
+        "person-years",
+        True,
+    ),
+    **{
+        payer_ratio_name(p): OutcomeInfo(
+            f"Extra net cost to {PAYER_LABELS[p]} per extra person-year in work, both in "
+            "present value",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        payback_name(p): OutcomeInfo(
+            f"Year from whose end the policy has cost {PAYER_LABELS[p]} no more than the "
+            "first scenario, in present value (0: never more)",
+            "year",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        flow_name(p, f): OutcomeInfo(
+            f"{FLOW_LABELS[f].capitalize()}: net cost to {PAYER_LABELS[p]} per participant, "
+            "present value (negative: a gain)",
+            "NOK",
+            False,
+        )
+        for p in PAYERS
+        for f in FLOWS
+    },
+    **{
+        year_name(p, k): OutcomeInfo(
+            f"Net cost to {PAYER_LABELS[p]} per participant, present value to the end of year {k}",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+        for k in range(1, MAX_YEARS + 1)
+    },
 }
 """Label, unit and direction of the outcomes a comparison adds to the model's."""
 
@@ -224,8 +319,10 @@ def _replicate_outputs(
     """What a comparison keeps of one run: outcomes, weekly status counts, subgroups."""
     result = simulate(scenario, seed)
     status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
-    summary = {name: float(result.summary[name]) for name in (*OUTCOMES, *COST_PARTS)}
+    kept = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+    summary = {name: float(result.summary[name]) for name in kept}
     summary[PERSON_YEARS] = person_years(status, scenario.cohort.size)
+    summary.update(ledger_detail(result.ledger, scenario))
     subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
     return summary, status, subgroups
 
@@ -375,10 +472,13 @@ class Comparison:
         Returns:
             ``reference``, ``root_seed``, ``replications``, ``confidence``,
             ``scenarios`` (name, description, digest, cohort size, weeks), and
-            ``outcomes``, ``costs`` and ``comparison``: each outcome name mapped to
-            each scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
-            p_value, note``; the ratio rows of ``comparison`` also carry ``status``
-            ("dominant", "dominated", ...; see :data:`COST_STATUSES`).
+            ``outcomes``, ``costs``, ``comparison``, ``public_finances`` (each payer's
+            net cost in present value), ``ledger_flows`` (each flow to each payer) and
+            ``ledger_years`` (each payer's net cost to the end of each year): each outcome
+            name mapped to each scenario's ``n, mean, ci_low, ci_high, diff, diff_low,
+            diff_high, p_value, note``; the ratio rows of ``comparison`` also carry
+            ``status`` ("dominant", "dominated", ...; see :data:`COST_STATUSES`), and the
+            payback rows theirs (see :data:`introsim.model.ledger.PAYBACK_STATUSES`).
         """
         keys = (
             "n",
@@ -395,11 +495,14 @@ class Comparison:
             "outcome": {},
             "cost": {},
             "comparison": {},
+            "public_finances": {},
+            "ledger_flow": {},
+            "ledger_year": {},
         }
         for rec in self.table.to_dict("records"):
             entry = {k: rec[k] for k in keys}
             entry["n"] = int(entry["n"])
-            if rec["outcome"] in RATIOS:
+            if rec["outcome"] in RATIOS or rec["outcome"] in (*PAYER_RATIOS, *PAYBACK):
                 entry["status"] = rec["status"]
             groups[rec["kind"]].setdefault(rec["outcome"], {})[rec["scenario"]] = entry
         return {
@@ -416,6 +519,9 @@ class Comparison:
             "outcomes": groups["outcome"],
             "costs": groups["cost"],
             "comparison": groups["comparison"],
+            "public_finances": groups["public_finances"],
+            "ledger_flows": groups["ledger_flow"],
+            "ledger_years": groups["ledger_year"],
         }
 
 
@@ -540,6 +646,71 @@ def _interval(
     return n, mean, lo, hi, p, FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
 
 
+def _kind(outcome: str) -> str:
+    """The ``kind`` of an outcome's rows in the comparison table."""
+    if outcome in COST_PARTS:
+        return "cost"
+    if outcome in LEDGER_OUTCOMES:
+        return "public_finances"
+    if outcome in LEDGER_FLOW_VALUES:
+        return "ledger_flow"
+    if outcome in LEDGER_YEARS:
+        return "ledger_year"
+    return "outcome"
+
+
+def _ledger_estimates(
+    values: np.ndarray,
+    reference: np.ndarray,
+    col: dict[str, int],
+    size: int,
+    statuses: dict[str, str],
+) -> dict[str, tuple[float, ...]]:
+    """The public-finance comparison rows of one scenario against the reference.
+
+    Each payer's net cost per extra discounted person-year in work (Fieller's interval, and
+    "dominant" and the like judged for that payer), and the year the policy pays back for
+    each payer: the year of the mean path of its extra net cost, with the years of the paths
+    of the interval's ends (the low end pays back first, the high end last; NaN: not within
+    the horizon).
+
+    Args:
+        values: The scenario's (replicates, outcomes) values.
+        reference: The reference's, paired by replicate.
+        col: Each outcome's column.
+        size: The scenario's cohort size (extra person-years are per cohort).
+        statuses: Filled with each row's status.
+
+    Returns:
+        Each row of :data:`LEDGER_COMPARISONS` as ``(n, estimate, low, high, p)``.
+    """
+    nan = math.nan
+    out: dict[str, tuple[float, ...]] = {}
+    d_years = values[:, col[PERSON_YEARS_PV]] - reference[:, col[PERSON_YEARS_PV]]
+    n, d, lo, hi, p = t_interval(d_years * size)
+    out[EXTRA_YEARS_PV] = (n, d, lo, hi, p)
+    for ratio, cost in PAYER_RATIOS.items():
+        d_cost = values[:, col[cost]] - reference[:, col[cost]]
+        _, c, c_lo, c_hi, _ = t_interval(d_cost)
+        statuses[ratio] = cost_status((d, lo, hi), (c, c_lo, c_hi))
+        n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_years)
+        if statuses[ratio] != "ratio":
+            r = rlo = rhi = nan
+        out[ratio] = (n_ratio, r, rlo, rhi, nan)
+    for row, payer in PAYBACK.items():
+        paths = np.array(
+            [
+                t_interval(values[:, col[y]] - reference[:, col[y]])
+                for y in (year_name(payer, k) for k in range(1, MAX_YEARS + 1))
+            ]
+        )  # (years, (n, mean, low, high, p)); NaN past the horizon
+        year, statuses[row] = payback_year(paths[:, 1])
+        early, _ = payback_year(paths[:, 2])
+        late, _ = payback_year(paths[:, 3])
+        out[row] = (int(paths[0, 0]), year, early, late, nan)
+    return out
+
+
 def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
     """Means, paired differences and the comparison outcomes, with intervals."""
     nan = math.nan
@@ -562,7 +733,7 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                 {
                     "scenario": name,
                     "outcome": outcome,
-                    "kind": "cost" if outcome in COST_PARTS else "outcome",
+                    "kind": _kind(outcome),
                     "label": info.label,
                     "unit": info.unit,
                     "n": n,
@@ -594,7 +765,8 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                 r = rlo = rhi = nan
             estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
             statuses[ratio] = status
-        for outcome in COMPARISON_OUTCOMES:
+        estimates.update(_ledger_estimates(values[s], values[0], col, sizes[s], statuses))
+        for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
             rows.append(
                 {
