@@ -65,7 +65,7 @@ SECTIONS: tuple[str, ...] = (
     "costs",
     "value",
     "subgroups",
-    "public_finances",
+    "payers",
 )
 """Chart sections, in order; each chart's div has id ``chart-<section>``."""
 
@@ -1065,7 +1065,7 @@ def _alt_texts(c: Comparison) -> dict[str, str]:
         "subgroups": "Grouped bar chart of the share in work at 12 months within each subgroup "
         "(" + ", ".join(SUBGROUP_LABELS.values()) + "), one bar per scenario, with 95 % "
         "intervals; a menu switches to work or education when leaving the programme.",
-        "public_finances": ledger_report.flows_alt_text(c),
+        "payers": ledger_report.flows_alt_text(c),
     }
 
 
@@ -1131,7 +1131,7 @@ def report_html(
         "costs": _costs_chart(c),
         "value": _value_chart(c),
         "subgroups": _subgroup_chart(c),
-        "public_finances": ledger_report.flows_chart(c),
+        "payers": ledger_report.flows_chart(c),
     }
     end = _programme_end(c)
     kink = (
@@ -1189,13 +1189,13 @@ def report_html(
             "use the menu above the chart to switch to work or education when leaving the "
             "programme. Small subgroups have wide intervals.",
         ),
-        "public_finances": (ledger_report.SECTION_TITLE, ledger_report.SECTION_LEAD),
+        "payers": (ledger_report.SECTION_TITLE, ledger_report.SECTION_LEAD),
     }
     alts = _alt_texts(c)
     sections = []
     for key in SECTIONS:
         title, text = section_text[key]
-        table = ledger_report.section_html(c) if key == "public_finances" else ""
+        table = ledger_report.section_html(c) if key == "payers" else ""
         sections.append(
             f'<section id="{key}"><h2>{title}</h2><p class="lead">{text}</p>'
             f"{chart_html(charts[key], key, alts[key])}{table}</section>"
