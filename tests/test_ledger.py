@@ -18,6 +18,7 @@ from introsim.experiments.compare import (
 from introsim.model import kernels
 from introsim.model.ledger import (
     FLOWS,
+    LEDGER_FLOW_VALUES,
     LEDGER_OUTCOMES,
     LEDGER_PAYERS,
     MAX_YEARS,
@@ -25,6 +26,7 @@ from introsim.model.ledger import (
     PUBLIC,
     cumulative_by_year,
     flow_name,
+    flow_rows,
     flow_values,
     flows_by_payer,
     ledger_outcomes,
@@ -311,3 +313,14 @@ def test_a_comparison_reports_each_payer_with_intervals(small_comparison: Compar
     assert set(data["public_finances"]) >= {net_cost_name(p) for p in LEDGER_PAYERS}
     assert data["comparison"][payback_name(PUBLIC)]["ips"]["status"]
     assert flow_name("municipality", "specialists") in data["ledger_flows"]
+
+
+def test_flow_rows_serve_a_dashboards_stacked_bar(small_comparison: Comparison):
+    c = small_comparison
+    means = {name: c.row("ips", name)["mean"] for name in LEDGER_FLOW_VALUES}
+    rows = flow_rows(means)
+    assert set(rows["payer"]) == set(PAYERS)
+    for payer in PAYERS:
+        net = c.row("ips", net_cost_name(payer))["mean"]
+        assert rows[rows["payer"] == payer]["nok"].sum() == pytest.approx(net, rel=1e-9)
+    assert (rows["nok"] != 0).all()

@@ -19,6 +19,7 @@ purse's net cost is the sum of the three payers' and transfers between them canc
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -50,6 +51,7 @@ __all__ = [
     "discount_factors",
     "entries",
     "flow_name",
+    "flow_rows",
     "flow_values",
     "flows_by_payer",
     "ledger_detail",
@@ -303,12 +305,31 @@ def flows_by_payer(ledger: pd.DataFrame | np.ndarray, scenario: Scenario) -> pd.
         payer, negative a gain).
     """
     booked = {(e.payer, e.flow) for e in entries(scenario)}
-    values = flow_values(_array(ledger), scenario)
+    return flow_rows(flow_values(_array(ledger), scenario), booked)
+
+
+def flow_rows(
+    values: Mapping[str, float], booked: Collection[tuple[str, str]] | None = None
+) -> pd.DataFrame:
+    """Flows by payer as rows, from values named by :func:`flow_name`.
+
+    The dashboard's what-if keeps every outcome of a comparison's replicates, these among
+    them: ``flow_rows({k: v.mean for k, v in chosen.items()})`` gives its stacked bar's data.
+
+    Args:
+        values: Each ``flow_name(payer, flow)`` mapped to NOK per participant (others ignored).
+        booked: The (payer, flow) pairs to keep; None keeps those with a value other than 0.
+
+    Returns:
+        ``payer``, ``flow``, ``label`` (words), ``nok`` (positive a cost, negative a gain), in
+        the order of :data:`PAYERS` and :data:`FLOWS`.
+    """
     rows = [
-        {"payer": p, "flow": f, "label": FLOW_LABELS[f], "nok": values[flow_name(p, f)]}
+        {"payer": p, "flow": f, "label": FLOW_LABELS[f], "nok": float(values[flow_name(p, f)])}
         for p in PAYERS
         for f in FLOWS
-        if (p, f) in booked
+        if flow_name(p, f) in values
+        and ((p, f) in booked if booked is not None else values[flow_name(p, f)] != 0)
     ]
     return pd.DataFrame(rows, columns=["payer", "flow", "label", "nok"])
 
