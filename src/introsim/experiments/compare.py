@@ -746,9 +746,11 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
-                d = interval(outcome, values[s, :, j] - values[0, :, j], paired=True, unit=unit)
-                diff = (d.estimate, d.low, d.high, d.p_value)
-                note = "; ".join(dict.fromkeys(x for x in (note, d.note) if x))
+                paired = interval(
+                    outcome, values[s, :, j] - values[0, :, j], paired=True, unit=unit
+                )
+                diff = (paired.estimate, paired.low, paired.high, paired.p_value)
+                note = "; ".join(dict.fromkeys(x for x in (note, paired.note) if x))
             info = INFO[outcome]
             rows.append(
                 {

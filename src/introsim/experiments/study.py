@@ -106,9 +106,9 @@ class Study:
     manifest_options: ClassVar[tuple[str, ...]] = ("executor", "wall_time_s", "command", "resumed")
     """What of the driver's provenance its ``build_manifest`` takes."""
     build_manifest: ClassVar[Callable[..., dict[str, Any]]]
-    """``build_manifest(result, **provenance)`` of its module."""
-    write_outputs: ClassVar[Callable[[Any, Path, dict[str, Any]], None]]
-    """``write_outputs(result, folder, manifest)`` of its module."""
+    """``build_manifest(result, **provenance)`` of its module (a ``staticmethod``)."""
+    write_outputs: ClassVar[Callable[..., Any]]
+    """``write_outputs(result, folder, manifest)`` of its module (a ``staticmethod``)."""
 
     name: str
     """The study's name (the default folder is ``out/KIND-NAME``)."""
