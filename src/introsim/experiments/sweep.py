@@ -24,6 +24,7 @@ from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import CONFIDENCE, interval
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.terminal import Console, Table, format_value, wide_console
@@ -40,8 +41,9 @@ __all__ = [
     "write_outputs",
 ]
 
-SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
-"""Outcomes recorded for every run."""
+SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+"""Outcomes recorded for every run: the fixed outcomes, the cost parts and each payer's net
+cost in present value."""
 
 TREATMENT, REFERENCE = "treatment", "reference"
 """The arms of a contrast study (the ``arm`` column of its runs)."""

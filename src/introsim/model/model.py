@@ -81,7 +81,8 @@ class IntroModel(mesa.Model):
         if self.week >= self.weeks:
             self.running = False
             return
-        k.run_week(self.week, *self.world[:7], self.weekly[self.week])
+        w = self.world
+        k.run_week(self.week, *w[:7], self.weekly[self.week], w.accounts, w.ledger[self.week])
         self.week += 1
         if self.week >= self.weeks:
             self.running = False
