@@ -447,3 +447,134 @@ def test_more_replications_extend_a_stored_study(study_files, tmp_path):
     assert sorted(after["replicate"].unique()) == [0, 1, 2]
     old = after[after["replicate"] < 2].reset_index(drop=True)
     pd.testing.assert_frame_equal(old, before.reset_index(drop=True), check_dtype=False)
+
+
+# --------------------------------------------------------------------------- compare
+ARRIVING_OVER_A_YEAR = """\
+extends = "base.toml"
+[scenario]
+name = "small_town"
+description = "A small municipality: forty people arriving over a year, followed 60 weeks"
+[cohort]
+size = 40
+intake_weeks = 52
+"""
+
+
+@pytest.fixture
+def compare_files(study_files) -> dict[str, Path]:
+    folder = study_files["base"].parent
+    return {**study_files, "town": write(folder, "town.toml", ARRIVING_OVER_A_YEAR)}
+
+
+def test_compare_says_which_scenarios_are_not_paired(compare_files, tmp_path):
+    from introsim.experiments.compare import unpaired_because
+    from introsim.params.loader import load_scenario
+
+    files = (compare_files["base"], compare_files["ips"], compare_files["town"])
+    res = call_cli("compare", *files, "-r", "3", "--out", tmp_path / "c", "--json")
+    assert res.returncode == 0, res.stderr
+    assert "small_town differs from base in cohort, intake" in res.stderr
+    data = json.loads(res.stdout)
+    paired = {s["name"]: (s["paired"], s["unpaired_because"]) for s in data["scenarios"]}
+    assert paired == {
+        "base": (True, ""),
+        "ips": (True, ""),
+        "small_town": (False, "cohort, intake"),
+    }
+    table = pd.read_csv(tmp_path / "c" / "comparison.csv")
+    town = table[(table["scenario"] == "small_town") & (table["outcome"] == "employed_12m")]
+    assert not town["paired"].iloc[0] and "unpaired: Welch's interval" in town["note"].iloc[0]
+    ips = table[(table["scenario"] == "ips") & (table["outcome"] == "employed_12m")]
+    assert ips["paired"].iloc[0] and "unpaired" not in str(ips["note"].iloc[0])
+    base, later = (load_scenario(compare_files[k]) for k in ("base", "base"))
+    assert unpaired_because(base, later.with_overrides({"scenario.weeks": 70})) == "horizon"
+    slack = later.with_overrides({"labour_market.unemployment_rate": 0.09})
+    assert unpaired_because(base, slack) == "labour market"
+    report = (tmp_path / "c" / "report.html").read_text(encoding="utf-8")
+    assert "Not paired." in report and "Welch" in report
+
+
+def test_every_share_says_how_many_people_it_rests_on(compare_files, tmp_path):
+    from introsim.experiments.statistics import MIN_PEOPLE
+
+    files = (compare_files["base"], compare_files["town"])
+    env_cols = tmp_path / "c"
+    res = call_cli("compare", *files, "-r", "3", "--out", env_cols)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(env_cols / "comparison.csv")
+    reps = pd.read_parquet(env_cols / "replicates.parquet")
+    row = table[(table["scenario"] == "small_town") & (table["outcome"] == "employed_12m")].iloc[0]
+    per_run = reps[(reps["scenario"] == "small_town") & (reps["outcome"] == "employed_12m")]
+    # 40 people arriving over 52 weeks, followed for 60: those of the first 8 weeks reach 12 months
+    assert (per_run["people"] == 7).all() and row["people"] == 7 and row["people_all"] == 21
+    assert row["few_people"] and f"fewer than {MIN_PEOPLE} participants" in row["note"]
+    never = table[(table["scenario"] == "base") & (table["outcome"] == "never_employed_share")]
+    assert never["people"].iloc[0] == 80 and not never["few_people"].iloc[0]
+    cost = table[table["outcome"] == "cost_per_participant_nok"]
+    assert cost["people"].isna().all()  # not a share
+    lines = res.stdout.splitlines()
+    employed = next(i for i, line in enumerate(lines) if "employed_12m" in line)
+    assert "‡" in lines[employed] and "✓" not in lines[employed] and "✗" not in lines[employed]
+    assert "n 7" in "\n".join(lines[employed : employed + 3])
+    assert "rests on fewer than 30 participants" in res.stdout
+    report = (env_cols / "report.html").read_text(encoding="utf-8")
+    assert 'class="num few"' in report and "n 80 per run" in report
+
+
+def test_a_share_on_few_people_is_never_clearly_better():
+    from introsim.reporting.compare_report import verdict
+
+    assert verdict("employed_12m", 0.2, 0.1, 0.3) == "better"
+    assert verdict("employed_12m", 0.2, 0.1, 0.3, few=True) == "unclear"
+
+
+def test_validate_warns_when_intake_and_horizon_leave_few_people(compare_files):
+    res = call_cli("validate", compare_files["town"])
+    assert res.returncode == 0
+    warned = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert any("employed_12m is observed for 7 of 40 participants" in w for w in warned)
+    assert not any(
+        "employed_12m" in w for w in call_cli("validate", compare_files["base"]).stderr.splitlines()
+    )
+
+
+def test_names_in_tables_descriptions_in_prose_and_set_marks_modified(compare_files, tmp_path):
+    files = (compare_files["base"], compare_files["town"])
+    res = call_cli("compare", *files, "-r", "2", "--out", tmp_path / "c", "--set", "cohort.size=60")
+    assert res.returncode == 0, res.stderr
+    assert "small_town (modified)" in res.stdout and "forty people" not in res.stdout
+    assert "--set cohort.size=60" in res.stdout
+    report = (tmp_path / "c" / "report.html").read_text(encoding="utf-8")
+    title = report.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert "small_town (modified)" in title and "forty people" not in title
+    assert "forty people" in report  # in prose, with the --set said
+    assert "--set cohort.size=60 changed it" in report
+
+
+def test_terminal_tables_fit_the_terminal(compare_files, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    files = (compare_files["base"], compare_files["ips"], compare_files["town"])
+    res = call_cli("compare", *files, "-r", "2", "--out", tmp_path / "c")
+    assert res.returncode == 0, res.stderr
+    table_lines = [line for line in res.stdout.splitlines() if set(line) & set("│┃┏└┡")]
+    assert len(table_lines) > 40  # both tables
+    too_wide = [line for line in table_lines if len(line) > 80]
+    assert not too_wide, too_wide[:3]
+
+
+def test_eligibility_is_said(compare_files, tmp_path):
+    low = write(compare_files["base"].parent, "low.toml", 'extends = "base.toml"\n'
+                '[scenario]\nname = "low"\n[wage_subsidy]\nrate = 0.4\nweeks = 26\n'
+                'eligibility = "low_language"\n')  # fmt: skip
+    none = write(compare_files["base"].parent, "none.toml", 'extends = "base.toml"\n'
+                 '[scenario]\nname = "none"\n[wage_subsidy]\nrate = 0.4\nweeks = 26\n'
+                 'eligibility = "none"\n')  # fmt: skip
+    res = call_cli("compare", none, low, "-r", "2", "--out", tmp_path / "c", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)["outcomes"]
+    # A new cohort all starts below B1: under low_language everyone may bring a subsidy.
+    assert out["subsidy_eligible_share"]["low"]["mean"] == 1.0
+    assert out["subsidy_eligible_share"]["none"]["mean"] == 0.0
+    got = out["subsidy_received_share"]["low"]["mean"]
+    assert 0 < got <= 1 and out["subsidy_received_share"]["low"]["people"] == 80

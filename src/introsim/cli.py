@@ -276,15 +276,21 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario TOML files to check.")],
 ) -> None:
     """Check scenario files; print 'ok' per good file, one error line per bad one."""
+    from introsim.experiments.compare import few_observed
+
     bad = 0
     for path in files:
         try:
-            load_scenario(path)
+            sc = load_scenario(path)
         except ScenarioError as e:
             err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
             bad += 1
         else:
             typer.echo(f"{printable(path)}: ok")
+            for line in few_observed(sc):
+                err_console.print(
+                    f"warning: {printable(path)}: {line}", markup=False, soft_wrap=True
+                )
     if bad:
         raise typer.Exit(BAD_INPUT)
 
