@@ -578,3 +578,65 @@ def test_eligibility_is_said(compare_files, tmp_path):
     assert out["subsidy_eligible_share"]["none"]["mean"] == 0.0
     got = out["subsidy_received_share"]["low"]["mean"]
     assert 0 < got <= 1 and out["subsidy_received_share"]["low"]["people"] == 80
+
+
+# --------------------------------------------------------------------------- sweeps
+def _fake_sweep(means: list[float], half: float, design: str = "grid"):
+    levels = [10, 20, 30, 40]
+    rows = [
+        {
+            "point": i,
+            "label": f"c={c}",
+            "follow_up.caseload": c,
+            "outcome": "employed_12m",
+            "mean": m,
+            "ci_low": m - half,
+            "ci_high": m + half,
+        }
+        for i, (c, m) in enumerate(zip(levels, means, strict=True))
+    ]
+    meta = types.SimpleNamespace(design=design, outcomes=["employed_12m"], replications=3)
+    return types.SimpleNamespace(
+        design=types.SimpleNamespace(meta=meta, points=levels),
+        points=pd.DataFrame(rows),
+        factors=["follow_up.caseload"],
+    )
+
+
+def test_a_sweep_warns_when_its_replicates_cannot_resolve_a_curve():
+    from introsim.experiments.sweep import unresolved_curves
+
+    noisy = unresolved_curves(_fake_sweep([0.30, 0.33, 0.31, 0.34], 0.05))
+    assert len(noisy) == 1 and "employed_12m along follow_up.caseload" in noisy[0]
+    assert "--replications 12" in noisy[0]
+    assert unresolved_curves(_fake_sweep([0.30, 0.33, 0.36, 0.39], 0.05)) == []  # monotone
+    assert unresolved_curves(_fake_sweep([0.30, 0.40, 0.31, 0.42], 0.01)) == []  # resolved
+
+
+def test_sweeps_say_differences_extra_persons_and_cost_per_extra(study_files, tmp_path):
+    res = call_cli("sweep", study_files["grid"], "--out", tmp_path / "g")
+    assert res.returncode == 0, res.stderr
+    assert "Δ " in res.stdout and "extra in work at 12 months" in res.stdout
+    points = pd.read_csv(tmp_path / "g" / "points.csv")
+    assert points.loc[points["point"] == 0, "p_value"].isna().all()  # no p-value for the base
+    extra = points[points["outcome"] == "extra_employed_12m"]
+    assert len(extra) == 2 and extra["diff_low"].notna().all()
+    assert set(points.loc[points["outcome"] == "cost_per_extra_job_nok", "status"]) <= {
+        "dominant", "dominated", "ratio", "no clear extra cost", "fewer in work", "no clear gain"
+    }  # fmt: skip
+
+
+def test_heat_map_cells_are_in_their_unit():
+    from introsim.reporting.sweep_report import _heatmap
+
+    rows = [
+        {"point": i + 1, "a": a, "b": b, "outcome": "cost_per_participant_nok", "mean": v}
+        for i, (a, b, v) in enumerate([(1, 1, 767702.0), (1, 2, 700000.4), (2, 1, 1.0e6)])
+    ]
+    fake = types.SimpleNamespace(
+        factors=["a", "b"],
+        points=pd.DataFrame(rows),
+        design=types.SimpleNamespace(points=[0, 1, 2, 3]),
+    )
+    cells = [t for row in _heatmap(fake, "cost_per_participant_nok").data[0].text for t in row]
+    assert "767 702 NOK" in cells and not any(".0" in str(t) for t in cells)

@@ -787,7 +787,7 @@ def few_observed(scenario: Scenario) -> list[str]:
     are the model's own (:func:`~introsim.model.population.arrival_weeks`).
 
     Returns:
-        One line per outcome observed for fewer than
+        One line per outcome that the horizon leaves on fewer than
         :data:`~introsim.experiments.statistics.MIN_PEOPLE` participants in a run.
     """
     from introsim.model.population import arrival_weeks
@@ -802,7 +802,7 @@ def few_observed(scenario: Scenario) -> list[str]:
         ("employed_60m", WEEKS_60M),
     ):
         seen = int((weeks - arrival >= horizon).sum())
-        if seen < MIN_PEOPLE:
+        if seen < MIN_PEOPLE and seen < arrival.size:  # a small cohort alone is the user's choice
             out.append(
                 f"{outcome} is observed for {seen} of {arrival.size} participants in a run "
                 f"(those who arrived at least {horizon} weeks before the horizon, week {weeks}; "

@@ -66,7 +66,6 @@ CLIPPED = "interval clipped to the possible range"
 """Note on an interval that reached past what the quantity can take."""
 UNPAIRED = "unpaired: Welch's interval"
 """Note on a difference of scenarios whose runs cannot be paired by replicate."""
-"""Note on an interval that reached past what the quantity can take."""
 
 
 def t_interval(
