@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import random
 import signal
-import subprocess
-import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -42,7 +37,7 @@ from introsim.params.loader import load_scenario
 from introsim.run import replicate_seed, simulate_outcomes
 from test_trial import _trial_file
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, killed_at, stderr_lines, write
 
 ROOT = SRC.parent
 
@@ -90,7 +85,7 @@ def tiny(tmp_path: Path, small_files: dict[str, Path]) -> Path:
 
 
 def _calibrate(path: Path, out: Path, *extra: str):
-    result = run_cli("calibrate", path, "--out", out, *extra, timeout=900)
+    result = call_cli("calibrate", path, "--out", out, *extra)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -140,7 +135,7 @@ def test_bad_files_exit_2_with_one_line_and_write_nothing(kind, tiny, tmp_path):
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli("calibrate", tiny, "--out", out)
+    result = call_cli("calibrate", tiny, "--out", out)
     assert result.returncode == 2, result.stderr
     lines = stderr_lines(result)
     assert len(lines) == 1 and lines[0].startswith("error: ") and file in lines[0], lines
@@ -152,7 +147,7 @@ def test_bad_file_errors_name_the_line(tiny, tmp_path):
     path = tmp_path / "cal.toml"
     path.write_text(path.read_text().replace("max = 0.4", "max = 1.5"), encoding="utf-8")
     line = next(i for i, s in enumerate(path.read_text().splitlines(), 1) if "inactive_share" in s)
-    result = run_cli("calibrate", tiny, "--out", tmp_path / "out")
+    result = call_cli("calibrate", tiny, "--out", tmp_path / "out")
     assert f"cal.toml:{line}: programme.inactive_share" in result.stderr
 
 
@@ -300,7 +295,7 @@ def test_calibrate_writes_its_outputs_and_is_the_same_on_one_and_two_processes(t
     assert manifest["trials"] == 4 and manifest["best_trial"] == int(best["trial"])
     assert manifest["ensemble_members"] == int(trials["all_met"].sum())
     # best.toml is a valid scenario file and an ensemble of one
-    assert run_cli("validate", one / "best.toml").returncode == 0
+    assert call_cli("validate", one / "best.toml").returncode == 0
     best_file = load_ensemble(one / "best.toml")
     assert best_file.size == 1
     for name, value in best_file.members[0].items():
@@ -309,7 +304,7 @@ def test_calibrate_writes_its_outputs_and_is_the_same_on_one_and_two_processes(t
     for part in ("chart-convergence", "ips_ahead", "a test band", "<script src"):
         assert (part in html) == (part != "<script src"), part
     # more trials later: the study goes on from where it was
-    again = run_cli("calibrate", tiny, "--out", one, "--trials", "5", "--json")
+    again = call_cli("calibrate", tiny, "--out", one, "--trials", "5", "--json")
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert data["trials"] == 5 and data["resumed_trials"] == 4
@@ -321,26 +316,11 @@ def test_killed_calibration_resumes_to_the_same_trials(tiny, tmp_path):
     _calibrate(path, whole)
 
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "introsim", "calibrate", str(path), "--out", str(out)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    parts = out / "parts"
-    deadline = time.monotonic() + 300
-    # Wait until at least one trial is finished and the next one has begun.
-    while not (parts.is_dir() and len(list(parts.glob("*.parquet"))) > 6):
-        assert proc.poll() is None, "the calibration ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(random.uniform(0.0, 0.3))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # 6 runs a trial, one part a run in this process: killed in the second trial.
+    assert killed_at("calibrate", path, "--out", out, parts=8) == -signal.SIGKILL
     assert (out / "study.db").is_file() and not (out / "trials.csv").exists()
 
-    resumed = run_cli("calibrate", path, "--out", out, "--json", timeout=900)
+    resumed = call_cli("calibrate", path, "--out", out, "--json")
     assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["resumed_trials"] >= 1
@@ -352,7 +332,7 @@ def test_a_changed_calibration_is_refused_unless_fresh(tiny, tmp_path):
     out = tmp_path / "out"
     _calibrate(tiny, out, "--trials", "1")
     tiny.write_text(tiny.read_text().replace("seed = 5", "seed = 6"), encoding="utf-8")
-    refused = run_cli("calibrate", tiny, "--out", out, "--trials", "1")
+    refused = call_cli("calibrate", tiny, "--out", out, "--trials", "1")
     assert refused.returncode == 2 and len(stderr_lines(refused)) == 1
     assert "--fresh" in refused.stderr
     _calibrate(tiny, out, "--trials", "1", "--fresh")
@@ -428,7 +408,7 @@ def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertai
 ):
     ens = write(tmp_path, "ensemble.toml", ENSEMBLE)
     out = tmp_path / "cmp"
-    result = run_cli(
+    result = call_cli(
         "compare", small_files["base"], small_files["ips"], "-r", "3", "--out", out,
         "--ensemble", ens,
     )  # fmt: skip
@@ -445,7 +425,7 @@ def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertai
         'seed = 1\ndesign = "list"\n[[points]]\n"follow_up.method" = "ips"\n',
     )
     sout = tmp_path / "sweep"
-    result = run_cli("sweep", exp, "--out", sout, "--ensemble", ens)
+    result = call_cli("sweep", exp, "--out", sout, "--ensemble", ens)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((sout / "manifest.json").read_text())
     assert manifest["ensemble"]["rule"].endswith("r mod K")
@@ -461,7 +441,7 @@ def test_a_bad_ensemble_is_refused_with_one_line(tmp_path, small_files):
         ENSEMBLE.replace('"wage_subsidy.rate" = 0.4', '"wage_subsidy.rate" = 4.0'),
     )
     out = tmp_path / "cmp"
-    result = run_cli(
+    result = call_cli(
         "compare", small_files["base"], small_files["ips"], "-r", "2", "--out", out,
         "--ensemble", bad,
     )  # fmt: skip
@@ -469,7 +449,7 @@ def test_a_bad_ensemble_is_refused_with_one_line(tmp_path, small_files):
     assert "bad.toml" in result.stderr and "wage_subsidy.rate" in result.stderr
     assert not out.exists()
     empty = write(tmp_path, "empty.toml", "member = []\n")
-    result = run_cli(
+    result = call_cli(
         "compare", small_files["base"], small_files["ips"], "-r", "2", "--out", out,
         "--ensemble", empty,
     )  # fmt: skip

@@ -28,7 +28,7 @@ from introsim.model.outcomes import OUTCOMES
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.loader import load_scenario
 
-from clitools import run_cli, stderr_lines
+from clitools import call_cli, stderr_lines
 
 FILES = (
     "replicates.parquet",
@@ -47,8 +47,8 @@ def cli_runs(small_files, tmp_path_factory):
     """The same comparison through the CLI with --jobs 1 (and --json) and with --jobs 2."""
     out = tmp_path_factory.mktemp("compare")
     args = [small_files["base"], small_files["caseload_10"], "--replications", "4"]
-    one = run_cli("compare", *args, "--jobs", "1", "--json", "--out", out / "j1")
-    two = run_cli("compare", *args, "--jobs", "2", "--out", out / "j2")
+    one = call_cli("compare", *args, "--jobs", "1", "--json", "--out", out / "j1")
+    two = call_cli("compare", *args, "--jobs", "2", "--out", out / "j2")
     return {"one": one, "two": two, "out": out}
 
 
@@ -120,7 +120,7 @@ def test_bad_file_exits_2_with_one_line_and_writes_nothing(small_files, tmp_path
     bad = tmp_path / "bad.toml"
     bad.write_text("[follow_up]\ncaseload = 0\n", encoding="utf-8")
     out = tmp_path / "out"
-    res = run_cli("compare", small_files["base"], bad, "--replications", "2", "--out", out)
+    res = call_cli("compare", small_files["base"], bad, "--replications", "2", "--out", out)
     assert res.returncode == 2
     lines = stderr_lines(res)
     assert len(lines) == 1 and str(bad) in lines[0] and "caseload" in lines[0], res.stderr
@@ -140,7 +140,7 @@ def test_other_bad_input_exits_2(small_files, tmp_path, case, expect):
         "single": [base],
         "replications": [base, small_files["ips"], "--replications", "1"],
     }[case]
-    res = run_cli("compare", *args, "--out", out)
+    res = call_cli("compare", *args, "--out", out)
     assert res.returncode == 2
     lines = stderr_lines(res)
     assert len(lines) == 1 and expect in lines[0], res.stderr

@@ -52,6 +52,8 @@ order.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -63,17 +65,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.engine import Task, executor_for, provenance, run_tasks
+from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_cube
 from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import (
     CONFIDENCE,
     FEW_REPLICATES,
     MIN_REPLICATES,
-    bounded_interval,
     fieller_ratio,
+    interval,
     t_band,
     t_interval,
 )
+from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.model.outcomes import (
     COST_PARTS,
     OUTCOME_INFO,
@@ -81,9 +85,10 @@ from introsim.model.outcomes import (
     OutcomeInfo,
     by_subgroup,
 )
-from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.schema import Scenario
 from introsim.run import replicate_seed, simulate
+from introsim.terminal import Console, Table, format_value, printable, shown, wide_console
 
 __all__ = [
     "COMPARISON_INFO",
@@ -189,7 +194,7 @@ WEEKLY_SERIES: tuple[str, ...] = (IN_WORK, *_SHOWN_STATUSES)
 (ordinary or subsidised work) and one per status."""
 
 _STATUS_INDEX = {name: i for i, name in enumerate(STATUS_NAMES)}
-_WORK = (_STATUS_INDEX[Status.EMPLOYED.name.lower()], _STATUS_INDEX[Status.SUBSIDISED.name.lower()])
+_WORK = tuple(_STATUS_INDEX[name] for name in IN_WORK_NAMES)
 
 
 # --------------------------------------------------------------------------- one run
@@ -218,16 +223,37 @@ def seed_text(root_seed: int, replicate: int) -> str:
     return f"SeedSequence({ss.entropy}, spawn_key={tuple(ss.spawn_key)})"
 
 
-def _replicate_outputs(
-    scenario: Scenario, seed: np.random.SeedSequence
-) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
-    """What a comparison keeps of one run: outcomes, weekly status counts, subgroups."""
+def _replicate_outputs(scenario: Scenario, seed: np.random.SeedSequence) -> dict[str, Any]:
+    """What a comparison keeps of one run, in a form the run store keeps.
+
+    Returns:
+        The outcomes of :data:`REPLICATE_OUTCOMES` as numbers, ``status``: the
+        weekly status counts flattened (see :func:`_unpack`), and ``subgroups``:
+        the subgroup table as JSON text (columns and rows; floats round-trip exactly).
+    """
     result = simulate(scenario, seed)
     status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
-    summary = {name: float(result.summary[name]) for name in (*OUTCOMES, *COST_PARTS)}
+    summary: dict[str, Any] = {
+        name: float(result.summary[name]) for name in (*OUTCOMES, *COST_PARTS)
+    }
     summary[PERSON_YEARS] = person_years(status, scenario.cohort.size)
     subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
-    return summary, status, subgroups
+    summary[_STATUS] = status.ravel()
+    summary[_SUBGROUPS] = json.dumps(
+        {"columns": list(subgroups.columns), "data": subgroups.to_numpy(dtype=object).tolist()}
+    )
+    return summary
+
+
+_STATUS, _SUBGROUPS = "status", "subgroups"
+
+
+def _unpack(value: dict[str, Any]) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
+    """A stored replicate back as its outcomes, (weeks, statuses) counts and subgroup table."""
+    summary = {name: float(value[name]) for name in REPLICATE_OUTCOMES}
+    status = np.asarray(value[_STATUS]).reshape(-1, len(STATUS_NAMES)).astype(np.int64)
+    table = json.loads(value[_SUBGROUPS])
+    return summary, status, pd.DataFrame(table["data"], columns=table["columns"])
 
 
 def person_years(status: np.ndarray, cohort_size: int) -> float:
@@ -283,8 +309,8 @@ def run_replicate(
     Returns:
         The run's outcomes, weekly status counts and subgroup means.
     """
-    summary, status, subgroups = _replicate_outputs(scenario, replicate_seed(root_seed, replicate))
-    return ReplicateResult(index, replicate, summary, status, subgroups)
+    value = _replicate_outputs(scenario, replicate_seed(root_seed, replicate))
+    return ReplicateResult(index, replicate, *_unpack(value))
 
 
 # --------------------------------------------------------------------------- statistics
@@ -427,6 +453,7 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     ensemble: Ensemble | None = None,
+    store: RunStore | None = None,
 ) -> Comparison:
     """Compare scenarios over replicates with common random numbers.
 
@@ -443,6 +470,7 @@ def compare(
             pool of ``jobs`` processes, or this process when ``jobs`` is 1.
         ensemble: Parameter sets: replicate ``r`` of every scenario runs with
             member ``r mod K``, so intervals include parameter uncertainty.
+        store: Keeps runs as they finish, and skips runs already kept.
 
     Returns:
         The comparison.
@@ -476,25 +504,28 @@ def compare(
             executor = stack.enter_context(
                 executor_for(jobs, preload=["introsim.experiments.compare"])
             )
-        runs = run_tasks(tasks, executor, evaluate=_replicate_outputs, progress=progress)
-    results: dict[tuple[int, int], ReplicateResult] = {}
-    for task, run in zip(tasks, runs, strict=True):
-        if run.error:
+        cube = run_cube(
+            tasks,
+            REPLICATE_OUTCOMES,
+            executor,
+            evaluate=_replicate_outputs,
+            store=store,
+            progress=progress,
+        )  # (scenario, replicate, outcome)
+    for task in tasks:
+        error = cube.errors[task.point, task.replicate]
+        if error:
             raise RuntimeError(
-                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {run.error}"
+                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {error}"
             )
-        results[(task.point, task.replicate)] = ReplicateResult(
-            task.point, task.replicate, *run.value
-        )
-    ordered = [results[(i, r)] for i in range(len(scenarios)) for r in range(replications)]
+    results = {
+        (i, r): ReplicateResult(i, r, *_unpack(cube.results[i, r]))
+        for i in range(len(scenarios))
+        for r in range(replications)
+    }
+    ordered = list(results.values())
     sizes = tuple(sc.cohort.size for sc in scenarios)
-    values = np.array(
-        [
-            [[results[(i, r)].summary[o] for o in REPLICATE_OUTCOMES] for r in range(replications)]
-            for i in range(len(scenarios))
-        ],
-        dtype=np.float64,
-    )  # (scenario, replicate, outcome)
+    values = cube.values
     return Comparison(
         names=tuple(names),
         digests=tuple(sc.digest() for sc in scenarios),
@@ -530,16 +561,6 @@ def _replicates_table(
     return df
 
 
-def _interval(
-    outcome: str, values: np.ndarray, paired: bool = False
-) -> tuple[int, float, float, float, float, str]:
-    """Interval for an outcome's mean (or paired difference): bounded for shares."""
-    if INFO[outcome].unit == "share":
-        return bounded_interval(values, -1.0 if paired else 0.0, 1.0)
-    n, mean, lo, hi, p = t_interval(values)
-    return n, mean, lo, hi, p, FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
-
-
 def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
     """Means, paired differences and the comparison outcomes, with intervals."""
     nan = math.nan
@@ -548,15 +569,15 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
     for s, name in enumerate(names):
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
-            n, mean, lo, hi, _, note = _interval(outcome, values[s, :, j])
+            unit = INFO[outcome].unit
+            level = interval(outcome, values[s, :, j], unit=unit)
+            n, mean, lo, hi, note = level.n, level.estimate, level.low, level.high, level.note
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
-                _, d, dlo, dhi, p, diff_note = _interval(
-                    outcome, values[s, :, j] - values[0, :, j], paired=True
-                )
-                diff = (d, dlo, dhi, p)
-                note = "; ".join(dict.fromkeys(x for x in (note, diff_note) if x))
+                d = interval(outcome, values[s, :, j] - values[0, :, j], paired=True, unit=unit)
+                diff = (d.estimate, d.low, d.high, d.p_value)
+                note = "; ".join(dict.fromkeys(x for x in (note, d.note) if x))
             info = INFO[outcome]
             rows.append(
                 {
@@ -681,11 +702,15 @@ def _subgroup_table(
             vals = ref if s == 0 else matrix(s, outcome)
             counts = matrix(s, "n")
             for k, (group, level) in enumerate(keys):
-                _, mean, lo, hi, _, _ = _interval(outcome, vals[:, k])
+                found = interval(outcome, vals[:, k], unit=INFO[outcome].unit)
+                mean, lo, hi = found.estimate, found.low, found.high
                 if s == 0:
                     d = dlo = dhi = math.nan
                 else:
-                    _, d, dlo, dhi, _, _ = _interval(outcome, vals[:, k] - ref[:, k], paired=True)
+                    paired = interval(
+                        outcome, vals[:, k] - ref[:, k], paired=True, unit=INFO[outcome].unit
+                    )
+                    d, dlo, dhi = paired.estimate, paired.low, paired.high
                 rows.append(
                     {
                         "scenario": name,
@@ -821,3 +846,232 @@ def write_outputs(
     write_csv(comparison.table, out / COMPARISON_FILE)
     write_json(manifest, out / MANIFEST_FILE)
     return [out / name for name in DATA_FILES]
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class CompareStudy(Study):
+    """``introsim compare``: scenarios over common-random-number replicates, paired."""
+
+    kind = "compare"
+    replaces_other = True
+    files = (*DATA_FILES, REPORT_FILE)
+    report_module = "introsim.reporting.compare_report"
+    write_outputs = staticmethod(write_outputs)
+
+    def __init__(
+        self,
+        scenarios: list[Scenario],
+        paths: list[Path],
+        replications: int,
+        seed: int | None,
+        ensemble: Ensemble | None,
+    ) -> None:
+        self.loaded, self.paths, self.replications = scenarios, paths, replications
+        self.seed = scenarios[0].scenario.seed if seed is None else seed
+        self.ensemble, self.name = ensemble, "compare"
+
+    @classmethod
+    def load(
+        cls,
+        paths: Sequence[Path],
+        *,
+        sets: dict[str, Any] | None = None,
+        replications: int = 30,
+        seed: int | None = None,
+        ensemble: str | Path | None = None,
+    ) -> CompareStudy:
+        """Read two or more scenario files (with ``--set``) and check the comparison's options."""
+        from introsim.experiments.ensemble import load_checked
+        from introsim.params.loader import load_scenario, load_scenario_with
+
+        paths = list(paths)
+        loaded = [
+            load_scenario_with(p, sets, source="--set") if sets else load_scenario(p) for p in paths
+        ]
+        if len(loaded) < 2:
+            raise StudyError(f"compare: expected at least 2 scenario files, found {len(loaded)}")
+        seen: dict[str, Path] = {}
+        for path, sc in zip(paths, loaded, strict=True):
+            name = sc.scenario.name
+            if name in seen:
+                raise StudyError(
+                    f"{path}: [scenario] name {name!r} is also the name of {seen[name]}; "
+                    "give each compared scenario a distinct name"
+                )
+            seen[name] = path
+        if not 2 <= replications <= MAX_REPLICATIONS:
+            raise StudyError(
+                f"--replications: expected an integer from 2 to {MAX_REPLICATIONS}, "
+                f"found {replications}"
+            )
+        if seed is not None and seed < 0:
+            raise StudyError(f"--seed: expected a non-negative integer, found {seed}")
+        return cls(loaded, paths, replications, seed, load_checked(ensemble, paths, sets or {}))
+
+    def default_out(self) -> Path:
+        return Path("out") / "compare"
+
+    def identity(self) -> dict[str, Any]:
+        data = {
+            "digests": [sc.digest() for sc in self.loaded],
+            "replications": self.replications,
+            "seed": self.seed,
+            "ensemble": self.ensemble.digest() if self.ensemble is not None else None,
+        }
+        text = json.dumps(data, sort_keys=True)
+        return {
+            "experiment": "compare",
+            "fingerprint": hashlib.sha256(text.encode()).hexdigest(),
+            "model_version": model_version(),
+        }
+
+    def scenarios(self) -> list[Scenario]:
+        return self.loaded
+
+    def retained(self) -> int:
+        return results_memory(self.loaded, self.replications)
+
+    def cautions(self) -> list[str]:
+        if self.replications >= MIN_REPLICATES:
+            return []
+        return [
+            f"with {self.replications} replicates the 95 % intervals are too uncertain to mean "
+            f"much; use --replications {MIN_REPLICATES} or more"
+        ]
+
+    def size(self) -> tuple[str, int]:
+        n = len(self.loaded)
+        return f"{n} scenarios × {self.replications} replicates", n * self.replications
+
+    def run(self, runner: Runner) -> Comparison:
+        try:
+            return compare(
+                self.loaded,
+                self.replications,
+                self.seed,
+                executor=runner.executor,
+                progress=runner.progress,
+                ensemble=self.ensemble,
+                store=runner.store,
+            )
+        except RuntimeError as exc:  # a run raised: one line naming the scenario and replicate
+            raise StudyError(str(exc)) from None
+
+    def manifest(self, result: Comparison, **provenance: Any) -> dict[str, Any]:
+        return build_manifest(
+            result,
+            self.paths,
+            jobs=provenance["jobs"],
+            wall_time_s=provenance["wall_time_s"],
+            command=provenance["command"],
+        )
+
+    def summary(self, result: Comparison, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
+        data = result.to_json()
+        data["out"] = str(out)
+        return data
+
+    def show(self, result: Comparison, out: Path, wall: float) -> None:
+        print_comparison(result)
+        Console().print(
+            f"wrote {printable(out)}/ {', '.join(DATA_FILES)}, report.html "
+            f"({len(self.loaded) * self.replications} runs in {wall:.1f} s)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def print_comparison(result: Comparison) -> None:
+    """Print a comparison as a table: means with 95 % intervals, and paired differences.
+
+    Clear differences carry a symbol as well as a colour (✓ better, ✗ worse). The
+    cost-effectiveness rows say "dominant" or "dominated" rather than show a
+    negative or meaningless ratio.
+    """
+    from introsim.reporting.compare_report import (
+        MARKS,
+        STATUS_TEXT,
+        excludes_zero,
+        format_interval,
+        format_number,
+        verdict,
+    )
+
+    ref = result.reference
+    table = Table(
+        title=f"{len(result.names)} scenarios, {result.replications} replicates each, root seed "
+        f"{result.root_seed}: mean [95 % interval]; differences paired by replicate",
+    )
+    table.add_column("outcome", no_wrap=True)
+    for name in result.names:
+        table.add_column(shown(result.title(name)), justify="right")
+    for name in result.names[1:]:
+        table.add_column(
+            f"{shown(result.title(name))} − {shown(result.title(ref))}", justify="right"
+        )
+
+    def unit_of(outcome: str) -> str:
+        # Cost parts are in NOK like the total; format them as it is formatted.
+        return "cost_per_participant_nok" if outcome in COST_PARTS else outcome
+
+    def level(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        ci = format_interval(unit_of(outcome), r["ci_low"], r["ci_high"])
+        return format_value(unit_of(outcome), r["mean"]) + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+    def diff(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        if outcome in RATIOS and r["status"] != "ratio":
+            style = {"dominant": "green", "dominated": "red"}.get(r["status"], "dim")
+            mark = {"dominant": "✓ ", "dominated": "✗ "}.get(r["status"], "")
+            return f"[{style}]{mark}{STATUS_TEXT.get(r['status'], r['status'])}[/{style}]"
+        u = unit_of(outcome)
+        ci = format_interval(u, r["diff_low"], r["diff_high"], signed=True)
+        text = format_number(u, r["diff"], signed=True)
+        if INFO.get(u) is not None and INFO[u].unit == "share" and text != "–":
+            text += " pp"
+        v = verdict(outcome, r["diff"], r["diff_low"], r["diff_high"])
+        style = {"better": "green", "worse": "red"}.get(v, "")
+        if v in MARKS:
+            text = f"{MARKS[v][0]} {text}"
+        if outcome in COMPARISON_OUTCOMES and excludes_zero(r["diff_low"], r["diff_high"]):
+            style = "bold"
+        if style:
+            text = f"[{style}]{text}[/{style}]"
+        return text + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+    outcomes = list(REPLICATE_OUTCOMES)
+    for outcome in outcomes:
+        label = f"  {outcome}" if outcome in COST_PARTS else outcome
+        cells = [level(outcome, n) for n in result.names]
+        cells += [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(label, *cells, end_section=outcome == outcomes[-1])
+    for outcome in COMPARISON_OUTCOMES:
+        cells = ["–"] * len(result.names) + [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(outcome, *cells)
+    console = wide_console(200)
+    console.print(table)
+    if result.ensemble is not None:
+        console.print(
+            f"Intervals include parameter uncertainty: replicate r ran with member r mod "
+            f"{result.ensemble['members']} of the ensemble {result.ensemble['file']}.",
+            soft_wrap=True,
+        )
+    console.print(
+        "Shares in %, differences in percentage points (pp), costs in NOK per participant over "
+        "the horizon; person_years_in_work: years in work per participant over the horizon.\n"
+        "extra_person_years_in_work, extra_employed_12m: per cohort.\n"
+        "cost_per_extra_person_year_nok: difference in cost / difference in years in work, both "
+        "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
+        "figure (cost over the horizon / extra persons in work at 12 months).\n"
+        "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
+        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % interval "
+        "excludes zero).",
+        style="dim",
+    )

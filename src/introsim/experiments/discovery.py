@@ -78,6 +78,11 @@ def _runs_path(path: Path) -> Path:
         p = p / RUNS_FILE
     if not p.is_file():
         raise DiscoveryError(f"{p}: not found; give a runs.parquet or the folder holding one")
+    from introsim.output import stale_problem
+
+    problem = stale_problem(p.parent, p.name)
+    if problem is not None:  # never analyse runs that are not the folder's whole, current result
+        raise DiscoveryError(problem)
     return p
 
 
@@ -186,9 +191,23 @@ def write_outputs(result: Discovery, folder: Path, *, command: list[str]) -> dic
         },
         "files": ["trajectory.csv", "box.csv", "manifest.json", "report.html"],
     }
-    folder.mkdir(parents=True, exist_ok=True)
     write_csv(traj, folder / "trajectory.csv")
     write_csv(result.box, folder / "box.csv")
     write_json(manifest, folder / "manifest.json")
     write_text(report_html(result, manifest), folder / "report.html")
     return manifest
+
+
+def show(result: Discovery, out: Path) -> None:
+    """Print the discovery for a person: the summary, the chosen box and the files written."""
+    from introsim.terminal import Console, Table
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(result.summary, markup=False)
+    table = Table(title="The chosen box: factor limits")
+    for col in ("factor", "low", "high"):
+        table.add_column(col, justify="right" if col != "factor" else "left")
+    for _, r in result.box.iterrows():
+        table.add_row(str(r["factor"]), str(r["low"]), str(r["high"]))
+    console.print(table)
+    console.print(f"wrote {out}/ trajectory.csv, box.csv, manifest.json, report.html", markup=False)

@@ -170,3 +170,19 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
                     show_field=False,
                 )
     return Ensemble(p, tuple(members), tuple(labels))
+
+
+def load_checked(
+    path: str | os.PathLike[str] | None, scenario_paths: list[Path], sets: dict[str, Any]
+) -> Ensemble | None:
+    """Read an ensemble (None without one) and check every member on every scenario file.
+
+    Raises:
+        ScenarioError: The file, or a member on one of the scenarios, is invalid (one line).
+    """
+    if path is None:
+        return None
+    ensemble = load_ensemble(path)
+    for scenario_path in scenario_paths:
+        ensemble.validate_on(scenario_path, sets)
+    return ensemble

@@ -35,11 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.design import DUMMY, Design
+from introsim.experiments.design import DUMMY, Design, ExperimentError
 from introsim.experiments.statistics import CONFIDENCE
 from introsim.experiments.store import RunStore
-from introsim.experiments.sweep import Sweep, run_sweep
+from introsim.experiments.study import Runner, register
+from introsim.experiments.sweep import Sweep, SweepStudy, failed_runs, run_sweep
 from introsim.output import write_csv, write_json, write_parquet
+from introsim.terminal import Console, Table
 
 __all__ = [
     "CONVERGED",
@@ -592,3 +594,78 @@ def write_outputs(result: Sensitivity, folder: Path, manifest: dict[str, Any]) -
     write_parquet(result.sweep.runs, folder / RUNS_FILE)
     write_csv(result.sweep.runs, folder / RUNS_CSV)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class SensitivityStudy(SweepStudy):
+    """``introsim sensitivity``: Morris, Sobol or delta indices over replicated runs."""
+
+    kind = "sensitivity"
+    files = (INDICES_FILE, INDICES_CSV, "runs.parquet", "manifest.json", "report.html")
+    report_module = "introsim.reporting.sensitivity_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
+
+    @classmethod
+    def load(cls, path: str | Path, *, sets: dict[str, Any] | None = None) -> SensitivityStudy:
+        """Read a study file with a ``morris``, ``sobol`` or ``delta`` design."""
+        from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
+
+        design = load_experiment(path, overrides=sets)
+        if design.meta.design not in SENSITIVITY_DESIGNS:
+            raise ExperimentError(
+                Path(path),
+                f"experiment.design: {design.meta.design!r} is not a sensitivity design; "
+                f"use one of {', '.join(SENSITIVITY_DESIGNS)} (or `introsim sweep`)",
+            )
+        return cls(design)
+
+    def run(self, runner: Runner) -> Sensitivity:
+        return run_sensitivity(
+            self.design, runner.executor, store=runner.store, progress=runner.progress
+        )
+
+    def warnings(self, result: Sensitivity, out: Path) -> list[str]:
+        consequence = "outcomes with a failed run are not analysed"
+        return failed_runs(result.failed, len(result.sweep.runs), out, consequence)
+
+    def summary(
+        self, result: Sensitivity, out: Path, wall: float, manifest: dict[str, Any]
+    ) -> dict:
+        return {
+            "out": str(out),
+            "method": result.method,
+            "runs": len(result.sweep.runs),
+            "failed": result.failed,
+            "wall_time_s": round(wall, 3),
+            "verdicts": verdicts(result),
+            "indices": result.indices.to_dict("records"),
+        }
+
+    def show(self, result: Sensitivity, out: Path, wall: float) -> None:
+        console = Console(highlight=False, soft_wrap=True)
+        primary = PRIMARY[result.method]
+        idx = result.indices
+        for v in verdicts(result):
+            part = idx[
+                (idx["stratum"] == v["stratum"])
+                & (idx["outcome"] == v["outcome"])
+                & (idx["index"] == primary)
+                & (idx["n"] == idx["n"].max())
+            ].sort_values("value", ascending=False)
+            table = Table(
+                title=f"{result.outcome_text(v['outcome'])} ({v['stratum']}): "
+                f"{primary} [95 % interval]"
+            )
+            table.add_column("factor", no_wrap=True)
+            table.add_column(primary, justify="right")
+            for _, r in part.iterrows():
+                table.add_row(r["factor"], f"{r['value']:.4g} [{r['low']:.4g}, {r['high']:.4g}]")
+            console.print(table)
+            console.print(v["summary"], markup=False)
+            console.print(v["convergence"], markup=False)
+        console.print(
+            f"wrote {out}/ {', '.join(self.files)} ({len(result.sweep.runs)} runs in {wall:.1f} s)",
+            markup=False,
+        )

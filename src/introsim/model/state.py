@@ -50,6 +50,13 @@ class MethodCode(IntEnum):
 
 
 STATUS_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Status)
+
+IN_WORK: tuple[Status, ...] = (Status.EMPLOYED, Status.SUBSIDISED)
+"""In work: an ordinary or a subsidised job (the outcomes' "employed")."""
+IN_WORK_OR_EDUCATION: tuple[Status, ...] = (*IN_WORK, Status.EDUCATION)
+"""In work or in ordinary education (the municipal target's measure)."""
+IN_WORK_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in IN_WORK)
+"""The names of :data:`IN_WORK`, as in :data:`STATUS_NAMES` (status columns, tables)."""
 PHASE_NAMES: tuple[str, ...] = tuple(p.name.lower() for p in Phase)
 NO_ONE = -1  # index value meaning "none" in integer index arrays
 
