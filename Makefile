@@ -13,7 +13,7 @@ $(BIN)/python:
 # Stamps re-install only when pyproject.toml changes.
 # The dashboard and Dask extras come with the main install: workshops and `--dask local` need
 # nothing else.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dashboard,dask]'
 	touch $@
 

@@ -14,6 +14,9 @@ from introsim.experiments.compare import (
     COMPARISON_OUTCOMES,
     COST_STATUSES,
     CSV_FILES,
+    LEDGER_COMPARISONS,
+    PAYBACK,
+    PAYER_RATIOS,
     PERSON_YEARS,
     RATIOS,
     REPLICATE_OUTCOMES,
@@ -176,7 +179,7 @@ def test_comparison_table_is_consistent(small_comparison):
     assert len(plain) == len(c.names) * len(REPLICATE_OUTCOMES)
     comp = t[t["kind"] == "comparison"]
     assert set(comp["scenario"]) == set(c.names[1:])
-    assert sorted(set(comp["outcome"])) == sorted(COMPARISON_OUTCOMES)
+    assert sorted(set(comp["outcome"])) == sorted((*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS))
     ref_rows = plain[plain["scenario"] == c.reference]
     assert ref_rows["diff"].isna().all()
     for name, size in zip(c.names[1:], c.cohort_sizes[1:], strict=True):
@@ -200,7 +203,8 @@ def test_comparison_table_is_consistent(small_comparison):
                 assert 0 < row["diff"] and row["diff_low"] <= row["diff"] <= row["diff_high"]
             else:  # never a negative or meaningless cost per extra job
                 assert math.isnan(row["diff"]) and math.isnan(row["diff_low"])
-    assert set(t.loc[~t["outcome"].isin(list(RATIOS)), "status"]) == {""}
+    with_status = [*RATIOS, *PAYER_RATIOS, *PAYBACK]
+    assert set(t.loc[~t["outcome"].isin(with_status), "status"]) == {""}
     # Means agree with the replicates they summarise.
     rep = c.replicates
     for name in c.names:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -156,29 +157,31 @@ EnsembleOption = Annotated[
 ]
 
 
-def study_command(
-    kind: str,
-    *args: Any,
-    out: str | None,
-    jobs: int,
-    dask: str | None,
-    fresh: bool,
-    json_out: bool,
-    **options: Any,
-) -> None:
+@dataclass(frozen=True)
+class Shared:
+    """The options every study command takes, as given."""
+
+    out: str | None
+    jobs: int
+    dask: str | None
+    fresh: bool
+    json_out: bool
+
+
+def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None:
     """Load a study of ``kind``, run it with the one driver, publish it, print it."""
     from introsim.experiments.study import drive, load_study
     from introsim.progress import progress_reporter
 
     try:
         study = load_study(kind, *args, **options)
-        out_dir = out_option(out) if out is not None else study.default_out()
+        out_dir = out_option(shared.out) if shared.out is not None else study.default_out()
         result, out_dir, wall, manifest = drive(
             study,
             out=out_dir,
-            jobs=jobs,
-            dask=dask,
-            fresh=fresh,
+            jobs=shared.jobs,
+            dask=shared.dask,
+            fresh=shared.fresh,
             note=note,
             progress=lambda label, total: progress_reporter(label, total, console=err_console),
             command=["introsim", *sys.argv[1:]],
@@ -196,7 +199,7 @@ def study_command(
         err_console.print(f"warning: {line}", markup=False)
     for line in study.notes(result):
         note(line)
-    if json_out:
+    if shared.json_out:
         print_json(study.summary(result, out_dir, wall, manifest))
     else:
         study.show(result, out_dir, wall)
@@ -296,7 +299,7 @@ def compare_command(
     after an interruption resumes. Writes replicates, weekly and subgroups tables
     (Parquet and CSV), comparison.csv, manifest.json and report.html.
     """
-    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
+    shared = Shared(out, jobs, dask, fresh, json_out)
     study_command(
         "compare",
         scenarios,
@@ -304,7 +307,7 @@ def compare_command(
         replications=replications,
         seed=seed,
         ensemble=ensemble,
-        **shared,
+        shared=shared,
     )
 
 
@@ -325,8 +328,8 @@ def sweep(
     runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
     manifest.json and report.html.
     """
-    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
-    study_command("sweep", experiment, sets=sets_of(sets), ensemble=ensemble, **shared)
+    shared = Shared(out, jobs, dask, fresh, json_out)
+    study_command("sweep", experiment, sets=sets_of(sets), ensemble=ensemble, shared=shared)
 
 
 @app.command()
@@ -348,8 +351,8 @@ def sensitivity(
     paired difference, treatment minus reference. Writes indices.parquet/.csv,
     runs.parquet/.csv, manifest.json and report.html.
     """
-    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
-    study_command("sensitivity", study, sets=sets_of(sets), **shared)
+    shared = Shared(out, jobs, dask, fresh, json_out)
+    study_command("sensitivity", study, sets=sets_of(sets), shared=shared)
 
 
 @app.command()
@@ -369,8 +372,8 @@ def trial(
     stored as they finish; the same command after an interruption runs only what
     is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
     """
-    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
-    study_command("trial", trial_file, **shared)
+    shared = Shared(out, jobs, dask, fresh, json_out)
+    study_command("trial", trial_file, shared=shared)
 
 
 @app.command()
@@ -394,8 +397,8 @@ def calibrate(
     sweep, trial and sensitivity read), members, targets, parameters and waves
     tables, manifest.json and report.html.
     """
-    shared = {"out": out, "jobs": jobs, "dask": dask, "fresh": fresh, "json_out": json_out}
-    study_command("calibrate", calibration, **shared)
+    shared = Shared(out, jobs, dask, fresh, json_out)
+    study_command("calibrate", calibration, shared=shared)
 
 
 @app.command()

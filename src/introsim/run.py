@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from introsim.model.ledger import LEDGER_OUTCOMES, ledger_outcomes, ledger_table
 from introsim.model.outcomes import participant_outcomes, participant_table, summarise
 from introsim.model.state import EVENTS, IN_WORK, PHASE_NAMES, STATUS_NAMES, Status
 from introsim.model.world import World, advance, build_world
-from introsim.params.schema import FULL_TIME_HOURS, Scenario
+from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:  # Mesa takes a second to import; runs without the dashboard never need it.
     from introsim.model.model import IntroModel
@@ -43,12 +44,16 @@ class SimResult:
         participants: One row per participant: characteristics, outcomes, costs.
         history: One row per participant and week (columns :data:`HISTORY_COLUMNS`),
             sorted by participant then week; None unless asked for.
+        ledger: One row per week: the public flows in NOK summed over participants
+            (:func:`introsim.model.ledger.ledger_table`); who pays each is the scenario's
+            ``[public_finances]`` (:func:`introsim.model.ledger.flows_by_payer`).
     """
 
     summary: dict[str, float]
     weekly: pd.DataFrame
     participants: pd.DataFrame
     history: pd.DataFrame | None = None
+    ledger: pd.DataFrame | None = None
 
 
 def replicate_seed(root: int, replicate: int) -> np.random.SeedSequence:
@@ -132,7 +137,11 @@ def simulate(
     if panel is None:
         advance(world, 0, weeks)
     participants = participant_table(world.refugees, weeks)
-    return SimResult(summarise(participants), _weekly_frame(world.weekly), participants, panel)
+    summary = summarise(participants)
+    summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
+    return SimResult(
+        summary, _weekly_frame(world.weekly), participants, panel, ledger_table(world.ledger)
+    )
 
 
 def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
@@ -147,6 +156,7 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
     phase = np.empty((n, weeks), dtype=_HISTORY_DTYPES["phase"])
     in_programme = np.empty((n, weeks), dtype=_HISTORY_DTYPES["in_programme"])
     language = np.empty((n, weeks), dtype=_HISTORY_DTYPES["language"])
+    hours = np.empty((n, weeks), dtype=_HISTORY_DTYPES["hours_worked"])
     for week in range(weeks):
         advance(world, week, week + 1)
         status[:, week] = r.status
@@ -154,12 +164,10 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
         # Started and not yet left: the programme's weeks are [start, exit week).
         np.logical_and(r.programme_start >= 0, r.exit_week < 0, out=in_programme[:, week])
         language[:, week] = r.language
+        hours[:, week] = world.accounts.hours_worked  # the ledger's, which pays wages by them
     codes = status.ravel()
     in_work = np.isin(codes, [int(s) for s in IN_WORK])
     flat_programme = in_programme.ravel()
-    # A job alongside the programme is part-time: the week's hours the training leaves.
-    part_time = FULL_TIME_HOURS - world.tables.training_hours[np.repeat(r.method, weeks)]
-    hours = np.where(flat_programme, part_time, FULL_TIME_HOURS)
     return pd.DataFrame(
         {
             "participant": np.repeat(np.arange(n, dtype=_HISTORY_DTYPES["participant"]), weeks),
@@ -168,7 +176,7 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
             "phase": pd.Categorical.from_codes(phase.ravel(), list(PHASE_NAMES)),
             "in_programme": flat_programme,
             "in_work": in_work,
-            "hours_worked": np.where(in_work, hours, 0.0).astype(_HISTORY_DTYPES["hours_worked"]),
+            "hours_worked": hours.ravel(),
             "subsidised": codes == Status.SUBSIDISED,
             "in_education": codes == Status.EDUCATION,
             "language": language.ravel(),
@@ -189,12 +197,15 @@ def simulate_outcomes(scenario: Scenario, seed: int | np.random.SeedSequence) ->
         seed: Integer seed or ``SeedSequence``.
 
     Returns:
-        Each name of :data:`introsim.model.outcomes.OUTCOMES` and
-        :data:`introsim.model.outcomes.COST_PARTS` mapped to its value.
+        Each name of :data:`introsim.model.outcomes.OUTCOMES`,
+        :data:`introsim.model.outcomes.COST_PARTS` and
+        :data:`introsim.model.ledger.LEDGER_OUTCOMES` mapped to its value.
     """
     weeks = scenario.scenario.weeks
     world = advance(build_world(scenario, seed), 0, weeks)
-    return summarise(participant_outcomes(world.refugees, weeks))
+    summary = summarise(participant_outcomes(world.refugees, weeks))
+    summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
+    return summary
 
 
 def write_run(
@@ -239,7 +250,12 @@ def write_run(
         "introsim_version": __version__,
         "scenario_hash": scenario.digest(),
         "outcomes": {k: result.summary[k] for k in OUTCOMES},
-        "costs": {k: v for k, v in result.summary.items() if k not in OUTCOMES},
+        "costs": {
+            k: v
+            for k, v in result.summary.items()
+            if k not in OUTCOMES and k not in LEDGER_OUTCOMES
+        },
+        "public_finances": {k: result.summary[k] for k in LEDGER_OUTCOMES},
         "participants": scenario.cohort.size,
         "weeks": scenario.scenario.weeks,
         "packages": package_versions(),

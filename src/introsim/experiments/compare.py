@@ -79,6 +79,22 @@ from introsim.experiments.statistics import (
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.experiments.uncertainty import ThreeKinds, three_kinds
+from introsim.model.ledger import (
+    FLOW_LABELS,
+    FLOWS,
+    LEDGER_FLOW_VALUES,
+    LEDGER_OUTCOMES,
+    LEDGER_PAYERS,
+    LEDGER_YEARS,
+    MAX_YEARS,
+    PAYER_LABELS,
+    PERSON_YEARS_PV,
+    flow_name,
+    ledger_detail,
+    net_cost_name,
+    payback_year,
+    year_name,
+)
 from introsim.model.outcomes import (
     COST_PARTS,
     OUTCOME_INFO,
@@ -87,7 +103,7 @@ from introsim.model.outcomes import (
     by_subgroup,
 )
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
-from introsim.params.schema import Scenario
+from introsim.params.schema import PAYERS, Scenario
 from introsim.run import replicate_seed, simulate
 from introsim.terminal import Console, Table, format_value, printable, shown, wide_console
 
@@ -97,9 +113,14 @@ __all__ = [
     "COST_STATUSES",
     "INFO",
     "IN_WORK",
+    "LEDGER_COMPARISONS",
+    "LEDGER_DETAIL",
+    "PAYBACK",
+    "PAYER_RATIOS",
     "PERSON_YEARS",
     "REPLICATE_OUTCOMES",
     "SUBGROUP_OUTCOMES",
+    "TABLE_OUTCOMES",
     "WEEKLY_SERIES",
     "Comparison",
     "ReplicateResult",
@@ -131,9 +152,22 @@ def results_memory(scenarios: Sequence[Scenario], replications: int) -> int:
 PERSON_YEARS = "person_years_in_work"
 """Years in work per participant over the horizon, computed here from the weekly status counts."""
 
-REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
-"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work and the
-cost parts."""
+LEDGER_DETAIL: tuple[str, ...] = (*LEDGER_FLOW_VALUES, *LEDGER_YEARS)
+"""The ledger's detail kept per replicate: each flow's present value to each payer, and each
+payer's net cost to the end of each year (the stacked bars and the payback years)."""
+
+REPLICATE_OUTCOMES: tuple[str, ...] = (
+    *OUTCOMES,
+    PERSON_YEARS,
+    *COST_PARTS,
+    *LEDGER_OUTCOMES,
+    *LEDGER_DETAIL,
+)
+"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work, the
+cost parts, each payer's net cost in present value and the ledger's detail."""
+
+TABLE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
+"""The outcomes of the main table (terminal and report); the public finances have their own."""
 
 COMPARISON_OUTCOMES: tuple[str, ...] = (
     "extra_person_years_in_work",
@@ -142,6 +176,27 @@ COMPARISON_OUTCOMES: tuple[str, ...] = (
     "cost_per_extra_job_nok",
 )
 """Outcomes that are themselves comparisons with the reference; the matched horizon first."""
+
+EXTRA_YEARS_PV = "extra_person_years_in_work_pv"
+"""Extra discounted person-years in work per cohort: the effect the payers' ratios divide by."""
+
+
+def payer_ratio_name(payer: str) -> str:
+    """The name of a payer's net cost per extra discounted person-year in work."""
+    return f"cost_per_extra_person_year_pv_{payer}_nok"
+
+
+def payback_name(payer: str) -> str:
+    """The name of the year a policy pays back for a payer (``payback_year_<payer>``)."""
+    return f"payback_year_{payer}"
+
+
+PAYER_RATIOS: dict[str, str] = {payer_ratio_name(p): net_cost_name(p) for p in LEDGER_PAYERS}
+"""Each payer's cost-effectiveness ratio and the net cost it divides."""
+PAYBACK: dict[str, str] = {payback_name(p): p for p in LEDGER_PAYERS}
+"""Each payback row and its payer."""
+LEDGER_COMPARISONS: tuple[str, ...] = (EXTRA_YEARS_PV, *PAYER_RATIOS, *PAYBACK)
+"""The public-finance rows of a comparison (kind "comparison"), after the others."""
 
 COMPARISON_INFO: dict[str, OutcomeInfo] = {
     PERSON_YEARS: OutcomeInfo("Years in work per participant over the horizon", "years", True),
@@ -163,6 +218,48 @@ COMPARISON_INFO: dict[str, OutcomeInfo] = {
         "NOK",
         False,
     ),
+    EXTRA_YEARS_PV: OutcomeInfo(
+        "Extra discounted person-years in work over the horizon per cohort, vs the first scenario",
+        "person-years",
+        True,
+    ),
+    **{
+        payer_ratio_name(p): OutcomeInfo(
+            f"Extra net cost to {PAYER_LABELS[p]} per extra person-year in work, both in "
+            "present value",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        payback_name(p): OutcomeInfo(
+            f"Year from whose end the policy has cost {PAYER_LABELS[p]} no more than the "
+            "first scenario, in present value (0: never more)",
+            "year",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        flow_name(p, f): OutcomeInfo(
+            f"{FLOW_LABELS[f].capitalize()}: net cost to {PAYER_LABELS[p]} per participant, "
+            "present value (negative: a gain)",
+            "NOK",
+            False,
+        )
+        for p in PAYERS
+        for f in FLOWS
+    },
+    **{
+        year_name(p, k): OutcomeInfo(
+            f"Net cost to {PAYER_LABELS[p]} per participant, present value to the end of year {k}",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+        for k in range(1, MAX_YEARS + 1)
+    },
 }
 """Label, unit and direction of the outcomes a comparison adds to the model's."""
 
@@ -234,10 +331,10 @@ def _replicate_outputs(scenario: Scenario, seed: np.random.SeedSequence) -> dict
     """
     result = simulate(scenario, seed)
     status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
-    summary: dict[str, Any] = {
-        name: float(result.summary[name]) for name in (*OUTCOMES, *COST_PARTS)
-    }
+    kept = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+    summary: dict[str, Any] = {name: float(result.summary[name]) for name in kept}
     summary[PERSON_YEARS] = person_years(status, scenario.cohort.size)
+    summary.update(ledger_detail(result.ledger, scenario))
     subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
     summary[_STATUS] = status.ravel()
     summary[_SUBGROUPS] = json.dumps(
@@ -402,13 +499,16 @@ class Comparison:
         Returns:
             ``reference``, ``root_seed``, ``replications``, ``confidence``,
             ``scenarios`` (name, description, digest, cohort size, weeks), and
-            ``outcomes``, ``costs`` and ``comparison``: each outcome name mapped to
-            each scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
-            p_value, note`` (``ci_*``, ``diff_low``/``diff_high``: simulation precision),
-            the three kinds of uncertainty (``parameter_*``, ``cohort_*`` and their
-            ``diff_`` forms) and each kind's label in plain words; the ratio rows of
+            ``outcomes``, ``costs``, ``comparison``, ``public_finances`` (each payer's
+            net cost in present value), ``ledger_flows`` (each flow to each payer) and
+            ``ledger_years`` (each payer's net cost to the end of each year): each outcome
+            name mapped to each scenario's ``n, mean, ci_low, ci_high, diff, diff_low,
+            diff_high, p_value, note`` (``ci_*``, ``diff_low``/``diff_high``: simulation
+            precision), the three kinds of uncertainty (``parameter_*``, ``cohort_*`` and
+            their ``diff_`` forms) and each kind's label in plain words; the ratio rows of
             ``comparison`` also carry ``status`` ("dominant", "dominated", ...; see
-            :data:`COST_STATUSES`).
+            :data:`COST_STATUSES`), and the payback rows theirs (see
+            :data:`introsim.model.ledger.PAYBACK_STATUSES`).
         """
         keys = (
             "n",
@@ -436,11 +536,14 @@ class Comparison:
             "outcome": {},
             "cost": {},
             "comparison": {},
+            "public_finances": {},
+            "ledger_flow": {},
+            "ledger_year": {},
         }
         for rec in self.table.to_dict("records"):
             entry = {k: rec[k] for k in keys}
             entry["n"] = int(entry["n"])
-            if rec["outcome"] in RATIOS:
+            if rec["outcome"] in RATIOS or rec["outcome"] in (*PAYER_RATIOS, *PAYBACK):
                 entry["status"] = rec["status"]
             groups[rec["kind"]].setdefault(rec["outcome"], {})[rec["scenario"]] = entry
         return {
@@ -458,6 +561,9 @@ class Comparison:
             "outcomes": groups["outcome"],
             "costs": groups["cost"],
             "comparison": groups["comparison"],
+            "public_finances": groups["public_finances"],
+            "ledger_flows": groups["ledger_flow"],
+            "ledger_years": groups["ledger_year"],
         }
 
 
@@ -606,6 +712,71 @@ def _replicates_table(
     return df
 
 
+def _kind(outcome: str) -> str:
+    """The ``kind`` of an outcome's rows in the comparison table."""
+    if outcome in COST_PARTS:
+        return "cost"
+    if outcome in LEDGER_OUTCOMES:
+        return "public_finances"
+    if outcome in LEDGER_FLOW_VALUES:
+        return "ledger_flow"
+    if outcome in LEDGER_YEARS:
+        return "ledger_year"
+    return "outcome"
+
+
+def _ledger_estimates(
+    values: np.ndarray,
+    reference: np.ndarray,
+    col: dict[str, int],
+    size: int,
+    statuses: dict[str, str],
+) -> dict[str, tuple[float, ...]]:
+    """The public-finance comparison rows of one scenario against the reference.
+
+    Each payer's net cost per extra discounted person-year in work (Fieller's interval, and
+    "dominant" and the like judged for that payer), and the year the policy pays back for
+    each payer: the year of the mean path of its extra net cost, with the years of the paths
+    of the interval's ends (the low end pays back first, the high end last; NaN: not within
+    the horizon).
+
+    Args:
+        values: The scenario's (replicates, outcomes) values.
+        reference: The reference's, paired by replicate.
+        col: Each outcome's column.
+        size: The scenario's cohort size (extra person-years are per cohort).
+        statuses: Filled with each row's status.
+
+    Returns:
+        Each row of :data:`LEDGER_COMPARISONS` as ``(n, estimate, low, high, p)``.
+    """
+    nan = math.nan
+    out: dict[str, tuple[float, ...]] = {}
+    d_years = values[:, col[PERSON_YEARS_PV]] - reference[:, col[PERSON_YEARS_PV]]
+    n, d, lo, hi, p = t_interval(d_years * size)
+    out[EXTRA_YEARS_PV] = (n, d, lo, hi, p)
+    for ratio, cost in PAYER_RATIOS.items():
+        d_cost = values[:, col[cost]] - reference[:, col[cost]]
+        _, c, c_lo, c_hi, _ = t_interval(d_cost)
+        statuses[ratio] = cost_status((d, lo, hi), (c, c_lo, c_hi))
+        n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_years)
+        if statuses[ratio] != "ratio":
+            r = rlo = rhi = nan
+        out[ratio] = (n_ratio, r, rlo, rhi, nan)
+    for row, payer in PAYBACK.items():
+        paths = np.array(
+            [
+                t_interval(values[:, col[y]] - reference[:, col[y]])
+                for y in (year_name(payer, k) for k in range(1, MAX_YEARS + 1))
+            ]
+        )  # (years, (n, mean, low, high, p)); NaN past the horizon
+        year, statuses[row] = payback_year(paths[:, 1])
+        early, _ = payback_year(paths[:, 2])
+        late, _ = payback_year(paths[:, 3])
+        out[row] = (int(paths[0, 0]), year, early, late, nan)
+    return out
+
+
 def _bounds_of(outcome: str, difference: bool = False) -> tuple[float, float] | None:
     """The range an outcome (or a difference of it) can take: shares only."""
     if INFO[outcome].unit != "share":
@@ -677,7 +848,7 @@ def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]
                 {
                     "scenario": name,
                     "outcome": outcome,
-                    "kind": "cost" if outcome in COST_PARTS else "outcome",
+                    "kind": _kind(outcome),
                     "label": info.label,
                     "unit": info.unit,
                     "n": n,
@@ -716,7 +887,8 @@ def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]
             estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
             statuses[ratio] = status
             spreads[ratio] = None  # a ratio of averages: no spread of single cohorts is shown
-        for outcome in COMPARISON_OUTCOMES:
+        estimates.update(_ledger_estimates(units(grid[s]), units(grid[0]), col, sizes[s], statuses))
+        for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
             kinds = spreads.get(outcome)
             rows.append(
@@ -1229,7 +1401,7 @@ def print_comparison(result: Comparison) -> None:
             text = f"[{style}]{text}[/{style}]"
         return text + (kinds(r, u, "diff_low", "diff_high", "diff_") if ci else "")
 
-    outcomes = list(REPLICATE_OUTCOMES)
+    outcomes = list(TABLE_OUTCOMES)
     for outcome in outcomes:
         label = f"  {outcome}" if outcome in COST_PARTS else outcome
         cells = [level(outcome, n) for n in result.names]
@@ -1240,6 +1412,7 @@ def print_comparison(result: Comparison) -> None:
         table.add_row(outcome, *cells)
     console = wide_console(200)
     console.print(table)
+    console.print(_public_finances_table(result))
     for line in uncertainty_legend(result):
         console.print(line, soft_wrap=True, markup=False)
     console.print(
@@ -1251,6 +1424,36 @@ def print_comparison(result: Comparison) -> None:
         "figure (cost over the horizon / extra persons in work at 12 months).\n"
         "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
         "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % range of "
-        "the mechanisms excludes zero; without a posterior, the simulation's interval does).",
+        "the mechanisms excludes zero; without a posterior, the simulation's interval does).\n"
+        "Public finances: net cost per participant (costs less grants and taxes received) in "
+        "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
+        "rate); per extra person-year: both discounted; pays back: the first year from whose "
+        "end the policy has cost that payer no more than the first scenario, with the years "
+        "at the ends of the 95 % interval.",
         style="dim",
     )
+
+
+def _public_finances_table(result: Comparison) -> Table:
+    """Each payer's net cost in present value, its difference, ratio and payback year."""
+    from introsim.reporting.ledger_report import payer_rows
+
+    ref = shown(result.title(result.reference))
+    table = Table(title="Who pays and who gains: net cost per participant, present value")
+    table.add_column("payer", no_wrap=True)
+    for name in result.names:
+        table.add_column(shown(result.title(name)), justify="right")
+    for name in result.names[1:]:
+        title = shown(result.title(name))
+        table.add_column(f"{title} − {ref}", justify="right")
+        table.add_column(f"{title}: per extra person-year in work", justify="right")
+        table.add_column(f"{title}: pays back", justify="right")
+    for row in payer_rows(result):
+        cells = [f"{value}\n[dim]{ci}[/dim]" for value, ci in row["levels"]]
+        for (diff, ci, clear), ratio, payback in zip(
+            row["diffs"], row["ratios"], row["paybacks"], strict=True
+        ):
+            text = f"[bold]{diff}[/bold]" if clear else diff
+            cells += [f"{text}\n[dim]{ci}[/dim]", ratio, payback]
+        table.add_row(row["payer"], *cells)
+    return table

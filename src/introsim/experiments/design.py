@@ -54,6 +54,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import OUTCOMES
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
@@ -134,9 +135,10 @@ class ExperimentMeta(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentMeta:
-        unknown = [o for o in self.outcomes if o not in OUTCOMES]
+        valid = (*OUTCOMES, *LEDGER_OUTCOMES)
+        unknown = [o for o in self.outcomes if o not in valid]
         if unknown:
-            raise ValueError(f"unknown outcome {unknown[0]!r}; valid: {', '.join(OUTCOMES)}")
+            raise ValueError(f"unknown outcome {unknown[0]!r}; valid: {', '.join(valid)}")
         d = self.design
         if d in ("lhs", "delta") and self.samples is None:
             raise ValueError(f"an {d} design needs samples (the number of points)")

@@ -39,7 +39,7 @@ from introsim.experiments.design import DUMMY, Design, ExperimentError
 from introsim.experiments.statistics import CONFIDENCE
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, register
-from introsim.experiments.sweep import Sweep, SweepStudy, failed_runs, run_sweep
+from introsim.experiments.sweep import DesignStudy, Sweep, failed_runs, run_sweep
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.terminal import Console, Table
 
@@ -598,7 +598,7 @@ def write_outputs(result: Sensitivity, folder: Path, manifest: dict[str, Any]) -
 
 # --------------------------------------------------------------------------- the study
 @register
-class SensitivityStudy(SweepStudy):
+class SensitivityStudy(DesignStudy):
     """``introsim sensitivity``: Morris, Sobol or delta indices over replicated runs."""
 
     kind = "sensitivity"

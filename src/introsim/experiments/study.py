@@ -27,9 +27,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -106,9 +109,9 @@ class Study:
     manifest_options: ClassVar[tuple[str, ...]] = ("executor", "wall_time_s", "command", "resumed")
     """What of the driver's provenance its ``build_manifest`` takes."""
     build_manifest: ClassVar[Callable[..., dict[str, Any]]]
-    """``build_manifest(result, **provenance)`` of its module."""
-    write_outputs: ClassVar[Callable[[Any, Path, dict[str, Any]], None]]
-    """``write_outputs(result, folder, manifest)`` of its module."""
+    """``build_manifest(result, **provenance)`` of its module (a ``staticmethod``)."""
+    write_outputs: ClassVar[Callable[..., Any]]
+    """``write_outputs(result, folder, manifest)`` of its module (a ``staticmethod``)."""
 
     name: str
     """The study's name (the default folder is ``out/KIND-NAME``)."""
@@ -213,13 +216,42 @@ class Runner:
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Runner:
+        if self.dask is None and self.jobs > 1:
+            where = unguarded_main()
+            if where is not None:
+                self._one_process(
+                    f'{where} starts worker processes outside `if __name__ == "__main__":`, '
+                    "so each worker would run the script again"
+                )
         try:
             self.executor = self._stack.enter_context(
                 executor_for(self.jobs, self.dask, preload=self.preload)
             )
         except ExecutorError as exc:
             raise StudyError(str(exc)) from None
+        except (OSError, RuntimeError) as exc:  # no semaphores or /dev/shm, say
+            if self.dask is not None or self.jobs <= 1:
+                raise
+            self._one_process(f"the worker processes could not start ({exc})")
+        if self.dask is None and self.executor is not None:
+            try:  # workers start here, so a pool that cannot start is found before any run
+                self.executor.submit(os.getpid).result()
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                self._stack.close()
+                self._stack = contextlib.ExitStack()
+                self.executor = None
+                self._one_process(f"the worker processes could not start ({exc})")
         return self
+
+    def _one_process(self, why: str) -> None:
+        """Run in this process instead of a pool, and say why and what to do."""
+        warnings.warn(
+            f"introsim: {why}; running the {self.jobs} jobs' work in this one process instead. "
+            'In a script, put the code that runs studies under `if __name__ == "__main__":`.',
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        self.jobs = 1
 
     def __exit__(self, *exc: object) -> None:
         self._stack.__exit__(*exc)  # type: ignore[arg-type]
@@ -250,6 +282,58 @@ class Runner:
             store=self.store,
             progress=progress if progress is not None else self.progress,
         )
+
+
+def unguarded_main() -> str | None:
+    """Where a script starts worker processes that would run the script again, or None.
+
+    Worker processes import the main script (Python's ``spawn`` and ``forkserver``
+    start methods do), so a script that starts a pool at its top level, outside
+    ``if __name__ == "__main__":``, would start one again in every worker, which
+    Python refuses (``BrokenProcessPool``). Found from the line the script's top
+    level is executing: inside that guard (or in a notebook, the interactive
+    interpreter, ``python -m package``) all is well.
+
+    Returns:
+        ``"FILE, line N"`` of the unguarded statement, or None.
+    """
+    import ast
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if main is None or path is None or spec == "__main__" or spec.endswith(".__main__"):
+        return None  # workers do not import such a main module
+    frame, top = sys._getframe(), None
+    while frame is not None:
+        if frame.f_globals is vars(main) and frame.f_code.co_name == "<module>":
+            top = frame
+        frame = frame.f_back
+    if top is None:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    line = top.f_lineno
+    for statement in tree.body:
+        if statement.lineno <= line <= (statement.end_lineno or statement.lineno):
+            if isinstance(statement, ast.If) and _is_main_guard(statement.test):
+                return None
+            break
+    return f"{path}, line {line},"
+
+
+def _is_main_guard(test: Any) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    import ast
+
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    sides = [test.left, *test.comparators]
+    names = [s.id for s in sides if isinstance(s, ast.Name)]
+    texts = [s.value for s in sides if isinstance(s, ast.Constant)]
+    return isinstance(test.ops[0], ast.Eq) and names == ["__name__"] and texts == ["__main__"]
 
 
 # --------------------------------------------------------------------------- checks before work

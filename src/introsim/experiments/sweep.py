@@ -23,6 +23,7 @@ from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import CONFIDENCE, interval
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, register
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.terminal import Console, Table, format_value, wide_console
@@ -39,8 +40,9 @@ __all__ = [
     "write_outputs",
 ]
 
-SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
-"""Outcomes recorded for every run."""
+SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+"""Outcomes recorded for every run: the fixed outcomes, the cost parts and each payer's net
+cost in present value."""
 
 TREATMENT, REFERENCE = "treatment", "reference"
 """The arms of a contrast study (the ``arm`` column of its runs)."""
@@ -97,7 +99,7 @@ def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
     A contrast study's reference twins follow the design's points, with the
     same seeds (task point numbers continue after the design's).
     """
-    tasks = []
+    tasks: list[Task] = []
     for _, points in arms(design):
         for p in points:
             for r in range(design.meta.replications):
@@ -282,8 +284,28 @@ def write_outputs(sweep: Sweep, folder: Path, manifest: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------- the study
+class DesignStudy(Study):
+    """A study of an experiment file's design points: a sweep or a sensitivity study."""
+
+    def __init__(self, design: Design, ensemble: Ensemble | None = None) -> None:
+        self.design, self.ensemble = design, ensemble
+        self.name = design.meta.name
+
+    def identity(self) -> dict[str, Any]:
+        return store_identity(self.design, self.ensemble)
+
+    def scenarios(self) -> list[Any]:
+        refs = self.design.reference.points if self.design.reference is not None else []
+        return [p.scenario for p in (*self.design.points, *refs)]
+
+    def size(self) -> tuple[str, int]:
+        d = self.design
+        arms = " × 2 arms" if d.reference is not None else ""
+        return f"{len(d.points)} points × {d.meta.replications} replicates{arms}", d.run_count
+
+
 @register
-class SweepStudy(Study):
+class SweepStudy(DesignStudy):
     """``introsim sweep``: an experiment's design points over common-random-number replicates."""
 
     kind = "sweep"
@@ -291,10 +313,6 @@ class SweepStudy(Study):
     report_module = "introsim.reporting.sweep_report"
     build_manifest = staticmethod(build_manifest)
     write_outputs = staticmethod(write_outputs)
-
-    def __init__(self, design: Design, ensemble: Ensemble | None = None) -> None:
-        self.design, self.ensemble = design, ensemble
-        self.name = design.meta.name
 
     @classmethod
     def load(
@@ -310,18 +328,6 @@ class SweepStudy(Study):
 
         design = load_experiment(path, overrides=sets)
         return cls(design, load_checked(ensemble, [design.base_path], design.sets))
-
-    def identity(self) -> dict[str, Any]:
-        return store_identity(self.design, self.ensemble)
-
-    def scenarios(self) -> list[Any]:
-        refs = self.design.reference.points if self.design.reference is not None else []
-        return [p.scenario for p in (*self.design.points, *refs)]
-
-    def size(self) -> tuple[str, int]:
-        d = self.design
-        arms = " × 2 arms" if d.reference is not None else ""
-        return f"{len(d.points)} points × {d.meta.replications} replicates{arms}", d.run_count
 
     def run(self, runner: Runner) -> Sweep:
         return run_sweep(

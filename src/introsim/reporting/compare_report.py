@@ -36,11 +36,13 @@ from introsim.experiments.compare import (
     PERSON_YEARS,
     RATIOS,
     REPLICATE_OUTCOMES,
+    TABLE_OUTCOMES,
     Comparison,
 )
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
+from introsim.reporting import ledger_report
 
 if TYPE_CHECKING:
     from introsim.experiments.calibration import Caveat
@@ -63,6 +65,7 @@ SECTIONS: tuple[str, ...] = (
     "costs",
     "value",
     "subgroups",
+    "payers",
 )
 """Chart sections, in order; each chart's div has id ``chart-<section>``."""
 
@@ -756,6 +759,7 @@ def _summary_items(c: Comparison) -> list[str]:
         items.append(
             f'<div class="versus" data-scenario="{html.escape(name)}">'
             f"<h3>{esc} compared with {ref}</h3>{_headline(c, name)}"
+            f"{ledger_report.who_pays(c, name)}"
             f"<p>{lead}</p><ul>{''.join(bullets)}</ul></div>"
         )
     return items
@@ -877,7 +881,7 @@ def _outcome_table(
         mark = _caveat_mark(by_outcome.get(outcome, ()))
         return f'<td class="label">{html.escape(label)}{mark}<br><code>{outcome}</code></td>'
 
-    for outcome in REPLICATE_OUTCOMES:
+    for outcome in TABLE_OUTCOMES:
         cells = [label_cell(outcome, _label(c, outcome))]
         for name in c.names:
             r = c.row(name, outcome) or {}
@@ -1096,6 +1100,7 @@ def _alt_texts(c: Comparison) -> dict[str, str]:
         "subgroups": "Grouped bar chart of the share in work at 12 months within each subgroup "
         "(" + ", ".join(SUBGROUP_LABELS.values()) + "), one bar per scenario, with 95 % "
         "intervals; a menu switches to work or education when leaving the programme.",
+        "payers": ledger_report.flows_alt_text(c),
     }
 
 
@@ -1161,6 +1166,7 @@ def report_html(
         "costs": _costs_chart(c),
         "value": _value_chart(c),
         "subgroups": _subgroup_chart(c),
+        "payers": ledger_report.flows_chart(c),
     }
     end = _programme_end(c)
     kink = (
@@ -1218,14 +1224,16 @@ def report_html(
             "use the menu above the chart to switch to work or education when leaving the "
             "programme. Small subgroups have wide intervals.",
         ),
+        "payers": (ledger_report.SECTION_TITLE, ledger_report.SECTION_LEAD),
     }
     alts = _alt_texts(c)
     sections = []
     for key in SECTIONS:
         title, text = section_text[key]
+        table = ledger_report.section_html(c) if key == "payers" else ""
         sections.append(
             f'<section id="{key}"><h2>{title}</h2><p class="lead">{text}</p>'
-            f"{chart_html(charts[key], key, alts[key])}</section>"
+            f"{chart_html(charts[key], key, alts[key])}{table}</section>"
         )
     summary = "".join(_summary_items(c))
     return f"""<!DOCTYPE html>
