@@ -92,6 +92,16 @@ PARAMETERS_FILE = "parameters.csv"
 WAVES_FILE = "waves.csv"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
+FILES = (
+    POSTERIOR_FILE,
+    MEMBERS_FILE,
+    TARGETS_FILE,
+    PARAMETERS_FILE,
+    WAVES_FILE,
+    MANIFEST_FILE,
+    REPORT_FILE,
+)
+"""What a calibration's folder holds, in order."""
 PLAUSIBLE = "plausible"
 """A free parameter's range written as this word is the schema's declared plausible range."""
 
@@ -437,15 +447,7 @@ def build_manifest(
         "recovery": _recovery_record(result),
         "executor": executor,
         "wall_time_s": wall_time_s,
-        "files": [
-            POSTERIOR_FILE,
-            MEMBERS_FILE,
-            TARGETS_FILE,
-            PARAMETERS_FILE,
-            WAVES_FILE,
-            MANIFEST_FILE,
-            REPORT_FILE,
-        ],
+        "files": list(FILES),
     }
 
 
@@ -497,15 +499,7 @@ class CalibrateStudy(Study):
 
     kind = "calibrate"
     work = "runs"
-    files = (
-        POSTERIOR_FILE,
-        MEMBERS_FILE,
-        TARGETS_FILE,
-        PARAMETERS_FILE,
-        WAVES_FILE,
-        MANIFEST_FILE,
-        REPORT_FILE,
-    )
+    files = FILES
     report_module = "introsim.reporting.posterior_report"
     manifest_options = ("executor", "wall_time_s", "command")
     build_manifest = staticmethod(build_manifest)
