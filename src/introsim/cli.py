@@ -157,6 +157,17 @@ EnsembleOption = Annotated[
 ]
 
 
+DryRunOption = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        metavar="",
+        help="Say how many runs the study needs and about how long they would take "
+        "(from one run timed here), then stop without writing anything.",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class Shared:
     """The options every study command takes, as given."""
@@ -166,15 +177,23 @@ class Shared:
     dask: str | None
     fresh: bool
     json_out: bool
+    dry_run: bool = False
 
 
 def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None:
     """Load a study of ``kind``, run it with the one driver, publish it, print it."""
-    from introsim.experiments.study import drive, load_study
+    from introsim.experiments.study import drive, dry_run, load_study
     from introsim.progress import progress_reporter
 
     try:
         study = load_study(kind, *args, **options)
+        if shared.dry_run:
+            plan = dry_run(study, jobs=shared.jobs, dask=shared.dask, note=note)
+            if shared.json_out:
+                print_json(plan)
+            else:
+                typer.echo(plan["text"])
+            return
         out_dir = out_option(shared.out) if shared.out is not None else study.default_out()
         result, out_dir, wall, manifest = drive(
             study,
@@ -278,7 +297,12 @@ def compare_command(
         typer.Argument(help="Two or more scenario TOML files; the first is the reference."),
     ],
     replications: Annotated[
-        int, typer.Option("--replications", "-r", help="Replicates per scenario (at least 2).")
+        int,
+        typer.Option(
+            "--replications",
+            "-r",
+            help="Replicates per scenario (at least 2); runs stored in --out are reused.",
+        ),
     ] = 30,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
@@ -289,6 +313,7 @@ def compare_command(
     out: Annotated[str, typer.Option("--out", help="Output folder.")] = "out/compare",
     fresh: FreshOption = False,
     json_out: JsonOption = False,
+    dry_run: DryRunOption = False,
     sets: SetOption = None,
     ensemble: EnsembleOption = None,
 ) -> None:
@@ -299,7 +324,7 @@ def compare_command(
     after an interruption resumes. Writes replicates, weekly and subgroups tables
     (Parquet and CSV), comparison.csv, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out)
+    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
     study_command(
         "compare",
         scenarios,
@@ -315,11 +340,20 @@ def compare_command(
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
     out: OutOption = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            "--replications",
+            "-r",
+            help="Replicates per design point instead of the file's; stored runs are reused.",
+        ),
+    ] = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
     sets: SetOption = None,
     json_out: JsonOption = False,
+    dry_run: DryRunOption = False,
     ensemble: EnsembleOption = None,
 ) -> None:
     """Run an experiment's design points over common-random-number replicates.
@@ -328,19 +362,35 @@ def sweep(
     runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
     manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out)
-    study_command("sweep", experiment, sets=sets_of(sets), ensemble=ensemble, shared=shared)
+    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
+    study_command(
+        "sweep",
+        experiment,
+        sets=sets_of(sets),
+        ensemble=ensemble,
+        replications=replications,
+        shared=shared,
+    )
 
 
 @app.command()
 def sensitivity(
     study: Annotated[Path, typer.Argument(help="Study file with a morris, sobol or delta design.")],
     out: OutOption = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            "--replications",
+            "-r",
+            help="Replicates per design point instead of the file's; stored runs are reused.",
+        ),
+    ] = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
     sets: SetOption = None,
     json_out: JsonOption = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Global sensitivity analysis: Morris, Sobol or delta indices over replicated runs.
 
@@ -351,8 +401,10 @@ def sensitivity(
     paired difference, treatment minus reference. Writes indices.parquet/.csv,
     runs.parquet/.csv, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out)
-    study_command("sensitivity", study, sets=sets_of(sets), shared=shared)
+    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
+    study_command(
+        "sensitivity", study, sets=sets_of(sets), replications=replications, shared=shared
+    )
 
 
 @app.command()
@@ -363,6 +415,7 @@ def trial(
     dask: DaskOption = None,
     fresh: FreshOption = False,
     json_out: JsonOption = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Simulate a randomised trial many times at each sample size: power, bias, coverage.
 
@@ -372,7 +425,7 @@ def trial(
     stored as they finish; the same command after an interruption runs only what
     is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out)
+    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
     study_command("trial", trial_file, shared=shared)
 
 
@@ -386,6 +439,7 @@ def calibrate(
     dask: DaskOption = None,
     fresh: FreshOption = False,
     json_out: JsonOption = False,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Find the posterior ensemble: every parameter set the targets do not rule out.
 
@@ -397,7 +451,7 @@ def calibrate(
     sweep, trial and sensitivity read), members, targets, parameters and waves
     tables, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out)
+    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
     study_command("calibrate", calibration, shared=shared)
 
 
@@ -437,6 +491,10 @@ def discover(
     threshold: Annotated[
         float, typer.Option(help="Least density (share of cases of interest) of the chosen box.")
     ] = 0.8,
+    box: Annotated[
+        int | None,
+        typer.Option(help="Choose this box of the peeling trajectory (its id) instead."),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Scenario discovery: the boxes of factor space where an outcome falls short (PRIM).
@@ -454,7 +512,9 @@ def discover(
     if not 0 < threshold <= 1:
         fail(f"--threshold: expected a share in (0, 1], found {threshold:g}")
     try:
-        result = discover_boxes(runs, outcome, below=below, above=above, threshold=threshold)
+        result = discover_boxes(
+            runs, outcome, below=below, above=above, threshold=threshold, box=box
+        )
     except DiscoveryError as e:
         fail(str(e))
     out_dir = (

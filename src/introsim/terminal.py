@@ -17,6 +17,7 @@ __all__ = [
     "Table",
     "Terminated",
     "UsageError",
+    "count",
     "format_value",
     "on_sigterm",
     "parse_sets",
@@ -38,6 +39,11 @@ def printable(text: object) -> str:
 def shown(name: str) -> str:
     """A user's text for a rich table: printable, and ``[...]`` not taken for markup."""
     return rich_escape(printable(name))
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``n`` and a noun that agrees with it: ``1 member``, ``2 members``, ``0 members``."""
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
 def format_value(name: str, value: float | None) -> str:

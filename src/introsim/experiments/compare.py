@@ -1199,9 +1199,10 @@ class CompareStudy(Study):
         return Path("out") / "compare"
 
     def identity(self) -> dict[str, Any]:
+        # Not the replications: replicate r is the same run whatever their number, so a
+        # comparison with more replicates extends its stored runs.
         data = {
             "digests": [sc.digest() for sc in self.loaded],
-            "replications": self.replications,
             "seed": self.seed,
             "ensemble": self.ensemble.digest() if self.ensemble is not None else None,
         }

@@ -266,9 +266,12 @@ class Design:
     reference: Reference | None = None
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides the runs: points, replications, seed."""
+        """A hash of everything that decides each run: points and seed.
+
+        Not the replications: replicate r is the same run whatever their number,
+        so a study with more replicates extends its stored runs.
+        """
         data: dict[str, Any] = {
-            "replications": self.meta.replications,
             "seed": self.meta.seed,
             "points": [[p.label, p.scenario.digest()] for p in self.points],
         }

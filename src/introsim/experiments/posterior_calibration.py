@@ -386,6 +386,7 @@ def run_posterior_calibration(
     store: RunStore | None = None,
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    expected: int | None = None,
 ) -> CalibrationPosterior:
     """History-match a calibration's free parameters on the experiment engine.
 
@@ -393,8 +394,9 @@ def run_posterior_calibration(
         cal: The calibration.
         executor: Where runs go (None: this process).
         store: Keeps runs as they finish; a rerun takes them from it.
-        progress: Called with (runs done, runs in the current batch).
+        progress: Called with (runs done so far, ``expected`` or the runs known so far).
         log: Called with a line per wave and round of members.
+        expected: The runs the progress bar counts to (an estimate, see :func:`_size`).
 
     Returns:
         The posterior and the number of model runs.
@@ -405,6 +407,7 @@ def run_posterior_calibration(
         executor,
         store=store,
         progress=progress,
+        expected=expected,
     )
     post = history_match(cal.parameters, cal.fitted, sim, cal.settings, log=log)
     recovery = None
@@ -525,8 +528,8 @@ class CalibrateStudy(Study):
         ]
 
     def size(self) -> tuple[str, int]:
-        """The progress bar's label (each wave and round of members is one batch)."""
-        return "runs of the current wave", 1
+        """An estimate of the runs: waves may stop early, rounds of members may be fewer."""
+        return _size(self.cal)
 
     def run(self, runner: Runner) -> CalibrationPosterior:
         """History-match on the runner, a line per wave on standard error."""
@@ -539,6 +542,7 @@ class CalibrateStudy(Study):
             store=runner.store,
             progress=runner.progress,
             log=lambda line: console.print(line, markup=False),
+            expected=_size(self.cal)[1],
         )
 
     def notes(self, result: CalibrationPosterior) -> list[str]:
@@ -592,6 +596,21 @@ class CalibrateStudy(Study):
         console = wide_console(160)
         console.print(table)
         console.print(f"wrote {out}/ {', '.join(self.files)} ({wall:.1f} s)", soft_wrap=True)
+
+
+def _size(cal: PosteriorCalibration) -> tuple[str, int]:
+    """What a calibration runs at most, as the progress bar's label and count.
+
+    Every wave's points, about one and a half times the members as candidates, the members
+    again on fresh seeds, and the synthetic recovery (its first wave is the main run's, so
+    stored), each point running every scenario its targets need.
+    """
+    m = cal.meta
+    per_point = sum(ModelSimulator.needs(cal.targets, tuple(t.replicates for t in cal.fitted)))
+    points = m.waves * m.points + round(2.5 * m.members)
+    if m.recovery_members:
+        points += (m.waves - 1) * m.points + round(2.5 * m.recovery_members)
+    return f"at most {points} parameter points × {per_point} runs", points * per_point
 
 
 def _band(low: float, high: float, sd: float) -> str:

@@ -415,6 +415,81 @@ def capped_jobs(jobs: int, dask: str | None, note: Callable[[str], None]) -> int
     return jobs
 
 
+# --------------------------------------------------------------------------- a dry run
+def dry_run(
+    study: Study,
+    *,
+    jobs: int = 1,
+    dask: str | None = None,
+    note: Callable[[str], None] = lambda text: None,
+) -> dict[str, Any]:
+    """What a study would run and about how long it would take, without running it.
+
+    The checks before any work are made (jobs, memory); then three runs of the
+    study's largest scenario are timed here, after loading the compiled kernels,
+    and the estimate is their median for every run, ``jobs`` at a time on free
+    cores (a busy machine is said to be so).
+
+    Returns:
+        ``{"study", "name", "runs", "what", "jobs", "seconds_per_run", "estimate_s",
+        "load", "text"}``.
+
+    Raises:
+        StudyError: A check failed (one line).
+    """
+    import statistics
+
+    from introsim.experiments.executor import memory_needed, usable_cores, warm_up
+
+    jobs = capped_jobs(jobs, dask, note)
+    scenarios = study.scenarios()
+    check_memory(scenarios, jobs, study.retained())
+    what, runs = study.size()
+    largest = max(scenarios, key=memory_needed)
+    warm_up([largest])  # numba's cache loaded once, as the workers' warm-up does
+    times = []
+    for seed in range(3):
+        t0 = time.perf_counter()
+        simulate_outcomes(largest, seed)
+        times.append(time.perf_counter() - t0)
+    per_run = statistics.median(times)
+    estimate = runs * per_run / max(1, jobs)
+    workers = "Dask workers" if dask else "processes" if jobs > 1 else "process"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    cores = usable_cores()
+    busy = (
+        f" This machine is busy now (load {load:.1f} on {cores} cores): expect longer."
+        if load > cores
+        else ""
+    )
+    text = (
+        f"{study.kind} {study.name}: {what} = {runs} runs. A run of the largest scenario "
+        f"({largest.scenario.name}) takes {per_run:.2f} s here, so the runs would take about "
+        f"{_duration(estimate)} on {jobs} {workers} with cores to themselves (the simulation "
+        "alone; runs already stored in the output folder are not run again)." + busy
+    )
+    return {
+        "study": study.kind,
+        "name": study.name,
+        "runs": runs,
+        "what": what,
+        "jobs": jobs,
+        "seconds_per_run": round(per_run, 4),
+        "estimate_s": round(estimate, 1),
+        "load": round(load, 2),
+        "text": text,
+    }
+
+
+def _duration(seconds: float) -> str:
+    """A duration for people: ``40 s``, ``12 min``, ``3.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 # --------------------------------------------------------------------------- the whole life
 def drive(
     study: Study,

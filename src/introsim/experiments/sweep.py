@@ -8,6 +8,7 @@ from the base (point 0) is paired by replicate.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from introsim.experiments.engine import Cube, Task, model_version, provenance, r
 from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import CONFIDENCE, interval
 from introsim.experiments.store import RunStore
-from introsim.experiments.study import Runner, Study, register
+from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
@@ -304,6 +305,27 @@ class DesignStudy(Study):
         return f"{len(d.points)} points × {d.meta.replications} replicates{arms}", d.run_count
 
 
+def with_replications(design: Design, replications: int | None) -> Design:
+    """The design with ``--replications`` instead of its file's (None: the file's).
+
+    Raises:
+        StudyError: The number is outside the bounds of ``experiment.replications``.
+    """
+    if replications is None:
+        return design
+    from pydantic import ValidationError
+
+    try:
+        meta = type(design.meta).model_validate(
+            {**design.meta.model_dump(), "replications": replications}
+        )
+    except ValidationError as exc:
+        raise StudyError(
+            f"--replications: {exc.errors()[0]['msg'].lower()}, found {replications}"
+        ) from None
+    return dataclasses.replace(design, meta=meta)
+
+
 @register
 class SweepStudy(DesignStudy):
     """``introsim sweep``: an experiment's design points over common-random-number replicates."""
@@ -321,12 +343,23 @@ class SweepStudy(DesignStudy):
         *,
         sets: dict[str, Any] | None = None,
         ensemble: str | Path | None = None,
+        replications: int | None = None,
     ) -> SweepStudy:
-        """Read an experiment file (with ``--set`` overrides and an optional ensemble)."""
-        from introsim.experiments.design import load_experiment
+        """Read an experiment file, with ``--set``, an ensemble and ``--replications``.
+
+        A sensitivity design is refused with a pointer to ``introsim sensitivity``.
+        """
+        from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
         from introsim.experiments.ensemble import load_checked
 
         design = load_experiment(path, overrides=sets)
+        if design.meta.design in SENSITIVITY_DESIGNS:
+            raise StudyError(
+                f"{path}: experiment.design = {design.meta.design!r} is a sensitivity design, "
+                f"which `introsim sweep` would run but not analyse; run `introsim sensitivity "
+                f"{path}` for its indices"
+            )
+        design = with_replications(design, replications)
         return cls(design, load_checked(ensemble, [design.base_path], design.sets))
 
     def run(self, runner: Runner) -> Sweep:

@@ -927,6 +927,14 @@ def write_outputs(result: TrialResult, folder: Path, manifest: dict[str, Any]) -
 
 
 # --------------------------------------------------------------------------- the study
+def _share_interval(row: dict[str, Any], name: str) -> str:
+    """``37 % [36, 39]``: a share of simulated trials with its interval, in per cent."""
+    value, low, high = (row[name], row[f"{name}_low"], row[f"{name}_high"])
+    if value != value:
+        return "–"
+    return f"{100 * value:.0f} % [{100 * low:.0f}, {100 * high:.0f}]"
+
+
 @register
 class TrialStudy(Study):
     """``introsim trial``: a randomised trial simulated many times at each sample size."""
@@ -990,15 +998,17 @@ class TrialStudy(Study):
             title=f"{meta.name}: {meta.outcome}, power at alpha {meta.alpha:g} over "
             f"{meta.trials} simulated trials; truth: ITT {t['itt']:+.3f}, compliers "
             f"{t['cace']:+.3f}, everyone {t['ate']:+.3f}",
+            caption="[95 % intervals]: the Monte Carlo error of power and coverage over the "
+            "simulated trials (Wilson's interval)",
         )
         for col in (
             "design",
             "n",
-            "ITT power",
+            "ITT power [95 %]",
             "ITT mean",
             "PP mean",
             "CACE mean",
-            "CACE coverage",
+            "CACE coverage [95 %]",
         ):
             table.add_column(col, justify="right")
         for (design, n), g in pw.groupby(["design", "n"], sort=False):
@@ -1007,11 +1017,11 @@ class TrialStudy(Study):
             table.add_row(
                 str(design),
                 f"{n}{clusters}",
-                f"{r['itt']['power']:.0%}",
+                _share_interval(r["itt"], "power"),
                 f"{r['itt']['mean_estimate']:+.3f}",
                 f"{r['per_protocol']['mean_estimate']:+.3f}",
                 f"{r['cace']['mean_estimate']:+.3f}",
-                f"{r['cace']['coverage']:.0%}",
+                _share_interval(r["cace"], "coverage"),
             )
         console = wide_console(160)
         console.print(table)
