@@ -415,26 +415,24 @@ def calibrate(
         Path, typer.Argument(help="Calibration TOML file (see calibration/default.toml).")
     ],
     out: OutOption = None,
-    trials: Annotated[
-        int | None, typer.Option(help="Candidates to evaluate in all (default: the file's).")
-    ] = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
     json_out: JsonOption = False,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Fit free parameters to calibration targets with Optuna's TPE sampler.
+    """Find the posterior ensemble: every parameter set the targets do not rule out.
 
-    Each candidate runs every scenario the targets need over common-random-number
-    replicates. The study (SQLite) and the runs are kept in --out as they finish;
-    the same command after an interruption resumes. Writes best.toml (apply it
-    with --set, by copying its tables into a scenario file, or with --ensemble),
-    trials.csv, ensemble.toml (every parameter set meeting all bands),
-    manifest.json and report.html.
+    History matching with Gaussian-process emulators over waves; every member is
+    simulated and re-checked on fresh seeds, each target is predicted from the
+    others, and known parameters are recovered from the model's own output. Runs
+    are kept in --out as they finish; the same command after an interruption
+    runs only what is missing. Writes posterior.toml (the ensemble that compare,
+    sweep, trial and sensitivity read), members, targets, parameters and waves
+    tables, manifest.json and report.html.
     """
     shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("calibrate", calibration, trials=trials, shared=shared)
+    study_command("calibrate", calibration, shared=shared)
 
 
 @app.command()
