@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_cube
-from introsim.experiments.ensemble import Ensemble, intervals_text
+from introsim.experiments.ensemble import Ensemble
 from introsim.experiments.statistics import (
     CONFIDENCE,
     FEW_PEOPLE,
@@ -83,6 +83,7 @@ from introsim.experiments.statistics import (
 )
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
+from introsim.experiments.uncertainty import ThreeKinds, three_kinds
 from introsim.model.ledger import (
     FLOW_LABELS,
     FLOWS,
@@ -584,9 +585,12 @@ class Comparison:
             net cost in present value), ``ledger_flows`` (each flow to each payer) and
             ``ledger_years`` (each payer's net cost to the end of each year): each outcome
             name mapped to each scenario's ``n, mean, ci_low, ci_high, diff, diff_low,
-            diff_high, p_value, note``; the ratio rows of ``comparison`` also carry
-            ``status`` ("dominant", "dominated", ...; see :data:`COST_STATUSES`), and the
-            payback rows theirs (see :data:`introsim.model.ledger.PAYBACK_STATUSES`).
+            diff_high, p_value, note`` (``ci_*``, ``diff_low``/``diff_high``: simulation
+            precision), the three kinds of uncertainty (``parameter_*``, ``cohort_*`` and
+            their ``diff_`` forms) and each kind's label in plain words; the ratio rows of
+            ``comparison`` also carry ``status`` ("dominant", "dominated", ...; see
+            :data:`COST_STATUSES`), and the payback rows theirs (see
+            :data:`introsim.model.ledger.PAYBACK_STATUSES`).
         """
         keys = (
             "n",
@@ -600,6 +604,17 @@ class Comparison:
             "note",
             "people",
             "people_all",
+            "parameter_low",
+            "parameter_high",
+            "cohort_low",
+            "cohort_high",
+            "diff_parameter_low",
+            "diff_parameter_high",
+            "diff_cohort_low",
+            "diff_cohort_high",
+            "parameter_label",
+            "cohort_label",
+            "simulation_label",
         )
         groups: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "outcome": {},
@@ -619,6 +634,7 @@ class Comparison:
             "reference": self.reference,
             "root_seed": self.root_seed,
             "replications": self.replications,
+            "members": self.ensemble["members"] if self.ensemble is not None else 1,
             "confidence": self.confidence,
             "scenarios": [
                 {
@@ -695,10 +711,14 @@ def compare(
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, found {seed}")
 
+    # Over an ensemble every member runs every replicate: point i * K + k is scenario i with
+    # member k, and replicate r has the same seed in every scenario and member.
+    members = ensemble.size if ensemble is not None else 1
     tasks = [
-        Task(i, r, sc if ensemble is None else ensemble.apply(sc, r), seed)
+        Task(i * members + k, r, sc if ensemble is None else ensemble.apply_member(sc, k), seed)
         for r in range(replications)
         for i, sc in enumerate(scenarios)
+        for k in range(members)
     ]
     with contextlib.ExitStack() as stack:
         if executor is None:
@@ -716,27 +736,34 @@ def compare(
     for task in tasks:
         error = cube.errors[task.point, task.replicate]
         if error:
+            where = f", member {task.point % members}" if ensemble is not None else ""
             raise RuntimeError(
-                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {error}"
+                f"{scenarios[task.point // members].scenario.name}{where}, replicate "
+                f"{task.replicate}: {error}"
             )
+    # Runs of one scenario in member-major order: run k * R + r is member k, replicate r.
+    runs = members * replications
     results = {
-        (i, r): ReplicateResult(i, r, *_unpack(cube.results[i, r]))
+        (i, k * replications + r): ReplicateResult(
+            i, k * replications + r, *_unpack(cube.results[i * members + k, r])
+        )
         for i in range(len(scenarios))
+        for k in range(members)
         for r in range(replications)
     }
     ordered = list(results.values())
     sizes = tuple(sc.cohort.size for sc in scenarios)
-    values = cube.values
+    grid = cube.values.reshape(len(scenarios), members, replications, -1)
     counts = np.array(
         [
             [
                 [cube.results[i, r].get(f"{PEOPLE}_{o}", math.nan) for o in REPLICATE_OUTCOMES]
                 for r in range(replications)
             ]
-            for i in range(len(scenarios))
+            for i in range(len(scenarios) * members)
         ],
         dtype=np.float64,
-    )  # (scenario, replicate, outcome): participants each value rests on; NaN: not a share
+    ).reshape(len(scenarios), members, replications, -1)  # participants each share rests on
     unpaired = tuple(unpaired_because(scenarios[0], sc) for sc in scenarios)
     return Comparison(
         names=tuple(names),
@@ -745,14 +772,16 @@ def compare(
         weeks=tuple(sc.scenario.weeks for sc in scenarios),
         root_seed=seed,
         replications=replications,
-        replicates=_replicates_table(names, ordered, seed, counts),
-        table=_comparison_table(names, values, sizes, counts, unpaired),
-        weekly=_weekly_bands(names, results, replications),
-        subgroups=_subgroup_table(names, results, replications),
+        replicates=_replicates_table(
+            names, ordered, seed, replications, ensemble is not None, counts
+        ),
+        table=_comparison_table(names, grid, sizes, counts, unpaired),
+        weekly=_weekly_bands(names, results, runs),
+        subgroups=_subgroup_table(names, results, runs),
         descriptions=tuple(sc.scenario.description for sc in scenarios),
         programme_weeks=tuple(sc.programme.max_weeks for sc in scenarios),
         intake_weeks=tuple(sc.cohort.intake_weeks for sc in scenarios),
-        ensemble=ensemble.describe() if ensemble is not None else None,
+        ensemble={**ensemble.describe(), "rule": MEMBER_RULE} if ensemble is not None else None,
         unpaired=unpaired,
         modified=tuple(modified) if modified else ("",) * len(scenarios),
     )
@@ -826,26 +855,38 @@ def _replicates_table(
     names: list[str],
     ordered: list[ReplicateResult],
     root_seed: int,
+    replications: int,
+    with_members: bool,
     counts: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Long table of every replicate's outcomes, sorted by scenario, replicate, outcome order.
+    """Long table of every run's outcomes, sorted by scenario, (member,) replicate, outcome.
 
+    Over an ensemble a ``member`` column says which parameter set a run used.
     ``people``: the participants a share rests on in that run (NaN for other outcomes).
     """
     rows = [
         (
             names[res.scenario],
-            res.replicate,
-            seed_text(root_seed, res.replicate),
+            res.replicate // replications,
+            res.replicate % replications,
+            seed_text(root_seed, res.replicate % replications),
             o,
             res.summary[o],
-            counts[res.scenario, res.replicate, j] if counts is not None else math.nan,
+            math.nan
+            if counts is None
+            else counts[
+                res.scenario, res.replicate // replications, res.replicate % replications, j
+            ],
         )
         for res in ordered
         for j, o in enumerate(REPLICATE_OUTCOMES)
     ]
-    columns = ["scenario", "replicate", "seed", "outcome", "value", PEOPLE]
+    columns = ["scenario", "member", "replicate", "seed", "outcome", "value", PEOPLE]
     df = pd.DataFrame(rows, columns=columns)
+    if not with_members:
+        df = df.drop(columns="member")
+    else:
+        df["member"] = df["member"].astype(np.int64)
     df["replicate"] = df["replicate"].astype(np.int64)
     df["value"] = df["value"].astype(np.float64)
     df[PEOPLE] = df[PEOPLE].astype(np.float64)
@@ -919,48 +960,100 @@ def _ledger_estimates(
     return out
 
 
+def _bounds_of(outcome: str, difference: bool = False) -> tuple[float, float] | None:
+    """The range an outcome (or a difference of it) can take: shares only."""
+    if INFO[outcome].unit != "share":
+        return None
+    return (-1.0, 1.0) if difference else (0.0, 1.0)
+
+
+def _kinds_columns(kinds: ThreeKinds | None, prefix: str = "") -> dict[str, Any]:
+    """The parameter and cohort spreads as ``{prefix}parameter_low`` ... columns."""
+    nan = math.nan
+    out: dict[str, Any] = {}
+    for kind in ("parameter", "cohort"):
+        spread = getattr(kinds, kind) if kinds is not None else None
+        out[f"{prefix}{kind}_low"] = spread.low if spread is not None else nan
+        out[f"{prefix}{kind}_high"] = spread.high if spread is not None else nan
+    return out
+
+
+def _labels(kinds: ThreeKinds | None) -> dict[str, str]:
+    if kinds is None:
+        return {f"{k}_label": "" for k in ("parameter", "cohort", "simulation")}
+    return {f"{s.kind.value}_label": s.label for s in kinds}
+
+
 def _comparison_table(
     names: list[str],
-    values: np.ndarray,
+    grid: np.ndarray,
     sizes: tuple[int, ...],
     counts: np.ndarray | None = None,
     unpaired: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Means, differences (paired, or Welch's where unpaired) and the comparison outcomes.
+    """Means, paired differences and the comparison outcomes, with the three kinds of uncertainty.
 
-    ``counts`` (scenario, replicate, outcome) holds the participants each share
-    rests on: a row's ``people`` is their mean per replicate (for a difference,
-    the fewer of the two scenarios'), ``people_all`` their sum over replicates;
-    below :data:`~introsim.experiments.statistics.MIN_PEOPLE` per replicate the
-    row says so in ``note`` and ``few_people``.
+    A scenario that cannot be paired with the reference (``unpaired``) gets Welch's
+    unpaired intervals for its differences. ``counts`` (like ``grid``) holds the
+    participants each share rests on: a row's ``people`` is their mean per run (for a
+    difference, the fewer of the two scenarios'), ``people_all`` their sum over the
+    runs; below :data:`~introsim.experiments.statistics.MIN_PEOPLE` per run the row
+    says so in ``note`` and ``few_people``.
+
+    ``grid`` is (scenarios, members, replicates, outcomes). ``ci_*`` and ``diff_low``/
+    ``diff_high`` are the simulation's precision: a t interval over replicates with one
+    member, over the members' averages with several. ``parameter_*`` is the central 95 % of
+    the members' averages (what we do not know about the mechanisms), ``cohort_*`` the
+    central 95 % of single runs around their member's average (chance in one real cohort);
+    ``diff_parameter_*`` and ``diff_cohort_*`` the same for the paired difference.
     """
     nan = math.nan
     rows: list[dict[str, Any]] = []
     col = {o: j for j, o in enumerate(REPLICATE_OUTCOMES)}
+    members = grid.shape[1]
+
+    def units(x: np.ndarray) -> np.ndarray:
+        """What the simulation-precision interval is over: replicates, or members' averages."""
+        if members == 1:
+            return x[0]
+        finite = np.isfinite(x)
+        n = finite.sum(axis=1)
+        total = np.where(finite, x, 0.0).sum(axis=1)
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
     if counts is None:
-        counts = np.full(values.shape, nan)
+        counts = np.full(grid.shape, nan)
+    runs = counts.reshape(counts.shape[0], -1, counts.shape[-1])  # (scenario, run, outcome)
     with warnings.catch_warnings():  # the rows of outcomes that are not shares are all NaN
         warnings.simplefilter("ignore", RuntimeWarning)
-        per_replicate = np.nanmean(np.where(np.isfinite(counts), counts, nan), axis=1)
-    in_all = np.where(np.isfinite(counts), counts, 0).sum(axis=1)
+        per_run = np.nanmean(runs, axis=1)
+    in_all = np.where(np.isfinite(runs), runs, 0.0).sum(axis=1)
+
     for s, name in enumerate(names):
         apart = s < len(unpaired) and bool(unpaired[s])
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
             unit = INFO[outcome].unit
-            level = interval(outcome, values[s, :, j], unit=unit)
+            x = grid[s, :, :, j]
+            level = interval(outcome, units(x), unit=unit)
             n, mean, lo, hi, note = level.n, level.estimate, level.low, level.high, level.note
-            people, people_all = per_replicate[s, j], in_all[s, j]
+            kinds = three_kinds(x, sizes[s], bounds=_bounds_of(outcome))
+            row_kinds = {**_kinds_columns(kinds), **_kinds_columns(None, "diff_")}
+            people = per_run[s, j]
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
+                dx = x - grid[0, :, :, j]
                 if apart:
-                    d = unpaired_interval(outcome, values[s, :, j], values[0, :, j], unit=unit)
+                    d = unpaired_interval(outcome, units(x), units(grid[0, :, :, j]), unit=unit)
                 else:
-                    d = interval(outcome, values[s, :, j] - values[0, :, j], paired=True, unit=unit)
+                    d = interval(outcome, units(dx), paired=True, unit=unit)
                 diff = (d.estimate, d.low, d.high, d.p_value)
                 note = "; ".join(dict.fromkeys(x for x in (note, d.note) if x))
-                people = np.nanmin([people, per_replicate[0, j]]) if np.isfinite(people) else people
+                dk = three_kinds(dx, sizes[s], bounds=_bounds_of(outcome, difference=True))
+                row_kinds.update(_kinds_columns(dk, "diff_"))
+                if np.isfinite(people):
+                    people = min(people, per_run[0, j])
             few = bool(np.isfinite(people) and people < MIN_PEOPLE)
             if few:
                 note = "; ".join(x for x in (note, FEW_PEOPLE) if x)
@@ -983,39 +1076,49 @@ def _comparison_table(
                     "note": note,
                     "status": "",
                     "people": people,
-                    "people_all": people_all if np.isfinite(per_replicate[s, j]) else nan,
+                    "people_all": in_all[s, j] if np.isfinite(per_run[s, j]) else nan,
                     "few_people": few,
                     "paired": not apart,
+                    **row_kinds,
+                    **_labels(kinds),
                 }
             )
-    cost = values[:, :, col["cost_per_participant_nok"]]
+    cost = grid[:, :, :, col["cost_per_participant_nok"]]
     for s, name in enumerate(names[1:], start=1):
-        d_cost = cost[s] - cost[0]
+        d_cost_runs = cost[s] - cost[0]
+        d_cost = units(d_cost_runs)
         _, c, c_lo, c_hi, _ = t_interval(d_cost)
         estimates: dict[str, tuple[float, ...]] = {}
         statuses: dict[str, str] = {}
+        spreads: dict[str, ThreeKinds | None] = {}
         apart = s < len(unpaired) and bool(unpaired[s])
         for ratio, (extra, per_participant) in RATIOS.items():
             j = col[per_participant]
-            d_effect = values[s, :, j] - values[0, :, j]
+            d_runs = grid[s, :, :, j] - grid[0, :, :, j]
+            d_effect = units(d_runs)
             if apart:
-                u = INFO[extra].unit
                 w = unpaired_interval(
-                    extra, values[s, :, j] * sizes[s], values[0, :, j] * sizes[s], unit=u
+                    extra,
+                    units(grid[s, :, :, j]) * sizes[s],
+                    units(grid[0, :, :, j]) * sizes[s],
+                    unit=INFO[extra].unit,
                 )
                 n, d, lo, hi, p = w.n, w.estimate, w.low, w.high, w.p_value
             else:
                 n, d, lo, hi, p = t_interval(d_effect * sizes[s])
             estimates[extra] = (n, d, lo, hi, p)
+            spreads[extra] = three_kinds(d_runs * sizes[s], sizes[s])
             status = cost_status((d, lo, hi), (c, c_lo, c_hi))
             n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_effect)
             if status != "ratio":
                 r = rlo = rhi = nan
             estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
             statuses[ratio] = status
-        estimates.update(_ledger_estimates(values[s], values[0], col, sizes[s], statuses))
+            spreads[ratio] = None  # a ratio of averages: no spread of single cohorts is shown
+        estimates.update(_ledger_estimates(units(grid[s]), units(grid[0]), col, sizes[s], statuses))
         for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
+            kinds = spreads.get(outcome)
             rows.append(
                 {
                     "scenario": name,
@@ -1044,12 +1147,18 @@ def _comparison_table(
                     "people_all": nan,
                     "few_people": False,
                     "paired": not apart,
+                    **_kinds_columns(None),
+                    **_kinds_columns(kinds, "diff_"),
+                    **_labels(kinds),
                 }
             )
     df = pd.DataFrame(rows)
     df["n"] = df["n"].astype(np.int64)
     for c in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
         df[c] = df[c].astype(object)
+    for c in df.columns:
+        if c.endswith("_label"):
+            df[c] = df[c].astype(object)
     return df
 
 
@@ -1215,7 +1324,13 @@ def build_manifest(
         "the same in every scenario (common random numbers)",
         "replications": comparison.replications,
         "ensemble": comparison.ensemble,
-        "intervals": intervals_text(comparison.ensemble),
+        "intervals": UNCERTAINTY_TEXT
+        + (
+            f"; {MEMBER_RULE}, K = {comparison.ensemble['members']} parameter sets from "
+            f"{comparison.ensemble['file']}"
+            if comparison.ensemble is not None
+            else "; one parameter set: what we do not know about the mechanisms is not shown"
+        ),
         "confidence": comparison.confidence,
         "jobs": jobs,
         "wall_time_s": wall_time_s,
@@ -1344,8 +1459,13 @@ class CompareStudy(Study):
     def scenarios(self) -> list[Scenario]:
         return self.loaded
 
+    @property
+    def members(self) -> int:
+        """Parameter sets each replicate runs with (1 without an ensemble)."""
+        return self.ensemble.size if self.ensemble is not None else 1
+
     def retained(self) -> int:
-        return results_memory(self.loaded, self.replications)
+        return results_memory(self.loaded, self.members * self.replications)
 
     def cautions(self) -> list[str]:
         out = [
@@ -1353,7 +1473,7 @@ class CompareStudy(Study):
             for sc in self.loaded[1:]
             if (why := unpaired_because(self.loaded[0], sc))
         ]
-        if self.replications < MIN_REPLICATES:
+        if self.members * self.replications < MIN_REPLICATES:
             out.append(
                 f"with {self.replications} replicates the 95 % intervals are too uncertain to "
                 f"mean much; use --replications {MIN_REPLICATES} or more"
@@ -1362,7 +1482,10 @@ class CompareStudy(Study):
 
     def size(self) -> tuple[str, int]:
         n = len(self.loaded)
-        return f"{n} scenarios × {self.replications} replicates", n * self.replications
+        if self.ensemble is None:
+            return f"{n} scenarios × {self.replications} replicates", n * self.replications
+        runs = n * self.members * self.replications
+        return f"{n} scenarios × {self.members} members × {self.replications} replicates", runs
 
     def run(self, runner: Runner) -> Comparison:
         try:
@@ -1397,11 +1520,54 @@ class CompareStudy(Study):
         print_comparison(result)
         Console().print(
             f"wrote {printable(out)}/ {', '.join(DATA_FILES)}, report.html "
-            f"({len(self.loaded) * self.replications} runs in {wall:.1f} s)",
+            f"({len(self.loaded) * self.members * self.replications} runs in {wall:.1f} s)",
             highlight=False,
             markup=False,
             soft_wrap=True,
         )
+
+
+MEMBER_RULE = "every ensemble member ran every replicate (members × replicates)"
+UNCERTAINTY_TEXT = (
+    "three kinds, each 95 %: parameter_* (what we do not know about the mechanisms: the "
+    "members' averages), cohort_* (chance in one real cohort: single runs around their "
+    "member's average), ci_*/diff_low/diff_high (simulation precision: the Monte Carlo error "
+    "of the average)"
+)
+
+
+def _runs_text(result: Comparison) -> str:
+    if result.ensemble is None:
+        return f"{result.replications} replicates each"
+    return f"{result.ensemble['members']} posterior members × {result.replications} replicates each"
+
+
+def uncertainty_legend(result: Comparison) -> list[str]:
+    """What the three ranges under each number mean, in plain words (terminal and report)."""
+    sizes = sorted(set(result.cohort_sizes))
+    size = " or ".join(str(n) for n in sizes)
+    lines = []
+    if result.ensemble is not None:
+        lines.append(
+            f"mechanisms: what we do not know about the mechanisms; 95 % of the "
+            f"{result.ensemble['members']} plausible parameter sets of {result.ensemble['file']} "
+            "give an average in this range (it does not shrink with more runs)."
+        )
+    else:
+        lines.append(
+            "mechanisms: not shown; these runs use one parameter set, so nothing here says how "
+            "much the answer depends on what we do not know about the mechanisms (run with "
+            "--ensemble and a calibration's posterior.toml to see it)."
+        )
+    lines.append(
+        f"one cohort: chance in one real cohort of {size} participants; a single municipality's "
+        "cohort lands in this range 95 % of the time."
+    )
+    lines.append(
+        "simulation: simulation precision, the Monte Carlo error of the average; it narrows with "
+        "more runs and says nothing about the world."
+    )
+    return lines
 
 
 def print_comparison(result: Comparison) -> None:
@@ -1422,14 +1588,12 @@ def print_comparison(result: Comparison) -> None:
 
     ref = result.reference
     apart = [n for n in result.names[1:] if not result.is_paired(n)]
-    pairing = (
-        "differences paired by replicate"
-        if not apart
-        else f"differences paired by replicate except {', '.join(apart)} (unpaired)"
+    pairing = "differences paired run by run" + (
+        f" except {', '.join(apart)} (unpaired)" if apart else ""
     )
     table = Table(
-        title=f"{len(result.names)} scenarios, {result.replications} replicates each, root seed "
-        f"{result.root_seed}: mean [95 % interval]; {pairing}",
+        title=f"{len(result.names)} scenarios, {_runs_text(result)}, root seed "
+        f"{result.root_seed}: mean, and three 95 % ranges under it; {pairing}",
     )
     table.add_column("outcome", no_wrap=True)
     for name in result.names:
@@ -1443,19 +1607,30 @@ def print_comparison(result: Comparison) -> None:
         # Cost parts are in NOK like the total; format them as it is formatted.
         return "cost_per_participant_nok" if outcome in COST_PARTS else outcome
 
+    def kinds(r: dict[str, Any], u: str, low: str, high: str, prefix: str = "") -> str:
+        """The three kinds under a number, each named: mechanisms, one cohort, simulation."""
+        signed = bool(prefix)
+        lines = []
+        for key, name in (("parameter", "mechanisms"), ("cohort", "one cohort")):
+            span = format_interval(u, r[f"{prefix}{key}_low"], r[f"{prefix}{key}_high"], signed)
+            if span:
+                lines.append(f"{name} {span}")
+        sim = format_interval(u, r[low], r[high], signed)
+        if sim:
+            lines.append(f"simulation {sim}")
+        return "".join(f"\n[dim]{line}[/dim]" for line in lines)
+
     def level(outcome: str, name: str) -> str:
         r = result.row(name, outcome)
         if r is None:
             return "–"
         u = unit_of(outcome)
         percent = " %" if INFO[u].unit == "share" and r["mean"] == r["mean"] else ""
-        lines = [format_number(u, r["mean"]) + percent]
-        ci = format_interval(unit_of(outcome), r["ci_low"], r["ci_high"])
-        lines += [ci] if ci else []
-        lines += [f"n {r['people']:.0f}"] if r["people"] == r["people"] else []
+        text = format_number(u, r["mean"]) + percent
+        people = f"\n[dim]n {r['people']:.0f}[/dim]" if r["people"] == r["people"] else ""
         if r["few_people"]:  # greyed and marked: see the note below the table
-            return "[dim]" + "\n".join([lines[0] + "‡", *lines[1:]]) + "[/dim]"
-        return lines[0] + "".join(f"\n[dim]{x}[/dim]" for x in lines[1:])
+            return f"[dim]{text}‡[/dim]" + kinds(r, u, "ci_low", "ci_high") + people
+        return text + kinds(r, u, "ci_low", "ci_high") + people
 
     def diff(outcome: str, name: str) -> str:
         r = result.row(name, outcome)
@@ -1463,8 +1638,8 @@ def print_comparison(result: Comparison) -> None:
             return "–"
         if r["few_people"]:  # never a finding: no mark, no colour
             u = unit_of(outcome)
-            ci = format_interval(u, r["diff_low"], r["diff_high"], signed=True)
-            return f"[dim]{format_number(u, r['diff'], signed=True)} pp‡\n{ci}[/dim]"
+            text = f"[dim]{format_number(u, r['diff'], signed=True)} pp‡[/dim]"
+            return text + kinds(r, u, "diff_low", "diff_high", "diff_")
         if outcome in RATIOS and r["status"] != "ratio":
             style = {"dominant": "green", "dominated": "red"}.get(r["status"], "dim")
             mark = {"dominant": "✓ ", "dominated": "✗ "}.get(r["status"], "")
@@ -1474,7 +1649,12 @@ def print_comparison(result: Comparison) -> None:
         text = format_number(u, r["diff"], signed=True)
         if INFO.get(u) is not None and INFO[u].unit == "share" and text != "–":
             text += " pp"
-        v = verdict(outcome, r["diff"], r["diff_low"], r["diff_high"])
+        # Clearly better or worse: by what we do not know about the mechanisms where the runs
+        # span a posterior, else by the simulation's precision.
+        low, high = r["diff_parameter_low"], r["diff_parameter_high"]
+        if not (low == low and high == high):
+            low, high = r["diff_low"], r["diff_high"]
+        v = verdict(outcome, r["diff"], low, high)
         style = {"better": "green", "worse": "red"}.get(v, "")
         if v in MARKS:
             text = f"{MARKS[v][0]} {text}"
@@ -1482,7 +1662,7 @@ def print_comparison(result: Comparison) -> None:
             style = "bold"
         if style:
             text = f"[{style}]{text}[/{style}]"
-        return text + (f"\n[dim]{ci}[/dim]" if ci else "")
+        return text + (kinds(r, u, "diff_low", "diff_high", "diff_") if ci else "")
 
     outcomes = list(TABLE_OUTCOMES)
     for outcome in outcomes:
@@ -1504,8 +1684,8 @@ def print_comparison(result: Comparison) -> None:
         )
     if result.table["few_people"].astype(bool).any():
         console.print(
-            f"‡ rests on fewer than {MIN_PEOPLE} participants per replicate (n: those who "
-            "reached the outcome's horizon in one run): not a finding, whatever its interval.",
+            f"‡ rests on fewer than {MIN_PEOPLE} participants per run (n: those who reached "
+            "the outcome's horizon in one run): not a finding, whatever its interval.",
             markup=False,
         )
     if any(result.modified):
@@ -1515,12 +1695,8 @@ def print_comparison(result: Comparison) -> None:
             markup=False,
         )
     console.print(_public_finances_table(result))
-    if result.ensemble is not None:
-        console.print(
-            f"Intervals include parameter uncertainty: replicate r ran with member r mod "
-            f"{result.ensemble['members']} of the ensemble {result.ensemble['file']}.",
-            soft_wrap=True,
-        )
+    for line in uncertainty_legend(result):
+        console.print(line, soft_wrap=True, markup=False)
     console.print(
         "Shares in %, differences in percentage points (pp), costs in NOK per participant over "
         "the horizon; person_years_in_work: years in work per participant over the horizon.\n"
@@ -1529,8 +1705,8 @@ def print_comparison(result: Comparison) -> None:
         "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
         "figure (cost over the horizon / extra persons in work at 12 months).\n"
         "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
-        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % interval "
-        "excludes zero).\n"
+        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % range of "
+        "the mechanisms excludes zero; without a posterior, the simulation's interval does).\n"
         "Public finances: net cost per participant (costs less grants and taxes received) in "
         "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
         "rate); per extra person-year: both discounted; pays back: the first year from whose "

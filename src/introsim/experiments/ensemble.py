@@ -89,16 +89,22 @@ class Ensemble:
         Raises:
             ScenarioError: The combination is not a valid scenario (one line).
         """
-        overrides = {k: v for k, v in self.member(replicate).items() if k not in (keep or {})}
+        return self.apply_member(scenario, replicate % self.size, keep)
+
+    def apply_member(self, scenario: Scenario, k: int, keep: dict[str, Any] | None = None) -> Any:
+        """``scenario`` with member ``k`` applied, except paths in ``keep``.
+
+        Raises:
+            ScenarioError: The combination is not a valid scenario (one line).
+        """
+        overrides = {p: v for p, v in self.members[k].items() if p not in (keep or {})}
         try:
             return scenario.with_overrides(overrides)
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             where = ".".join(str(x) for x in err["loc"])
             raise ScenarioError(
-                self.path,
-                f"member {replicate % self.size}: {where}: {err['msg']}",
-                show_field=False,
+                self.path, f"member {k}: {where}: {err['msg']}", show_field=False
             ) from None
 
 

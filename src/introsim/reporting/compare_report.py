@@ -601,6 +601,39 @@ def _words_interval(name: str, low: float | None, high: float | None) -> str:
     return f"{format_number(name, low)} to {format_number(name, high)}"
 
 
+def _clear_bounds(row: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The range that decides "clearly": the mechanisms' where the runs span a posterior."""
+    low, high = row.get("diff_parameter_low"), row.get("diff_parameter_high")
+    if _ok(low) and _ok(high):
+        return low, high
+    return row.get("diff_low"), row.get("diff_high")
+
+
+def _kinds_words(c: Comparison, name: str, row: Mapping[str, Any], size: int) -> str:
+    """The three kinds of uncertainty about a difference, each named in plain words."""
+    outcome = str(row["outcome"])
+    parts = []
+    if c.ensemble is not None:
+        parts.append(
+            "what we do not know about the mechanisms: "
+            f"{_words_interval(outcome, row['diff_parameter_low'], row['diff_parameter_high'])} "
+            f"(95 % of the {c.ensemble['members']} plausible parameter sets)"
+        )
+    else:
+        parts.append(
+            "what we do not know about the mechanisms: not shown (one parameter set; run over a "
+            "calibration's posterior ensemble to see it)"
+        )
+    parts.append(
+        f"chance in one real cohort of {size}: "
+        f"{_words_interval(outcome, row['diff_cohort_low'], row['diff_cohort_high'])}"
+    )
+    parts.append(
+        f"simulation precision: {_words_interval(outcome, row['diff_low'], row['diff_high'])}"
+    )
+    return "; ".join(parts)
+
+
 def _direction(name: str, diff: float) -> str:
     """A difference in words: ``9.7 percentage points higher``, ``8 465 NOK lower``."""
     if diff == 0:
@@ -682,18 +715,18 @@ def _headline(c: Comparison, name: str) -> str:
     if not _ok(d):
         return ""
     persons = format_number("extra_employed_12m", abs(d)).removesuffix(".0")
-    interval = _words_interval("extra_employed_12m", extra["diff_low"], extra["diff_high"])
-    if excludes_zero(extra.get("diff_low"), extra.get("diff_high")):
+    kinds = _kinds_words(c, name, extra, size)
+    if excludes_zero(*_clear_bounds(extra)):
         more = "more" if d > 0 else "fewer"
         text = (
             f"With <b>{esc}</b>, about <b>{round(abs(d))} {more} of every {size} participants are "
-            f"in work 12 months after they start</b> than with {ref} (95 % interval {interval})."
+            f"in work 12 months after they start</b> than with {ref} (95 % ranges: {kinds})."
         )
     else:
         text = (
             f"With <b>{esc}</b>, the number in work 12 months after the start is not clearly "
-            f"different from {ref} (a difference of {persons} of every {size} participants, "
-            f"95 % interval {interval})."
+            f"different from {ref} (a difference of {persons} of every {size} participants; "
+            f"95 % ranges: {kinds})."
         )
     y = years.get("diff")
     if _ok(y):
@@ -721,22 +754,24 @@ def _summary_items(c: Comparison) -> list[str]:
             if row is None or not _ok(row["diff"]) or not _ok(base):
                 continue
             rel = abs(row["diff"]) / abs(base) if base != 0 else math.inf
-            ranked.append((excludes_zero(row["diff_low"], row["diff_high"]), rel, outcome, row))
+            ranked.append((excludes_zero(*_clear_bounds(row)), rel, outcome, row))
         ranked.sort(key=lambda x: (not x[0], -x[1]))
         bullets = []
         for _, _, outcome, row in ranked[:3]:
             label = INFO[outcome].label
             few = bool(row.get("few_people", False))
-            v = verdict(outcome, row["diff"], row["diff_low"], row["diff_high"], few)
+            low, high = _clear_bounds(row)
+            v = verdict(outcome, row["diff"], low, high, few)
             cls = {"better": "good", "worse": "bad"}.get(v, "unclear")
             unit = {"share": " percentage points", "NOK": " NOK"}.get(_unit(outcome), "")
+            size = c.cohort_sizes[c.names.index(name)]
             bullets.append(
                 f'<li class="{cls}"><b>{html.escape(label)}</b>: '
                 f"{format_value(outcome, row['mean'])} with {esc}, "
                 f"{format_value(outcome, _value(c, c.reference, outcome, 'mean'))} with {ref}: "
-                f"{_direction(outcome, float(row['diff']))} (95 % interval "
-                f"{_words_interval(outcome, row['diff_low'], row['diff_high'])}{unit}) "
-                f"{_tag(outcome, row['diff'], row['diff_low'], row['diff_high'], few)}</li>"
+                f"{_direction(outcome, float(row['diff']))}{unit} (95 % ranges: "
+                f"{_kinds_words(c, name, row, size)}) "
+                f"{_tag(outcome, row['diff'], low, high, few)}</li>"
             )
         clear = any(r[0] for r in ranked)
         lead = "The largest differences:" if clear else "No clear difference in the main outcomes:"
@@ -1320,23 +1355,33 @@ the 95 % interval of the paired difference. The last four rows are per cohort.</
 
 
 def _uncertainty_text(c: Comparison) -> str:
-    """What the intervals cover: simulation noise, and parameter uncertainty with an ensemble."""
+    """The three kinds of uncertainty the report names next to each number."""
+    sizes = " or ".join(str(n) for n in sorted(set(c.cohort_sizes)))
     if c.ensemble is None:
-        return (
-            "<p>The intervals cover the randomness of the simulation only. They do not cover "
-            "uncertainty about the model's assumptions (for example how employers judge "
-            "applicants), which matters more: read the results as what follows from those "
-            "assumptions."
+        mechanisms = (
+            "<li><b>What we do not know about the mechanisms</b>: not shown. These runs use one "
+            "parameter set, so nothing here says how much the answer depends on assumptions no "
+            "study pins down (for example how employers judge applicants), which usually "
+            "matters most. Run the comparison with <code>--ensemble</code> and a calibration's "
+            "<code>posterior.toml</code> to see it.</li>"
         )
-    e = c.ensemble
+    else:
+        e = c.ensemble
+        mechanisms = (
+            "<li><b>What we do not know about the mechanisms</b>: every scenario ran with each "
+            f"of the {e['members']} parameter sets of {html.escape(str(e['file']))} (the "
+            "calibration's posterior ensemble: every set the targets do not rule out); the "
+            "range holds 95 % of their averages. It does not shrink with more runs.</li>"
+        )
     return (
-        f"<p>The intervals include <b>parameter uncertainty</b>: replicate r ran with parameter "
-        f"set r mod {e['members']} of the ensemble {html.escape(str(e['file']))} (every "
-        "calibrated parameter set that met all the calibration bands), the same set in every "
-        "scenario, so they cover both the randomness of the simulation and the spread between "
-        "plausible values of the calibrated parameters "
-        f"({html.escape(', '.join(e['parameters']))}). They do not cover assumptions outside "
-        "the ensemble."
+        "<p>Each number comes with three 95 % ranges, which mean different things:</p><ul>"
+        f"{mechanisms}"
+        f"<li><b>Chance in one real cohort</b> of {sizes} participants: where a single "
+        "municipality's cohort would land, from the spread of single runs around their average."
+        "</li><li><b>Simulation precision</b>: how closely the runs pin down their own "
+        "average (the Monte Carlo error); it narrows with more runs and says nothing about the "
+        "world.</li></ul><p>A difference is called clear when its range for the mechanisms "
+        "excludes zero (without a posterior, when the simulation's interval does).</p>"
     )
 
 
