@@ -144,7 +144,7 @@ DryRunOption = Annotated[
         "--dry-run",
         metavar="",
         help="Say how many runs the study needs and about how long they would take "
-        "(from one run timed here), then stop without writing anything.",
+        "(from runs of its largest scenario timed here), then stop without writing anything.",
     ),
 ]
 
