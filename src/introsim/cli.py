@@ -23,7 +23,6 @@ import typer
 from introsim import __version__
 from introsim.experiments import study as driver
 from introsim.experiments.study import StudyError
-from introsim.model.outcomes import OUTCOMES
 from introsim.params.loader import ScenarioError, load_scenario, load_scenario_with
 from introsim.params.schema import Scenario
 from introsim.terminal import (
@@ -84,24 +83,6 @@ def note(message: str) -> None:
     err_console.print(f"note: {printable(message)}", markup=False, soft_wrap=True)
 
 
-def load_or_fail(path: Path, sets: dict[str, object] | None = None) -> Scenario:
-    """Load a scenario (with ``--set`` overrides), or exit with its one-line error."""
-    try:
-        if sets:
-            return load_scenario_with(path, sets, source="--set")
-        return load_scenario(path)
-    except ScenarioError as e:
-        fail(str(e))
-
-
-def sets_of(items: list[str] | None) -> dict[str, object]:
-    """``--set`` options as overrides (see :func:`~introsim.terminal.parse_sets`), or exit."""
-    try:
-        return parse_sets(items)
-    except UsageError as e:
-        fail(str(e))
-
-
 def out_option(value: str) -> Path:
     """Turn the ``--out`` text into a path, refusing an empty one (it would mean ``.``)."""
     if not value.strip():
@@ -110,10 +91,10 @@ def out_option(value: str) -> Path:
 
 
 def checked(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a check of :mod:`introsim.experiments.study`; its refusal is one line, exit 2."""
+    """Call a check or loader; its refusal (bad input) is one line, exit 2."""
     try:
         return check(*args, **kwargs)
-    except StudyError as e:
+    except (StudyError, ScenarioError, UsageError) as e:
         fail(str(e))
 
 
@@ -168,6 +149,16 @@ DryRunOption = Annotated[
 ]
 
 
+ReplicationsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--replications",
+        "-r",
+        help="Replicates per design point instead of the file's; stored runs are reused.",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class Shared:
     """The options every study command takes, as given."""
@@ -189,10 +180,7 @@ def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None
         study = load_study(kind, *args, **options)
         if shared.dry_run:
             plan = dry_run(study, jobs=shared.jobs, dask=shared.dask, note=note)
-            if shared.json_out:
-                print_json(plan)
-            else:
-                typer.echo(plan["text"])
+            print_json(plan) if shared.json_out else typer.echo(plan["text"])
             return
         out_dir = out_option(shared.out) if shared.out is not None else study.default_out()
         result, out_dir, wall, manifest = drive(
@@ -251,16 +239,18 @@ def run(
     from introsim.output import folder_name
     from introsim.run import history_memory, write_run
 
-    sc = load_or_fail(scenario, sets_of(sets))
+    overrides = checked(parse_sets, sets)
+    sc: Scenario = (
+        checked(load_scenario_with, scenario, overrides, source="--set")
+        if overrides
+        else checked(load_scenario, scenario)
+    )
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out_dir = out_option(out) if out is not None else Path("out") / folder_name(sc.scenario.name)
-    if history:
-        panel = history_memory(sc)
-        hint = f"; the --history panel alone needs about {panel / (1 << 30):.1f} GiB"
-        checked(driver.check_memory, [sc], 1, panel, hint)
-    else:
-        checked(driver.check_memory, [sc], 1)
+    panel = history_memory(sc) if history else 0
+    hint = f"; the --history panel alone needs about {panel / (1 << 30):.1f} GiB" if history else ""
+    checked(driver.check_memory, [sc], 1, panel, hint)
     for line in checked(driver.check_out_dir, out_dir):
         note(line)
     run_seed = seed if seed is not None else sc.scenario.seed
@@ -328,7 +318,7 @@ def compare_command(
     study_command(
         "compare",
         scenarios,
-        sets=sets_of(sets),
+        sets=checked(parse_sets, sets),
         replications=replications,
         seed=seed,
         ensemble=ensemble,
@@ -340,14 +330,7 @@ def compare_command(
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
     out: OutOption = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            "--replications",
-            "-r",
-            help="Replicates per design point instead of the file's; stored runs are reused.",
-        ),
-    ] = None,
+    replications: ReplicationsOption = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
@@ -366,7 +349,7 @@ def sweep(
     study_command(
         "sweep",
         experiment,
-        sets=sets_of(sets),
+        sets=checked(parse_sets, sets),
         ensemble=ensemble,
         replications=replications,
         shared=shared,
@@ -377,14 +360,7 @@ def sweep(
 def sensitivity(
     study: Annotated[Path, typer.Argument(help="Study file with a morris, sobol or delta design.")],
     out: OutOption = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            "--replications",
-            "-r",
-            help="Replicates per design point instead of the file's; stored runs are reused.",
-        ),
-    ] = None,
+    replications: ReplicationsOption = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
@@ -403,7 +379,11 @@ def sensitivity(
     """
     shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
     study_command(
-        "sensitivity", study, sets=sets_of(sets), replications=replications, shared=shared
+        "sensitivity",
+        study,
+        sets=checked(parse_sets, sets),
+        replications=replications,
+        shared=shared,
     )
 
 
@@ -505,12 +485,6 @@ def discover(
     from introsim.experiments.discovery import DiscoveryError, discover_boxes, show, write_outputs
     from introsim.output import folder_name, staged_output
 
-    if (below is None) == (above is None):
-        fail("give exactly one of --below VALUE or --above VALUE")
-    if outcome not in OUTCOMES:
-        fail(f"--outcome: unknown outcome {outcome!r}; valid: {', '.join(OUTCOMES)}")
-    if not 0 < threshold <= 1:
-        fail(f"--threshold: expected a share in (0, 1], found {threshold:g}")
     try:
         result = discover_boxes(
             runs, outcome, below=below, above=above, threshold=threshold, box=box
@@ -569,62 +543,24 @@ def dashboard(
     ] = 10,
 ) -> None:
     """Start the workshop dashboard in the browser: levers, what-if charts, one run week by week."""
-    import socket
-
     from introsim.app import server
-    from introsim.app.i18n import LANGUAGES
 
-    if lang not in LANGUAGES:
-        fail(f"--lang: expected one of {', '.join(LANGUAGES)}, found {lang!r}")
-    if replications < 2:
-        fail(f"--replications: expected an integer >= 2, found {replications}")
-    if not 0 < port < 65536:
-        fail(f"--port: expected 1 to 65535, found {port}")
-    if scenario is not None:
-        load_or_fail(scenario)
+    def warn(text: str) -> None:
+        err_console.print(f"warning: {text}", markup=False, soft_wrap=True)
+
     try:
-        presets = server.find_presets(scenario)
-    except FileNotFoundError as e:
-        fail(f"{e}; name a scenario file")
-    for path in presets.values():
-        load_or_fail(path)
-    if not server.port_free(host, port):
-        fail(f"--port: {host}:{port} is in use or cannot be listened on; choose another --port")
-    if not server.is_local(host):
-        if not allow_remote:
-            fail(
-                f"--host {host}: other machines could open the dashboard; add --allow-remote "
-                "if that is what you want (the default, 127.0.0.1, is this machine only)"
-            )
-        err_console.print(
-            f"warning: listening on {host}: other machines on the network can open the "
-            "dashboard (you asked for this with --allow-remote)",
-            markup=False,
-            soft_wrap=True,
+        server.launch(
+            scenario,
+            port=port,
+            host=host,
+            allow_remote=allow_remote,
+            lang=lang,
+            replications=replications,
+            say=typer.echo,
+            warn=warn,
         )
-    config = server.DashboardConfig(
-        presets=presets,
-        start=scenario.stem if scenario is not None else next(iter(presets)),
-        lang=lang,
-        replications=replications,
-        host=host,
-        port=port,
-    )
-    if host in server.WILDCARDS:
-        # The server answers on every address of this machine: say so, and which ones.
-        typer.echo(
-            f"introsim dashboard: listening on {host} port {port} (every address of this "
-            f"machine); here open {config.address} (Ctrl-C to stop)"
-        )
-        others = config.remote_addresses
-        typer.echo(
-            "from other machines open "
-            + (" or ".join(others) if others else f"this machine's address, port {port}")
-            + f" (or its name, {socket.gethostname()}, where the network knows it)"
-        )
-    else:
-        typer.echo(f"introsim dashboard: open {config.address} (Ctrl-C to stop)")
-    server.serve(config)
+    except (server.LaunchError, ScenarioError) as e:
+        fail(str(e))
 
 
 def main() -> None:
