@@ -1225,11 +1225,15 @@ class CompareStudy(Study):
         return results_memory(self.loaded, self.members * self.replications)
 
     def cautions(self) -> list[str]:
+        from introsim.experiments.ensemble import stale_posterior
+
+        out = [line for line in (stale_posterior(self.ensemble),) if line]
         if self.members * self.replications >= MIN_REPLICATES:
-            return []
+            return out
         return [
+            *out,
             f"with {self.replications} replicates the 95 % intervals are too uncertain to mean "
-            f"much; use --replications {MIN_REPLICATES} or more"
+            f"much; use --replications {MIN_REPLICATES} or more",
         ]
 
     def size(self) -> tuple[str, int]:
