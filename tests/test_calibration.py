@@ -493,3 +493,16 @@ def test_fitted_records_are_checked(monkeypatch):
     assert len(problems) == 2
     assert problems[0].startswith("follow_up.caseload: fitted by calibration/default.toml")
     assert problems[1].startswith("cohort.size: fitted by calibration/none.toml")
+
+
+def test_a_posterior_from_another_model_version_is_named(tmp_path, small_files):
+    from introsim.experiments.engine import model_version
+    from introsim.experiments.ensemble import stale_posterior
+
+    head = '[posterior]\nmembers = 1\n[posterior.identity]\nmodel_version = "{}"\n'
+    member = '[[member]]\n"mechanisms.score_noise" = 0.3\n'
+    old = load_ensemble(write(tmp_path, "old.toml", head.format("0.0+old") + member))
+    assert "calibrated with model 0.0+old" in stale_posterior(old)
+    same = load_ensemble(write(tmp_path, "same.toml", head.format(model_version()) + member))
+    assert stale_posterior(same) is None
+    assert stale_posterior(load_ensemble(write(tmp_path, "plain.toml", member))) is None

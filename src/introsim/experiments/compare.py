@@ -1468,7 +1468,10 @@ class CompareStudy(Study):
         return results_memory(self.loaded, self.members * self.replications)
 
     def cautions(self) -> list[str]:
-        out = [
+        from introsim.experiments.ensemble import stale_posterior
+
+        out = [line for line in (stale_posterior(self.ensemble),) if line]
+        out += [
             unpaired_text(self.loaded[0].scenario.name, sc.scenario.name, why)
             for sc in self.loaded[1:]
             if (why := unpaired_because(self.loaded[0], sc))

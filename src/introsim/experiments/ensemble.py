@@ -28,7 +28,7 @@ from introsim.params.catalog import param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
 from introsim.params.schema import Scenario
 
-__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_ensemble"]
+__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_ensemble", "stale_posterior"]
 
 ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
 _RESERVED = ("trial", "loss")  # bookkeeping keys a calibration writes beside the parameters
@@ -192,3 +192,28 @@ def load_checked(
     for scenario_path in scenario_paths:
         ensemble.validate_on(scenario_path, sets)
     return ensemble
+
+
+def stale_posterior(ensemble: Ensemble | None) -> str | None:
+    """A caution when an ensemble is a posterior made with another version of the model.
+
+    Returns:
+        One line to print, or None (no ensemble, not a posterior, or the same model).
+    """
+    import tomllib
+
+    from introsim.experiments.engine import model_version
+
+    if ensemble is None:
+        return None
+    try:
+        data = tomllib.loads(ensemble.path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    made = data.get("posterior", {}).get("identity", {}).get("model_version")
+    if not made or made == model_version():
+        return None
+    return (
+        f"{ensemble.path} was calibrated with model {made}; this is {model_version()}: the "
+        "members may no longer fit the targets (run introsim calibrate again)"
+    )
