@@ -629,3 +629,23 @@ def test_heat_map_cells_are_in_their_unit():
     )
     cells = [t for row in _heatmap(fake, "cost_per_participant_nok").data[0].text for t in row]
     assert "767 702 NOK" in cells and not any(".0" in str(t) for t in cells)
+
+
+def test_params_filters_and_wraps_without_splitting_words(monkeypatch):
+    from introsim.params.catalog import matching
+
+    monkeypatch.setenv("COLUMNS", "80")
+    res = call_cli("params", "caseload")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines and all(len(line) <= 80 for line in lines)
+    found = matching("caseload")
+    assert "follow_up.caseload" in {p.path for p in found} and len(found) < 20
+    for p in found:
+        assert any(line.startswith(f"{p.path} = ") for line in lines)
+        # Every word of the meaning is printed whole (wrapped only between words).
+        assert " ".join(p.meaning.split()) in " ".join(res.stdout.split())
+    every = call_cli("params").stdout
+    assert len(every.splitlines()) > len(lines) and "scenario.name = " in every
+    assert call_cli("params", "no-such-thing").returncode == 2
+    assert {p.path for p in matching("wage_subsidy.*")} >= {"wage_subsidy.rate"}

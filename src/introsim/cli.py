@@ -27,7 +27,6 @@ from introsim.params.loader import ScenarioError, load_scenario, load_scenario_w
 from introsim.params.schema import Scenario
 from introsim.terminal import (
     Console,
-    Table,
     Terminated,
     UsageError,
     on_sigterm,
@@ -443,22 +442,23 @@ def calibrate(
 
 @app.command()
 def params(
-    fmt: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
+    pattern: Annotated[
+        str | None, typer.Argument(help="Only parameters whose path or meaning holds this.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, markdown, csv or json.")] = "text",
 ) -> None:
-    """List every scenario parameter: dotted path, default, unit, bounds, meaning, source."""
-    from introsim.params.catalog import iter_params, params_table
+    """List scenario parameters: dotted path, default, unit, bounds, meaning, source."""
+    from introsim.params.catalog import matching, params_table, params_text
 
-    if fmt not in ("table", "markdown", "csv", "json"):
-        fail(f"--format: expected one of table, markdown, csv, json, found {fmt!r}")
-    if fmt != "table":
+    if fmt not in ("text", "table", "markdown", "csv", "json"):
+        fail(f"--format: expected one of text, markdown, csv, json, found {fmt!r}")
+    if fmt not in ("text", "table"):
         sys.stdout.write(params_table(fmt))
         return
-    table = Table(title="Scenario parameters (set in a scenario file, or with --set PATH=VALUE)")
-    for col in ("path", "default", "unit", "bounds", "meaning", "source"):
-        table.add_column(col, overflow="fold")
-    for p in iter_params():
-        table.add_row(p.path, p.default_text(), p.unit, p.bounds_text(), p.meaning, p.source or "")
-    Console(highlight=False).print(table)
+    found = matching(pattern)
+    if not found:
+        fail(f"no parameter's path or meaning holds {pattern!r}; `introsim params` lists them all")
+    sys.stdout.write(params_text(found, Console().width))
 
 
 @app.command()
