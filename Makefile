@@ -4,16 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: run test bench lint install install-test browser clean
+.PHONY: run test bench lint install install-test browser clean update-baseline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamps re-install only when pyproject.toml changes.
-# The dashboard's extra comes with the main install: workshops need nothing else.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dashboard]'
+# The dashboard and Dask extras come with the main install: workshops and `--dask local` need
+# nothing else.
+$(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dashboard,dask]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
@@ -53,3 +54,8 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+
+# The committed regression baseline (tests/baseline.json): rewrite it after an intended change
+# of results, and say why in CHANGELOG.md.
+update-baseline: $(VENV)/.installed-test
+	$(BIN)/python -c "import sys; sys.path[:0] = ['src', 'tests']; import baseline; baseline.main()"

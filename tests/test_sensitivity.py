@@ -22,7 +22,7 @@ from introsim.experiments.engine import Task, run_tasks
 from introsim.experiments.sensitivity import analyse_outcome, convergence, noise_share
 from introsim.params.catalog import param_info
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, stderr_lines, write
 
 ROOT = SRC.parent
 STUDIES = [ROOT / "experiments" / n for n in ("mechanisms_morris.toml", "ips_sobol.toml")]
@@ -144,6 +144,12 @@ def test_shipped_studies_load():
     sobol = load_experiment(STUDIES[1])
     assert 6 <= len(sobol.factors) <= 10
     assert sobol.points[0].scenario.follow_up.method == "ips"
+    # The shipped Sobol study is of IPS minus standard follow-up, over declared ranges.
+    assert sobol.reference is not None
+    assert sobol.reference.overrides == {"follow_up.method": "standard"}
+    for name, spec in sobol.factors.items():
+        plausible = param_info(name).plausible
+        assert plausible is not None and (spec.min, spec.max) == plausible, name
 
 
 def test_categories_are_strata_and_the_dummy_never_reaches_the_scenario(tiny: Path):
@@ -197,16 +203,116 @@ def test_the_command_refuses_bad_studies_and_sweep_designs(tiny: Path):
         (bad, "mechanisms.language_slope"),
         (write(tiny.parent, "lhs.toml", lhs), "not a sensitivity design"),
     ):
-        res = run_cli("sensitivity", path, "--out", tiny.parent / "out")
+        res = call_cli("sensitivity", path, "--out", tiny.parent / "out")
         assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
         assert "Traceback" not in res.stderr and message in res.stderr
         assert not (tiny.parent / "out").exists()
 
 
+# --------------------------------------------------------------------------- paired contrasts
+CONTRAST = """\
+[experiment]
+name = "tiny_contrast"
+question = "What decides how much IPS beats standard follow-up in a small cohort?"
+base = "ips.toml"
+replications = 2
+seed = 5
+design = "morris"
+trajectories = 3
+outcomes = ["employed_12m", "cost_per_participant_nok"]
+
+[factors]
+"follow_up.caseload" = { min = 10, max = 30 }
+"mechanisms.separation_hazard" = { min = 0.002, max = 0.012, scale = "log" }
+
+[reference]
+name = "standard"
+"follow_up.method" = "standard"
+"""
+
+
+@pytest.fixture
+def contrast(tiny: Path, small_files: dict[str, Path]) -> Path:
+    """A Morris study of IPS minus standard follow-up over the 200-participant test cohort."""
+    write(tiny.parent, "ips.toml", small_files["ips"].read_text(encoding="utf-8"))
+    return write(tiny.parent, "contrast.toml", CONTRAST)
+
+
+def test_a_contrast_twin_is_its_point_under_the_reference_at_the_same_seeds(contrast: Path):
+    from introsim.experiments.sweep import sweep_tasks
+
+    design = load_experiment(contrast)
+    ref = design.reference
+    assert ref is not None and ref.name == "standard" and len(ref.points) == len(design.points)
+    reps = design.meta.replications
+    tasks = sweep_tasks(design)
+    assert len(tasks) == design.run_count == 2 * len(design.points) * reps
+    half = len(tasks) // 2
+    for treated, twin in zip(tasks[:half], tasks[half:], strict=True):
+        assert twin.root_seed == treated.root_seed and twin.replicate == treated.replicate
+        assert twin.scenario.follow_up.method == "standard"
+        assert treated.scenario.follow_up.method == "ips"
+        # Everything but the reference's override is the point's own (its sampled factors too).
+        again = treated.scenario.with_overrides({"follow_up.method": "standard"})
+        assert twin.scenario.digest() == again.digest()
+
+
+def test_contrast_indices_are_those_of_the_paired_difference(contrast: Path):
+    res = call_cli("sensitivity", contrast, "--out", contrast.parent / "out", "--json")
+    assert res.returncode == 0, res.stderr
+    design = load_experiment(contrast)
+    runs = pd.read_parquet(contrast.parent / "out" / "runs.parquet")
+    assert list(runs["arm"].unique()) == ["treatment", "reference"]
+    treated = runs[runs["arm"] == "treatment"].reset_index(drop=True)
+    twins = runs[runs["arm"] == "reference"].reset_index(drop=True)
+    assert treated[["point", "replicate", DUMMY]].equals(twins[["point", "replicate", DUMMY]])
+    indices = pd.read_parquet(contrast.parent / "out" / "indices.parquet")
+    reps = design.meta.replications
+    for outcome in design.meta.outcomes:
+        diff = (treated[outcome] - twins[outcome]).to_numpy().reshape(-1, reps)[1:]
+        assert np.ptp(diff) > 0  # the arms differ, and not by a constant
+        expected = analyse_outcome(
+            "morris",
+            design.problem,
+            design.sample,
+            diff,
+            resamples=design.meta.resamples,
+            seed=design.meta.seed,
+        )
+        found = indices[indices["outcome"] == outcome].reset_index(drop=True)
+        assert np.allclose(found["value"], expected["value"], equal_nan=True), outcome
+    manifest = json.loads((contrast.parent / "out" / "manifest.json").read_text())
+    assert "ips − standard" in manifest["sensitivity"]["contrast"]
+    assert manifest["experiment"]["reference"] == {
+        "name": "standard",
+        "follow_up.method": "standard",
+    }
+    assert "employed_12m (ips − standard)" in json.loads(res.stdout)["verdicts"][0]["summary"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('"follow_up.method" = "standard"', '"follow_up.caseload" = 12'), "also a factor"),
+        (('"follow_up.method" = "standard"', '"follow_up.methd" = "x"'), "not a parameter"),
+        (('"follow_up.method" = "standard"', '"follow_up.method" = "nope"'), "follow_up.method"),
+        (('"follow_up.method" = "standard"', ""), "at least one dotted override"),
+        (('design = "morris"\ntrajectories = 3', 'design = "lhs"\nsamples = 4'), "not lhs"),
+    ],
+    ids=["factor", "unknown path", "bad value", "empty", "not sensitivity"],
+)
+def test_bad_references_are_one_line_naming_the_field(contrast: Path, edit, message):
+    bad = write(contrast.parent, "bad.toml", CONTRAST.replace(*edit))
+    res = call_cli("sensitivity", bad, "--out", contrast.parent / "bad-out")
+    assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
+    assert message in res.stderr and "bad.toml" in res.stderr
+    assert not (contrast.parent / "bad-out").exists()
+
+
 # --------------------------------------------------------------------------- the command
 def test_cli_outputs_resume_and_same_bytes_on_two_processes(tiny: Path):
     one, two = tiny.parent / "one", tiny.parent / "two"
-    res = run_cli("sensitivity", tiny, "--out", one, "--json")
+    res = call_cli("sensitivity", tiny, "--out", one, "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     d = load_experiment(tiny)
@@ -235,7 +341,7 @@ def test_cli_outputs_resume_and_same_bytes_on_two_processes(tiny: Path):
     html = (one / "report.html").read_text()
     assert "noise floor" in html and "chart-morris-" in html and "Convergence" in html
 
-    res2 = run_cli("sensitivity", tiny, "--out", two, "--jobs", "2")
+    res2 = call_cli("sensitivity", tiny, "--out", two, "--jobs", "2")
     assert res2.returncode == 0, res2.stderr
     assert (one / "indices.parquet").read_bytes() == (two / "indices.parquet").read_bytes()
     assert (one / "runs.parquet").read_bytes() == (two / "runs.parquet").read_bytes()
@@ -244,7 +350,7 @@ def test_cli_outputs_resume_and_same_bytes_on_two_processes(tiny: Path):
     parts = sorted((two / "parts").glob("*.parquet"))
     for p in parts[: len(parts) // 2]:
         p.unlink()
-    res3 = run_cli("sensitivity", tiny, "--out", two, "--json")
+    res3 = call_cli("sensitivity", tiny, "--out", two, "--json")
     assert res3.returncode == 0, res3.stderr
     assert json.loads((two / "manifest.json").read_text())["resumed_runs"] > 0
     assert (one / "indices.parquet").read_bytes() == (two / "indices.parquet").read_bytes()
@@ -252,21 +358,28 @@ def test_cli_outputs_resume_and_same_bytes_on_two_processes(tiny: Path):
 
 def test_discover_finds_the_box(tiny: Path, tmp_path: Path):
     out = tmp_path / "study"
-    assert run_cli("sensitivity", tiny, "--out", out).returncode == 0
+    assert call_cli("sensitivity", tiny, "--out", out).returncode == 0
     runs = pd.read_parquet(out / "runs.parquet")
     cut = float(runs.groupby("point")["employed_12m"].mean().median())
-    res = run_cli(
+    res = call_cli(
         "discover", out, "--outcome", "employed_12m", "--below", f"{cut}", "--out",
         tmp_path / "disc", "--json",
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
+    if data["chosen_box"] is None:  # no box of this tiny study is dense enough: as suggested
+        suggested = data["suggestion"].split(" or ")[0].split()
+        res = call_cli(
+            "discover", out, "--outcome", "employed_12m", "--below", f"{cut}", "--out",
+            tmp_path / "disc", "--json", *suggested,
+        )  # fmt: skip
+        data = json.loads(res.stdout)
     assert data["cases"] > 0 and 0 < data["coverage"] <= 1 and data["density"] > 0
     traj = pd.read_csv(tmp_path / "disc" / "trajectory.csv")
     assert {"coverage", "density", "chosen"} <= set(traj.columns) and traj["chosen"].sum() == 1
     assert traj["coverage"].iloc[0] == 1.0  # the first box holds every case
     assert "Peeling trajectory" in (tmp_path / "disc" / "report.html").read_text()
-    bad = run_cli("discover", out, "--outcome", "employed_12m", "--below", "-1")
+    bad = call_cli("discover", out, "--outcome", "employed_12m", "--below", "-1")
     assert bad.returncode == 2 and "no design point" in bad.stderr
 
 

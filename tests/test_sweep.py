@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import random
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +17,7 @@ from introsim.experiments.sweep import SWEEP_OUTCOMES, run_sweep
 from introsim.params.catalog import iter_params, param_info
 from introsim.params.loader import load_scenario
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, killed_at, stderr_lines, write
 
 ROOT = SRC.parent
 SHIPPED = sorted(  # experiment files; trial files in the same folder have a [trial] table
@@ -202,7 +197,7 @@ def test_bad_experiment_files_exit_2_with_one_line(kind, tmp_path, small_files):
     write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
     path = write(tmp_path, "bad.toml", text)
     out = tmp_path / "out"
-    result = run_cli("sweep", path, "--out", out)
+    result = call_cli("sweep", path, "--out", out)
     assert result.returncode == 2, result.stderr
     lines = stderr_lines(result)
     assert len(lines) == 1, lines
@@ -268,12 +263,25 @@ def test_points_are_paired_differences_from_the_base(tiny):
         row = s.points[(s.points["point"] == p) & (s.points["outcome"] == "employed_12m")]
         assert row["diff"].iloc[0] == pytest.approx((x - base).mean())
         assert row["mean"].iloc[0] == pytest.approx(x.mean())
-    assert set(s.points["outcome"]) == set(SWEEP_OUTCOMES)
+    assert set(s.points["outcome"]) == {
+        *SWEEP_OUTCOMES,
+        "extra_employed_12m",
+        "cost_per_extra_job_nok",
+    }
+    # The base is not tested against itself; the other points have extra persons per cohort.
+    base_rows = s.points[s.points["point"] == 0]
+    assert base_rows["p_value"].isna().all() and "extra_employed_12m" not in set(
+        base_rows["outcome"]
+    )
+    size = load_experiment(tiny).points[3].scenario.cohort.size
+    extra = s.points[(s.points["point"] == 3) & (s.points["outcome"] == "extra_employed_12m")]
+    x = runs[runs["point"] == 3]["employed_12m"].to_numpy()
+    assert extra["diff"].iloc[0] == pytest.approx((x - base).mean() * size)
 
 
 # --------------------------------------------------------------------------- the command
 def _sweep(path: Path, out: Path, *extra: str):
-    result = run_cli("sweep", path, "--out", out, *extra, timeout=600)
+    result = call_cli("sweep", path, "--out", out, *extra)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -306,33 +314,18 @@ def test_killed_sweep_resumes_to_the_same_bytes_and_reruns_nothing(tmp_path, sma
     _sweep(path, whole)
 
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "introsim", "sweep", str(path), "--out", str(out)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     parts = out / "parts"
-    deadline = time.monotonic() + 120
-    while not (parts.is_dir() and any(parts.glob("*.parquet"))):
-        assert proc.poll() is None, "the sweep ended before any part was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(random.uniform(0.0, 0.4))  # a random moment after the first part
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert killed_at("sweep", path, "--out", out, parts=2) == -signal.SIGKILL
     before = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
     done_before = sum(len(pd.read_parquet(p)) for p in parts.glob("*.parquet"))
-    # Killed part-way or, on a fast machine, after the last part (or even after the tables).
     total = len(pd.read_parquet(whole / "runs.parquet"))
-    assert 0 < done_before <= total or (out / "runs.parquet").exists()
+    assert len(before) == 2 and 0 < done_before < total and not (out / "runs.parquet").exists()
 
     _sweep(path, out)
     after = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
     assert all(after[name] == mtime for name, mtime in before.items())  # none rewritten
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["resumed_runs"] == len(before)
+    assert manifest["resumed_runs"] == done_before  # runs, not parts
     for f in ("runs.parquet", "points.parquet"):
         assert (out / f).read_bytes() == (whole / f).read_bytes(), f
 
@@ -341,7 +334,7 @@ def test_a_changed_experiment_is_refused_unless_fresh(tiny, tmp_path):
     out = tmp_path / "out"
     _sweep(tiny, out)
     tiny.write_text(tiny.read_text().replace("[10, 20, 30]", "[10, 15, 30]"), encoding="utf-8")
-    refused = run_cli("sweep", tiny, "--out", out)
+    refused = call_cli("sweep", tiny, "--out", out)
     assert refused.returncode == 2
     lines = stderr_lines(refused)
     assert len(lines) == 1 and "a different version of this experiment" in lines[0]
@@ -356,14 +349,14 @@ def test_set_overrides_the_base_and_is_validated(tiny, tmp_path):
     _sweep(tiny, out, "--set", "cohort.size=60", "--json")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["experiment"]["set"] == {"cohort.size": 60}
-    bad = run_cli("sweep", tiny, "--out", tmp_path / "o2", "--set", "cohort.size=0")
+    bad = call_cli("sweep", tiny, "--out", tmp_path / "o2", "--set", "cohort.size=0")
     assert bad.returncode == 2
     assert stderr_lines(bad) == ["error: --set: cohort.size: expected an integer >= 1, found 0"]
     assert not (tmp_path / "o2").exists()
 
 
 def test_set_on_run_and_compare(small_files, tmp_path):
-    ok = run_cli(
+    ok = call_cli(
         "run",
         small_files["base"],
         "--out",
@@ -375,7 +368,7 @@ def test_set_on_run_and_compare(small_files, tmp_path):
         "follow_up.caseload=12",
     )
     assert ok.returncode == 0, ok.stderr
-    typo = run_cli(
+    typo = call_cli(
         "compare",
         small_files["base"],
         small_files["ips"],
@@ -390,12 +383,12 @@ def test_set_on_run_and_compare(small_files, tmp_path):
     assert stderr_lines(typo) == [
         "error: --set: unknown key 'casload' in [follow_up]; did you mean 'caseload'?"
     ]
-    missing = run_cli("run", small_files["base"], "--set", "follow_up.caseload")
+    missing = call_cli("run", small_files["base"], "--set", "follow_up.caseload")
     assert missing.returncode == 2 and "expected dotted.path=value" in missing.stderr
 
 
 def test_params_lists_every_parameter_from_the_schema():
-    result = run_cli("params", "--format", "json")
+    result = call_cli("params", "--format", "json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     paths = [r["path"] for r in rows]

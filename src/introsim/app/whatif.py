@@ -24,7 +24,7 @@ from scipy import stats
 
 from introsim.experiments.compare import INFO, REPLICATE_OUTCOMES, ReplicateResult, run_replicate
 from introsim.experiments.statistics import CONFIDENCE, t_band, t_interval
-from introsim.model.state import STATUS_NAMES, Status
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, Status
 from introsim.params.schema import Scenario
 
 TARGET_AT_EXIT = 0.55
@@ -46,7 +46,7 @@ POLL_S = 0.05
 SHARE_OUTCOMES = frozenset(o for o in REPLICATE_OUTCOMES if INFO[o].unit == "share")
 """Outcomes that are shares 0-1: their intervals stay within the possible range."""
 
-_WORK = [STATUS_NAMES.index(s.name.lower()) for s in (Status.EMPLOYED, Status.SUBSIDISED)]
+_WORK = [STATUS_NAMES.index(name) for name in IN_WORK_NAMES]
 _NOT_ARRIVED = STATUS_NAMES.index(Status.NOT_ARRIVED.name.lower())
 
 

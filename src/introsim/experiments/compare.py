@@ -52,8 +52,11 @@ order.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -63,16 +66,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.engine import Task, executor_for, provenance, run_tasks
-from introsim.experiments.ensemble import Ensemble, intervals_text
+from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_cube
+from introsim.experiments.ensemble import Ensemble
 from introsim.experiments.statistics import (
     CONFIDENCE,
+    FEW_PEOPLE,
     FEW_REPLICATES,
+    MIN_PEOPLE,
     MIN_REPLICATES,
-    bounded_interval,
+    UNPAIRED,
     fieller_ratio,
+    interval,
     t_band,
     t_interval,
+    unpaired_interval,
+)
+from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, StudyError, register
+from introsim.experiments.uncertainty import ThreeKinds, three_kinds
+from introsim.model.ledger import (
+    FLOW_LABELS,
+    FLOWS,
+    LEDGER_FLOW_VALUES,
+    LEDGER_OUTCOMES,
+    LEDGER_PAYERS,
+    LEDGER_YEARS,
+    MAX_YEARS,
+    PAYER_LABELS,
+    PERSON_YEARS_PV,
+    flow_name,
+    ledger_detail,
+    net_cost_name,
+    payback_year,
+    year_name,
 )
 from introsim.model.outcomes import (
     COST_PARTS,
@@ -81,9 +107,10 @@ from introsim.model.outcomes import (
     OutcomeInfo,
     by_subgroup,
 )
-from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
-from introsim.params.schema import Scenario
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
+from introsim.params.schema import PAYERS, Scenario
 from introsim.run import replicate_seed, simulate
+from introsim.terminal import Console, Table, printable, shown, wide_console
 
 __all__ = [
     "COMPARISON_INFO",
@@ -91,9 +118,14 @@ __all__ = [
     "COST_STATUSES",
     "INFO",
     "IN_WORK",
+    "LEDGER_COMPARISONS",
+    "LEDGER_DETAIL",
+    "PAYBACK",
+    "PAYER_RATIOS",
     "PERSON_YEARS",
     "REPLICATE_OUTCOMES",
     "SUBGROUP_OUTCOMES",
+    "TABLE_OUTCOMES",
     "WEEKLY_SERIES",
     "Comparison",
     "ReplicateResult",
@@ -125,9 +157,38 @@ def results_memory(scenarios: Sequence[Scenario], replications: int) -> int:
 PERSON_YEARS = "person_years_in_work"
 """Years in work per participant over the horizon, computed here from the weekly status counts."""
 
-REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
-"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work and the
-cost parts."""
+LEDGER_DETAIL: tuple[str, ...] = (*LEDGER_FLOW_VALUES, *LEDGER_YEARS)
+"""The ledger's detail kept per replicate: each flow's present value to each payer, and each
+payer's net cost to the end of each year (the stacked bars and the payback years)."""
+
+ELIGIBILITY_OUTCOMES: tuple[str, ...] = ("subsidy_eligible_share", "subsidy_received_share")
+"""Who may bring the scenario's wage subsidy (at arrival), and who had a subsidised job."""
+
+SHARE_OUTCOMES: tuple[str, ...] = tuple(o for o in OUTCOMES if OUTCOME_INFO[o].unit == "share")
+"""The model's outcomes that are shares of participants, each resting on those it observes."""
+
+_OBSERVED_COLUMN = {
+    "never_employed_share": "never_employed",
+    "subsidised_share_12m": "subsidised_12m",
+}
+"""The participant column a share averages, where its name differs from the share's."""
+
+PEOPLE = "people"
+"""Prefix of a run's count of the participants a share rests on (``people_employed_60m``)."""
+
+REPLICATE_OUTCOMES: tuple[str, ...] = (
+    *OUTCOMES,
+    *ELIGIBILITY_OUTCOMES,
+    PERSON_YEARS,
+    *COST_PARTS,
+    *LEDGER_OUTCOMES,
+    *LEDGER_DETAIL,
+)
+"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work, the
+cost parts, each payer's net cost in present value and the ledger's detail."""
+
+TABLE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *ELIGIBILITY_OUTCOMES, PERSON_YEARS, *COST_PARTS)
+"""The outcomes of the main table (terminal and report); the public finances have their own."""
 
 COMPARISON_OUTCOMES: tuple[str, ...] = (
     "extra_person_years_in_work",
@@ -136,6 +197,27 @@ COMPARISON_OUTCOMES: tuple[str, ...] = (
     "cost_per_extra_job_nok",
 )
 """Outcomes that are themselves comparisons with the reference; the matched horizon first."""
+
+EXTRA_YEARS_PV = "extra_person_years_in_work_pv"
+"""Extra discounted person-years in work per cohort: the effect the payers' ratios divide by."""
+
+
+def payer_ratio_name(payer: str) -> str:
+    """The name of a payer's net cost per extra discounted person-year in work."""
+    return f"cost_per_extra_person_year_pv_{payer}_nok"
+
+
+def payback_name(payer: str) -> str:
+    """The name of the year a policy pays back for a payer (``payback_year_<payer>``)."""
+    return f"payback_year_{payer}"
+
+
+PAYER_RATIOS: dict[str, str] = {payer_ratio_name(p): net_cost_name(p) for p in LEDGER_PAYERS}
+"""Each payer's cost-effectiveness ratio and the net cost it divides."""
+PAYBACK: dict[str, str] = {payback_name(p): p for p in LEDGER_PAYERS}
+"""Each payback row and its payer."""
+LEDGER_COMPARISONS: tuple[str, ...] = (EXTRA_YEARS_PV, *PAYER_RATIOS, *PAYBACK)
+"""The public-finance rows of a comparison (kind "comparison"), after the others."""
 
 COMPARISON_INFO: dict[str, OutcomeInfo] = {
     PERSON_YEARS: OutcomeInfo("Years in work per participant over the horizon", "years", True),
@@ -152,11 +234,59 @@ COMPARISON_INFO: dict[str, OutcomeInfo] = {
     "extra_employed_12m": OutcomeInfo(
         "Extra persons in work at 12 months per cohort, vs the first scenario", "persons", True
     ),
+    "subsidy_eligible_share": OutcomeInfo(
+        "Eligible at arrival for the scenario's wage subsidy (its eligibility rule)", "share", True
+    ),
+    "subsidy_received_share": OutcomeInfo(
+        "Had a subsidised job within the horizon (any wage subsidy)", "share", True
+    ),
     "cost_per_extra_job_nok": OutcomeInfo(
         "12-month figure: extra cost over the horizon per extra person in work at 12 months",
         "NOK",
         False,
     ),
+    EXTRA_YEARS_PV: OutcomeInfo(
+        "Extra discounted person-years in work over the horizon per cohort, vs the first scenario",
+        "person-years",
+        True,
+    ),
+    **{
+        payer_ratio_name(p): OutcomeInfo(
+            f"Extra net cost to {PAYER_LABELS[p]} per extra person-year in work, both in "
+            "present value",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        payback_name(p): OutcomeInfo(
+            f"Year from whose end the policy has cost {PAYER_LABELS[p]} no more than the "
+            "first scenario, in present value (0: never more)",
+            "year",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        flow_name(p, f): OutcomeInfo(
+            f"{FLOW_LABELS[f].capitalize()}: net cost to {PAYER_LABELS[p]} per participant, "
+            "present value (negative: a gain)",
+            "NOK",
+            False,
+        )
+        for p in PAYERS
+        for f in FLOWS
+    },
+    **{
+        year_name(p, k): OutcomeInfo(
+            f"Net cost to {PAYER_LABELS[p]} per participant, present value to the end of year {k}",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+        for k in range(1, MAX_YEARS + 1)
+    },
 }
 """Label, unit and direction of the outcomes a comparison adds to the model's."""
 
@@ -189,7 +319,7 @@ WEEKLY_SERIES: tuple[str, ...] = (IN_WORK, *_SHOWN_STATUSES)
 (ordinary or subsidised work) and one per status."""
 
 _STATUS_INDEX = {name: i for i, name in enumerate(STATUS_NAMES)}
-_WORK = (_STATUS_INDEX[Status.EMPLOYED.name.lower()], _STATUS_INDEX[Status.SUBSIDISED.name.lower()])
+_WORK = tuple(_STATUS_INDEX[name] for name in IN_WORK_NAMES)
 
 
 # --------------------------------------------------------------------------- one run
@@ -218,16 +348,75 @@ def seed_text(root_seed: int, replicate: int) -> str:
     return f"SeedSequence({ss.entropy}, spawn_key={tuple(ss.spawn_key)})"
 
 
-def _replicate_outputs(
-    scenario: Scenario, seed: np.random.SeedSequence
-) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
-    """What a comparison keeps of one run: outcomes, weekly status counts, subgroups."""
+def _replicate_outputs(scenario: Scenario, seed: np.random.SeedSequence) -> dict[str, Any]:
+    """What a comparison keeps of one run, in a form the run store keeps.
+
+    Returns:
+        The outcomes of :data:`REPLICATE_OUTCOMES` as numbers, ``status``: the
+        weekly status counts flattened (see :func:`_unpack`), and ``subgroups``:
+        the subgroup table as JSON text (columns and rows; floats round-trip exactly).
+    """
     result = simulate(scenario, seed)
     status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
-    summary = {name: float(result.summary[name]) for name in (*OUTCOMES, *COST_PARTS)}
+    kept = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+    summary: dict[str, Any] = {name: float(result.summary[name]) for name in kept}
     summary[PERSON_YEARS] = person_years(status, scenario.cohort.size)
+    summary.update(eligibility(result.participants, scenario))
+    summary.update(people(result.participants))
+    summary.update(ledger_detail(result.ledger, scenario))
     subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
-    return summary, status, subgroups
+    summary[_STATUS] = status.ravel()
+    summary[_SUBGROUPS] = json.dumps(
+        {"columns": list(subgroups.columns), "data": subgroups.to_numpy(dtype=object).tolist()}
+    )
+    return summary
+
+
+_STATUS, _SUBGROUPS = "status", "subgroups"
+
+
+def eligibility(participants: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """The share eligible for the scenario's wage subsidy at arrival, and the share who had one.
+
+    Eligibility is the kernels' own rule (:func:`~introsim.model.kernels.subsidy_eligible`)
+    applied to each participant's Norwegian and health at arrival: under
+    ``low_language``, a cohort that all starts below B1 is all eligible.
+    """
+    from introsim.model.kernels import subsidy_eligible
+    from introsim.model.policies import eligibility_code
+
+    code = eligibility_code(scenario)
+    below = scenario.wage_subsidy.low_language_below
+    health = participants["mental_health"].cat.codes.to_numpy()
+    language = participants["language_start"].to_numpy()
+    eligible = [
+        subsidy_eligible(code, float(x), int(h), below)
+        for x, h in zip(language, health, strict=True)
+    ]
+    n = max(len(participants), 1)
+    return {
+        "subsidy_eligible_share": float(np.sum(eligible)) / n,
+        "subsidy_received_share": float((participants["cost_subsidy_nok"] > 0).sum()) / n,
+    }
+
+
+def people(participants: pd.DataFrame) -> dict[str, float]:
+    """How many participants each share of a run rests on (those who reached its horizon)."""
+    out = {
+        f"{PEOPLE}_{o}": float(participants[_OBSERVED_COLUMN.get(o, o)].notna().sum())
+        for o in SHARE_OUTCOMES
+    }
+    for o in ELIGIBILITY_OUTCOMES:
+        out[f"{PEOPLE}_{o}"] = float(len(participants))
+    return out
+
+
+def _unpack(value: dict[str, Any]) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
+    """A stored replicate back as its outcomes, (weeks, statuses) counts and subgroup table."""
+    summary = {name: float(value[name]) for name in REPLICATE_OUTCOMES}
+    status = np.asarray(value[_STATUS]).reshape(-1, len(STATUS_NAMES)).astype(np.int64)
+    table = json.loads(value[_SUBGROUPS])
+    return summary, status, pd.DataFrame(table["data"], columns=table["columns"])
 
 
 def person_years(status: np.ndarray, cohort_size: int) -> float:
@@ -283,8 +472,8 @@ def run_replicate(
     Returns:
         The run's outcomes, weekly status counts and subgroup means.
     """
-    summary, status, subgroups = _replicate_outputs(scenario, replicate_seed(root_seed, replicate))
-    return ReplicateResult(index, replicate, summary, status, subgroups)
+    value = _replicate_outputs(scenario, replicate_seed(root_seed, replicate))
+    return ReplicateResult(index, replicate, *_unpack(value))
 
 
 # --------------------------------------------------------------------------- statistics
@@ -328,6 +517,10 @@ class Comparison:
         intake_weeks: Each scenario's ``cohort.intake_weeks`` (arrivals spread over it).
         ensemble: The parameter ensemble the replicates cycled through
             (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
+        unpaired: Per scenario, what differs from the reference that common random
+            numbers need alike ("cohort, horizon", say; empty where paired): its
+            differences are then Welch's unpaired ones.
+        modified: Per scenario, the ``--set`` overrides applied to it (empty if none).
     """
 
     names: tuple[str, ...]
@@ -345,6 +538,8 @@ class Comparison:
     programme_weeks: tuple[int, ...] = field(default=())
     intake_weeks: tuple[int, ...] = field(default=())
     ensemble: dict[str, Any] | None = None
+    unpaired: tuple[str, ...] = field(default=())
+    modified: tuple[str, ...] = field(default=())
 
     @property
     def reference(self) -> str:
@@ -352,16 +547,27 @@ class Comparison:
         return self.names[0]
 
     def title(self, scenario: str) -> str:
-        """A scenario's human name: its description, or its name where it has none.
+        """A scenario's short name for tables, legends and titles (its ``[scenario] name``).
 
-        A description that an earlier scenario already has (one inherited with
-        ``extends``, say) would make two scenarios look the same: the later one
-        is then called by its name.
+        A scenario changed by ``--set`` is marked ``(modified)``: its file's
+        description may no longer hold.
         """
         i = self.names.index(scenario)
-        texts = [d.strip() for d in self.descriptions]
-        text = texts[i] if i < len(texts) else ""
-        return scenario if not text or text in texts[:i] else text
+        return f"{scenario} (modified)" if i < len(self.modified) and self.modified[i] else scenario
+
+    def description(self, scenario: str) -> str:
+        """A scenario's description for prose (its name where it has none), with its ``--set``."""
+        i = self.names.index(scenario)
+        text = self.descriptions[i].strip() if i < len(self.descriptions) else ""
+        text = text or scenario
+        if i < len(self.modified) and self.modified[i]:
+            text += f" (the file's description; --set {self.modified[i]} changed it)"
+        return text
+
+    def is_paired(self, scenario: str) -> bool:
+        """Whether the scenario's differences from the reference are paired by replicate."""
+        i = self.names.index(scenario)
+        return not (i < len(self.unpaired) and self.unpaired[i])
 
     def row(self, scenario: str, outcome: str) -> dict[str, Any] | None:
         """The table row of one scenario and outcome as a dict, or None if absent."""
@@ -375,10 +581,16 @@ class Comparison:
         Returns:
             ``reference``, ``root_seed``, ``replications``, ``confidence``,
             ``scenarios`` (name, description, digest, cohort size, weeks), and
-            ``outcomes``, ``costs`` and ``comparison``: each outcome name mapped to
-            each scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
-            p_value, note``; the ratio rows of ``comparison`` also carry ``status``
-            ("dominant", "dominated", ...; see :data:`COST_STATUSES`).
+            ``outcomes``, ``costs``, ``comparison``, ``public_finances`` (each payer's
+            net cost in present value), ``ledger_flows`` (each flow to each payer) and
+            ``ledger_years`` (each payer's net cost to the end of each year): each outcome
+            name mapped to each scenario's ``n, mean, ci_low, ci_high, diff, diff_low,
+            diff_high, p_value, note`` (``ci_*``, ``diff_low``/``diff_high``: simulation
+            precision), the three kinds of uncertainty (``parameter_*``, ``cohort_*`` and
+            their ``diff_`` forms) and each kind's label in plain words; the ratio rows of
+            ``comparison`` also carry ``status`` ("dominant", "dominated", ...; see
+            :data:`COST_STATUSES`), and the payback rows theirs (see
+            :data:`introsim.model.ledger.PAYBACK_STATUSES`).
         """
         keys = (
             "n",
@@ -390,32 +602,60 @@ class Comparison:
             "diff_high",
             "p_value",
             "note",
+            "people",
+            "people_all",
+            "parameter_low",
+            "parameter_high",
+            "cohort_low",
+            "cohort_high",
+            "diff_parameter_low",
+            "diff_parameter_high",
+            "diff_cohort_low",
+            "diff_cohort_high",
+            "parameter_label",
+            "cohort_label",
+            "simulation_label",
         )
         groups: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "outcome": {},
             "cost": {},
             "comparison": {},
+            "public_finances": {},
+            "ledger_flow": {},
+            "ledger_year": {},
         }
         for rec in self.table.to_dict("records"):
             entry = {k: rec[k] for k in keys}
             entry["n"] = int(entry["n"])
-            if rec["outcome"] in RATIOS:
+            if rec["outcome"] in RATIOS or rec["outcome"] in (*PAYER_RATIOS, *PAYBACK):
                 entry["status"] = rec["status"]
             groups[rec["kind"]].setdefault(rec["outcome"], {})[rec["scenario"]] = entry
         return {
             "reference": self.reference,
             "root_seed": self.root_seed,
             "replications": self.replications,
+            "members": self.ensemble["members"] if self.ensemble is not None else 1,
             "confidence": self.confidence,
             "scenarios": [
-                {"name": n, "description": self.title(n), "digest": d, "cohort_size": c, "weeks": w}
-                for n, d, c, w in zip(
-                    self.names, self.digests, self.cohort_sizes, self.weeks, strict=True
+                {
+                    "name": n,
+                    "description": self.description(n),
+                    "digest": d,
+                    "cohort_size": c,
+                    "weeks": w,
+                    "paired": self.is_paired(n),
+                    "unpaired_because": self.unpaired[i] if i < len(self.unpaired) else "",
+                }
+                for i, (n, d, c, w) in enumerate(
+                    zip(self.names, self.digests, self.cohort_sizes, self.weeks, strict=True)
                 )
             ],
             "outcomes": groups["outcome"],
             "costs": groups["cost"],
             "comparison": groups["comparison"],
+            "public_finances": groups["public_finances"],
+            "ledger_flows": groups["ledger_flow"],
+            "ledger_years": groups["ledger_year"],
         }
 
 
@@ -427,6 +667,8 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     ensemble: Ensemble | None = None,
+    store: RunStore | None = None,
+    modified: Sequence[str] = (),
 ) -> Comparison:
     """Compare scenarios over replicates with common random numbers.
 
@@ -443,9 +685,12 @@ def compare(
             pool of ``jobs`` processes, or this process when ``jobs`` is 1.
         ensemble: Parameter sets: replicate ``r`` of every scenario runs with
             member ``r mod K``, so intervals include parameter uncertainty.
+        store: Keeps runs as they finish, and skips runs already kept.
+        modified: Per scenario, the ``--set`` overrides applied to it, as text.
 
     Returns:
-        The comparison.
+        The comparison. Scenarios that differ from the reference in what common
+        random numbers need alike (:func:`unpaired_because`) get unpaired intervals.
 
     Raises:
         ValueError: Fewer than two scenarios, duplicate names, fewer than two
@@ -466,35 +711,60 @@ def compare(
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, found {seed}")
 
+    # Over an ensemble every member runs every replicate: point i * K + k is scenario i with
+    # member k, and replicate r has the same seed in every scenario and member.
+    members = ensemble.size if ensemble is not None else 1
     tasks = [
-        Task(i, r, sc if ensemble is None else ensemble.apply(sc, r), seed)
+        Task(i * members + k, r, sc if ensemble is None else ensemble.apply_member(sc, k), seed)
         for r in range(replications)
         for i, sc in enumerate(scenarios)
+        for k in range(members)
     ]
     with contextlib.ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(
                 executor_for(jobs, preload=["introsim.experiments.compare"])
             )
-        runs = run_tasks(tasks, executor, evaluate=_replicate_outputs, progress=progress)
-    results: dict[tuple[int, int], ReplicateResult] = {}
-    for task, run in zip(tasks, runs, strict=True):
-        if run.error:
+        cube = run_cube(
+            tasks,
+            REPLICATE_OUTCOMES,
+            executor,
+            evaluate=_replicate_outputs,
+            store=store,
+            progress=progress,
+        )  # (scenario, replicate, outcome)
+    for task in tasks:
+        error = cube.errors[task.point, task.replicate]
+        if error:
+            where = f", member {task.point % members}" if ensemble is not None else ""
             raise RuntimeError(
-                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {run.error}"
+                f"{scenarios[task.point // members].scenario.name}{where}, replicate "
+                f"{task.replicate}: {error}"
             )
-        results[(task.point, task.replicate)] = ReplicateResult(
-            task.point, task.replicate, *run.value
+    # Runs of one scenario in member-major order: run k * R + r is member k, replicate r.
+    runs = members * replications
+    results = {
+        (i, k * replications + r): ReplicateResult(
+            i, k * replications + r, *_unpack(cube.results[i * members + k, r])
         )
-    ordered = [results[(i, r)] for i in range(len(scenarios)) for r in range(replications)]
+        for i in range(len(scenarios))
+        for k in range(members)
+        for r in range(replications)
+    }
+    ordered = list(results.values())
     sizes = tuple(sc.cohort.size for sc in scenarios)
-    values = np.array(
+    grid = cube.values.reshape(len(scenarios), members, replications, -1)
+    counts = np.array(
         [
-            [[results[(i, r)].summary[o] for o in REPLICATE_OUTCOMES] for r in range(replications)]
-            for i in range(len(scenarios))
+            [
+                [cube.results[i, r].get(f"{PEOPLE}_{o}", math.nan) for o in REPLICATE_OUTCOMES]
+                for r in range(replications)
+            ]
+            for i in range(len(scenarios) * members)
         ],
         dtype=np.float64,
-    )  # (scenario, replicate, outcome)
+    ).reshape(len(scenarios), members, replications, -1)  # participants each share rests on
+    unpaired = tuple(unpaired_because(scenarios[0], sc) for sc in scenarios)
     return Comparison(
         names=tuple(names),
         digests=tuple(sc.digest() for sc in scenarios),
@@ -502,67 +772,297 @@ def compare(
         weeks=tuple(sc.scenario.weeks for sc in scenarios),
         root_seed=seed,
         replications=replications,
-        replicates=_replicates_table(names, ordered, seed),
-        table=_comparison_table(names, values, sizes),
-        weekly=_weekly_bands(names, results, replications),
-        subgroups=_subgroup_table(names, results, replications),
+        replicates=_replicates_table(
+            names, ordered, seed, replications, ensemble is not None, counts
+        ),
+        table=_comparison_table(names, grid, sizes, counts, unpaired),
+        weekly=_weekly_bands(names, results, runs),
+        subgroups=_subgroup_table(names, results, runs),
         descriptions=tuple(sc.scenario.description for sc in scenarios),
         programme_weeks=tuple(sc.programme.max_weeks for sc in scenarios),
         intake_weeks=tuple(sc.cohort.intake_weeks for sc in scenarios),
-        ensemble=ensemble.describe() if ensemble is not None else None,
+        ensemble={**ensemble.describe(), "rule": MEMBER_RULE} if ensemble is not None else None,
+        unpaired=unpaired,
+        modified=tuple(modified) if modified else ("",) * len(scenarios),
+    )
+
+
+PAIRED_ALIKE: dict[str, Callable[[Scenario], Any]] = {
+    "cohort": lambda sc: sc.cohort.model_dump(exclude={"intake_weeks"}),
+    "intake": lambda sc: sc.cohort.intake_weeks,
+    "horizon": lambda sc: sc.scenario.weeks,
+    "labour market": lambda sc: sc.labour_market.model_dump(),
+}
+"""What two scenarios must share for replicate r to be the same people in the same market."""
+
+
+def unpaired_because(reference: Scenario, scenario: Scenario) -> str:
+    """What of :data:`PAIRED_ALIKE` differs between a scenario and the reference ("" if none).
+
+    Common random numbers pair replicate r of two scenarios only when both draw
+    the same cohort, arriving in the same weeks, observed over the same horizon
+    in the same labour market; otherwise the runs are independent draws and
+    their difference must be read as unpaired.
+    """
+    return ", ".join(k for k, part in PAIRED_ALIKE.items() if part(reference) != part(scenario))
+
+
+def few_observed(scenario: Scenario) -> list[str]:
+    """Warnings for the outcomes that intake and horizon leave on few participants.
+
+    An outcome measured a fixed time after arrival is observed only for those who
+    arrived that long before the horizon; with arrivals spread over the intake,
+    a late outcome may rest on a handful of people (or none). The arrival weeks
+    are the model's own (:func:`~introsim.model.population.arrival_weeks`).
+
+    Returns:
+        One line per outcome that the horizon leaves on fewer than
+        :data:`~introsim.experiments.statistics.MIN_PEOPLE` participants in a run.
+    """
+    from introsim.model.population import arrival_weeks
+    from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
+
+    arrival = arrival_weeks(scenario.cohort.size, scenario.cohort.intake_weeks)
+    weeks = scenario.scenario.weeks
+    out = []
+    for outcome, horizon in (
+        ("employed_12m", WEEKS_12M),
+        ("employed_24m", WEEKS_24M),
+        ("employed_60m", WEEKS_60M),
+    ):
+        seen = int((weeks - arrival >= horizon).sum())
+        if seen < MIN_PEOPLE and seen < arrival.size:  # a small cohort alone is the user's choice
+            out.append(
+                f"{outcome} is observed for {seen} of {arrival.size} participants in a run "
+                f"(those who arrived at least {horizon} weeks before the horizon, week {weeks}; "
+                f"arrivals spread over cohort.intake_weeks = {scenario.cohort.intake_weeks}): "
+                f"fewer than {MIN_PEOPLE}, so it is no finding; lengthen scenario.weeks or "
+                "shorten the intake"
+            )
+    return out
+
+
+def unpaired_text(reference: str, scenario: str, why: str) -> str:
+    """The warning for a scenario whose differences from the reference are not paired."""
+    return (
+        f"{scenario} differs from {reference} in {why}: replicate r is not the same people in "
+        "the same market, so their differences are not paired (common random numbers cannot "
+        "hold); they are shown with unpaired (Welch) intervals, wider than paired ones"
     )
 
 
 def _replicates_table(
-    names: list[str], ordered: list[ReplicateResult], root_seed: int
+    names: list[str],
+    ordered: list[ReplicateResult],
+    root_seed: int,
+    replications: int,
+    with_members: bool,
+    counts: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Long table of every replicate's outcomes, sorted by scenario, replicate, outcome order."""
+    """Long table of every run's outcomes, sorted by scenario, (member,) replicate, outcome.
+
+    Over an ensemble a ``member`` column says which parameter set a run used.
+    ``people``: the participants a share rests on in that run (NaN for other outcomes).
+    """
     rows = [
-        (names[res.scenario], res.replicate, seed_text(root_seed, res.replicate), o, res.summary[o])
+        (
+            names[res.scenario],
+            res.replicate // replications,
+            res.replicate % replications,
+            seed_text(root_seed, res.replicate % replications),
+            o,
+            res.summary[o],
+            math.nan
+            if counts is None
+            else counts[
+                res.scenario, res.replicate // replications, res.replicate % replications, j
+            ],
+        )
         for res in ordered
-        for o in REPLICATE_OUTCOMES
+        for j, o in enumerate(REPLICATE_OUTCOMES)
     ]
-    df = pd.DataFrame(rows, columns=["scenario", "replicate", "seed", "outcome", "value"])
+    columns = ["scenario", "member", "replicate", "seed", "outcome", "value", PEOPLE]
+    df = pd.DataFrame(rows, columns=columns)
+    if not with_members:
+        df = df.drop(columns="member")
+    else:
+        df["member"] = df["member"].astype(np.int64)
     df["replicate"] = df["replicate"].astype(np.int64)
     df["value"] = df["value"].astype(np.float64)
+    df[PEOPLE] = df[PEOPLE].astype(np.float64)
     for col in ("scenario", "seed", "outcome"):
         df[col] = df[col].astype(object)
     return df
 
 
-def _interval(
-    outcome: str, values: np.ndarray, paired: bool = False
-) -> tuple[int, float, float, float, float, str]:
-    """Interval for an outcome's mean (or paired difference): bounded for shares."""
-    if INFO[outcome].unit == "share":
-        return bounded_interval(values, -1.0 if paired else 0.0, 1.0)
-    n, mean, lo, hi, p = t_interval(values)
-    return n, mean, lo, hi, p, FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
+def _kind(outcome: str) -> str:
+    """The ``kind`` of an outcome's rows in the comparison table."""
+    if outcome in COST_PARTS:
+        return "cost"
+    if outcome in LEDGER_OUTCOMES:
+        return "public_finances"
+    if outcome in LEDGER_FLOW_VALUES:
+        return "ledger_flow"
+    if outcome in LEDGER_YEARS:
+        return "ledger_year"
+    return "outcome"
 
 
-def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
-    """Means, paired differences and the comparison outcomes, with intervals."""
+def _ledger_estimates(
+    values: np.ndarray,
+    reference: np.ndarray,
+    col: dict[str, int],
+    size: int,
+    statuses: dict[str, str],
+) -> dict[str, tuple[float, ...]]:
+    """The public-finance comparison rows of one scenario against the reference.
+
+    Each payer's net cost per extra discounted person-year in work (Fieller's interval, and
+    "dominant" and the like judged for that payer), and the year the policy pays back for
+    each payer: the year of the mean path of its extra net cost, with the years of the paths
+    of the interval's ends (the low end pays back first, the high end last; NaN: not within
+    the horizon).
+
+    Args:
+        values: The scenario's (replicates, outcomes) values.
+        reference: The reference's, paired by replicate.
+        col: Each outcome's column.
+        size: The scenario's cohort size (extra person-years are per cohort).
+        statuses: Filled with each row's status.
+
+    Returns:
+        Each row of :data:`LEDGER_COMPARISONS` as ``(n, estimate, low, high, p)``.
+    """
+    nan = math.nan
+    out: dict[str, tuple[float, ...]] = {}
+    d_years = values[:, col[PERSON_YEARS_PV]] - reference[:, col[PERSON_YEARS_PV]]
+    n, d, lo, hi, p = t_interval(d_years * size)
+    out[EXTRA_YEARS_PV] = (n, d, lo, hi, p)
+    for ratio, cost in PAYER_RATIOS.items():
+        d_cost = values[:, col[cost]] - reference[:, col[cost]]
+        _, c, c_lo, c_hi, _ = t_interval(d_cost)
+        statuses[ratio] = cost_status((d, lo, hi), (c, c_lo, c_hi))
+        n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_years)
+        if statuses[ratio] != "ratio":
+            r = rlo = rhi = nan
+        out[ratio] = (n_ratio, r, rlo, rhi, nan)
+    for row, payer in PAYBACK.items():
+        paths = np.array(
+            [
+                t_interval(values[:, col[y]] - reference[:, col[y]])
+                for y in (year_name(payer, k) for k in range(1, MAX_YEARS + 1))
+            ]
+        )  # (years, (n, mean, low, high, p)); NaN past the horizon
+        year, statuses[row] = payback_year(paths[:, 1])
+        early, _ = payback_year(paths[:, 2])
+        late, _ = payback_year(paths[:, 3])
+        out[row] = (int(paths[0, 0]), year, early, late, nan)
+    return out
+
+
+def _bounds_of(outcome: str, difference: bool = False) -> tuple[float, float] | None:
+    """The range an outcome (or a difference of it) can take: shares only."""
+    if INFO[outcome].unit != "share":
+        return None
+    return (-1.0, 1.0) if difference else (0.0, 1.0)
+
+
+def _kinds_columns(kinds: ThreeKinds | None, prefix: str = "") -> dict[str, Any]:
+    """The parameter and cohort spreads as ``{prefix}parameter_low`` ... columns."""
+    nan = math.nan
+    out: dict[str, Any] = {}
+    for kind in ("parameter", "cohort"):
+        spread = getattr(kinds, kind) if kinds is not None else None
+        out[f"{prefix}{kind}_low"] = spread.low if spread is not None else nan
+        out[f"{prefix}{kind}_high"] = spread.high if spread is not None else nan
+    return out
+
+
+def _labels(kinds: ThreeKinds | None) -> dict[str, str]:
+    if kinds is None:
+        return {f"{k}_label": "" for k in ("parameter", "cohort", "simulation")}
+    return {f"{s.kind.value}_label": s.label for s in kinds}
+
+
+def _comparison_table(
+    names: list[str],
+    grid: np.ndarray,
+    sizes: tuple[int, ...],
+    counts: np.ndarray | None = None,
+    unpaired: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Means, paired differences and the comparison outcomes, with the three kinds of uncertainty.
+
+    A scenario that cannot be paired with the reference (``unpaired``) gets Welch's
+    unpaired intervals for its differences. ``counts`` (like ``grid``) holds the
+    participants each share rests on: a row's ``people`` is their mean per run (for a
+    difference, the fewer of the two scenarios'), ``people_all`` their sum over the
+    runs; below :data:`~introsim.experiments.statistics.MIN_PEOPLE` per run the row
+    says so in ``note`` and ``few_people``.
+
+    ``grid`` is (scenarios, members, replicates, outcomes). ``ci_*`` and ``diff_low``/
+    ``diff_high`` are the simulation's precision: a t interval over replicates with one
+    member, over the members' averages with several. ``parameter_*`` is the central 95 % of
+    the members' averages (what we do not know about the mechanisms), ``cohort_*`` the
+    central 95 % of single runs around their member's average (chance in one real cohort);
+    ``diff_parameter_*`` and ``diff_cohort_*`` the same for the paired difference.
+    """
     nan = math.nan
     rows: list[dict[str, Any]] = []
     col = {o: j for j, o in enumerate(REPLICATE_OUTCOMES)}
+    members = grid.shape[1]
+
+    def units(x: np.ndarray) -> np.ndarray:
+        """What the simulation-precision interval is over: replicates, or members' averages."""
+        if members == 1:
+            return x[0]
+        finite = np.isfinite(x)
+        n = finite.sum(axis=1)
+        total = np.where(finite, x, 0.0).sum(axis=1)
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+    if counts is None:
+        counts = np.full(grid.shape, nan)
+    runs = counts.reshape(counts.shape[0], -1, counts.shape[-1])  # (scenario, run, outcome)
+    with warnings.catch_warnings():  # the rows of outcomes that are not shares are all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_run = np.nanmean(runs, axis=1)
+    in_all = np.where(np.isfinite(runs), runs, 0.0).sum(axis=1)
+
     for s, name in enumerate(names):
+        apart = s < len(unpaired) and bool(unpaired[s])
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
-            n, mean, lo, hi, _, note = _interval(outcome, values[s, :, j])
+            unit = INFO[outcome].unit
+            x = grid[s, :, :, j]
+            level = interval(outcome, units(x), unit=unit)
+            n, mean, lo, hi, note = level.n, level.estimate, level.low, level.high, level.note
+            kinds = three_kinds(x, sizes[s], bounds=_bounds_of(outcome))
+            row_kinds = {**_kinds_columns(kinds), **_kinds_columns(None, "diff_")}
+            people = per_run[s, j]
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
-                _, d, dlo, dhi, p, diff_note = _interval(
-                    outcome, values[s, :, j] - values[0, :, j], paired=True
-                )
-                diff = (d, dlo, dhi, p)
-                note = "; ".join(dict.fromkeys(x for x in (note, diff_note) if x))
+                dx = x - grid[0, :, :, j]
+                if apart:
+                    d = unpaired_interval(outcome, units(x), units(grid[0, :, :, j]), unit=unit)
+                else:
+                    d = interval(outcome, units(dx), paired=True, unit=unit)
+                diff = (d.estimate, d.low, d.high, d.p_value)
+                note = "; ".join(dict.fromkeys(x for x in (note, d.note) if x))
+                dk = three_kinds(dx, sizes[s], bounds=_bounds_of(outcome, difference=True))
+                row_kinds.update(_kinds_columns(dk, "diff_"))
+                if np.isfinite(people):
+                    people = min(people, per_run[0, j])
+            few = bool(np.isfinite(people) and people < MIN_PEOPLE)
+            if few:
+                note = "; ".join(x for x in (note, FEW_PEOPLE) if x)
             info = INFO[outcome]
             rows.append(
                 {
                     "scenario": name,
                     "outcome": outcome,
-                    "kind": "cost" if outcome in COST_PARTS else "outcome",
+                    "kind": _kind(outcome),
                     "label": info.label,
                     "unit": info.unit,
                     "n": n,
@@ -575,27 +1075,50 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "p_value": diff[3],
                     "note": note,
                     "status": "",
+                    "people": people,
+                    "people_all": in_all[s, j] if np.isfinite(per_run[s, j]) else nan,
+                    "few_people": few,
+                    "paired": not apart,
+                    **row_kinds,
+                    **_labels(kinds),
                 }
             )
-    cost = values[:, :, col["cost_per_participant_nok"]]
+    cost = grid[:, :, :, col["cost_per_participant_nok"]]
     for s, name in enumerate(names[1:], start=1):
-        d_cost = cost[s] - cost[0]
+        d_cost_runs = cost[s] - cost[0]
+        d_cost = units(d_cost_runs)
         _, c, c_lo, c_hi, _ = t_interval(d_cost)
         estimates: dict[str, tuple[float, ...]] = {}
         statuses: dict[str, str] = {}
+        spreads: dict[str, ThreeKinds | None] = {}
+        apart = s < len(unpaired) and bool(unpaired[s])
         for ratio, (extra, per_participant) in RATIOS.items():
             j = col[per_participant]
-            d_effect = values[s, :, j] - values[0, :, j]
-            n, d, lo, hi, p = t_interval(d_effect * sizes[s])
+            d_runs = grid[s, :, :, j] - grid[0, :, :, j]
+            d_effect = units(d_runs)
+            if apart:
+                w = unpaired_interval(
+                    extra,
+                    units(grid[s, :, :, j]) * sizes[s],
+                    units(grid[0, :, :, j]) * sizes[s],
+                    unit=INFO[extra].unit,
+                )
+                n, d, lo, hi, p = w.n, w.estimate, w.low, w.high, w.p_value
+            else:
+                n, d, lo, hi, p = t_interval(d_effect * sizes[s])
             estimates[extra] = (n, d, lo, hi, p)
+            spreads[extra] = three_kinds(d_runs * sizes[s], sizes[s])
             status = cost_status((d, lo, hi), (c, c_lo, c_hi))
             n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_effect)
             if status != "ratio":
                 r = rlo = rhi = nan
             estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
             statuses[ratio] = status
-        for outcome in COMPARISON_OUTCOMES:
+            spreads[ratio] = None  # a ratio of averages: no spread of single cohorts is shown
+        estimates.update(_ledger_estimates(units(grid[s]), units(grid[0]), col, sizes[s], statuses))
+        for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
+            kinds = spreads.get(outcome)
             rows.append(
                 {
                     "scenario": name,
@@ -611,14 +1134,31 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "diff_low": est[2],
                     "diff_high": est[3],
                     "p_value": est[4],
-                    "note": FEW_REPLICATES if 0 < est[0] < MIN_REPLICATES else "",
+                    "note": "; ".join(
+                        x
+                        for x in (
+                            UNPAIRED if apart else "",
+                            FEW_REPLICATES if 0 < est[0] < MIN_REPLICATES else "",
+                        )
+                        if x
+                    ),
                     "status": statuses.get(outcome, ""),
+                    "people": nan,
+                    "people_all": nan,
+                    "few_people": False,
+                    "paired": not apart,
+                    **_kinds_columns(None),
+                    **_kinds_columns(kinds, "diff_"),
+                    **_labels(kinds),
                 }
             )
     df = pd.DataFrame(rows)
     df["n"] = df["n"].astype(np.int64)
     for c in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
         df[c] = df[c].astype(object)
+    for c in df.columns:
+        if c.endswith("_label"):
+            df[c] = df[c].astype(object)
     return df
 
 
@@ -681,11 +1221,15 @@ def _subgroup_table(
             vals = ref if s == 0 else matrix(s, outcome)
             counts = matrix(s, "n")
             for k, (group, level) in enumerate(keys):
-                _, mean, lo, hi, _, _ = _interval(outcome, vals[:, k])
+                found = interval(outcome, vals[:, k], unit=INFO[outcome].unit)
+                mean, lo, hi = found.estimate, found.low, found.high
                 if s == 0:
                     d = dlo = dhi = math.nan
                 else:
-                    _, d, dlo, dhi, _, _ = _interval(outcome, vals[:, k] - ref[:, k], paired=True)
+                    paired = interval(
+                        outcome, vals[:, k] - ref[:, k], paired=True, unit=INFO[outcome].unit
+                    )
+                    d, dlo, dhi = paired.estimate, paired.low, paired.high
                 rows.append(
                     {
                         "scenario": name,
@@ -780,7 +1324,13 @@ def build_manifest(
         "the same in every scenario (common random numbers)",
         "replications": comparison.replications,
         "ensemble": comparison.ensemble,
-        "intervals": intervals_text(comparison.ensemble),
+        "intervals": UNCERTAINTY_TEXT
+        + (
+            f"; {MEMBER_RULE}, K = {comparison.ensemble['members']} parameter sets from "
+            f"{comparison.ensemble['file']}"
+            if comparison.ensemble is not None
+            else "; one parameter set: what we do not know about the mechanisms is not shown"
+        ),
         "confidence": comparison.confidence,
         "jobs": jobs,
         "wall_time_s": wall_time_s,
@@ -821,3 +1371,374 @@ def write_outputs(
     write_csv(comparison.table, out / COMPARISON_FILE)
     write_json(manifest, out / MANIFEST_FILE)
     return [out / name for name in DATA_FILES]
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class CompareStudy(Study):
+    """``introsim compare``: scenarios over common-random-number replicates, paired."""
+
+    kind = "compare"
+    replaces_other = True
+    files = (*DATA_FILES, REPORT_FILE)
+    report_module = "introsim.reporting.compare_report"
+    write_outputs = staticmethod(write_outputs)
+
+    def __init__(
+        self,
+        scenarios: list[Scenario],
+        paths: list[Path],
+        replications: int,
+        seed: int | None,
+        ensemble: Ensemble | None,
+        sets: dict[str, Any] | None = None,
+    ) -> None:
+        self.loaded, self.paths, self.replications = scenarios, paths, replications
+        self.sets = ", ".join(f"{k}={v}" for k, v in (sets or {}).items())
+        self.seed = scenarios[0].scenario.seed if seed is None else seed
+        self.ensemble, self.name = ensemble, "compare"
+
+    @classmethod
+    def load(
+        cls,
+        paths: Sequence[Path],
+        *,
+        sets: dict[str, Any] | None = None,
+        replications: int = 30,
+        seed: int | None = None,
+        ensemble: str | Path | None = None,
+    ) -> CompareStudy:
+        """Read two or more scenario files (with ``--set``) and check the comparison's options."""
+        from introsim.experiments.ensemble import load_checked
+        from introsim.params.loader import load_scenario, load_scenario_with
+
+        paths = list(paths)
+        loaded = [
+            load_scenario_with(p, sets, source="--set") if sets else load_scenario(p) for p in paths
+        ]
+        if len(loaded) < 2:
+            raise StudyError(f"compare: expected at least 2 scenario files, found {len(loaded)}")
+        seen: dict[str, Path] = {}
+        for path, sc in zip(paths, loaded, strict=True):
+            name = sc.scenario.name
+            if name in seen:
+                raise StudyError(
+                    f"{path}: [scenario] name {name!r} is also the name of {seen[name]}; "
+                    "give each compared scenario a distinct name"
+                )
+            seen[name] = path
+        if not 2 <= replications <= MAX_REPLICATIONS:
+            raise StudyError(
+                f"--replications: expected an integer from 2 to {MAX_REPLICATIONS}, "
+                f"found {replications}"
+            )
+        if seed is not None and seed < 0:
+            raise StudyError(f"--seed: expected a non-negative integer, found {seed}")
+        return cls(
+            loaded, paths, replications, seed, load_checked(ensemble, paths, sets or {}), sets
+        )
+
+    def default_out(self) -> Path:
+        return Path("out") / "compare"
+
+    def identity(self) -> dict[str, Any]:
+        # Not the replications: replicate r is the same run whatever their number, so a
+        # comparison with more replicates extends its stored runs.
+        data = {
+            "digests": [sc.digest() for sc in self.loaded],
+            "seed": self.seed,
+            "ensemble": self.ensemble.digest() if self.ensemble is not None else None,
+        }
+        text = json.dumps(data, sort_keys=True)
+        return {
+            "experiment": "compare",
+            "fingerprint": hashlib.sha256(text.encode()).hexdigest(),
+            "model_version": model_version(),
+        }
+
+    def scenarios(self) -> list[Scenario]:
+        return self.loaded
+
+    @property
+    def members(self) -> int:
+        """Parameter sets each replicate runs with (1 without an ensemble)."""
+        return self.ensemble.size if self.ensemble is not None else 1
+
+    def retained(self) -> int:
+        return results_memory(self.loaded, self.members * self.replications)
+
+    def cautions(self) -> list[str]:
+        from introsim.experiments.ensemble import stale_posterior
+
+        out = [line for line in (stale_posterior(self.ensemble),) if line]
+        out += [
+            unpaired_text(self.loaded[0].scenario.name, sc.scenario.name, why)
+            for sc in self.loaded[1:]
+            if (why := unpaired_because(self.loaded[0], sc))
+        ]
+        if self.members * self.replications < MIN_REPLICATES:
+            out.append(
+                f"with {self.replications} replicates the 95 % intervals are too uncertain to "
+                f"mean much; use --replications {MIN_REPLICATES} or more"
+            )
+        return out
+
+    def size(self) -> tuple[str, int]:
+        n = len(self.loaded)
+        if self.ensemble is None:
+            return f"{n} scenarios × {self.replications} replicates", n * self.replications
+        runs = n * self.members * self.replications
+        return f"{n} scenarios × {self.members} members × {self.replications} replicates", runs
+
+    def run(self, runner: Runner) -> Comparison:
+        try:
+            return compare(
+                self.loaded,
+                self.replications,
+                self.seed,
+                executor=runner.executor,
+                progress=runner.progress,
+                ensemble=self.ensemble,
+                store=runner.store,
+                modified=[self.sets] * len(self.loaded),
+            )
+        except RuntimeError as exc:  # a run raised: one line naming the scenario and replicate
+            raise StudyError(str(exc)) from None
+
+    def manifest(self, result: Comparison, **provenance: Any) -> dict[str, Any]:
+        return build_manifest(
+            result,
+            self.paths,
+            jobs=provenance["jobs"],
+            wall_time_s=provenance["wall_time_s"],
+            command=provenance["command"],
+        )
+
+    def summary(self, result: Comparison, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
+        data = result.to_json()
+        data["out"] = str(out)
+        return data
+
+    def show(self, result: Comparison, out: Path, wall: float) -> None:
+        print_comparison(result)
+        Console().print(
+            f"wrote {printable(out)}/ {', '.join(DATA_FILES)}, report.html "
+            f"({len(self.loaded) * self.members * self.replications} runs in {wall:.1f} s)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+MEMBER_RULE = "every ensemble member ran every replicate (members × replicates)"
+UNCERTAINTY_TEXT = (
+    "three kinds, each 95 %: parameter_* (what we do not know about the mechanisms: the "
+    "members' averages), cohort_* (chance in one real cohort: single runs around their "
+    "member's average), ci_*/diff_low/diff_high (simulation precision: the Monte Carlo error "
+    "of the average)"
+)
+
+
+def _runs_text(result: Comparison) -> str:
+    if result.ensemble is None:
+        return f"{result.replications} replicates each"
+    return f"{result.ensemble['members']} posterior members × {result.replications} replicates each"
+
+
+def uncertainty_legend(result: Comparison) -> list[str]:
+    """What the three ranges under each number mean, in plain words (terminal and report)."""
+    sizes = sorted(set(result.cohort_sizes))
+    size = " or ".join(str(n) for n in sizes)
+    lines = []
+    if result.ensemble is not None:
+        lines.append(
+            f"mechanisms: what we do not know about the mechanisms; 95 % of the "
+            f"{result.ensemble['members']} plausible parameter sets of {result.ensemble['file']} "
+            "give an average in this range (it does not shrink with more runs)."
+        )
+    else:
+        lines.append(
+            "mechanisms: not shown; these runs use one parameter set, so nothing here says how "
+            "much the answer depends on what we do not know about the mechanisms (run with "
+            "--ensemble and a calibration's posterior.toml to see it)."
+        )
+    lines.append(
+        f"one cohort: chance in one real cohort of {size} participants; a single municipality's "
+        "cohort lands in this range 95 % of the time."
+    )
+    lines.append(
+        "simulation: simulation precision, the Monte Carlo error of the average; it narrows with "
+        "more runs and says nothing about the world."
+    )
+    return lines
+
+
+def print_comparison(result: Comparison) -> None:
+    """Print a comparison as a table: means with 95 % intervals, and paired differences.
+
+    Clear differences carry a symbol as well as a colour (✓ better, ✗ worse). The
+    cost-effectiveness rows say "dominant" or "dominated" rather than show a
+    negative or meaningless ratio.
+    """
+    from introsim.reporting.compare_report import (
+        MARKS,
+        STATUS_TEXT,
+        excludes_zero,
+        format_interval,
+        format_number,
+        verdict,
+    )
+
+    ref = result.reference
+    apart = [n for n in result.names[1:] if not result.is_paired(n)]
+    pairing = "differences paired run by run" + (
+        f" except {', '.join(apart)} (unpaired)" if apart else ""
+    )
+    table = Table(
+        title=f"{len(result.names)} scenarios, {_runs_text(result)}, root seed "
+        f"{result.root_seed}: mean, and three 95 % ranges under it; {pairing}",
+    )
+    table.add_column("outcome", no_wrap=True)
+    for name in result.names:
+        table.add_column(shown(result.title(name)), justify="right")
+    for name in result.names[1:]:
+        table.add_column(
+            f"{shown(result.title(name))} − {shown(result.title(ref))}", justify="right"
+        )
+
+    def unit_of(outcome: str) -> str:
+        # Cost parts are in NOK like the total; format them as it is formatted.
+        return "cost_per_participant_nok" if outcome in COST_PARTS else outcome
+
+    def kinds(r: dict[str, Any], u: str, low: str, high: str, prefix: str = "") -> str:
+        """The three kinds under a number, each named: mechanisms, one cohort, simulation."""
+        signed = bool(prefix)
+        lines = []
+        for key, name in (("parameter", "mechanisms"), ("cohort", "one cohort")):
+            span = format_interval(u, r[f"{prefix}{key}_low"], r[f"{prefix}{key}_high"], signed)
+            if span:
+                lines.append(f"{name} {span}")
+        sim = format_interval(u, r[low], r[high], signed)
+        if sim:
+            lines.append(f"simulation {sim}")
+        return "".join(f"\n[dim]{line}[/dim]" for line in lines)
+
+    def level(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        u = unit_of(outcome)
+        percent = " %" if INFO[u].unit == "share" and r["mean"] == r["mean"] else ""
+        text = format_number(u, r["mean"]) + percent
+        people = f"\n[dim]n {r['people']:.0f}[/dim]" if r["people"] == r["people"] else ""
+        if r["few_people"]:  # greyed and marked: see the note below the table
+            return f"[dim]{text}‡[/dim]" + kinds(r, u, "ci_low", "ci_high") + people
+        return text + kinds(r, u, "ci_low", "ci_high") + people
+
+    def diff(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        if r["few_people"]:  # never a finding: no mark, no colour
+            u = unit_of(outcome)
+            text = f"[dim]{format_number(u, r['diff'], signed=True)} pp‡[/dim]"
+            return text + kinds(r, u, "diff_low", "diff_high", "diff_")
+        if outcome in RATIOS and r["status"] != "ratio":
+            style = {"dominant": "green", "dominated": "red"}.get(r["status"], "dim")
+            mark = {"dominant": "✓ ", "dominated": "✗ "}.get(r["status"], "")
+            return f"[{style}]{mark}{STATUS_TEXT.get(r['status'], r['status'])}[/{style}]"
+        u = unit_of(outcome)
+        ci = format_interval(u, r["diff_low"], r["diff_high"], signed=True)
+        text = format_number(u, r["diff"], signed=True)
+        if INFO.get(u) is not None and INFO[u].unit == "share" and text != "–":
+            text += " pp"
+        # Clearly better or worse: by what we do not know about the mechanisms where the runs
+        # span a posterior, else by the simulation's precision.
+        low, high = r["diff_parameter_low"], r["diff_parameter_high"]
+        if not (low == low and high == high):
+            low, high = r["diff_low"], r["diff_high"]
+        v = verdict(outcome, r["diff"], low, high)
+        style = {"better": "green", "worse": "red"}.get(v, "")
+        if v in MARKS:
+            text = f"{MARKS[v][0]} {text}"
+        if outcome in COMPARISON_OUTCOMES and excludes_zero(r["diff_low"], r["diff_high"]):
+            style = "bold"
+        if style:
+            text = f"[{style}]{text}[/{style}]"
+        return text + (kinds(r, u, "diff_low", "diff_high", "diff_") if ci else "")
+
+    outcomes = list(TABLE_OUTCOMES)
+    for outcome in outcomes:
+        label = f"  {outcome}" if outcome in COST_PARTS else outcome
+        cells = [level(outcome, n) for n in result.names]
+        cells += [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(label, *cells, end_section=outcome == outcomes[-1])
+    for outcome in COMPARISON_OUTCOMES:
+        cells = ["–"] * len(result.names) + [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(outcome, *cells)
+    console = wide_console(200)
+    console.print(table)
+    for name in apart:
+        i = result.names.index(name)
+        console.print(
+            f"warning: {unpaired_text(ref, name, result.unpaired[i])}.",
+            style="bold",
+            markup=False,
+        )
+    if result.table["few_people"].astype(bool).any():
+        console.print(
+            f"‡ rests on fewer than {MIN_PEOPLE} participants per run (n: those who reached "
+            "the outcome's horizon in one run): not a finding, whatever its interval.",
+            markup=False,
+        )
+    if any(result.modified):
+        console.print(
+            f"(modified): --set {next(m for m in result.modified if m)} applied; the files' "
+            "descriptions may no longer hold.",
+            markup=False,
+        )
+    console.print(_public_finances_table(result))
+    for line in uncertainty_legend(result):
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(
+        "Shares in %, differences in percentage points (pp), costs in NOK per participant over "
+        "the horizon; person_years_in_work: years in work per participant over the horizon.\n"
+        "extra_person_years_in_work, extra_employed_12m: per cohort.\n"
+        "cost_per_extra_person_year_nok: difference in cost / difference in years in work, both "
+        "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
+        "figure (cost over the horizon / extra persons in work at 12 months).\n"
+        "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
+        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % range of "
+        "the mechanisms excludes zero; without a posterior, the simulation's interval does).\n"
+        "Public finances: net cost per participant (costs less grants and taxes received) in "
+        "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
+        "rate); per extra person-year: both discounted; pays back: the first year from whose "
+        "end the policy has cost that payer no more than the first scenario, with the years "
+        "at the ends of the 95 % interval.",
+        style="dim",
+    )
+
+
+def _public_finances_table(result: Comparison) -> Table:
+    """Each payer's net cost in present value, its difference, ratio and payback year."""
+    from introsim.reporting.ledger_report import payer_rows
+
+    ref = shown(result.title(result.reference))
+    table = Table(title="Who pays and who gains: net cost per participant, present value")
+    table.add_column("payer", no_wrap=True)
+    for name in result.names:
+        table.add_column(shown(result.title(name)), justify="right")
+    for name in result.names[1:]:
+        title = shown(result.title(name))
+        table.add_column(f"{title} − {ref}", justify="right")
+        table.add_column(f"{title}: per extra person-year in work", justify="right")
+        table.add_column(f"{title}: pays back", justify="right")
+    for row in payer_rows(result):
+        cells = [f"{value}\n[dim]{ci}[/dim]" for value, ci in row["levels"]]
+        for (diff, ci, clear), ratio, payback in zip(
+            row["diffs"], row["ratios"], row["paybacks"], strict=True
+        ):
+            text = f"[bold]{diff}[/bold]" if clear else diff
+            cells += [f"{text}\n[dim]{ci}[/dim]", ratio, payback]
+        table.add_row(row["payer"], *cells)
+    return table

@@ -29,6 +29,12 @@ Designs:
 
 Point 0 is always the base scenario itself, so every point has a paired
 difference from the base.
+
+A sensitivity study may name a ``[reference]`` policy: dotted overrides (and an
+optional ``name``) applied on top of every point. Each point then also runs as
+its reference twin with the same random streams, and the indices describe the
+paired difference, treatment minus reference (e.g. IPS minus standard
+follow-up in ``employed_12m``) at each sample point.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy.stats import qmc
 
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import OUTCOMES
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
@@ -61,6 +68,7 @@ __all__ = [
     "ExperimentError",
     "ExperimentSpec",
     "Point",
+    "Reference",
     "dummy_seed",
     "load_experiment",
     "salib_sample",
@@ -127,9 +135,10 @@ class ExperimentMeta(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentMeta:
-        unknown = [o for o in self.outcomes if o not in OUTCOMES]
+        valid = (*OUTCOMES, *LEDGER_OUTCOMES)
+        unknown = [o for o in self.outcomes if o not in valid]
         if unknown:
-            raise ValueError(f"unknown outcome {unknown[0]!r}; valid: {', '.join(OUTCOMES)}")
+            raise ValueError(f"unknown outcome {unknown[0]!r}; valid: {', '.join(valid)}")
         d = self.design
         if d in ("lhs", "delta") and self.samples is None:
             raise ValueError(f"an {d} design needs samples (the number of points)")
@@ -192,6 +201,22 @@ class FactorSpec(_Strict):
 
 # --------------------------------------------------------------------------- resolved design
 @dataclass(frozen=True)
+class Reference:
+    """The policy a contrast study's points are compared with (see the module docstring).
+
+    Attributes:
+        name: What the reference is called in tables and reports.
+        overrides: Dotted path mapped to value, applied on top of each point's own.
+        points: Each design point's reference twin, in the same order and with the
+            same seed, row and stratum.
+    """
+
+    name: str
+    overrides: dict[str, Any]
+    points: list[Point] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Point:
     """One design point: the base with these overrides.
 
@@ -238,16 +263,22 @@ class Design:
     problem: dict[str, Any] | None = None
     sample: np.ndarray | None = None
     strata: list[dict[str, Any]] = field(default_factory=list)
+    reference: Reference | None = None
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides the runs: points, replications, seed."""
+        """A hash of everything that decides each run: points and seed.
+
+        Not the replications: replicate r is the same run whatever their number,
+        so a study with more replicates extends its stored runs.
+        """
         data: dict[str, Any] = {
-            "replications": self.meta.replications,
             "seed": self.meta.seed,
             "points": [[p.label, p.scenario.digest()] for p in self.points],
         }
         if self.problem is not None:
             data["point_seeds"] = [p.seed for p in self.points]
+        if self.reference is not None:
+            data["reference"] = [p.scenario.digest() for p in self.reference.points]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -277,9 +308,20 @@ class Design:
                 else {}
             ),
             "factors": {k: v.model_dump(exclude_none=True) for k, v in self.factors.items()},
+            **(
+                {"reference": {"name": self.reference.name, **self.reference.overrides}}
+                if self.reference is not None
+                else {}
+            ),
             "set": self.sets,
             "points": len(self.points),
         }
+
+    @property
+    def run_count(self) -> int:
+        """Runs the design needs: every point's replicates, twice in a contrast study."""
+        arms = 1 if self.reference is None else 2
+        return arms * len(self.points) * self.meta.replications
 
     @property
     def design_seed(self) -> int | None:
@@ -524,7 +566,7 @@ def load_experiment(
     """
     p = Path(path)
     data, lines = read_toml(p)
-    known = {"experiment", "factors", "points"}
+    known = {"experiment", "factors", "points", "reference"}
     for key in data:
         if key not in known:
             _fail(p, lines, (key,), f"unknown section or key {key!r}; valid: {', '.join(known)}")
@@ -584,7 +626,10 @@ def load_experiment(
             dict(zip(cats, combo, strict=True))
             for combo in itertools.product(*(factors[n].levels for n in cats))  # type: ignore[misc]
         ]
-    design = Design(p, meta, base_path, factors, infos, sets, [], problem, sample, strata)
+    reference = _reference(data.get("reference"), meta, factors, p, lines)
+    design = Design(
+        p, meta, base_path, factors, infos, sets, [], problem, sample, strata, reference
+    )
     if meta.design != "list" and not factors:
         _fail(p, lines, ("factors",), f"a {meta.design} design needs at least one factor")
     if meta.design == "list" and "points" not in data:
@@ -640,12 +685,64 @@ def load_experiment(
                 _make_point(len(points), overrides, design, point_lines, str(label or "") or None)
             )
     design.points.extend(points)
+    if reference is not None:
+        ref_lines = {name: _line_of(lines, ("reference",)) for name in reference.overrides}
+        for pt in points:
+            twin = _make_point(pt.index, {**pt.overrides, **reference.overrides}, design, ref_lines)
+            reference.points.append(
+                dataclasses.replace(twin, seed=pt.seed, row=pt.row, stratum=pt.stratum)
+            )
     labels = [pt.label for pt in points]
     # Rounding may repeat a sampled point, which is harmless; elsewhere it is a mistake.
     if meta.design in ("grid", "oat", "list") and len(set(labels)) < len(labels):
         dup = next(lab for lab in labels if labels.count(lab) > 1)
         _fail(p, lines, ("factors",), f"two design points are the same: {dup}")
     return design
+
+
+def _reference(
+    raw: Any, meta: ExperimentMeta, factors: dict[str, FactorSpec], path: Path, lines: dict
+) -> Reference | None:
+    """The ``[reference]`` table: a name and dotted overrides no factor also varies."""
+    if raw is None:
+        return None
+    if meta.design not in SENSITIVITY_DESIGNS:
+        _fail(
+            path,
+            lines,
+            ("reference",),
+            f"[reference] applies to {', '.join(SENSITIVITY_DESIGNS)} designs, not {meta.design}",
+        )
+    if not isinstance(raw, dict):
+        _fail(path, lines, ("reference",), "expected a table of dotted overrides")
+    item = dict(raw)
+    name = item.pop("name", "reference")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        _fail(path, lines, ("reference", "name"), "expected a name of 1 to 100 characters")
+    overrides = {".".join(loc): v for loc, v in _flatten_values(item)}
+    if not overrides:
+        _fail(
+            path,
+            lines,
+            ("reference",),
+            'expected at least one dotted override, e.g. "follow_up.method" = "standard"',
+        )
+    for key in overrides:
+        if param_info(key) is None:
+            _fail(
+                path,
+                lines,
+                ("reference", *key.split(".")),
+                f"{key!r} is not a parameter; see `introsim params` for the paths",
+            )
+        if key in factors:
+            _fail(
+                path,
+                lines,
+                ("reference", *key.split(".")),
+                f"{key} is also a factor; the reference may only set what the factors do not vary",
+            )
+    return Reference(name, overrides)
 
 
 def _flatten_values(item: dict[str, Any], prefix: tuple[str, ...] = ()) -> list:

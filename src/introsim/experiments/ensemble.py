@@ -28,7 +28,7 @@ from introsim.params.catalog import param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
 from introsim.params.schema import Scenario
 
-__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_ensemble"]
+__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_ensemble", "stale_posterior"]
 
 ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
 _RESERVED = ("trial", "loss")  # bookkeeping keys a calibration writes beside the parameters
@@ -89,16 +89,22 @@ class Ensemble:
         Raises:
             ScenarioError: The combination is not a valid scenario (one line).
         """
-        overrides = {k: v for k, v in self.member(replicate).items() if k not in (keep or {})}
+        return self.apply_member(scenario, replicate % self.size, keep)
+
+    def apply_member(self, scenario: Scenario, k: int, keep: dict[str, Any] | None = None) -> Any:
+        """``scenario`` with member ``k`` applied, except paths in ``keep``.
+
+        Raises:
+            ScenarioError: The combination is not a valid scenario (one line).
+        """
+        overrides = {p: v for p, v in self.members[k].items() if p not in (keep or {})}
         try:
             return scenario.with_overrides(overrides)
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             where = ".".join(str(x) for x in err["loc"])
             raise ScenarioError(
-                self.path,
-                f"member {replicate % self.size}: {where}: {err['msg']}",
-                show_field=False,
+                self.path, f"member {k}: {where}: {err['msg']}", show_field=False
             ) from None
 
 
@@ -170,3 +176,44 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
                     show_field=False,
                 )
     return Ensemble(p, tuple(members), tuple(labels))
+
+
+def load_checked(
+    path: str | os.PathLike[str] | None, scenario_paths: list[Path], sets: dict[str, Any]
+) -> Ensemble | None:
+    """Read an ensemble (None without one) and check every member on every scenario file.
+
+    Raises:
+        ScenarioError: The file, or a member on one of the scenarios, is invalid (one line).
+    """
+    if path is None:
+        return None
+    ensemble = load_ensemble(path)
+    for scenario_path in scenario_paths:
+        ensemble.validate_on(scenario_path, sets)
+    return ensemble
+
+
+def stale_posterior(ensemble: Ensemble | None) -> str | None:
+    """A caution when an ensemble is a posterior made with another version of the model.
+
+    Returns:
+        One line to print, or None (no ensemble, not a posterior, or the same model).
+    """
+    import tomllib
+
+    from introsim.experiments.engine import model_version
+
+    if ensemble is None:
+        return None
+    try:
+        data = tomllib.loads(ensemble.path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    made = data.get("posterior", {}).get("identity", {}).get("model_version")
+    if not made or made == model_version():
+        return None
+    return (
+        f"{ensemble.path} was calibrated with model {made}; this is {model_version()}: the "
+        "members may no longer fit the targets (run introsim calibrate again)"
+    )

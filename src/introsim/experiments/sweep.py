@@ -8,6 +8,7 @@ from the base (point 0) is paired by replicate.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -17,13 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.design import Design
-from introsim.experiments.engine import Task, model_version, provenance, run_tasks
+from introsim.experiments.design import Design, Point
+from introsim.experiments.engine import Cube, Task, model_version, provenance, run_cube
 from introsim.experiments.ensemble import Ensemble, intervals_text
-from introsim.experiments.statistics import CONFIDENCE, t_interval
+from introsim.experiments.statistics import CONFIDENCE, interval
 from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, StudyError, register
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
+from introsim.terminal import Console, Table, format_value, shown, wide_console
 
 __all__ = [
     "POINTS_FILE",
@@ -37,8 +41,12 @@ __all__ = [
     "write_outputs",
 ]
 
-SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
-"""Outcomes recorded for every run."""
+SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+"""Outcomes recorded for every run: the fixed outcomes, the cost parts and each payer's net
+cost in present value."""
+
+TREATMENT, REFERENCE = "treatment", "reference"
+"""The arms of a contrast study (the ``arm`` column of its runs)."""
 
 RUNS_FILE = "runs.parquet"
 POINTS_FILE = "points.parquet"
@@ -75,6 +83,13 @@ class Sweep:
         return list(self.design.infos)
 
 
+def arms(design: Design) -> list[tuple[str, list[Point]]]:
+    """The points each arm runs: the design's, and its reference twins in a contrast study."""
+    if design.reference is None:
+        return [(TREATMENT, design.points)]
+    return [(TREATMENT, design.points), (REFERENCE, design.reference.points)]
+
+
 def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
     """Every (point, replicate) of a design as a task; replicate r has one seed everywhere.
 
@@ -82,17 +97,21 @@ def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
     :func:`~introsim.experiments.design.dummy_seed`) uses it instead. With an
     ensemble, replicate r of every point also has member ``r mod K``'s
     parameters (a point's own factors win over a member's value of the same path).
+    A contrast study's reference twins follow the design's points, with the
+    same seeds (task point numbers continue after the design's).
     """
-    return [
-        Task(
-            p.index,
-            r,
-            p.scenario if ensemble is None else ensemble.apply(p.scenario, r, keep=p.overrides),
-            design.meta.seed if p.seed is None else p.seed,
-        )
-        for p in design.points
-        for r in range(design.meta.replications)
-    ]
+    tasks: list[Task] = []
+    for _, points in arms(design):
+        for p in points:
+            for r in range(design.meta.replications):
+                scenario = (
+                    p.scenario
+                    if ensemble is None
+                    else ensemble.apply(p.scenario, r, keep=p.overrides)
+                )
+                seed = design.meta.seed if p.seed is None else p.seed
+                tasks.append(Task(len(tasks) // design.meta.replications, r, scenario, seed))
+    return tasks
 
 
 def store_identity(design: Design, ensemble: Ensemble | None = None) -> dict[str, Any]:
@@ -107,8 +126,7 @@ def store_identity(design: Design, ensemble: Ensemble | None = None) -> dict[str
     return identity
 
 
-def _factor_value(design: Design, point_index: int, name: str) -> Any:
-    point = design.points[point_index]
+def _factor_value(point: Point, name: str) -> Any:
     if name in point.overrides:
         return point.overrides[name]
     node: Any = point.scenario
@@ -138,73 +156,183 @@ def run_sweep(
         The sweep's runs and per-point summaries.
     """
     tasks = sweep_tasks(design, ensemble)
-    results = run_tasks(tasks, executor, store=store, progress=progress)
-    factors = list(design.infos)
-    rows: list[dict[str, Any]] = []
-    for task, res in zip(tasks, results, strict=True):
-        row: dict[str, Any] = {
-            "point": task.point,
-            "label": design.points[task.point].label,
-            "replicate": task.replicate,
-            "run_id": res.run_id,
-        }
-        if ensemble is not None:
-            row["ensemble_member"] = task.replicate % ensemble.size
-        for name in factors:
-            row[name] = _factor_value(design, task.point, name)
-        values = res.value or {}
-        for o in SWEEP_OUTCOMES:
-            row[o] = float(values.get(o, np.nan))
-        row["error"] = res.error
-        rows.append(row)
-    runs = pd.DataFrame(rows)
-    runs["point"] = runs["point"].astype(np.int64)
-    runs["replicate"] = runs["replicate"].astype(np.int64)
-    for c in ("label", "run_id", "error"):
-        runs[c] = runs[c].astype(object)
-    failed = int((runs["error"] != "").sum())
+    cube = run_cube(tasks, SWEEP_OUTCOMES, executor, store=store, progress=progress)
+    runs = _runs_table(design, cube, ensemble)
     described = ensemble.describe() if ensemble is not None else None
-    return Sweep(design, runs, _points_table(design, runs), failed, described)
+    return Sweep(design, runs, _points_table(design, cube), cube.failed, described)
 
 
-def _points_table(design: Design, runs: pd.DataFrame) -> pd.DataFrame:
-    """Per point and outcome: mean, interval, and the paired difference from the base."""
-    reps = design.meta.replications
-    n_points = len(design.points)
-    factors = list(design.infos)
-    values = runs[list(SWEEP_OUTCOMES)].to_numpy(np.float64).reshape(n_points, reps, -1)
+def _runs_table(design: Design, cube: Cube, ensemble: Ensemble | None) -> pd.DataFrame:
+    """One row per point and replicate (per arm): its factors, outcomes and error."""
+    reps = cube.values.shape[1]
+    points = [(arm, p) for arm, pts in arms(design) for p in pts]
+
+    def each(values: list[Any]) -> np.ndarray:
+        """One value per point, repeated for its replicates, as Python objects."""
+        return np.repeat(np.array(values, dtype=object), reps)
+
+    columns: dict[str, Any] = {
+        "point": np.repeat(np.array([p.index for _, p in points], dtype=np.int64), reps),
+        "label": each([p.label for _, p in points]),
+        "replicate": np.tile(np.arange(reps, dtype=np.int64), len(points)),
+        "run_id": cube.run_ids.ravel(),
+    }
+    if design.reference is not None:
+        columns["arm"] = each([arm for arm, _ in points])
+    if ensemble is not None:
+        columns["ensemble_member"] = np.tile(
+            np.arange(reps, dtype=np.int64) % ensemble.size, len(points)
+        )
+    for name in design.infos:
+        columns[name] = each([_factor_value(p, name) for _, p in points]).tolist()
+    for j, outcome in enumerate(cube.outcomes):
+        columns[outcome] = cube.values[:, :, j].ravel()
+    columns["error"] = cube.errors.ravel()
+    return pd.DataFrame(columns)
+
+
+EXTRA = "extra_employed_12m"
+"""Extra persons in work at 12 months per cohort, against the base (as in a comparison)."""
+PER_EXTRA = "cost_per_extra_job_nok"
+"""Extra cost over the horizon per extra person in work at 12 months (as in a comparison)."""
+
+
+def _extra_rows(point: Point, values: np.ndarray, base: np.ndarray, col: dict[str, int]) -> list:
+    """A point's extra persons in work at 12 months and cost per extra one, against the base.
+
+    The same statistics as a comparison's: the paired difference in the share in
+    work times the point's cohort size, and Fieller's ratio of the cost difference
+    to the share difference, given only where the gain is clear and the cost higher
+    (``status`` says what holds otherwise).
+    """
+    from introsim.experiments.compare import cost_status
+    from introsim.experiments.statistics import fieller_ratio, t_interval
+
+    size = point.scenario.cohort.size
+    d_share = values[:, col["employed_12m"]] - base[:, col["employed_12m"]]
+    d_cost = values[:, col["cost_per_participant_nok"]] - base[:, col["cost_per_participant_nok"]]
+    n, d, lo, hi, p = t_interval(d_share * size)
+    _, c, c_lo, c_hi, _ = t_interval(d_cost)
+    status = cost_status((d, lo, hi), (c, c_lo, c_hi))
+    n_ratio, r, r_lo, r_hi = fieller_ratio(d_cost, d_share)
+    if status != "ratio":
+        r = r_lo = r_hi = np.nan
+    return [
+        (EXTRA, n, d, lo, hi, p, ""),
+        (PER_EXTRA, n_ratio, r, r_lo, r_hi, np.nan, status),
+    ]
+
+
+def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
+    """Per point and outcome: mean, interval, and the paired difference from the base.
+
+    The base's own difference is 0 with no interval and no p-value. Where the
+    outcomes allow, every other point also has the rows ``extra_employed_12m``
+    and ``cost_per_extra_job_nok`` (estimate in ``diff``, ``status`` as in a
+    comparison).
+    """
+    values = cube.values[: len(design.points)]  # a contrast study's reference arm follows
     base = values[0]
+    col = {o: j for j, o in enumerate(cube.outcomes)}
+    extras = {"employed_12m", "cost_per_participant_nok"} <= set(col)
     rows: list[dict[str, Any]] = []
-    for p in range(n_points):
-        first = runs.iloc[p * reps]
-        for j, outcome in enumerate(SWEEP_OUTCOMES):
-            n, mean, lo, hi, _ = t_interval(values[p, :, j])
-            if p == 0:
-                diff = dlo = dhi = pval = 0.0 if n else np.nan
+    for p, point in enumerate(design.points):
+        factors = {name: _factor_value(point, name) for name in design.infos}
+        for j, outcome in enumerate(cube.outcomes):
+            level = interval(outcome, values[p, :, j])
+            if p == 0:  # the base against itself: nothing to test
+                diff, dlo, dhi, pval = (0.0 if level.n else np.nan), np.nan, np.nan, np.nan
             else:
-                _, diff, dlo, dhi, pval = t_interval(values[p, :, j] - base[:, j])
-            row = {"point": p, "label": first["label"]}
-            row.update({name: first[name] for name in factors})
-            row.update(
+                paired = interval(outcome, values[p, :, j] - base[:, j], paired=True)
+                diff, dlo, dhi, pval = paired.estimate, paired.low, paired.high, paired.p_value
+            rows.append(
                 {
+                    "point": p,
+                    "label": point.label,
+                    **factors,
                     "outcome": outcome,
-                    "n": n,
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
+                    "n": level.n,
+                    "mean": level.estimate,
+                    "ci_low": level.low,
+                    "ci_high": level.high,
                     "diff": diff,
                     "diff_low": dlo,
                     "diff_high": dhi,
                     "p_value": pval,
+                    "status": "",
                 }
             )
-            rows.append(row)
+        if extras and p > 0:
+            for name, n, d, lo, hi, pv, status in _extra_rows(point, values[p], base, col):
+                rows.append(
+                    {
+                        "point": p,
+                        "label": point.label,
+                        **factors,
+                        "outcome": name,
+                        "n": n,
+                        "mean": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "diff": d,
+                        "diff_low": lo,
+                        "diff_high": hi,
+                        "p_value": pv,
+                        "status": status,
+                    }
+                )
     df = pd.DataFrame(rows)
     df["point"] = df["point"].astype(np.int64)
     df["n"] = df["n"].astype(np.int64)
-    for c in ("label", "outcome"):
+    for c in ("label", "outcome", "status"):
         df[c] = df[c].astype(object)
     return df
+
+
+def unresolved_curves(sweep: Sweep) -> list[str]:
+    """Where the replicates cannot resolve how an outcome moves along a factor.
+
+    Along each numeric factor (the other factors at the base, or averaged over
+    in a grid), the means of neighbouring levels are compared: where they go up
+    and down (the curve bends back) by less than their 95 % intervals, the shape
+    drawn is noise. Intervals shrink with the square root of the replicates, so
+    four times as many halve them.
+
+    Returns:
+        One warning per outcome and factor.
+    """
+    d = sweep.design
+    if d.meta.design not in ("grid", "oat") or len(d.points) < 3:
+        return []
+    pts = sweep.points
+    out = []
+    for outcome in d.meta.outcomes:
+        rows = pts[pts["outcome"] == outcome]
+        for factor in sweep.factors:
+            if not pd.api.types.is_numeric_dtype(rows[factor]) or rows[factor].nunique() < 3:
+                continue
+            if d.meta.design == "oat":  # the points moving this factor, and the base
+                others = [f for f in sweep.factors if f != factor]
+                base = rows.iloc[0]
+                line = rows[(rows[others] == base[others]).all(axis=1)] if others else rows
+            else:
+                line = rows
+            curve = line.groupby(factor)[["mean", "ci_low", "ci_high"]].mean().sort_index()
+            if len(curve) < 3:
+                continue
+            steps = np.diff(curve["mean"].to_numpy())
+            half = ((curve["ci_high"] - curve["ci_low"]) / 2).to_numpy()
+            noise = np.maximum(half[1:], half[:-1])
+            bends = np.sign(steps[1:]) * np.sign(steps[:-1]) < 0
+            small = (np.abs(steps[1:]) < noise[1:]) | (np.abs(steps[:-1]) < noise[:-1])
+            if (bends & small).any():
+                reps = d.meta.replications
+                out.append(
+                    f"{outcome} along {factor}: the means go up and down by less than their "
+                    f"95 % intervals, so {reps} replicates cannot resolve the curve's shape; "
+                    f"--replications {4 * reps} would halve the intervals"
+                )
+    return out
 
 
 def build_manifest(
@@ -260,3 +388,175 @@ def write_outputs(sweep: Sweep, folder: Path, manifest: dict[str, Any]) -> None:
     write_parquet(sweep.points, folder / POINTS_FILE)
     write_csv(sweep.points, folder / POINTS_CSV)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+class DesignStudy(Study):
+    """A study of an experiment file's design points: a sweep or a sensitivity study."""
+
+    def __init__(self, design: Design, ensemble: Ensemble | None = None) -> None:
+        self.design, self.ensemble = design, ensemble
+        self.name = design.meta.name
+
+    def identity(self) -> dict[str, Any]:
+        return store_identity(self.design, self.ensemble)
+
+    def scenarios(self) -> list[Any]:
+        refs = self.design.reference.points if self.design.reference is not None else []
+        return [p.scenario for p in (*self.design.points, *refs)]
+
+    def size(self) -> tuple[str, int]:
+        d = self.design
+        arms = " × 2 arms" if d.reference is not None else ""
+        return f"{len(d.points)} points × {d.meta.replications} replicates{arms}", d.run_count
+
+
+def with_replications(design: Design, replications: int | None) -> Design:
+    """The design with ``--replications`` instead of its file's (None: the file's).
+
+    Raises:
+        StudyError: The number is outside the bounds of ``experiment.replications``.
+    """
+    if replications is None:
+        return design
+    from pydantic import ValidationError
+
+    try:
+        meta = type(design.meta).model_validate(
+            {**design.meta.model_dump(), "replications": replications}
+        )
+    except ValidationError as exc:
+        raise StudyError(
+            f"--replications: {exc.errors()[0]['msg'].lower()}, found {replications}"
+        ) from None
+    return dataclasses.replace(design, meta=meta)
+
+
+@register
+class SweepStudy(DesignStudy):
+    """``introsim sweep``: an experiment's design points over common-random-number replicates."""
+
+    kind = "sweep"
+    files = (RUNS_FILE, POINTS_FILE, POINTS_CSV, MANIFEST_FILE, REPORT_FILE)
+    report_module = "introsim.reporting.sweep_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        sets: dict[str, Any] | None = None,
+        ensemble: str | Path | None = None,
+        replications: int | None = None,
+    ) -> SweepStudy:
+        """Read an experiment file, with ``--set``, an ensemble and ``--replications``.
+
+        A sensitivity design is refused with a pointer to ``introsim sensitivity``.
+        """
+        from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
+        from introsim.experiments.ensemble import load_checked
+
+        design = load_experiment(path, overrides=sets)
+        if design.meta.design in SENSITIVITY_DESIGNS:
+            raise StudyError(
+                f"{path}: experiment.design = {design.meta.design!r} is a sensitivity design, "
+                f"which `introsim sweep` would run but not analyse; run `introsim sensitivity "
+                f"{path}` for its indices"
+            )
+        design = with_replications(design, replications)
+        return cls(design, load_checked(ensemble, [design.base_path], design.sets))
+
+    def run(self, runner: Runner) -> Sweep:
+        return run_sweep(
+            self.design,
+            runner.executor,
+            store=runner.store,
+            progress=runner.progress,
+            ensemble=self.ensemble,
+        )
+
+    def warnings(self, result: Sweep, out: Path) -> list[str]:
+        return [*failed_runs(result.failed, len(result.runs), out), *unresolved_curves(result)]
+
+    def summary(self, result: Sweep, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
+        return {
+            "out": str(out),
+            "runs": len(result.runs),
+            "failed": result.failed,
+            "points": result.points.to_dict("records"),
+        }
+
+    def show(self, result: Sweep, out: Path, wall: float) -> None:
+        from introsim.experiments.compare import INFO
+        from introsim.reporting.compare_report import (
+            MARKS,
+            STATUS_TEXT,
+            format_interval,
+            format_number,
+            verdict,
+        )
+
+        outcomes = list(result.design.meta.outcomes)
+        table = Table(
+            title=f"{result.design.meta.name}: {len(result.design.points)} points × "
+            f"{result.design.meta.replications} replicates; mean [95 % interval], and Δ the "
+            "difference from the base paired by replicate [95 % interval]",
+        )
+        table.add_column("point")
+        for o in outcomes:
+            table.add_column(o, justify="right")
+        cells = result.points.set_index(["point", "outcome"])
+        extras = (1, EXTRA) in cells.index
+        if extras:
+            table.add_column("extra in work at 12 months, per cohort", justify="right")
+            table.add_column("NOK per extra person in work", justify="right")
+
+        def mean(o: str, r: pd.Series) -> str:
+            ci = format_interval(o, r["ci_low"], r["ci_high"])
+            return format_value(o, r["mean"]) + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+        def delta(o: str, r: pd.Series) -> str:
+            text = format_number(o, r["diff"], signed=True)
+            if text == "–":
+                return ""
+            pp = " pp" if o in INFO and INFO[o].unit == "share" else ""
+            v = verdict(o, r["diff"], r["diff_low"], r["diff_high"])
+            mark = f"{MARKS[v][0]} " if v in MARKS else ""
+            ci = format_interval(o, r["diff_low"], r["diff_high"], signed=True)
+            return f"\nΔ {mark}{text}{pp}" + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+        for p in result.design.points:
+            row = []
+            for o in outcomes:
+                r = cells.loc[(p.index, o)]
+                row.append(mean(o, r) + (delta(o, r) if p.index > 0 else ""))
+            if extras and p.index > 0:
+                e, c = cells.loc[(p.index, EXTRA)], cells.loc[(p.index, PER_EXTRA)]
+                ci = format_interval(EXTRA, e["diff_low"], e["diff_high"], signed=True)
+                row.append(format_number(EXTRA, e["diff"], signed=True) + f"\n[dim]{ci}[/dim]")
+                if c["status"] == "ratio":
+                    ci = format_interval(PER_EXTRA, c["diff_low"], c["diff_high"])
+                    row.append(format_number(PER_EXTRA, c["diff"]) + f"\n[dim]{ci}[/dim]")
+                else:
+                    row.append(STATUS_TEXT.get(c["status"], c["status"]))
+            elif extras:
+                row += ["(base)", "(base)"]
+            table.add_row(shown(p.label), *row)
+        wide_console(200).print(table)
+        Console().print(
+            f"wrote {out}/ {', '.join(self.files)} ({len(result.runs)} runs in {wall:.1f} s)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def failed_runs(failed: int, runs: int, out_dir: Path, consequence: str = "") -> list[str]:
+    """The warning for runs that raised (none when none did), pointing to their errors."""
+    if not failed:
+        return []
+    also = f"; {consequence}" if consequence else ""
+    return [
+        f"{failed} of {runs} runs failed{also}; the errors are in {out_dir}/runs.csv (column error)"
+    ]

@@ -36,11 +36,14 @@ from introsim.experiments.compare import (
     PERSON_YEARS,
     RATIOS,
     REPLICATE_OUTCOMES,
+    TABLE_OUTCOMES,
     Comparison,
 )
+from introsim.experiments.statistics import MIN_PEOPLE
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
+from introsim.reporting import ledger_report
 
 if TYPE_CHECKING:
     from introsim.experiments.calibration import Caveat
@@ -63,6 +66,7 @@ SECTIONS: tuple[str, ...] = (
     "costs",
     "value",
     "subgroups",
+    "payers",
 )
 """Chart sections, in order; each chart's div has id ``chart-<section>``."""
 
@@ -216,8 +220,23 @@ def excludes_zero(low: float | None, high: float | None) -> bool:
     return _ok(low) and _ok(high) and (low > 0 or high < 0)
 
 
-def verdict(name: str, diff: float | None, low: float | None, high: float | None) -> str:
-    """Classify a difference: "better", "worse" (interval excludes zero) or "unclear"."""
+DESCRIPTIVE = frozenset({"subsidy_eligible_share", "subsidy_received_share"})
+"""Outcomes that describe a scenario rather than judge it: never better or worse."""
+
+
+def verdict(
+    name: str,
+    diff: float | None,
+    low: float | None,
+    high: float | None,
+    few: bool = False,
+) -> str:
+    """Classify a difference: "better", "worse" (interval excludes zero) or "unclear".
+
+    A difference of shares resting on too few participants (``few``) is never a finding.
+    """
+    if few or name in DESCRIPTIVE:
+        return "unclear"
     if not excludes_zero(low, high) or not _ok(diff) or name not in INFO:
         return "unclear"
     return "better" if (diff > 0) == INFO[name].higher_is_better else "worse"
@@ -582,6 +601,39 @@ def _words_interval(name: str, low: float | None, high: float | None) -> str:
     return f"{format_number(name, low)} to {format_number(name, high)}"
 
 
+def _clear_bounds(row: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The range that decides "clearly": the mechanisms' where the runs span a posterior."""
+    low, high = row.get("diff_parameter_low"), row.get("diff_parameter_high")
+    if _ok(low) and _ok(high):
+        return low, high
+    return row.get("diff_low"), row.get("diff_high")
+
+
+def _kinds_words(c: Comparison, name: str, row: Mapping[str, Any], size: int) -> str:
+    """The three kinds of uncertainty about a difference, each named in plain words."""
+    outcome = str(row["outcome"])
+    parts = []
+    if c.ensemble is not None:
+        parts.append(
+            "what we do not know about the mechanisms: "
+            f"{_words_interval(outcome, row['diff_parameter_low'], row['diff_parameter_high'])} "
+            f"(95 % of the {c.ensemble['members']} plausible parameter sets)"
+        )
+    else:
+        parts.append(
+            "what we do not know about the mechanisms: not shown (one parameter set; run over a "
+            "calibration's posterior ensemble to see it)"
+        )
+    parts.append(
+        f"chance in one real cohort of {size}: "
+        f"{_words_interval(outcome, row['diff_cohort_low'], row['diff_cohort_high'])}"
+    )
+    parts.append(
+        f"simulation precision: {_words_interval(outcome, row['diff_low'], row['diff_high'])}"
+    )
+    return "; ".join(parts)
+
+
 def _direction(name: str, diff: float) -> str:
     """A difference in words: ``9.7 percentage points higher``, ``8 465 NOK lower``."""
     if diff == 0:
@@ -602,8 +654,10 @@ def _mark(v: str) -> str:
     return f'<span class="mark" aria-hidden="true">{symbol}</span> ' if symbol else ""
 
 
-def _tag(name: str, diff: float, low: float, high: float) -> str:
-    v = verdict(name, diff, low, high)
+def _tag(name: str, diff: float, low: float, high: float, few: bool = False) -> str:
+    v = verdict(name, diff, low, high, few)
+    if few:
+        return '<span class="tag unclear">too few participants to tell</span>'
     if v == "unclear":
         return '<span class="tag unclear">no clear difference</span>'
     word = "better" if v == "better" else "worse"
@@ -661,18 +715,18 @@ def _headline(c: Comparison, name: str) -> str:
     if not _ok(d):
         return ""
     persons = format_number("extra_employed_12m", abs(d)).removesuffix(".0")
-    interval = _words_interval("extra_employed_12m", extra["diff_low"], extra["diff_high"])
-    if excludes_zero(extra.get("diff_low"), extra.get("diff_high")):
+    kinds = _kinds_words(c, name, extra, size)
+    if excludes_zero(*_clear_bounds(extra)):
         more = "more" if d > 0 else "fewer"
         text = (
             f"With <b>{esc}</b>, about <b>{round(abs(d))} {more} of every {size} participants are "
-            f"in work 12 months after they start</b> than with {ref} (95 % interval {interval})."
+            f"in work 12 months after they start</b> than with {ref} (95 % ranges: {kinds})."
         )
     else:
         text = (
             f"With <b>{esc}</b>, the number in work 12 months after the start is not clearly "
-            f"different from {ref} (a difference of {persons} of every {size} participants, "
-            f"95 % interval {interval})."
+            f"different from {ref} (a difference of {persons} of every {size} participants; "
+            f"95 % ranges: {kinds})."
         )
     y = years.get("diff")
     if _ok(y):
@@ -700,27 +754,31 @@ def _summary_items(c: Comparison) -> list[str]:
             if row is None or not _ok(row["diff"]) or not _ok(base):
                 continue
             rel = abs(row["diff"]) / abs(base) if base != 0 else math.inf
-            ranked.append((excludes_zero(row["diff_low"], row["diff_high"]), rel, outcome, row))
+            ranked.append((excludes_zero(*_clear_bounds(row)), rel, outcome, row))
         ranked.sort(key=lambda x: (not x[0], -x[1]))
         bullets = []
         for _, _, outcome, row in ranked[:3]:
             label = INFO[outcome].label
-            v = verdict(outcome, row["diff"], row["diff_low"], row["diff_high"])
+            few = bool(row.get("few_people", False))
+            low, high = _clear_bounds(row)
+            v = verdict(outcome, row["diff"], low, high, few)
             cls = {"better": "good", "worse": "bad"}.get(v, "unclear")
             unit = {"share": " percentage points", "NOK": " NOK"}.get(_unit(outcome), "")
+            size = c.cohort_sizes[c.names.index(name)]
             bullets.append(
                 f'<li class="{cls}"><b>{html.escape(label)}</b>: '
                 f"{format_value(outcome, row['mean'])} with {esc}, "
                 f"{format_value(outcome, _value(c, c.reference, outcome, 'mean'))} with {ref}: "
-                f"{_direction(outcome, float(row['diff']))} (95 % interval "
-                f"{_words_interval(outcome, row['diff_low'], row['diff_high'])}{unit}) "
-                f"{_tag(outcome, row['diff'], row['diff_low'], row['diff_high'])}</li>"
+                f"{_direction(outcome, float(row['diff']))}{unit} (95 % ranges: "
+                f"{_kinds_words(c, name, row, size)}) "
+                f"{_tag(outcome, row['diff'], low, high, few)}</li>"
             )
         clear = any(r[0] for r in ranked)
         lead = "The largest differences:" if clear else "No clear difference in the main outcomes:"
         items.append(
             f'<div class="versus" data-scenario="{html.escape(name)}">'
             f"<h3>{esc} compared with {ref}</h3>{_headline(c, name)}"
+            f"{ledger_report.who_pays(c, name)}"
             f"<p>{lead}</p><ul>{''.join(bullets)}</ul></div>"
         )
     return items
@@ -815,10 +873,21 @@ def _outcome_table(
         )
     rows = []
 
-    def cell(name: str, value: float, low: float, high: float, diff: bool) -> str:
+    def cell(
+        name: str, value: float, low: float, high: float, diff: bool, row: Mapping[str, Any]
+    ) -> str:
         text = format_diff(name, value) if diff else format_value(name, value)
         interval = format_interval(name, low, high, signed=diff)
         ci = f'<br><span class="ci">{interval}</span>' if interval else ""
+        people = row.get("people")
+        if _ok(people) and not diff:
+            ci += f'<br><span class="ci">n {people:.0f} per run</span>'
+        few = bool(row.get("few_people", False))
+        if few:  # greyed, with the note below the table, and never a finding
+            return (
+                f'<td class="num few">{text}<sup>‡</sup>{ci}'
+                f'<span class="sr-only"> (too few participants: not a finding)</span></td>'
+            )
         cls, mark = "", ""
         if diff:
             v = verdict(name, value, low, high)
@@ -842,14 +911,16 @@ def _outcome_table(
         mark = _caveat_mark(by_outcome.get(outcome, ()))
         return f'<td class="label">{html.escape(label)}{mark}<br><code>{outcome}</code></td>'
 
-    for outcome in REPLICATE_OUTCOMES:
+    for outcome in TABLE_OUTCOMES:
         cells = [label_cell(outcome, _label(c, outcome))]
         for name in c.names:
             r = c.row(name, outcome) or {}
-            cells.append(cell(outcome, r.get("mean"), r.get("ci_low"), r.get("ci_high"), False))
+            cells.append(cell(outcome, r.get("mean"), r.get("ci_low"), r.get("ci_high"), False, r))
         for name in c.names[1:]:
             r = c.row(name, outcome) or {}
-            cells.append(cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True))
+            cells.append(
+                cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
+            )
         cls = ' class="cost"' if outcome in COST_PARTS else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     for outcome in COMPARISON_OUTCOMES:
@@ -862,7 +933,7 @@ def _outcome_table(
                 cells.append(status_cell(status or "no clear gain"))
             else:
                 cells.append(
-                    cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True)
+                    cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
                 )
         rows.append(f'<tr class="comparison" data-outcome="{outcome}">{"".join(cells)}</tr>')
     table = (
@@ -872,7 +943,39 @@ def _outcome_table(
         + "".join(rows)
         + "</tbody></table>"
     )
-    return scroll_table(table, "Table of outcomes")
+    notes = [
+        "n: the participants a share rests on in one run (those who reached its horizon); "
+        "comparison.csv has the number over all replicates."
+    ]
+    if c.table["few_people"].astype(bool).any():
+        notes.append(
+            f"‡ greyed: rests on fewer than {MIN_PEOPLE} participants per run, so it is not a "
+            "finding whatever its interval (lengthen the horizon or the intake's reach)."
+        )
+    for name in c.names[1:]:
+        i = c.names.index(name)
+        if not c.is_paired(name):
+            notes.append(
+                f"{html.escape(name)} − {html.escape(c.reference)}: unpaired (they differ in "
+                f"{html.escape(c.unpaired[i])}), Welch's interval."
+            )
+    note = "".join(f'<p class="table-note">{n}</p>' for n in notes)
+    return scroll_table(table, "Table of outcomes") + note
+
+
+def _pairing_text(c: Comparison) -> str:
+    """A warning paragraph for scenarios whose runs cannot be paired with the reference's."""
+    from introsim.experiments.compare import unpaired_text
+
+    lines = [
+        unpaired_text(c.reference, name, c.unpaired[i])
+        for i, name in enumerate(c.names)
+        if i > 0 and not c.is_paired(name)
+    ]
+    if not lines:
+        return ""
+    body = "; ".join(html.escape(x) for x in lines)
+    return f'<p class="warning"><b>Not paired.</b> {body}.</p>'
 
 
 def _label(c: Comparison, outcome: str) -> str:
@@ -892,7 +995,7 @@ def _footer(c: Comparison, manifest: Mapping[str, Any] | None) -> str:
         path = paths.get(name)
         where = f" (<code>{html.escape(str(path))}</code>)" if path else ""
         rows.append(
-            f"<li><code>{html.escape(name)}</code> ({html.escape(c.title(name))}){where}: "
+            f"<li><code>{html.escape(name)}</code> ({html.escape(c.description(name))}){where}: "
             f'<code title="{digest}">sha256 {digest[:16]}…</code></li>'
         )
     facts = [
@@ -971,7 +1074,8 @@ table.outcomes td.label code { color:var(--muted); font-size:.8rem; }
 td.num { text-align:right; white-space:nowrap; font-variant-numeric:tabular-nums; }
 td.num .ci { color:var(--muted); font-size:.82rem; }
 td.good { color:#1a7f37; font-weight:600; } td.bad { color:#cf222e; font-weight:600; }
-td.strong { font-weight:600; } td.muted { color:#aaa; }
+td.strong { font-weight:600; } td.muted { color:#aaa; } td.few { color:#999; }
+.table-note { color:#57606a; font-size:.9em; margin:.3em 0; }
 .caveat-mark { font-size:0.8em; vertical-align:super; }
 .caveats { border-left:4px solid #b35900; padding:0.2em 1em; margin:1em 0; }
 tr.cost td { background:#fbfbfc; } tr.cost td.label { padding-left:26px; }
@@ -1061,6 +1165,7 @@ def _alt_texts(c: Comparison) -> dict[str, str]:
         "subgroups": "Grouped bar chart of the share in work at 12 months within each subgroup "
         "(" + ", ".join(SUBGROUP_LABELS.values()) + "), one bar per scenario, with 95 % "
         "intervals; a menu switches to work or education when leaving the programme.",
+        "payers": ledger_report.flows_alt_text(c),
     }
 
 
@@ -1126,6 +1231,7 @@ def report_html(
         "costs": _costs_chart(c),
         "value": _value_chart(c),
         "subgroups": _subgroup_chart(c),
+        "payers": ledger_report.flows_chart(c),
     }
     end = _programme_end(c)
     kink = (
@@ -1183,14 +1289,16 @@ def report_html(
             "use the menu above the chart to switch to work or education when leaving the "
             "programme. Small subgroups have wide intervals.",
         ),
+        "payers": (ledger_report.SECTION_TITLE, ledger_report.SECTION_LEAD),
     }
     alts = _alt_texts(c)
     sections = []
     for key in SECTIONS:
         title, text = section_text[key]
+        table = ledger_report.section_html(c) if key == "payers" else ""
         sections.append(
             f'<section id="{key}"><h2>{title}</h2><p class="lead">{text}</p>'
-            f"{chart_html(charts[key], key, alts[key])}</section>"
+            f"{chart_html(charts[key], key, alts[key])}{table}</section>"
         )
     summary = "".join(_summary_items(c))
     return f"""<!DOCTYPE html>
@@ -1221,6 +1329,7 @@ job specialist, job search, hiring by local employers, leaving the programme.</p
 {c.replications} times (<i>replicates</i>). Replicate r used the same cohort of people and the
 same random numbers in every scenario, so differences between scenarios come from the policies,
 not from different people or luck.</p>
+{_pairing_text(c)}
 <p>Numbers are averages over replicates. The 95 % interval in brackets shows how precisely the
 replicates pin down that average. A difference whose interval lies wholly above or below zero is a
 clear difference; one whose interval includes zero may be chance. A clear difference for the
@@ -1246,23 +1355,33 @@ the 95 % interval of the paired difference. The last four rows are per cohort.</
 
 
 def _uncertainty_text(c: Comparison) -> str:
-    """What the intervals cover: simulation noise, and parameter uncertainty with an ensemble."""
+    """The three kinds of uncertainty the report names next to each number."""
+    sizes = " or ".join(str(n) for n in sorted(set(c.cohort_sizes)))
     if c.ensemble is None:
-        return (
-            "<p>The intervals cover the randomness of the simulation only. They do not cover "
-            "uncertainty about the model's assumptions (for example how employers judge "
-            "applicants), which matters more: read the results as what follows from those "
-            "assumptions."
+        mechanisms = (
+            "<li><b>What we do not know about the mechanisms</b>: not shown. These runs use one "
+            "parameter set, so nothing here says how much the answer depends on assumptions no "
+            "study pins down (for example how employers judge applicants), which usually "
+            "matters most. Run the comparison with <code>--ensemble</code> and a calibration's "
+            "<code>posterior.toml</code> to see it.</li>"
         )
-    e = c.ensemble
+    else:
+        e = c.ensemble
+        mechanisms = (
+            "<li><b>What we do not know about the mechanisms</b>: every scenario ran with each "
+            f"of the {e['members']} parameter sets of {html.escape(str(e['file']))} (the "
+            "calibration's posterior ensemble: every set the targets do not rule out); the "
+            "range holds 95 % of their averages. It does not shrink with more runs.</li>"
+        )
     return (
-        f"<p>The intervals include <b>parameter uncertainty</b>: replicate r ran with parameter "
-        f"set r mod {e['members']} of the ensemble {html.escape(str(e['file']))} (every "
-        "calibrated parameter set that met all the calibration bands), the same set in every "
-        "scenario, so they cover both the randomness of the simulation and the spread between "
-        "plausible values of the calibrated parameters "
-        f"({html.escape(', '.join(e['parameters']))}). They do not cover assumptions outside "
-        "the ensemble."
+        "<p>Each number comes with three 95 % ranges, which mean different things:</p><ul>"
+        f"{mechanisms}"
+        f"<li><b>Chance in one real cohort</b> of {sizes} participants: where a single "
+        "municipality's cohort would land, from the spread of single runs around their average."
+        "</li><li><b>Simulation precision</b>: how closely the runs pin down their own "
+        "average (the Monte Carlo error); it narrows with more runs and says nothing about the "
+        "world.</li></ul><p>A difference is called clear when its range for the mechanisms "
+        "excludes zero (without a posterior, when the simulation's interval does).</p>"
     )
 
 
