@@ -123,7 +123,9 @@ def chromium() -> Iterator[object]:
 
 def new_page(browser, width: int = 1400, height: int = 900):
     """A page in a fresh context (a new session), recording its requests and console errors."""
-    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True
+    )
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.requests = []
@@ -196,7 +198,8 @@ COVERED_JS = r"""
       // Parts of one widget (a switch's ripple over its input, plotly's layers) are one.
       const widget = (e) => e.closest('.v-input, .v-btn, .js-plotly-plot, .v-tab');
       if (widget(el) !== null && widget(el) === widget(top)) continue;
-      problems.push(`${name(el)} is covered at (${Math.round(x)}, ${Math.round(y)}) by ${name(top)}`);
+      const at = `(${Math.round(x)}, ${Math.round(y)})`;
+      problems.push(`${name(el)} is covered at ${at} by ${name(top)}`);
       break;
     }
   }

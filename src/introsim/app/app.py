@@ -26,7 +26,7 @@ from solara.components.input import use_change
 
 from introsim.app import charts
 from introsim.app.export import export_files, link_query, parse_link, reproduce_command
-from introsim.app.i18n import LANGUAGES, number, preset_label, quoted, seconds, t
+from introsim.app.i18n import LANGUAGES, number, preset_label, quoted, seconds, source, t
 from introsim.app.levers import (
     LEVERS,
     REPLICATIONS,
@@ -88,7 +88,7 @@ CSS = f"""
 .introsim-line, .introsim-computed-for {{ margin: 0 0 0.6em 0; line-height: 1.5;
   font-size: 1rem; }}
 .introsim-line-headline {{ font-size: 1.3rem; font-weight: 600; }}
-.introsim-line-spread, .introsim-line-precision, .introsim-line-unknown,
+.introsim-line-spread, .introsim-line-precision, .introsim-line-mechanisms,
 .introsim-line-few_runs {{ color: #333; }}
 .introsim-computed-for {{ color: #444; margin-bottom: 0.6em; }}
 .introsim-stale .introsim-results {{ opacity: 0.35; }}
@@ -251,12 +251,14 @@ def LeverControl(
             accepted value (a slider never stays where a refused value left it).
     """
     label = lever.label(lang)
-    tip = f"{lever.meaning_in(lang)}. {t('unit', lang)}: {lever.unit_in(lang)}."
+    tip = f"{lever.meaning_in(lang)}."
+    if lever.kind != "choice":
+        tip += f" {t('unit', lang)}: {lever.unit_in(lang)}."
     if lever.low is not None or lever.high is not None:
         high = f"{lever.limit_text(lever.high, lang)} {lever.unit_in(lang)}".rstrip()
         tip += f" {t('allowed', lang)}: {lever.limit_text(lever.low, lang)} – {high}."
     if lever.source:
-        tip += f" {t('source', lang)}: {lever.source}."
+        tip += f" {t('source', lang)}: {source(lever.source, lang)}."
     css = "introsim-lever-" + lever.path.replace(".", "-")
     with solara.Div(classes=["introsim-lever", css]):
         with solara.Tooltip(tip):

@@ -39,8 +39,9 @@ PRESET_KEY, LANG_KEY, REPLICATIONS_KEY, PROJECTOR_KEY = (
 )
 MAX_LINK_FIELDS = 40
 """Most parameters a link may hold (the dashboard writes at most 16)."""
-MAX_QUERY = 2000
-"""Longest query string read (the dashboard's own links are a few hundred characters)."""
+MAX_QUERY = 20_000
+"""Longest query string read; the rest is left out (the dashboard's links are a few hundred
+characters, and each value is limited to a few dozen by the levers' own check)."""
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -217,5 +218,5 @@ def parse_link(
     known = {PRESET_KEY, LANG_KEY, REPLICATIONS_KEY, PROJECTOR_KEY, *LEVER_PATHS}
     for key in values:
         if key not in known:
-            out.problems.append(t("unknown_key", lang, key=excerpt(key)))
+            out.problems.append(t("unknown_key", lang, name=excerpt(key)))
     return out

@@ -120,7 +120,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "does not fit with {others} ({problem})",
         "nb": "passer ikke sammen med {others}",
     },
-    "unknown_key": {"en": "{key} is not a setting", "nb": "{key} er ikke en innstilling"},
+    "unknown_key": {"en": "{name} is not a setting", "nb": "{name} er ikke en innstilling"},
     "unknown_preset": {
         "en": "there is no starting point named {found}",
         "nb": "det finnes ikke noe utgangspunkt som heter {found}",
@@ -177,6 +177,17 @@ TEXT: dict[str, dict[str, str]] = {
         "assumptions). The ranges hold if those assumptions are right.",
         "nb": "Ikke med: det vi ikke vet om hvordan programmet virker (modellens antakelser). "
         "Spennene gjelder hvis antakelsene stemmer.",
+    },
+    "mechanisms": {
+        "en": "What we do not know about how the programme works: across the {members} "
+        "plausible sets of assumptions, the average lands between {low} and {high}.",
+        "nb": "Det vi ikke vet om hvordan programmet virker: med de {members} mulige settene "
+        "av antakelser havner gjennomsnittet mellom {low} og {high}.",
+    },
+    "target_by_mechanisms": {
+        "en": "Across the plausible sets of assumptions, the average reaches it in {share} of "
+        "them.",
+        "nb": "Med de mulige settene av antakelser når gjennomsnittet det i {share} av dem.",
     },
     "target_met": {
         "en": "The municipal target of {target} is reached on average ({value}); "
@@ -440,6 +451,33 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "link": {"en": "Link that reopens these settings", "nb": "Lenke som åpner de samme valgene"},
 }
+
+
+SOURCES: dict[str, dict[str, str]] = {
+    # Keyed by the schema's own words: when a source changes there, its translation is
+    # missing until written here (a test checks every lever's source has one).
+    "IPS-25 fidelity scale; Proba 2019": {"nb": "IPS-25-skalaen for metodetroskap; Proba 2019"},
+    "NAV rules for lønnstilskudd (40 %; 60 % with reduced work capacity)": {
+        "nb": "NAVs regler for lønnstilskudd (40 %; 60 % ved nedsatt arbeidsevne)"
+    },
+    "NAV rules (1 year; 2 with reduced work capacity)": {
+        "nb": "NAVs regler (1 år; 2 ved nedsatt arbeidsevne)"
+    },
+    "Integration Act 2021; SSB": {"nb": "Integreringsloven 2021; SSB"},
+    "SSB labour force survey, about 4 % in 2024": {
+        "nb": "SSBs arbeidskraftundersøkelse, om lag 4 % i 2024"
+    },
+    "IMDi/Norstat 2017": {"nb": "IMDi/Norstat 2017"},
+    "assumption (newly settled refugees start with little or no Norwegian)": {
+        "nb": "antakelse (nybosatte flyktninger begynner med lite eller ingen norsk)"
+    },
+}
+"""Sources of the levers' defaults, as the schema writes them, in other languages."""
+
+
+def source(text: str, lang: str) -> str:
+    """A schema source in ``lang`` (the schema's own words where there is no translation)."""
+    return SOURCES.get(text, {}).get(lang, text)
 
 
 def t(key: str, lang: str, **values: object) -> str:

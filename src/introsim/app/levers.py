@@ -380,7 +380,7 @@ def apply(base: Scenario, settings: Mapping[str, Any], lang: str = "en") -> Scen
     parsed: dict[str, Any] = {}
     for path, value in settings.items():
         if path not in BY_PATH:
-            problems.append(Problem(path, t("unknown_key", lang, key=excerpt(path))))
+            problems.append(Problem(path, t("unknown_key", lang, name=excerpt(path))))
             continue
         try:
             parsed[path] = read(BY_PATH[path], value, lang, shown=False)
@@ -420,7 +420,7 @@ def accept(
         LeverError: The value was refused; ``settings`` is untouched.
     """
     if path not in BY_PATH:
-        raise LeverError([Problem(path, t("unknown_key", lang, key=excerpt(path)))])
+        raise LeverError([Problem(path, t("unknown_key", lang, name=excerpt(path)))])
     new_value = read(BY_PATH[path], value, lang, shown)
     new = {p: v for p, v in settings.items() if p != path}
     if new_value != stored_value(base, path):

@@ -295,6 +295,7 @@ def serve(config: DashboardConfig) -> None:
         if RUNTIME.pool is not None:
             stop_pool(RUNTIME.pool)
 
+
 class LaunchError(ValueError):
     """The dashboard cannot be started as asked (one line for the user)."""
 

@@ -85,38 +85,54 @@ def few_runs_line(w: WhatIf, lang: str) -> str | None:
     return t("few_runs", lang, n=MIN_REPLICATES)
 
 
-def unknown_mechanisms_line(w: WhatIf, lang: str) -> str | None:
-    """What the ranges leave out: uncertainty about the model's mechanisms.
+def mechanisms_line(w: WhatIf, lang: str) -> str | None:
+    """What we do not know about the mechanisms: the spread across plausible parameter sets.
 
-    The ranges above come from repeated runs of one set of assumptions. When the
-    what-if runs over a calibration's posterior ensemble, a line that states the
-    spread across its members takes this one's place in :data:`UNCERTAINTY`.
+    Runs of one parameter set (the dashboard's own) cannot show it, and the line says
+    that it is left out. Runs over a calibration's posterior ensemble (members ×
+    replicates in each :class:`~introsim.app.whatif.Estimate`) give it as a range.
     """
-    return t("unknown_mechanisms", lang)
+    _, new, _ = w.outcomes[TARGET_OUTCOME]
+    spread = new.kinds.parameter
+    if math.isnan(spread.low):
+        return t("unknown_mechanisms", lang)
+    return t(
+        "mechanisms",
+        lang,
+        members=spread.members,
+        low=percent(spread.low, lang),
+        high=percent(spread.high, lang),
+    )
 
 
 UNCERTAINTY: tuple[tuple[str, Callable[[WhatIf, str], str | None]], ...] = (
     ("spread", spread_line),
     ("precision", precision_line),
     ("few_runs", few_runs_line),
-    ("unknown", unknown_mechanisms_line),
+    ("mechanisms", mechanisms_line),
 )
 """Each kind of uncertainty the page states, in order: (kind, sentence maker)."""
 
 
 # --------------------------------------------------------------------------- the rest
 def target_line(w: WhatIf, lang: str) -> str:
-    """The municipal target: reached on average or not, and in how many simulated cohorts."""
+    """The municipal target: reached on average or not, and how often by one cohort."""
     _, new, _ = w.outcomes[TARGET_OUTCOME]
+    chance = new.chance_met(TARGET_AT_EXIT)
     met = not math.isnan(new.mean) and new.mean >= TARGET_AT_EXIT
-    return t(
+    text = t(
         "target_met" if met else "target_missed",
         lang,
         target=percent(TARGET_AT_EXIT, lang, decimals=0),
         value=percent(new.mean, lang),
-        hits=new.count_at_least(TARGET_AT_EXIT),
-        runs=new.n,
+        hits=round(chance.one_cohort * chance.runs),
+        runs=chance.runs,
     )
+    if chance.members >= 2:  # over a posterior ensemble: how likely, given what we do not know
+        text += " " + t(
+            "target_by_mechanisms", lang, share=percent(chance.by_mechanisms, lang, decimals=0)
+        )
+    return text
 
 
 def work_and_cost_line(w: WhatIf, lang: str) -> str:

@@ -10,7 +10,6 @@ run once per preset, and moving a slider back costs nothing.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -20,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from introsim.experiments.compare import INFO, REPLICATE_OUTCOMES, ReplicateResult, run_replicate
-from introsim.experiments.statistics import CONFIDENCE, t_band, t_interval
+from introsim.experiments.statistics import t_band
+from introsim.experiments.uncertainty import TargetChance, ThreeKinds, chance_met, three_kinds
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, Status
 from introsim.params.schema import Scenario
 
@@ -54,58 +53,68 @@ class Cancelled(Exception):
     """The computation is no longer wanted (newer settings, or the session closed)."""
 
 
-def _t_quantile(n: int) -> float:
-    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) if n >= 2 else math.nan
-
-
 @dataclass(frozen=True)
 class Estimate:
-    """One outcome over replicates: what one cohort shows, and how well the mean is pinned.
+    """One outcome (or paired difference) over runs, with its three kinds of uncertainty.
+
+    The kinds come from :func:`introsim.experiments.uncertainty.three_kinds`, the same
+    function ``introsim compare`` uses, on a members × replicates array: the dashboard
+    runs one parameter set (one member), so the parameter spread is not known (NaN)
+    until the runs come from a calibration's posterior ensemble.
 
     Attributes:
-        mean: Mean over replicates.
-        low: Lower end of the 95 % t interval of the mean (simulation precision).
+        mean: Average over every run.
+        low: Lower end of the 95 % interval of the average (simulation precision).
         high: Upper end of that interval.
-        spread_low: Lower end of the 95 % prediction interval for one more run: where
-            the result of one cohort of this size usually lands (chance in one cohort).
-        spread_high: Upper end of that interval.
-        n: Replicates with a finite value.
-        values: The replicates' values.
+        kinds: Parameter, cohort and simulation spreads.
+        values: Members × replicates.
     """
 
     mean: float
     low: float
     high: float
-    spread_low: float
-    spread_high: float
-    n: int
-    values: tuple[float, ...]
+    kinds: ThreeKinds
+    values: np.ndarray
 
     @classmethod
-    def of(cls, values: np.ndarray, bounds: tuple[float, float] | None = None) -> Estimate:
-        """The estimate of one value per replicate (NaN ignored).
+    def of(
+        cls,
+        values: np.ndarray,
+        bounds: tuple[float, float] | None = None,
+        cohort_size: int | None = None,
+    ) -> Estimate:
+        """The estimate of one value per run.
 
         Args:
-            values: One value per replicate.
-            bounds: The range the quantity can take (a share: 0-1); the spread is kept
-                inside it. The t interval of the mean is that of ``introsim compare``.
+            values: One value per replicate, or members × replicates.
+            bounds: The range the quantity can take (``(0, 1)`` for a share,
+                ``(-1, 1)`` for a difference of shares); intervals stay inside it.
+            cohort_size: Participants in one run's cohort.
         """
         x = np.asarray(values, dtype=np.float64)
-        n, mean, low, high, _ = t_interval(x)
-        finite = x[np.isfinite(x)]
-        if n >= 2:
-            half = _t_quantile(n) * float(finite.std(ddof=1)) * math.sqrt(1 + 1 / n)
-            s_low, s_high = mean - half, mean + half
-        else:
-            s_low = s_high = math.nan
-        if bounds is not None and n >= 2:  # as compare's bounded intervals
-            low, high = max(low, bounds[0]), min(high, bounds[1])
-            s_low, s_high = max(s_low, bounds[0]), min(s_high, bounds[1])
-        return cls(mean, low, high, s_low, s_high, n, tuple(float(v) for v in x))
+        x = x[np.newaxis, :] if x.ndim == 1 else x
+        kinds = three_kinds(x, cohort_size, bounds=bounds)
+        sim = kinds.simulation
+        return cls(sim.estimate, sim.low, sim.high, kinds, x)
 
-    def count_at_least(self, threshold: float) -> int:
-        """Replicates whose value is at least ``threshold``."""
-        return sum(1 for v in self.values if v >= threshold)
+    @property
+    def spread_low(self) -> float:
+        """Lower end of where one cohort's result usually lands (95 % of single runs)."""
+        return self.kinds.cohort.low
+
+    @property
+    def spread_high(self) -> float:
+        """Upper end of where one cohort's result usually lands."""
+        return self.kinds.cohort.high
+
+    @property
+    def n(self) -> int:
+        """Runs with a finite value."""
+        return int(np.isfinite(self.values).sum())
+
+    def chance_met(self, threshold: float) -> TargetChance:
+        """How likely ``threshold`` is reached: on average across members, and by one cohort."""
+        return chance_met(self.values, threshold)
 
 
 @dataclass(frozen=True)
@@ -116,9 +125,9 @@ class Band:
         mean: Mean over replicates.
         low: Lower end of the 95 % t interval of the mean.
         high: Upper end of that interval.
-        spread_low: Lower end of the 95 % prediction interval for one run (one cohort),
-            kept within 0-1.
-        spread_high: Upper end of that interval.
+        spread_low: Where one run (one cohort) usually lands: the 2.5 % quantile of the
+            single runs, week by week (the weekly form of the cohort spread).
+        spread_high: The 97.5 % quantile.
     """
 
     mean: np.ndarray
@@ -247,15 +256,8 @@ def _shares(status: np.ndarray) -> np.ndarray:
 
 def _band(x: np.ndarray) -> Band:
     """Weekly shares (replicates, weeks) to their mean, t interval and one-cohort spread."""
-    mean, low, high, _, _ = t_band(x)
-    finite = np.isfinite(x)
-    n = finite.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dev = np.where(finite, x - mean, 0.0)
-        sd = np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1))
-        t = stats.t.ppf(0.5 + CONFIDENCE / 2, np.maximum(n - 1, 1))
-        half = np.where(n >= 2, t * sd * np.sqrt(1 + 1 / np.maximum(n, 1)), np.nan)
-    return Band(mean, low, high, np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1))
+    mean, low, high, q_low, q_high = t_band(x)
+    return Band(mean, low, high, q_low, q_high)
 
 
 def run_whatif(
@@ -300,13 +302,16 @@ def run_whatif(
         for side in results
     ]  # each (replicates, outcomes)
     outcomes = {}
+    sizes = (reference.cohort.size, chosen.cohort.size)
     for j, name in enumerate(REPLICATE_OUTCOMES):
         share = name in SHARE_OUTCOMES
         level = (0.0, 1.0) if share else None
         outcomes[name] = (
-            Estimate.of(values[0][:, j], level),
-            Estimate.of(values[1][:, j], level),
-            Estimate.of(values[1][:, j] - values[0][:, j], (-1.0, 1.0) if share else None),
+            Estimate.of(values[0][:, j], level, sizes[0]),
+            Estimate.of(values[1][:, j], level, sizes[1]),
+            Estimate.of(
+                values[1][:, j] - values[0][:, j], (-1.0, 1.0) if share else None, sizes[1]
+            ),
         )
     shares = [
         _shares(np.stack([res.status for res in side]).astype(np.float64)) for side in results
