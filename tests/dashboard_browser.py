@@ -155,11 +155,26 @@ def wait_drawn(page, *names: str) -> None:
     page.wait_for_function(DRAWN_JS, arg=list(names))
 
 
+STILL_MS = 400
+"""How long the result's words must stay the same to count as drawn (they arrive in parts)."""
+
+
 def wait_settled(page) -> None:
-    """Wait until no computation is under way and the results are not greyed."""
+    """Wait until no computation is under way, nothing is greyed, and the words stay put."""
     page.wait_for_function(
         "() => !document.querySelector('.introsim-computing')"
         " && !document.querySelector('.introsim-stale')"
+    )
+    page.wait_for_function(
+        """ms => {
+        const now = [...document.querySelectorAll('.introsim-line, .introsim-computed-for')]
+            .map(e => e.innerText).join('|');
+        const t = performance.now();
+        if (window.introsimLast !== now) { window.introsimLast = now; window.introsimSince = t; }
+        return t - window.introsimSince >= ms;
+    }""",
+        arg=STILL_MS,
+        polling=100,
     )
 
 

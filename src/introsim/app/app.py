@@ -477,7 +477,7 @@ def ExportView(preset_name: str, base: Scenario, update_: Update, lang: str, lar
             label=t("download_reference", lang),
             mime_type="application/toml",
         )
-    solara.Preformatted(files[whatif_file], classes=["introsim-toml", "introsim-code"])
+    solara.Preformatted(files[whatif_file], class_="introsim-toml introsim-code")
     query = link_query(preset_name, update_.settings, lang, replications, large)
     url = cfg.link_address + "?" + query
     solara.Text(t("link", lang))

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from plotly.utils import PlotlyJSONEncoder
 
-from introsim.app.i18n import money, plotly_separators, t
+from introsim.app.i18n import money, plotly_separators, preset_label, t
 from introsim.app.whatif import WhatIf
 from introsim.model.model import IntroModel
 from introsim.model.outcomes import COST_PARTS
@@ -58,7 +58,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 def names(w: WhatIf, lang: str) -> tuple[str, str]:
     """Legend names of the two scenarios: the preset's name, and 'your settings'."""
-    return f"{w.reference} ({t('reference', lang)})", t("your_settings", lang)
+    return preset_label(w.reference, lang), t("your_settings", lang)
 
 
 def in_work_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
