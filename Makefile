@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: run test bench lint install install-test browser clean update-baseline
+.PHONY: run test bench lint install install-test browser clean update-baseline screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,8 @@ clean:
 # of results, and say why in CHANGELOG.md.
 update-baseline: $(VENV)/.installed-test
 	$(BIN)/python -c "import sys; sys.path[:0] = ['src', 'tests']; import baseline; baseline.main()"
+
+# The dashboard's pictures in docs/ (desktop, phone in bokmål, projector at 1920 x 1080), made by
+# the browser tests' own code; `make test` writes its pictures to tests/artifacts/ only.
+screenshots: $(VENV)/.installed-test browser
+	$(BIN)/python tests/dashboard_browser.py docs

@@ -1,14 +1,26 @@
-"""Dashboard benchmark: time from a slider change to updated charts, warm.
+"""Dashboard benchmark: the first result in a new browser session, and a slider to its charts.
 
-Times ``introsim.app.update.update`` (the function the page calls when a lever
-moves: validation, the what-if runs, statistics and every plotly figure) on the
-500-participant baseline with 10 replicates, as the app's own timing reports
-it. Each move sets a caseload not seen before, so the chosen scenario's
-replicates are run afresh; the reference's come from the cache, as in the app.
-Browser drawing time is not included.
+Measured as a workshop meets it: ``introsim dashboard scenarios/baseline.toml``
+(500 participants, 260 weeks, 10 runs per scenario, its warm pool of two
+workers) is started as a user starts it, and Debian's Chromium, headless and
+driven by Playwright, opens it.
+
+* **First result in a new session**: from opening the address in a fresh
+  browser context (no cache, no cookie: a person opening the link on a phone)
+  until the result in words is there and every chart is drawn at its width.
+  Timed over several sessions; the server was started before (its start-up,
+  which computes the starting point's runs, is reported on its own).
+* **Slider to charts**: in one session, the caseload slider moved one step
+  (the arrow key), each to a caseload not seen before, so the changed
+  scenario's runs are run afresh on the workers (the starting point's come
+  from the cache); timed from the key press until the words name the new
+  caseload, nothing is computing, and all four charts are redrawn.
+
+The same change is also timed without a browser (``introsim.app.update.update``
+on the same warm pool): the server's share of the slider time.
 
 ``python -m benchmarks.dashboard`` runs it alone; ``make bench`` runs it as one
-section of ``benchmarks/RESULTS.md``.
+section of ``benchmarks/RESULTS.md``. Timed targets live here, never in tests.
 """
 
 from __future__ import annotations
@@ -24,44 +36,133 @@ ROOT = Path(__file__).resolve().parent.parent
 PRESET = ROOT / "scenarios" / "baseline.toml"
 REPLICATIONS = 10
 MOVES = 10
-TARGET_S = 1.0
-"""A slider change to updated charts in under one second, warm."""
+SESSIONS = 5
+TARGET_FIRST_S = 2.0
+"""The first result in a new browser session in under two seconds."""
+TARGET_S = 0.5
+"""A slider change to updated charts in under half a second (median)."""
+
+# Redrawn: every chart's traces differ from what they were before the key press.
+_CHART_STATE_JS = """() => ['in_work', 'status', 'cost', 'subgroups'].map(name => {
+    const gd = document.querySelector(`.introsim-chart-${name} .js-plotly-plot`);
+    if (!gd || !gd.data) return '';
+    return gd.data.map(t => JSON.stringify(t.y || t.z || []).slice(0, 400)).join('|');
+})"""
+_REDRAWN_JS = (
+    """([before, value]) => {
+    const words = document.querySelector('.introsim-computed-for');
+    if (!words || !words.innerText.includes(value)) return false;
+    if (document.querySelector('.introsim-computing, .introsim-stale')) return false;
+    const now = ("""
+    + _CHART_STATE_JS
+    + """)();
+    return now.every((s, k) => s !== '' && s !== before[k]);
+}"""
+)
 
 
-def measure(moves: int = MOVES, replications: int = REPLICATIONS) -> dict[str, Any]:
-    """Time ``moves`` slider changes after one warm-up update; return the figures."""
+def _browser_helpers() -> Any:
+    """The browser tests' own helpers (starting the server, opening pages)."""
+    tests = str(ROOT / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    import dashboard_browser
+
+    return dashboard_browser
+
+
+def server_side(moves: int, replications: int = REPLICATIONS) -> dict[str, Any]:
+    """``update()`` after each slider move, on a warm pool as the server has it (no browser)."""
     from introsim.app.levers import BY_PATH
+    from introsim.app.server import start_workers
     from introsim.app.update import update
     from introsim.app.whatif import RunCache
+    from introsim.experiments.executor import stop_pool
     from introsim.params.loader import load_scenario
 
     preset = load_scenario(PRESET)
     cache = RunCache()
+    pool = start_workers(2)
+    try:
+        update(preset, {}, replications, "en", cache=cache, executor=pool)  # the preset, cached
+        lever = BY_PATH["follow_up.caseload"]
+        start = preset.follow_up.caseload
+        values = [int(max(lever.slider[0], start - 1 - k)) for k in range(moves)]
+        walls, runs = [], []
+        for value in values:
+            up = update(preset, {lever.path: value}, replications, "en", cache=cache, executor=pool)
+            walls.append(up.seconds)
+            runs.append(up.runs)
+    finally:
+        if pool is not None:
+            stop_pool(pool)
+    return {"walls": walls, "runs": runs, "values": values}
+
+
+def in_browser(moves: int, sessions: int = SESSIONS) -> dict[str, Any]:
+    """First results in new sessions and slider-to-chart times, in Chromium."""
+    db = _browser_helpers()
     t0 = time.perf_counter()
-    update(preset, {}, replications, "en", cache=cache)  # compiles and runs the reference
-    first = time.perf_counter() - t0
-    lever = BY_PATH["follow_up.caseload"]
-    start = preset.follow_up.caseload
-    values = [int(max(lever.slider[0], start - 1 - k)) for k in range(moves)]
-    walls, cpu, runs = [], [], []
-    for value in values:
-        c0 = time.process_time()
-        up = update(preset, {lever.path: value}, replications, "en", cache=cache)
-        cpu.append(time.process_time() - c0)  # the work itself, whatever else the machine runs
-        walls.append(up.seconds)
-        runs.append(up.whatif.runs)
-    return {
+    proc, address = db.start_dashboard(
+        str(PRESET), "--port", str(db.free_port()), "--replications", str(REPLICATIONS)
+    )
+    startup = time.perf_counter() - t0
+    first, slider, values = [], [], []
+    try:
+        with db.chromium() as browser:
+            for _ in range(sessions):
+                page = db.new_page(browser)
+                t1 = time.perf_counter()
+                page.goto(address)
+                page.wait_for_selector(".introsim-headline-0")
+                db.wait_drawn(page, *db.CHARTS)
+                first.append(time.perf_counter() - t1)
+                page.context.close()
+            page = db.new_page(browser)
+            db.open_page(page, address)
+            thumb = page.locator(".introsim-lever-follow_up-caseload [role=slider]")
+            caseload = int(thumb.get_attribute("aria-valuenow"))
+            for k in range(moves):
+                value = caseload - 1 - k
+                before = page.evaluate(_CHART_STATE_JS)
+                thumb.focus()
+                t2 = time.perf_counter()
+                thumb.press("ArrowLeft")
+                page.wait_for_function(_REDRAWN_JS, arg=[before, f" {value}\u00a0"], polling="raf")
+                slider.append(time.perf_counter() - t2)
+                values.append(value)
+            page.context.close()
+    finally:
+        db.stop(proc)
+    return {"startup_s": startup, "first": first, "slider": slider, "values": values}
+
+
+def measure(moves: int = MOVES) -> dict[str, Any]:
+    """Both timings; a missing browser is said, not fatal."""
+    import os
+
+    from introsim.params.loader import load_scenario
+
+    preset = load_scenario(PRESET)
+    out: dict[str, Any] = {
         "preset": str(PRESET.relative_to(ROOT)),
         "participants": preset.cohort.size,
         "weeks": preset.scenario.weeks,
-        "replications": replications,
-        "lever": lever.path,
-        "values": values,
-        "first_s": first,
-        "walls": walls,
-        "cpu": cpu,
-        "runs": runs,
+        "replications": REPLICATIONS,
+        "lever": "follow_up.caseload",
+        "load_start": os.getloadavg(),
+        "server": server_side(moves),
     }
+    try:
+        out["browser"] = in_browser(moves, SESSIONS if moves >= MOVES else 2)
+    except (ImportError, OSError, RuntimeError) as e:  # no Playwright or no Chromium here
+        out["browser"] = {"error": " ".join(str(e).split())[-400:]}
+    out["load_end"] = os.getloadavg()
+    return out
+
+
+def _s(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s" if values else "–"
 
 
 def render(add: Any, res: dict[str, Any] | None) -> None:
@@ -70,36 +171,74 @@ def render(add: Any, res: dict[str, Any] | None) -> None:
         add("Not run.")
         add("")
         return
-    walls = res["walls"]
     add(
-        f"`introsim.app.update.update` after moving `{res['lever']}` on `{res['preset']}` "
-        f"({res['participants']} participants, {res['weeks']} weeks), {res['replications']} "
-        "replicates: runs the changed scenario's replicates (the reference's are cached), "
-        "the statistics and every chart; the page's own timing, browser drawing excluded."
+        f"`introsim dashboard {res['preset']}` ({res['participants']} participants, "
+        f"{res['weeks']} weeks, {res['replications']} runs per scenario, a warm pool of two "
+        "workers), opened in Debian's Chromium (headless, Playwright). First result: a fresh "
+        "browser context from opening the address until the words and all four charts are "
+        f"drawn. Slider: `{res['lever']}` moved one step by the arrow key, each to a value "
+        "not seen before, until the words name it and all four charts are redrawn. Server: "
+        "the same change in `introsim.app.update.update` on the same warm pool, no browser. "
+        f"Load average at start {res['load_start'][0]:.1f}, at end {res['load_end'][0]:.1f}."
     )
     add("")
+    br = res.get("browser", {})
+    if "error" in br:
+        add(f"In the browser: not measured ({br['error']}).")
+        add("")
+    else:
+        add(
+            "| server start-up (computes the starting point) | first result, new session "
+            "(median, best, worst) | slider to charts (median, best, worst) |"
+        )
+        add("|---|---|---|")
+        add(
+            f"| {br['startup_s']:.1f} s | {_s(br['first'])}, {min(br['first']):.2f} s, "
+            f"{max(br['first']):.2f} s ({len(br['first'])} sessions) | {_s(br['slider'])}, "
+            f"{min(br['slider']):.2f} s, {max(br['slider']):.2f} s ({len(br['slider'])} moves) |"
+        )
+        add("")
+    sv = res["server"]
     add(
-        "| first page (cold cache) | median update | best | worst | median CPU time "
-        "| runs per update |"
-    )
-    add("|---|---|---|---|---|---|")
-    add(
-        f"| {res['first_s']:.2f} s | {statistics.median(walls):.2f} s | {min(walls):.2f} s "
-        f"| {max(walls):.2f} s | {statistics.median(res['cpu']):.2f} s "
-        f"| {statistics.median(res['runs']):.0f} |"
+        f"Server's share of a slider change (no browser): median {_s(sv['walls'])}, best "
+        f"{min(sv['walls']):.2f} s, worst {max(sv['walls']):.2f} s; "
+        f"{statistics.median(sv['runs']):.0f} new runs each."
     )
     add("")
 
 
-def target_row(res: dict[str, Any]) -> tuple[str, str, bool]:
-    """(target, measured, met) for the targets table."""
-    median = statistics.median(res["walls"])
-    return (
-        f"dashboard: slider change to updated charts, {res['replications']} replicates of "
-        f"{res['participants']} participants, warm: < {TARGET_S:g} s",
-        f"{median:.2f} s median, {min(res['walls']):.2f} s best",
-        median < TARGET_S,
-    )
+def target_rows(res: dict[str, Any], verdict: Any) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) rows for the targets table.
+
+    Args:
+        res: What :func:`measure` returned.
+        verdict: ``verdict(ok, value, target)`` of the benchmark runner.
+    """
+    br = res.get("browser", {})
+    if "error" in br or not br.get("first"):
+        return [
+            (
+                "dashboard: first result in a new browser session < 2 s; slider to charts "
+                "< 0.5 s median",
+                "not measured: " + br.get("error", "no browser"),
+                "**no**: not measured",
+            )
+        ]
+    first, slider = statistics.median(br["first"]), statistics.median(br["slider"])
+    size = f"{res['replications']} runs of {res['participants']} participants"
+    return [
+        (
+            f"dashboard: first result in a new browser session ({size}): < {TARGET_FIRST_S:g} s",
+            f"{first:.2f} s median, {min(br['first']):.2f} s best",
+            verdict(first < TARGET_FIRST_S, first, TARGET_FIRST_S),
+        ),
+        (
+            f"dashboard: slider change to updated charts in the browser ({size}): "
+            f"< {TARGET_S:g} s median",
+            f"{slider:.2f} s median, {min(br['slider']):.2f} s best",
+            verdict(slider < TARGET_S, slider, TARGET_S),
+        ),
+    ]
 
 
 if __name__ == "__main__":

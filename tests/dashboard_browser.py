@@ -22,31 +22,28 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from browser_checks import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 PRESET = ROOT / "scenarios" / "baseline.toml"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 START_TIMEOUT_S = 300
 """The server computes its preset's runs before it answers; a busy shared machine is slow."""
 PAGE_TIMEOUT_MS = 300_000
 
+WHATIF = "follow_up.method=ips&follow_up.caseload=15"
+"""The what-if the pictures show: IPS job specialists with 15 participants each."""
 VIEWS: dict[str, dict[str, object]] = {
     # name: viewport, link parameters, picture name in docs/
-    "desktop": {"viewport": (1400, 900), "query": "", "file": "dashboard.png"},
-    "phone": {"viewport": (390, 844), "query": "lang=nb", "file": "dashboard-phone.png"},
+    "desktop": {"viewport": (1400, 900), "query": WHATIF, "file": "dashboard.png"},
+    "phone": {
+        "viewport": (390, 844),
+        "query": f"{WHATIF}&lang=nb",
+        "file": "dashboard-phone.png",
+    },
     "projector": {
         "viewport": (1920, 1080),
-        "query": "projector=1",
+        "query": f"{WHATIF}&projector=1",
         "file": "dashboard-projector.png",
     },
 }

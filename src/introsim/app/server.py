@@ -42,6 +42,8 @@ PRESET_FOLDER = Path("scenarios")
 DEFAULT_JOBS = 2
 """Worker processes of a server's pool (fewer where fewer cores are usable)."""
 PLOTLY_JS = "plotly.min.js"
+ASSETS = Path(__file__).resolve().parent / "assets"
+"""The page's own static files (``custom.js``)."""
 
 # Solara looks these up when it is imported: no usage statistics sent anywhere, and no
 # asset fetched from a CDN (a missing one fails on this machine instead).
@@ -275,8 +277,9 @@ def prepare(config: DashboardConfig) -> None:
 def serve(config: DashboardConfig) -> None:
     """Prepare the runs, then run the web server until interrupted."""
     os.environ.update(SOLARA_ENVIRONMENT)
-    # Solara splits this setting at commas: one folder, plotly's, where plotly.min.js is.
-    os.environ["SOLARA_ASSETS_EXTRA_LOCATIONS"] = str(plotly_folder())
+    # Served as /static/assets/...: our custom.js (Solara puts it in every page; it starts
+    # loading plotly.js at once) and plotly's plotly.min.js. Solara splits this at commas.
+    os.environ["SOLARA_ASSETS_EXTRA_LOCATIONS"] = f"{ASSETS},{plotly_folder()}"
     # Solara warns on every page that a cookie cannot be SameSite=None over plain http; it
     # then uses SameSite=Lax, which is right for a page that is not embedded elsewhere.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none", category=UserWarning)
