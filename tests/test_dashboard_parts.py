@@ -299,6 +299,23 @@ def test_the_cohort_spread_is_wider_than_the_precision_of_the_average(base):
     assert np.all(band.mean[finite] <= band.spread_high[finite] + 1e-12)
 
 
+def test_column_quantiles_are_numpys_to_the_last_bit():
+    import warnings
+
+    from introsim.experiments.statistics import nan_quantiles
+
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        x = rng.normal(size=(int(rng.integers(1, 30)), int(rng.integers(1, 200))))
+        x[rng.random(x.shape) < rng.choice([0.0, 0.1, 0.6])] = np.nan
+        x[:, : x.shape[1] // 4] = np.nan if rng.random() < 0.5 else x[:, : x.shape[1] // 4]
+        with warnings.catch_warnings():  # all-NaN columns warn in numpy
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = [np.nanquantile(x, q, axis=0) for q in (0.025, 0.975)]
+        for got, want in zip(nan_quantiles(x, (0.025, 0.975)), expected, strict=True):
+            assert np.array_equal(got, want, equal_nan=True)
+
+
 # --------------------------------------------------------------------------- words
 def test_update_builds_every_chart_and_says_what_it_was_computed_for(base):
     cache, kept = RunCache(), Updates()

@@ -39,7 +39,7 @@ from introsim.app.levers import (
     value_of,
 )
 from introsim.app.server import RUNTIME, config, plotly_url, preset
-from introsim.app.update import CHARTS, Update, update
+from introsim.app.update import CHARTS, Update, update, update_key
 from introsim.app.whatif import Cancelled
 from introsim.app.widgets import (
     FullScreenButton,
@@ -586,9 +586,17 @@ def Dashboard():
     value = result.value
     if isinstance(value, Update) and not running:
         shown_ref.current = value
+    # A result the server already holds (the starting point, a view seen before) is shown
+    # at once, without waiting for the thread's answer.
+    ready = RUNTIME.updates.get(
+        update_key(base, accepted.value, replications.value, lang.value, projector.value)
+    )
+    if ready is not None:
+        shown_ref.current, running = ready, False
     shown: Update | None = shown_ref.current
-    failed = value if isinstance(value, Exception) and not running else None
-    interrupted = not running and value is None and result.state == solara.ResultState.FINISHED
+    done = ready is None and not running
+    failed = value if isinstance(value, Exception) and done else None
+    interrupted = done and value is None and result.state == solara.ResultState.FINISHED
     stale = running or bool(refused.value) or failed is not None or interrupted
     L = lang.value
 

@@ -90,6 +90,13 @@ class Updates:
                 self._kept.popitem(last=False)
 
 
+def update_key(
+    preset: Scenario, settings: Mapping[str, Any], replications: int, lang: str, large: bool
+) -> tuple[Any, ...]:
+    """What an update is kept under: the same request gives the same key."""
+    return (preset.digest(), tuple(settings.items()), replications, lang, large)
+
+
 def update(
     preset: Scenario,
     settings: Mapping[str, Any],
@@ -122,7 +129,7 @@ def update(
         introsim.app.whatif.Cancelled: If ``cancelled`` said so.
     """
     t0 = time.perf_counter()
-    key = (preset.digest(), tuple(settings.items()), replications, lang, large)
+    key = update_key(preset, settings, replications, lang, large)
     if kept is not None and (found := kept.get(key)) is not None:
         return dataclasses.replace(found, seconds=time.perf_counter() - t0, runs=0)
     chosen = apply(preset, settings, lang)

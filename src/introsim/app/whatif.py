@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ import pandas as pd
 from introsim.experiments.compare import INFO, REPLICATE_OUTCOMES, ReplicateResult, run_replicate
 from introsim.experiments.statistics import t_band
 from introsim.experiments.uncertainty import TargetChance, ThreeKinds, chance_met, three_kinds
+from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, Status
 from introsim.params.schema import Scenario
 
@@ -41,6 +43,14 @@ CACHE_RUNS = 1024
 
 POLL_S = 0.05
 """How often a computation waiting for its runs checks whether it is still wanted."""
+
+SHOWN_OUTCOMES: tuple[str, ...] = (
+    TARGET_OUTCOME,
+    SUBGROUP_OUTCOME,
+    "cost_per_participant_nok",
+    *COST_PARTS,
+)
+"""The outcomes the page states (words and charts): only these are summarised."""
 
 SHARE_OUTCOMES = frozenset(o for o in REPLICATE_OUTCOMES if INFO[o].unit == "share")
 """Outcomes that are shares 0-1: their intervals stay within the possible range."""
@@ -146,7 +156,7 @@ class WhatIf:
         replications: Replicates per scenario.
         root_seed: Root seed of the replicates.
         cohort_size: Participants in the chosen scenario's cohort.
-        outcomes: Each name of ``REPLICATE_OUTCOMES`` mapped to (reference, chosen,
+        outcomes: Each name of :data:`SHOWN_OUTCOMES` mapped to (reference, chosen,
             paired difference chosen − reference).
         in_work: Weekly share of arrived participants in work: (reference, chosen).
         status: Mean weekly share of arrived participants in each status (columns
@@ -303,7 +313,8 @@ def run_whatif(
     ]  # each (replicates, outcomes)
     outcomes = {}
     sizes = (reference.cohort.size, chosen.cohort.size)
-    for j, name in enumerate(REPLICATE_OUTCOMES):
+    for name in SHOWN_OUTCOMES:
+        j = REPLICATE_OUTCOMES.index(name)
         share = name in SHARE_OUTCOMES
         level = (0.0, 1.0) if share else None
         outcomes[name] = (
@@ -351,24 +362,21 @@ def _subgroups(results: list[list[ReplicateResult]]) -> pd.DataFrame:
         return np.stack(out)
 
     ref, new, n = matrix(0, SUBGROUP_OUTCOME), matrix(1, SUBGROUP_OUTCOME), matrix(1, "n")
-    rows = []
-    for k, (group, level) in enumerate(keys):
-        a, b = Estimate.of(ref[:, k], (0.0, 1.0)), Estimate.of(new[:, k], (0.0, 1.0))
-        d = Estimate.of(new[:, k] - ref[:, k], (-1.0, 1.0))
-        rows.append(
-            {
-                "subgroup": group,
-                "level": level,
-                "n": float(n[:, k].mean()),
-                "ref_mean": a.mean,
-                "ref_low": a.low,
-                "ref_high": a.high,
-                "mean": b.mean,
-                "low": b.low,
-                "high": b.high,
-                "diff": d.mean,
-                "diff_low": d.low,
-                "diff_high": d.high,
-            }
-        )
-    return pd.DataFrame(rows)
+    columns: dict[str, Any] = {
+        "subgroup": [g for g, _ in keys],
+        "level": [lv for _, lv in keys],
+        "n": np.nanmean(n, axis=0),
+    }
+    # All levels at once: the mean and its t interval (how precisely the runs pin it),
+    # kept within what a share, or a difference of shares, can be.
+    for prefix, x, (lo, hi) in (
+        ("ref_", ref, (0.0, 1.0)),
+        ("", new, (0.0, 1.0)),
+        ("diff_", new - ref, (-1.0, 1.0)),
+    ):
+        mean, low, high, _, _ = t_band(x)
+        name = "diff" if prefix == "diff_" else f"{prefix}mean"
+        columns[name] = mean
+        columns[f"{prefix}low"] = np.clip(low, lo, hi)
+        columns[f"{prefix}high"] = np.clip(high, lo, hi)
+    return pd.DataFrame(columns)
