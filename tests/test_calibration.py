@@ -19,30 +19,33 @@ import pytest
 
 from introsim.experiments.calibration import (
     MISSING_PENALTY,
-    STATISTICS,
     TRIAL_STATISTICS,
-    Z95,
-    TargetSpec,
     evaluate_targets,
     fitted_by,
     fitted_problems,
     fitted_source,
-    load_calibration,
-    load_targets,
     score,
     target_loss,
 )
 from introsim.experiments.compare import compare
-from introsim.experiments.design import ExperimentError, load_experiment
-from introsim.experiments.ensemble import load_ensemble
+from introsim.experiments.design import load_experiment
 from introsim.experiments.sweep import sweep_tasks
-from introsim.experiments.trial import load_trial
+from introsim.params.calibration_file import (
+    STATISTICS,
+    Z95,
+    TargetSpec,
+    load_calibration,
+    load_targets,
+)
 from introsim.params.catalog import param_info
+from introsim.params.ensemble_file import load_ensemble
+from introsim.params.errors import InputError
 from introsim.params.loader import load_scenario
+from introsim.params.trial_file import load_trial
 from introsim.run import replicate_seed, simulate_outcomes
 from test_trial import _trial_file
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, run_cli, stderr_lines, write
 
 ROOT = SRC.parent
 
@@ -140,7 +143,7 @@ def test_bad_files_exit_2_with_one_line_and_write_nothing(kind, tiny, tmp_path):
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     out = tmp_path / "out"
-    result = run_cli("calibrate", tiny, "--out", out)
+    result = call_cli("calibrate", tiny, "--out", out)
     assert result.returncode == 2, result.stderr
     lines = stderr_lines(result)
     assert len(lines) == 1 and lines[0].startswith("error: ") and file in lines[0], lines
@@ -152,7 +155,7 @@ def test_bad_file_errors_name_the_line(tiny, tmp_path):
     path = tmp_path / "cal.toml"
     path.write_text(path.read_text().replace("max = 0.4", "max = 1.5"), encoding="utf-8")
     line = next(i for i, s in enumerate(path.read_text().splitlines(), 1) if "inactive_share" in s)
-    result = run_cli("calibrate", tiny, "--out", tmp_path / "out")
+    result = call_cli("calibrate", tiny, "--out", tmp_path / "out")
     assert f"cal.toml:{line}: programme.inactive_share" in result.stderr
 
 
@@ -187,8 +190,8 @@ def test_trial_targets_are_checked(extra, message):
 def test_a_missing_trial_file_names_the_field(tiny, tmp_path):
     path = tmp_path / "targets.toml"
     path.write_text(TARGETS + TRIAL_TARGET, encoding="utf-8")
-    expected = r"targets\.toml:\d+: target\.2\.trial: trial file 'trial\.toml' not found"
-    with pytest.raises(ExperimentError, match=expected):
+    expected = r"targets\.toml:\d+: target\[2\]\.trial: trial file 'trial\.toml' not found"
+    with pytest.raises(InputError, match=expected):
         load_targets(path)
 
 
@@ -300,7 +303,7 @@ def test_calibrate_writes_its_outputs_and_is_the_same_on_one_and_two_processes(t
     assert manifest["trials"] == 4 and manifest["best_trial"] == int(best["trial"])
     assert manifest["ensemble_members"] == int(trials["all_met"].sum())
     # best.toml is a valid scenario file and an ensemble of one
-    assert run_cli("validate", one / "best.toml").returncode == 0
+    assert call_cli("validate", one / "best.toml").returncode == 0
     best_file = load_ensemble(one / "best.toml")
     assert best_file.size == 1
     for name, value in best_file.members[0].items():
@@ -352,7 +355,7 @@ def test_a_changed_calibration_is_refused_unless_fresh(tiny, tmp_path):
     out = tmp_path / "out"
     _calibrate(tiny, out, "--trials", "1")
     tiny.write_text(tiny.read_text().replace("seed = 5", "seed = 6"), encoding="utf-8")
-    refused = run_cli("calibrate", tiny, "--out", out, "--trials", "1")
+    refused = call_cli("calibrate", tiny, "--out", out, "--trials", "1")
     assert refused.returncode == 2 and len(stderr_lines(refused)) == 1
     assert "--fresh" in refused.stderr
     _calibrate(tiny, out, "--trials", "1", "--fresh")
@@ -461,7 +464,7 @@ def test_a_bad_ensemble_is_refused_with_one_line(tmp_path, small_files):
         ENSEMBLE.replace('"wage_subsidy.rate" = 0.4', '"wage_subsidy.rate" = 4.0'),
     )
     out = tmp_path / "cmp"
-    result = run_cli(
+    result = call_cli(
         "compare", small_files["base"], small_files["ips"], "-r", "2", "--out", out,
         "--ensemble", bad,
     )  # fmt: skip
@@ -469,7 +472,7 @@ def test_a_bad_ensemble_is_refused_with_one_line(tmp_path, small_files):
     assert "bad.toml" in result.stderr and "wage_subsidy.rate" in result.stderr
     assert not out.exists()
     empty = write(tmp_path, "empty.toml", "member = []\n")
-    result = run_cli(
+    result = call_cli(
         "compare", small_files["base"], small_files["ips"], "-r", "2", "--out", out,
         "--ensemble", empty,
     )  # fmt: skip

@@ -10,7 +10,7 @@ import pandas as pd
 from introsim.model.outcomes import OUTCOMES
 from introsim.output import MARKER
 
-from clitools import ROOT, run_cli, stderr_lines
+from clitools import ROOT, call_cli, run_cli, stderr_lines
 
 FILES = (
     "weekly.parquet",
@@ -76,7 +76,7 @@ def test_bad_scenario_exits_2_with_one_line_and_no_output(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[cohort]\nsize = -5\n", encoding="utf-8")
     out = tmp_path / "never"
-    res = run_cli("run", bad, "--out", out)
+    res = call_cli("run", bad, "--out", out)
     assert res.returncode == 2
     lines = stderr_lines(res)
     assert len(lines) == 1 and "bad.toml" in lines[0] and "cohort.size" in lines[0]
@@ -87,7 +87,7 @@ def test_bad_scenario_exits_2_with_one_line_and_no_output(tmp_path):
 def test_out_path_that_is_a_file_is_refused(tmp_path):
     target = tmp_path / "taken"
     target.write_text("x")
-    res = run_cli("run", small_scenario(tmp_path), "--out", target)
+    res = call_cli("run", small_scenario(tmp_path), "--out", target)
     assert res.returncode == 2 and "--out" in res.stderr and "Traceback" not in res.stderr
 
 
@@ -99,7 +99,7 @@ def test_usage_errors_are_one_line_with_exit_2(tmp_path):
         (("frobnicate",), "frobnicate"),
         (("run",), "SCENARIO"),
     ):
-        res = run_cli(*args)
+        res = call_cli(*args)
         lines = stderr_lines(res)
         assert res.returncode == 2, (args, res.stderr)
         assert len(lines) == 1 and expect.lower() in lines[0].lower(), (args, lines)
@@ -108,7 +108,7 @@ def test_usage_errors_are_one_line_with_exit_2(tmp_path):
 
 def test_out_below_a_file_is_refused_before_running(tmp_path):
     (tmp_path / "taken").write_text("x")
-    res = run_cli("run", small_scenario(tmp_path), "--out", tmp_path / "taken" / "sub")
+    res = call_cli("run", small_scenario(tmp_path), "--out", tmp_path / "taken" / "sub")
     lines = stderr_lines(res)
     assert res.returncode == 2 and len(lines) == 1 and "taken" in lines[0]
     assert "Traceback" not in res.stderr

@@ -143,7 +143,7 @@ def test_formatting():
 
 
 def test_a_calibration_caveat_is_noted_next_to_its_scenario(small_comparison):
-    from introsim.experiments.calibration import Caveat
+    from introsim.params.calibration_file import Caveat
 
     cav = Caveat(
         target="ips_made_up_target",

@@ -13,7 +13,6 @@ import pytest
 from introsim.experiments import test_functions as tf
 from introsim.experiments.design import (
     DUMMY,
-    ExperimentError,
     dummy_seed,
     load_experiment,
     salib_sample,
@@ -21,8 +20,9 @@ from introsim.experiments.design import (
 from introsim.experiments.engine import Task, run_tasks
 from introsim.experiments.sensitivity import analyse_outcome, convergence, noise_share
 from introsim.params.catalog import param_info
+from introsim.params.errors import InputError
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, run_cli, stderr_lines, write
 
 ROOT = SRC.parent
 STUDIES = [ROOT / "experiments" / n for n in ("mechanisms_morris.toml", "ips_sobol.toml")]
@@ -186,7 +186,7 @@ def test_bad_study_files_name_the_field(tiny: Path, edit, message):
     text = MORRIS.replace(*edit)
     if "delta" in edit[1]:
         text = text.replace("max = 1.8 }", 'max = 1.8, group = "language" }')
-    with pytest.raises(ExperimentError, match=message):
+    with pytest.raises(InputError, match=message):
         load_experiment(write(tiny.parent, "bad.toml", text))
 
 
@@ -197,7 +197,7 @@ def test_the_command_refuses_bad_studies_and_sweep_designs(tiny: Path):
         (bad, "mechanisms.language_slope"),
         (write(tiny.parent, "lhs.toml", lhs), "not a sensitivity design"),
     ):
-        res = run_cli("sensitivity", path, "--out", tiny.parent / "out")
+        res = call_cli("sensitivity", path, "--out", tiny.parent / "out")
         assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
         assert "Traceback" not in res.stderr and message in res.stderr
         assert not (tiny.parent / "out").exists()

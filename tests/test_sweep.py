@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from introsim.experiments.design import ExperimentError, load_experiment
+from introsim.experiments.design import load_experiment
 from introsim.experiments.engine import Task, run_tasks
 from introsim.experiments.store import RunStore
 from introsim.experiments.sweep import SWEEP_OUTCOMES, run_sweep
 from introsim.params.catalog import iter_params, param_info
+from introsim.params.errors import ExperimentError
 from introsim.params.loader import load_scenario
 
-from clitools import SRC, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, run_cli, stderr_lines, write
 
 ROOT = SRC.parent
 SHIPPED = sorted(  # experiment files; trial files in the same folder have a [trial] table
@@ -150,7 +151,7 @@ follow_up.caseload = 10
 # --------------------------------------------------------------------------- bad files
 BAD = {
     "toml syntax": ("design = = 1", "invalid TOML"),
-    "unknown section": ("[experimnt]\nname='x'", "unknown section or key 'experimnt'"),
+    "unknown section": ("[experimnt]\nname='x'", "unknown section 'experimnt'; did you mean"),
     "missing experiment": ("[factors]\n", "missing [experiment]"),
     "unknown factor": (
         GRID.format(reps=2) + '"follow_up.casload" = { levels = [1] }\n',
@@ -202,7 +203,7 @@ def test_bad_experiment_files_exit_2_with_one_line(kind, tmp_path, small_files):
     write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
     path = write(tmp_path, "bad.toml", text)
     out = tmp_path / "out"
-    result = run_cli("sweep", path, "--out", out)
+    result = call_cli("sweep", path, "--out", out)
     assert result.returncode == 2, result.stderr
     lines = stderr_lines(result)
     assert len(lines) == 1, lines
@@ -341,7 +342,7 @@ def test_a_changed_experiment_is_refused_unless_fresh(tiny, tmp_path):
     out = tmp_path / "out"
     _sweep(tiny, out)
     tiny.write_text(tiny.read_text().replace("[10, 20, 30]", "[10, 15, 30]"), encoding="utf-8")
-    refused = run_cli("sweep", tiny, "--out", out)
+    refused = call_cli("sweep", tiny, "--out", out)
     assert refused.returncode == 2
     lines = stderr_lines(refused)
     assert len(lines) == 1 and "a different version of this experiment" in lines[0]
@@ -356,7 +357,7 @@ def test_set_overrides_the_base_and_is_validated(tiny, tmp_path):
     _sweep(tiny, out, "--set", "cohort.size=60", "--json")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["experiment"]["set"] == {"cohort.size": 60}
-    bad = run_cli("sweep", tiny, "--out", tmp_path / "o2", "--set", "cohort.size=0")
+    bad = call_cli("sweep", tiny, "--out", tmp_path / "o2", "--set", "cohort.size=0")
     assert bad.returncode == 2
     assert stderr_lines(bad) == ["error: --set: cohort.size: expected an integer >= 1, found 0"]
     assert not (tmp_path / "o2").exists()
@@ -375,7 +376,7 @@ def test_set_on_run_and_compare(small_files, tmp_path):
         "follow_up.caseload=12",
     )
     assert ok.returncode == 0, ok.stderr
-    typo = run_cli(
+    typo = call_cli(
         "compare",
         small_files["base"],
         small_files["ips"],
@@ -390,12 +391,12 @@ def test_set_on_run_and_compare(small_files, tmp_path):
     assert stderr_lines(typo) == [
         "error: --set: unknown key 'casload' in [follow_up]; did you mean 'caseload'?"
     ]
-    missing = run_cli("run", small_files["base"], "--set", "follow_up.caseload")
+    missing = call_cli("run", small_files["base"], "--set", "follow_up.caseload")
     assert missing.returncode == 2 and "expected dotted.path=value" in missing.stderr
 
 
 def test_params_lists_every_parameter_from_the_schema():
-    result = run_cli("params", "--format", "json")
+    result = call_cli("params", "--format", "json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     paths = [r["path"] for r in rows]

@@ -23,7 +23,8 @@ from rich.table import Table
 
 from introsim import __version__
 from introsim.model.outcomes import OUTCOME_INFO, OUTCOMES
-from introsim.params.loader import ScenarioError, load_scenario, load_scenario_with
+from introsim.params.errors import InputError
+from introsim.params.loader import load_scenario, load_scenario_with
 from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def load_or_fail(path: Path, sets: dict[str, object] | None = None) -> Scenario:
         if sets:
             return load_scenario_with(path, sets, source="--set")
         return load_scenario(path)
-    except ScenarioError as e:
+    except InputError as e:
         fail(str(e))
 
 
@@ -190,25 +191,13 @@ def format_value(name: str, value: float | None) -> str:
 
 
 def parse_sets(items: list[str] | None) -> dict[str, object]:
-    """Turn ``--set dotted.path=value`` options into overrides (values read as TOML).
+    """Turn ``--set dotted.path=value`` options into overrides, or exit with one line."""
+    from introsim.params.loader import parse_sets as parse
 
-    ``--set follow_up.caseload=10`` gives an integer, ``--set follow_up.method=ips``
-    a string (a value that is not TOML is taken as text).
-    """
-    import tomllib
-
-    out: dict[str, object] = {}
-    for item in items or []:
-        path, eq, text = item.partition("=")
-        path = path.strip()
-        if not eq or not path or not text.strip():
-            fail(f"--set: expected dotted.path=value, found {item!r}")
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
-        out[path] = value
-    return out
+    try:
+        return parse(items or [])
+    except InputError as e:
+        fail(str(e))
 
 
 JobsOption = Annotated[
@@ -248,17 +237,23 @@ EnsembleOption = Annotated[
 ]
 
 
-def load_ensemble_or_fail(path: Path | None, scenario_paths: list[Path], sets: dict) -> Any:
-    """Read an ensemble and check every member on every scenario file, or exit with one line."""
+def load_ensemble_or_fail(
+    path: Path | None, scenario_paths: list[Path], sets: dict, points: Sequence[Any] = ()
+) -> Any:
+    """Read an ensemble and check every member on every scenario file and design point.
+
+    Exits with one line at the first member that makes a scenario invalid, before any run.
+    """
     if path is None:
         return None
-    from introsim.experiments.ensemble import load_ensemble
+    from introsim.params.ensemble_file import load_ensemble
 
     try:
         ensemble = load_ensemble(path)
         for scenario_path in scenario_paths:
             ensemble.validate_on(scenario_path, sets)
-    except ScenarioError as e:
+        ensemble.check(points)
+    except InputError as e:
         fail(str(e))
     return ensemble
 
@@ -367,18 +362,25 @@ def run(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario TOML files to check.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Scenario, experiment, trial, calibration, targets or ensemble files to check."
+        ),
+    ],
 ) -> None:
-    """Check scenario files; print 'ok' per good file, one error line per bad one."""
+    """Check input files of any kind; print 'ok' per good file, one error line per bad one."""
+    from introsim.experiments.checks import check_file
+
     bad = 0
     for path in files:
         try:
-            load_scenario(path)
-        except ScenarioError as e:
+            what = check_file(path)
+        except InputError as e:
             err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
             bad += 1
         else:
-            typer.echo(f"{printable(path)}: ok")
+            typer.echo(f"{printable(path)}: ok ({printable(what)})")
     if bad:
         raise typer.Exit(BAD_INPUT)
 
@@ -755,9 +757,9 @@ def sweep(
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     try:
         design = load_experiment(experiment, overrides=parse_sets(sets))
-    except ScenarioError as e:
+    except InputError as e:
         fail(str(e))
-    ensemble = load_ensemble_or_fail(ensemble_path, [design.base_path], design.sets)
+    ensemble = load_ensemble_or_fail(ensemble_path, [design.base_path], design.sets, design.points)
     dask_or_fail(dask)
     if out_text is None:
         out_dir = Path("out") / f"sweep-{folder_name(design.meta.name)}"
@@ -891,19 +893,19 @@ def trial(
     """
     from introsim.experiments.trial import (
         build_manifest,
-        load_trial,
         run_trial,
         store_identity,
         write_outputs,
     )
     from introsim.output import folder_name
+    from introsim.params.trial_file import load_trial
     from introsim.reporting.trial_report import write_report
 
     if jobs < 1:
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     try:
         spec = load_trial(trial_file)
-    except ScenarioError as e:
+    except InputError as e:
         fail(str(e))
     dask_or_fail(dask)
     out_dir = out if out is not None else Path("out") / f"trial-{folder_name(spec.meta.name)}"
@@ -1027,6 +1029,7 @@ def sensitivity(
     from introsim.experiments.sensitivity import (
         PRIMARY,
         build_manifest,
+        check_analysis,
         run_sensitivity,
         verdicts,
         write_outputs,
@@ -1039,13 +1042,17 @@ def sensitivity(
         fail(f"--jobs: expected an integer >= 1, found {jobs}")
     try:
         design = load_experiment(study, overrides=parse_sets(sets))
-    except ScenarioError as e:
+    except InputError as e:
         fail(str(e))
     if design.meta.design not in SENSITIVITY_DESIGNS:
         fail(
             f"{study}: experiment.design: {design.meta.design!r} is not a sensitivity design; "
             f"use one of {', '.join(SENSITIVITY_DESIGNS)} (or `introsim sweep`)"
         )
+    try:
+        check_analysis(design)
+    except InputError as e:
+        fail(str(e))
     dask_or_fail(dask)
     default = Path("out") / f"sensitivity-{folder_name(design.meta.name)}"
     out_dir = out if out is not None else default
@@ -1216,12 +1223,12 @@ def calibrate(
     """
     from introsim.experiments.calibration import (
         build_manifest,
-        load_calibration,
         run_calibration,
         study_identity,
         write_outputs,
     )
     from introsim.output import folder_name
+    from introsim.params.calibration_file import load_calibration
     from introsim.reporting.calibration_report import write_report
 
     if jobs < 1:
@@ -1230,7 +1237,7 @@ def calibrate(
         fail(f"--trials: expected an integer >= 1, found {trials}")
     try:
         cal = load_calibration(calibration)
-    except ScenarioError as e:
+    except InputError as e:
         fail(str(e))
     dask_or_fail(dask)
     if dask is None:

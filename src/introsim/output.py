@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 import introsim
+from introsim.params.text import visible
 
 PACKAGES: tuple[str, ...] = (
     "mesa",
@@ -260,19 +261,22 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _neutral(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, made inert with a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A text cell with its hidden characters escaped, and made inert if it reads as a formula."""
+    if not isinstance(value, str):
+        return value
+    value = visible(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame as CSV atomically, with formula-like text cells neutralised.
+    r"""Write a DataFrame as CSV atomically, with formula-like text cells neutralised.
 
     Text (names, labels) beginning with ``= + - @``, tab or carriage return is
     prefixed with ``'`` so a spreadsheet shows it instead of running it (CSV
-    formula injection); numbers are written as they are, text is quoted. Every
-    CSV the tool writes goes through here.
+    formula injection), and control, format and invisible characters in text are
+    written as escapes (a right-to-left override as the six characters ``\u202e``)
+    so a cell shows what it holds; numbers are written as they are, text is quoted.
+    Every CSV the tool writes goes through here.
     """
     safe = df.rename(columns=_neutral)
     for column in safe.columns:

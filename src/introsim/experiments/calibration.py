@@ -1,21 +1,8 @@
 """Calibration: fit uncertain parameters so the default scenarios land in their target bands.
 
-Two files describe a calibration:
-
-* A **targets file** (``calibration/targets.toml``): each ``[[target]]`` is a
-  statistic of one or more scenarios, a band it should fall in (or a value with
-  its standard error), a weight and its source. A statistic is a linear
-  combination of run-level statistics of scenarios, paired by replicate: one
-  term is an outcome of one scenario; ``ips - baseline`` is two terms with
-  coefficients 1 and -1. A target may instead be a statistic of simulated
-  randomised trials (``trial = FILE``: the power of a small trial, or how far
-  per-protocol lies above intention to treat), run as ``introsim trial`` runs
-  it with the candidate's parameters in both arms. ``[[not_computed]]`` lists
-  targets the model cannot give, with the reason.
-* A **calibration file** (``calibration/default.toml``): the targets file, the
-  free parameters as dotted paths with ranges (checked against the schema's
-  bounds, as experiment factors are), replicates per candidate, trials, seeds
-  and where the study is stored.
+A calibration file names a targets file and the free parameters with their ranges
+(read and checked by :mod:`introsim.params.calibration_file`). Each target is a
+statistic of one or more scenarios, or of simulated randomised trials, with a band.
 
 The search is Optuna's TPE sampler, one candidate at a time; each candidate runs
 every scenario the targets need over the same common-random-number replicates
@@ -37,68 +24,52 @@ inside. The sum over targets is minimised.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
-import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from introsim.experiments.design import (
-    ExperimentError,
-    FactorSpec,
-    _fail,
-    _flatten_factors,
-    _line_of,
-    _validate,
-)
 from introsim.experiments.engine import Task, model_version, provenance, run_tasks
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
-from introsim.experiments.trial import TrialError, build_population, load_trial, simulate_trials
-from introsim.model.outcomes import COST_PARTS, OUTCOMES
+from introsim.experiments.trial import build_population, simulate_trials
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
 from introsim.output import toml_value
-from introsim.params.catalog import ParamInfo, param_info
-from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
+from introsim.params import calibration_file
+from introsim.params.calibration_file import (
+    Calibration,
+    Target,
+    Targets,
+    TargetSpec,
+    load_calibration,
+)
+from introsim.params.errors import InputError
+from introsim.params.loader import load_scenario_with
 from introsim.params.schema import CEFR_B1, Scenario
+from introsim.params.trial_file import load_trial
 from introsim.run import SimResult, simulate
 
 __all__ = [
     "DERIVED_STATISTICS",
-    "STATISTICS",
-    "Calibration",
-    "CalibrationError",
+    "TRIAL_STATISTICS",
     "CalibrationResult",
     "TargetResult",
-    "TargetSpec",
-    "Targets",
     "calibration_statistics",
     "evaluate_targets",
-    "load_calibration",
-    "load_targets",
     "run_calibration",
     "target_loss",
 ]
 
-CalibrationError = ExperimentError
-"""A calibration or targets file could not be read or validated (one line: file, line, field)."""
-
 MISSING_PENALTY = 100.0
 """Loss (times the weight) of a target whose statistic could not be computed (NaN)."""
 
-Z95 = 1.959963984540054
-"""Half-width of a 95 % normal interval in standard errors: a value ± Z95·se band."""
-
-STUDY_FILE = "study.db"
 BEST_FILE = "best.toml"
 TRIALS_FILE = "trials.csv"
 ENSEMBLE_FILE = "ensemble.toml"
@@ -131,27 +102,17 @@ _WORK_NAMES = (Status.EMPLOYED.name.lower(), Status.SUBSIDISED.name.lower())
 _EDUCATION_NAME = Status.EDUCATION.name.lower()
 
 DERIVED_STATISTICS: dict[str, tuple[str, Callable[[SimResult], float]]] = {
-    "employed_48m": (
-        "In work 48 months after the cohort's start (weekly status of the arrived; the same as "
-        "48 months after each participant's start when the cohort arrives in one week)",
-        lambda r: _weekly_share(r, _WORK_NAMES, 4 * WEEKS_PER_YEAR - 1),
-    ),
-    "education_60m": (
-        "In education 60 months after the cohort's start (weekly status of the arrived)",
-        lambda r: _weekly_share(r, (_EDUCATION_NAME,), 5 * WEEKS_PER_YEAR - 1),
-    ),
-    "language_b1_at_end": (
-        "At B1 or higher in Norwegian at the end of the run (every participant; set "
-        "scenario.weeks for the time after the start)",
-        _language_b1,
-    ),
-    "education_at_exit": (
-        "In education when leaving the programme (of those who left)",
-        _education_at_exit,
-    ),
+    name: (calibration_file.DERIVED_STATISTICS[name], fn)
+    for name, fn in {
+        "employed_48m": lambda r: _weekly_share(r, _WORK_NAMES, 4 * WEEKS_PER_YEAR - 1),
+        "education_60m": lambda r: _weekly_share(r, (_EDUCATION_NAME,), 5 * WEEKS_PER_YEAR - 1),
+        "language_b1_at_end": _language_b1,
+        "education_at_exit": _education_at_exit,
+    }.items()
 }
 """Statistics computed from a run's tables beside its outcomes: name → (meaning, function).
-An outcome of the same name, where the model has one, takes precedence."""
+The names and meanings are declared with the targets file's format
+(:data:`introsim.params.calibration_file.DERIVED_STATISTICS`)."""
 
 
 def _itt_significant(trials: pd.DataFrame, alpha: float) -> np.ndarray:
@@ -164,26 +125,14 @@ def _per_protocol_minus_itt(trials: pd.DataFrame, alpha: float) -> np.ndarray:
 
 
 TRIAL_STATISTICS: dict[str, tuple[str, Callable[[pd.DataFrame, float], np.ndarray]]] = {
-    "itt_power": (
-        "Intention-to-treat power: the share of simulated trials whose intention-to-treat "
-        "difference is significant at the trial file's alpha",
-        _itt_significant,
-    ),
-    "per_protocol_minus_itt": (
-        "Per-protocol estimate (takers against all controls) minus the intention-to-treat "
-        "estimate, per simulated trial",
-        _per_protocol_minus_itt,
-    ),
+    name: (calibration_file.TRIAL_STATISTICS[name], fn)
+    for name, fn in {
+        "itt_power": _itt_significant,
+        "per_protocol_minus_itt": _per_protocol_minus_itt,
+    }.items()
 }
-"""Statistics of simulated randomised trials (``introsim trial``): name → (meaning, function
-of the simulated trials and the significance level giving one value per simulated trial)."""
-
-STATISTICS: tuple[str, ...] = (
-    *OUTCOMES,
-    *COST_PARTS,
-    *(k for k in DERIVED_STATISTICS if k not in OUTCOMES),
-)
-"""Every statistic a target may name."""
+"""Statistics of simulated randomised trials: name → (meaning, function of the simulated
+trials and the significance level giving one value per simulated trial)."""
 
 
 def calibration_statistics(
@@ -204,509 +153,6 @@ def calibration_statistics(
         if name not in out:
             out[name] = float(fn(res))
     return out
-
-
-# --------------------------------------------------------------------------- the files' schema
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-def _number(data: Any, keys: tuple[str, ...]) -> Any:
-    """TOML writes 1 and 1.0 differently; numbers accept both."""
-    if isinstance(data, dict):
-        data = dict(data)
-        for key in keys:
-            v = data.get(key)
-            if isinstance(v, int) and not isinstance(v, bool):
-                data[key] = float(v)
-            if key == "band" and isinstance(v, list):
-                data[key] = [
-                    float(x) if isinstance(x, int) and not isinstance(x, bool) else x for x in v
-                ]
-    return data
-
-
-class TermSpec(_Strict):
-    """One term of a target's statistic: ``coef`` times a statistic of one scenario."""
-
-    scenario: str = Field(min_length=1, description="Scenario file, relative to the targets file")
-    coef: float = Field(default=1.0, allow_inf_nan=False)
-    statistic: str | None = Field(default=None, description="Default: the target's statistic")
-    set: dict[str, Any] = Field(default_factory=dict, description="Dotted-path overrides")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ints(cls, data: Any) -> Any:
-        return _number(data, ("coef",))
-
-
-class TargetSpec(_Strict):
-    """``[[target]]``: a statistic, its band or value, how it is checked, and its source.
-
-    A target is either a linear combination of run statistics of scenarios
-    (``scenario`` or ``terms``), or a statistic of simulated randomised trials
-    (``trial``: a trial file, see ``introsim trial``), evaluated with the
-    individual design at ``sample_size`` over ``sites`` simulated sites and
-    ``trials`` simulated trials (defaults: the trial file's first sample size,
-    its sites and its trials).
-    """
-
-    name: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = Field(default="", description="What the target says, in words")
-    statistic: str | None = None
-    scenario: str | None = Field(default=None, description="Shorthand for one term, coef 1")
-    terms: list[TermSpec] | None = Field(default=None, min_length=1)
-    trial: str | None = Field(
-        default=None, min_length=1, description="Trial file, relative to the targets file"
-    )
-    sample_size: int | None = Field(default=None, ge=4, le=100_000)
-    sites: int | None = Field(default=None, ge=2, le=5_000)
-    trials: int | None = Field(default=None, ge=100, le=200_000)
-    band: list[float] | None = Field(default=None, min_length=2, max_length=2)
-    value: float | None = Field(default=None, allow_inf_nan=False)
-    se: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    test: Literal["mean", "interval"] = "mean"
-    scale: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    weight: float = Field(default=1.0, ge=0, allow_inf_nan=False)
-    source: str = Field(min_length=1, description="The study or statistic the target comes from")
-    met_by_defaults: bool = Field(
-        default=True,
-        description="Whether the schema's defaults meet the band (false: reports warn where a "
-        "scenario leans on it; the validation test checks this record either way)",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ints(cls, data: Any) -> Any:
-        return _number(data, ("value", "se", "scale", "weight", "band"))
-
-    @model_validator(mode="after")
-    def _check(self) -> TargetSpec:
-        if self.trial is not None:
-            self._check_trial()
-        else:
-            self._check_terms()
-        if (self.band is None) == (self.value is None):
-            raise ValueError("give either band = [low, high] or value with se, not both")
-        if self.value is not None and self.se is None:
-            raise ValueError("a value needs its standard error se")
-        if self.band is not None:
-            lo, hi = self.band
-            if math.isnan(lo) or math.isnan(hi) or not lo < hi:
-                raise ValueError(f"expected band = [low, high] with low < high, found {self.band}")
-            if self.scale is None and not (math.isfinite(lo) and math.isfinite(hi)):
-                raise ValueError("an open band (inf) needs scale, the size of a clear miss")
-        return self
-
-    def _check_trial(self) -> None:
-        if self.scenario is not None or self.terms is not None:
-            raise ValueError("a trial target takes no scenario or terms")
-        if self.statistic not in TRIAL_STATISTICS:
-            raise ValueError(
-                f"a trial target needs statistic = one of {', '.join(TRIAL_STATISTICS)}, "
-                f"found {self.statistic!r}"
-            )
-
-    def _check_terms(self) -> None:
-        if self.sample_size is not None or self.sites is not None or self.trials is not None:
-            raise ValueError("sample_size, sites and trials belong to a trial target (trial = ...)")
-        if (self.scenario is None) == (self.terms is None):
-            raise ValueError("give either scenario (one term) or terms, not both or neither")
-        stats = [t.statistic or self.statistic for t in self.all_terms]
-        if any(s is None for s in stats):
-            raise ValueError("a term has no statistic: give statistic for the target or the term")
-        unknown = [s for s in stats if s not in STATISTICS]
-        if unknown:
-            raise ValueError(f"unknown statistic {unknown[0]!r}; valid: {', '.join(STATISTICS)}")
-
-    @property
-    def all_terms(self) -> list[TermSpec]:
-        """The terms, with the ``scenario`` shorthand expanded (none for a trial target)."""
-        if self.terms is not None:
-            return list(self.terms)
-        if self.scenario is None:
-            return []
-        return [TermSpec(scenario=self.scenario, coef=1.0)]
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The band; a value ± Z95 standard errors when given as a value."""
-        if self.band is not None:
-            return float(self.band[0]), float(self.band[1])
-        v, se = float(self.value or 0.0), float(self.se or 0.0)
-        return v - Z95 * se, v + Z95 * se
-
-    @property
-    def unit(self) -> float:
-        """What a miss is divided by: scale, else se, else the band's width."""
-        if self.scale is not None:
-            return float(self.scale)
-        if self.se is not None:
-            return float(self.se)
-        lo, hi = self.bounds
-        return hi - lo
-
-    def band_text(self) -> str:
-        """The band in words, e.g. ``0.40 to 0.60`` or ``> 0``."""
-        lo, hi = self.bounds
-        if self.value is not None:
-            return f"{self.value:g} ± {Z95:.2f} × {self.se:g}"
-        if math.isinf(lo):
-            return f"≤ {hi:g}"
-        if math.isinf(hi):
-            return f"≥ {lo:g}"
-        return f"{lo:g} to {hi:g}"
-
-
-class NotComputedSpec(_Strict):
-    """``[[not_computed]]``: a target listed for completeness that run outcomes cannot give."""
-
-    name: str = Field(min_length=1)
-    description: str = Field(min_length=1)
-    band: str = Field(min_length=1, description="The band in words")
-    source: str = Field(min_length=1)
-    reason: str = Field(min_length=1, description="Why it is not computed here")
-
-
-class CalibrationMeta(_Strict):
-    """``[calibration]``: what is fitted, how long to search, and seeds."""
-
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    question: str = Field(default="", description="What the calibration is for")
-    targets: str = Field(min_length=1, description="Targets file, relative to this file")
-    replications: int = Field(ge=2, le=10_000, description="Replicates per candidate (CRN)")
-    seed: int = Field(ge=0, description="Root seed of the replicates")
-    trials: int = Field(ge=1, le=100_000, description="Candidates to evaluate")
-    sampler_seed: int = Field(ge=0, description="Seed of the TPE sampler")
-    startup_trials: int = Field(default=10, ge=1, description="Random candidates before TPE")
-    precision_weight: float = Field(default=0.1, ge=0, allow_inf_nan=False)
-    storage: str = Field(
-        default=STUDY_FILE,
-        pattern=r"^[A-Za-z0-9_.-]+\.db$",
-        description="SQLite file of the Optuna study, inside the output folder",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ints(cls, data: Any) -> Any:
-        return _number(data, ("precision_weight",))
-
-
-# --------------------------------------------------------------------------- resolved files
-@dataclass(frozen=True)
-class ScenarioRef:
-    """A scenario a target needs: a file and overrides of it."""
-
-    path: Path
-    sets: tuple[tuple[str, Any], ...]
-    line: int | None
-
-    @property
-    def label(self) -> str:
-        """The file's stem and its overrides, e.g. ``ips_caseload_10 + wage_subsidy.rate=0.4``."""
-        extra = ", ".join(f"{k}={v}" for k, v in self.sets)
-        return self.path.stem + (f" + {extra}" if extra else "")
-
-
-@dataclass(frozen=True)
-class Term:
-    """``coef`` times ``statistic`` of scenario ``scenario`` (an index into the scenarios)."""
-
-    scenario: int
-    statistic: str
-    coef: float
-
-
-@dataclass(frozen=True)
-class Target:
-    """A resolved target: its spec and its terms, or the trial file it simulates."""
-
-    spec: TargetSpec
-    terms: tuple[Term, ...]
-    trial: Path | None = None
-
-    @property
-    def name(self) -> str:
-        """The target's name."""
-        return self.spec.name
-
-
-@dataclass(frozen=True)
-class Targets:
-    """A targets file: targets, the scenarios they need, and those not computed here."""
-
-    path: Path
-    targets: tuple[Target, ...]
-    scenarios: tuple[ScenarioRef, ...]
-    not_computed: tuple[NotComputedSpec, ...]
-
-    def runs(self, replications: int) -> int:
-        """Model runs one evaluation makes: every scenario's replicates and trial sites."""
-        sites = {_trial_key(t): _trial_sites(t) for t in self.targets if t.trial is not None}
-        return len(self.scenarios) * replications + 2 * sum(sites.values())
-
-    def digest(self) -> str:
-        """A hash of everything that decides the targets' values."""
-        data = {
-            # Whether the defaults meet a target is a record about them, not part of the target.
-            "targets": [
-                t.spec.model_dump(mode="json", exclude={"met_by_defaults"}) for t in self.targets
-            ],
-            "scenarios": [
-                [str(s.path), list(s.sets), _file_digest(s.path)] for s in self.scenarios
-            ],
-            "trials": [
-                [str(t.trial), _trial_digest(t.trial)] for t in self.targets if t.trial is not None
-            ],
-        }
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
-DEFAULT_TARGETS = Path(__file__).resolve().parents[3] / "calibration" / "targets.toml"
-"""The repository's targets file (absent from an installed wheel: then no caveats)."""
-
-
-@dataclass(frozen=True)
-class Caveat:
-    """A target the current defaults do not meet, and the scenarios it is about.
-
-    Attributes:
-        target: The target's name.
-        description: What the target says, in words.
-        source: The study or statistic it comes from.
-        scenarios: Names (``[scenario] name``) of the scenarios its terms use.
-        statistics: The statistics its terms use.
-    """
-
-    target: str
-    description: str
-    source: str
-    scenarios: tuple[str, ...]
-    statistics: tuple[str, ...]
-
-
-def unmet_caveats(targets: Targets) -> list[Caveat]:
-    """The targets recorded as not met by the defaults (``met_by_defaults = false``)."""
-    from introsim.params.loader import load_scenario
-
-    names = [load_scenario(ref.path).scenario.name for ref in targets.scenarios]
-    out = []
-    for t in targets.targets:
-        if t.spec.met_by_defaults:
-            continue
-        scen = tuple(dict.fromkeys(names[term.scenario] for term in t.terms))
-        stats = tuple(dict.fromkeys(term.statistic for term in t.terms))
-        out.append(Caveat(t.name, t.spec.description, t.spec.source, scen, stats))
-    return out
-
-
-def default_caveats() -> list[Caveat]:
-    """:func:`unmet_caveats` of the repository's targets file; none where it is absent."""
-    return unmet_caveats(load_targets(DEFAULT_TARGETS)) if DEFAULT_TARGETS.is_file() else []
-
-
-def _file_digest(path: Path) -> str:
-    from introsim.params.loader import load_scenario
-
-    return load_scenario(path).digest()
-
-
-def _trial_digest(path: Path) -> str:
-    """A hash of a trial file and of both scenarios it resolves to."""
-    text = hashlib.sha256(path.read_bytes()).hexdigest()
-    return f"{text}:{load_trial(path).fingerprint()}"
-
-
-def load_targets(path: str | os.PathLike[str]) -> Targets:
-    """Read and check a targets file; every scenario it names is loaded and validated.
-
-    Args:
-        path: The targets TOML file.
-
-    Returns:
-        The resolved targets.
-
-    Raises:
-        CalibrationError: One line naming the file, line and field of the first problem.
-    """
-    p = Path(path)
-    data, lines = read_toml(p)
-    for key in data:
-        if key not in ("target", "not_computed"):
-            _fail(p, lines, (key,), f"unknown section {key!r}; valid: [[target]], [[not_computed]]")
-    raw = data.get("target")
-    if not isinstance(raw, list) or not raw:
-        _fail(p, lines, ("target",), "expected one or more [[target]] tables")
-    refs: dict[tuple[str, str], int] = {}
-    scenarios: list[ScenarioRef] = []
-    targets: list[Target] = []
-    names: set[str] = set()
-    for k, item in enumerate(raw):
-        loc = ("target", k)
-        spec: TargetSpec = _validate(TargetSpec, item, p, lines, loc)
-        if spec.name in names:
-            _fail(p, lines, (*loc, "name"), f"two targets are named {spec.name!r}")
-        names.add(spec.name)
-        if spec.trial is not None:
-            targets.append(Target(spec, (), _resolve_trial(p, lines, loc, spec.trial)))
-            continue
-        terms = []
-        for j, term in enumerate(spec.all_terms):
-            where = (*loc, "terms", j) if spec.terms is not None else (*loc, "scenario")
-            file = Path(os.path.normpath(p.parent / term.scenario))
-            if not file.is_file():
-                _fail(p, lines, where, f"scenario file {term.scenario!r} not found")
-            sets = tuple(sorted(term.set.items()))
-            key = (str(file), json.dumps(sets, default=str))
-            if key not in refs:
-                try:
-                    load_scenario_with(file, dict(sets), source=p, lines={})
-                except ScenarioError as exc:
-                    _fail(p, lines, where, f"{term.scenario}: {exc.message}")
-                refs[key] = len(scenarios)
-                scenarios.append(ScenarioRef(file, sets, _line_of(lines, where)))
-            terms.append(Term(refs[key], term.statistic or spec.statistic or "", term.coef))
-        targets.append(Target(spec, tuple(terms)))
-    skipped = [
-        _validate(NotComputedSpec, item, p, lines, ("not_computed", k))
-        for k, item in enumerate(data.get("not_computed") or [])
-    ]
-    return Targets(p, tuple(targets), tuple(scenarios), tuple(skipped))
-
-
-def _resolve_trial(p: Path, lines: dict, loc: tuple[Any, ...], name: str) -> Path:
-    """The trial file a target names, checked by loading it and both its scenarios."""
-    file = Path(os.path.normpath(p.parent / name))
-    if not file.is_file():
-        _fail(p, lines, (*loc, "trial"), f"trial file {name!r} not found")
-    try:
-        load_trial(file)
-    except TrialError as exc:
-        _fail(p, lines, (*loc, "trial"), f"{name}: {exc.message}")
-    return file
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """A resolved calibration file.
-
-    Attributes:
-        path: The calibration file.
-        meta: Its ``[calibration]`` table.
-        targets: The targets file, resolved.
-        parameters: Free parameters (dotted path → range or levels), in file order.
-        infos: The schema's description of each free parameter.
-    """
-
-    path: Path
-    meta: CalibrationMeta
-    targets: Targets
-    parameters: dict[str, FactorSpec]
-    infos: dict[str, ParamInfo]
-    lines: dict[str, int | None] = field(default_factory=dict)
-
-    def fingerprint(self) -> str:
-        """A hash of what decides the trials (not how many): targets, ranges, seeds."""
-        data = {
-            "targets": self.targets.digest(),
-            "parameters": {k: v.model_dump(exclude_none=True) for k, v in self.parameters.items()},
-            "replications": self.meta.replications,
-            "seed": self.meta.seed,
-            "sampler_seed": self.meta.sampler_seed,
-            "startup_trials": self.meta.startup_trials,
-            "precision_weight": self.meta.precision_weight,
-        }
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-    def describe(self) -> dict[str, Any]:
-        """The calibration as data for the manifest."""
-        return {
-            "file": str(self.path),
-            **self.meta.model_dump(),
-            "targets_file": str(self.targets.path),
-            "targets_digest": self.targets.digest(),
-            "parameters": {k: v.model_dump(exclude_none=True) for k, v in self.parameters.items()},
-            "scenarios": [s.label for s in self.targets.scenarios],
-        }
-
-    def defaults(self) -> dict[str, Any]:
-        """The schema's default of each free parameter."""
-        return {k: self.infos[k].default for k in self.parameters}
-
-    def scenarios_for(self, overrides: dict[str, Any]) -> list[Scenario]:
-        """Every scenario the targets need, with a candidate's overrides (a scenario's own win).
-
-        Raises:
-            ScenarioError: The candidate makes a scenario invalid.
-        """
-        return [
-            load_scenario_with(
-                ref.path,
-                {**overrides, **dict(ref.sets)},
-                source=self.path,
-                lines={k: v for k, v in self.lines.items() if v is not None},
-            )
-            for ref in self.targets.scenarios
-        ]
-
-
-def load_calibration(path: str | os.PathLike[str]) -> Calibration:
-    """Read a calibration file, its targets file, and check every range against the schema.
-
-    Args:
-        path: The calibration TOML file.
-
-    Returns:
-        The resolved calibration.
-
-    Raises:
-        CalibrationError: One line naming the file, line and field of the first problem.
-    """
-    p = Path(path)
-    data, lines = read_toml(p)
-    for key in data:
-        if key not in ("calibration", "parameters"):
-            _fail(p, lines, (key,), f"unknown section {key!r}; valid: calibration, parameters")
-    if "calibration" not in data:
-        _fail(p, lines, (), "missing [calibration] table")
-    meta: CalibrationMeta = _validate(
-        CalibrationMeta, data["calibration"], p, lines, ("calibration",)
-    )
-    targets_path = Path(os.path.normpath(p.parent / meta.targets))
-    if not targets_path.is_file():
-        _fail(p, lines, ("calibration", "targets"), f"targets file {meta.targets!r} not found")
-    targets = load_targets(targets_path)
-    raw = _flatten_factors(data.get("parameters", {}), p, lines)
-    if not raw:
-        _fail(p, lines, ("parameters",), "expected at least one free parameter in [parameters]")
-    parameters: dict[str, FactorSpec] = {}
-    infos: dict[str, ParamInfo] = {}
-    where: dict[str, int | None] = {}
-    for name, (value, factor_loc) in raw.items():
-        loc = ("parameters", *factor_loc[1:])  # flattened as experiment factors are
-        info = param_info(name)
-        if info is None or info.kind in ("text", "other", "bool"):
-            what = "not a parameter" if info is None else f"a {info.kind}, not a number or category"
-            _fail(p, lines, loc, f"{name!r} is {what}; see `introsim params` for the paths")
-        spec: FactorSpec = _validate(FactorSpec, value, p, lines, loc)
-        if spec.levels is None and info.kind not in ("int", "float"):  # type: ignore[union-attr]
-            _fail(p, lines, loc, f"{name} is a {info.kind}: give levels, not a range")  # type: ignore[union-attr]
-        parameters[name], infos[name] = spec, info  # type: ignore[assignment]
-        where[name] = _line_of(lines, loc)
-    cal = Calibration(p, meta, targets, parameters, infos, where)
-    # Both ends of every range (or every level) must be valid in every scenario.
-    for name, spec in parameters.items():
-        values = spec.levels if spec.levels is not None else [spec.min, spec.max]
-        for v in values:
-            if spec.levels is None and infos[name].kind == "int":
-                v = round(v)  # type: ignore[arg-type]
-            try:
-                cal.scenarios_for({name: v})
-            except ScenarioError as exc:
-                raise CalibrationError(
-                    exc.path, exc.message, line=exc.line, field=exc.field
-                ) from None
-    return cal
 
 
 # --------------------------------------------------------------------------- evaluating targets
@@ -831,7 +277,7 @@ def evaluate_targets(
 
     Raises:
         RuntimeError: A run raised an error.
-        ScenarioError: The overrides make a scenario invalid.
+        InputError: The overrides make a scenario invalid.
     """
     if isinstance(cal, Targets):
         targets = cal
@@ -863,25 +309,14 @@ def evaluate_targets(
     for t in targets.targets:
         if t.trial is None:
             continue
-        key = _trial_key(t)
+        key = t.trial_key
         if key not in simulated:
             # Targets of the same trial, sites and size share one population and its trials.
             simulated[key] = _simulate_trial(t, overrides, executor, offset(done))
-            done += 2 * _trial_sites(t)
+            done += 2 * t.sites
         trials, alpha = simulated[key]
         trial_values[t.name] = TRIAL_STATISTICS[t.spec.statistic or ""][1](trials, alpha)
     return score(targets, values, precision_weight, trial_values)  # type: ignore[arg-type]
-
-
-def _trial_sites(target: Target) -> int:
-    if target.trial is None:
-        return 0
-    return target.spec.sites or load_trial(target.trial).recruitment.sites
-
-
-def _trial_key(target: Target) -> tuple[Any, ...]:
-    t = target.spec
-    return (target.trial, t.sites, t.sample_size, t.trials)
 
 
 def trial_target_values(
@@ -906,7 +341,7 @@ def trial_target_values(
 
     Raises:
         RuntimeError: A site run raised an error.
-        ScenarioError: The overrides make an arm's scenario invalid.
+        InputError: The overrides make an arm's scenario invalid.
     """
     trials, alpha = _simulate_trial(target, overrides, executor, progress)
     return TRIAL_STATISTICS[target.spec.statistic or ""][1](trials, alpha)
@@ -930,7 +365,7 @@ def _simulate_trial(
             "trials": t.trials or spec.meta.trials,
         }
     )
-    recruitment = spec.recruitment.model_copy(update={"sites": _trial_sites(target)})
+    recruitment = spec.recruitment.model_copy(update={"sites": target.sites})
     spec = dataclasses.replace(spec, meta=meta, recruitment=recruitment)
     pop = build_population(spec, executor, progress=progress)
     if pop.failed:
@@ -1148,7 +583,7 @@ def run_calibration(
                 progress=tick,
                 precision_weight=cal.meta.precision_weight,
             )
-        except (ScenarioError, RuntimeError) as exc:
+        except (InputError, RuntimeError) as exc:
             trial.set_user_attr("error", str(exc))
             study.tell(trial, state=TrialState.FAIL)
         else:
@@ -1210,7 +645,7 @@ def fitted_problems(root: Path, sources: dict[str, str | None] | None = None) ->
         if file not in loaded:
             try:
                 loaded[file] = load_calibration(root / file)
-            except ScenarioError as exc:
+            except InputError as exc:
                 loaded[file] = str(exc)
         cal = loaded[file]
         if isinstance(cal, str):

@@ -64,7 +64,6 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.engine import Task, executor_for, provenance, run_tasks
-from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import (
     CONFIDENCE,
     FEW_REPLICATES,
@@ -82,6 +81,7 @@ from introsim.model.outcomes import (
     by_subgroup,
 )
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
+from introsim.params.ensemble_file import Ensemble, intervals_text
 from introsim.params.schema import Scenario
 from introsim.run import replicate_seed, simulate
 
@@ -327,7 +327,7 @@ class Comparison:
         programme_weeks: Each scenario's longest programme, ``programme.max_weeks``.
         intake_weeks: Each scenario's ``cohort.intake_weeks`` (arrivals spread over it).
         ensemble: The parameter ensemble the replicates cycled through
-            (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
+            (:meth:`~introsim.params.ensemble_file.Ensemble.describe`), or None.
     """
 
     names: tuple[str, ...]

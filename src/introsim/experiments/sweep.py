@@ -19,11 +19,11 @@ import pandas as pd
 
 from introsim.experiments.design import Design
 from introsim.experiments.engine import Task, model_version, provenance, run_tasks
-from introsim.experiments.ensemble import Ensemble, intervals_text
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
+from introsim.params.ensemble_file import Ensemble, intervals_text
 
 __all__ = [
     "POINTS_FILE",
@@ -60,7 +60,7 @@ class Sweep:
             replicates, and the paired difference from the base with its interval.
         failed: How many runs raised an error.
         ensemble: The parameter ensemble replicates cycled through
-            (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
+            (:meth:`~introsim.params.ensemble_file.Ensemble.describe`), or None.
     """
 
     design: Design

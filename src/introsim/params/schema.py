@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,6 +22,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from introsim.params.text import check_name
 
 METHODS: tuple[str, ...] = ("standard", "ips", "se")
 ELIGIBILITY: tuple[str, ...] = ("none", "all", "low_language", "reduced_capacity")
@@ -82,12 +83,8 @@ EducationShares = tuple[Share, Share, Share, Share]
 
 
 def _printable(text: str) -> str:
-    """Refuse control characters (newline, escape, NUL...) in a name shown on terminals."""
-    bad = sorted({c for c in text if unicodedata.category(c) == "Cc"})
-    if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        raise ValueError(f"a name without control characters, found {shown} in {text!r}")
-    return text
+    """Refuse control, format and invisible characters in a name (see ``text.check_name``)."""
+    return check_name(text)
 
 
 def param(

@@ -43,7 +43,7 @@ from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
 
 if TYPE_CHECKING:
-    from introsim.experiments.calibration import Caveat
+    from introsim.params.calibration_file import Caveat
 
 __all__ = [
     "SECTIONS",
@@ -1100,12 +1100,12 @@ def report_html(
             for the footer: version, commit, scenario files, jobs, wall time, command.
         caveats: Calibration targets the defaults do not meet; each one whose scenarios
             are compared here is noted next to them. None reads the repository's
-            ``calibration/targets.toml`` (``calibration.default_caveats``).
+            ``calibration/targets.toml`` (``calibration_file.default_caveats``).
 
     Returns:
         The HTML text, with plotly.js inline.
     """
-    from introsim.experiments.calibration import default_caveats
+    from introsim.params.calibration_file import default_caveats
     from introsim.reporting.html import chart_html
 
     c = comparison

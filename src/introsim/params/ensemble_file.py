@@ -10,7 +10,7 @@ now holds both simulation noise and the spread between plausible parameter sets.
 
 An ensemble file is either ``[[member]]`` tables of dotted paths (what
 ``introsim calibrate`` writes) or a single set of overrides written as scenario
-tables (``best.toml``), which is an ensemble of one.
+tables (``best.toml``), which is an ensemble of one; never both.
 """
 
 from __future__ import annotations
@@ -18,20 +18,38 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from introsim.params.catalog import param_info
-from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
+from introsim.params.document import TomlDocument
+from introsim.params.errors import EnsembleError
+from introsim.params.loader import load_scenario_with
+from introsim.params.paths import Loc, flatten, label
 from introsim.params.schema import Scenario
+from introsim.params.wording import EXTENDS, dedupe, translate
 
 __all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_ensemble"]
 
 ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
+MAX_MEMBERS = 10_000
+"""Most members an ensemble may have (a calibration keeps at most one per candidate)."""
 _RESERVED = ("trial", "loss")  # bookkeeping keys a calibration writes beside the parameters
+
+
+class _Point(Protocol):
+    """What :meth:`Ensemble.check` needs of a design point."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def overrides(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -77,29 +95,53 @@ class Ensemble:
         """Each member applied to a scenario file (with ``--set``), validated like a file.
 
         Raises:
-            ScenarioError: One line naming the ensemble file and the field.
+            InputError: One line naming the ensemble file and the field.
         """
         return [
-            load_scenario_with(path, {**(sets or {}), **m}, source=self.path) for m in self.members
+            load_scenario_with(path, {**(sets or {}), **m}, source=self.path, error=EnsembleError)
+            for m in self.members
         ]
 
-    def apply(self, scenario: Scenario, replicate: int, keep: dict[str, Any] | None = None) -> Any:
+    def apply(
+        self,
+        scenario: Scenario,
+        replicate: int,
+        keep: Mapping[str, Any] | None = None,
+        where: str = "",
+    ) -> Scenario:
         """``scenario`` with replicate ``replicate``'s member applied, except paths in ``keep``.
 
+        Args:
+            scenario: The scenario (a design point's, or a compared scenario).
+            replicate: The replicate; member ``replicate mod K`` applies.
+            keep: Paths the scenario sets itself (a point's factors), which win.
+            where: What the scenario is, for the message (``at point ...``).
+
         Raises:
-            ScenarioError: The combination is not a valid scenario (one line).
+            EnsembleError: The combination is not a valid scenario (one line).
         """
-        overrides = {k: v for k, v in self.member(replicate).items() if k not in (keep or {})}
+        index = replicate % self.size
+        overrides = {k: v for k, v in self.members[index].items() if k not in (keep or {})}
         try:
             return scenario.with_overrides(overrides)
         except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
-            where = ".".join(str(x) for x in err["loc"])
-            raise ScenarioError(
+            problem = dedupe(translate(exc, overrides, Scenario))[0]
+            at = f" {where}" if where else ""
+            raise EnsembleError(
                 self.path,
-                f"member {replicate % self.size}: {where}: {err['msg']}",
+                f"{self.labels[index]}{at}: {label(problem.loc)}: {problem.message}",
                 show_field=False,
             ) from None
+
+    def check(self, points: Iterable[_Point]) -> None:
+        """Apply every member at every point, before any run, so none fails mid-study.
+
+        Raises:
+            EnsembleError: The first member that makes a point an invalid scenario.
+        """
+        for point in points:
+            for k in range(self.size):
+                self.apply(point.scenario, k, point.overrides, f"at point {point.label}")
 
 
 def intervals_text(ensemble: dict[str, Any] | None) -> str:
@@ -112,17 +154,6 @@ def intervals_text(ensemble: dict[str, Any] | None) -> str:
     )
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{path}."))
-        else:
-            out[path] = value
-    return out
-
-
 def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
     """Read an ensemble file: ``[[member]]`` tables, or one set of scenario overrides.
 
@@ -133,40 +164,49 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
         The ensemble (at least one member, every key a parameter path).
 
     Raises:
-        ScenarioError: One line naming the file, line and problem.
+        InputError: One line naming the file, line and problem.
     """
-    p = Path(path)
-    data, lines = read_toml(p)
+    doc = TomlDocument.read(path, error=EnsembleError, what="ensemble file")
+    data = doc.data
+    where: list[tuple[Loc, dict[str, Any]]] = []
     if "member" in data:
         raw = data["member"]
-        if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
-            raise ScenarioError(p, "expected [[member]] tables", line=lines.get(("member",)))
-        if not raw:
-            raise ScenarioError(
-                p, "the ensemble has no members (no parameter set met every band)", show_field=False
+        beside = [k for k in data if k != "member"]
+        if beside:
+            doc.fail(
+                (beside[0],),
+                f"[{beside[0]}] beside [[member]] tables: an ensemble file is either [[member]] "
+                "tables or one set of scenario overrides, not both (move it into each member)",
+                show_field=False,
             )
+        if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
+            doc.fail(("member",), "expected [[member]] tables", show_field=False)
+        if not raw:
+            doc.fail((), "the ensemble has no members (no parameter set met every band)")
+        if len(raw) > MAX_MEMBERS:
+            doc.fail(("member",), f"at most {MAX_MEMBERS:,} members, found {len(raw):,}")
         members, labels = [], []
         for k, m in enumerate(raw):
-            flat = _flatten(m)
+            flat = flatten(m)
             trial = flat.pop("trial", None)
             for key in _RESERVED:
                 flat.pop(key, None)
             members.append(flat)
             labels.append(f"trial {trial}" if trial is not None else f"member {k}")
-        where = [(("member", k), m) for k, m in enumerate(members)]
+            where.append((("member", k), flat))
     else:
-        flat = _flatten(data)
-        flat.pop("extends", None)
+        flat = flatten(data)
+        flat.pop(EXTENDS, None)
         if not flat:
-            raise ScenarioError(p, "expected [[member]] tables or parameter overrides")
-        members, labels, where = [flat], ["best"], [((), flat)]
+            doc.fail((), "expected [[member]] tables or parameter overrides")
+        members, labels = [flat], ["best"]
+        where.append(((), flat))
     for loc, m in where:
         for key in m:
             if key.startswith("scenario.") or param_info(key) is None:
-                raise ScenarioError(
-                    p,
+                doc.fail(
+                    (*loc, *key.split(".")),
                     f"{key!r} is not a parameter an ensemble may set; see `introsim params`",
-                    line=lines.get(loc) or lines.get(tuple(key.split("."))),
                     show_field=False,
                 )
-    return Ensemble(p, tuple(members), tuple(labels))
+    return Ensemble(doc.path, tuple(members), tuple(labels))
