@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: run test bench lint install install-test browser clean
+.PHONY: run test bench lint install install-test browser clean update-baseline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,8 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+
+# The committed regression baseline (tests/baseline.json): rewrite it after an intended change
+# of results, and say why in CHANGELOG.md.
+update-baseline: $(VENV)/.installed-test
+	$(BIN)/python -c "import sys; sys.path[:0] = ['src', 'tests']; import baseline; baseline.main()"

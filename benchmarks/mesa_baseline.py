@@ -11,9 +11,10 @@ One Python object per participant, specialist, employer and vacancy; a Python
   strength, reaching unadvertised openings too) or to an advertised vacancy,
   leaning to the preferred sector;
 - the employer skips unknown applicants if closed to refugees or discriminating,
-  and scores the rest: productivity × language fit, + endorsement × trust
-  (× specialist skill), + subsidy, − unmet conditions, + noise; the vacancy keeps
-  its best applicant above the outside-competition bar;
+  and values the rest: productivity × language fit, + endorsement × trust
+  (× specialist skill), + subsidy, − unmet conditions, + a Gumbel term; the vacancy
+  chooses its best applicant or the outside candidates (the bar plus their own
+  Gumbel term, drawn when the first applicant arrives): a conditional logit;
 - one offer per vacancy; each participant accepts the best offer (preferred
   sector first, then score); a hire changes the participant, the vacancy and
   the specialist (placement, tie, follow-along or release).
@@ -105,6 +106,9 @@ _SAME = {
         "support_saturation_hours",
         "language_slope",
         "score_noise",
+        "productivity_weight",
+        "tie_route_saturation",
+        "preferred_offer_value",
         "practice_trust",
         "subsidy_code",
         "subsidy_rate",
@@ -351,7 +355,7 @@ class Employer(mesa.Agent):
             # The specialist carves the job to fit the applicant's language now.
             requirement -= min(requirement - applicant.language, m.job_carving[applicant.method])
         fit = 1.0 / (1.0 + math.exp(-m.language_slope * (applicant.language - requirement)))
-        score = 2.0 * applicant.productivity * fit
+        score = m.productivity_weight * applicant.productivity * fit
         if applicant.specialist is not None:
             score += m.endorsement[applicant.method] * trust * applicant.specialist.skill
         score += m.hiring_weight * subsidy_rate
@@ -368,10 +372,16 @@ class Employer(mesa.Agent):
         unmet_subsidy = self.needs_subsidy and subsidy_rate <= 0.0 and not endorsed
         if unmet_follow_up or unmet_subsidy:
             score -= m.unmet_penalty
-        score += m.score_noise * self.random.gauss(0.0, 1.0)
-        if score > vacancy.bar and score > vacancy.best_score:
+        score += m.score_noise * self.gumbel()
+        if vacancy.best_score == -math.inf:  # the outside option enters the choice
+            vacancy.best_score = vacancy.bar + m.score_noise * self.gumbel()
+        if score > vacancy.best_score:
             vacancy.best_score = score
             vacancy.best_applicant = applicant
+
+    def gumbel(self):
+        """A standard Gumbel draw (the conditional logit's idiosyncratic term)."""
+        return -math.log(-math.log(self.random.random() + 2.0**-54))  # u in (0, 1)
 
     def make_offers(self):
         """Each vacancy offers the job to its best applicant."""
@@ -381,7 +391,7 @@ class Employer(mesa.Agent):
                 continue
             value = vacancy.best_score
             if self.sector == applicant.preferred_sector:
-                value += kernels.PREFERRED_OFFER_BONUS
+                value += self.model.preferred_offer_value
             applicant.offers.append((value, vacancy))
 
 
@@ -491,7 +501,8 @@ class Participant(mesa.Agent):
         if (
             sp is not None
             and sp.reach > 0.0
-            and self.random.random() < self.time_value * sp.reach / (sp.reach + 1.0)
+            and self.random.random()
+            < self.time_value * sp.reach / (sp.reach + m.tie_route_saturation)
         ):
             target = self.random.random() * sp.reach
             total = 0.0
@@ -633,6 +644,9 @@ _SCALARS = (
     "support_saturation_hours",
     "language_slope",
     "score_noise",
+    "productivity_weight",
+    "tie_route_saturation",
+    "preferred_offer_value",
     "unmet_penalty",
     "discrimination",
     "practice_trust",

@@ -7,13 +7,16 @@ random seeds, so every branch (search, ties, subsidies, exits) is exercised.
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 
 import numba
 import numpy as np
 import pytest
 
-from introsim.model import kernels
+from introsim.model import kernels, world
 from introsim.model.model import EVENT_COLUMN, IntroModel
+from introsim.params.catalog import iter_params
 from introsim.params.schema import Scenario
 
 KERNELS = kernels.WEEKLY_KERNELS
@@ -120,6 +123,30 @@ def test_normal_draws_have_unit_spread():
     assert abs(z.std() - 1.0) < 0.03
 
 
+def test_gumbel_max_gives_the_conditional_logit_choice():
+    # Three options (say two applicants and the outside candidates) with values v and a
+    # Gumbel term of scale s each: the argmax falls on option j with chance softmax(v / s).
+    values, scale, n = np.array([0.0, 0.3, -0.2]), 0.27, 40000
+    wk = kernels.week_key(2024, 3)
+    picks = np.zeros(3)
+    for trial in range(n):
+        u = [values[j] + scale * kernels.gumbel(wk, trial, kernels.S_NOISE + j) for j in range(3)]
+        picks[int(np.argmax(u))] += 1
+    expected = np.exp(values / scale) / np.exp(values / scale).sum()
+    se = np.sqrt(expected * (1 - expected) / n)
+    assert np.all(np.abs(picks / n - expected) < 4 * se), (picks / n, expected)
+
+
+def test_logistic_draws_have_the_logistic_spread():
+    wk = kernels.week_key(5, 1)
+    x = np.array([kernels.logistic(wk, i, kernels.S_KEEP) for i in range(40000)])
+    assert np.isfinite(x).all()
+    assert abs(x.mean()) < 0.03
+    assert abs(x.var() - np.pi**2 / 3) < 0.1
+    # The binary logit: P(x < t) = 1 / (1 + exp(-t)).
+    assert abs((x < 1.0).mean() - 1 / (1 + np.exp(-1.0))) < 0.01
+
+
 def test_strengthen_takes_free_then_weakest_slot():
     emp = np.full((1, 3), -1, dtype=np.int32)
     st = np.zeros((1, 3))
@@ -164,3 +191,62 @@ def test_kernel_groups_cannot_be_swapped():
     w = model.world
     with pytest.raises(numba.core.errors.TypingError):
         kernels.jobs_week(0, w.specialists, w.refugees, w.params)
+
+
+def _kernel_params_read() -> set[str]:
+    """Every ``params.NAME`` the kernels read, from their source."""
+    source = Path(kernels.__file__).read_text(encoding="utf-8")
+    return set(re.findall(r"(?<![.\w])params\.(\w+)", source))
+
+
+def test_every_kernel_parameter_maps_to_a_schema_field():
+    fields = set(world.Params._fields)
+    read = _kernel_params_read()
+    assert read, "found no params.NAME in the kernels"
+    assert read <= fields, f"kernels read constants Params lacks: {sorted(read - fields)}"
+    schema_paths = {info.path for info in iter_params()}
+    from_schema = {f.name: f.path for f in world.KERNEL_FIELDS}
+    run = {name for name, _ in world.RUN_FIELDS}
+    for name in fields:
+        if name in run:
+            continue
+        if name in world.DERIVED:
+            inputs = world.DERIVED[name].inputs
+            assert inputs and set(inputs) <= schema_paths, f"{name}: inputs {inputs}"
+        else:
+            assert from_schema[name] in schema_paths, name
+    # No declared kernel field is left unread: a mark without a use would hide a dead parameter.
+    unread = (set(from_schema) | set(world.DERIVED)) - read
+    assert not unread, f"declared for the kernels but never read: {sorted(unread)}"
+
+
+def test_params_carry_the_scenario_values_under_their_kernel_names():
+    sc = Scenario().with_overrides(
+        {"mechanisms.tie_decay": 0.031, "wage_subsidy.rate": 0.4, "programme.max_weeks": 60}
+    )
+    p = IntroModel(sc, 1, agents=False).params
+    assert p.tie_decay == 0.031 and p.subsidy_rate == 0.4 and p.max_weeks == 60
+    assert isinstance(p.max_weeks, int) and isinstance(p.tie_decay, float)
+    assert p.education_gain.dtype == np.float64
+    assert p.education_gain.tolist() == list(sc.programme.education_gain)
+
+
+def test_plausible_ranges_lie_inside_the_bounds_around_the_default():
+    declared = [p for p in iter_params() if p.plausible is not None]
+    assert len(declared) > 20
+    for p in declared:
+        low, high = p.plausible
+        assert low < high, p.path
+        assert p.low is None or low >= p.low, p.path
+        assert p.high is None or high <= p.high, p.path
+        values = p.default if isinstance(p.default, tuple) else (p.default,)
+        for v in values:
+            assert low <= v <= high, f"{p.path}: default {p.default} outside {p.plausible}"
+
+
+def test_every_method_profile_value_has_a_source_or_a_plausible_range():
+    for p in iter_params():
+        if p.path.startswith("methods."):
+            assert p.source, f"{p.path} has no source"
+            if p.source.startswith("assumption"):
+                assert p.plausible is not None, f"{p.path}: an assumption without a range"

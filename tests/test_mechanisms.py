@@ -117,8 +117,13 @@ def test_networks_raise_employment_at_60_months():
 
 
 def test_finishing_education_raises_later_employment():
-    # Many enter education, so completing it or not shows in employment at 60 months.
-    base = LONG.with_overrides({"programme.education_entry_base": 0.5})
+    # Many enter education, so completing it or not shows in employment at 60 months. A
+    # one-year education ends well before then, so those who complete it have time to search
+    # with the new qualification (a longer one would pit the qualification against the
+    # dropouts' head start in searching).
+    base = LONG.with_overrides(
+        {"programme.education_entry_base": 0.5, "programme.education_weeks": 52}
+    )
     gain, se = _paired_gain(
         base.with_overrides({"programme.education_completion": 0.0}),
         base.with_overrides({"programme.education_completion": 1.0}),

@@ -203,6 +203,106 @@ def test_the_command_refuses_bad_studies_and_sweep_designs(tiny: Path):
         assert not (tiny.parent / "out").exists()
 
 
+# --------------------------------------------------------------------------- paired contrasts
+CONTRAST = """\
+[experiment]
+name = "tiny_contrast"
+question = "What decides how much IPS beats standard follow-up in a small cohort?"
+base = "ips.toml"
+replications = 2
+seed = 5
+design = "morris"
+trajectories = 3
+outcomes = ["employed_12m", "cost_per_participant_nok"]
+
+[factors]
+"follow_up.caseload" = { min = 10, max = 30 }
+"mechanisms.separation_hazard" = { min = 0.002, max = 0.012, scale = "log" }
+
+[reference]
+name = "standard"
+"follow_up.method" = "standard"
+"""
+
+
+@pytest.fixture
+def contrast(tiny: Path, small_files: dict[str, Path]) -> Path:
+    """A Morris study of IPS minus standard follow-up over the 200-participant test cohort."""
+    write(tiny.parent, "ips.toml", small_files["ips"].read_text(encoding="utf-8"))
+    return write(tiny.parent, "contrast.toml", CONTRAST)
+
+
+def test_a_contrast_twin_is_its_point_under_the_reference_at_the_same_seeds(contrast: Path):
+    from introsim.experiments.sweep import sweep_tasks
+
+    design = load_experiment(contrast)
+    ref = design.reference
+    assert ref is not None and ref.name == "standard" and len(ref.points) == len(design.points)
+    reps = design.meta.replications
+    tasks = sweep_tasks(design)
+    assert len(tasks) == design.run_count == 2 * len(design.points) * reps
+    half = len(tasks) // 2
+    for treated, twin in zip(tasks[:half], tasks[half:], strict=True):
+        assert twin.root_seed == treated.root_seed and twin.replicate == treated.replicate
+        assert twin.scenario.follow_up.method == "standard"
+        assert treated.scenario.follow_up.method == "ips"
+        # Everything but the reference's override is the point's own (its sampled factors too).
+        again = treated.scenario.with_overrides({"follow_up.method": "standard"})
+        assert twin.scenario.digest() == again.digest()
+
+
+def test_contrast_indices_are_those_of_the_paired_difference(contrast: Path):
+    res = call_cli("sensitivity", contrast, "--out", contrast.parent / "out", "--json")
+    assert res.returncode == 0, res.stderr
+    design = load_experiment(contrast)
+    runs = pd.read_parquet(contrast.parent / "out" / "runs.parquet")
+    assert list(runs["arm"].unique()) == ["treatment", "reference"]
+    treated = runs[runs["arm"] == "treatment"].reset_index(drop=True)
+    twins = runs[runs["arm"] == "reference"].reset_index(drop=True)
+    assert treated[["point", "replicate", DUMMY]].equals(twins[["point", "replicate", DUMMY]])
+    indices = pd.read_parquet(contrast.parent / "out" / "indices.parquet")
+    reps = design.meta.replications
+    for outcome in design.meta.outcomes:
+        diff = (treated[outcome] - twins[outcome]).to_numpy().reshape(-1, reps)[1:]
+        assert np.ptp(diff) > 0  # the arms differ, and not by a constant
+        expected = analyse_outcome(
+            "morris",
+            design.problem,
+            design.sample,
+            diff,
+            resamples=design.meta.resamples,
+            seed=design.meta.seed,
+        )
+        found = indices[indices["outcome"] == outcome].reset_index(drop=True)
+        assert np.allclose(found["value"], expected["value"], equal_nan=True), outcome
+    manifest = json.loads((contrast.parent / "out" / "manifest.json").read_text())
+    assert "ips − standard" in manifest["sensitivity"]["contrast"]
+    assert manifest["experiment"]["reference"] == {
+        "name": "standard",
+        "follow_up.method": "standard",
+    }
+    assert "employed_12m (ips − standard)" in json.loads(res.stdout)["verdicts"][0]["summary"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('"follow_up.method" = "standard"', '"follow_up.caseload" = 12'), "also a factor"),
+        (('"follow_up.method" = "standard"', '"follow_up.methd" = "x"'), "not a parameter"),
+        (('"follow_up.method" = "standard"', '"follow_up.method" = "nope"'), "follow_up.method"),
+        (('"follow_up.method" = "standard"', ""), "at least one dotted override"),
+        (('design = "morris"\ntrajectories = 3', 'design = "lhs"\nsamples = 4'), "not lhs"),
+    ],
+    ids=["factor", "unknown path", "bad value", "empty", "not sensitivity"],
+)
+def test_bad_references_are_one_line_naming_the_field(contrast: Path, edit, message):
+    bad = write(contrast.parent, "bad.toml", CONTRAST.replace(*edit))
+    res = call_cli("sensitivity", bad, "--out", contrast.parent / "bad-out")
+    assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
+    assert message in res.stderr and "bad.toml" in res.stderr
+    assert not (contrast.parent / "bad-out").exists()
+
+
 # --------------------------------------------------------------------------- the command
 def test_cli_outputs_resume_and_same_bytes_on_two_processes(tiny: Path):
     one, two = tiny.parent / "one", tiny.parent / "two"

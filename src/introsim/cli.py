@@ -777,7 +777,7 @@ def sweep(
         dask=dask,
         preload=["introsim.experiments.sweep"],
         label=f"{len(design.points)} points × {design.meta.replications} replicates",
-        total=len(design.points) * design.meta.replications,
+        total=design.run_count,
     ) as work:
         result = run_sweep(
             design, work.executor, store=work.store, progress=work.tick, ensemble=ensemble
@@ -1058,7 +1058,8 @@ def sensitivity(
     out_dir = out if out is not None else default
     if dask is None:
         jobs = capped_jobs(jobs)
-    check_memory([p.scenario for p in design.points], jobs=jobs)
+    refs = design.reference.points if design.reference is not None else []
+    check_memory([p.scenario for p in (*design.points, *refs)], jobs=jobs)
     t0 = time.perf_counter()
     with stored_work(
         out_dir,
@@ -1067,8 +1068,9 @@ def sensitivity(
         jobs=jobs,
         dask=dask,
         preload=["introsim.experiments.sweep"],
-        label=f"{len(design.points)} points × {design.meta.replications} replicates",
-        total=len(design.points) * design.meta.replications,
+        label=f"{len(design.points)} points × {design.meta.replications} replicates"
+        + (" × 2 arms" if refs else ""),
+        total=design.run_count,
     ) as work:
         result = run_sensitivity(design, work.executor, store=work.store, progress=work.tick)
     wall = time.perf_counter() - t0
@@ -1112,7 +1114,9 @@ def sensitivity(
             & (idx["index"] == primary)
             & (idx["n"] == idx["n"].max())
         ].sort_values("value", ascending=False)
-        table = Table(title=f"{v['outcome']} ({v['stratum']}): {primary} [95 % interval]")
+        table = Table(
+            title=f"{result.outcome_text(v['outcome'])} ({v['stratum']}): {primary} [95 % interval]"
+        )
         table.add_column("factor", no_wrap=True)
         table.add_column(primary, justify="right")
         for _, r in part.iterrows():

@@ -29,6 +29,12 @@ Designs:
 
 Point 0 is always the base scenario itself, so every point has a paired
 difference from the base.
+
+A sensitivity study may name a ``[reference]`` policy: dotted overrides (and an
+optional ``name``) applied on top of every point. Each point then also runs as
+its reference twin with the same random streams, and the indices describe the
+paired difference, treatment minus reference (e.g. IPS minus standard
+follow-up in ``employed_12m``) at each sample point.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ __all__ = [
     "SENSITIVITY_DESIGNS",
     "Design",
     "Point",
+    "Reference",
     "dummy_seed",
     "load_experiment",
     "salib_sample",
@@ -77,6 +84,22 @@ BASE_POINT = "base"
 
 
 # --------------------------------------------------------------------------- resolved design
+@dataclass(frozen=True)
+class Reference:
+    """The policy a contrast study's points are compared with (see the module docstring).
+
+    Attributes:
+        name: What the reference is called in tables and reports.
+        overrides: Dotted path mapped to value, applied on top of each point's own.
+        points: Each design point's reference twin, in the same order and with the
+            same seed, row and stratum.
+    """
+
+    name: str
+    overrides: dict[str, Any]
+    points: list[Point] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Point:
     """One design point: the base with these overrides.
@@ -117,6 +140,7 @@ class Design:
         sample: The SALib sample of a sensitivity design (None otherwise).
         strata: The combinations of category levels a sensitivity sample runs at.
         file: The experiment file as read.
+        reference: The policy of a contrast study and its twin points, or None.
     """
 
     path: Path
@@ -130,6 +154,7 @@ class Design:
     sample: np.ndarray | None = None
     strata: list[dict[str, Any]] = field(default_factory=list)
     file: ExperimentFile | None = None
+    reference: Reference | None = None
 
     @property
     def lines(self) -> dict[str, int | None]:
@@ -147,6 +172,8 @@ class Design:
         }
         if self.problem is not None:
             data["point_seeds"] = [p.seed for p in self.points]
+        if self.reference is not None:
+            data["reference"] = [p.scenario.digest() for p in self.reference.points]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -176,9 +203,20 @@ class Design:
                 else {}
             ),
             "factors": {k: v.model_dump(exclude_none=True) for k, v in self.factors.items()},
+            **(
+                {"reference": {"name": self.reference.name, **self.reference.overrides}}
+                if self.reference is not None
+                else {}
+            ),
             "set": self.sets,
             "points": len(self.points),
         }
+
+    @property
+    def run_count(self) -> int:
+        """Runs the design needs: every point's replicates, twice in a contrast study."""
+        arms = 1 if self.reference is None else 2
+        return arms * len(self.points) * self.meta.replications
 
     @property
     def design_seed(self) -> int | None:
@@ -391,8 +429,24 @@ def build_design(exp: ExperimentFile) -> Design:
             dict(zip(names, combo, strict=True))
             for combo in itertools.product(*(f.spec.levels or () for f in exp.categories))
         ]
+    reference = (
+        Reference(exp.reference.name, exp.reference.overrides)
+        if exp.reference is not None
+        else None
+    )
     design = Design(
-        exp.path, meta, exp.base_path, factors, infos, exp.sets, [], problem, sample, strata, exp
+        exp.path,
+        meta,
+        exp.base_path,
+        factors,
+        infos,
+        exp.sets,
+        [],
+        problem,
+        sample,
+        strata,
+        exp,
+        reference,
     )
     lines = design.lines
     values = {f.name: list(f.spec.levels or ()) for f in exp.factors}
@@ -431,6 +485,15 @@ def build_design(exp: ExperimentFile) -> Design:
             label = pt.label or labels(pt.overrides)
             points.append(_make_point(len(points), pt.overrides, design, point_lines, label))
     design.points.extend(points)
+    if reference is not None:
+        ref_lines = {name: doc.line(("reference",)) for name in reference.overrides}
+        for pt in points:
+            twin = _make_point(
+                pt.index, {**pt.overrides, **reference.overrides}, design, ref_lines, pt.label
+            )
+            reference.points.append(
+                dataclasses.replace(twin, seed=pt.seed, row=pt.row, stratum=pt.stratum)
+            )
     # Rounding may repeat a sampled point, which is harmless; elsewhere it is a mistake.
     if meta.design in ("grid", "oat", "list"):
         values_seen: set[str] = set()

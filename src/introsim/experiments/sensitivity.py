@@ -430,6 +430,18 @@ class Sensitivity:
         return self.design.meta.design
 
     @property
+    def contrast(self) -> str | None:
+        """``"treatment − reference"`` by name in a contrast study, else None."""
+        ref = self.design.reference
+        if ref is None:
+            return None
+        return f"{self.design.points[0].scenario.scenario.name} − {ref.name}"
+
+    def outcome_text(self, outcome: str) -> str:
+        """An outcome as the indices describe it: itself, or a contrast's paired difference."""
+        return outcome if self.contrast is None else f"{outcome} ({self.contrast})"
+
+    @property
     def strata(self) -> list[str]:
         """Labels of the category combinations analysed separately (``all`` if none)."""
         return [_stratum_label(s) for s in self.design.strata]
@@ -502,7 +514,9 @@ def run_sensitivity(
         progress: Called with (done, total).
 
     Returns:
-        The runs and the indices of every outcome in each category stratum.
+        The runs and the indices of every outcome in each category stratum; in a
+        contrast study (a design with a reference), the indices of the paired
+        difference treatment minus reference, replicate by replicate.
 
     Raises:
         ValueError: The design is not a sensitivity design.
@@ -513,8 +527,11 @@ def run_sensitivity(
     runs = sweep.runs
     if design.meta.dummy:
         dummy = [np.nan] + [float(design.sample[p.row, -1]) for p in design.points[1:]]  # type: ignore[index]
+        arms = 1 if design.reference is None else 2
         runs.insert(
-            runs.columns.get_loc("error"), DUMMY, np.repeat(dummy, design.meta.replications)
+            runs.columns.get_loc("error"),
+            DUMMY,
+            np.tile(np.repeat(dummy, design.meta.replications), arms),
         )
     reps = design.meta.replications
     rows = len(design.sample)
@@ -523,7 +540,10 @@ def run_sensitivity(
     for s, stratum in enumerate(design.strata):
         first = 1 + s * rows
         for outcome in meta.outcomes:
-            values = runs[outcome].to_numpy(np.float64).reshape(-1, reps)[first : first + rows]
+            values = runs[outcome].to_numpy(np.float64).reshape(-1, reps)
+            if design.reference is not None:  # treatment − reference, replicate by replicate
+                values = values[: len(design.points)] - values[len(design.points) :]
+            values = values[first : first + rows]
             if not np.isfinite(values).all():
                 continue  # failed runs: the analysis needs every row
             df = analyse_outcome(
@@ -572,7 +592,7 @@ def verdicts(result: Sensitivity) -> list[dict[str, Any]]:
                     "outcome": outcome,
                     "converged": conv["enough"],
                     "convergence": conv["text"],
-                    "summary": summary_text(part, result.method, outcome),
+                    "summary": summary_text(part, result.method, result.outcome_text(outcome)),
                 }
             )
     return out
@@ -611,6 +631,12 @@ def build_manifest(
         else None,
         "verdicts": verdicts(result),
     }
+    if d.reference is not None:
+        m["sensitivity"]["contrast"] = (
+            f"indices of {result.contrast}: each "
+            "sample row also ran with the reference's overrides at the same seeds, and the "
+            "analysis is of the paired difference, replicate by replicate"
+        )
     m["files"] = [INDICES_FILE, INDICES_CSV, RUNS_FILE, RUNS_CSV, MANIFEST_FILE, REPORT_FILE]
     return m
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.design import Design
+from introsim.experiments.design import Design, Point
 from introsim.experiments.engine import Task, model_version, provenance, run_tasks
 from introsim.experiments.statistics import CONFIDENCE, t_interval
 from introsim.experiments.store import RunStore
@@ -39,6 +39,9 @@ __all__ = [
 
 SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
 """Outcomes recorded for every run."""
+
+TREATMENT, REFERENCE = "treatment", "reference"
+"""The arms of a contrast study (the ``arm`` column of its runs)."""
 
 RUNS_FILE = "runs.parquet"
 POINTS_FILE = "points.parquet"
@@ -75,6 +78,13 @@ class Sweep:
         return list(self.design.infos)
 
 
+def arms(design: Design) -> list[tuple[str, list[Point]]]:
+    """The points each arm runs: the design's, and its reference twins in a contrast study."""
+    if design.reference is None:
+        return [(TREATMENT, design.points)]
+    return [(TREATMENT, design.points), (REFERENCE, design.reference.points)]
+
+
 def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
     """Every (point, replicate) of a design as a task; replicate r has one seed everywhere.
 
@@ -82,17 +92,21 @@ def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
     :func:`~introsim.experiments.design.dummy_seed`) uses it instead. With an
     ensemble, replicate r of every point also has member ``r mod K``'s
     parameters (a point's own factors win over a member's value of the same path).
+    A contrast study's reference twins follow the design's points, with the
+    same seeds (task point numbers continue after the design's).
     """
-    return [
-        Task(
-            p.index,
-            r,
-            p.scenario if ensemble is None else ensemble.apply(p.scenario, r, keep=p.overrides),
-            design.meta.seed if p.seed is None else p.seed,
-        )
-        for p in design.points
-        for r in range(design.meta.replications)
-    ]
+    tasks = []
+    for _, points in arms(design):
+        for p in points:
+            for r in range(design.meta.replications):
+                scenario = (
+                    p.scenario
+                    if ensemble is None
+                    else ensemble.apply(p.scenario, r, keep=p.overrides)
+                )
+                seed = design.meta.seed if p.seed is None else p.seed
+                tasks.append(Task(len(tasks) // design.meta.replications, r, scenario, seed))
+    return tasks
 
 
 def store_identity(design: Design, ensemble: Ensemble | None = None) -> dict[str, Any]:
@@ -107,8 +121,7 @@ def store_identity(design: Design, ensemble: Ensemble | None = None) -> dict[str
     return identity
 
 
-def _factor_value(design: Design, point_index: int, name: str) -> Any:
-    point = design.points[point_index]
+def _factor_value(point: Point, name: str) -> Any:
     if name in point.overrides:
         return point.overrides[name]
     node: Any = point.scenario
@@ -140,18 +153,22 @@ def run_sweep(
     tasks = sweep_tasks(design, ensemble)
     results = run_tasks(tasks, executor, store=store, progress=progress)
     factors = list(design.infos)
+    points = [(arm, p) for arm, pts in arms(design) for p in pts]
     rows: list[dict[str, Any]] = []
     for task, res in zip(tasks, results, strict=True):
+        arm, point = points[task.point]
         row: dict[str, Any] = {
-            "point": task.point,
-            "label": design.points[task.point].label,
+            "point": point.index,
+            "label": point.label,
             "replicate": task.replicate,
             "run_id": res.run_id,
         }
+        if design.reference is not None:
+            row["arm"] = arm
         if ensemble is not None:
             row["ensemble_member"] = task.replicate % ensemble.size
         for name in factors:
-            row[name] = _factor_value(design, task.point, name)
+            row[name] = _factor_value(point, name)
         values = res.value or {}
         for o in SWEEP_OUTCOMES:
             row[o] = float(values.get(o, np.nan))
@@ -160,7 +177,7 @@ def run_sweep(
     runs = pd.DataFrame(rows)
     runs["point"] = runs["point"].astype(np.int64)
     runs["replicate"] = runs["replicate"].astype(np.int64)
-    for c in ("label", "run_id", "error"):
+    for c in ("label", "run_id", "error", *(["arm"] if design.reference is not None else [])):
         runs[c] = runs[c].astype(object)
     failed = int((runs["error"] != "").sum())
     described = ensemble.describe() if ensemble is not None else None
@@ -172,6 +189,7 @@ def _points_table(design: Design, runs: pd.DataFrame) -> pd.DataFrame:
     reps = design.meta.replications
     n_points = len(design.points)
     factors = list(design.infos)
+    runs = runs.iloc[: n_points * reps]  # a contrast study's reference arm follows
     values = runs[list(SWEEP_OUTCOMES)].to_numpy(np.float64).reshape(n_points, reps, -1)
     base = values[0]
     rows: list[dict[str, Any]] = []

@@ -32,7 +32,14 @@ from introsim.model.state import (
     Phase,
     Status,
 )
-from introsim.params.schema import CEFR_B1, EDUCATION_LEVELS, ELIGIBILITY
+from introsim.params.schema import (
+    EDUCATION_ENTRY_REFERENCE_LANGUAGE,
+    EDUCATION_ENTRY_REFERENCE_LEVEL,
+    EDUCATION_LEVELS,
+    ELIGIBILITY,
+    FULL_BENEFIT_AGE,
+    LANGUAGE_MAX,
+)
 
 # Integer codes frozen into the compiled kernels.
 NOT_ARRIVED = int(Status.NOT_ARRIVED)
@@ -69,12 +76,6 @@ ELIG_LOW_LANGUAGE = ELIGIBILITY.index("low_language")
 ELIG_REDUCED_CAPACITY = ELIGIBILITY.index("reduced_capacity")
 
 SLOTS = SLOTS_PER_EMPLOYER
-TIE_FLOOR = 0.01  # a tie weaker than this is forgotten and its slot freed
-LANGUAGE_CEILING = 6.0
-YOUNG_AGE = 30.0
-FULL_BENEFIT_AGE = 25.0
-EDUCATION_LANGUAGE = CEFR_B1  # enough to start upper-secondary or vocational education
-PREFERRED_OFFER_BONUS = 1e6  # an offer in the preferred sector beats any other (IPS honours choice)
 
 # The weekly kernels, in the order IntroModel.step calls them (the fixed weekly order).
 WEEKLY_KERNELS: tuple[str, ...] = (
@@ -118,6 +119,7 @@ S_EDU_LENGTH = 26 << 20
 S_EDU_DONE = 27 << 20
 S_EDU_DROP = 28 << 20
 S_NAV_FOLLOW = 29 << 20
+S_OUTSIDE_CHOICE = 30 << 20  # the outside candidates' Gumbel term, per vacancy and week
 S_NORMAL_PAIR = 1 << 19  # offset of the second uniform of a normal draw
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -154,6 +156,24 @@ def gauss(wk, index, stream):
     u1 = draw(wk, index, stream)
     u2 = draw(wk, index, stream + S_NORMAL_PAIR)
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True, error_model="numpy")
+def gumbel(wk, index, stream):
+    """Return a standard Gumbel draw (location 0, scale 1) fixed by a week's key, index, stream.
+
+    The argmax of values plus independent Gumbel terms of scale s picks option j with the
+    conditional-logit probability exp(V_j / s) / sum_k exp(V_k / s) (the Gumbel-max rule).
+    """
+    u = draw(wk, index, stream) + 0.5 * _TO_UNIT  # in (0, 1): both logs stay finite
+    return -math.log(-math.log(u))
+
+
+@njit(cache=True, error_model="numpy")
+def logistic(wk, index, stream):
+    """Return a standard logistic draw (the difference of two standard Gumbel draws)."""
+    u = draw(wk, index, stream) + 0.5 * _TO_UNIT
+    return math.log(u) - math.log(1.0 - u)
 
 
 @njit(cache=True, error_model="numpy")
@@ -340,7 +360,8 @@ def programme_week(week, refugees, tables, params):
     employer_step_weeks = tables.employer_step_weeks
     in_work_hours, after_exit_hours = params.in_work_hours, params.after_exit_hours
     gain_per_hour, education_gain = params.language_gain_per_hour, params.education_gain
-    age_gain_per_year = params.age_gain_per_year
+    age_gain_per_year, learning_age_from = params.age_gain_per_year, params.learning_age_from
+    learning_speed_floor = params.learning_speed_floor
     for i in range(status.shape[0]):
         st = status[i]
         m = method[i]
@@ -371,9 +392,10 @@ def programme_week(week, refugees, tables, params):
             hours = after_exit_hours
         if hours > 0.0:
             speed = education_gain[education[i]] * max(
-                0.3, 1.0 - age_gain_per_year * max(0.0, age[i] - 25.0)
+                learning_speed_floor,
+                1.0 - age_gain_per_year * max(0.0, age[i] - learning_age_from),
             )
-            language[i] += hours * gain_per_hour * speed * (1.0 - language[i] / LANGUAGE_CEILING)
+            language[i] += hours * gain_per_hour * speed * (1.0 - language[i] / LANGUAGE_MAX)
 
 
 # --------------------------------------------------------------------------- 3. specialists
@@ -402,6 +424,7 @@ def specialist_week(week, specialists, tables, params):
         params.tie_decay,
         params.new_contact_share,
     )
+    tie_forget_below = params.tie_forget_below
     total = 0
     n_slots = tie_employer.shape[1]
     for s in range(spec_method.shape[0]):
@@ -409,7 +432,7 @@ def specialist_week(week, specialists, tables, params):
         for k in range(n_slots):
             if tie_employer[s, k] != NO_ONE:
                 tie_strength[s, k] *= 1.0 - tie_decay
-                if tie_strength[s, k] < TIE_FLOOR:
+                if tie_strength[s, k] < tie_forget_below:
                     tie_employer[s, k] = NO_ONE
                     tie_strength[s, k] = 0.0
                 else:
@@ -471,7 +494,7 @@ def vacancy_week(week, employers, vacancies, params, counters):
         params.hidden_share,
     )
     outside_fill, bar_mean = params.outside_fill, params.bar_mean
-    requirement_sd, bar_sd = params.requirement_sd, params.bar_sd
+    requirement_sd, bar_sd = params.vacancy_requirement_sd, params.vacancy_bar_sd
     opened = 0
     outside = 0
     for v in range(is_open.shape[0]):
@@ -491,7 +514,7 @@ def vacancy_week(week, employers, vacancies, params, counters):
             filled[v] = 0
             weeks_left[v] = vacancy_weeks
             req = sector_requirement[employer_sector[e]] + requirement_sd * gauss(wk, v, S_VAC_REQ)
-            requirement[v] = min(LANGUAGE_CEILING, max(0.0, req))
+            requirement[v] = min(LANGUAGE_MAX, max(0.0, req))
             bar[v] = bar_mean + bar_sd * gauss(wk, v, S_VAC_BAR)
             hidden[v] = 1 if draw(wk, v, S_VAC_HIDDEN) < hidden_share else 0
             opened += 1
@@ -577,13 +600,18 @@ def applications(
     sector_start,
     adv,
 ):
-    """Searching participants apply; each vacancy keeps its best applicant above the bar.
+    """Searching participants apply; each vacancy chooses among its applicants and outsiders.
 
-    One loop over participants, kept whole: splitting it costs a third or more of
-    the matching time.
+    The employer's choice is a conditional logit: each option's value (an applicant's
+    valuation, or the outside candidates' bar) plus an independent Gumbel term of scale
+    ``score_noise``, and the highest wins (the Gumbel-max rule). The outside option's term is
+    drawn once per vacancy and week, when its first applicant arrives; a vacancy whose
+    outside option wins hires no participant this week. One loop over participants, kept
+    whole: splitting it costs a third or more of the matching time.
 
     Returns:
-        (best score per vacancy, its applicant or ``NO_ONE``).
+        (best value per vacancy, its applicant or ``NO_ONE`` where the outside option won,
+        the language requirement as negotiated for that applicant).
     """
     wk = week_key(params.key, week)
     wk0 = week_key(params.key, 0)  # the work-practice host and NAV's offer are drawn once
@@ -619,6 +647,7 @@ def applications(
     language_slope, score_noise = params.language_slope, params.score_noise
     unmet_penalty, discrimination = params.unmet_requirement_penalty, params.discrimination_penalty
     practice_trust, hiring_weight = params.practice_trust, params.hiring_weight
+    productivity_weight, route_saturation = params.productivity_weight, params.tie_route_saturation
 
     n = status.shape[0]
     n_vac = is_open.shape[0]
@@ -697,7 +726,8 @@ def applications(
                 s != NO_ONE
                 and route_total[s] > 0.0
                 and (
-                    draw(wk, i, S_ROUTE + a) < time_value * route_total[s] / (route_total[s] + 1.0)
+                    draw(wk, i, S_ROUTE + a)
+                    < time_value * route_total[s] / (route_total[s] + route_saturation)
                 )
             ):
                 # A route in proportion to its tie's strength.
@@ -734,7 +764,11 @@ def applications(
             if endorsed and req > language[i]:
                 # Job development: the specialist carves the job to fit the person's language now.
                 req -= min(req - language[i], job_carving[m])
-            score = 2.0 * productivity[i] * language_fit(language[i], req, language_slope)
+            score = (
+                productivity_weight
+                * productivity[i]
+                * language_fit(language[i], req, language_slope)
+            )
             if s != NO_ONE:
                 score += endorsement[m] * trust * skill[s]
             score += hiring_weight * rate
@@ -750,8 +784,11 @@ def applications(
             unmet_subsidy = requires_subsidy[emp] == 1 and rate <= 0.0 and not endorsed
             if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
-            score += score_noise * gauss(wk, i, S_NOISE + a)
-            if score > bar[vac] and score > best_score[vac]:
+            score += score_noise * gumbel(wk, i, S_NOISE + a)
+            if best_score[vac] == -np.inf:
+                # The vacancy's first applicant this week: the outside option enters the choice.
+                best_score[vac] = bar[vac] + score_noise * gumbel(wk, vac, S_OUTSIDE_CHOICE)
+            if score > best_score[vac]:
                 best_score[vac] = score
                 best_app[vac] = i
                 best_req[vac] = req
@@ -759,8 +796,8 @@ def applications(
 
 
 @njit(cache=True, error_model="numpy")
-def accepted_offers(refugees, employers, best_score, best_app):
-    """Each participant accepts the best offer: preferred sector first, then score.
+def accepted_offers(refugees, employers, params, best_score, best_app):
+    """Each participant accepts the best offer: its valuation, plus the preferred sector's value.
 
     Returns:
         The vacancy each participant accepts, or ``NO_ONE``.
@@ -774,7 +811,7 @@ def accepted_offers(refugees, employers, best_score, best_app):
             continue
         value = best_score[vac]
         if employer_sector[vac // SLOTS] == preferred_sector[i]:
-            value += PREFERRED_OFFER_BONUS
+            value += params.preferred_offer_value
         if value > offer_value[i]:
             offer_value[i] = value
             offer[i] = vac
@@ -874,12 +911,13 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
     Participants searching (in a search phase of the programme, or unemployed)
     send applications: through their specialist's employer ties (endorsed, and
     reaching vacancies never advertised) or to advertised vacancies, leaning to
-    their preferred sector. Each employer scores applicants on productivity and
+    their preferred sector. Each employer values applicants on productivity and
     language fit, the specialist's endorsement weighted by its trust, and the
-    subsidy's cut in wage cost, against the bar set by outside competition.
-    Each vacancy offers to its best applicant above the bar; each participant
-    accepts the best offer. In work practice, the first application goes to the
-    practice host, whose trust counts like a specialist's tie.
+    subsidy's cut in wage cost, and chooses among them and the outside candidates
+    (whose value is the vacancy's bar) by a conditional logit. Each vacancy offers
+    to the applicant it chose, if any; each participant accepts the best offer. In
+    work practice, the first application goes to the practice host, whose trust
+    counts like a specialist's tie.
 
     Returns:
         The number of hires.
@@ -899,7 +937,7 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
         sector_start,
         adv,
     )
-    offer = accepted_offers(refugees, employers, best_score, best_app)
+    offer = accepted_offers(refugees, employers, params, best_score, best_app)
     return hire(
         week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
     )
@@ -952,14 +990,15 @@ def jobs_week(week, refugees, specialists, params):
             tenure = week - job_start[i]
             leave = False
             if st == SUBSIDISED and tenure >= subsidy_weeks[i]:
-                # Keep the worker only if worth the full wage.
+                # Keep the worker only if worth the full wage: a binary logit at the
+                # valuation's scale (the difference of two Gumbel terms is logistic).
                 worth = (
-                    2.0
+                    params.productivity_weight
                     * productivity[i]
                     * language_fit(language[i], job_requirement[i], language_slope)
                 )
                 worth += on_job_growth * min(tenure, WEEKS_PER_YEAR) / WEEKS_PER_YEAR
-                worth += score_noise * gauss(wk, i, S_KEEP)
+                worth += score_noise * logistic(wk, i, S_KEEP)
                 if worth >= keep_bar:
                     status[i] = EMPLOYED
                 else:
@@ -1042,26 +1081,30 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
                 phase[i] = PH_NONE
             exits += 1
         elif st == PROGRAMME:
-            young = age_at(age[i], arrival_week[i], week) < YOUNG_AGE
+            young = age_at(age[i], arrival_week[i], week) < params.education_young_age
             new = -1
             if (
                 young
-                and language[i] >= EDUCATION_LANGUAGE
+                and language[i] >= params.education_language
                 and (draw(wk, i, S_EDU_EARLY) < education_hazard)
             ):
                 new = EDUCATION
             elif week - programme_start[i] + 1 >= max_weeks:
                 logit = (
                     edu_base
-                    + edu_per_level * (education[i] - 1)
-                    + edu_per_language * (language[i] - 2.0)
+                    + edu_per_level * (education[i] - EDUCATION_ENTRY_REFERENCE_LEVEL)
+                    + edu_per_language * (language[i] - EDUCATION_ENTRY_REFERENCE_LANGUAGE)
                 )
                 if young:
                     logit += edu_young
                 if draw(wk, i, S_EDU_EXIT) < 1.0 / (1.0 + math.exp(-logit)):
                     new = EDUCATION
                 else:
-                    burden = 2.0 if (care[i] == 1 or mental_health[i] == 1) else 1.0
+                    burden = (
+                        params.inactive_burden_multiplier
+                        if (care[i] == 1 or mental_health[i] == 1)
+                        else 1.0
+                    )
                     p_inactive = min(1.0, inactive_share * burden)
                     new = INACTIVE if draw(wk, i, S_INACTIVE) < p_inactive else UNEMPLOYED
             if new >= 0:
@@ -1089,10 +1132,11 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
 def _enter_education(i, week, wk, refugees, params):
     """Draw the length of participant i's education and whether it is completed.
 
-    Length is 0.5 to 1.5 times ``education_weeks``; those who drop out leave at a
-    uniform point of it.
+    Length is (1 - spread) to (1 + spread) times ``education_weeks``; those who drop out
+    leave at a uniform point of it.
     """
-    weeks = params.education_weeks * (0.5 + draw(wk, i, S_EDU_LENGTH))
+    spread = params.education_weeks_spread
+    weeks = params.education_weeks * (1.0 - spread + 2.0 * spread * draw(wk, i, S_EDU_LENGTH))
     done = draw(wk, i, S_EDU_DONE) < params.education_completion
     if not done:
         weeks *= draw(wk, i, S_EDU_DROP)

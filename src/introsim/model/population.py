@@ -21,13 +21,6 @@ from introsim.model.state import (
 )
 from introsim.params.schema import AGE_BANDS, EDUCATION_LEVELS, METHODS, Cohort, Scenario
 
-PRIOR_WORK_CAP = 10.0  # years of prior work beyond which productivity stops rising
-STUDY_YEARS_AFTER_18 = (0.0, 0.0, 0.0, 4.0)
-"""Years after 18 spent in school by education level (tertiary: about four): not work years."""
-WORK_FRACTION_CONCENTRATION = 4.0
-"""Sum of the beta distribution's two shape parameters for the share of adult years worked:
-wide (a share anywhere from a few years to nearly all)."""
-
 
 def sex_age_table(cohort: Cohort) -> np.ndarray:
     """Joint probabilities of (sex, age band): row 0 men, row 1 women.
@@ -90,10 +83,10 @@ def draw_cohort(
     # outside school, so it never exceeds the years since 18.
     base = np.where(female == 1, _logit(c.prior_work_share_female), _logit(c.prior_work_share_male))
     worked = rng.random(n) < _expit(base + c.prior_work_per_education * (r.education - 1))
-    k = WORK_FRACTION_CONCENTRATION
+    k = c.prior_work_concentration
     fraction = rng.beta(k * c.prior_work_fraction, k * (1.0 - c.prior_work_fraction), n)
     adult_years = np.maximum(
-        0.0, r.age - AGE_BANDS[0] - np.asarray(STUDY_YEARS_AFTER_18)[r.education]
+        0.0, r.age - AGE_BANDS[0] - np.asarray(c.study_years_after_18, dtype=float)[r.education]
     )
     r.prior_work_years[:] = np.where(worked, fraction * adult_years, 0.0)
     r.language0[:] = np.clip(rng.normal(c.language_mean, c.language_sd, n), 0.0, 6.0)
@@ -110,8 +103,9 @@ def draw_cohort(
     r.productivity[:] = (
         mech.productivity_base
         + mech.productivity_per_education * r.education
-        + mech.productivity_per_work_year * np.minimum(r.prior_work_years, PRIOR_WORK_CAP)
-        - mech.productivity_age_penalty * np.maximum(0.0, r.age - 40.0)
+        + mech.productivity_per_work_year
+        * np.minimum(r.prior_work_years, mech.prior_work_cap_years)
+        - mech.productivity_age_penalty * np.maximum(0.0, r.age - mech.productivity_age_from)
         - mech.health_productivity * r.mental_health
     )
 
@@ -209,7 +203,8 @@ def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employ
     conditions = rng.random(n)
     employers = Employers.validated(
         sector=sector,
-        wage=base_wage[sector] * rng.lognormal(-0.005, 0.1, n),
+        # Log-normal with mean 1 around the sector's wage.
+        wage=base_wage[sector] * rng.lognormal(-lm.wage_sd * lm.wage_sd / 2.0, lm.wage_sd, n),
         open_to_refugees=open_to_refugees,
         # The two conditions are drawn jointly, not as independent hurdles: one draw
         # per employer, so those who would ask for a subsidy are mostly the same

@@ -10,7 +10,8 @@ headless runs skip the agent machinery; ``IntroModel`` wraps the same world.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,93 +29,128 @@ from introsim.model.state import (
     Status,
     Vacancies,
 )
-from introsim.params.schema import Scenario
+from introsim.params.schema import KernelField, Scenario, kernel_fields
 
-VACANCY_REQUIREMENT_SD = 0.6  # spread of one opening's language requirement around its sector's
-VACANCY_BAR_SD = 0.1  # spread of the outside-competition bar between openings
+RUN_FIELDS: tuple[tuple[str, type], ...] = (
+    ("key", int),  # the run's 63-bit key for counter-based draws
+    ("n_employers", int),
+    ("spec_lo", np.ndarray),  # int64 per method: first specialist of the method
+    ("spec_hi", np.ndarray),  # int64 per method: one past the last
+)
+"""Constants that come from the run's draws, not from the scenario alone."""
 
 
-class Params(NamedTuple):
-    """The run's constants: scenario values the kernels use, some worked out once.
+class Derived(NamedTuple):
+    """A kernel constant worked out from scenario values (not a scenario field itself)."""
 
-    Names are the schema's field names where a field is used as it is.
-    """
+    kind: type
+    inputs: tuple[str, ...]  # the dotted scenario paths it is worked out from
+    value: Callable[[Scenario], Any]
 
-    key: int  # the run's 63-bit key for counter-based draws
-    n_employers: int
-    n_sectors: int
-    spec_lo: np.ndarray  # int64 per method: first specialist of the method
-    spec_hi: np.ndarray  # int64 per method: one past the last
-    sector_requirement: np.ndarray  # each sector's mean language requirement
-    # [programme]
-    max_weeks: int
-    language_gain_per_hour: float
-    education_gain: np.ndarray
-    age_gain_per_year: float
-    in_work_hours: float
-    after_exit_hours: float
-    education_hazard: float
-    education_entry_base: float
-    education_entry_young: float
-    education_entry_per_level: float
-    education_entry_per_language: float
-    inactive_share: float
-    reactivation_rate: float
-    unemployed_search_intensity: float
-    part_time_share: float
-    education_weeks: int
-    education_completion: float
-    education_qualification: float
-    # [after_programme]
-    nav_follow_up_hours: float
-    nav_subsidy_share: float
-    nav_subsidy_rate: float
-    nav_subsidy_weeks: int
-    network_applications: float
-    network_trust: float
-    # [follow_up]
-    hours_per_week: float
-    hours_per_employer_contact: float
-    # [labour_market], some derived
-    open_rate: float  # chance a closed slot opens this week
-    vacancy_weeks: int
-    hidden_share: float
-    outside_fill: float  # weekly chance of an outside hire, scaled by unemployment
-    bar_mean: float  # outside-competition bar at this unemployment
-    requirement_sd: float
-    bar_sd: float
-    discrimination_penalty: float
-    # [mechanisms]
-    health_search: float
-    care_search: float
-    specialist_support: float
-    support_saturation_hours: float
-    language_slope: float
-    score_noise: float
-    unmet_requirement_penalty: float
-    practice_trust: float
-    tie_growth: float
-    tie_decay: float
-    tie_placement: float
-    new_contact_share: float
-    on_job_growth: float
-    keep_bar: float
-    separation_hazard: float
-    separation_fit: float
-    separation_support: float
-    separation_health: float
-    # [wage_subsidy]
-    subsidy_code: int  # index into schema.ELIGIBILITY; "none" when there is no subsidy
-    subsidy_rate: float
-    subsidy_weeks: int
-    subsidy_step_down_week: int
-    subsidy_rate_after: float
-    low_language_below: float
-    hiring_weight: float
-    # [costs], per week
-    specialist_week_cost: float
-    benefit_week: float
-    benefit_under_25_share: float
+
+def _bar_mean(sc: Scenario) -> float:
+    """The outside candidates' bar at this unemployment: it rises per point above reference."""
+    lm = sc.labour_market
+    return lm.outside_bar + lm.outside_bar_per_point * 100.0 * (
+        lm.unemployment_rate - lm.reference_unemployment_rate
+    )
+
+
+DERIVED: dict[str, Derived] = {
+    "n_sectors": Derived(int, ("labour_market.sectors",), lambda sc: len(sc.labour_market.sectors)),
+    "sector_requirement": Derived(
+        np.ndarray,
+        ("labour_market.sectors",),
+        lambda sc: np.array([s.language_requirement for s in sc.labour_market.sectors], float),
+    ),
+    # A closed vacancy slot opens at the employer's rate shared over its slots.
+    "open_rate": Derived(
+        float,
+        ("labour_market.vacancy_rate",),
+        lambda sc: sc.labour_market.vacancy_rate / SLOTS_PER_EMPLOYER,
+    ),
+    # Outside hires scale with the unemployed's share against its reference.
+    "outside_fill": Derived(
+        float,
+        (
+            "labour_market.outside_fill_rate",
+            "labour_market.unemployment_rate",
+            "labour_market.reference_unemployment_rate",
+        ),
+        lambda sc: min(
+            1.0,
+            sc.labour_market.outside_fill_rate
+            * (sc.labour_market.unemployment_rate / sc.labour_market.reference_unemployment_rate),
+        ),
+    ),
+    "bar_mean": Derived(
+        float,
+        (
+            "labour_market.outside_bar",
+            "labour_market.outside_bar_per_point",
+            "labour_market.unemployment_rate",
+            "labour_market.reference_unemployment_rate",
+        ),
+        _bar_mean,
+    ),
+    "subsidy_code": Derived(
+        int,
+        ("wage_subsidy.eligibility", "wage_subsidy.rate", "wage_subsidy.weeks"),
+        eligibility_code,
+    ),
+    "subsidy_step_down_week": Derived(
+        int, ("wage_subsidy.step_down_week", "wage_subsidy.weeks"), step_down_week
+    ),
+    "specialist_week_cost": Derived(
+        float,
+        ("costs.specialist_nok_per_year",),
+        lambda sc: sc.costs.specialist_nok_per_year / WEEKS_PER_YEAR,
+    ),
+    "benefit_week": Derived(
+        float,
+        ("costs.benefit_g_per_year", "costs.g_nok"),
+        lambda sc: sc.costs.benefit_g_per_year * sc.costs.g_nok / WEEKS_PER_YEAR,
+    ),
+    "benefit_under_25_share": Derived(
+        float, ("costs.benefit_under_25_share",), lambda sc: sc.costs.benefit_under_25_share
+    ),
+}
+"""Kernel constants worked out from the scenario: name -> (type, the paths it reads, how)."""
+
+KERNEL_FIELDS: tuple[KernelField, ...] = kernel_fields()
+"""The scenario fields the kernels read as they are (marked ``kernel`` in the schema)."""
+
+Params = NamedTuple(  # type: ignore[misc]  # fields made from the schema at import time
+    "Params",
+    [
+        *RUN_FIELDS,
+        *((name, d.kind) for name, d in DERIVED.items()),
+        *((f.name, np.ndarray if f.kind is tuple else f.kind) for f in KERNEL_FIELDS),
+    ],
+)
+Params.__doc__ = """The run's constants: every value the kernels read besides the state.
+
+Built at import time from three declarations, so a mechanism parameter is declared once, in
+the schema: the run's own draws (``RUN_FIELDS``), values worked out from the scenario
+(``DERIVED``) and every scenario field the schema marks ``kernel`` (``KERNEL_FIELDS``,
+under its kernel name). Numba compiles kernels over this named tuple as over any other.
+"""
+
+
+def _cast(value: Any, kind: type) -> Any:
+    """A scenario value as the type the compiled kernels expect."""
+    if kind is int:
+        return int(value)
+    if kind is float:
+        return float(value)
+    return np.asarray(value, dtype=np.float64)
+
+
+def _get(scenario: Scenario, path: str) -> Any:
+    node: Any = scenario
+    for part in path.split("."):
+        node = getattr(node, part)
+    return node
 
 
 def make_params(scenario: Scenario, key: int, specialists: Specialists, n_employers: int) -> Params:
@@ -129,94 +165,14 @@ def make_params(scenario: Scenario, key: int, specialists: Specialists, n_employ
     Returns:
         The constants, each cast to the type the compiled kernels expect.
     """
-    sc = scenario
-    lm, fu, p, m, ws, cost = (
-        sc.labour_market,
-        sc.follow_up,
-        sc.programme,
-        sc.mechanisms,
-        sc.wage_subsidy,
-        sc.costs,
-    )
-    ap = sc.after_programme
-    pressure = lm.unemployment_rate / lm.reference_unemployment_rate
     lo, hi = method_ranges(specialists)
-    return Params(
-        key=int(key),
-        n_employers=int(n_employers),
-        n_sectors=len(lm.sectors),
-        spec_lo=lo,
-        spec_hi=hi,
-        sector_requirement=np.array([s.language_requirement for s in lm.sectors], dtype=float),
-        max_weeks=int(p.max_weeks),
-        language_gain_per_hour=float(p.language_gain_per_hour),
-        education_gain=np.array(p.education_gain, dtype=float),
-        age_gain_per_year=float(p.age_gain_per_year),
-        in_work_hours=float(p.in_work_hours),
-        after_exit_hours=float(p.after_exit_hours),
-        education_hazard=float(p.education_hazard),
-        education_entry_base=float(p.education_entry_base),
-        education_entry_young=float(p.education_entry_young),
-        education_entry_per_level=float(p.education_entry_per_level),
-        education_entry_per_language=float(p.education_entry_per_language),
-        inactive_share=float(p.inactive_share),
-        reactivation_rate=float(p.reactivation_rate),
-        unemployed_search_intensity=float(p.unemployed_search_intensity),
-        part_time_share=float(p.part_time_share),
-        education_weeks=int(p.education_weeks),
-        education_completion=float(p.education_completion),
-        education_qualification=float(p.education_qualification),
-        nav_follow_up_hours=float(ap.nav_follow_up_hours),
-        nav_subsidy_share=float(ap.nav_subsidy_share),
-        nav_subsidy_rate=float(ap.nav_subsidy_rate),
-        nav_subsidy_weeks=int(ap.nav_subsidy_weeks),
-        network_applications=float(ap.network_applications),
-        network_trust=float(ap.network_trust),
-        hours_per_week=float(fu.hours_per_week),
-        hours_per_employer_contact=float(fu.hours_per_employer_contact),
-        open_rate=float(lm.vacancy_rate / SLOTS_PER_EMPLOYER),
-        vacancy_weeks=int(lm.vacancy_weeks),
-        hidden_share=float(lm.hidden_share),
-        outside_fill=float(min(1.0, lm.outside_fill_rate * pressure)),
-        # The bar rises per percentage point of unemployment above reference.
-        bar_mean=float(
-            lm.outside_bar
-            + lm.outside_bar_per_point
-            * 100.0
-            * (lm.unemployment_rate - lm.reference_unemployment_rate)
-        ),
-        requirement_sd=VACANCY_REQUIREMENT_SD,
-        bar_sd=VACANCY_BAR_SD,
-        discrimination_penalty=float(lm.discrimination_penalty),
-        health_search=float(m.health_search),
-        care_search=float(m.care_search),
-        specialist_support=float(m.specialist_support),
-        support_saturation_hours=float(m.support_saturation_hours),
-        language_slope=float(m.language_slope),
-        score_noise=float(m.score_noise),
-        unmet_requirement_penalty=float(m.unmet_requirement_penalty),
-        practice_trust=float(m.practice_trust),
-        tie_growth=float(m.tie_growth),
-        tie_decay=float(m.tie_decay),
-        tie_placement=float(m.tie_placement),
-        new_contact_share=float(m.new_contact_share),
-        on_job_growth=float(m.on_job_growth),
-        keep_bar=float(m.keep_bar),
-        separation_hazard=float(m.separation_hazard),
-        separation_fit=float(m.separation_fit),
-        separation_support=float(m.separation_support),
-        separation_health=float(m.separation_health),
-        subsidy_code=int(eligibility_code(sc)),
-        subsidy_rate=float(ws.rate),
-        subsidy_weeks=int(ws.weeks),
-        subsidy_step_down_week=int(step_down_week(sc)),
-        subsidy_rate_after=float(ws.rate_after_step_down),
-        low_language_below=float(ws.low_language_below),
-        hiring_weight=float(ws.hiring_weight),
-        specialist_week_cost=float(cost.specialist_nok_per_year / WEEKS_PER_YEAR),
-        benefit_week=float(cost.benefit_g_per_year * cost.g_nok / WEEKS_PER_YEAR),
-        benefit_under_25_share=float(cost.benefit_under_25_share),
-    )
+    values: dict[str, Any] = {"key": int(key), "n_employers": int(n_employers)}
+    values["spec_lo"], values["spec_hi"] = lo, hi
+    for name, d in DERIVED.items():
+        values[name] = _cast(d.value(scenario), d.kind)
+    for f in KERNEL_FIELDS:
+        values[f.name] = _cast(_get(scenario, f.path), f.kind)
+    return Params(**values)
 
 
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:

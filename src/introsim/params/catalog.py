@@ -37,6 +37,9 @@ class ParamInfo:
         high_open: True where ``high`` itself is excluded (``lt``).
         choices: The accepted values of a category, else None.
         optional: True where the field also accepts None ("derived" when unset).
+        plausible: ``(low, high)`` the schema declares as the range a value without a direct
+            source may take, else None (calibration and sensitivity studies read it).
+        kernel: The name the compiled kernels read the value by, else None.
     """
 
     path: str
@@ -51,6 +54,8 @@ class ParamInfo:
     high_open: bool = False
     choices: tuple[str, ...] | None = None
     optional: bool = False
+    plausible: tuple[float, float] | None = None
+    kernel: str | None = None
 
     def default_text(self) -> str:
         """The default as a scenario file would write it ('derived' where None)."""
@@ -79,6 +84,12 @@ class ParamInfo:
         low = "-inf" if self.low is None else _number(self.low)
         high = "inf" if self.high is None else _number(self.high)
         return f"{left}{low}, {high}{right}"
+
+    def plausible_text(self) -> str:
+        """The declared plausible range, e.g. ``0.3 to 1``; '' when none is declared."""
+        if self.plausible is None:
+            return ""
+        return f"{_number(self.plausible[0])} to {_number(self.plausible[1])}"
 
 
 def _number(x: float) -> str:
@@ -145,9 +156,24 @@ def _walk(model: type[BaseModel], instance: BaseModel, prefix: str) -> list[Para
                 high_open=high_open,
                 choices=choices,
                 optional=optional,
+                plausible=_plausible(extra.get("plausible")),
+                kernel=_kernel_name(name, extra.get("kernel")),
             )
         )
     return out
+
+
+def _plausible(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    low, high = value
+    return float(low), float(high)
+
+
+def _kernel_name(name: str, mark: Any) -> str | None:
+    if not mark:
+        return None
+    return name if mark is True else str(mark)
 
 
 def iter_params(scenario: Scenario | None = None) -> list[ParamInfo]:
@@ -193,6 +219,7 @@ def params_table(fmt: str) -> str:
             "choices": " | ".join(p.choices or ()),
             "meaning": p.meaning,
             "source": p.source or "",
+            "plausible": p.plausible_text(),
         }
         for p in iter_params()
         if p.kind != "other" or p.default is not None
@@ -216,7 +243,9 @@ def params_table(fmt: str) -> str:
         "",
         "Generated from the scenario schema by `introsim params --format markdown`; "
         "do not edit by hand. Set any of these in a scenario file's section, or on the "
-        "command line with `--set PATH=VALUE`.",
+        "command line with `--set PATH=VALUE`. *plausible* is the range the schema declares "
+        "for a value without a direct source (its source says why); calibration and "
+        "sensitivity studies read it.",
         "",
     ]
     section = None
@@ -224,11 +253,16 @@ def params_table(fmt: str) -> str:
         head = r["path"].split(".")[0]
         if head != section:
             section = head
-            out += ["", f"## [{head}]", "", "| path | default | unit | bounds | meaning | source |"]
-            out.append("|---|---|---|---|---|---|")
+            out += [
+                "",
+                f"## [{head}]",
+                "",
+                "| path | default | unit | bounds | plausible | meaning | source |",
+            ]
+            out.append("|---|---|---|---|---|---|---|")
         bounds = r["bounds"] or r["choices"]
         out.append(
             f"| `{r['path']}` | {cell(r['default'])} | {cell(r['unit'])} | {cell(bounds)} | "
-            f"{cell(r['meaning'])} | {cell(r['source'])} |"
+            f"{cell(r['plausible'])} | {cell(r['meaning'])} | {cell(r['source'])} |"
         )
     return "\n".join(out) + "\n"

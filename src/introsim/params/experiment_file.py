@@ -19,6 +19,10 @@ point is built: each table's fields and bounds, every factor against the schema,
 which factors and settings the design needs, and the study's size (design
 points, runs and memory). :mod:`introsim.experiments.design` then makes the
 design points, each validated as a scenario.
+
+A sensitivity study may name a ``[reference]`` policy: dotted overrides (and an
+optional ``name``) applied on top of every point, whose twins run at the same
+seeds so the indices describe the paired difference, treatment minus reference.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ __all__ = [
     "ExperimentFile",
     "ExperimentMeta",
     "ListPoint",
+    "ReferenceSpec",
     "read_experiment",
     "sample_rows",
 ]
@@ -162,6 +167,19 @@ class ListPoint:
 
 
 @dataclass(frozen=True)
+class ReferenceSpec:
+    """The ``[reference]`` table of a contrast study.
+
+    Attributes:
+        name: What the reference is called in tables and reports.
+        overrides: Dotted path mapped to value, applied on top of each point's own.
+    """
+
+    name: str
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ExperimentFile:
     """An experiment file, read and checked; the points are not built yet.
 
@@ -172,6 +190,7 @@ class ExperimentFile:
         factors: The factors in file order.
         points: The ``[[points]]`` of a list design.
         sets: Overrides of the base scenario from the command line (``--set``).
+        reference: The ``[reference]`` of a contrast study, or None.
     """
 
     doc: TomlDocument
@@ -180,6 +199,7 @@ class ExperimentFile:
     factors: list[Factor]
     points: list[ListPoint] = field(default_factory=list)
     sets: dict[str, Any] = field(default_factory=dict)
+    reference: ReferenceSpec | None = None
 
     @property
     def path(self) -> Path:
@@ -259,16 +279,20 @@ def read_experiment(
             problem (an error in the base scenario names that file).
     """
     doc = TomlDocument.read(path, error=ExperimentError, what="experiment file")
-    doc.check_sections(["experiment"], ["factors", "points"])
+    doc.check_sections(["experiment"], ["factors", "points", "reference"])
     meta = doc.validate(ExperimentMeta, ("experiment",))
     base_path = doc.file(("experiment", "base"), "base scenario")
     sets = dict(overrides or {})
     if sets:
         load_scenario_with(base_path, sets, source="--set")
     factors = parse_factors(doc, "factors")
-    exp = ExperimentFile(doc, meta, base_path, factors, _list_points(doc, meta), sets)
+    reference = _reference(doc, meta, factors)
+    points_ = _list_points(doc, meta)
+    exp = ExperimentFile(doc, meta, base_path, factors, points_, sets, reference)
     _check_design(exp)
     points, how = exp.size()
+    if reference is not None:  # every point also runs as its reference twin
+        points, how = 2 * points, f"{how}, each with its reference twin"
     runs = points * meta.replications
     check_size(
         doc,
@@ -313,6 +337,47 @@ def _check_design(exp: ExperimentFile) -> None:
             "the factors are all in one group and there is no dummy (set dummy = true, or "
             "give the factors more than one group)",
         )
+
+
+def _reference(
+    doc: TomlDocument, meta: ExperimentMeta, factors: list[Factor]
+) -> ReferenceSpec | None:
+    """The ``[reference]`` table: a name and dotted overrides no factor also varies."""
+    raw = doc.at(("reference",))
+    if raw is None:
+        return None
+    if meta.design not in SENSITIVITY_DESIGNS:
+        doc.fail(
+            ("reference",),
+            f"[reference] applies to {', '.join(SENSITIVITY_DESIGNS)} designs, not {meta.design}",
+        )
+    if not isinstance(raw, dict):
+        doc.fail(("reference",), "expected a table of dotted overrides")
+    item = dict(raw)
+    name = item.pop("name", "reference")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        doc.fail(("reference", "name"), "expected a name of 1 to 100 characters")
+    try:
+        check_name(name)
+    except ValueError as exc:
+        doc.fail(("reference", "name"), f"expected {exc}")
+    overrides = flatten(item)
+    if not overrides:
+        doc.fail(
+            ("reference",),
+            'expected at least one dotted override, e.g. "follow_up.method" = "standard"',
+        )
+    varied = {f.name for f in factors}
+    for key in overrides:
+        loc: Loc = ("reference", *key.split("."))
+        if param_info(key) is None:
+            doc.fail(loc, f"{key!r} is not a parameter; see `introsim params` for the paths")
+        if key in varied:
+            doc.fail(
+                loc,
+                f"{key} is also a factor; the reference may only set what the factors do not vary",
+            )
+    return ReferenceSpec(name, overrides)
 
 
 def _list_points(doc: TomlDocument, meta: ExperimentMeta) -> list[ListPoint]:

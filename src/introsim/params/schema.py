@@ -4,21 +4,29 @@ Each field carries its default, its unit, a one-line meaning and, where a study
 gave the figure, its source (summarised in ``docs/evidence.md``). Scenario files hold
 only overrides; :mod:`introsim.params.loader` reads them into these models.
 
-Figures marked ``assumption`` or ``calibrated`` have no direct source: the
-former are judgement, the latter were tuned so the default scenarios land in
-the calibration bands in ``calibration/targets.toml``.
+Figures marked ``assumption`` have no direct source: they are judgement, given with
+the reasoning. Figures "fitted by calibration/default.toml" were fitted by ``introsim
+calibrate`` so the default scenarios land in the bands of ``calibration/targets.toml``.
+
+Two more kinds of metadata ride on a field (see :func:`param`): ``kernel``, which makes
+the compiled kernels read the value (the kernels' constants, ``world.Params``, are built
+from these marks, so a mechanism parameter is declared only here), and ``plausible``, the
+range a value without a direct source may take, which calibration and sensitivity studies
+read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+import typing
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -69,6 +77,18 @@ Count = Annotated[float, Field(ge=0, le=1e9)]
 
 CEFR_B1 = 3.0
 """B1 (independent user) on the model's 0-6 language scale: 1 = A1, 2 = A2, 3 = B1, 4 = B2."""
+LANGUAGE_MAX = 6.0
+"""Top of the model's language scale (about C2): proficiency approaches it and never passes it."""
+FULL_BENEFIT_AGE = 25.0
+"""Age from which the introduction benefit is paid at the full rate (Integration Act 2021; the
+rate for younger participants is ``costs.benefit_under_25_share`` of it)."""
+EDUCATION_ENTRY_REFERENCE_LEVEL = 1
+"""Education level (index of ``EDUCATION_LEVELS``: primary) at which
+``programme.education_entry_base`` applies; each level above adds
+``programme.education_entry_per_level``. A reference point of the logit, not a mechanism."""
+EDUCATION_ENTRY_REFERENCE_LANGUAGE = 2.0
+"""Language level (A2) at which ``programme.education_entry_base`` applies; each point above
+adds ``programme.education_entry_per_language``. A reference point of the logit."""
 
 AGE_BANDS: tuple[float, ...] = (18.0, 26.0, 36.0, 46.0, 56.0, 61.0)
 """Edges of the cohort's age bands in years: 18-25, 26-35, 36-45, 46-55 and 56+ as in SSB's
@@ -92,6 +112,9 @@ def param(
     unit: str,
     meaning: str,
     source: str | None = None,
+    *,
+    kernel: bool | str = False,
+    plausible: tuple[float, float] | None = None,
     **constraints: Any,
 ) -> Any:
     """Declare one scenario parameter.
@@ -100,15 +123,26 @@ def param(
         default: Value used when a scenario file does not set the field.
         unit: Unit of the value ("weeks", "share 0-1", "NOK", ...).
         meaning: One line saying what the parameter is.
-        source: Where the figure comes from, or "assumption" / "calibrated".
+        source: Where the figure comes from, "assumption" with the reasoning, or the
+            calibration file that fitted it.
+        kernel: The compiled kernels read this value: ``True`` under the field's own
+            name, a string under that name (``world.Params`` is built from these marks).
+        plausible: ``(low, high)``: the range a value without a direct source may
+            plausibly take (the source says why); calibration and sensitivity studies
+            read it. Inside the bounds.
         **constraints: Pydantic bounds such as ``ge``, ``le``, ``gt``.
 
     Returns:
-        A pydantic ``FieldInfo`` carrying unit and source as schema extras.
+        A pydantic ``FieldInfo`` carrying unit, source, kernel name and plausible range as
+        schema extras.
     """
-    extra = {"unit": unit}
+    extra: dict[str, Any] = {"unit": unit}
     if source is not None:
         extra["source"] = source
+    if kernel:
+        extra["kernel"] = kernel
+    if plausible is not None:
+        extra["plausible"] = plausible
     return Field(default, description=meaning, json_schema_extra=extra, **constraints)
 
 
@@ -235,6 +269,23 @@ class Cohort(Section):
         gt=0,
         lt=1,
     )
+    prior_work_concentration: float = param(
+        4.0,
+        "beta shape sum",
+        "Sum of the beta distribution's two shape parameters for the share of adult years "
+        "worked (smaller = wider spread)",
+        "assumption: wide, a share anywhere from a few years to nearly all",
+        plausible=(2.0, 10.0),
+        gt=0,
+        le=1000,
+    )
+    study_years_after_18: tuple[Weeks, Weeks, Weeks, Weeks] = param(
+        (0, 0, 0, 4),
+        "years by education level",
+        "Years after 18 spent in school, not work, by education (none, primary, secondary, "
+        "tertiary)",
+        "assumption (a first degree takes about four years after upper secondary)",
+    )
     language_mean: float = param(
         0.4,
         "scale 0-6 (1 = A1, 3 = B1)",
@@ -359,12 +410,20 @@ class LabourMarket(Section):
         0.025,
         "vacancies per employer-week",
         "Rate at which an employer opens an entry-level vacancy",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "about one entry-level opening per employer and 9 months",
+        plausible=(0.01, 0.05),
         ge=0,
         le=1,
     )
     vacancy_weeks: int = param(
-        4, "weeks", "How long a vacancy stays open", "assumption", ge=1, le=52
+        4,
+        "weeks",
+        "How long a vacancy stays open",
+        "assumption",
+        ge=1,
+        le=52,
+        kernel=True,
     )
     hidden_share: float = param(
         0.267,
@@ -373,21 +432,28 @@ class LabourMarket(Section):
         "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
+        kernel=True,
     )
     outside_fill_rate: float = param(
         0.20,
         "probability/week",
         "Chance an open vacancy is filled by an outside job seeker each week "
         "at reference unemployment",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "most openings are filled within a few weeks",
+        plausible=(0.1, 0.4),
         ge=0,
         le=1,
     )
     outside_bar: float = param(
-        1.4,
+        1.8,
         "score",
-        "Applicant score an employer needs at reference unemployment",
-        "calibrated",
+        "Value of the outside candidates for an opening at reference unemployment: the "
+        "option an employer weighs every refugee applicant against",
+        "set by hand (interim, until the next run of calibration/default.toml) so the "
+        "defaults meet "
+        "calibration/targets.toml once hiring became a conditional logit",
+        plausible=(1.2, 2.4),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
     )
@@ -395,9 +461,11 @@ class LabourMarket(Section):
         0.06,
         "score per percentage point",
         "Rise in that bar per point of unemployment above reference",
-        "assumption",
+        "assumption: a percentage point more unemployment brings a noticeably stronger outside "
+        "candidate (about a quarter of the valuation's scale, mechanisms.score_noise)",
         ge=0,
         le=MAX_SCORE,
+        plausible=(0.02, 0.12),
     )
     open_share: float = param(
         0.46,
@@ -427,9 +495,44 @@ class LabourMarket(Section):
         0.25,
         "share 0-1",
         "Cut in an unknown refugee applicant's chance of being considered",
-        "Midtbøen & Rogstad 2012 (about 25 % fewer callbacks)",
+        "Midtbøen & Rogstad 2012 (about 25 % fewer callbacks); screening before the valuation, "
+        "as the field experiment measured callbacks",
         ge=0,
         le=1,
+        kernel=True,
+    )
+    vacancy_requirement_sd: float = param(
+        0.6,
+        "scale points",
+        "Spread of one opening's language requirement around its sector's mean",
+        "assumption: openings in one sector range from tasks needing little Norwegian to "
+        "customer-facing ones; about ±1 point (A1 to B1 within a sector) for two thirds of them",
+        kernel=True,
+        plausible=(0.3, 1.0),
+        ge=0,
+        le=LANGUAGE_MAX,
+    )
+    vacancy_bar_sd: float = param(
+        0.1,
+        "score",
+        "Spread between openings of the outside candidates' value (the bar an applicant "
+        "must beat), drawn once per opening",
+        "assumption: some openings draw stronger outside candidates than others; small next "
+        "to the spread of employers' judgement (mechanisms.score_noise)",
+        kernel=True,
+        plausible=(0.0, 0.3),
+        ge=0,
+        le=MAX_SCORE,
+    )
+    wage_sd: float = param(
+        0.1,
+        "log-scale sd",
+        "Spread of employers' wage level around their sector's mean wage (log-normal, mean 1)",
+        "assumption: entry-level wages within a sector differ by about ±10 % under the "
+        "collective agreements' minimum rates",
+        plausible=(0.05, 0.2),
+        ge=0,
+        le=2,
     )
     sectors: tuple[Sector, ...] = param(
         DEFAULT_SECTORS, "table", "Sectors of local employers", max_length=MAX_SECTORS
@@ -447,7 +550,11 @@ class LabourMarket(Section):
 
 # --------------------------------------------------------------------------- methods
 class MethodProfile(Section):
-    """``[methods.NAME]``: how one follow-up method spends time and when it searches."""
+    """``[methods.NAME]``: how one follow-up method spends time and when it searches.
+
+    Declares each field's unit, meaning and bounds; each method's values, with their sources,
+    are in its own profile below (``StandardProfile``, ``IpsProfile``, ``SeProfile``).
+    """
 
     employer_time_share: float = param(
         0.1,
@@ -524,9 +631,6 @@ class MethodProfile(Section):
         "scale points",
         "How far the specialist negotiates a tied employer's language requirement down "
         "towards the participant's current level (job carving, adapted tasks)",
-        "IPS-25 fidelity scale (job development); Supported Employment for immigrants, "
-        "AFI/OsloMet for IMDi 2016-2019 (step 4, cooperation with the "
-        "employer); size assumption",
         ge=0,
         le=6,
     )
@@ -538,73 +642,261 @@ class MethodProfile(Section):
     )
 
 
+class Cited(NamedTuple):
+    """One method's value of a :class:`MethodProfile` field, with where it comes from."""
+
+    value: Any
+    source: str
+    plausible: tuple[float, float] | None = None  # for a tuple field: each element's range
+
+
+IPS_25 = "IPS-25 Supported Employment Fidelity Scale (Becker, Swanson, Reese, Bond, McLeman)"
+SE_FOR_IMMIGRANTS = (
+    "Supported Employment for immigrants (AFI/OsloMet for IMDi 2016-2019: the five steps, "
+    "language support in every step, after-follow-up)"
+)
+
+
+def _profile(name: str, doc: str, values: dict[str, Cited]) -> type[MethodProfile]:
+    """A :class:`MethodProfile` with one method's defaults, each with its own source.
+
+    Unit, meaning and bounds stay those of ``MethodProfile``; each value brings its source
+    and, where it has none, a plausible range, so the parameter reference, calibration and
+    sensitivity studies see every method's value with its evidence.
+    """
+    if set(values) != set(MethodProfile.model_fields):
+        raise TypeError(f"{name}: a value for every MethodProfile field, no more")
+    fields: dict[str, Any] = {}
+    for field_name, cited in values.items():
+        base = MethodProfile.model_fields[field_name]
+        extra = base.json_schema_extra if isinstance(base.json_schema_extra, dict) else {}
+        annotation: Any = base.annotation
+        if base.metadata:  # keep the bounds
+            annotation = Annotated.__class_getitem__((annotation, *base.metadata))  # type: ignore[attr-defined]
+        fields[field_name] = (
+            annotation,
+            param(
+                cited.value,
+                str(extra.get("unit", "")),
+                base.description or "",
+                cited.source,
+                plausible=cited.plausible,
+            ),
+        )
+    return create_model(name, __base__=MethodProfile, __doc__=doc, **fields)
+
+
+StandardProfile = _profile(
+    "StandardProfile",
+    "Standard follow-up by a programme advisor: train, then place.",
+    {
+        "employer_time_share": Cited(
+            0.10,
+            "assumption: programme advisors follow large caseloads and spend most of their "
+            "time with participants and the programme's courses, little with employers",
+            (0.0, 0.25),
+        ),
+        "language_first_weeks": Cited(
+            28,
+            "assumption: train-then-place, about the first half-year of Norwegian before "
+            "work-directed measures",
+            (12, 52),
+        ),
+        "training_hours": Cited(
+            15.0,
+            "assumption: Norwegian and civics are the core of the full-time programme "
+            "(Integration Act 2021); about 15 of its 37.5 hours",
+            (10.0, 25.0),
+        ),
+        "search_intensity": Cited(
+            0.9, "assumption: about one application a week in job search", (0.5, 2.0)
+        ),
+        "endorsement": Cited(
+            0.25,
+            "assumption: an advisor's word counts for less with employers it rarely meets",
+            (0.1, 0.5),
+        ),
+        "preference_weight": Cited(
+            0.3,
+            "assumption: applications follow the openings more than the participant's wishes",
+            (0.1, 0.5),
+        ),
+        "follow_along_weeks": Cited(
+            0,
+            "Integration Act 2021: the programme's follow-up ends when the participant leaves "
+            "it; NAV's ordinary services follow (after_programme)",
+        ),
+        "language_support_hours": Cited(
+            0.0, "by definition: standard follow-up has no language support beyond the courses"
+        ),
+        "practice_weeks": Cited(
+            16,
+            "Statistics Norway (SSB), introinnv: language practice (språkpraksis) is the most "
+            "used work-directed measure of the programme (2009: 3,072 of 9,207 participants); "
+            "length assumption",
+            (0, 26),
+        ),
+        "practice_intensity": Cited(
+            0.4,
+            "assumption: work practice leaves little time for applications",
+            (0.2, 0.8),
+        ),
+        "job_carving": Cited(
+            0.0,
+            "by definition: advisors do not negotiate the job's tasks with employers",
+        ),
+        "step_weeks": Cited((0, 0, 0), "by definition: not Supported Employment"),
+    },
+)
+
+IpsProfile = _profile(
+    "IpsProfile",
+    "Individual Placement and Support by a job specialist: place, then train.",
+    {
+        "employer_time_share": Cited(
+            0.60,
+            f"{IPS_25}: about six face-to-face employer contacts a week (18 of 37.5 hours at "
+            "follow_up.hours_per_employer_contact) and 65 % or more of the time in the "
+            "community; the range covers both",
+            (0.4, 0.7),
+        ),
+        "language_first_weeks": Cited(
+            4, f"{IPS_25}: rapid job search, first employer contact within about 30 days"
+        ),
+        "training_hours": Cited(
+            12.0,
+            "Raskt i jobb trial (NORCE, Bergen 2017-2020): IPS on top of the introduction "
+            "programme, whose language training goes on; hours assumption (job search takes "
+            "some)",
+            (8.0, 15.0),
+        ),
+        "search_intensity": Cited(
+            1.4,
+            f"assumption, direction {IPS_25} (rapid, continuous job search): more than "
+            "standard follow-up",
+            (0.8, 2.5),
+        ),
+        "endorsement": Cited(
+            0.35,
+            f"assumption, direction {IPS_25} (job development, quality of employer contact)",
+            (0.15, 0.6),
+        ),
+        "preference_weight": Cited(
+            0.8,
+            f"assumption, direction {IPS_25} (individualised job search, following the "
+            "participant's preferences): most applications in the preferred sector",
+            (0.6, 0.95),
+        ),
+        "follow_along_weeks": Cited(
+            52,
+            f"{IPS_25}: time-unlimited follow-along support, at least monthly for a year or more "
+            "on average; modelled as a year in the job, after which support usually tapers off",
+            (26, 104),
+        ),
+        "language_support_hours": Cited(
+            2.0,
+            "assumption: Raskt i jobb's premise that language is learned alongside the job "
+            "(NORCE, Bergen 2017-2020); many could not receive IPS because of language problems",
+            (0.0, 4.0),
+        ),
+        "practice_weeks": Cited(0, f"{IPS_25}: competitive jobs, no prevocational work practice"),
+        "practice_intensity": Cited(0.4, "not used: IPS has no work-practice weeks"),
+        "job_carving": Cited(
+            0.5,
+            f"{IPS_25} (job development: specialists negotiate jobs fitted to the person); size "
+            "assumption",
+            (0.0, 1.0),
+        ),
+        "step_weeks": Cited((0, 0, 0), "by definition: not Supported Employment"),
+    },
+)
+
+SeProfile = _profile(
+    "SeProfile",
+    "Supported Employment in five steps with language support in each.",
+    {
+        "employer_time_share": Cited(
+            0.45,
+            "assumption: steps 3 and 4 (job finding, cooperation with the employer) are "
+            "employer work, steps 1, 2 and 5 participant work; between standard and IPS",
+            (0.25, 0.6),
+        ),
+        "language_first_weeks": Cited(0, f"{SE_FOR_IMMIGRANTS}: step 1 starts at once"),
+        "training_hours": Cited(
+            13.0,
+            "assumption: between standard follow-up and IPS (language support is added on top)",
+            (10.0, 18.0),
+        ),
+        "search_intensity": Cited(
+            1.2, "assumption: between standard follow-up and IPS", (0.7, 2.0)
+        ),
+        "endorsement": Cited(
+            0.40,
+            f"assumption, direction {SE_FOR_IMMIGRANTS} (step 4, cooperation with the employer)",
+            (0.15, 0.6),
+        ),
+        "preference_weight": Cited(
+            0.7,
+            f"assumption, direction {SE_FOR_IMMIGRANTS} (step 2, vocational profiling and "
+            "career planning)",
+            (0.5, 0.9),
+        ),
+        "follow_along_weeks": Cited(
+            26,
+            f"{SE_FOR_IMMIGRANTS}: after-follow-up is very important for lasting work; length "
+            "assumption",
+            (12, 52),
+        ),
+        "language_support_hours": Cited(
+            3.0,
+            f"{SE_FOR_IMMIGRANTS}: language support in every step; size assumption",
+            (1.0, 5.0),
+        ),
+        "practice_weeks": Cited(
+            0,
+            f"{SE_FOR_IMMIGRANTS}: training in ordinary work (though Proba 2019 for NAV found "
+            "several SE measures using work practice)",
+        ),
+        "practice_intensity": Cited(0.4, "not used: SE has no work-practice weeks here"),
+        "job_carving": Cited(
+            0.4,
+            f"{SE_FOR_IMMIGRANTS} (step 4: job analysis and adaptation with the employer); size "
+            "assumption",
+            (0.0, 1.0),
+        ),
+        "step_weeks": Cited(
+            (4, 8, 4),
+            f"{SE_FOR_IMMIGRANTS}: steps 1 and 2 before job finding, step 4 at the start of a "
+            "job; lengths assumption",
+            (2, 16),
+        ),
+    },
+)
+
+
 class Methods(Section):
-    """``[methods]``: the three follow-up designs compared."""
+    """``[methods]``: the three follow-up designs compared.
 
-    standard: MethodProfile = param(
-        MethodProfile(
-            # Train-then-place: language first, then språkpraksis, little employer work.
-            employer_time_share=0.10,
-            language_first_weeks=28,
-            training_hours=15.0,
-            search_intensity=0.9,
-            endorsement=0.25,
-            preference_weight=0.3,
-            follow_along_weeks=0,
-            practice_weeks=16,
-        ),
-        "table",
-        "Standard follow-up by a programme advisor (train-then-place)",
-    )
-    ips: MethodProfile = param(
-        MethodProfile(
-            # Place-then-train; ~6 employer contacts a week; first contact within ~30 days
-            # (IPS-25 fidelity scale). IPS follow-along is time-unlimited in principle;
-            # modelled as a year in the job, after which support usually tapers off.
-            employer_time_share=0.60,
-            language_first_weeks=4,
-            training_hours=12.0,
-            search_intensity=1.4,
-            endorsement=0.35,
-            preference_weight=0.8,
-            follow_along_weeks=52,
-            language_support_hours=2.0,
-            job_carving=0.5,
-        ),
-        "table",
-        "Individual Placement and Support (IPS-25 fidelity scale; the Raskt i jobb trial, "
-        "Bergen 2017-2020)",
-    )
-    se: MethodProfile = param(
-        MethodProfile(
-            # Five steps, language support in each, after-follow-up (AFI/OsloMet for IMDi).
-            employer_time_share=0.45,
-            language_first_weeks=0,
-            training_hours=13.0,
-            search_intensity=1.2,
-            endorsement=0.40,
-            preference_weight=0.7,
-            follow_along_weeks=26,
-            language_support_hours=3.0,
-            job_carving=0.4,
-            step_weeks=(4, 8, 4),
-        ),
-        "table",
-        "Supported Employment, five steps (AFI/OsloMet for IMDi, 2016-2019)",
-    )
+    Each method has its own profile class, so a partial ``[methods.ips]`` table changes only
+    what it names and the rest keeps IPS's own values, each with its source.
+    """
 
-    @model_validator(mode="before")
-    @classmethod
-    def _merge_over_method_defaults(cls, data: Any) -> Any:
-        """A partial `[methods.ips]` table changes only what it names; the rest stays IPS's own."""
-        if not isinstance(data, dict):
-            return data
-        merged = dict(data)
-        for name, field in cls.model_fields.items():
-            given = data.get(name)
-            if isinstance(given, dict):
-                merged[name] = {**field.default.model_dump(), **given}
-        return merged
+    standard: StandardProfile = Field(  # type: ignore[valid-type]
+        default_factory=StandardProfile,
+        description="Standard follow-up by a programme advisor (train-then-place)",
+        json_schema_extra={"unit": "table"},
+    )
+    ips: IpsProfile = Field(  # type: ignore[valid-type]
+        default_factory=IpsProfile,
+        description="Individual Placement and Support (IPS-25 fidelity scale; the Raskt i jobb "
+        "trial, Bergen 2017-2020)",
+        json_schema_extra={"unit": "table"},
+    )
+    se: SeProfile = Field(  # type: ignore[valid-type]
+        default_factory=SeProfile,
+        description="Supported Employment, five steps (AFI/OsloMet for IMDi, 2016-2019)",
+        json_schema_extra={"unit": "table"},
+    )
 
     def profile(self, method: str) -> MethodProfile:
         """Return the profile of ``method`` ("standard", "ips" or "se")."""
@@ -681,6 +973,7 @@ class FollowUp(Section):
         "Integration Act guideline",
         ge=1,
         le=80,
+        kernel=True,
     )
     hours_per_employer_contact: float = param(
         3.0,
@@ -689,6 +982,7 @@ class FollowUp(Section):
         "assumption: ~7.5 contacts/week at IPS's time share (IPS-25: about six face to face)",
         ge=0.25,
         le=40,
+        kernel=True,
     )
     skill_sd: float = param(
         0.35,
@@ -713,6 +1007,7 @@ class WageSubsidy(Section):
         "NAV rules for lønnstilskudd (40 %; 60 % with reduced work capacity)",
         ge=0,
         le=1,
+        kernel="subsidy_rate",
     )
     weeks: int = param(
         52,
@@ -721,6 +1016,7 @@ class WageSubsidy(Section):
         "NAV rules (1 year; 2 with reduced work capacity)",
         ge=0,
         le=MAX_SUBSIDY_WEEKS,
+        kernel="subsidy_weeks",
     )
     step_down_week: int | None = param(
         26,
@@ -737,6 +1033,7 @@ class WageSubsidy(Section):
         "NAV rules (30 %; 50 % with reduced work capacity)",
         ge=0,
         le=1,
+        kernel="subsidy_rate_after",
     )
     eligibility: Eligibility = param(
         "all",
@@ -744,15 +1041,24 @@ class WageSubsidy(Section):
         "Who may bring a subsidy: everyone, below B1, or those with a health burden",
     )
     low_language_below: float = param(
-        3.0, "scale 0-6", "Language level below which low_language applies", ge=0, le=6
+        3.0,
+        "scale 0-6",
+        "Language level below which low_language applies",
+        ge=0,
+        le=6,
+        kernel=True,
     )
     hiring_weight: float = param(
         0.5,
         "score per unit rate",
-        "Rise in an employer's score per unit of subsidy rate",
-        "calibrated",
+        "Rise in an employer's valuation per unit of subsidy rate",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "NAV's 40 % subsidy adds about as much as one education level (Proba 2019: the "
+        "wage-subsidy trial had the best results, direction only)",
+        plausible=(0.2, 1.0),
         ge=0,
         le=MAX_SCORE,
+        kernel=True,
     )
 
     @model_validator(mode="after")
@@ -773,18 +1079,21 @@ class Programme(Section):
         "Integration Act 2021; SSB",
         ge=1,
         le=156,
+        kernel=True,
     )
     language_gain_per_hour: float = param(
-        0.00259,
+        0.00254,
         "scale points per training hour",
         "Language gain per hour of training at level 0",
-        "fitted by calibration/default.toml (introsim calibrate), to the target "
+        "set by hand (interim, until the next run of calibration/default.toml) to the target "
         "baseline_language_b1_at_24m: Statistics Norway (SSB), "
         "Norwegian for adult immigrants, 34 % of the oral Norwegian tests of 2018 at B1 or "
         "higher (41 % in 2020, 45 % in 2021; test-takers, best result); the default gives "
-        "about 35 % of the baseline cohort at B1 or higher after 24 months",
+        "about 34 % of the baseline cohort at B1 or higher after 24 months",
+        plausible=(0.0018, 0.0032),
         ge=0,
         le=0.1,
+        kernel=True,
     )
     in_work_hours: float = param(
         6.0,
@@ -793,6 +1102,7 @@ class Programme(Section):
         "assumption",
         ge=0,
         le=MAX_HOURS,
+        kernel=True,
     )
     after_exit_hours: float = param(
         4.0,
@@ -801,12 +1111,14 @@ class Programme(Section):
         "assumption",
         ge=0,
         le=MAX_HOURS,
+        kernel=True,
     )
     education_gain: tuple[Multiplier, Multiplier, Multiplier, Multiplier] = param(
         (0.7, 0.9, 1.1, 1.3),
         "multiplier",
         "Learning speed by education (none, primary, secondary, tertiary)",
         "assumption",
+        kernel=True,
     )
     age_gain_per_year: float = param(
         0.012,
@@ -815,6 +1127,27 @@ class Programme(Section):
         "assumption",
         ge=0,
         le=0.1,
+        kernel=True,
+    )
+    learning_age_from: float = param(
+        25.0,
+        "years",
+        "Age above which learning slows by programme.age_gain_per_year per year",
+        "assumption (second-language learning slows with age at arrival)",
+        plausible=(18.0, 35.0),
+        ge=0,
+        le=70,
+        kernel=True,
+    )
+    learning_speed_floor: float = param(
+        0.3,
+        "multiplier",
+        "Slowest learning speed at any age, as a share of a young learner's",
+        "assumption: older learners keep learning, more slowly",
+        plausible=(0.1, 0.6),
+        ge=0,
+        le=1,
+        kernel=True,
     )
     education_entry_base: float = param(
         -1.91,
@@ -823,9 +1156,16 @@ class Programme(Section):
         "fitted by calibration/default.toml (introsim calibrate)",
         ge=-MAX_LOG_ODDS,
         le=MAX_LOG_ODDS,
+        kernel=True,
     )
     education_entry_young: float = param(
-        1.2, "log-odds", "Added if under 30", "assumption", ge=-MAX_LOG_ODDS, le=MAX_LOG_ODDS
+        1.2,
+        "log-odds",
+        "Added if under 30",
+        "assumption",
+        ge=-MAX_LOG_ODDS,
+        le=MAX_LOG_ODDS,
+        kernel=True,
     )
     education_entry_per_level: float = param(
         0.35,
@@ -834,6 +1174,7 @@ class Programme(Section):
         "assumption",
         ge=-MAX_LOG_ODDS,
         le=MAX_LOG_ODDS,
+        kernel=True,
     )
     education_entry_per_language: float = param(
         0.5,
@@ -842,6 +1183,29 @@ class Programme(Section):
         "assumption",
         ge=-MAX_LOG_ODDS,
         le=MAX_LOG_ODDS,
+        kernel=True,
+    )
+    education_young_age: float = param(
+        30.0,
+        "years",
+        "Age under which programme.education_entry_young is added, and under which a "
+        "participant may leave the programme early for education",
+        "assumption (adults under about 30 more often take upper-secondary education)",
+        kernel=True,
+        plausible=(25.0, 35.0),
+        ge=18,
+        le=70,
+    )
+    education_language: float = param(
+        CEFR_B1,
+        "scale 0-6",
+        "Language level needed to leave the programme early for education",
+        "assumption: upper-secondary and vocational courses for adults are taught in "
+        "Norwegian and usually ask for about B1",
+        kernel=True,
+        plausible=(2.0, 4.0),
+        ge=0,
+        le=LANGUAGE_MAX,
     )
     education_hazard: float = param(
         0.002,
@@ -850,6 +1214,7 @@ class Programme(Section):
         "assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
     inactive_share: float = param(
         0.219,
@@ -859,6 +1224,20 @@ class Programme(Section):
         "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
+        kernel=True,
+    )
+    inactive_burden_multiplier: float = param(
+        2.0,
+        "multiplier",
+        "Factor on programme.inactive_share for a participant with a care or mental-health "
+        "burden (capped at certainty)",
+        "assumption (direction: Statistics Norway, introinnv, one year after the programme "
+        "'other or unknown status' is 39 % for women against 19 % for men, 2017 finishers; "
+        "care for young children and health are the main reasons given)",
+        kernel=True,
+        plausible=(1.0, 3.0),
+        ge=0,
+        le=MAX_SCORE,
     )
     reactivation_rate: float = param(
         0.0435,
@@ -867,6 +1246,7 @@ class Programme(Section):
         "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
+        kernel=True,
     )
     part_time_share: float = param(
         0.5,
@@ -877,6 +1257,7 @@ class Programme(Section):
         "IMDi, 'Arbeid på deltid' (2024); share assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
     education_weeks: int = param(
         104,
@@ -885,6 +1266,18 @@ class Programme(Section):
         "assumption (upper-secondary or vocational courses for adults: one to three years)",
         ge=1,
         le=520,
+        kernel=True,
+    )
+    education_weeks_spread: float = param(
+        0.5,
+        "share 0-1",
+        "Half-width of the spread of education lengths: drawn uniformly between (1 - spread) "
+        "and (1 + spread) times programme.education_weeks",
+        "assumption (adult courses last from one to three years)",
+        kernel=True,
+        plausible=(0.0, 0.9),
+        ge=0,
+        lt=1,
     )
     education_completion: float = param(
         0.6,
@@ -893,6 +1286,7 @@ class Programme(Section):
         "assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
     education_qualification: float = param(
         0.25,
@@ -901,6 +1295,7 @@ class Programme(Section):
         "assumption",
         ge=0,
         le=MAX_SCORE,
+        kernel=True,
     )
     unemployed_search_intensity: float = param(
         6.41,
@@ -909,6 +1304,7 @@ class Programme(Section):
         "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=MAX_APPLICATIONS,
+        kernel=True,
     )
 
 
@@ -924,6 +1320,7 @@ class AfterProgramme(Section):
         "assumption (NAV's standard follow-up: about an hour a month)",
         ge=0,
         le=FULL_TIME_HOURS,
+        kernel=True,
     )
     nav_subsidy_share: float = param(
         0.1,
@@ -933,6 +1330,7 @@ class AfterProgramme(Section):
         "NAV rules for lønnstilskudd (for job seekers who need it); share assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
     nav_subsidy_rate: float = param(
         0.40,
@@ -942,6 +1340,7 @@ class AfterProgramme(Section):
         "NAV rules for lønnstilskudd (40 % for up to 6 months, then 30 %, at most a year)",
         ge=0,
         le=1,
+        kernel=True,
     )
     nav_subsidy_weeks: int = param(
         52,
@@ -950,6 +1349,7 @@ class AfterProgramme(Section):
         "NAV rules for lønnstilskudd (at most a year)",
         ge=0,
         le=208,
+        kernel=True,
     )
     network_applications: float = param(
         0.15,
@@ -959,6 +1359,7 @@ class AfterProgramme(Section):
         "assumption (networks and direct approaches are a main route to jobs)",
         ge=0,
         le=MAX_APPLICATIONS,
+        kernel=True,
     )
     network_trust: float = param(
         0.15,
@@ -967,6 +1368,7 @@ class AfterProgramme(Section):
         "assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
 
 
@@ -978,7 +1380,10 @@ class Mechanisms(Section):
         0.55,
         "score",
         "Applicant productivity with no education or work",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "together with labour_market.outside_bar it sets how often an employer prefers a "
+        "participant to the outside candidates",
+        plausible=(0.3, 0.8),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
     )
@@ -986,39 +1391,92 @@ class Mechanisms(Section):
         0.12,
         "score per level",
         "Added per education level",
-        "assumption",
+        "assumption: sets the education gradient of hiring; checked against Statistics "
+        "Norway's employment of refugees by education (calibration/targets.toml)",
+        plausible=(0.05, 0.25),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
     )
     productivity_per_work_year: float = param(
         0.02,
         "score per year",
-        "Added per year of prior work (to 10)",
-        "assumption",
+        "Added per year of prior work (up to mechanisms.prior_work_cap_years)",
+        "assumption: ten years of work abroad count about as much as two education levels",
+        plausible=(0.005, 0.04),
         ge=-1,
         le=1,
     )
     productivity_age_penalty: float = param(
-        0.006, "score per year over 40", "Lost per year over 40", "assumption", ge=0, le=1
+        0.006,
+        "score per year",
+        "Lost per year of age over mechanisms.productivity_age_from",
+        "assumption (direction: Statistics Norway, the share in work or education after the "
+        "programme falls with age; SSB Reports 2015/36, Blom and Enes)",
+        plausible=(0.0, 0.015),
+        ge=0,
+        le=1,
     )
     language_slope: float = param(
         1.2,
         "per scale point",
         "Steepness of the language-fit curve around a job's requirement",
-        "assumption",
+        "assumption: a point of Norwegian (A1 to A2) below a job's need halves the expected "
+        "productivity, a point above adds most of the rest",
+        plausible=(0.6, 2.0),
         ge=0.01,
         le=20,
+        kernel=True,
     )
     health_productivity: float = param(
         0.15,
         "score",
         "Productivity lost with a mental-health burden",
-        "assumption",
+        "assumption (direction: Bratsberg, Raaum and Røed 2016, Frisch Centre: many "
+        "non-European refugees come to rely on health-related benefits)",
+        plausible=(0.05, 0.3),
         ge=0,
         le=MAX_SCORE,
     )
+    productivity_weight: float = param(
+        2.0,
+        "score per unit of productivity × language fit",
+        "Weight of an applicant's expected productivity (productivity times the fit of "
+        "their language to the job) in an employer's valuation, and in the decision to keep "
+        "a worker when a subsidy ends",
+        "assumption: sets the scale of the valuation against the outside candidates' bar "
+        "(labour_market.outside_bar); only its ratio to mechanisms.score_noise and the bar "
+        "matters",
+        kernel=True,
+        plausible=(1.0, 3.0),
+        ge=0,
+        le=MAX_SCORE,
+    )
+    productivity_age_from: float = param(
+        40.0,
+        "years",
+        "Age from which mechanisms.productivity_age_penalty applies",
+        "assumption (employers' preference for younger workers rises in the forties)",
+        plausible=(35.0, 50.0),
+        ge=18,
+        le=70,
+    )
+    prior_work_cap_years: float = param(
+        10.0,
+        "years",
+        "Years of prior work beyond which productivity stops rising",
+        "assumption (experience from abroad is valued for its first years, then levels off)",
+        plausible=(5.0, 20.0),
+        ge=0,
+        le=50,
+    )
     health_search: float = param(
-        0.35, "share 0-1", "Search intensity lost with a health burden", "assumption", ge=0, le=1
+        0.35,
+        "share 0-1",
+        "Search intensity lost with a health burden",
+        "assumption",
+        ge=0,
+        le=1,
+        kernel=True,
     )
     care_search: float = param(
         0.40,
@@ -1027,14 +1485,18 @@ class Mechanisms(Section):
         "assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
     unmet_requirement_penalty: float = param(
         0.5,
         "score",
         "Score lost when an employer's condition (follow-up, subsidy) is not met",
-        "assumption",
+        "assumption: IMDi/Norstat 2017 found 64 % would require public follow-up and 58 % a "
+        "subsidy; a penalty rather than a refusal because conditions are stated, not absolute",
+        plausible=(0.2, 1.0),
         ge=0,
         le=MAX_SCORE,
+        kernel=True,
     )
     practice_trust: float = param(
         0.3,
@@ -1043,12 +1505,20 @@ class Mechanisms(Section):
         "assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
     score_noise: float = param(
         0.27,
-        "score sd",
-        "Idiosyncratic spread of an employer's judgement",
-        "assumption",
+        "score (Gumbel scale)",
+        "Scale of the idiosyncratic term of an employer's valuation of each option (each "
+        "applicant, the outside candidates): with a Gumbel term the choice is a conditional "
+        "logit, the chance of an option rising as exp(value / scale); larger = less predictable "
+        "hiring, flatter gradients by education, language, age and health",
+        "assumption: the employer's judgement of an applicant is noisy (interviews, references "
+        "from abroad are hard to read); the range spans near-deterministic to very noisy choice "
+        "against the spread of values (the productivity gap of two education levels is about 0.25)",
+        kernel=True,
+        plausible=(0.12, 0.6),
         ge=0,
         le=MAX_SCORE,
     )
@@ -1059,23 +1529,39 @@ class Mechanisms(Section):
         "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=10,
+        kernel=True,
     )
     support_saturation_hours: float = param(
-        0.4,
+        0.25,
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
-        "fitted by calibration/default.toml (introsim calibrate), to the targets from "
-        "Proba 2019 and the IPS-25 fidelity scale (lower "
-        "caseload helps, with diminishing returns)",
+        "set by hand (interim, until the next run of calibration/default.toml) so the "
+        "defaults meet "
+        "the caseload targets from Proba 2019 and the IPS-25 fidelity scale (lower caseload "
+        "helps, with diminishing returns) once hiring became a conditional logit",
+        kernel=True,
+        plausible=(0.1, 4.0),
         ge=0.01,
         le=MAX_HOURS,
     )
     tie_growth: float = param(
-        0.25, "share 0-1", "Tie strength gained per employer contact", "assumption", ge=0, le=1
+        0.25,
+        "share 0-1",
+        "Tie strength gained per employer contact",
+        "assumption",
+        ge=0,
+        le=1,
+        kernel=True,
     )
     tie_placement: float = param(
-        0.30, "share 0-1", "Tie strength gained per placement", "assumption", ge=0, le=1
+        0.30,
+        "share 0-1",
+        "Tie strength gained per placement",
+        "assumption",
+        ge=0,
+        le=1,
+        kernel=True,
     )
     tie_decay: float = param(
         0.02,
@@ -1084,9 +1570,40 @@ class Mechanisms(Section):
         "assumption",
         ge=0,
         le=1,
+        kernel=True,
+    )
+    tie_forget_below: float = param(
+        0.01,
+        "trust 0-1",
+        "Tie strength below which a specialist forgets the tie and frees its slot",
+        "assumption: a tie this weak no longer gives a route to the employer; small enough "
+        "that a tie lasts about 15 years of decay from full trust",
+        kernel=True,
+        plausible=(0.005, 0.05),
+        ge=0,
+        le=1,
+    )
+    tie_route_saturation: float = param(
+        1.0,
+        "trust",
+        "Summed trust of a specialist's routes (ties to employers with an opening) at which "
+        "half of the specialist-supported applications go through ties",
+        "assumption: a specialist with one fully trusting employer with an opening sends half "
+        "the applications there, the rest to advertised vacancies",
+        kernel=True,
+        plausible=(0.5, 3.0),
+        gt=0,
+        le=MAX_SCORE,
     )
     ties_per_specialist: int = param(
-        40, "employers", "Employer ties a specialist can keep up", "calibrated", ge=1, le=256
+        40,
+        "employers",
+        "Employer ties a specialist can keep up",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "a few new employers a month kept over about a year",
+        plausible=(15, 80),
+        ge=1,
+        le=256,
     )
     new_contact_share: float = param(
         0.4,
@@ -1095,6 +1612,7 @@ class Mechanisms(Section):
         "assumption",
         ge=0,
         le=1,
+        kernel=True,
     )
     on_job_growth: float = param(
         0.25,
@@ -1103,13 +1621,31 @@ class Mechanisms(Section):
         "assumption",
         ge=0,
         le=MAX_SCORE,
+        kernel=True,
     )
     keep_bar: float = param(
         0.95,
         "score",
         "Worth an employer needs to keep a worker at full wage when a subsidy ends",
-        "calibrated",
+        "assumption: hand-set in an earlier version and never fitted by a recorded calibration; "
+        "below the outside candidates' bar, as an insider who has learned the job is kept over "
+        "a stranger",
+        plausible=(0.5, 1.8),
         ge=-MAX_SCORE,
+        le=MAX_SCORE,
+        kernel=True,
+    )
+    preferred_offer_value: float = param(
+        10.0,
+        "score",
+        "How much more a participant values an offer in their preferred sector than another, "
+        "on the scale of the employer's valuation (offers are otherwise ranked by it)",
+        "assumption: IPS honours participants' preferences (IPS-25 fidelity scale, "
+        "individualised job search); 10 is above any difference of valuations, so an offer in "
+        "the preferred sector is always taken first",
+        kernel=True,
+        plausible=(0.0, 10.0),
+        ge=0,
         le=MAX_SCORE,
     )
     separation_hazard: float = param(
@@ -1119,9 +1655,16 @@ class Mechanisms(Section):
         "fitted by calibration/default.toml (introsim calibrate)",
         ge=0,
         le=1,
+        kernel=True,
     )
     separation_fit: float = param(
-        0.35, "share 0-1", "Hazard cut for a job in the preferred sector", "assumption", ge=0, le=1
+        0.35,
+        "share 0-1",
+        "Hazard cut for a job in the preferred sector",
+        "assumption",
+        ge=0,
+        le=1,
+        kernel=True,
     )
     separation_support: float = param(
         0.45,
@@ -1131,9 +1674,16 @@ class Mechanisms(Section):
         "after-follow-up matters",
         ge=0,
         le=1,
+        kernel=True,
     )
     separation_health: float = param(
-        0.6, "share", "Hazard rise with a mental-health burden", "assumption", ge=0, le=10
+        0.6,
+        "share",
+        "Hazard rise with a mental-health burden",
+        "assumption",
+        ge=0,
+        le=10,
+        kernel=True,
     )
 
 
@@ -1238,3 +1788,42 @@ class Scenario(Section):
                 node = node[key]
             node[leaf] = value
         return Scenario.model_validate(data)
+
+
+class KernelField(NamedTuple):
+    """A scenario field the compiled kernels read: where it is and the name they read it by."""
+
+    path: str  # dotted path in the scenario, e.g. "mechanisms.tie_decay"
+    name: str  # field name in the kernels' constants (``world.Params``)
+    kind: type  # int, float or tuple (a tuple of numbers becomes a float array)
+
+
+def kernel_fields() -> tuple[KernelField, ...]:
+    """Every scenario field marked ``kernel`` (see :func:`param`), in declaration order.
+
+    Returns:
+        One entry per marked field of the scenario's sections.
+
+    Raises:
+        TypeError: A marked field is not an int, a float or a tuple of numbers, or two marked
+            fields share a kernel name.
+    """
+    out: list[KernelField] = []
+    for section, section_field in Scenario.model_fields.items():
+        cls = section_field.annotation
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            continue
+        for name, field in cls.model_fields.items():
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            mark = extra.get("kernel")
+            if not mark:
+                continue
+            annotation = field.annotation
+            kind = typing.get_origin(annotation) or annotation
+            if kind not in (int, float, tuple):
+                raise TypeError(f"{section}.{name}: a kernel field must be int, float or a tuple")
+            out.append(KernelField(f"{section}.{name}", name if mark is True else str(mark), kind))
+    names = [f.name for f in out]
+    if len(set(names)) != len(names):
+        raise TypeError(f"two kernel fields share a name: {sorted(names)}")
+    return tuple(out)

@@ -172,6 +172,8 @@ def report_html(result: Sensitivity, manifest: Mapping[str, Any] | None = None) 
     for v in verdicts(result):
         part = idx[(idx["stratum"] == v["stratum"]) & (idx["outcome"] == v["outcome"])]
         label = OUTCOME_INFO[v["outcome"]].label
+        if result.contrast is not None:  # the indices are of a paired difference
+            label = f"{label}: {result.contrast}"
         where = "" if v["stratum"] == "all" else f" ({v['stratum']})"
         sid = f"{v['outcome']}-{len(sections)}"
         noise = part[part["factor"] == ""].set_index("index")
