@@ -258,3 +258,84 @@ def test_a_deeply_nested_set_value_is_one_line(tmp_path: Path) -> None:
         assert line.startswith("error: --set: cohort.size:") and "nested" in line, line
     deep = write(tmp_path, "deep.toml", TINY + "[programme]\nx = " + "[" * 30 + "]" * 30 + "\n")
     assert "nested more than" in one_error("validate", deep)
+
+
+# --------------------------------------------------------------------------- H: hidden characters
+RLO, ZWSP = "\u202e", "\u200b"
+
+NAMED = {
+    "scenario": ("s.toml", '[scenario]\nname = "{name}"\n', "scenario.name"),
+    "sector": (
+        "s.toml",
+        '[[labour_market.sectors]]\nname = "{name}"\nshare = 1.0\n',
+        "labour_market.sectors[0].name",
+    ),
+    "experiment": (
+        "study.toml",
+        EXPERIMENT.format(
+            design="grid", extra="", factors='"follow_up.caseload" = {{ levels = [10] }}'
+        ).replace('name = "study"', 'name = "{name}"'),
+        "experiment.name",
+    ),
+    "design point": (
+        "study.toml",
+        EXPERIMENT.format(design="list", extra="", factors="").replace(
+            "[factors]\n", '[[points]]\nname = "{name}"\n"follow_up.caseload" = 10\n'
+        ),
+        "points[0].name",
+    ),
+    "factor group": (
+        "study.toml",
+        EXPERIMENT.format(
+            design="sobol",
+            extra="samples = 8",
+            factors='"follow_up.caseload" = {{ min = 10, max = 30, group = "{name}" }}',
+        ),
+        "group",
+    ),
+    "target": (
+        "targets.toml",
+        '[[target]]\nname = "{name}"\nstatistic = "employed_12m"\nscenario = "base.toml"\n'
+        'band = [0.1, 0.9]\nsource = "s"\n',
+        "target[0].name",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "char", [RLO, ZWSP, "\u2066", "\u00a0"], ids=["RLO", "ZWSP", "LRI", "NBSP"]
+)
+@pytest.mark.parametrize("kind", list(NAMED))
+def test_names_with_format_or_invisible_characters_are_refused(tmp_path, kind, char) -> None:
+    file, template, field = NAMED[kind]
+    write(tmp_path, "base.toml", TINY)
+    escaped = char.encode("unicode_escape").decode("ascii")
+    path = write(tmp_path, file, template.format(name=f"ips{char}x"))
+    line = one_error("validate", path)
+    # Target names allow letters, digits, '_', '.' and '-' only, which says the same.
+    why = "letters, digits" if kind == "target" else "invisible"
+    assert field in line and escaped in line and why in line, line
+    assert char not in line
+
+
+def test_a_name_that_only_looks_composed_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.toml", '[scenario]\nname = "Tromso\u0308"\n')
+    assert "composed Unicode form" in one_error("validate", path)
+
+
+def test_hidden_characters_in_other_text_are_shown_escaped_everywhere(tmp_path: Path) -> None:
+    base = TINY.replace('name = "base"', f'name = "base"\ndescription = "Standard {RLO}ecnetsissa"')
+    a = write(tmp_path, "a.toml", base)
+    b = write(
+        tmp_path,
+        "b.toml",
+        'extends = "a.toml"\n[scenario]\nname = "ips"\n[follow_up]\nmethod = "ips"\n',
+    )
+    out = tmp_path / "out"
+    res = call_cli("compare", a, b, "-r", "2", "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert RLO not in res.stdout and "\\u202e" in res.stdout
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert RLO not in page and "Standard \\u202eecnetsissa" in page
+    for csv in out.glob("*.csv"):
+        assert RLO not in csv.read_text(encoding="utf-8"), csv.name

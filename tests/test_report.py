@@ -7,15 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from introsim.reporting.compare_report import (
-    SECTIONS,
-    format_diff,
-    format_interval,
-    format_number,
-    format_value,
-    report_html,
-    write_report,
-)
+from introsim.reporting.compare_report import SECTIONS, report_html, write_report
+from introsim.reporting.format import format_diff, format_interval, format_number, format_value
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -26,6 +25,8 @@ from introsim.model.outcomes import OUTCOME_INFO, OUTCOMES
 from introsim.params.errors import InputError
 from introsim.params.loader import load_scenario, load_scenario_with
 from introsim.params.schema import Scenario
+from introsim.params.text import visible
+from introsim.reporting.format import format_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -71,11 +72,8 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def printable(text: object) -> str:
-    """Text safe to print on a terminal: control characters (escape, NUL, newline) escaped."""
-    return "".join(
-        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
-        for c in str(text)
-    )
+    """Text safe to print on a terminal: control, format and invisible characters escaped."""
+    return visible(text)
 
 
 def shown(name: str) -> str:
@@ -178,18 +176,6 @@ def publish_failed(out: Path, err: OSError) -> NoReturn:
     fail(f"{out}: could not write the results: {err.strerror or err}")
 
 
-def format_value(name: str, value: float | None) -> str:
-    """Format an outcome for a table: shares as %, NOK with thousands, others to 1 decimal."""
-    if value is None or value != value:
-        return "–"
-    unit = OUTCOME_INFO[name].unit if name in OUTCOME_INFO else ""
-    if unit == "share":
-        return f"{100 * value:.1f} %"
-    if unit == "NOK":
-        return f"{value:,.0f}".replace(",", " ")
-    return f"{value:.1f}"
-
-
 def parse_sets(items: list[str] | None) -> dict[str, object]:
     """Turn ``--set dotted.path=value`` options into overrides, or exit with one line."""
     from introsim.params.loader import parse_sets as parse
@@ -244,18 +230,12 @@ def load_ensemble_or_fail(
 
     Exits with one line at the first member that makes a scenario invalid, before any run.
     """
-    if path is None:
-        return None
-    from introsim.params.ensemble_file import load_ensemble
+    from introsim.params.ensemble_file import load_checked
 
     try:
-        ensemble = load_ensemble(path)
-        for scenario_path in scenario_paths:
-            ensemble.validate_on(scenario_path, sets)
-        ensemble.check(points)
+        return load_checked(path, scenario_paths, sets, points)
     except InputError as e:
         fail(str(e))
-    return ensemble
 
 
 @app.command()
@@ -501,14 +481,8 @@ def print_comparison(result: Comparison) -> None:
     """
     from introsim.experiments.compare import COMPARISON_OUTCOMES, INFO, RATIOS, REPLICATE_OUTCOMES
     from introsim.model.outcomes import COST_PARTS
-    from introsim.reporting.compare_report import (
-        MARKS,
-        STATUS_TEXT,
-        excludes_zero,
-        format_interval,
-        format_number,
-        verdict,
-    )
+    from introsim.reporting.compare_report import MARKS, STATUS_TEXT, verdict
+    from introsim.reporting.format import excludes_zero, format_interval, format_number
 
     ref = result.reference
     table = Table(
@@ -816,7 +790,7 @@ def sweep(
 
 def print_sweep(result: Sweep) -> None:
     """Print the sweep's chosen outcomes per point: mean [95 % interval] and difference."""
-    from introsim.reporting.compare_report import format_interval
+    from introsim.reporting.format import format_interval
 
     outcomes = list(result.design.meta.outcomes)
     table = Table(

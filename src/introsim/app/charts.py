@@ -13,7 +13,7 @@ from introsim.app.whatif import SUBGROUP_OUTCOME, TARGET_AT_EXIT, TARGET_OUTCOME
 from introsim.model.model import IntroModel
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import STATUS_NAMES
-from introsim.reporting.compare_report import COST_STYLE, FONT, PALETTE, STATUS_STYLE
+from introsim.reporting.theme import COST_STYLE, FONT, PALETTE, STATUS_STYLE
 
 REFERENCE_COLOUR, CHOSEN_COLOUR = PALETTE[6], PALETTE[0]
 GRID_COLOUR = "#e5e5e5"

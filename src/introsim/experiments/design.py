@@ -450,8 +450,8 @@ def build_design(exp: ExperimentFile) -> Design:
     )
     lines = design.lines
     values = {f.name: list(f.spec.levels or ()) for f in exp.factors}
-    for pt in exp.points:
-        for name, value in pt.overrides.items():
+    for listed in exp.points:
+        for name, value in listed.overrides.items():
             values.setdefault(name, []).append(value)
     labels = _Labels(values)
 
@@ -479,11 +479,11 @@ def build_design(exp: ExperimentFile) -> Design:
         for row in _lhs_points(design, exp.factors) if meta.design == "lhs" else ():
             points.append(_make_point(len(points), row, design, lines, labels(row)))
     else:
-        for k, pt in enumerate(exp.points):
-            infos.update({k: v for k, v in pt.infos.items() if k not in infos})
-            point_lines = {name: doc.line(("points", k)) for name in pt.overrides}
-            label = pt.label or labels(pt.overrides)
-            points.append(_make_point(len(points), pt.overrides, design, point_lines, label))
+        for k, listed in enumerate(exp.points):
+            infos.update({k: v for k, v in listed.infos.items() if k not in infos})
+            point_lines = {name: doc.line(("points", k)) for name in listed.overrides}
+            label = listed.label or labels(listed.overrides)
+            points.append(_make_point(len(points), listed.overrides, design, point_lines, label))
     design.points.extend(points)
     if reference is not None:
         ref_lines = {name: doc.line(("reference",)) for name in reference.overrides}

@@ -33,7 +33,7 @@ from introsim.params.paths import Loc, flatten, label
 from introsim.params.schema import Scenario
 from introsim.params.wording import EXTENDS, dedupe, translate
 
-__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_ensemble"]
+__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_checked", "load_ensemble"]
 
 ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
 MAX_MEMBERS = 10_000
@@ -210,3 +210,29 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
                     show_field=False,
                 )
     return Ensemble(doc.path, tuple(members), tuple(labels))
+
+
+def load_checked(
+    path: str | os.PathLike[str] | None,
+    scenario_paths: Iterable[Path],
+    sets: dict[str, Any],
+    points: Iterable[_Point] = (),
+) -> Ensemble | None:
+    """Read an ensemble (None without one) and check every member where it will be applied.
+
+    Args:
+        path: The ensemble file, or None.
+        scenario_paths: Scenario files the members are applied to (with ``sets``).
+        sets: Overrides from the command line (``--set``).
+        points: Design points the members are applied to (a sweep's).
+
+    Raises:
+        InputError: The file, or a member on a scenario or at a point, is invalid (one line).
+    """
+    if path is None:
+        return None
+    ensemble = load_ensemble(path)
+    for scenario_path in scenario_paths:
+        ensemble.validate_on(scenario_path, sets)
+    ensemble.check(points)
+    return ensemble

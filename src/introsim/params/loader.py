@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from introsim.params.document import TomlDocument, parse_toml
 from introsim.params.errors import InputError, ScenarioError, first_of
-from introsim.params.paths import nest, split
+from introsim.params.paths import Loc, nest, split
 from introsim.params.resolve import Resolved, merge, resolve
 from introsim.params.schema import Scenario
 from introsim.params.wording import dedupe, precheck, translate
@@ -88,7 +88,7 @@ def load_scenario_with(
         nested = nest(overrides)
     except ValueError as exc:
         raise error(source, str(exc)) from None
-    placed = {split(k): v for k, v in (lines or {}).items()}
+    placed: dict[Loc, int] = {split(k): v for k, v in (lines or {}).items()}
     doc = TomlDocument(Path(source), nested, placed, error)
     resolved.data = merge(resolved.data, nested, resolved.origins, doc, ())
     resolved.chain.insert(0, doc)

@@ -146,16 +146,16 @@ def translate(
             if ", found" not in text and not isinstance(found, dict):
                 message += f", found {show(found)}"
         elif kind in ("too_short", "too_long"):
-            size = ctx.get("min_length" if kind == "too_short" else "max_length")
-            count = len(found) if isinstance(found, list | tuple) else ctx.get("actual_length")
+            limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+            length = len(found) if isinstance(found, list | tuple) else ctx.get("actual_length")
             if isinstance(found, str):
                 most = "at least" if kind == "too_short" else "at most"
-                message = f"expected a string of {most} {size} characters, found {count}"
+                message = f"expected a string of {most} {limit} characters, found {length}"
             elif typing.get_origin(strip_optional(annotation)) is tuple:
-                message = f"expected an array of {size} items, found {count}"
+                message = f"expected an array of {limit} items, found {length}"
             else:
                 most = "at least" if kind == "too_short" else "at most"
-                message = f"expected an array of {most} {size} items, found {count}"
+                message = f"expected an array of {most} {limit} items, found {length}"
         elif kind == "int_parsing_size":
             most = _upper_bound(root, loc)
             within = f" <= {show(most)}" if most is not None else " of at most 64 bits"

@@ -13,7 +13,8 @@ from plotly.subplots import make_subplots
 
 from introsim.experiments.calibration import CalibrationResult, TargetResult
 from introsim.output import write_text
-from introsim.reporting.html import chart_html, colour, layout, provenance, render
+from introsim.reporting.html import chart_html, provenance, render
+from introsim.reporting.theme import colour, layout
 
 __all__ = ["report_html", "write_report"]
 

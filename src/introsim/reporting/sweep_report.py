@@ -21,8 +21,9 @@ from scipy import stats
 from introsim.experiments.sweep import Sweep
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.output import write_text
-from introsim.reporting.compare_report import format_interval, format_value
-from introsim.reporting.html import chart_html, colour, layout, provenance, render
+from introsim.reporting.format import format_interval, format_value
+from introsim.reporting.html import chart_html, provenance, render
+from introsim.reporting.theme import colour, layout
 
 __all__ = ["report_html", "write_report"]
 
