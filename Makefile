@@ -11,9 +11,10 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamps re-install only when pyproject.toml changes.
-# The dashboard's extra comes with the main install: workshops need nothing else.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dashboard]'
+# The dashboard and Dask extras come with the main install: workshops and `--dask local` need
+# nothing else.
+$(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dashboard,dask]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

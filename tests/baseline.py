@@ -7,7 +7,9 @@ file it writes and of what it prints. ``tests/test_baseline.py`` compares
 against it; ``make update-baseline`` rewrites it after an intended change.
 
 Digests are taken of content, not of file bytes where the bytes name a library
-version: a Parquet table is digested as its column types and its CSV text.
+version: a table is digested as its column types and its CSV text, without its
+run ids (a hash of the model's source files, which changes with any edit of
+them, a comment too, and keeps stored runs of another model from being reused).
 Manifests are digested without what differs between two identical runs (the
 time, the wall time, the command, the commit, versions).
 """
@@ -157,8 +159,9 @@ def _digest(text: str | bytes) -> str:
 
 def file_digest(path: Path) -> str:
     """A digest of a result file's content (see the module docstring)."""
-    if path.suffix == ".parquet":
-        df = pd.read_parquet(path)
+    if path.suffix in (".parquet", ".csv"):
+        df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        df = df.drop(columns=["run_id"], errors="ignore")
         return _digest(str(df.dtypes.to_dict()) + df.to_csv(index=False, lineterminator="\n"))
     if path.name == "manifest.json":
         data = {k: v for k, v in json.loads(path.read_text()).items() if k not in VOLATILE}

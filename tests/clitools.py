@@ -75,25 +75,26 @@ def write(directory: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def kill_after_first_part(*args: str | Path, parts: Path, latest: float = 0.4) -> None:
-    """Start ``python -m introsim ARGS`` and SIGKILL it at a random moment after its first stored
-    part appears in ``parts`` (a run store's folder of finished runs)."""
-    import random
-    import signal
-    import time
+def killed_at(*args: str | Path, parts: int | None = None, point: str | None = None) -> int:
+    """Run ``python -m introsim ARGS`` and let it kill itself at a chosen point; its exit status.
 
+    ``parts``: after storing that many parts of runs (``INTROSIM_STOP_AFTER_PARTS``);
+    ``point``: at a named point of publishing (``INTROSIM_STOP_AT``: ``staged``,
+    ``swapped``). The same point every time, so a failure can be reproduced.
+    """
     env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
+    env.pop("INTROSIM_STOP_AFTER_PARTS", None)
+    env.pop("INTROSIM_STOP_AT", None)
+    if parts is not None:
+        env["INTROSIM_STOP_AFTER_PARTS"] = str(parts)
+    if point is not None:
+        env["INTROSIM_STOP_AT"] = point
+    proc = subprocess.run(
         [sys.executable, "-m", "introsim", *map(str, args)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        timeout=600,
+        check=False,
     )
-    deadline = time.monotonic() + 120
-    while not (parts.is_dir() and any(parts.glob("*.parquet"))):
-        assert proc.poll() is None, "the command ended before any part was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(random.uniform(0.0, latest))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    return proc.returncode

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import random
 import signal
-import subprocess
-import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -45,7 +40,7 @@ from introsim.params.trial_file import load_trial
 from introsim.run import replicate_seed, simulate_outcomes
 from test_trial import _trial_file
 
-from clitools import SRC, call_cli, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, killed_at, stderr_lines, write
 
 ROOT = SRC.parent
 
@@ -93,7 +88,7 @@ def tiny(tmp_path: Path, small_files: dict[str, Path]) -> Path:
 
 
 def _calibrate(path: Path, out: Path, *extra: str):
-    result = run_cli("calibrate", path, "--out", out, *extra, timeout=900)
+    result = call_cli("calibrate", path, "--out", out, *extra)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -312,7 +307,7 @@ def test_calibrate_writes_its_outputs_and_is_the_same_on_one_and_two_processes(t
     for part in ("chart-convergence", "ips_ahead", "a test band", "<script src"):
         assert (part in html) == (part != "<script src"), part
     # more trials later: the study goes on from where it was
-    again = run_cli("calibrate", tiny, "--out", one, "--trials", "5", "--json")
+    again = call_cli("calibrate", tiny, "--out", one, "--trials", "5", "--json")
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert data["trials"] == 5 and data["resumed_trials"] == 4
@@ -324,26 +319,11 @@ def test_killed_calibration_resumes_to_the_same_trials(tiny, tmp_path):
     _calibrate(path, whole)
 
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "introsim", "calibrate", str(path), "--out", str(out)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    parts = out / "parts"
-    deadline = time.monotonic() + 300
-    # Wait until at least one trial is finished and the next one has begun.
-    while not (parts.is_dir() and len(list(parts.glob("*.parquet"))) > 6):
-        assert proc.poll() is None, "the calibration ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(random.uniform(0.0, 0.3))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # 6 runs a trial, one part a run in this process: killed in the second trial.
+    assert killed_at("calibrate", path, "--out", out, parts=8) == -signal.SIGKILL
     assert (out / "study.db").is_file() and not (out / "trials.csv").exists()
 
-    resumed = run_cli("calibrate", path, "--out", out, "--json", timeout=900)
+    resumed = call_cli("calibrate", path, "--out", out, "--json")
     assert resumed.returncode == 0, resumed.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["resumed_trials"] >= 1
@@ -431,7 +411,7 @@ def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertai
 ):
     ens = write(tmp_path, "ensemble.toml", ENSEMBLE)
     out = tmp_path / "cmp"
-    result = run_cli(
+    result = call_cli(
         "compare", small_files["base"], small_files["ips"], "-r", "3", "--out", out,
         "--ensemble", ens,
     )  # fmt: skip
@@ -448,7 +428,7 @@ def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertai
         'seed = 1\ndesign = "list"\n[[points]]\n"follow_up.method" = "ips"\n',
     )
     sout = tmp_path / "sweep"
-    result = run_cli("sweep", exp, "--out", sout, "--ensemble", ens)
+    result = call_cli("sweep", exp, "--out", sout, "--ensemble", ens)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((sout / "manifest.json").read_text())
     assert manifest["ensemble"]["rule"].endswith("r mod K")

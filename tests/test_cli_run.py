@@ -10,7 +10,7 @@ import pandas as pd
 from introsim.model.outcomes import OUTCOMES
 from introsim.output import MARKER
 
-from clitools import ROOT, call_cli, run_cli, stderr_lines
+from clitools import ROOT, call_cli, stderr_lines
 
 FILES = (
     "weekly.parquet",
@@ -34,7 +34,7 @@ def small_scenario(tmp_path, **extra: str) -> str:
 
 def test_run_writes_its_files_and_a_table(tmp_path):
     out = tmp_path / "out"
-    res = run_cli("run", small_scenario(tmp_path), "--seed", "4", "--out", out)
+    res = call_cli("run", small_scenario(tmp_path), "--seed", "4", "--out", out)
     assert res.returncode == 0, res.stderr
     for name in FILES:
         assert (out / name).stat().st_size > 0
@@ -56,7 +56,7 @@ def test_same_seed_same_bytes_different_seed_differs(tmp_path):
     dirs = {}
     for label, seed in (("a", "11"), ("b", "11"), ("c", "12")):
         dirs[label] = tmp_path / label
-        res = run_cli("run", scenario, "--seed", seed, "--out", dirs[label])
+        res = call_cli("run", scenario, "--seed", seed, "--out", dirs[label])
         assert res.returncode == 0, res.stderr
     for name in ("weekly.parquet", "participants.parquet", "weekly.csv", "participants.csv"):
         a, b, c = ((dirs[x] / name).read_bytes() for x in "abc")
@@ -65,7 +65,7 @@ def test_same_seed_same_bytes_different_seed_differs(tmp_path):
 
 
 def test_json_prints_every_outcome(tmp_path):
-    res = run_cli("run", small_scenario(tmp_path), "--json", "--out", tmp_path / "o")
+    res = call_cli("run", small_scenario(tmp_path), "--json", "--out", tmp_path / "o")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert set(OUTCOMES) <= set(data["outcomes"])
@@ -121,7 +121,7 @@ def test_default_folder_stays_inside_out_whatever_the_name(tmp_path):
     )
     work = tmp_path / "work"
     work.mkdir()
-    res = run_cli("run", path, cwd=work)
+    res = call_cli("run", path, cwd=work)
     assert res.returncode == 0, res.stderr
     files = [p for p in work.rglob("*.json") if p.name != MARKER]
     assert sorted(p.relative_to(work).as_posix() for p in files) == ["out/a_b_c/summary.json"]

@@ -14,6 +14,9 @@ from introsim.experiments.compare import (
     COMPARISON_OUTCOMES,
     COST_STATUSES,
     CSV_FILES,
+    LEDGER_COMPARISONS,
+    PAYBACK,
+    PAYER_RATIOS,
     PERSON_YEARS,
     RATIOS,
     REPLICATE_OUTCOMES,
@@ -28,7 +31,7 @@ from introsim.model.outcomes import OUTCOMES
 from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.loader import load_scenario
 
-from clitools import run_cli, stderr_lines
+from clitools import call_cli, stderr_lines
 
 FILES = (
     "replicates.parquet",
@@ -47,8 +50,8 @@ def cli_runs(small_files, tmp_path_factory):
     """The same comparison through the CLI with --jobs 1 (and --json) and with --jobs 2."""
     out = tmp_path_factory.mktemp("compare")
     args = [small_files["base"], small_files["caseload_10"], "--replications", "4"]
-    one = run_cli("compare", *args, "--jobs", "1", "--json", "--out", out / "j1")
-    two = run_cli("compare", *args, "--jobs", "2", "--out", out / "j2")
+    one = call_cli("compare", *args, "--jobs", "1", "--json", "--out", out / "j1")
+    two = call_cli("compare", *args, "--jobs", "2", "--out", out / "j2")
     return {"one": one, "two": two, "out": out}
 
 
@@ -120,7 +123,7 @@ def test_bad_file_exits_2_with_one_line_and_writes_nothing(small_files, tmp_path
     bad = tmp_path / "bad.toml"
     bad.write_text("[follow_up]\ncaseload = 0\n", encoding="utf-8")
     out = tmp_path / "out"
-    res = run_cli("compare", small_files["base"], bad, "--replications", "2", "--out", out)
+    res = call_cli("compare", small_files["base"], bad, "--replications", "2", "--out", out)
     assert res.returncode == 2
     lines = stderr_lines(res)
     assert len(lines) == 1 and str(bad) in lines[0] and "caseload" in lines[0], res.stderr
@@ -140,7 +143,7 @@ def test_other_bad_input_exits_2(small_files, tmp_path, case, expect):
         "single": [base],
         "replications": [base, small_files["ips"], "--replications", "1"],
     }[case]
-    res = run_cli("compare", *args, "--out", out)
+    res = call_cli("compare", *args, "--out", out)
     assert res.returncode == 2
     lines = stderr_lines(res)
     assert len(lines) == 1 and expect in lines[0], res.stderr
@@ -176,7 +179,7 @@ def test_comparison_table_is_consistent(small_comparison):
     assert len(plain) == len(c.names) * len(REPLICATE_OUTCOMES)
     comp = t[t["kind"] == "comparison"]
     assert set(comp["scenario"]) == set(c.names[1:])
-    assert sorted(set(comp["outcome"])) == sorted(COMPARISON_OUTCOMES)
+    assert sorted(set(comp["outcome"])) == sorted((*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS))
     ref_rows = plain[plain["scenario"] == c.reference]
     assert ref_rows["diff"].isna().all()
     for name, size in zip(c.names[1:], c.cohort_sizes[1:], strict=True):
@@ -200,7 +203,8 @@ def test_comparison_table_is_consistent(small_comparison):
                 assert 0 < row["diff"] and row["diff_low"] <= row["diff"] <= row["diff_high"]
             else:  # never a negative or meaningless cost per extra job
                 assert math.isnan(row["diff"]) and math.isnan(row["diff_low"])
-    assert set(t.loc[~t["outcome"].isin(list(RATIOS)), "status"]) == {""}
+    with_status = [*RATIOS, *PAYER_RATIOS, *PAYBACK]
+    assert set(t.loc[~t["outcome"].isin(with_status), "status"]) == {""}
     # Means agree with the replicates they summarise.
     rep = c.replicates
     for name in c.names:

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import random
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +18,7 @@ from introsim.params.catalog import iter_params, param_info
 from introsim.params.errors import ExperimentError
 from introsim.params.loader import load_scenario
 
-from clitools import SRC, call_cli, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, killed_at, stderr_lines, write
 
 ROOT = SRC.parent
 SHIPPED = sorted(  # experiment files; trial files in the same folder have a [trial] table
@@ -274,7 +269,7 @@ def test_points_are_paired_differences_from_the_base(tiny):
 
 # --------------------------------------------------------------------------- the command
 def _sweep(path: Path, out: Path, *extra: str):
-    result = run_cli("sweep", path, "--out", out, *extra, timeout=600)
+    result = call_cli("sweep", path, "--out", out, *extra)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -307,33 +302,18 @@ def test_killed_sweep_resumes_to_the_same_bytes_and_reruns_nothing(tmp_path, sma
     _sweep(path, whole)
 
     out = tmp_path / "killed"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "introsim", "sweep", str(path), "--out", str(out)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     parts = out / "parts"
-    deadline = time.monotonic() + 120
-    while not (parts.is_dir() and any(parts.glob("*.parquet"))):
-        assert proc.poll() is None, "the sweep ended before any part was written"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(random.uniform(0.0, 0.4))  # a random moment after the first part
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert killed_at("sweep", path, "--out", out, parts=2) == -signal.SIGKILL
     before = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
     done_before = sum(len(pd.read_parquet(p)) for p in parts.glob("*.parquet"))
-    # Killed part-way or, on a fast machine, after the last part (or even after the tables).
     total = len(pd.read_parquet(whole / "runs.parquet"))
-    assert 0 < done_before <= total or (out / "runs.parquet").exists()
+    assert len(before) == 2 and 0 < done_before < total and not (out / "runs.parquet").exists()
 
     _sweep(path, out)
     after = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
     assert all(after[name] == mtime for name, mtime in before.items())  # none rewritten
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["resumed_runs"] == len(before)
+    assert manifest["resumed_runs"] == done_before  # runs, not parts
     for f in ("runs.parquet", "points.parquet"):
         assert (out / f).read_bytes() == (whole / f).read_bytes(), f
 
@@ -364,7 +344,7 @@ def test_set_overrides_the_base_and_is_validated(tiny, tmp_path):
 
 
 def test_set_on_run_and_compare(small_files, tmp_path):
-    ok = run_cli(
+    ok = call_cli(
         "run",
         small_files["base"],
         "--out",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from introsim.experiments.trial import (
 from introsim.params.errors import InputError
 from introsim.params.trial_file import TrialSpec, load_trial
 
-from clitools import SRC, call_cli, kill_after_first_part, run_cli, stderr_lines, write
+from clitools import SRC, call_cli, killed_at, stderr_lines, write
 
 ROOT = SRC.parent
 SHIPPED = ROOT / "experiments" / "raskt_i_jobb_trial.toml"
@@ -272,7 +273,7 @@ def test_cluster_trials_randomise_whole_sites(tmp_path, small_files):
 
 # --------------------------------------------------------------------------- the command
 def _trial_cli(path: Path, out: Path, *extra: str):
-    result = run_cli("trial", path, "--out", out, *extra, timeout=600)
+    result = call_cli("trial", path, "--out", out, *extra)
     assert result.returncode == 0, result.stderr
     return result
 
@@ -321,16 +322,16 @@ def test_killed_trial_resumes_to_the_same_bytes_and_reruns_nothing(tmp_path, sma
 
     out = tmp_path / "killed"
     parts = out / "parts"
-    kill_after_first_part("trial", path, "--out", out, parts=parts, latest=0.3)
+    assert killed_at("trial", path, "--out", out, parts=3) == -signal.SIGKILL
     before = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
     done_before = sum(len(pd.read_parquet(p)) for p in parts.glob("*.parquet"))
-    assert 0 < done_before < 80 or (out / "trials.parquet").exists()
+    assert len(before) == 3 and 0 < done_before < 80 and not (out / "trials.parquet").exists()
 
     _trial_cli(path, out)
     after = {p.name: p.stat().st_mtime_ns for p in parts.glob("*.parquet")}
     assert all(after[name] == mtime for name, mtime in before.items())  # none rewritten
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["resumed_runs"] == len(before)
+    assert manifest["resumed_runs"] == done_before  # runs, not parts
     for f in ("trials.parquet", "power.csv"):
         assert (out / f).read_bytes() == (whole / f).read_bytes(), f
 

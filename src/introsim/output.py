@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -37,7 +38,7 @@ PACKAGES: tuple[str, ...] = (
 )
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -186,13 +187,38 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _publish(stage: Path, out: Path) -> None:
-    """Put the staged folder at ``out`` all at once; the old folder, if any, goes away."""
-    write_json({"introsim": introsim.__version__, "files": _checksums(stage)}, stage / MARKER)
+STOP_AT = "INTROSIM_STOP_AT"
+"""Environment variable naming a point where the process kills itself, for tests of
+interrupted work: ``staged`` (a study's outputs written beside its folder) or ``swapped``
+(the new folder in place, the old one not yet removed)."""
+STOP_AFTER_PARTS = "INTROSIM_STOP_AFTER_PARTS"
+"""Environment variable: kill the process once it has stored this many parts of runs."""
+
+
+def stop_point(name: str) -> None:
+    """Kill this process with SIGKILL here if :data:`STOP_AT` names this point (tests only)."""
+    if os.environ.get(STOP_AT) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _publish(stage: Path, out: Path, keep: set[str] | None = None) -> None:
+    """Put the staged folder at ``out`` all at once; the old folder, if any, goes away.
+
+    ``keep`` names files of the stage (relative paths) that are not results but a
+    study's stored work: the marker lists the rest.
+    """
+    found = _checksums(stage)
+    files = {k: v for k, v in found.items() if k not in (keep or set())}
+    marker: dict[str, Any] = {"introsim": introsim.__version__, "files": files}
+    if keep:
+        marker["store"] = {k: v for k, v in found.items() if k == STORE_IDENTITY}
+    write_json(marker, stage / MARKER)
+    stop_point("staged")
     if not out.exists():
         os.rename(stage, out)  # one step: readers see no folder, or the whole new one
         return
     if _exchange(stage, out):
+        stop_point("swapped")
         shutil.rmtree(stage, ignore_errors=True)  # now holds the old folder
         return
     # Two renames: between them ``out`` is absent, never mixed.
@@ -207,7 +233,7 @@ def _publish(stage: Path, out: Path) -> None:
 
 
 @contextmanager
-def staged_output(out: Path) -> Iterator[Path]:
+def staged_output(out: Path, keep: bool = False) -> Iterator[Any]:
     """Write a set of files into a staging folder, then publish the whole folder as ``out``.
 
     The staging folder is a sibling of ``out`` named after this process
@@ -220,19 +246,101 @@ def staged_output(out: Path) -> Iterator[Path]:
 
     Args:
         out: The output folder (replaced as a whole; see :func:`output_folder_problem`).
+        keep: Also yield a set to add the stage's files that are stored work to
+            (see :func:`staged_study`); the marker lists only the others.
 
     Yields:
-        The staging folder to write the files into.
+        The staging folder to write the files into (with ``keep``, the folder and
+        the set of its files that are stored work, not results).
     """
     out = Path(os.path.realpath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{_short(out.name, _MAX_STEM)}.staging-{os.getpid()}-"
     stage = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(stage, 0o777 & ~umask)  # mkdtemp's folder is private; results are for sharing
+    kept: set[str] = set()
     try:
-        yield stage
-        _publish(stage, out)
+        yield (stage, kept) if keep else stage
+        _publish(stage, out, kept)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+STORE_IDENTITY = "experiment.json"
+"""The file that says which study a folder's stored runs belong to (see the run store)."""
+
+
+def published_files(out: Path) -> dict[str, Any] | None:
+    """The marker of a published folder (files and, for a study, its store), or None."""
+    try:
+        marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) and isinstance(marker.get("files"), dict) else None
+
+
+def stale_problem(folder: Path, name: str) -> str | None:
+    """Why the result ``name`` in a study's folder cannot be trusted, or None.
+
+    In a folder introsim wrote (it holds stored runs or a marker), the result
+    must be listed, unchanged, in the folder's marker, and the stored runs
+    beside it must still be those of the study that published it (not of one
+    started since with ``--fresh`` or another file, and not yet finished).
+    """
+    marker = published_files(folder)
+    if marker is None:
+        if not (folder / STORE_IDENTITY).exists():
+            return None  # not a study's folder: a table made by other means is the user's own
+        return (
+            f"{folder} holds a study that has not finished (no {MARKER}): run it again to finish it"
+        )
+    listed = marker["files"].get(name)
+    if listed is None or _checksums(folder).get(name) != listed:
+        return f"{folder / name} is not the result the folder's marker lists (missing or changed)"
+    store = marker.get("store")
+    if (
+        store is not None
+        and {k: v for k, v in _checksums(folder).items() if k == STORE_IDENTITY} != store
+    ):
+        return (
+            f"{folder} holds the results of an earlier study; the study started in it since "
+            "has not finished: run it again to finish it"
+        )
+    return None
+
+
+@contextmanager
+def staged_study(out: Path) -> Iterator[Path]:
+    """Like :func:`staged_output`, for a folder that also holds a study's stored work.
+
+    Everything in ``out`` that is not a published result (the stored runs, the
+    file naming their study, a study database) is hard-linked into the staging
+    folder first, so swapping the folders keeps it, and the old results go with
+    the old folder: ``out`` holds the old results or the new, never a mix. The
+    marker records the store's identity, so results whose study was since
+    restarted (``--fresh``) are known for stale.
+
+    Args:
+        out: The study's folder.
+
+    Yields:
+        The staging folder to write the results into.
+    """
+    out = Path(os.path.realpath(out))
+    old = published_files(out) or {"files": {}}
+    with staged_output(out, keep=True) as (stage, keep):
+        linked = {}
+        for path in sorted(out.rglob("*")) if out.is_dir() else []:
+            rel = path.relative_to(out).as_posix()
+            if path.is_file() and rel not in old["files"] and path.name != MARKER:
+                (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.link(path, stage / rel)
+                linked[rel] = path.stat().st_ino
+        yield stage
+        # A result written over a linked file (a folder an older introsim published) is a result.
+        keep.update(rel for rel, ino in linked.items() if (stage / rel).stat().st_ino == ino)
 
 
 MAX_FOLDER_NAME = 64
@@ -291,6 +399,11 @@ def write_json(data: Any, path: Path) -> None:
     """Write JSON atomically (sorted keys, NaN written as null)."""
     text = json_text(data)
     _atomic(path, lambda p: p.write_text(text + "\n", encoding="utf-8"))
+
+
+def write_bytes(data: bytes, path: Path) -> None:
+    """Write a binary file atomically."""
+    _atomic(path, lambda p: p.write_bytes(data))
 
 
 def write_text(text: str, path: Path) -> None:

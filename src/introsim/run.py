@@ -16,16 +16,19 @@ compiled loop itself records nothing, so runs without the panel keep its speed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from introsim.model.ledger import LEDGER_OUTCOMES, ledger_outcomes, ledger_table
 from introsim.model.outcomes import participant_outcomes, participant_table, summarise
-from introsim.model.state import EVENTS, PHASE_NAMES, STATUS_NAMES, Status
+from introsim.model.state import EVENTS, IN_WORK, PHASE_NAMES, STATUS_NAMES, Status
 from introsim.model.world import World, advance, build_world
-from introsim.params.schema import FULL_TIME_HOURS, Scenario
+from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:  # Mesa takes a second to import; runs without the dashboard never need it.
     from introsim.model.model import IntroModel
@@ -41,12 +44,16 @@ class SimResult:
         participants: One row per participant: characteristics, outcomes, costs.
         history: One row per participant and week (columns :data:`HISTORY_COLUMNS`),
             sorted by participant then week; None unless asked for.
+        ledger: One row per week: the public flows in NOK summed over participants
+            (:func:`introsim.model.ledger.ledger_table`); who pays each is the scenario's
+            ``[public_finances]`` (:func:`introsim.model.ledger.flows_by_payer`).
     """
 
     summary: dict[str, float]
     weekly: pd.DataFrame
     participants: pd.DataFrame
     history: pd.DataFrame | None = None
+    ledger: pd.DataFrame | None = None
 
 
 def replicate_seed(root: int, replicate: int) -> np.random.SeedSequence:
@@ -130,7 +137,11 @@ def simulate(
     if panel is None:
         advance(world, 0, weeks)
     participants = participant_table(world.refugees, weeks)
-    return SimResult(summarise(participants), _weekly_frame(world.weekly), participants, panel)
+    summary = summarise(participants)
+    summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
+    return SimResult(
+        summary, _weekly_frame(world.weekly), participants, panel, ledger_table(world.ledger)
+    )
 
 
 def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
@@ -145,6 +156,7 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
     phase = np.empty((n, weeks), dtype=_HISTORY_DTYPES["phase"])
     in_programme = np.empty((n, weeks), dtype=_HISTORY_DTYPES["in_programme"])
     language = np.empty((n, weeks), dtype=_HISTORY_DTYPES["language"])
+    hours = np.empty((n, weeks), dtype=_HISTORY_DTYPES["hours_worked"])
     for week in range(weeks):
         advance(world, week, week + 1)
         status[:, week] = r.status
@@ -152,12 +164,10 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
         # Started and not yet left: the programme's weeks are [start, exit week).
         np.logical_and(r.programme_start >= 0, r.exit_week < 0, out=in_programme[:, week])
         language[:, week] = r.language
+        hours[:, week] = world.accounts.hours_worked  # the ledger's, which pays wages by them
     codes = status.ravel()
-    in_work = (codes == Status.EMPLOYED) | (codes == Status.SUBSIDISED)
+    in_work = np.isin(codes, [int(s) for s in IN_WORK])
     flat_programme = in_programme.ravel()
-    # A job alongside the programme is part-time: the week's hours the training leaves.
-    part_time = FULL_TIME_HOURS - world.tables.training_hours[np.repeat(r.method, weeks)]
-    hours = np.where(flat_programme, part_time, FULL_TIME_HOURS)
     return pd.DataFrame(
         {
             "participant": np.repeat(np.arange(n, dtype=_HISTORY_DTYPES["participant"]), weeks),
@@ -166,7 +176,7 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
             "phase": pd.Categorical.from_codes(phase.ravel(), list(PHASE_NAMES)),
             "in_programme": flat_programme,
             "in_work": in_work,
-            "hours_worked": np.where(in_work, hours, 0.0).astype(_HISTORY_DTYPES["hours_worked"]),
+            "hours_worked": hours.ravel(),
             "subsidised": codes == Status.SUBSIDISED,
             "in_education": codes == Status.EDUCATION,
             "language": language.ravel(),
@@ -187,9 +197,98 @@ def simulate_outcomes(scenario: Scenario, seed: int | np.random.SeedSequence) ->
         seed: Integer seed or ``SeedSequence``.
 
     Returns:
-        Each name of :data:`introsim.model.outcomes.OUTCOMES` and
-        :data:`introsim.model.outcomes.COST_PARTS` mapped to its value.
+        Each name of :data:`introsim.model.outcomes.OUTCOMES`,
+        :data:`introsim.model.outcomes.COST_PARTS` and
+        :data:`introsim.model.ledger.LEDGER_OUTCOMES` mapped to its value.
     """
     weeks = scenario.scenario.weeks
     world = advance(build_world(scenario, seed), 0, weeks)
-    return summarise(participant_outcomes(world.refugees, weeks))
+    summary = summarise(participant_outcomes(world.refugees, weeks))
+    summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
+    return summary
+
+
+def write_run(
+    scenario: Scenario, seed: int, out: Path, *, history: bool = False, json_out: bool = False
+) -> SimResult:
+    """``introsim run``: simulate, publish the tables and ``summary.json`` whole, print them.
+
+    Args:
+        scenario: The scenario.
+        seed: Its seed.
+        out: The output folder (replaced as a whole).
+        history: Also write ``history.parquet``.
+        json_out: Print ``summary.json`` instead of a table.
+
+    Returns:
+        The run.
+
+    Raises:
+        OSError: The folder could not be written (nothing was published).
+    """
+    import sys
+
+    from introsim import __version__
+    from introsim.model.outcomes import OUTCOME_INFO, OUTCOMES
+    from introsim.output import (
+        git_commit,
+        json_text,
+        package_versions,
+        staged_output,
+        write_csv,
+        write_json,
+        write_parquet,
+    )
+    from introsim.terminal import Console, Table, format_value, printable, shown
+
+    t0 = time.perf_counter()
+    result = simulate(scenario, seed, history=history)
+    wall = time.perf_counter() - t0
+    summary = {
+        "scenario": scenario.scenario.name,
+        "seed": seed,
+        "introsim_version": __version__,
+        "scenario_hash": scenario.digest(),
+        "outcomes": {k: result.summary[k] for k in OUTCOMES},
+        "costs": {
+            k: v
+            for k, v in result.summary.items()
+            if k not in OUTCOMES and k not in LEDGER_OUTCOMES
+        },
+        "public_finances": {k: result.summary[k] for k in LEDGER_OUTCOMES},
+        "participants": scenario.cohort.size,
+        "weeks": scenario.scenario.weeks,
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+    }
+    with staged_output(out) as stage:
+        for table, df in (("weekly", result.weekly), ("participants", result.participants)):
+            write_parquet(df, stage / f"{table}.parquet")
+            write_csv(df, stage / f"{table}.csv")  # for spreadsheets
+        if result.history is not None:
+            # Parquet only: the panel is for analysis code; as CSV it is 7 times larger.
+            write_parquet(result.history, stage / "history.parquet")
+        write_json(summary, stage / "summary.json")
+    if json_out:
+        sys.stdout.write(json_text(summary) + "\n")
+        return result
+    console = Console()
+    shown_table = Table(
+        title=f"{shown(scenario.scenario.name)}: {scenario.cohort.size} participants, "
+        f"{scenario.scenario.weeks} weeks, seed {seed}"
+    )
+    shown_table.add_column("outcome")
+    shown_table.add_column("value", justify="right")
+    shown_table.add_column("meaning")
+    for name in OUTCOMES:
+        shown_table.add_row(
+            name, format_value(name, result.summary[name]), OUTCOME_INFO[name].label
+        )
+    console.print(shown_table)
+    extra = ", history.parquet" if history else ""
+    console.print(
+        f"wrote {printable(out)}/weekly.parquet, participants.parquet, weekly.csv, "
+        f"participants.csv{extra}, summary.json ({wall:.2f} s)",
+        markup=False,
+    )
+    return result

@@ -37,13 +37,16 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.engine import Task, model_version, provenance, run_tasks
-from introsim.experiments.statistics import CONFIDENCE, t_interval
+from introsim.experiments.statistics import CONFIDENCE, interval
 from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.experiments.trial import build_population, simulate_trials
-from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
+from introsim.model.outcomes import OUTCOME_INFO
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR, Status
 from introsim.output import toml_value
 from introsim.params import calibration_file
 from introsim.params.calibration_file import (
+    STATISTICS,
     Calibration,
     Target,
     Targets,
@@ -55,6 +58,7 @@ from introsim.params.loader import load_scenario_with
 from introsim.params.schema import CEFR_B1, Scenario
 from introsim.params.trial_file import load_trial
 from introsim.run import SimResult, simulate
+from introsim.terminal import Table, count, wide_console
 
 __all__ = [
     "DERIVED_STATISTICS",
@@ -98,13 +102,12 @@ def _education_at_exit(res: SimResult) -> float:
     return float((exits == "education").mean()) if len(exits) else math.nan
 
 
-_WORK_NAMES = (Status.EMPLOYED.name.lower(), Status.SUBSIDISED.name.lower())
 _EDUCATION_NAME = Status.EDUCATION.name.lower()
 
 DERIVED_STATISTICS: dict[str, tuple[str, Callable[[SimResult], float]]] = {
     name: (calibration_file.DERIVED_STATISTICS[name], fn)
     for name, fn in {
-        "employed_48m": lambda r: _weekly_share(r, _WORK_NAMES, 4 * WEEKS_PER_YEAR - 1),
+        "employed_48m": lambda r: _weekly_share(r, IN_WORK_NAMES, 4 * WEEKS_PER_YEAR - 1),
         "education_60m": lambda r: _weekly_share(r, (_EDUCATION_NAME,), 5 * WEEKS_PER_YEAR - 1),
         "language_b1_at_end": _language_b1,
         "education_at_exit": _education_at_exit,
@@ -240,10 +243,38 @@ def score(
                 * np.array([v[term.statistic] for v in values[term.scenario]], dtype=float)
                 for term in t.terms
             )
-        n, mean, low, high, _ = t_interval(np.asarray(per_rep, dtype=float))
-        met, loss = target_loss(t.spec, mean, low, high, precision_weight)
-        out.append(TargetResult(t.name, n, mean, low, high, met, loss))
+        bounds = _bounds(t)  # a target's own range: its terms' shares and weights
+        unit = "share" if bounds is not None else ""
+        found = interval(t.name, np.asarray(per_rep, dtype=float), unit=unit, bounds=bounds)
+        met, loss = target_loss(t.spec, found.estimate, found.low, found.high, precision_weight)
+        out.append(TargetResult(t.name, found.n, found.estimate, found.low, found.high, met, loss))
     return out, float(sum(r.loss for r in out))
+
+
+SHARE_STATISTICS: frozenset[str] = frozenset(
+    {
+        *(o for o in STATISTICS if o in OUTCOME_INFO and OUTCOME_INFO[o].unit == "share"),
+        *DERIVED_STATISTICS,
+        "itt_power",
+    }
+)
+"""The statistics that are shares (every derived statistic is one; so is a trial's power)."""
+
+
+def _bounds(target: Target) -> tuple[float, float] | None:
+    """The range a target's value can take, where its terms are all shares (else None).
+
+    A weighted sum of shares lies between the sum of its negative weights and the
+    sum of its positive ones (a difference of two shares in [-1, 1]); a trial's
+    per-protocol minus intention-to-treat estimate is a difference of shares.
+    """
+    if target.trial is not None:
+        stat = target.spec.statistic
+        return (0.0, 1.0) if stat == "itt_power" else (-1.0, 1.0)
+    if not all(term.statistic in SHARE_STATISTICS for term in target.terms):
+        return None
+    coefs = [term.coef for term in target.terms]
+    return float(sum(min(c, 0.0) for c in coefs)), float(sum(max(c, 0.0) for c in coefs))
 
 
 def evaluate_targets(
@@ -705,8 +736,8 @@ def ensemble_toml(result: CalibrationResult) -> str:
     cal = result.calibration
     members = result.ensemble
     head = [
-        f"# Plausible ensemble of calibration {cal.meta.name!r}: the {len(members)} evaluated",
-        f"# parameter sets (of {len(result.trials)}) that met every band. Use it with",
+        f"# Plausible ensemble of calibration {cal.meta.name!r}: the evaluated parameter sets",
+        f"# that met every band, {len(members)} of {len(result.trials)}. Use it with",
         "# `introsim compare ... --ensemble ensemble.toml` or `introsim sweep ... --ensemble`:",
         "# replicate r then runs with member r mod K.",
         "",
@@ -773,3 +804,107 @@ def write_outputs(result: CalibrationResult, folder: Path, manifest: dict[str, A
     write_csv(result.trials_table(), folder / TRIALS_FILE)
     write_text(ensemble_toml(result), folder / ENSEMBLE_FILE)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class CalibrateStudy(Study):
+    """``introsim calibrate``: free parameters fitted to the targets with Optuna's TPE."""
+
+    kind = "calibrate"
+    work = "trials and runs"
+    files = (BEST_FILE, TRIALS_FILE, ENSEMBLE_FILE, MANIFEST_FILE, REPORT_FILE)
+    report_module = "introsim.reporting.calibration_report"
+    manifest_options = ("executor", "wall_time_s", "command")
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
+
+    def __init__(self, cal: Calibration, trials: int | None = None) -> None:
+        self.cal, self.name = cal, cal.meta.name
+        self.trials = trials if trials is not None else cal.meta.trials
+
+    @classmethod
+    def load(cls, path: str | Path, *, trials: int | None = None) -> CalibrateStudy:
+        """Read a calibration file; ``trials`` candidates in all (default: the file's)."""
+        if trials is not None and trials < 1:
+            raise StudyError(f"--trials: expected an integer >= 1, found {trials}")
+        return cls(load_calibration(path), trials)
+
+    def identity(self) -> dict[str, Any]:
+        return study_identity(self.cal)
+
+    def scenarios(self) -> list[Scenario]:
+        try:
+            return self.cal.scenarios_for(self.cal.defaults())
+        except InputError:  # the defaults are outside a range: each candidate is checked
+            return []
+
+    def size(self) -> tuple[str, int]:
+        per_trial = self.cal.targets.runs(self.cal.meta.replications)
+        return f"{self.trials} trials × {per_trial} runs", self.trials * per_trial
+
+    def run(self, runner: Runner) -> CalibrationResult:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        assert runner.store is not None, "a calibration keeps its study beside its runs"
+        folder = runner.store.folder
+        if runner.fresh:
+            (folder / self.cal.meta.storage).unlink(missing_ok=True)
+        try:
+            return run_calibration(
+                self.cal,
+                folder,
+                runner.executor,
+                trials=self.trials,
+                store=runner.store,
+                progress=runner.progress,
+            )
+        except SQLAlchemyError as exc:  # a full disk, say: the database's own words, one line
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:200]
+            raise StudyError(
+                f"{folder / self.cal.meta.storage}: could not write the study: {reason}"
+            ) from None
+
+    def summary(
+        self, result: CalibrationResult, out: Path, wall: float, manifest: dict[str, Any]
+    ) -> dict:
+        best = result.best
+        return {
+            "out": str(out),
+            "trials": len(result.trials),
+            "resumed_trials": result.resumed,
+            "best_trial": best.index if best else None,
+            "best_loss": best.loss if best else None,
+            "best_params": manifest["best_params"],
+            "targets": [r.__dict__ for r in best.results] if best else [],
+            "ensemble_members": len(result.ensemble),
+        }
+
+    def show(self, result: CalibrationResult, out: Path, wall: float) -> None:
+        cal, best = self.cal, result.best
+        per_trial = cal.targets.runs(cal.meta.replications)
+        loss = best.loss if best else float("nan")
+        table = Table(
+            title=f"calibration {cal.meta.name}: {len(result.trials)} trials × {per_trial} runs; "
+            f"best trial {best.index if best else '–'}, loss {loss:.4g}"
+        )
+        for col in ("target", "band", "defaults", "best", "met"):
+            table.add_column(col, justify="left" if col in ("target", "band") else "right")
+        defaults = {r.name: r for r in result.defaults.results} if result.defaults else {}
+        for target, r in zip(cal.targets.targets, best.results if best else [], strict=False):
+            d = defaults.get(target.name)
+            table.add_row(
+                target.name,
+                target.spec.band_text(),
+                f"{d.mean:.3f}" + (" ✓" if d.met else "") if d else "–",
+                f"{r.mean:.3f} [{r.low:.3f}, {r.high:.3f}]",
+                "yes" if r.met else "no",
+            )
+        console = wide_console(160)
+        console.print(table)
+        console.print(
+            f"wrote {out}/ best.toml, trials.csv, ensemble.toml "
+            f"({count(len(result.ensemble), 'member')}), "
+            f"manifest.json, report.html ({wall:.1f} s)",
+            soft_wrap=True,
+        )

@@ -48,6 +48,11 @@ def check_file(path: str | os.PathLike[str]) -> str:
 
         spec = load_trial(path)
         return f"trial: {spec.recruitment.sites} sites, {len(spec.meta.sample_sizes)} sample sizes"
+    if kind == "posterior calibration":
+        from introsim.experiments.posterior_calibration import load_posterior_calibration
+
+        posterior = load_posterior_calibration(path)
+        return f"posterior calibration: {len(posterior.parameters)} free parameters"
     if kind == "calibration":
         from introsim.params.calibration_file import load_calibration
 

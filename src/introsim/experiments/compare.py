@@ -52,6 +52,8 @@ order.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -63,15 +65,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.engine import Task, executor_for, provenance, run_tasks
+from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_cube
 from introsim.experiments.statistics import (
     CONFIDENCE,
     FEW_REPLICATES,
     MIN_REPLICATES,
-    bounded_interval,
     fieller_ratio,
+    interval,
     t_band,
     t_interval,
+)
+from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, StudyError, register
+from introsim.model.ledger import (
+    FLOW_LABELS,
+    FLOWS,
+    LEDGER_FLOW_VALUES,
+    LEDGER_OUTCOMES,
+    LEDGER_PAYERS,
+    LEDGER_YEARS,
+    MAX_YEARS,
+    PAYER_LABELS,
+    PERSON_YEARS_PV,
+    flow_name,
+    ledger_detail,
+    net_cost_name,
+    payback_year,
+    year_name,
 )
 from introsim.model.outcomes import (
     COST_PARTS,
@@ -80,10 +100,11 @@ from introsim.model.outcomes import (
     OutcomeInfo,
     by_subgroup,
 )
-from introsim.model.state import STATUS_NAMES, WEEKS_PER_YEAR, Status
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.ensemble_file import Ensemble, intervals_text
-from introsim.params.schema import Scenario
+from introsim.params.schema import PAYERS, Scenario
 from introsim.run import replicate_seed, simulate
+from introsim.terminal import Console, Table, format_value, printable, shown, wide_console
 
 __all__ = [
     "COMPARISON_INFO",
@@ -91,9 +112,14 @@ __all__ = [
     "COST_STATUSES",
     "INFO",
     "IN_WORK",
+    "LEDGER_COMPARISONS",
+    "LEDGER_DETAIL",
+    "PAYBACK",
+    "PAYER_RATIOS",
     "PERSON_YEARS",
     "REPLICATE_OUTCOMES",
     "SUBGROUP_OUTCOMES",
+    "TABLE_OUTCOMES",
     "WEEKLY_SERIES",
     "Comparison",
     "ReplicateResult",
@@ -125,9 +151,22 @@ def results_memory(scenarios: Sequence[Scenario], replications: int) -> int:
 PERSON_YEARS = "person_years_in_work"
 """Years in work per participant over the horizon, computed here from the weekly status counts."""
 
-REPLICATE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
-"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work and the
-cost parts."""
+LEDGER_DETAIL: tuple[str, ...] = (*LEDGER_FLOW_VALUES, *LEDGER_YEARS)
+"""The ledger's detail kept per replicate: each flow's present value to each payer, and each
+payer's net cost to the end of each year (the stacked bars and the payback years)."""
+
+REPLICATE_OUTCOMES: tuple[str, ...] = (
+    *OUTCOMES,
+    PERSON_YEARS,
+    *COST_PARTS,
+    *LEDGER_OUTCOMES,
+    *LEDGER_DETAIL,
+)
+"""Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work, the
+cost parts, each payer's net cost in present value and the ledger's detail."""
+
+TABLE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
+"""The outcomes of the main table (terminal and report); the public finances have their own."""
 
 COMPARISON_OUTCOMES: tuple[str, ...] = (
     "extra_person_years_in_work",
@@ -136,6 +175,27 @@ COMPARISON_OUTCOMES: tuple[str, ...] = (
     "cost_per_extra_job_nok",
 )
 """Outcomes that are themselves comparisons with the reference; the matched horizon first."""
+
+EXTRA_YEARS_PV = "extra_person_years_in_work_pv"
+"""Extra discounted person-years in work per cohort: the effect the payers' ratios divide by."""
+
+
+def payer_ratio_name(payer: str) -> str:
+    """The name of a payer's net cost per extra discounted person-year in work."""
+    return f"cost_per_extra_person_year_pv_{payer}_nok"
+
+
+def payback_name(payer: str) -> str:
+    """The name of the year a policy pays back for a payer (``payback_year_<payer>``)."""
+    return f"payback_year_{payer}"
+
+
+PAYER_RATIOS: dict[str, str] = {payer_ratio_name(p): net_cost_name(p) for p in LEDGER_PAYERS}
+"""Each payer's cost-effectiveness ratio and the net cost it divides."""
+PAYBACK: dict[str, str] = {payback_name(p): p for p in LEDGER_PAYERS}
+"""Each payback row and its payer."""
+LEDGER_COMPARISONS: tuple[str, ...] = (EXTRA_YEARS_PV, *PAYER_RATIOS, *PAYBACK)
+"""The public-finance rows of a comparison (kind "comparison"), after the others."""
 
 COMPARISON_INFO: dict[str, OutcomeInfo] = {
     PERSON_YEARS: OutcomeInfo("Years in work per participant over the horizon", "years", True),
@@ -157,6 +217,48 @@ COMPARISON_INFO: dict[str, OutcomeInfo] = {
         "NOK",
         False,
     ),
+    EXTRA_YEARS_PV: OutcomeInfo(
+        "Extra discounted person-years in work over the horizon per cohort, vs the first scenario",
+        "person-years",
+        True,
+    ),
+    **{
+        payer_ratio_name(p): OutcomeInfo(
+            f"Extra net cost to {PAYER_LABELS[p]} per extra person-year in work, both in "
+            "present value",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        payback_name(p): OutcomeInfo(
+            f"Year from whose end the policy has cost {PAYER_LABELS[p]} no more than the "
+            "first scenario, in present value (0: never more)",
+            "year",
+            False,
+        )
+        for p in LEDGER_PAYERS
+    },
+    **{
+        flow_name(p, f): OutcomeInfo(
+            f"{FLOW_LABELS[f].capitalize()}: net cost to {PAYER_LABELS[p]} per participant, "
+            "present value (negative: a gain)",
+            "NOK",
+            False,
+        )
+        for p in PAYERS
+        for f in FLOWS
+    },
+    **{
+        year_name(p, k): OutcomeInfo(
+            f"Net cost to {PAYER_LABELS[p]} per participant, present value to the end of year {k}",
+            "NOK",
+            False,
+        )
+        for p in LEDGER_PAYERS
+        for k in range(1, MAX_YEARS + 1)
+    },
 }
 """Label, unit and direction of the outcomes a comparison adds to the model's."""
 
@@ -189,7 +291,7 @@ WEEKLY_SERIES: tuple[str, ...] = (IN_WORK, *_SHOWN_STATUSES)
 (ordinary or subsidised work) and one per status."""
 
 _STATUS_INDEX = {name: i for i, name in enumerate(STATUS_NAMES)}
-_WORK = (_STATUS_INDEX[Status.EMPLOYED.name.lower()], _STATUS_INDEX[Status.SUBSIDISED.name.lower()])
+_WORK = tuple(_STATUS_INDEX[name] for name in IN_WORK_NAMES)
 
 
 # --------------------------------------------------------------------------- one run
@@ -218,16 +320,37 @@ def seed_text(root_seed: int, replicate: int) -> str:
     return f"SeedSequence({ss.entropy}, spawn_key={tuple(ss.spawn_key)})"
 
 
-def _replicate_outputs(
-    scenario: Scenario, seed: np.random.SeedSequence
-) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
-    """What a comparison keeps of one run: outcomes, weekly status counts, subgroups."""
+def _replicate_outputs(scenario: Scenario, seed: np.random.SeedSequence) -> dict[str, Any]:
+    """What a comparison keeps of one run, in a form the run store keeps.
+
+    Returns:
+        The outcomes of :data:`REPLICATE_OUTCOMES` as numbers, ``status``: the
+        weekly status counts flattened (see :func:`_unpack`), and ``subgroups``:
+        the subgroup table as JSON text (columns and rows; floats round-trip exactly).
+    """
     result = simulate(scenario, seed)
     status = result.weekly[list(STATUS_NAMES)].to_numpy(dtype=np.int64)
-    summary = {name: float(result.summary[name]) for name in (*OUTCOMES, *COST_PARTS)}
+    kept = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+    summary: dict[str, Any] = {name: float(result.summary[name]) for name in kept}
     summary[PERSON_YEARS] = person_years(status, scenario.cohort.size)
+    summary.update(ledger_detail(result.ledger, scenario))
     subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
-    return summary, status, subgroups
+    summary[_STATUS] = status.ravel()
+    summary[_SUBGROUPS] = json.dumps(
+        {"columns": list(subgroups.columns), "data": subgroups.to_numpy(dtype=object).tolist()}
+    )
+    return summary
+
+
+_STATUS, _SUBGROUPS = "status", "subgroups"
+
+
+def _unpack(value: dict[str, Any]) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
+    """A stored replicate back as its outcomes, (weeks, statuses) counts and subgroup table."""
+    summary = {name: float(value[name]) for name in REPLICATE_OUTCOMES}
+    status = np.asarray(value[_STATUS]).reshape(-1, len(STATUS_NAMES)).astype(np.int64)
+    table = json.loads(value[_SUBGROUPS])
+    return summary, status, pd.DataFrame(table["data"], columns=table["columns"])
 
 
 def person_years(status: np.ndarray, cohort_size: int) -> float:
@@ -283,8 +406,8 @@ def run_replicate(
     Returns:
         The run's outcomes, weekly status counts and subgroup means.
     """
-    summary, status, subgroups = _replicate_outputs(scenario, replicate_seed(root_seed, replicate))
-    return ReplicateResult(index, replicate, summary, status, subgroups)
+    value = _replicate_outputs(scenario, replicate_seed(root_seed, replicate))
+    return ReplicateResult(index, replicate, *_unpack(value))
 
 
 # --------------------------------------------------------------------------- statistics
@@ -375,10 +498,13 @@ class Comparison:
         Returns:
             ``reference``, ``root_seed``, ``replications``, ``confidence``,
             ``scenarios`` (name, description, digest, cohort size, weeks), and
-            ``outcomes``, ``costs`` and ``comparison``: each outcome name mapped to
-            each scenario's ``n, mean, ci_low, ci_high, diff, diff_low, diff_high,
-            p_value, note``; the ratio rows of ``comparison`` also carry ``status``
-            ("dominant", "dominated", ...; see :data:`COST_STATUSES`).
+            ``outcomes``, ``costs``, ``comparison``, ``public_finances`` (each payer's
+            net cost in present value), ``ledger_flows`` (each flow to each payer) and
+            ``ledger_years`` (each payer's net cost to the end of each year): each outcome
+            name mapped to each scenario's ``n, mean, ci_low, ci_high, diff, diff_low,
+            diff_high, p_value, note``; the ratio rows of ``comparison`` also carry
+            ``status`` ("dominant", "dominated", ...; see :data:`COST_STATUSES`), and the
+            payback rows theirs (see :data:`introsim.model.ledger.PAYBACK_STATUSES`).
         """
         keys = (
             "n",
@@ -395,11 +521,14 @@ class Comparison:
             "outcome": {},
             "cost": {},
             "comparison": {},
+            "public_finances": {},
+            "ledger_flow": {},
+            "ledger_year": {},
         }
         for rec in self.table.to_dict("records"):
             entry = {k: rec[k] for k in keys}
             entry["n"] = int(entry["n"])
-            if rec["outcome"] in RATIOS:
+            if rec["outcome"] in RATIOS or rec["outcome"] in (*PAYER_RATIOS, *PAYBACK):
                 entry["status"] = rec["status"]
             groups[rec["kind"]].setdefault(rec["outcome"], {})[rec["scenario"]] = entry
         return {
@@ -416,6 +545,9 @@ class Comparison:
             "outcomes": groups["outcome"],
             "costs": groups["cost"],
             "comparison": groups["comparison"],
+            "public_finances": groups["public_finances"],
+            "ledger_flows": groups["ledger_flow"],
+            "ledger_years": groups["ledger_year"],
         }
 
 
@@ -427,6 +559,7 @@ def compare(
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     ensemble: Ensemble | None = None,
+    store: RunStore | None = None,
 ) -> Comparison:
     """Compare scenarios over replicates with common random numbers.
 
@@ -443,6 +576,7 @@ def compare(
             pool of ``jobs`` processes, or this process when ``jobs`` is 1.
         ensemble: Parameter sets: replicate ``r`` of every scenario runs with
             member ``r mod K``, so intervals include parameter uncertainty.
+        store: Keeps runs as they finish, and skips runs already kept.
 
     Returns:
         The comparison.
@@ -476,25 +610,28 @@ def compare(
             executor = stack.enter_context(
                 executor_for(jobs, preload=["introsim.experiments.compare"])
             )
-        runs = run_tasks(tasks, executor, evaluate=_replicate_outputs, progress=progress)
-    results: dict[tuple[int, int], ReplicateResult] = {}
-    for task, run in zip(tasks, runs, strict=True):
-        if run.error:
+        cube = run_cube(
+            tasks,
+            REPLICATE_OUTCOMES,
+            executor,
+            evaluate=_replicate_outputs,
+            store=store,
+            progress=progress,
+        )  # (scenario, replicate, outcome)
+    for task in tasks:
+        error = cube.errors[task.point, task.replicate]
+        if error:
             raise RuntimeError(
-                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {run.error}"
+                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {error}"
             )
-        results[(task.point, task.replicate)] = ReplicateResult(
-            task.point, task.replicate, *run.value
-        )
-    ordered = [results[(i, r)] for i in range(len(scenarios)) for r in range(replications)]
+    results = {
+        (i, r): ReplicateResult(i, r, *_unpack(cube.results[i, r]))
+        for i in range(len(scenarios))
+        for r in range(replications)
+    }
+    ordered = list(results.values())
     sizes = tuple(sc.cohort.size for sc in scenarios)
-    values = np.array(
-        [
-            [[results[(i, r)].summary[o] for o in REPLICATE_OUTCOMES] for r in range(replications)]
-            for i in range(len(scenarios))
-        ],
-        dtype=np.float64,
-    )  # (scenario, replicate, outcome)
+    values = cube.values
     return Comparison(
         names=tuple(names),
         digests=tuple(sc.digest() for sc in scenarios),
@@ -530,14 +667,69 @@ def _replicates_table(
     return df
 
 
-def _interval(
-    outcome: str, values: np.ndarray, paired: bool = False
-) -> tuple[int, float, float, float, float, str]:
-    """Interval for an outcome's mean (or paired difference): bounded for shares."""
-    if INFO[outcome].unit == "share":
-        return bounded_interval(values, -1.0 if paired else 0.0, 1.0)
-    n, mean, lo, hi, p = t_interval(values)
-    return n, mean, lo, hi, p, FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
+def _kind(outcome: str) -> str:
+    """The ``kind`` of an outcome's rows in the comparison table."""
+    if outcome in COST_PARTS:
+        return "cost"
+    if outcome in LEDGER_OUTCOMES:
+        return "public_finances"
+    if outcome in LEDGER_FLOW_VALUES:
+        return "ledger_flow"
+    if outcome in LEDGER_YEARS:
+        return "ledger_year"
+    return "outcome"
+
+
+def _ledger_estimates(
+    values: np.ndarray,
+    reference: np.ndarray,
+    col: dict[str, int],
+    size: int,
+    statuses: dict[str, str],
+) -> dict[str, tuple[float, ...]]:
+    """The public-finance comparison rows of one scenario against the reference.
+
+    Each payer's net cost per extra discounted person-year in work (Fieller's interval, and
+    "dominant" and the like judged for that payer), and the year the policy pays back for
+    each payer: the year of the mean path of its extra net cost, with the years of the paths
+    of the interval's ends (the low end pays back first, the high end last; NaN: not within
+    the horizon).
+
+    Args:
+        values: The scenario's (replicates, outcomes) values.
+        reference: The reference's, paired by replicate.
+        col: Each outcome's column.
+        size: The scenario's cohort size (extra person-years are per cohort).
+        statuses: Filled with each row's status.
+
+    Returns:
+        Each row of :data:`LEDGER_COMPARISONS` as ``(n, estimate, low, high, p)``.
+    """
+    nan = math.nan
+    out: dict[str, tuple[float, ...]] = {}
+    d_years = values[:, col[PERSON_YEARS_PV]] - reference[:, col[PERSON_YEARS_PV]]
+    n, d, lo, hi, p = t_interval(d_years * size)
+    out[EXTRA_YEARS_PV] = (n, d, lo, hi, p)
+    for ratio, cost in PAYER_RATIOS.items():
+        d_cost = values[:, col[cost]] - reference[:, col[cost]]
+        _, c, c_lo, c_hi, _ = t_interval(d_cost)
+        statuses[ratio] = cost_status((d, lo, hi), (c, c_lo, c_hi))
+        n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_years)
+        if statuses[ratio] != "ratio":
+            r = rlo = rhi = nan
+        out[ratio] = (n_ratio, r, rlo, rhi, nan)
+    for row, payer in PAYBACK.items():
+        paths = np.array(
+            [
+                t_interval(values[:, col[y]] - reference[:, col[y]])
+                for y in (year_name(payer, k) for k in range(1, MAX_YEARS + 1))
+            ]
+        )  # (years, (n, mean, low, high, p)); NaN past the horizon
+        year, statuses[row] = payback_year(paths[:, 1])
+        early, _ = payback_year(paths[:, 2])
+        late, _ = payback_year(paths[:, 3])
+        out[row] = (int(paths[0, 0]), year, early, late, nan)
+    return out
 
 
 def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
@@ -548,21 +740,23 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
     for s, name in enumerate(names):
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
-            n, mean, lo, hi, _, note = _interval(outcome, values[s, :, j])
+            unit = INFO[outcome].unit
+            level = interval(outcome, values[s, :, j], unit=unit)
+            n, mean, lo, hi, note = level.n, level.estimate, level.low, level.high, level.note
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
-                _, d, dlo, dhi, p, diff_note = _interval(
-                    outcome, values[s, :, j] - values[0, :, j], paired=True
+                paired = interval(
+                    outcome, values[s, :, j] - values[0, :, j], paired=True, unit=unit
                 )
-                diff = (d, dlo, dhi, p)
-                note = "; ".join(dict.fromkeys(x for x in (note, diff_note) if x))
+                diff = (paired.estimate, paired.low, paired.high, paired.p_value)
+                note = "; ".join(dict.fromkeys(x for x in (note, paired.note) if x))
             info = INFO[outcome]
             rows.append(
                 {
                     "scenario": name,
                     "outcome": outcome,
-                    "kind": "cost" if outcome in COST_PARTS else "outcome",
+                    "kind": _kind(outcome),
                     "label": info.label,
                     "unit": info.unit,
                     "n": n,
@@ -594,7 +788,8 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                 r = rlo = rhi = nan
             estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
             statuses[ratio] = status
-        for outcome in COMPARISON_OUTCOMES:
+        estimates.update(_ledger_estimates(values[s], values[0], col, sizes[s], statuses))
+        for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
             rows.append(
                 {
@@ -681,11 +876,15 @@ def _subgroup_table(
             vals = ref if s == 0 else matrix(s, outcome)
             counts = matrix(s, "n")
             for k, (group, level) in enumerate(keys):
-                _, mean, lo, hi, _, _ = _interval(outcome, vals[:, k])
+                found = interval(outcome, vals[:, k], unit=INFO[outcome].unit)
+                mean, lo, hi = found.estimate, found.low, found.high
                 if s == 0:
                     d = dlo = dhi = math.nan
                 else:
-                    _, d, dlo, dhi, _, _ = _interval(outcome, vals[:, k] - ref[:, k], paired=True)
+                    paired = interval(
+                        outcome, vals[:, k] - ref[:, k], paired=True, unit=INFO[outcome].unit
+                    )
+                    d, dlo, dhi = paired.estimate, paired.low, paired.high
                 rows.append(
                     {
                         "scenario": name,
@@ -821,3 +1020,258 @@ def write_outputs(
     write_csv(comparison.table, out / COMPARISON_FILE)
     write_json(manifest, out / MANIFEST_FILE)
     return [out / name for name in DATA_FILES]
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class CompareStudy(Study):
+    """``introsim compare``: scenarios over common-random-number replicates, paired."""
+
+    kind = "compare"
+    replaces_other = True
+    files = (*DATA_FILES, REPORT_FILE)
+    report_module = "introsim.reporting.compare_report"
+    write_outputs = staticmethod(write_outputs)
+
+    def __init__(
+        self,
+        scenarios: list[Scenario],
+        paths: list[Path],
+        replications: int,
+        seed: int | None,
+        ensemble: Ensemble | None,
+    ) -> None:
+        self.loaded, self.paths, self.replications = scenarios, paths, replications
+        self.seed = scenarios[0].scenario.seed if seed is None else seed
+        self.ensemble, self.name = ensemble, "compare"
+
+    @classmethod
+    def load(
+        cls,
+        paths: Sequence[Path],
+        *,
+        sets: dict[str, Any] | None = None,
+        replications: int = 30,
+        seed: int | None = None,
+        ensemble: str | Path | None = None,
+    ) -> CompareStudy:
+        """Read two or more scenario files (with ``--set``) and check the comparison's options."""
+        from introsim.params.ensemble_file import load_checked
+        from introsim.params.loader import load_scenario, load_scenario_with
+
+        paths = list(paths)
+        loaded = [
+            load_scenario_with(p, sets, source="--set") if sets else load_scenario(p) for p in paths
+        ]
+        if len(loaded) < 2:
+            raise StudyError(f"compare: expected at least 2 scenario files, found {len(loaded)}")
+        seen: dict[str, Path] = {}
+        for path, sc in zip(paths, loaded, strict=True):
+            name = sc.scenario.name
+            if name in seen:
+                raise StudyError(
+                    f"{path}: [scenario] name {name!r} is also the name of {seen[name]}; "
+                    "give each compared scenario a distinct name"
+                )
+            seen[name] = path
+        if not 2 <= replications <= MAX_REPLICATIONS:
+            raise StudyError(
+                f"--replications: expected an integer from 2 to {MAX_REPLICATIONS}, "
+                f"found {replications}"
+            )
+        if seed is not None and seed < 0:
+            raise StudyError(f"--seed: expected a non-negative integer, found {seed}")
+        return cls(loaded, paths, replications, seed, load_checked(ensemble, paths, sets or {}))
+
+    def default_out(self) -> Path:
+        return Path("out") / "compare"
+
+    def identity(self) -> dict[str, Any]:
+        # Not the replications: replicate r is the same run whatever their number, so a
+        # comparison with more replicates extends its stored runs.
+        data = {
+            "digests": [sc.digest() for sc in self.loaded],
+            "seed": self.seed,
+            "ensemble": self.ensemble.digest() if self.ensemble is not None else None,
+        }
+        text = json.dumps(data, sort_keys=True)
+        return {
+            "experiment": "compare",
+            "fingerprint": hashlib.sha256(text.encode()).hexdigest(),
+            "model_version": model_version(),
+        }
+
+    def scenarios(self) -> list[Scenario]:
+        return self.loaded
+
+    def retained(self) -> int:
+        return results_memory(self.loaded, self.replications)
+
+    def cautions(self) -> list[str]:
+        if self.replications >= MIN_REPLICATES:
+            return []
+        return [
+            f"with {self.replications} replicates the 95 % intervals are too uncertain to mean "
+            f"much; use --replications {MIN_REPLICATES} or more"
+        ]
+
+    def size(self) -> tuple[str, int]:
+        n = len(self.loaded)
+        return f"{n} scenarios × {self.replications} replicates", n * self.replications
+
+    def run(self, runner: Runner) -> Comparison:
+        try:
+            return compare(
+                self.loaded,
+                self.replications,
+                self.seed,
+                executor=runner.executor,
+                progress=runner.progress,
+                ensemble=self.ensemble,
+                store=runner.store,
+            )
+        except RuntimeError as exc:  # a run raised: one line naming the scenario and replicate
+            raise StudyError(str(exc)) from None
+
+    def manifest(self, result: Comparison, **provenance: Any) -> dict[str, Any]:
+        return build_manifest(
+            result,
+            self.paths,
+            jobs=provenance["jobs"],
+            wall_time_s=provenance["wall_time_s"],
+            command=provenance["command"],
+        )
+
+    def summary(self, result: Comparison, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
+        data = result.to_json()
+        data["out"] = str(out)
+        return data
+
+    def show(self, result: Comparison, out: Path, wall: float) -> None:
+        print_comparison(result)
+        Console().print(
+            f"wrote {printable(out)}/ {', '.join(DATA_FILES)}, report.html "
+            f"({len(self.loaded) * self.replications} runs in {wall:.1f} s)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def print_comparison(result: Comparison) -> None:
+    """Print a comparison as a table: means with 95 % intervals, and paired differences.
+
+    Clear differences carry a symbol as well as a colour (✓ better, ✗ worse). The
+    cost-effectiveness rows say "dominant" or "dominated" rather than show a
+    negative or meaningless ratio.
+    """
+    from introsim.reporting.compare_report import MARKS, STATUS_TEXT, verdict
+    from introsim.reporting.format import excludes_zero, format_interval, format_number
+
+    ref = result.reference
+    table = Table(
+        title=f"{len(result.names)} scenarios, {result.replications} replicates each, root seed "
+        f"{result.root_seed}: mean [95 % interval]; differences paired by replicate",
+    )
+    table.add_column("outcome", no_wrap=True)
+    for name in result.names:
+        table.add_column(shown(result.title(name)), justify="right")
+    for name in result.names[1:]:
+        table.add_column(
+            f"{shown(result.title(name))} − {shown(result.title(ref))}", justify="right"
+        )
+
+    def unit_of(outcome: str) -> str:
+        # Cost parts are in NOK like the total; format them as it is formatted.
+        return "cost_per_participant_nok" if outcome in COST_PARTS else outcome
+
+    def level(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        ci = format_interval(unit_of(outcome), r["ci_low"], r["ci_high"])
+        return format_value(unit_of(outcome), r["mean"]) + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+    def diff(outcome: str, name: str) -> str:
+        r = result.row(name, outcome)
+        if r is None:
+            return "–"
+        if outcome in RATIOS and r["status"] != "ratio":
+            style = {"dominant": "green", "dominated": "red"}.get(r["status"], "dim")
+            mark = {"dominant": "✓ ", "dominated": "✗ "}.get(r["status"], "")
+            return f"[{style}]{mark}{STATUS_TEXT.get(r['status'], r['status'])}[/{style}]"
+        u = unit_of(outcome)
+        ci = format_interval(u, r["diff_low"], r["diff_high"], signed=True)
+        text = format_number(u, r["diff"], signed=True)
+        if INFO.get(u) is not None and INFO[u].unit == "share" and text != "–":
+            text += " pp"
+        v = verdict(outcome, r["diff"], r["diff_low"], r["diff_high"])
+        style = {"better": "green", "worse": "red"}.get(v, "")
+        if v in MARKS:
+            text = f"{MARKS[v][0]} {text}"
+        if outcome in COMPARISON_OUTCOMES and excludes_zero(r["diff_low"], r["diff_high"]):
+            style = "bold"
+        if style:
+            text = f"[{style}]{text}[/{style}]"
+        return text + (f"\n[dim]{ci}[/dim]" if ci else "")
+
+    outcomes = list(TABLE_OUTCOMES)
+    for outcome in outcomes:
+        label = f"  {outcome}" if outcome in COST_PARTS else outcome
+        cells = [level(outcome, n) for n in result.names]
+        cells += [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(label, *cells, end_section=outcome == outcomes[-1])
+    for outcome in COMPARISON_OUTCOMES:
+        cells = ["–"] * len(result.names) + [diff(outcome, n) for n in result.names[1:]]
+        table.add_row(outcome, *cells)
+    console = wide_console(200)
+    console.print(table)
+    console.print(_public_finances_table(result))
+    if result.ensemble is not None:
+        console.print(
+            f"Intervals include parameter uncertainty: replicate r ran with member r mod "
+            f"{result.ensemble['members']} of the ensemble {result.ensemble['file']}.",
+            soft_wrap=True,
+        )
+    console.print(
+        "Shares in %, differences in percentage points (pp), costs in NOK per participant over "
+        "the horizon; person_years_in_work: years in work per participant over the horizon.\n"
+        "extra_person_years_in_work, extra_employed_12m: per cohort.\n"
+        "cost_per_extra_person_year_nok: difference in cost / difference in years in work, both "
+        "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
+        "figure (cost over the horizon / extra persons in work at 12 months).\n"
+        "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
+        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % interval "
+        "excludes zero).\n"
+        "Public finances: net cost per participant (costs less grants and taxes received) in "
+        "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
+        "rate); per extra person-year: both discounted; pays back: the first year from whose "
+        "end the policy has cost that payer no more than the first scenario, with the years "
+        "at the ends of the 95 % interval.",
+        style="dim",
+    )
+
+
+def _public_finances_table(result: Comparison) -> Table:
+    """Each payer's net cost in present value, its difference, ratio and payback year."""
+    from introsim.reporting.ledger_report import payer_rows
+
+    ref = shown(result.title(result.reference))
+    table = Table(title="Who pays and who gains: net cost per participant, present value")
+    table.add_column("payer", no_wrap=True)
+    for name in result.names:
+        table.add_column(shown(result.title(name)), justify="right")
+    for name in result.names[1:]:
+        title = shown(result.title(name))
+        table.add_column(f"{title} − {ref}", justify="right")
+        table.add_column(f"{title}: per extra person-year in work", justify="right")
+        table.add_column(f"{title}: pays back", justify="right")
+    for row in payer_rows(result):
+        cells = [f"{value}\n[dim]{ci}[/dim]" for value, ci in row["levels"]]
+        for (diff, ci, clear), ratio, payback in zip(
+            row["diffs"], row["ratios"], row["paybacks"], strict=True
+        ):
+            text = f"[bold]{diff}[/bold]" if clear else diff
+            cells += [f"{text}\n[dim]{ci}[/dim]", ratio, payback]
+        table.add_row(row["payer"], *cells)
+    return table

@@ -164,9 +164,12 @@ class Design:
         return {f.name: self.file.doc.line(f.loc) for f in self.file.factors}
 
     def fingerprint(self) -> str:
-        """A hash of everything that decides the runs: points, replications, seed."""
+        """A hash of everything that decides each run: points and seed.
+
+        Not the replications: replicate r is the same run whatever their number,
+        so a study with more replicates extends its stored runs.
+        """
         data: dict[str, Any] = {
-            "replications": self.meta.replications,
             "seed": self.meta.seed,
             "points": [[p.label, p.scenario.digest()] for p in self.points],
         }

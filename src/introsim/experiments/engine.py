@@ -38,11 +38,13 @@ if TYPE_CHECKING:
     from introsim.experiments.store import RunStore
 
 __all__ = [
+    "Cube",
     "Outcome",
     "Task",
     "TaskResult",
     "executor_for",
     "model_version",
+    "run_cube",
     "run_id",
     "run_tasks",
 ]
@@ -211,6 +213,71 @@ def run_tasks(
     return [results[rid] for rid in ids]
 
 
+@dataclass(frozen=True)
+class Cube:
+    """Runs' results as labelled arrays: point × replicate × outcome.
+
+    Attributes:
+        outcomes: The outcomes along the last axis of ``values``.
+        values: ``float64`` array (points, replicates, outcomes); NaN where a run
+            failed or did not give the outcome.
+        run_ids: (points, replicates) the runs' ids.
+        errors: (points, replicates) a failed run's error, else ``""``.
+        results: (points, replicates) each run's whole value (for what is not a
+            number: a trial's per-participant arrays, a comparison's weekly counts).
+    """
+
+    outcomes: tuple[str, ...]
+    values: np.ndarray
+    run_ids: np.ndarray
+    errors: np.ndarray
+    results: np.ndarray
+
+    def __getitem__(self, outcome: str) -> np.ndarray:
+        """One outcome's (points, replicates) values."""
+        return self.values[:, :, self.outcomes.index(outcome)]
+
+    @property
+    def failed(self) -> int:
+        """How many runs raised an error."""
+        return int((self.errors != "").sum())
+
+
+def to_cube(tasks: Sequence[Task], results: Sequence[TaskResult], outcomes: Sequence[str]) -> Cube:
+    """Place each task's result at its (point, replicate) in a :class:`Cube`."""
+    shape = (max(t.point for t in tasks) + 1, max(t.replicate for t in tasks) + 1)
+    values = np.full((*shape, len(outcomes)), np.nan)
+    run_ids = np.full(shape, "", dtype=object)
+    errors = np.full(shape, "", dtype=object)
+    whole = np.full(shape, None, dtype=object)
+    for task, res in zip(tasks, results, strict=True):
+        at = (task.point, task.replicate)
+        run_ids[at], errors[at], whole[at] = res.run_id, res.error, res.value
+        got = res.value or {}
+        values[at] = [float(got.get(o, np.nan)) for o in outcomes]
+    return Cube(tuple(outcomes), values, run_ids, errors, whole)
+
+
+def run_cube(
+    tasks: Sequence[Task],
+    outcomes: Sequence[str],
+    executor: Executor | None = None,
+    **options: Any,
+) -> Cube:
+    """:func:`run_tasks`, its results as a :class:`Cube` of the given outcomes.
+
+    Args:
+        tasks: The runs to do; their (point, replicate) pairs fill the cube.
+        outcomes: The outcomes to hold as numbers.
+        executor: Any ``concurrent.futures.Executor``; None runs them here.
+        **options: ``evaluate``, ``store`` and ``progress``, as for :func:`run_tasks`.
+
+    Returns:
+        The cube.
+    """
+    return to_cube(tasks, run_tasks(tasks, executor, **options), outcomes)
+
+
 def _prepare_worker() -> None:
     from introsim.params.schema import Scenario
 
@@ -246,8 +313,38 @@ def executor_for(
             raise
         pool.shutdown(wait=True)
         return
-    from distributed import Client, LocalCluster
+    client, cluster = _dask_client(dask, jobs)
+    try:
+        # Each worker imports the model and loads its kernels once, before any task is timed.
+        client.run(_prepare_worker)
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
+
+class ExecutorError(Exception):
+    """The executor asked for cannot run work (one line for the user)."""
+
+
+CONNECT_S = 5.0
+"""Seconds to wait for a Dask scheduler to answer."""
+WORKERS_S = 10.0
+"""Seconds to wait for a Dask scheduler's first worker."""
+
+
+def _dask_client(dask: str, jobs: int) -> tuple[Any, Any]:
+    """A Dask client (and the cluster it started, for ``local``) with at least one worker.
+
+    Raises:
+        ExecutorError: Dask is not installed, the address is not one, nothing
+            answers there, or no worker joins within :data:`WORKERS_S`.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError("--dask: Dask is not installed; pip install 'introsim[dask]'") from None
     if dask == "local":
         # Workers are processes with one thread each: the kernels hold the GIL.
         cache = os.environ.get("NUMBA_CACHE_DIR")
@@ -260,18 +357,36 @@ def executor_for(
             silence_logs=40,
             env=env,
         )
-        client = Client(cluster)
-    else:
-        cluster = None
-        client = Client(dask, timeout="20s")
-    # Each worker imports the model and loads its kernels once, before any task is timed.
-    client.run(_prepare_worker)
+        return Client(cluster), cluster
+    scheme, sep, rest = dask.partition("://")
+    host, colon, port = (rest if sep else dask).rpartition(":")
+    if (sep and scheme != "tcp") or not colon or not host or not port.isdigit():
+        raise ExecutorError(
+            f"--dask: expected 'local' or a scheduler address such as tcp://host:8786, "
+            f"found {dask!r}"
+        )
+    import socket
+
+    try:  # a plain connection first: it fails at once where nothing listens
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_S).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"--dask {dask}: no scheduler answers there ({exc.strerror or exc}); start one "
+            "with `dask scheduler`, or use --dask local"
+        ) from None
     try:
-        yield client.get_executor(pure=False)
-    finally:
+        client = Client(dask, timeout=f"{CONNECT_S:g}s")
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(f"--dask {dask}: could not connect to a scheduler ({exc})") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_S)
+    except (OSError, TimeoutError):
         client.close()
-        if cluster is not None:
-            cluster.close()
+        raise ExecutorError(
+            f"--dask {dask}: the scheduler has no workers (none joined within {WORKERS_S:g} s); "
+            f"start some with `dask worker {dask}`"
+        ) from None
+    return client, None
 
 
 def provenance(command: Sequence[str] | None) -> dict[str, Any]:

@@ -76,6 +76,8 @@ class ModelSimulator:
             for ref in targets.scenarios
         ]
         self.batches = 0
+        self.runs = 0
+        """Model runs asked for so far (stored ones included)."""
 
     def overrides(self, point: np.ndarray) -> dict[str, Any]:
         """A point as dotted-path overrides (integers rounded)."""
@@ -127,6 +129,7 @@ class ModelSimulator:
             if not res.error:
                 stats[(task.point, task.replicate)] = res.value
         self.batches += 1
+        self.runs += len(tasks)
         out = np.full((n, max(replicates), len(self.targets.targets)), np.nan)
         for j, (t, r_max) in enumerate(zip(self.targets.targets, replicates, strict=True)):
             for i in range(n):

@@ -39,10 +39,12 @@ import pandas as pd
 from introsim.experiments.design import DUMMY, Design
 from introsim.experiments.statistics import CONFIDENCE
 from introsim.experiments.store import RunStore
-from introsim.experiments.sweep import Sweep, run_sweep
+from introsim.experiments.study import Runner, register
+from introsim.experiments.sweep import DesignStudy, Sweep, failed_runs, run_sweep
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.params.errors import ExperimentError
 from introsim.params.experiment_file import sample_rows
+from introsim.terminal import Console, Table
 
 __all__ = [
     "CONVERGED",
@@ -69,6 +71,20 @@ FIRST = {"morris": None, "sobol": "S1", "delta": "S1"}
 CONVERGED = {"morris": 0.1, "sobol": 0.05, "delta": 0.05}
 """Largest change between N/2 and N that counts as converged: for Sobol and delta
 indices in index units; for Morris's mu* as a share of the largest mu*."""
+MIN_N = {"morris": 10, "sobol": 64, "delta": 200}
+"""Least N before the convergence check may call N enough (below it, never).
+
+Morris: 10 trajectories, the low end of the 10 to 20 that Campolongo, Cariboni
+and Saltelli (2007) found enough for screening. Sobol (base samples) and delta
+(rows): an assumption: below these, the bootstrap intervals of the indices are
+typically wider than the convergence limit of 0.05, so N and N/2 agreeing says
+little (both are noisy); the shipped Sobol study uses N = 64.
+"""
+NONNEGATIVE = {"ST", "mu_star", "sigma", "delta"}
+"""Indices that cannot be negative: their intervals are clipped at zero."""
+IMPOSSIBLE = 0.05
+"""How far an estimate may be past what the index can be (S1 above ST, below zero)
+before it is called not converged: the convergence limit of Sobol indices."""
 INDEX_COLUMNS = ["stratum", "outcome", "factor", "index", "value", "low", "high", "n"]
 NOISE = "noise_share"
 NOISE_OF_MEAN = "noise_share_of_mean"
@@ -108,7 +124,8 @@ def _indices(
     out: list[dict[str, Any]] = []
 
     def row(factor: str, index: str, v: float, c: float) -> None:
-        out.append({"factor": factor, "index": index, "value": v, "low": v - c, "high": v + c})
+        low = max(v - c, 0.0) if index in NONNEGATIVE else v - c
+        out.append({"factor": factor, "index": index, "value": v, "low": low, "high": v + c})
 
     def add(index: str, values: Any, conf: Any = None) -> None:
         for k, name in enumerate(names):
@@ -287,13 +304,15 @@ def convergence(indices: pd.DataFrame, method: str) -> dict[str, Any]:
     half = indices[(indices["n"] < n) & indices["index"].isin(kinds)]
     if half.empty:
         return {
-            "enough": None,
+            "enough": None if not impossible_estimates(indices, method) else False,
+            "impossible": impossible_estimates(indices, method),
             "change": np.nan,
             "factor": "",
             "index": primary,
             "same_top": None,
             "text": f"N = {n} is too small to compare with N/2; no convergence check.",
         }
+    impossible = impossible_estimates(indices, method)
     merged = full.merge(half, on=["factor", "index"], suffixes=("", "_half"))
     change = (merged["value"] - merged["value_half"]).abs()
     if method == "morris":
@@ -305,11 +324,25 @@ def convergence(indices: pd.DataFrame, method: str) -> dict[str, Any]:
     p_half = half[half["index"] == primary].sort_values("value", ascending=False)
     same_top = p_full["factor"].iloc[0] == p_half["factor"].iloc[0]
     limit = CONVERGED[method]
-    enough = bool(worst <= limit and same_top)
+    least = MIN_N[method]
+    stable = bool(worst <= limit and same_top)
+    enough = stable and n >= least and not impossible
     unit = "of the largest mu*" if method == "morris" else ""
     what = f"{merged['index'].iloc[k]} of {merged['factor'].iloc[k]}"
     moved = f"{worst:.0%} {unit}".strip() if method == "morris" else f"{worst:.3f}"
-    if enough:
+    size = "trajectories" if method == "morris" else "base samples" if method == "sobol" else "rows"
+    if impossible:
+        text = (
+            f"Not converged: {_join(impossible[:3])}, which the index cannot be; "
+            f"N = {n} is too small for these estimates, run with a larger N."
+        )
+    elif stable and n < least:
+        text = (
+            f"N = {n} is too small to call enough: the indices moved by at most {moved} "
+            f"between N/2 = {n // 2} and N, but below N = {least} {size} both are too noisy "
+            "for that to mean much; run with a larger N before quoting them."
+        )
+    elif enough:
         text = (
             f"N = {n} was enough: no index moved by more than {moved} between N/2 = {n // 2} "
             f"and N (largest: {what}; the limit is {limit:g}), and the ranking's top is the same."
@@ -330,12 +363,43 @@ def convergence(indices: pd.DataFrame, method: str) -> dict[str, Any]:
             text = f"N = {n} was not enough: {why}; run with a larger N before relying on it."
     return {
         "enough": enough,
+        "impossible": impossible,
         "change": worst,
         "factor": str(merged["factor"].iloc[k]),
         "index": str(merged["index"].iloc[k]),
         "same_top": bool(same_top),
         "text": text,
     }
+
+
+def impossible_estimates(indices: pd.DataFrame, method: str) -> list[str]:
+    """Estimates at full N that the index cannot take, beyond their intervals: not converged.
+
+    A first-order index above the total one (by more than :data:`IMPOSSIBLE`), or
+    an index whose whole interval lies below zero, can only come from too small
+    a sample.
+
+    Args:
+        indices: One outcome's (and stratum's) rows from :func:`analyse_outcome`.
+        method: The study's method.
+
+    Returns:
+        Each impossible estimate in words, e.g. ``"S1 of a (0.86) above its ST (0.48)"``.
+    """
+    n = indices["n"].max()
+    full = indices[(indices["n"] == n) & (indices["factor"] != "")]
+    found = []
+    for r in full[full["index"].isin(["S1", "ST", "delta", "mu_star"])].itertuples():
+        if r.high < 0 or (r.value < -IMPOSSIBLE and not np.isfinite(r.high)):
+            found.append(f"{r.index} of {r.factor} ({r.value:.2f}) below zero")
+    if method == "sobol":
+        s1 = full[full["index"] == "S1"].set_index("factor")["value"]
+        st = full[full["index"] == "ST"].set_index("factor")["value"]
+        for factor, value in s1.items():
+            total = st.get(factor, np.nan)
+            if value > total + IMPOSSIBLE:
+                found.append(f"S1 of {factor} ({value:.2f}) above its ST ({total:.2f})")
+    return found
 
 
 def _join(words: list[str]) -> str:
@@ -376,7 +440,13 @@ def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
             if len(lead) >= 3 or (total > 0 and acc / total >= 0.7):
                 break
         parts.append(f"{outcome} depends mostly on {_join(lead)}.")
-    if method == "sobol":
+    impossible = impossible_estimates(indices, method)
+    if impossible:
+        parts.append(
+            f"These indices have not converged ({_join(impossible[:3])}, which cannot be): "
+            "read none of them as a finding until a larger N agrees."
+        )
+    elif method == "sobol":
         s1 = full[full["index"] == "S1"].set_index("factor")["value"]
         st = full[full["index"] == "ST"].set_index("factor")["value"]
         gap = (st - s1).drop(DUMMY, errors="ignore").sort_values(ascending=False)
@@ -650,3 +720,87 @@ def write_outputs(result: Sensitivity, folder: Path, manifest: dict[str, Any]) -
     write_parquet(result.sweep.runs, folder / RUNS_FILE)
     write_csv(result.sweep.runs, folder / RUNS_CSV)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class SensitivityStudy(DesignStudy):
+    """``introsim sensitivity``: Morris, Sobol or delta indices over replicated runs."""
+
+    kind = "sensitivity"
+    files = (INDICES_FILE, INDICES_CSV, "runs.parquet", "manifest.json", "report.html")
+    report_module = "introsim.reporting.sensitivity_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        sets: dict[str, Any] | None = None,
+        replications: int | None = None,
+    ) -> SensitivityStudy:
+        """Read a study file with a ``morris``, ``sobol`` or ``delta`` design."""
+        from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
+        from introsim.experiments.sweep import with_replications
+
+        design = load_experiment(path, overrides=sets)
+        if design.meta.design not in SENSITIVITY_DESIGNS:
+            raise ExperimentError(
+                Path(path),
+                f"experiment.design: {design.meta.design!r} is not a sensitivity design; "
+                f"use one of {', '.join(SENSITIVITY_DESIGNS)} (or `introsim sweep`)",
+            )
+        design = with_replications(design, replications)
+        check_analysis(design)
+        return cls(design)
+
+    def run(self, runner: Runner) -> Sensitivity:
+        return run_sensitivity(
+            self.design, runner.executor, store=runner.store, progress=runner.progress
+        )
+
+    def warnings(self, result: Sensitivity, out: Path) -> list[str]:
+        consequence = "outcomes with a failed run are not analysed"
+        return failed_runs(result.failed, len(result.sweep.runs), out, consequence)
+
+    def summary(
+        self, result: Sensitivity, out: Path, wall: float, manifest: dict[str, Any]
+    ) -> dict:
+        return {
+            "out": str(out),
+            "method": result.method,
+            "runs": len(result.sweep.runs),
+            "failed": result.failed,
+            "wall_time_s": round(wall, 3),
+            "verdicts": verdicts(result),
+            "indices": result.indices.to_dict("records"),
+        }
+
+    def show(self, result: Sensitivity, out: Path, wall: float) -> None:
+        console = Console(highlight=False, soft_wrap=True)
+        primary = PRIMARY[result.method]
+        idx = result.indices
+        for v in verdicts(result):
+            part = idx[
+                (idx["stratum"] == v["stratum"])
+                & (idx["outcome"] == v["outcome"])
+                & (idx["index"] == primary)
+                & (idx["n"] == idx["n"].max())
+            ].sort_values("value", ascending=False)
+            table = Table(
+                title=f"{result.outcome_text(v['outcome'])} ({v['stratum']}): "
+                f"{primary} [95 % interval]"
+            )
+            table.add_column("factor", no_wrap=True)
+            table.add_column(primary, justify="right")
+            for _, r in part.iterrows():
+                table.add_row(r["factor"], f"{r['value']:.4g} [{r['low']:.4g}, {r['high']:.4g}]")
+            console.print(table)
+            console.print(v["summary"], markup=False)
+            console.print(v["convergence"], markup=False)
+        console.print(
+            f"wrote {out}/ {', '.join(self.files)} ({len(result.sweep.runs)} runs in {wall:.1f} s)",
+            markup=False,
+        )

@@ -12,6 +12,7 @@ element-wise on arrays so thousands of trials are analysed at once.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -21,9 +22,11 @@ __all__ = [
     "CONFIDENCE",
     "FEW_REPLICATES",
     "MIN_REPLICATES",
+    "Interval",
     "bounded_interval",
     "fieller_ratio",
     "icc_oneway",
+    "interval",
     "share_interval",
     "t_band",
     "t_interval",
@@ -109,6 +112,69 @@ def bounded_interval(
         lo, hi = max(lo, low), min(hi, high)
         notes.append(CLIPPED)
     return n, mean, lo, hi, p, "; ".join(notes)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over replicates (or a paired difference) with its interval, in its unit.
+
+    Attributes:
+        n: Replicates with a finite value.
+        estimate: Their mean.
+        low: Lower end of the interval (NaN below two values).
+        high: Upper end.
+        p_value: Two-sided p-value of the t-test of mean zero.
+        unit: The outcome's unit (``share``, ``NOK``, ...; empty if unknown).
+        note: Empty, :data:`FEW_REPLICATES`, :data:`CLIPPED`, or both joined by ``"; "``.
+    """
+
+    n: int
+    estimate: float
+    low: float
+    high: float
+    p_value: float
+    unit: str = ""
+    note: str = ""
+
+
+def interval(
+    outcome: str,
+    values: np.ndarray,
+    *,
+    paired: bool = False,
+    unit: str | None = None,
+    bounds: tuple[float, float] | None = None,
+    confidence: float = CONFIDENCE,
+) -> Interval:
+    """The interval of an outcome's mean over replicates, kept within what it can take.
+
+    A share's interval is clipped to [0, 1] (a paired difference of shares to
+    [-1, 1]) and says so (see :func:`bounded_interval`); any other outcome gets
+    the Student t interval. Every table and report takes its intervals from here.
+
+    Args:
+        outcome: The outcome's name; its unit is looked up in the model's outcomes.
+        values: One value per replicate (for a paired difference, the differences).
+        paired: The values are differences of two scenarios' values.
+        unit: The unit, where the outcome is not one of the model's (e.g. a comparison's).
+        bounds: The possible range, where it is not the unit's (a weighted sum of shares).
+        confidence: Interval level.
+
+    Returns:
+        The interval, with its unit and note.
+    """
+    if unit is None:
+        from introsim.model.outcomes import OUTCOME_INFO
+
+        unit = OUTCOME_INFO[outcome].unit if outcome in OUTCOME_INFO else ""
+    if bounds is None and unit == "share":
+        bounds = (-1.0, 1.0) if paired else (0.0, 1.0)
+    if bounds is not None:
+        n, mean, lo, hi, p, note = bounded_interval(values, *bounds, confidence=confidence)
+    else:
+        n, mean, lo, hi, p = t_interval(values, confidence)
+        note = FEW_REPLICATES if 0 < n < MIN_REPLICATES else ""
+    return Interval(n, mean, lo, hi, p, unit, note)
 
 
 def fieller_ratio(

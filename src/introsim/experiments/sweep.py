@@ -8,6 +8,7 @@ from the base (point 0) is paired by replicate.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -18,12 +19,15 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.design import Design, Point
-from introsim.experiments.engine import Task, model_version, provenance, run_tasks
-from introsim.experiments.statistics import CONFIDENCE, t_interval
+from introsim.experiments.engine import Cube, Task, model_version, provenance, run_cube
+from introsim.experiments.statistics import CONFIDENCE, interval
 from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, StudyError, register
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.params.ensemble_file import Ensemble, intervals_text
+from introsim.terminal import Console, Table, format_value, wide_console
 
 __all__ = [
     "POINTS_FILE",
@@ -37,8 +41,9 @@ __all__ = [
     "write_outputs",
 ]
 
-SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS)
-"""Outcomes recorded for every run."""
+SWEEP_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
+"""Outcomes recorded for every run: the fixed outcomes, the cost parts and each payer's net
+cost in present value."""
 
 TREATMENT, REFERENCE = "treatment", "reference"
 """The arms of a contrast study (the ``arm`` column of its runs)."""
@@ -95,7 +100,7 @@ def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
     A contrast study's reference twins follow the design's points, with the
     same seeds (task point numbers continue after the design's).
     """
-    tasks = []
+    tasks: list[Task] = []
     for _, points in arms(design):
         for p in points:
             for r in range(design.meta.replications):
@@ -151,72 +156,71 @@ def run_sweep(
         The sweep's runs and per-point summaries.
     """
     tasks = sweep_tasks(design, ensemble)
-    results = run_tasks(tasks, executor, store=store, progress=progress)
-    factors = list(design.infos)
-    points = [(arm, p) for arm, pts in arms(design) for p in pts]
-    rows: list[dict[str, Any]] = []
-    for task, res in zip(tasks, results, strict=True):
-        arm, point = points[task.point]
-        row: dict[str, Any] = {
-            "point": point.index,
-            "label": point.label,
-            "replicate": task.replicate,
-            "run_id": res.run_id,
-        }
-        if design.reference is not None:
-            row["arm"] = arm
-        if ensemble is not None:
-            row["ensemble_member"] = task.replicate % ensemble.size
-        for name in factors:
-            row[name] = _factor_value(point, name)
-        values = res.value or {}
-        for o in SWEEP_OUTCOMES:
-            row[o] = float(values.get(o, np.nan))
-        row["error"] = res.error
-        rows.append(row)
-    runs = pd.DataFrame(rows)
-    runs["point"] = runs["point"].astype(np.int64)
-    runs["replicate"] = runs["replicate"].astype(np.int64)
-    for c in ("label", "run_id", "error", *(["arm"] if design.reference is not None else [])):
-        runs[c] = runs[c].astype(object)
-    failed = int((runs["error"] != "").sum())
+    cube = run_cube(tasks, SWEEP_OUTCOMES, executor, store=store, progress=progress)
+    runs = _runs_table(design, cube, ensemble)
     described = ensemble.describe() if ensemble is not None else None
-    return Sweep(design, runs, _points_table(design, runs), failed, described)
+    return Sweep(design, runs, _points_table(design, cube), cube.failed, described)
 
 
-def _points_table(design: Design, runs: pd.DataFrame) -> pd.DataFrame:
+def _runs_table(design: Design, cube: Cube, ensemble: Ensemble | None) -> pd.DataFrame:
+    """One row per point and replicate (per arm): its factors, outcomes and error."""
+    reps = cube.values.shape[1]
+    points = [(arm, p) for arm, pts in arms(design) for p in pts]
+
+    def each(values: list[Any]) -> np.ndarray:
+        """One value per point, repeated for its replicates, as Python objects."""
+        return np.repeat(np.array(values, dtype=object), reps)
+
+    columns: dict[str, Any] = {
+        "point": np.repeat(np.array([p.index for _, p in points], dtype=np.int64), reps),
+        "label": each([p.label for _, p in points]),
+        "replicate": np.tile(np.arange(reps, dtype=np.int64), len(points)),
+        "run_id": cube.run_ids.ravel(),
+    }
+    if design.reference is not None:
+        columns["arm"] = each([arm for arm, _ in points])
+    if ensemble is not None:
+        columns["ensemble_member"] = np.tile(
+            np.arange(reps, dtype=np.int64) % ensemble.size, len(points)
+        )
+    for name in design.infos:
+        columns[name] = each([_factor_value(p, name) for _, p in points]).tolist()
+    for j, outcome in enumerate(cube.outcomes):
+        columns[outcome] = cube.values[:, :, j].ravel()
+    columns["error"] = cube.errors.ravel()
+    return pd.DataFrame(columns)
+
+
+def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
     """Per point and outcome: mean, interval, and the paired difference from the base."""
-    reps = design.meta.replications
-    n_points = len(design.points)
-    factors = list(design.infos)
-    runs = runs.iloc[: n_points * reps]  # a contrast study's reference arm follows
-    values = runs[list(SWEEP_OUTCOMES)].to_numpy(np.float64).reshape(n_points, reps, -1)
+    values = cube.values[: len(design.points)]  # a contrast study's reference arm follows
     base = values[0]
     rows: list[dict[str, Any]] = []
-    for p in range(n_points):
-        first = runs.iloc[p * reps]
-        for j, outcome in enumerate(SWEEP_OUTCOMES):
-            n, mean, lo, hi, _ = t_interval(values[p, :, j])
+    for p, point in enumerate(design.points):
+        factors = {name: _factor_value(point, name) for name in design.infos}
+        for j, outcome in enumerate(cube.outcomes):
+            level = interval(outcome, values[p, :, j])
             if p == 0:
-                diff = dlo = dhi = pval = 0.0 if n else np.nan
+                diff = dlo = dhi = pval = 0.0 if level.n else np.nan
             else:
-                _, diff, dlo, dhi, pval = t_interval(values[p, :, j] - base[:, j])
-            row = {"point": p, "label": first["label"]}
-            row.update({name: first[name] for name in factors})
-            row.update(
+                paired = interval(outcome, values[p, :, j] - base[:, j], paired=True)
+                diff, dlo, dhi, pval = paired.estimate, paired.low, paired.high, paired.p_value
+            rows.append(
                 {
+                    "point": p,
+                    "label": point.label,
+                    **factors,
                     "outcome": outcome,
-                    "n": n,
-                    "mean": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
+                    "n": level.n,
+                    "mean": level.estimate,
+                    "ci_low": level.low,
+                    "ci_high": level.high,
                     "diff": diff,
                     "diff_low": dlo,
                     "diff_high": dhi,
                     "p_value": pval,
                 }
             )
-            rows.append(row)
     df = pd.DataFrame(rows)
     df["point"] = df["point"].astype(np.int64)
     df["n"] = df["n"].astype(np.int64)
@@ -278,3 +282,140 @@ def write_outputs(sweep: Sweep, folder: Path, manifest: dict[str, Any]) -> None:
     write_parquet(sweep.points, folder / POINTS_FILE)
     write_csv(sweep.points, folder / POINTS_CSV)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+class DesignStudy(Study):
+    """A study of an experiment file's design points: a sweep or a sensitivity study."""
+
+    def __init__(self, design: Design, ensemble: Ensemble | None = None) -> None:
+        self.design, self.ensemble = design, ensemble
+        self.name = design.meta.name
+
+    def identity(self) -> dict[str, Any]:
+        return store_identity(self.design, self.ensemble)
+
+    def scenarios(self) -> list[Any]:
+        refs = self.design.reference.points if self.design.reference is not None else []
+        return [p.scenario for p in (*self.design.points, *refs)]
+
+    def size(self) -> tuple[str, int]:
+        d = self.design
+        arms = " × 2 arms" if d.reference is not None else ""
+        return f"{len(d.points)} points × {d.meta.replications} replicates{arms}", d.run_count
+
+
+def with_replications(design: Design, replications: int | None) -> Design:
+    """The design with ``--replications`` instead of its file's (None: the file's).
+
+    Raises:
+        StudyError: The number is outside the bounds of ``experiment.replications``.
+    """
+    if replications is None:
+        return design
+    from pydantic import ValidationError
+
+    try:
+        meta = type(design.meta).model_validate(
+            {**design.meta.model_dump(), "replications": replications}
+        )
+    except ValidationError as exc:
+        raise StudyError(
+            f"--replications: {exc.errors()[0]['msg'].lower()}, found {replications}"
+        ) from None
+    return dataclasses.replace(design, meta=meta)
+
+
+@register
+class SweepStudy(DesignStudy):
+    """``introsim sweep``: an experiment's design points over common-random-number replicates."""
+
+    kind = "sweep"
+    files = (RUNS_FILE, POINTS_FILE, POINTS_CSV, MANIFEST_FILE, REPORT_FILE)
+    report_module = "introsim.reporting.sweep_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        sets: dict[str, Any] | None = None,
+        ensemble: str | Path | None = None,
+        replications: int | None = None,
+    ) -> SweepStudy:
+        """Read an experiment file, with ``--set``, an ensemble and ``--replications``.
+
+        A sensitivity design is refused with a pointer to ``introsim sensitivity``.
+        """
+        from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
+        from introsim.params.ensemble_file import load_checked
+
+        design = load_experiment(path, overrides=sets)
+        if design.meta.design in SENSITIVITY_DESIGNS:
+            raise StudyError(
+                f"{path}: experiment.design = {design.meta.design!r} is a sensitivity design, "
+                f"which `introsim sweep` would run but not analyse; run `introsim sensitivity "
+                f"{path}` for its indices"
+            )
+        design = with_replications(design, replications)
+        checked = load_checked(ensemble, [design.base_path], design.sets, design.points)
+        return cls(design, checked)
+
+    def run(self, runner: Runner) -> Sweep:
+        return run_sweep(
+            self.design,
+            runner.executor,
+            store=runner.store,
+            progress=runner.progress,
+            ensemble=self.ensemble,
+        )
+
+    def warnings(self, result: Sweep, out: Path) -> list[str]:
+        return failed_runs(result.failed, len(result.runs), out)
+
+    def summary(self, result: Sweep, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
+        return {
+            "out": str(out),
+            "runs": len(result.runs),
+            "failed": result.failed,
+            "points": result.points.to_dict("records"),
+        }
+
+    def show(self, result: Sweep, out: Path, wall: float) -> None:
+        from introsim.reporting.format import format_interval
+
+        outcomes = list(result.design.meta.outcomes)
+        table = Table(
+            title=f"{result.design.meta.name}: {len(result.design.points)} points × "
+            f"{result.design.meta.replications} replicates; mean [95 % interval], "
+            "difference from the base paired by replicate",
+        )
+        table.add_column("point", no_wrap=True)
+        for o in outcomes:
+            table.add_column(o, justify="right")
+        cells = result.points.set_index(["point", "outcome"])
+        for p in result.design.points:
+            row = []
+            for o in outcomes:
+                r = cells.loc[(p.index, o)]
+                ci = format_interval(o, r["ci_low"], r["ci_high"])
+                row.append(format_value(o, r["mean"]) + (f" {ci}" if ci else ""))
+            table.add_row(p.label, *row)
+        wide_console(200).print(table)
+        Console().print(
+            f"wrote {out}/ {', '.join(self.files)} ({len(result.runs)} runs in {wall:.1f} s)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def failed_runs(failed: int, runs: int, out_dir: Path, consequence: str = "") -> list[str]:
+    """The warning for runs that raised (none when none did), pointing to their errors."""
+    if not failed:
+        return []
+    also = f"; {consequence}" if consequence else ""
+    return [
+        f"{failed} of {runs} runs failed{also}; the errors are in {out_dir}/runs.csv (column error)"
+    ]

@@ -52,6 +52,7 @@ from introsim.experiments.statistics import (
     wald_ratio,
     welch_test,
 )
+from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.params.schema import Scenario
 from introsim.params.trial_file import (
@@ -60,8 +61,10 @@ from introsim.params.trial_file import (
     TrialSpec,
     arm_units,
     clusters_for,
+    load_trial,
 )
 from introsim.run import simulate
+from introsim.terminal import Console, Table, wide_console
 
 if TYPE_CHECKING:
     from introsim.experiments.store import RunStore
@@ -658,3 +661,119 @@ def write_outputs(result: TrialResult, folder: Path, manifest: dict[str, Any]) -
     write_parquet(result.trials, folder / TRIALS_FILE)
     write_csv(result.power, folder / POWER_FILE)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+def _share_interval(row: dict[str, Any], name: str) -> str:
+    """``37 % [36, 39]``: a share of simulated trials with its interval, in per cent."""
+    value, low, high = (row[name], row[f"{name}_low"], row[f"{name}_high"])
+    if value != value:
+        return "–"
+    return f"{100 * value:.0f} % [{100 * low:.0f}, {100 * high:.0f}]"
+
+
+@register
+class TrialStudy(Study):
+    """``introsim trial``: a randomised trial simulated many times at each sample size."""
+
+    kind = "trial"
+    work = "site runs"
+    files = (TRIALS_FILE, POWER_FILE, MANIFEST_FILE, REPORT_FILE)
+    report_module = "introsim.reporting.trial_report"
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_outputs)
+
+    def __init__(self, spec: TrialSpec) -> None:
+        self.spec, self.name = spec, spec.meta.name
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrialStudy:
+        """Read a trial file."""
+        return cls(load_trial(path))
+
+    def identity(self) -> dict[str, Any]:
+        return store_identity(self.spec)
+
+    def scenarios(self) -> list[Scenario]:
+        return [self.spec.control, self.spec.treatment]
+
+    def size(self) -> tuple[str, int]:
+        sites = self.spec.recruitment.sites
+        return f"{sites} sites × 2 arms", 2 * sites
+
+    def run(self, runner: Runner) -> TrialResult:
+        try:
+            return run_trial(
+                self.spec, runner.executor, store=runner.store, progress=runner.progress
+            )
+        except RuntimeError as exc:
+            raise StudyError(f"{self.spec.path}: {exc}") from None
+
+    def warnings(self, result: TrialResult, out: Path) -> list[str]:
+        failed = result.population.failed
+        if not failed:
+            return []
+        return [f"{len(failed)} site runs failed and were left out; see {out}/manifest.json"]
+
+    def notes(self, result: TrialResult) -> list[str]:
+        return list(result.notes)
+
+    def summary(
+        self, result: TrialResult, out: Path, wall: float, manifest: dict[str, Any]
+    ) -> dict:
+        return {
+            "out": str(out),
+            "truths": result.truths,
+            "icc": result.icc,
+            "n_for_80_percent_power": result.needed(),
+            "power": result.power.to_dict("records"),
+        }
+
+    def show(self, result: TrialResult, out: Path, wall: float) -> None:
+        pw, t, meta = result.power, result.truths, result.spec.meta
+        table = Table(
+            title=f"{meta.name}: {meta.outcome}, power at alpha {meta.alpha:g} over "
+            f"{meta.trials} simulated trials; truth: ITT {t['itt']:+.3f}, compliers "
+            f"{t['cace']:+.3f}, everyone {t['ate']:+.3f}",
+            caption="[95 % intervals]: the Monte Carlo error of power and coverage over the "
+            "simulated trials (Wilson's interval)",
+        )
+        for col in (
+            "design",
+            "n",
+            "ITT power [95 %]",
+            "ITT mean",
+            "PP mean",
+            "CACE mean",
+            "CACE coverage [95 %]",
+        ):
+            table.add_column(col, justify="right")
+        for (design, n), g in pw.groupby(["design", "n"], sort=False):
+            r = {row["estimator"]: row for row in g.to_dict("records")}
+            clusters = f" ({r['itt']['clusters']} sites)" if design == "cluster" else ""
+            table.add_row(
+                str(design),
+                f"{n}{clusters}",
+                _share_interval(r["itt"], "power"),
+                f"{r['itt']['mean_estimate']:+.3f}",
+                f"{r['per_protocol']['mean_estimate']:+.3f}",
+                f"{r['cace']['mean_estimate']:+.3f}",
+                _share_interval(r["cace"], "coverage"),
+            )
+        console = wide_console(160)
+        console.print(table)
+        for design, need in result.needed().items():
+            if need["smallest"] is None:
+                console.print(f"{design}: 80 % ITT power not reached up to n = {need['largest']}")
+            else:
+                sites = f" ({need['clusters']} sites)" if need["clusters"] else ""
+                console.print(
+                    f"{design}: 80 % ITT power at n = {need['smallest']}{sites} "
+                    f"(about {need['interpolated']} by interpolation)"
+                )
+        Console().print(
+            f"wrote {out}/ {', '.join(self.files)} ({2 * self.spec.recruitment.sites} site runs, "
+            f"{len(result.trials)} simulated trials in {wall:.1f} s)",
+            highlight=False,
+            soft_wrap=True,
+        )

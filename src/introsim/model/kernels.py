@@ -22,6 +22,7 @@ from numba import njit
 
 from introsim.model.state import (
     EVENT_COLUMN,
+    LEDGER_COLUMN,
     NO_ONE,
     SLOTS_PER_EMPLOYER,
     WEEKS_12M,
@@ -38,6 +39,7 @@ from introsim.params.schema import (
     EDUCATION_LEVELS,
     ELIGIBILITY,
     FULL_BENEFIT_AGE,
+    FULL_TIME_HOURS,
     LANGUAGE_MAX,
 )
 
@@ -70,6 +72,19 @@ COL_OPENED = EVENT_COLUMN["vacancies_opened"]
 COL_OUTSIDE = EVENT_COLUMN["outside_fills"]
 COL_CONTACTS = EVENT_COLUMN["employer_contacts"]
 
+L_BENEFIT = LEDGER_COLUMN["introduction_benefit"]
+L_GRANT = LEDGER_COLUMN["integration_grant"]
+L_SOCIAL = LEDGER_COLUMN["social_assistance"]
+L_SUBSIDY = LEDGER_COLUMN["wage_subsidy"]
+L_NAV = LEDGER_COLUMN["nav_follow_up"]
+L_SPECIALISTS = LEDGER_COLUMN["specialists"]
+L_TEACHING = LEDGER_COLUMN["teaching"]
+L_TAX_MUNICIPALITY = LEDGER_COLUMN["income_tax_municipality"]
+L_TAX_REST = LEDGER_COLUMN["income_tax_rest"]
+L_CONTRIBUTIONS = LEDGER_COLUMN["employer_contributions"]
+L_PAY = LEDGER_COLUMN["gross_pay"]
+GRANT_YEARS = 5  # the integration grant runs the year of settlement and four more
+
 ELIG_NONE = ELIGIBILITY.index("none")
 ELIG_ALL = ELIGIBILITY.index("all")
 ELIG_LOW_LANGUAGE = ELIGIBILITY.index("low_language")
@@ -87,6 +102,7 @@ WEEKLY_KERNELS: tuple[str, ...] = (
     "jobs_week",
     "exit_week_kernel",
     "account_week",
+    "ledger_week",
 )
 
 # Streams: one per kind of draw, spaced so sub-draws (k-th application) never collide.
@@ -1218,14 +1234,159 @@ def account_week(week, refugees, specialists, params, status_counts):
             first_job_weeks[i] += 1
 
 
+# --------------------------------------------------------------------------- 9. the ledger
+@njit(cache=True, inline="always", error_model="numpy")
+def income_tax(income, params):
+    """The year's tax on a personal income (NOK), by the rules of ``[public_finances.income_tax]``.
+
+    Returns:
+        (the municipality's kept share, the rest): the municipality keeps
+        ``tax_municipal_kept`` of its part of the tax on ordinary income; the rest is the
+        national insurance contribution, the bracket tax, the state's and county's parts and
+        what income equalisation takes.
+    """
+    if income <= 0.0:
+        return 0.0, 0.0
+    social = 0.0
+    if income > params.tax_social_floor:
+        social = min(
+            params.tax_social_rate * income,
+            params.tax_social_taper * (income - params.tax_social_floor),
+        )
+    deduction = min(params.tax_deduction_rate * income, params.tax_deduction_max)
+    ordinary = max(0.0, income - deduction - params.tax_personal_allowance)
+    lows, rates = params.tax_bracket_from, params.tax_bracket_rate
+    bracket = 0.0
+    for j in range(lows.shape[0]):
+        if income > lows[j]:
+            top = income if j + 1 == lows.shape[0] else min(income, lows[j + 1])
+            bracket += rates[j] * (top - lows[j])
+    kept = params.tax_municipal_kept * params.tax_municipal_rate * ordinary
+    return kept, social + params.tax_ordinary_rate * ordinary + bracket - kept
+
+
+@njit(cache=True, error_model="numpy")
+def ledger_week(week, refugees, specialists, tables, params, accounts, flows):
+    """The week's public flows, each participant's summed into ``flows`` (``LEDGER_FLOWS``).
+
+    Every amount is non-negative NOK; who pays or receives it is the scenario's
+    (``[public_finances]``), applied after the run. Paid work is a full-time week, or
+    alongside the programme the hours its training leaves; a job's wage is its wage cost,
+    of which the employer's contribution is the part above gross pay. The benefit follows
+    the programme's weeks as in accounting, cut for hours in paid work; social assistance is
+    an expected amount for each week without work, benefit or education; the year's income
+    tax is settled in the run year's last week (and in the horizon's last).
+    """
+    status, arrival_week, age, method = (
+        refugees.status,
+        refugees.arrival_week,
+        refugees.age,
+        refugees.method,
+    )
+    specialist, in_programme, exit_week = (
+        refugees.specialist,
+        refugees.in_programme,
+        refugees.exit_week,
+    )
+    job_start, job_wage, job_step_down = (
+        refugees.job_start,
+        refugees.job_wage,
+        refugees.job_step_down,
+    )
+    hours_worked, year_pay, year_benefit = (
+        accounts.hours_worked,
+        accounts.year_pay,
+        accounts.year_benefit,
+    )
+    training_hours, spec_cap = tables.training_hours, specialists.cap
+    contribution, reduction = params.employer_contribution_rate, params.benefit_work_reduction
+    grant_by_year = params.grant_by_year
+    settle = (week + 1) % WEEKS_PER_YEAR == 0 or week == params.horizon_weeks - 1
+    benefit = grant = social = subsidy = nav = staff = teaching = 0.0
+    tax_municipality = tax_rest = contributions = pay_total = 0.0
+    for i in range(status.shape[0]):
+        st = status[i]
+        hours_worked[i] = 0.0
+        if st == NOT_ARRIVED:
+            continue
+        m = method[i]
+        alongside = in_programme[i] == 1
+        if st == EMPLOYED or st == SUBSIDISED:
+            hours = FULL_TIME_HOURS - training_hours[m] if alongside else FULL_TIME_HOURS
+            hours_worked[i] = hours
+            wage_cost = job_wage[i] * hours / FULL_TIME_HOURS
+            pay = wage_cost / (1.0 + contribution)
+            pay_total += pay
+            contributions += wage_cost - pay
+            year_pay[i] += pay
+            if st == SUBSIDISED:
+                if week - job_start[i] < job_step_down[i]:
+                    subsidy += refugees.job_subsidy_rate[i] * wage_cost
+                else:
+                    subsidy += refugees.job_subsidy_after[i] * wage_cost
+        paid_benefit = st == PROGRAMME or alongside or exit_week[i] == week
+        if paid_benefit:
+            rate = 1.0
+            if age_at(age[i], arrival_week[i], week) < FULL_BENEFIT_AGE:
+                rate = params.benefit_under_25_share
+            amount = params.benefit_week * rate
+            amount *= 1.0 - reduction * hours_worked[i] / FULL_TIME_HOURS
+            benefit += amount
+            year_benefit[i] += amount
+        elif st == WAITING or st == UNEMPLOYED or st == INACTIVE:
+            social += params.social_assistance_week
+        if st == PROGRAMME or alongside:
+            teaching += training_hours[m] * params.teaching_hour_cost
+        s = specialist[i]
+        if s != NO_ONE:
+            staff += params.specialist_week_cost / spec_cap[s]
+        elif st == UNEMPLOYED:
+            nav += params.nav_week_cost
+        t = week - arrival_week[i]
+        if t == 0:
+            grant += grant_by_year[0]
+        elif t < GRANT_YEARS * WEEKS_PER_YEAR and t >= WEEKS_PER_YEAR:
+            grant += grant_by_year[t // WEEKS_PER_YEAR] / WEEKS_PER_YEAR
+        if settle:
+            kept, rest = income_tax(year_pay[i] + year_benefit[i], params)
+            tax_municipality += kept
+            tax_rest += rest
+            year_pay[i] = 0.0
+            year_benefit[i] = 0.0
+    flows[L_BENEFIT] = benefit
+    flows[L_GRANT] = grant
+    flows[L_SOCIAL] = social
+    flows[L_SUBSIDY] = subsidy
+    flows[L_NAV] = nav
+    flows[L_SPECIALISTS] = staff
+    flows[L_TEACHING] = teaching
+    flows[L_TAX_MUNICIPALITY] = tax_municipality
+    flows[L_TAX_REST] = tax_rest
+    flows[L_CONTRIBUTIONS] = contributions
+    flows[L_PAY] = pay_total
+
+
 # --------------------------------------------------------------------------- the week
 @njit(cache=True, error_model="numpy")
-def run_week(week, refugees, specialists, employers, vacancies, tables, params, counters, row):
-    """One week, in its fixed order, counted into ``row``.
+def run_week(
+    week,
+    refugees,
+    specialists,
+    employers,
+    vacancies,
+    tables,
+    params,
+    counters,
+    row,
+    accounts,
+    flows,
+):
+    """One week, in its fixed order, counted into ``row`` and ``flows``.
 
     The populations (``refugees`` ... ``vacancies``), ``tables``, ``params`` and
     ``counters`` are the run's named groups (``world.py``); ``row`` is this week's
-    row of the weekly series: status counts, then events.
+    row of the weekly series: status counts, then events; ``accounts`` and ``flows``
+    (this week's row of the ledger) are the public-finance ledger's.
     """
     assign_waiting(week, refugees, specialists, params, counters)  # 1 (waiting shows in counts)
     programme_week(week, refugees, tables, params)  # 2
@@ -1241,11 +1402,23 @@ def run_week(week, refugees, specialists, employers, vacancies, tables, params, 
     row[COL_RELEASES] = released
     row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, tables, params)  # 7
     account_week(week, refugees, specialists, params, row[:N_STATUS])  # 8
+    ledger_week(week, refugees, specialists, tables, params, accounts, flows)  # 8, by payer
 
 
 @njit(cache=True, error_model="numpy")
 def run_weeks(
-    start, stop, refugees, specialists, employers, vacancies, tables, params, counters, weekly
+    start,
+    stop,
+    refugees,
+    specialists,
+    employers,
+    vacancies,
+    tables,
+    params,
+    counters,
+    weekly,
+    accounts,
+    ledger,
 ):
     """Weeks ``start`` to ``stop - 1`` in one compiled loop (what ``IntroModel.run`` uses)."""
     for week in range(start, stop):
@@ -1259,4 +1432,6 @@ def run_weeks(
             params,
             counters,
             weekly[week],
+            accounts,
+            ledger[week],
         )

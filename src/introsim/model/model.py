@@ -12,6 +12,7 @@ import numpy as np
 
 from introsim.model import kernels as k
 from introsim.model.agents import Employer, Refugee, Specialist
+from introsim.model.collector import WeeklyCollector
 from introsim.model.state import EVENT_COLUMN, EVENTS, NO_ONE, Status
 from introsim.model.world import World, advance, build_world, child_seeds, seed_sequence
 from introsim.params.schema import Scenario
@@ -29,12 +30,16 @@ class IntroModel(mesa.Model):
             ``Employer``). Off for headless runs, where nothing reads them.
         world: A world already built from (scenario, seed) by
             :func:`introsim.model.world.build_world`; built here if not given.
+        agent_reporters: Mesa agent reporters for ``datacollector``, collected
+            after every week (needs ``agents``); e.g. ``{"status": "status"}``.
 
     Attributes:
         refugees, specialists, employers, vacancies: The struct-of-arrays state.
         tables, params, counters: The other kernel inputs (see ``world.py``).
         week: Weeks simulated so far.
         weekly: (weeks, statuses + events) counts, filled as the run goes.
+        datacollector: A ``mesa.DataCollector``: ``get_model_vars_dataframe()`` is
+            the weekly counts, ``get_agent_vars_dataframe()`` the agent reporters'.
     """
 
     def __init__(
@@ -44,6 +49,7 @@ class IntroModel(mesa.Model):
         *,
         agents: bool = True,
         world: World | None = None,
+        agent_reporters: dict | None = None,
     ) -> None:
         w = build_world(scenario, seed) if world is None else world
         super().__init__(rng=np.random.Generator(np.random.PCG64(w.model_seed)))
@@ -60,6 +66,9 @@ class IntroModel(mesa.Model):
             self.refugee_agents = [Refugee(self, i) for i in range(self.refugees.size)]
             self.specialist_agents = [Specialist(self, i) for i in range(self.specialists.size)]
             self.employer_agents = [Employer(self, i) for i in range(self.employers.size)]
+        elif agent_reporters:
+            raise ValueError("agent_reporters need the agent views: leave agents=True")
+        self.datacollector = WeeklyCollector(self, agent_reporters)
 
     @property
     def benefit_week(self) -> float:
@@ -72,16 +81,23 @@ class IntroModel(mesa.Model):
         if self.week >= self.weeks:
             self.running = False
             return
-        k.run_week(self.week, *self.world[:7], self.weekly[self.week])
+        w = self.world
+        k.run_week(self.week, *w[:7], self.weekly[self.week], w.accounts, w.ledger[self.week])
         self.week += 1
         if self.week >= self.weeks:
             self.running = False
+        if self.datacollector.per_week:
+            self.datacollector.collect(self)
 
     def run(self) -> IntroModel:
         """Simulate every remaining week of the horizon in one compiled loop; return the model.
 
         Gives the same state as calling :meth:`step` week by week.
         """
+        if self.datacollector.per_week:  # agent reporters read the agents after every week
+            while self.running and self.week < self.weeks:
+                self.step()
+            return self
         start = self.week
         advance(self.world, start, self.weeks)
         self.week = self.weeks

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from introsim.model.ledger import LEDGER_PAYERS, PAYER_LABELS, PERSON_YEARS_PV, net_cost_name
 from introsim.model.state import STATUS_NAMES, WEEKS_24M, WEEKS_PER_YEAR, Refugees, Status
 from introsim.params.schema import EDUCATION_LEVELS, METHODS
 
@@ -76,6 +77,19 @@ OUTCOME_INFO: dict[str, OutcomeInfo] = {
     ),
     "cost_subsidy_nok": OutcomeInfo("Wage subsidy paid per participant", "NOK", False),
     "cost_benefit_nok": OutcomeInfo("Introduction benefit paid per participant", "NOK", False),
+    **{
+        net_cost_name(payer): OutcomeInfo(
+            f"Net cost to {PAYER_LABELS[payer]} per participant, present value over the horizon",
+            "NOK",
+            False,
+        )
+        for payer in LEDGER_PAYERS
+    },
+    PERSON_YEARS_PV: OutcomeInfo(
+        "Years in work per participant over the horizon, discounted like the money",
+        "years",
+        True,
+    ),
 }
 
 _WORK = (Status.EMPLOYED, Status.SUBSIDISED)

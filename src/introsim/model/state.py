@@ -50,6 +50,13 @@ class MethodCode(IntEnum):
 
 
 STATUS_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Status)
+
+IN_WORK: tuple[Status, ...] = (Status.EMPLOYED, Status.SUBSIDISED)
+"""In work: an ordinary or a subsidised job (the outcomes' "employed")."""
+IN_WORK_OR_EDUCATION: tuple[Status, ...] = (*IN_WORK, Status.EDUCATION)
+"""In work or in ordinary education (the municipal target's measure)."""
+IN_WORK_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in IN_WORK)
+"""The names of :data:`IN_WORK`, as in :data:`STATUS_NAMES` (status columns, tables)."""
 PHASE_NAMES: tuple[str, ...] = tuple(p.name.lower() for p in Phase)
 NO_ONE = -1  # index value meaning "none" in integer index arrays
 
@@ -216,6 +223,38 @@ class Vacancies(NamedTuple):
     bar: np.ndarray = _col(F64, 0.0, "score the best outside candidate sets")
     hidden: np.ndarray = _col(I8, 0, "1 = never advertised")
     filled: np.ndarray = _col(I8, 0, "1 = the current opening was filled by a participant")
+
+
+@_population
+class Accounts(NamedTuple):
+    """Each participant's running accounts with the public purse (read and written by the ledger).
+
+    The year's personal income is gathered week by week and taxed in the year's last week.
+    """
+
+    hours_worked: np.ndarray = _col(F64, 0.0, "paid hours this week (0 out of work)")
+    year_pay: np.ndarray = _col(F64, 0.0, "gross pay so far this run year, NOK")
+    year_benefit: np.ndarray = _col(F64, 0.0, "introduction benefit so far this run year, NOK")
+
+
+LEDGER_FLOWS: tuple[str, ...] = (
+    "introduction_benefit",
+    "integration_grant",
+    "social_assistance",
+    "wage_subsidy",
+    "nav_follow_up",
+    "specialists",
+    "teaching",
+    "income_tax_municipality",
+    "income_tax_rest",
+    "employer_contributions",
+    "gross_pay",
+)
+"""Columns of the weekly ledger (``World.ledger``): NOK summed over participants, each a
+non-negative amount; who pays or receives each is the scenario's (``[public_finances]``,
+see ``model/ledger.py``). ``gross_pay`` is the participants' earnings, the base of the taxes,
+not itself a public flow."""
+LEDGER_COLUMN: dict[str, int] = {name: j for j, name in enumerate(LEDGER_FLOWS)}
 
 
 class Counters(NamedTuple):

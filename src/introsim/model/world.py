@@ -20,8 +20,10 @@ from introsim.model.policies import MethodTables, eligibility_code, method_table
 from introsim.model.population import draw_cohort, draw_employers, method_ranges, staff
 from introsim.model.state import (
     EVENTS,
+    LEDGER_FLOWS,
     SLOTS_PER_EMPLOYER,
     WEEKS_PER_YEAR,
+    Accounts,
     Counters,
     Employers,
     Refugees,
@@ -29,7 +31,7 @@ from introsim.model.state import (
     Status,
     Vacancies,
 )
-from introsim.params.schema import KernelField, Scenario, kernel_fields
+from introsim.params.schema import FULL_TIME_HOURS, KernelField, Scenario, kernel_fields
 
 RUN_FIELDS: tuple[tuple[str, type], ...] = (
     ("key", int),  # the run's 63-bit key for counter-based draws
@@ -54,6 +56,27 @@ def _bar_mean(sc: Scenario) -> float:
     return lm.outside_bar + lm.outside_bar_per_point * 100.0 * (
         lm.unemployment_rate - lm.reference_unemployment_rate
     )
+
+
+def _social_assistance_week(sc: Scenario) -> float:
+    """Expected social assistance a week for one person without income (monthly rates)."""
+    sa = sc.public_finances.social_assistance
+    return sa.take_up * (sa.living_nok_per_month + sa.housing_nok_per_month) * 12 / WEEKS_PER_YEAR
+
+
+def _nav_week_cost(sc: Scenario) -> float:
+    """NAV's cost a week for one unemployed former participant: follow-up time and measures."""
+    nav = sc.public_finances.nav_follow_up
+    hour = sc.costs.specialist_nok_per_year / (WEEKS_PER_YEAR * FULL_TIME_HOURS)
+    return sc.after_programme.nav_follow_up_hours * hour + nav.measure_share * (
+        nav.measure_nok_per_week
+    )
+
+
+def _teaching_hour_cost(sc: Scenario) -> float:
+    """A participant's share of one teaching hour."""
+    t = sc.public_finances.teaching
+    return t.teacher_nok_per_year / WEEKS_PER_YEAR / t.class_hours_per_week / t.class_size
 
 
 DERIVED: dict[str, Derived] = {
@@ -113,6 +136,35 @@ DERIVED: dict[str, Derived] = {
     ),
     "benefit_under_25_share": Derived(
         float, ("costs.benefit_under_25_share",), lambda sc: sc.costs.benefit_under_25_share
+    ),
+    "horizon_weeks": Derived(int, ("scenario.weeks",), lambda sc: sc.scenario.weeks),
+    "social_assistance_week": Derived(
+        float,
+        (
+            "public_finances.social_assistance.living_nok_per_month",
+            "public_finances.social_assistance.housing_nok_per_month",
+            "public_finances.social_assistance.take_up",
+        ),
+        _social_assistance_week,
+    ),
+    "nav_week_cost": Derived(
+        float,
+        (
+            "after_programme.nav_follow_up_hours",
+            "costs.specialist_nok_per_year",
+            "public_finances.nav_follow_up.measure_share",
+            "public_finances.nav_follow_up.measure_nok_per_week",
+        ),
+        _nav_week_cost,
+    ),
+    "teaching_hour_cost": Derived(
+        float,
+        (
+            "public_finances.teaching.teacher_nok_per_year",
+            "public_finances.teaching.class_hours_per_week",
+            "public_finances.teaching.class_size",
+        ),
+        _teaching_hour_cost,
     ),
 }
 """Kernel constants worked out from the scenario: name -> (type, the paths it reads, how)."""
@@ -205,6 +257,8 @@ class World(NamedTuple):
     counters: Counters
     weekly: np.ndarray  # int64 (weeks, statuses + events)
     model_seed: np.random.SeedSequence  # for the Mesa model's own generator
+    accounts: Accounts  # each participant's running accounts with the public purse
+    ledger: np.ndarray  # float64 (weeks, LEDGER_FLOWS): public flows, NOK summed over people
 
 
 def build_world(scenario: Scenario, seed: int | np.random.SeedSequence) -> World:
@@ -241,6 +295,8 @@ def build_world(scenario: Scenario, seed: int | np.random.SeedSequence) -> World
         counters,
         weekly,
         model_ss,
+        Accounts.allocate(refugees.size),
+        np.zeros((scenario.scenario.weeks, len(LEDGER_FLOWS)), dtype=np.float64),
     )
 
 
@@ -249,5 +305,5 @@ def advance(world: World, start: int, stop: int) -> World:
 
     Calls the same kernels, in the same order, as stepping week by week.
     """
-    kernels.run_weeks(start, stop, *world[:7], world.weekly)
+    kernels.run_weeks(start, stop, *world[:7], world.weekly, world.accounts, world.ledger)
     return world

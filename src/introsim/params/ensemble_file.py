@@ -9,8 +9,9 @@ member everywhere, so differences stay paired, while the spread over replicates
 now holds both simulation noise and the spread between plausible parameter sets.
 
 An ensemble file is either ``[[member]]`` tables of dotted paths (what
-``introsim calibrate`` writes) or a single set of overrides written as scenario
-tables (``best.toml``), which is an ensemble of one; never both.
+``introsim calibrate`` writes; a posterior ensemble adds a ``[posterior]`` table
+saying what made it) or a single set of overrides written as scenario tables
+(``best.toml``), which is an ensemble of one; never both.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
 MAX_MEMBERS = 10_000
 """Most members an ensemble may have (a calibration keeps at most one per candidate)."""
 _RESERVED = ("trial", "loss")  # bookkeeping keys a calibration writes beside the parameters
+_ABOUT = ("posterior",)  # tables beside the members that say what made them, not parameters
 
 
 class _Point(Protocol):
@@ -171,7 +173,7 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
     where: list[tuple[Loc, dict[str, Any]]] = []
     if "member" in data:
         raw = data["member"]
-        beside = [k for k in data if k != "member"]
+        beside = [k for k in data if k != "member" and k not in _ABOUT]
         if beside:
             doc.fail(
                 (beside[0],),

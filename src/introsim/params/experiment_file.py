@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import OUTCOMES
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.document import Name, StrictModel, TomlDocument
@@ -62,6 +63,8 @@ SENSITIVITY_DESIGNS: tuple[str, ...] = ("morris", "sobol", "delta")
 DESIGNS: tuple[str, ...] = ("grid", "oat", "lhs", "list", *SENSITIVITY_DESIGNS)
 DUMMY = "dummy"
 """Name of the factor the model ignores (its index is the noise floor)."""
+STUDY_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *LEDGER_OUTCOMES)
+"""Outcomes a study may name: every run outcome, the public-finance ledger's included."""
 MAX_POINTS_LISTED = 10_000
 """Most ``[[points]]`` a list design may write out."""
 
@@ -108,15 +111,16 @@ class ExperimentMeta(StrictModel):
     outcomes: list[str] = Field(
         default=["employed_12m", "employed_60m", "cost_per_participant_nok"],
         min_length=1,
-        max_length=len(OUTCOMES),
+        max_length=len(STUDY_OUTCOMES),
         description="Outcomes the report shows first",
     )
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentMeta:
-        unknown = [o for o in self.outcomes if o not in OUTCOMES]
+        unknown = [o for o in self.outcomes if o not in STUDY_OUTCOMES]
         if unknown:
-            raise ValueError(f"unknown outcome {unknown[0]!r}; valid: {', '.join(OUTCOMES)}")
+            valid = ", ".join(STUDY_OUTCOMES)
+            raise ValueError(f"unknown outcome {unknown[0]!r}; valid: {valid}")
         if len(set(self.outcomes)) < len(self.outcomes):
             raise ValueError("outcomes: an outcome is named twice")
         d = self.design

@@ -18,6 +18,7 @@ read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import typing
 from typing import Annotated, Any, Literal, NamedTuple
@@ -1725,6 +1726,473 @@ class Costs(Section):
     )
 
 
+# --------------------------------------------------------------------------- public finances
+PAYERS: tuple[str, ...] = ("municipality", "state", "nav")
+"""The public bodies the ledger keeps accounts for: the municipality that runs the programme,
+the state (with the county and the other municipalities: the rest of the public sector) and
+NAV, the Labour and Welfare Administration (its benefits and measures)."""
+Payer = Literal["municipality", "state", "nav"]
+Nok = Annotated[float, Field(ge=0, le=10_000_000)]
+TAX_BRACKETS = 5
+"""Steps of the bracket tax (trinnskatt) on personal income."""
+
+
+def _payer(default: str, meaning: str, source: str) -> Any:
+    return param(default, "municipality | state | nav", meaning, source)
+
+
+class IntroductionBenefitFlow(Section):
+    """``[public_finances.introduction_benefit]``: the benefit paid for the programme's weeks.
+
+    Rate: ``costs.benefit_g_per_year`` G a year from 25, ``costs.benefit_under_25_share`` of it
+    under 25, for every programme week (the week of leaving included).
+    """
+
+    payer: Payer = _payer(
+        "municipality",
+        "Who pays the introduction benefit",
+        "Integration Act 2021: participation gives the right to the benefit, which the "
+        "municipality that runs the programme pays",
+    )
+    work_hours_reduction: float = param(
+        1.0,
+        "share 0-1",
+        "How far the benefit is cut for the hours of a paid job alongside the programme: 1 = "
+        "paid only for the week's hours not in paid work, 0 = paid in full alongside the job",
+        "Integration Act 2021 and Prop. 89 L (2019-2020) ch. 9: the benefit is paid for "
+        "participation in a full-time programme and is set per hour (1/1,850 of the yearly "
+        "amount) so that it follows the hours taken part; ordinary paid work can be part of "
+        "the programme (§ 14; IMDi, 'Arbeid på deltid', 2024). That the hours in paid work are "
+        "paid by the employer and not by the benefit is an assumption of how municipalities "
+        "apply the hourly rule",
+        kernel="benefit_work_reduction",
+        plausible=(0.0, 1.0),
+        ge=0,
+        le=1,
+    )
+
+
+class IntegrationGrantFlow(Section):
+    """``[public_finances.integration_grant]``: the state's grant for each settled person."""
+
+    payer: Payer = _payer(
+        "state",
+        "Who pays the integration grant",
+        "IMDi, integreringstilskudd: the state pays it to the municipality for each person "
+        "it settles, in the year of settlement and the four years after",
+    )
+    receiver: Payer = _payer(
+        "municipality", "Who receives the integration grant", "IMDi, integreringstilskudd"
+    )
+    nok_by_year: tuple[Nok, Nok, Nok, Nok, Nok] = param(
+        (194_400.0, 240_000.0, 175_000.0, 88_000.0, 73_000.0),
+        "NOK a year, years 1 to 5 after settlement",
+        "The grant for one adult settled (here: on arrival), by year since settlement; year 1 "
+        "is paid in full in the week of settlement, later years spread over the year",
+        "year 1: IMDi's 2024 rate for an adult settled with family, 194,400 NOK (241,100 for "
+        "an adult settled alone), paid in full on settlement, later years in instalments "
+        "through the year; years 2 to 5: assumption, as this project's searches did not find "
+        "IMDi's table for them: about the size of recent years' rates, falling from about "
+        "240,000 to about 70,000 NOK (the five years for an adult came to 669,600 NOK in "
+        "2014, Prop. 1 S Tillegg 1 (2013-2014), and the rates have risen since). The grant "
+        "does not depend on what happens to the participant, so it cancels in every "
+        "comparison; it sets the levels of the municipality's and the state's accounts",
+        kernel="grant_by_year",
+        plausible=(50_000.0, 300_000.0),
+    )
+
+
+class SocialAssistanceFlow(Section):
+    """``[public_finances.social_assistance]``: economic assistance for those with no income.
+
+    Paid as an expected amount (``take_up`` times the rates, no draw) for every week a
+    participant has neither work, nor the introduction benefit, nor education: waiting for a
+    place in the programme, or unemployed or inactive after it.
+    """
+
+    payer: Payer = _payer(
+        "municipality",
+        "Who pays economic social assistance",
+        "Social Services Act § 18: the municipality pays economic assistance (the NAV office "
+        "administers it)",
+    )
+    living_nok_per_month: float = param(
+        7_850.0,
+        "NOK/month",
+        "Assistance for living costs for a single person (the state's guideline rate)",
+        "Arbeids- og inkluderingsdepartementet, circular A-3/2023, statlige veiledende "
+        "retningslinjer for økonomisk stønad for 2024: 7,850 NOK a month for a single person "
+        "from 1 January 2024",
+        ge=0,
+        le=100_000,
+    )
+    housing_nok_per_month: float = param(
+        6_000.0,
+        "NOK/month",
+        "Assistance for housing, electricity and heating on top of the guideline rate",
+        "assumption: the guideline rates leave housing out, to be assessed case by case "
+        "(circular A-3/2023); a modest rented flat for one, net of the state's housing "
+        "allowance",
+        plausible=(3_000.0, 10_000.0),
+        ge=0,
+        le=100_000,
+    )
+    take_up: float = param(
+        0.6,
+        "share 0-1",
+        "Share of those without work, benefit or education who receive assistance",
+        "assumption: some live with a partner who earns or have other support (health-related "
+        "benefits from NAV, not in the model); the Ministry notes that many participants need "
+        "supplementary assistance already alongside the introduction benefit (Prop. 101 L "
+        "(2023-2024) ch. 5)",
+        plausible=(0.3, 0.9),
+        ge=0,
+        le=1,
+    )
+
+
+class WageSubsidyFlow(Section):
+    """``[public_finances.wage_subsidy]``: the wage subsidy paid to employers.
+
+    Rates and rules are ``[wage_subsidy]`` (the scenario's own) and ``[after_programme]``
+    (NAV's ordinary subsidy after the programme), on the wage cost of the hours worked.
+    """
+
+    payer: Payer = _payer(
+        "nav",
+        "Who pays the wage subsidy",
+        "NAV's rules for lønnstilskudd: NAV pays the subsidy to the employer",
+    )
+
+
+class NavFollowUpFlow(Section):
+    """``[public_finances.nav_follow_up]``: NAV's follow-up and measures after the programme.
+
+    For every week unemployed after the programme without a specialist: the time
+    ``after_programme.nav_follow_up_hours`` at an advisor's cost (``costs.specialist_nok_per_year``
+    over a full-time year), and a labour-market measure for ``measure_share`` of them.
+    """
+
+    payer: Payer = _payer(
+        "nav",
+        "Who pays NAV's follow-up and measures",
+        "NAV Act: NAV follows up job seekers and runs the labour-market measures from the "
+        "state budget",
+    )
+    measure_share: float = param(
+        0.3,
+        "share 0-1",
+        "Share of unemployed former participants in a NAV labour-market measure in a week",
+        "assumption: Statistics Norway (introinnv) counts 'registered unemployed or on a "
+        "measure' together, about one in eight former participants a year after the "
+        "programme; about a third of them on a measure",
+        plausible=(0.1, 0.6),
+        ge=0,
+        le=1,
+    )
+    measure_nok_per_week: float = param(
+        2_500.0,
+        "NOK/week",
+        "Cost of one participant-week in a labour-market measure (course, work training)",
+        "assumption: NAV's measures for job seekers cost of the order of 100,000 to 150,000 "
+        "NOK a place-year",
+        plausible=(1_000.0, 5_000.0),
+        ge=0,
+        le=100_000,
+    )
+
+
+class SpecialistsFlow(Section):
+    """``[public_finances.specialists]``: programme advisors and job specialists.
+
+    Each participant is charged the cost of the caseload slot they occupy
+    (``costs.specialist_nok_per_year`` over the caseload cap), in the programme and in
+    after-follow-up.
+    """
+
+    payer: Payer = _payer(
+        "municipality",
+        "Who pays the advisors and job specialists",
+        "Integration Act 2021 § 12 and IMDi's guide to it (ch. 6): the municipality is "
+        "responsible for the programme even where others (NAV, a project) do the work; set "
+        "'nav' or 'state' where they pay the specialists",
+    )
+
+
+class TeachingFlow(Section):
+    """``[public_finances.teaching]``: training in Norwegian and social studies.
+
+    Each participant-hour of the method's ``training_hours`` (in the programme, also
+    alongside a part-time job) costs a teacher's hour shared by the class.
+    """
+
+    payer: Payer = _payer(
+        "municipality",
+        "Who pays the teachers",
+        "Integration Act 2021: the municipality provides training in Norwegian and social studies",
+    )
+    teacher_nok_per_year: float = param(
+        900_000.0,
+        "NOK/FTE-year",
+        "Full cost of one teacher: salary, social costs, overhead and rooms",
+        "assumption, like costs.specialist_nok_per_year",
+        plausible=(700_000.0, 1_200_000.0),
+        ge=0,
+        le=10_000_000,
+    )
+    class_hours_per_week: float = param(
+        25.0,
+        "hours/week",
+        "Hours a teacher teaches a class in a week",
+        "assumption: most of a teacher's working week is teaching, the rest preparation",
+        plausible=(15.0, 30.0),
+        gt=0,
+        le=FULL_TIME_HOURS,
+    )
+    class_size: float = param(
+        12.0,
+        "participants",
+        "Participants in a class",
+        "assumption: adult classes of about a dozen; with the defaults one participant-hour "
+        "costs about 58 NOK (KS notes that the state's grant for the training covers a little "
+        "under 70 % of municipalities' costs, KS on the 2023 budget)",
+        plausible=(6.0, 20.0),
+        ge=1,
+        le=1_000,
+    )
+
+
+class IncomeTax(Section):
+    """``[public_finances.income_tax]``: tax on participants' earnings and benefit, by the rules.
+
+    Personal income in a run year (weeks 52k to 52k+51) is the gross pay of the year plus the
+    introduction benefit; the year's tax is settled in its last week (and the horizon's last
+    week for a part year): national insurance contribution, tax on ordinary income (after the
+    standard deduction and the personal allowance) and the bracket tax. The municipality
+    receives its share of the tax on ordinary income, of which it keeps ``municipal_kept`` after
+    income equalisation; the rest goes to ``receiver``.
+    """
+
+    receiver: Payer = _payer(
+        "state",
+        "Who receives the income tax other than the municipality's kept share",
+        "Tax Act: the national insurance contribution and the bracket tax go to the state, the "
+        "tax on ordinary income is shared by state (fellesskatt), county and municipality; "
+        "county and other municipalities are counted with the state",
+    )
+    ordinary_rate: float = param(
+        0.22,
+        "share 0-1",
+        "Tax rate on ordinary income",
+        "Finansdepartementet, Skattesatser 2024",
+        kernel="tax_ordinary_rate",
+        ge=0,
+        le=1,
+    )
+    municipal_rate: float = param(
+        0.1155,
+        "share 0-1",
+        "The municipal part of that rate (the municipal skattøre)",
+        "statsbudsjettet.no, 'Kommunale skattører' 2019: 11.55 % of ordinary income to the "
+        "municipality, 2.60 % to the county, the rest to the state (the latest year this "
+        "project found a source for; it is set each year)",
+        kernel="tax_municipal_rate",
+        ge=0,
+        le=1,
+    )
+    municipal_kept: float = param(
+        0.4,
+        "share 0-1",
+        "Share of its tax income a municipality keeps after income equalisation",
+        "the income equalisation of the municipalities' revenue system evens out 60 % of a "
+        "municipality's difference from the national average tax income per inhabitant "
+        "(35 % more below 90 % of it): an extra krone of tax leaves the municipality about 40 "
+        "øre, the rest goes to other municipalities (Kommunal- og distriktsdepartementet, "
+        "Grønt hefte)",
+        kernel="tax_municipal_kept",
+        plausible=(0.05, 1.0),
+        ge=0,
+        le=1,
+    )
+    standard_deduction_rate: float = param(
+        0.46,
+        "share 0-1",
+        "Standard deduction (minstefradrag) as a share of personal income",
+        "Finansdepartementet, Skattesatser 2024",
+        kernel="tax_deduction_rate",
+        ge=0,
+        le=1,
+    )
+    standard_deduction_max: float = param(
+        92_000.0,
+        "NOK/year",
+        "Largest standard deduction",
+        "Finansdepartementet, Skattesatser 2024",
+        kernel="tax_deduction_max",
+        ge=0,
+        le=10_000_000,
+    )
+    personal_allowance: float = param(
+        88_250.0,
+        "NOK/year",
+        "Personal allowance (personfradrag) in ordinary income",
+        "Finansdepartementet, Skattesatser 2024 (88,250 NOK)",
+        kernel="tax_personal_allowance",
+        ge=0,
+        le=10_000_000,
+    )
+    social_security_rate: float = param(
+        0.078,
+        "share 0-1",
+        "National insurance contribution (trygdeavgift) on wage income",
+        "Finansdepartementet, Skattesatser 2024 (7.8 %); the introduction benefit is taxed "
+        "with it (Prop. 3 L (2016-2017) ch. 2: tax and the contribution are withheld from it)",
+        kernel="tax_social_rate",
+        ge=0,
+        le=1,
+    )
+    social_security_floor: float = param(
+        69_650.0,
+        "NOK/year",
+        "Personal income below which no national insurance contribution is paid",
+        "Finansdepartementet, Skattesatser 2024",
+        kernel="tax_social_floor",
+        ge=0,
+        le=10_000_000,
+    )
+    social_security_taper: float = param(
+        0.25,
+        "share 0-1",
+        "The contribution is at most this share of the income above the floor",
+        "Finansdepartementet, Skattesatser 2024 (opptrappingssats 25 %)",
+        kernel="tax_social_taper",
+        ge=0,
+        le=1,
+    )
+    bracket_thresholds: tuple[Nok, Nok, Nok, Nok, Nok] = param(
+        (208_050.0, 292_850.0, 670_000.0, 937_900.0, 1_350_000.0),
+        "NOK/year",
+        "Personal income at which each step of the bracket tax (trinnskatt) starts",
+        "Finansdepartementet, Skattesatser 2024",
+        kernel="tax_bracket_from",
+    )
+    bracket_rates: tuple[Share, Share, Share, Share, Share] = param(
+        (0.017, 0.04, 0.136, 0.166, 0.176),
+        "share 0-1",
+        "Rate of each step of the bracket tax",
+        "Finansdepartementet, Skattesatser 2024",
+        kernel="tax_bracket_rate",
+    )
+
+    @field_validator("bracket_thresholds")
+    @classmethod
+    def _rising(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(b < a for a, b in itertools.pairwise(v)):
+            raise ValueError(f"thresholds that do not fall, found {list(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _municipal_part_of_the_rate(self) -> IncomeTax:
+        if self.municipal_rate > self.ordinary_rate:
+            raise ValueError(
+                f"municipal_rate: at most ordinary_rate ({self.ordinary_rate}), "
+                f"found {self.municipal_rate}"
+            )
+        return self
+
+
+class EmployerContributions(Section):
+    """``[public_finances.employer_contributions]``: the employer's social security contribution.
+
+    A job's wage (``labour_market.sectors.weekly_wage_nok``, spread by employer) is its wage
+    cost: gross pay is the wage cost over (1 + ``rate``), and the contribution is ``rate`` times
+    gross pay, for the hours worked.
+    """
+
+    receiver: Payer = _payer(
+        "state",
+        "Who receives the employer's contribution",
+        "National Insurance Act: the employer's contribution (arbeidsgiveravgift) goes to the "
+        "state",
+    )
+    rate: float = param(
+        0.141,
+        "share of gross pay 0-1",
+        "Employer's contribution rate",
+        "Finansdepartementet, Skattesatser 2024: 14.1 % in zone I (lower in the rural zones "
+        "II-V, down to 0 %)",
+        kernel="employer_contribution_rate",
+        ge=0,
+        le=1,
+    )
+
+
+class PublicFinances(Section):
+    """``[public_finances]``: the ledger of public flows by payer, and how it is discounted.
+
+    Each flow is a block with its payer (and receiver, for a transfer between public bodies),
+    its rule and its rates; the present value per participant discounts every week's flows to
+    the start of the run.
+    """
+
+    discount_rate: float = param(
+        0.04,
+        "per year, real",
+        "Discount rate for present values",
+        "Ministry of Finance, circular R-109/2021 (principles and requirements for "
+        "socio-economic analyses): a real, risk-adjusted rate of 4 % a year for the first 40 "
+        "years; the 4 % rate has stood since the 2005 guide (Finansdepartementet, press release "
+        "59/2005)",
+        ge=0,
+        le=0.2,
+    )
+    introduction_benefit: IntroductionBenefitFlow = Field(
+        default_factory=IntroductionBenefitFlow,
+        description="The introduction benefit",
+        json_schema_extra={"unit": "table"},
+    )
+    integration_grant: IntegrationGrantFlow = Field(
+        default_factory=IntegrationGrantFlow,
+        description="The state's integration grant to the municipality",
+        json_schema_extra={"unit": "table"},
+    )
+    social_assistance: SocialAssistanceFlow = Field(
+        default_factory=SocialAssistanceFlow,
+        description="Economic social assistance for those without work, benefit or education",
+        json_schema_extra={"unit": "table"},
+    )
+    wage_subsidy: WageSubsidyFlow = Field(
+        default_factory=WageSubsidyFlow,
+        description="The wage subsidy paid to employers",
+        json_schema_extra={"unit": "table"},
+    )
+    nav_follow_up: NavFollowUpFlow = Field(
+        default_factory=NavFollowUpFlow,
+        description="NAV's follow-up and measures after the programme",
+        json_schema_extra={"unit": "table"},
+    )
+    specialists: SpecialistsFlow = Field(
+        default_factory=SpecialistsFlow,
+        description="Programme advisors and job specialists",
+        json_schema_extra={"unit": "table"},
+    )
+    teaching: TeachingFlow = Field(
+        default_factory=TeachingFlow,
+        description="Training in Norwegian and social studies",
+        json_schema_extra={"unit": "table"},
+    )
+    income_tax: IncomeTax = Field(
+        default_factory=IncomeTax,
+        description="Income tax on earnings and the introduction benefit",
+        json_schema_extra={"unit": "table"},
+    )
+    employer_contributions: EmployerContributions = Field(
+        default_factory=EmployerContributions,
+        description="The employer's social security contribution on earnings",
+        json_schema_extra={"unit": "table"},
+    )
+
+
 # --------------------------------------------------------------------------- the whole
 class Scenario(Section):
     """A whole scenario: one municipality's programme and labour market."""
@@ -1739,6 +2207,7 @@ class Scenario(Section):
     after_programme: AfterProgramme = Field(default_factory=AfterProgramme)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     costs: Costs = Field(default_factory=Costs)
+    public_finances: PublicFinances = Field(default_factory=PublicFinances)
 
     @model_validator(mode="after")
     def _fits_the_cohort(self) -> Scenario:
@@ -1802,27 +2271,31 @@ def kernel_fields() -> tuple[KernelField, ...]:
     """Every scenario field marked ``kernel`` (see :func:`param`), in declaration order.
 
     Returns:
-        One entry per marked field of the scenario's sections.
+        One entry per marked field of the scenario's sections and their nested blocks.
 
     Raises:
         TypeError: A marked field is not an int, a float or a tuple of numbers, or two marked
             fields share a kernel name.
     """
     out: list[KernelField] = []
-    for section, section_field in Scenario.model_fields.items():
-        cls = section_field.annotation
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            continue
-        for name, field in cls.model_fields.items():
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            path = f"{prefix}{name}"
+            cls = field.annotation
+            if isinstance(cls, type) and issubclass(cls, BaseModel):
+                walk(cls, f"{path}.")  # a nested block, e.g. [public_finances.income_tax]
+                continue
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             mark = extra.get("kernel")
             if not mark:
                 continue
-            annotation = field.annotation
-            kind = typing.get_origin(annotation) or annotation
+            kind = typing.get_origin(cls) or cls
             if kind not in (int, float, tuple):
-                raise TypeError(f"{section}.{name}: a kernel field must be int, float or a tuple")
-            out.append(KernelField(f"{section}.{name}", name if mark is True else str(mark), kind))
+                raise TypeError(f"{path}: a kernel field must be int, float or a tuple")
+            out.append(KernelField(path, name if mark is True else str(mark), kind))
+
+    walk(Scenario, "")
     names = [f.name for f in out]
     if len(set(names)) != len(names):
         raise TypeError(f"two kernel fields share a name: {sorted(names)}")

@@ -15,6 +15,7 @@ from introsim.experiments.calibration import CalibrationResult, TargetResult
 from introsim.output import write_text
 from introsim.reporting.html import chart_html, provenance, render
 from introsim.reporting.theme import colour, layout
+from introsim.terminal import count
 
 __all__ = ["report_html", "write_report"]
 
@@ -65,8 +66,11 @@ def _convergence(result: CalibrationResult) -> go.Figure:
                 marker={"color": colour(2), "size": 12, "symbol": "star"},
             )
         )
-    fig.update_xaxes(title_text="trial")
-    fig.update_yaxes(title_text="loss (0: every band met)", rangemode="tozero")
+    # Trials are whole numbers: ticks at integer steps only.
+    fig.update_xaxes(title_text="trial", tick0=0, dtick=max(1, math.ceil(len(losses) / 10)))
+    fig.update_yaxes(
+        title_text="loss (0: every value and interval inside its band)", rangemode="tozero"
+    )
     return layout(fig, 420)
 
 
@@ -163,22 +167,28 @@ def report_html(result: CalibrationResult, manifest: Mapping[str, Any] | None = 
             f"of {n_targets} targets (loss {best.loss:.3g})."
         )
     headlines.append(
-        f"{len(result.ensemble)} of {len(result.trials)} evaluated parameter sets met every band "
+        f"{len(result.ensemble)} of {count(len(result.trials), 'evaluated parameter set')} met "
+        "every band "
         "(the plausible ensemble)."
     )
     failed = sum(1 for t in result.trials if t.error)
     if failed:
-        headlines.append(f"{failed} candidates could not be evaluated (see trials.csv, error).")
+        headlines.append(
+            f"{count(failed, 'candidate')} could not be evaluated (see trials.csv, error)."
+        )
     if cal.targets.not_computed:
         headlines.append(
-            f"{len(cal.targets.not_computed)} targets of the targets file are not computed here "
+            f"{count(len(cal.targets.not_computed), 'target')} of the targets file not computed "
+            "here "
             "(listed below with the reason)."
         )
     sections = [
         {
             "id": "convergence",
             "title": "Convergence over trials",
-            "lead": "Each dot is one candidate's loss; the line is the best loss so far.",
+            "lead": "Each dot is one candidate's loss; the line is the best loss so far; stars "
+            "met every band. The loss also counts the part of each value's 95 % interval that "
+            "lies outside its band, so a trial can meet every band with a loss above 0.",
             "html": chart_html(
                 _convergence(result), "convergence", "Loss of each trial and best so far."
             ),

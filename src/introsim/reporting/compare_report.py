@@ -35,12 +35,14 @@ from introsim.experiments.compare import (
     PERSON_YEARS,
     RATIOS,
     REPLICATE_OUTCOMES,
+    TABLE_OUTCOMES,
     Comparison,
 )
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
 from introsim.params.text import visible
+from introsim.reporting import ledger_report
 from introsim.reporting.format import (
     excludes_zero,
     format_diff,
@@ -68,6 +70,7 @@ SECTIONS: tuple[str, ...] = (
     "costs",
     "value",
     "subgroups",
+    "payers",
 )
 """Chart sections, in order; each chart's div has id ``chart-<section>``."""
 
@@ -537,6 +540,7 @@ def _versus(c: Comparison) -> list[dict[str, Any]]:
                 "weeks": c.weeks[index],
                 "headline": _headline(c, name),
                 "cost": _cost(c, name),
+                "who_pays": ledger_report.who_pays(c, name),
                 "lead": "The largest differences:"
                 if any(r[0] for r in ranked)
                 else "No clear difference in the main outcomes:",
@@ -597,7 +601,7 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for stat in note["statistics"]:
             by_outcome.setdefault(stat, []).append(note["number"])
     rows = []
-    for outcome in REPLICATE_OUTCOMES:
+    for outcome in TABLE_OUTCOMES:
         cells: list[dict[str, Any]] = []
         for name in c.names:
             r = c.row(name, outcome) or {}
@@ -694,6 +698,7 @@ def _alt_texts(c: Comparison) -> dict[str, str]:
         "subgroups": "Grouped bar chart of the share in work at 12 months within each subgroup "
         "(" + ", ".join(SUBGROUP_LABELS.values()) + "), one bar per scenario, with 95 % "
         "intervals; a menu switches to work or education when leaving the programme.",
+        "payers": ledger_report.flows_alt_text(c),
     }
 
 
@@ -760,6 +765,7 @@ def _sections(c: Comparison) -> list[dict[str, Any]]:
             "(dotted light grey).",
         ),
         "value": ("Extra cost per extra person-year in work", value_lead),
+        "payers": (ledger_report.SECTION_TITLE, ledger_report.SECTION_LEAD),
         "subgroups": (
             "For whom: results by subgroup",
             "Average share in work at 12 months within each subgroup, with 95 % intervals; "
@@ -774,6 +780,7 @@ def _sections(c: Comparison) -> list[dict[str, Any]]:
         "costs": _costs_chart,
         "value": _value_chart,
         "subgroups": _subgroup_chart,
+        "payers": ledger_report.flows_chart,
     }
     alts = _alt_texts(c)
     return [
@@ -842,6 +849,7 @@ def report_html(
             for i, n in enumerate(c.names)
         ],
         rows=_rows(c, notes),
+        payers=ledger_report.payer_rows(c),
         caveats=notes,
         marks=MARKS,
         status_text=STATUS_TEXT,

@@ -44,18 +44,21 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
     primary = PRIMARY[method]
     kinds = [k for k in (primary, FIRST[method]) if k]
     order = full[full["index"] == primary].sort_values("value")["factor"].tolist()
+    # A legend's swatch takes the colour of the trace's first bar: the grey dummy goes last
+    # in the data, while the axis keeps the sorted order.
+    data_order = [f for f in order if f != DUMMY] + [f for f in order if f == DUMMY]
     fig = go.Figure()
     for i, kind in enumerate(kinds):
-        rows = full[full["index"] == kind].set_index("factor").reindex(order)
+        rows = full[full["index"] == kind].set_index("factor").reindex(data_order)
         err_hi = (rows["high"] - rows["value"]).fillna(0).clip(lower=0)
         err_lo = (rows["value"] - rows["low"]).fillna(0).clip(lower=0)
         fig.add_trace(
             go.Bar(
-                y=order,
+                y=data_order,
                 x=rows["value"],
                 orientation="h",
                 name=NAMES[kind],
-                marker_color=[GREY if f == DUMMY else colour(i) for f in order],
+                marker_color=[GREY if f == DUMMY else colour(i) for f in data_order],
                 error_x={"type": "data", "array": err_hi, "arrayminus": err_lo, "symmetric": False},
                 hovertemplate="%{y}: %{x:.3f}<extra>" + NAMES[kind] + "</extra>",
             )
@@ -74,7 +77,11 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
             )
         )
     # No x-axis title: the legend below names each index, and a title collides with it.
-    fig.update_layout(barmode="group", yaxis_title="")
+    fig.update_layout(
+        barmode="group",
+        yaxis_title="",
+        yaxis={"categoryorder": "array", "categoryarray": order},
+    )
     return layout(fig, max(260, 60 + 28 * len(order) * len(kinds)))
 
 
@@ -90,14 +97,16 @@ def _morris(part: pd.DataFrame) -> go.Figure:
         f.split(".")[-1] if f == DUMMY or level is None or v > level else ""
         for f, v in mus["value"].items()
     ]
+    x, y = mus["value"].to_numpy(), sig.reindex(mus.index).to_numpy()
+    positions = label_positions(x, y, shown)  # drops the labels that find no free place
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=mus["value"],
-            y=sig.reindex(mus.index),
+            x=x,
+            y=y,
             mode="markers+text",
             text=shown,
-            textposition="top center",
+            textposition=positions,
             marker={"color": [GREY if f == DUMMY else colour(0) for f in mus.index]},
             hovertext=list(mus.index),
             hovertemplate="%{hovertext}<br>mu* %{x:.3g}<br>sigma %{y:.3g}<extra></extra>",
@@ -116,6 +125,84 @@ def _morris(part: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(xaxis_title="mu* (mean abs. effect)", yaxis_title="sigma")
     return layout(fig, 420)
+
+
+POSITIONS = (
+    "top center",
+    "bottom center",
+    "middle right",
+    "middle left",
+    "top right",
+    "top left",
+    "bottom right",
+    "bottom left",
+)
+"""Where a label may sit around its dot, in the order tried."""
+CHAR_WIDTH, LINE_HEIGHT, DOT = 0.0115, 0.045, 0.012
+"""A label's character width and line height, and a dot's half size, as shares of the plot
+area (13-pixel type on a plot about 650 by 320 pixels; a narrower one only shrinks the gaps)."""
+
+
+def label_box(x: float, y: float, text: str, position: str) -> tuple[float, float, float, float]:
+    """The box ``(left, bottom, right, top)`` a label takes at ``position`` around a dot.
+
+    Coordinates are shares of the plot area, the dot at ``(x, y)``.
+    """
+    width, height = len(text) * CHAR_WIDTH, LINE_HEIGHT
+    vertical, horizontal = position.split()
+    left = {
+        "center": x - width / 2,
+        "right": x + DOT,
+        "left": x - DOT - width,
+    }[horizontal]
+    bottom = {
+        "top": y + DOT,
+        "bottom": y - DOT - height,
+        "middle": y - height / 2,
+    }[vertical]
+    return left, bottom, left + width, bottom + height
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def label_positions(x: np.ndarray, y: np.ndarray, labels: list[str]) -> list[str]:
+    """A position for each label so that no two labels, nor a label and a dot, overlap.
+
+    Greedy, the largest values first (the labels read most): each label takes the
+    first of :data:`POSITIONS` that collides with nothing placed; a label with no
+    free place is left out of the plot (its dot keeps the name on hover).
+    Empty labels keep ``"top center"``.
+
+    Args:
+        x: The dots' x values.
+        y: The dots' y values.
+        labels: One label per dot (``""`` for none); changed in place where left out.
+
+    Returns:
+        One plotly ``textposition`` per dot.
+    """
+    span_x = float(np.nanmax(np.abs(x))) or 1.0
+    span_y = float(np.nanmax(np.abs(y))) or 1.0
+    px, py = np.nan_to_num(x / span_x), np.nan_to_num(y / span_y)
+    dots = [(a - DOT, b - DOT, a + DOT, b + DOT) for a, b in zip(px, py, strict=True)]
+    placed: list[tuple[float, ...]] = []
+    positions = ["top center"] * len(labels)
+    for i in sorted(range(len(labels)), key=lambda j: -(px[j] + py[j])):
+        if not labels[i]:
+            continue
+        for position in POSITIONS:
+            box = label_box(px[i], py[i], labels[i], position)
+            clash = any(_overlap(box, other) for other in placed)
+            clash = clash or any(_overlap(box, d) for j, d in enumerate(dots) if j != i)
+            if not clash:
+                positions[i] = position
+                placed.append(box)
+                break
+        else:
+            labels[i] = ""
+    return positions
 
 
 def _convergence(part: pd.DataFrame, method: str) -> go.Figure:

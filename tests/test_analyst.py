@@ -1,0 +1,449 @@
+"""The analyst's, researcher's and Python user's path: what they paste and read is true.
+
+Each test reproduces something a user met: a README snippet that crashed when
+pasted into a script, a notebook that could not find the repository, a Mesa
+user who looked for ``model.datacollector``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clitools import SRC, call_cli, write
+
+SCRIPT = """\
+from introsim.experiments.study import Runner, load_study
+
+study = load_study("compare", [{a!r}, {b!r}], replications=2)
+{indent_head}with Runner(jobs=2) as runner:
+{indent}    result = study.run(runner)
+{indent}print("label", runner.label, "rows", len(result.replicates))
+"""
+
+
+def _script(tmp_path: Path, guarded: bool) -> subprocess.CompletedProcess[str]:
+    base = "[scenario]\nname = '{n}'\nweeks = 20\nseed = 3\n[cohort]\nsize = 60\n"
+    a = write(tmp_path, "a.toml", base.format(n="a"))
+    b = write(tmp_path, "b.toml", base.format(n="b") + "[follow_up]\nmethod = 'ips'\n")
+    head = 'if __name__ == "__main__":\n    ' if guarded else ""
+    text = SCRIPT.format(a=str(a), b=str(b), indent_head=head, indent="    " if guarded else "")
+    script = write(tmp_path, "study.py", text)
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_an_unguarded_script_runs_in_one_process_and_says_why(tmp_path: Path):
+    res = _script(tmp_path, guarded=False)
+    assert res.returncode == 0, res.stderr
+    assert "label 1 process rows" in res.stdout
+    assert "BrokenProcessPool" not in res.stderr and "bootstrapping" not in res.stderr
+    assert 'if __name__ == "__main__":' in res.stderr and "study.py, line 4" in res.stderr
+
+
+def test_a_guarded_script_is_not_taken_for_an_unguarded_one(tmp_path: Path, monkeypatch):
+    from introsim.experiments import study
+
+    for guarded, expected in ((True, None), (False, "line 3,")):
+        body = "found = unguarded_main()\n"
+        head = 'if __name__ == "__main__":\n    ' if guarded else ""
+        path = write(tmp_path, f"script_{guarded}.py", f"import sys\n\n{head}{body}")
+        module = types.ModuleType("__main__")
+        module.__file__ = str(path)
+        module.unguarded_main = study.unguarded_main
+        monkeypatch.setitem(sys.modules, "__main__", module)
+        exec(compile(path.read_text(), str(path), "exec"), vars(module))
+        assert (module.found is None) if expected is None else expected in module.found
+
+
+def test_the_readme_snippet_is_guarded():
+    readme = (SRC.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index('load_study("sweep", "experiments/levers_oat.toml")')
+    block = readme[readme.rindex("```python", 0, start) : readme.index("```\n", start)]
+    assert 'if __name__ == "__main__":' in block
+    assert block.index("__main__") < block.index("Runner(jobs=2)")
+
+
+def test_the_repository_is_found_from_anywhere(tmp_path: Path, monkeypatch):
+    from introsim.paths import repository
+
+    root = SRC.parent
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert repository() == root  # from the installed package
+    copy = tmp_path / "copy"
+    (copy / "scenarios").mkdir(parents=True)
+    write(copy, "pyproject.toml", "")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(copy / "notebooks" / "x.ipynb"))
+    assert repository() == copy  # the notebook's own path comes first
+    assert repository(root / "notebooks") == root
+
+
+def test_paths_to_source_files_in_files_users_read_exist():
+    root = SRC.parent
+    mentioned = re.compile(r"src/introsim/[\w/]+\.py")
+    places = [root / "README.md", *root.glob("docs/*.md"), *root.glob("notebooks/*.ipynb")]
+    places += [*root.glob("scenarios/*.toml"), *root.glob("experiments/*.toml")]
+    places += [*root.glob("calibration/*.toml")]
+    missing = [
+        f"{place.name}: {found}"
+        for place in places
+        for found in mentioned.findall(place.read_text(encoding="utf-8"))
+        if not (root / found).exists()
+    ]
+    assert not missing, missing
+
+
+def test_mesa_users_find_a_datacollector(small_files):
+    from introsim.model.model import IntroModel
+    from introsim.params.loader import load_scenario
+    from introsim.run import simulate
+
+    sc = load_scenario(small_files["base"]).with_overrides({"scenario.weeks": 30})
+    model = IntroModel(sc, seed=4, agent_reporters={"status": "status"}).run()
+    weeks = model.datacollector.get_model_vars_dataframe()
+    expected = simulate(sc, 4).weekly.drop(columns="week")
+    assert list(weeks.index) == list(range(1, 31)) and weeks.index.name == "Step"
+    assert weeks.reset_index(drop=True).equals(expected)  # the same series as `introsim run`
+    agents = model.datacollector.get_agent_vars_dataframe()
+    last = agents.xs(30, level="Step")["status"].dropna().value_counts()
+    assert last.sum() == sc.cohort.size
+    assert all(last[name] == weeks.loc[30, name] for name in last.index)
+    # Without agent reporters the whole horizon still runs in one compiled loop.
+    plain = IntroModel(sc, seed=4, agents=False).run()
+    assert plain.datacollector.get_model_vars_dataframe().equals(weeks)
+
+
+# --------------------------------------------------------------------------- discover
+def _runs_table(folder: Path, *, weak: bool) -> Path:
+    """A runs table made by other means: two factors, an outcome following one weakly or clearly."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    points = 400
+    a, b = rng.uniform(0, 1, points), rng.uniform(10, 40, points)
+    noise = rng.uniform(-0.12, 0.12, points)
+    share = 0.35 + 0.15 * (a - 0.5) + noise if weak else np.where(a < 0.3, 0.2, 0.4)
+    runs = pd.DataFrame(
+        {
+            "point": np.arange(points),
+            "replicate": 0,
+            "a": a,
+            "b": b,
+            "employed_12m": share,
+            "employed_60m": np.nan,  # past the horizon: no participant reached it
+            "error": "",
+        }
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    runs.to_parquet(folder / "runs.parquet")
+    return folder
+
+
+def test_discover_says_when_no_box_reaches_the_threshold_and_what_to_try(tmp_path: Path):
+    runs = _runs_table(tmp_path / "noise", weak=True)
+    res = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                   "--out", tmp_path / "d", "--threshold", "0.95", "--json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["chosen_box"] is None and data["box"] == [] and data["coverage"] is None
+    assert "No box on PRIM's peeling trajectory reaches a density of 95%" in data["summary"]
+    assert data["suggestion"].startswith("--threshold ") and "--box " in data["suggestion"]
+    traj = pd.read_csv(tmp_path / "d" / "trajectory.csv")
+    assert len(traj) > 2 and traj["density"].max() < 0.95  # the whole trajectory, not a dump box
+    assert {"coverage", "density", "n", "k", "restrictions", "qp_max"} <= set(traj.columns)
+    assert traj["qp_max"].iloc[1:].between(0, 1).all() and not traj["chosen"].any()
+    # The suggestion works: the box it names is chosen.
+    box = int(data["suggestion"].rsplit(" ", 1)[1])
+    res = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                   "--out", tmp_path / "d", "--box", box, "--json")  # fmt: skip
+    chosen = json.loads(res.stdout)
+    assert chosen["chosen_box"] == box and chosen["chosen_by"] == "--box"
+    assert 0 <= chosen["quasi_p_max"] <= 1 and chosen["box"]
+    shown = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                     "--out", tmp_path / "d", "--box", 1)  # fmt: skip
+    assert "PRIM's peeling trajectory" in shown.stdout and "quasi-p" in shown.stdout
+    report = (tmp_path / "d" / "report.html").read_text(encoding="utf-8")
+    assert "quasi-p" in report and "(chosen)" in report
+
+
+def test_discover_chooses_the_widest_box_that_is_dense_enough(tmp_path: Path):
+    runs = _runs_table(tmp_path / "clear", weak=False)
+    res = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3",
+                   "--out", tmp_path / "d", "--json")  # fmt: skip
+    data = json.loads(res.stdout)
+    traj = pd.read_csv(tmp_path / "d" / "trajectory.csv")
+    dense = traj[traj["density"] >= 0.8]
+    assert data["chosen_box"] == int(dense["id"].iloc[0])  # the most coverage among them
+    assert data["density"] >= 0.8 and data["coverage"] == dense["coverage"].max()
+    assert [r["factor"] for r in data["box"]] == ["a"] and data["quasi_p_max"] < 0.001
+    bad = call_cli("discover", runs, "--outcome", "employed_12m", "--below", "0.3", "--box", 999)
+    assert bad.returncode == 2 and f"from 0 to {traj['id'].max()}" in bad.stderr
+
+
+def test_discover_names_an_outcome_missing_in_every_run(tmp_path: Path):
+    runs = _runs_table(tmp_path / "late", weak=False)
+    res = call_cli("discover", runs, "--outcome", "employed_60m", "--below", "0.3")
+    assert res.returncode == 2
+    assert "employed_60m is missing in every run" in res.stderr and "nan" not in res.stderr
+
+
+# --------------------------------------------------------------------------- sensitivity
+def _sobol_rows(n: int, s1: float, st: float) -> pd.DataFrame:
+    rows = []
+    for size in (n, n // 2):
+        for factor, a, b in (("a", s1, st), ("b", 0.1, 0.15), ("dummy", 0.0, 0.01)):
+            rows += [
+                {"factor": factor, "index": "S1", "value": a, "low": a - 0.3, "high": a + 0.3},
+                {"factor": factor, "index": "ST", "value": b, "low": b - 0.3, "high": b + 0.3},
+            ]
+            for r in rows[-2:]:
+                r["n"] = size
+    return pd.DataFrame(rows)
+
+
+def test_sobol_indices_that_cannot_be_are_not_converged():
+    from introsim.experiments.sensitivity import convergence, summary_text
+
+    rows = _sobol_rows(16, 0.86, 0.48)  # S1 above ST, the same at N/2: "stable" but impossible
+    verdict = convergence(rows, "sobol")
+    assert verdict["enough"] is False and verdict["text"].startswith("Not converged")
+    assert "S1 of a (0.86) above its ST (0.48)" in verdict["text"]
+    text = summary_text(rows, "sobol", "employed_12m")
+    assert "Interactions are small" not in text and "not converged" in text
+    negative = _sobol_rows(128, 0.3, 0.4)
+    negative.loc[(negative["factor"] == "b") & (negative["index"] == "S1"), ["value", "high"]] = (
+        -0.4,
+        -0.1,
+    )
+    assert "S1 of b (-0.40) below zero" in convergence(negative, "sobol")["text"]
+    fine = _sobol_rows(128, 0.3, 0.4)
+    assert convergence(fine, "sobol")["enough"] is True
+
+
+def test_no_enough_verdict_below_the_least_n():
+    from introsim.experiments.sensitivity import MIN_N, convergence
+
+    rows = _sobol_rows(16, 0.3, 0.4)  # identical at N and N/2, but N = 16
+    verdict = convergence(rows, "sobol")
+    assert verdict["enough"] is False and "too small to call enough" in verdict["text"]
+    assert f"N = {MIN_N['sobol']}" in verdict["text"]
+    morris = pd.DataFrame(
+        [
+            {"factor": f, "index": i, "value": v, "low": v, "high": v, "n": n}
+            for n in (4, 2)
+            for f, v in (("a", 1.0), ("b", 0.5))
+            for i in ("mu_star", "sigma")
+        ]
+    )
+    assert "was enough" not in convergence(morris, "morris")["text"]
+
+
+def test_morris_mu_star_intervals_stay_at_or_above_zero():
+    import numpy as np
+    from SALib.sample import morris as morris_sample
+
+    from introsim.experiments.sensitivity import _indices
+
+    problem = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+    x = morris_sample.sample(problem, 4, num_levels=4, seed=1)
+    y = np.random.default_rng(2).standard_exponential(len(x)) ** 3  # heavy-tailed noise
+    rows = pd.DataFrame(
+        _indices("morris", problem, x, y, morris_levels=4, second_order=False, resamples=50, seed=0)
+    )
+    mu = rows[rows["index"] == "mu_star"]
+    assert (mu["low"] >= 0).all() and (mu["low"] == 0).any()  # SALib's mu* - conf went below
+
+
+def test_factor_labels_do_not_overlap():
+    import numpy as np
+
+    from introsim.reporting.sensitivity_report import _overlap, label_box, label_positions
+
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0.5, 1, 24), rng.uniform(0.5, 1, 24)  # a crowded corner
+    labels = [f"productivity_factor_{i}" for i in range(24)]
+    positions = label_positions(x, y, labels)
+    px, py = x / x.max(), y / y.max()
+    boxes = [label_box(px[i], py[i], t, positions[i]) for i, t in enumerate(labels) if t]
+    assert len(boxes) >= 3  # some fit, the rest are left to hover
+    assert not any(_overlap(a, b) for k, a in enumerate(boxes) for b in boxes[k + 1 :])
+
+
+def test_the_sobol_legend_is_in_colour():
+    from introsim.reporting.sensitivity_report import GREY, _bars
+
+    rows = _sobol_rows(128, 0.3, 0.4)
+    rows.loc[rows["factor"] == "dummy", "value"] = -0.01  # the dummy sorts first
+    fig = _bars(rows, "sobol")
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) == 2 and all(t.marker.color[0] != GREY for t in bars)
+    assert fig.layout.yaxis.categoryarray[0] == "dummy"  # the axis keeps the sorted order
+
+
+# --------------------------------------------------------------------------- calibration, trial
+def test_calibration_words_and_axes(tmp_path: Path, small_files):
+    from introsim.reporting.calibration_report import _convergence
+    from introsim.terminal import count
+    from test_calibration import CALIBRATION, TARGETS
+
+    assert (count(1, "member"), count(0, "member"), count(3, "member")) == (
+        "1 member",
+        "0 members",
+        "3 members",
+    )
+    for name in ("base", "ips"):
+        write(tmp_path, f"{name}.toml", small_files[name].read_text(encoding="utf-8"))
+    write(tmp_path, "targets.toml", TARGETS)
+    path = write(tmp_path, "cal.toml", CALIBRATION.format(trials=3))
+    res = call_cli("calibrate", path, "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    members = int(re.search(r"ensemble\.toml \((\d+) members?\)", res.stdout).group(1))
+    assert f"({count(members, 'member')})" in res.stdout
+    trials = pd.read_csv(tmp_path / "out" / "trials.csv")
+    result = types.SimpleNamespace(
+        trials=[
+            types.SimpleNamespace(index=int(t.trial), loss=float(t.loss), all_met=bool(t.all_met))
+            for t in trials.itertuples()
+        ]
+    )
+    fig = _convergence(result)
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 0  # whole trial numbers
+    assert "interval inside its band" in fig.layout.yaxis.title.text
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "a trial can meet every band with a loss above 0" in report
+
+
+def test_the_trial_power_table_has_intervals(tmp_path: Path, small_files):
+    from test_trial import _trial_file
+
+    path = _trial_file(tmp_path, small_files, sizes="[40]", designs='["individual"]', trials=100)
+    res = call_cli("trial", path, "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    power = pd.read_csv(tmp_path / "out" / "power.csv")
+    itt = power[power["estimator"] == "itt"].iloc[0]
+    shown = f"{100 * itt['power']:.0f} % [{100 * itt['power_low']:.0f}, "
+    assert shown in res.stdout and "ITT power [95 %]" in res.stdout
+
+
+# --------------------------------------------------------------------------- study conveniences
+MORRIS = """\
+[experiment]
+name = "tiny_morris"
+question = "Which mechanism matters?"
+base = "base.toml"
+replications = 2
+seed = 3
+design = "morris"
+trajectories = 2
+outcomes = ["employed_12m"]
+
+[factors]
+"mechanisms.separation_hazard" = { min = 0.002, max = 0.012 }
+"""
+
+GRID = """\
+[experiment]
+name = "tiny_grid"
+question = "Does the caseload matter?"
+base = "base.toml"
+replications = 2
+seed = 11
+design = "grid"
+
+[factors]
+"follow_up.caseload" = { levels = [10, 30] }
+"""
+
+
+@pytest.fixture
+def study_files(tmp_path: Path, small_files) -> dict[str, Path]:
+    small = "[scenario]\nweeks = 60\n[cohort]\nsize = 80\n"
+    base = small_files["base"].read_text(encoding="utf-8").replace("weeks = 120", "weeks = 60")
+    base = base.replace("size = 200", "size = 80")
+    assert small and "size = 80" in base
+    files = {"base": write(tmp_path, "base.toml", base)}
+    files["ips"] = write(tmp_path, "ips.toml", 'extends = "base.toml"\n[scenario]\nname = "ips"\n'
+                         '[follow_up]\nmethod = "ips"\n')  # fmt: skip
+    files["morris"] = write(tmp_path, "morris.toml", MORRIS)
+    files["grid"] = write(tmp_path, "grid.toml", GRID)
+    return files
+
+
+def test_sweep_refuses_a_sensitivity_design_and_points_to_the_command(study_files, tmp_path):
+    res = call_cli("sweep", study_files["morris"], "--out", tmp_path / "out")
+    assert res.returncode == 2 and not (tmp_path / "out").exists()
+    assert "is a sensitivity design" in res.stderr
+    assert f"introsim sensitivity {study_files['morris']}" in res.stderr
+
+
+def test_every_study_command_has_a_dry_run(study_files, tmp_path, small_files):
+    from test_calibration import CALIBRATION, TARGETS
+    from test_trial import _trial_file
+
+    write(tmp_path, "targets.toml", TARGETS)
+    cal = write(tmp_path, "cal.toml", CALIBRATION.format(trials=3))
+    trial = _trial_file(tmp_path / "t", small_files, sizes="[40]", designs='["individual"]')
+    commands = {
+        "compare": (study_files["base"], study_files["ips"], "-r", "4"),
+        "sweep": (study_files["grid"],),
+        "sensitivity": (study_files["morris"],),
+        "trial": (trial,),
+        "calibrate": (cal,),
+    }
+    # compare: 2 × 4; sweep: 3 points × 2; trial: 6 sites × 2 arms; calibrate: 3 trials ×
+    # 2 scenarios × 3 replicates; sensitivity: as many as the study runs (below).
+    expected = {"compare": 8, "sweep": 6, "trial": 12, "calibrate": 18}
+    ran = call_cli("sensitivity", study_files["morris"], "--out", tmp_path / "ran")
+    assert ran.returncode == 0, ran.stderr
+    expected["sensitivity"] = len(pd.read_parquet(tmp_path / "ran" / "runs.parquet"))
+    for kind, args in commands.items():
+        out = tmp_path / f"out-{kind}"
+        res = call_cli(kind, *args, "--out", out, "--dry-run", "--json")
+        assert res.returncode == 0, (kind, res.stderr)
+        plan = json.loads(res.stdout)
+        assert plan["runs"] == expected[kind], kind
+        assert plan["seconds_per_run"] > 0 and plan["estimate_s"] >= 0
+        assert not out.exists(), kind  # nothing written
+    text = call_cli("sweep", study_files["grid"], "--dry-run", "--jobs", "2").stdout
+    assert "3 points × 2 replicates = 6 runs" in text and "on 2 processes" in text
+
+
+def test_more_replications_extend_a_stored_study(study_files, tmp_path):
+    out = tmp_path / "grid"
+    first = call_cli("sweep", study_files["grid"], "--out", out)
+    assert first.returncode == 0, first.stderr
+    two = pd.read_parquet(out / "runs.parquet")
+    res = call_cli("sweep", study_files["grid"], "--out", out, "--replications", "3", "--json")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["resumed_runs"] == len(two) == 6
+    three = pd.read_parquet(out / "runs.parquet")
+    assert sorted(three["replicate"].unique()) == [0, 1, 2] and len(three) == 9
+    kept = three[three["replicate"] < 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept.drop(columns="run_id"), two.drop(columns="run_id"))
+    bad = call_cli("sweep", study_files["grid"], "--out", out, "--replications", "1")
+    assert bad.returncode == 2 and "--replications" in bad.stderr
+    # compare too: its folder keeps the runs of fewer replicates
+    cmp_out = tmp_path / "cmp"
+    pair = (study_files["base"], study_files["ips"])
+    assert call_cli("compare", *pair, "-r", "2", "--out", cmp_out).returncode == 0
+    parts = {p.name for p in (cmp_out / "parts").glob("*.parquet")}
+    before = pd.read_parquet(cmp_out / "replicates.parquet")
+    more = call_cli("compare", *pair, "-r", "3", "--out", cmp_out)
+    assert more.returncode == 0, more.stderr
+    assert parts < {p.name for p in (cmp_out / "parts").glob("*.parquet")}  # kept, not rerun
+    after = pd.read_parquet(cmp_out / "replicates.parquet")
+    assert sorted(after["replicate"].unique()) == [0, 1, 2]
+    old = after[after["replicate"] < 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old, before.reset_index(drop=True), check_dtype=False)
