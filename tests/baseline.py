@@ -125,11 +125,15 @@ CALIBRATION = """\
 [calibration]
 name = "baseline_calibration"
 targets = "targets.toml"
-replications = 2
+replicates = 2
 seed = 5
-trials = 3
-sampler_seed = 2
-startup_trials = 2
+waves = 1
+points = 10
+members = 3
+member_rounds = 2
+candidates = 256
+discrepancy_sd = 0.05
+recovery_members = 2
 
 [parameters]
 "mechanisms.separation_hazard" = { min = 0.002, max = 0.012, scale = "log" }

@@ -1,4 +1,4 @@
-"""Calibration: targets and calibration files, the loss, resume after SIGKILL, ensembles."""
+"""Calibration: targets and calibration files, the loss, the posterior command, ensembles."""
 
 from __future__ import annotations
 
@@ -14,22 +14,21 @@ import pytest
 
 from introsim.experiments.calibration import (
     MISSING_PENALTY,
-    TRIAL_STATISTICS,
     evaluate_targets,
     fitted_by,
     fitted_problems,
-    fitted_source,
     score,
     target_loss,
 )
 from introsim.experiments.compare import compare
 from introsim.experiments.design import load_experiment
+from introsim.experiments.posterior import load_posterior
+from introsim.experiments.posterior_calibration import load_posterior_calibration
 from introsim.experiments.sweep import sweep_tasks
 from introsim.params.calibration_file import (
     STATISTICS,
     Z95,
     TargetSpec,
-    load_calibration,
     load_targets,
 )
 from introsim.params.catalog import param_info
@@ -66,11 +65,15 @@ CALIBRATION = """\
 [calibration]
 name = "tiny"
 targets = "targets.toml"
-replications = 3
+replicates = 3
 seed = 5
-trials = {trials}
-sampler_seed = 2
-startup_trials = 2
+waves = 1
+points = {points}
+members = 4
+member_rounds = 2
+candidates = 256
+discrepancy_sd = 0.05
+recovery_members = 3
 
 [parameters]
 "mechanisms.separation_hazard" = {{ min = 0.002, max = 0.012, scale = "log" }}
@@ -84,7 +87,7 @@ def tiny(tmp_path: Path, small_files: dict[str, Path]) -> Path:
     for name in ("base", "ips"):
         write(tmp_path, f"{name}.toml", small_files[name].read_text(encoding="utf-8"))
     write(tmp_path, "targets.toml", TARGETS)
-    return write(tmp_path, "cal.toml", CALIBRATION.format(trials=4))
+    return write(tmp_path, "cal.toml", CALIBRATION.format(points=10))
 
 
 def _calibrate(path: Path, out: Path, *extra: str):
@@ -95,25 +98,30 @@ def _calibrate(path: Path, out: Path, *extra: str):
 
 # --------------------------------------------------------------------------- the files
 def test_shipped_targets_and_calibration_load():
-    cal = load_calibration(ROOT / "calibration" / "default.toml")
-    targets = cal.targets
-    assert targets.path == ROOT / "calibration" / "targets.toml"
-    names = [t.name for t in targets.targets]
+    cal = load_posterior_calibration(ROOT / "calibration" / "default.toml")
+    every = load_targets(ROOT / "calibration" / "targets.toml")
+    names = [t.name for t in every.targets]
     assert len(names) >= 8 and len(set(names)) == len(names)
-    for t in targets.targets:
+    for t in every.targets:
         assert t.spec.source.strip() and t.spec.weight > 0
         assert all(term.statistic in STATISTICS for term in t.terms)
     # Targets runs cannot give are listed with the reason, not dropped.
-    assert all(nc.reason.strip() for nc in targets.not_computed)
-    # The Raskt i jobb trial's targets are computed by simulating the trial.
-    trial_targets = [t for t in targets.targets if t.trial is not None]
-    assert {t.spec.statistic for t in trial_targets} == set(TRIAL_STATISTICS)
-    assert all(t.trial.is_file() and not t.terms for t in trial_targets)
-    assert {s.path.name for s in targets.scenarios} >= {"baseline.toml", "ips.toml"}
-    for name, spec in cal.parameters.items():
-        info = param_info(name)
+    assert all(nc.reason.strip() for nc in every.not_computed)
+    # Trial targets are kept in the file and left out of the history match, by name.
+    trial_targets = {t.name for t in every.targets if t.trial is not None}
+    assert trial_targets and set(cal.excluded) == trial_targets
+    assert {t.name for t in cal.fitted} == set(names) - trial_targets
+    assert {s.path.name for s in cal.targets.scenarios} >= {"baseline.toml", "ips.toml"}
+    assert len(cal.parameters) >= 20
+    for p in cal.parameters:
+        info = param_info(p.name)
         assert info is not None and info.low is not None and info.high is not None
-        assert info.low <= spec.min < spec.max <= info.high
+        assert info.low <= p.low < p.high <= info.high
+        assert p.source.strip(), p.name
+    # The hiring model's weights and the method profiles are free.
+    names = {p.name for p in cal.parameters}
+    assert {"mechanisms.productivity_base", "mechanisms.score_noise"} <= names
+    assert any(n.startswith("methods.ips.") for n in names)
 
 
 BAD = {
@@ -126,7 +134,7 @@ BAD = {
     "range beyond the schema": ("cal.toml", "max = 0.4", "max = 1.5"),
     "unknown key": ("cal.toml", "seed = 5", "seed = 5\nseeds = 6"),
     "missing targets file": ("cal.toml", '"targets.toml"', '"other.toml"'),
-    "too few replications": ("cal.toml", "replications = 3", "replications = 1"),
+    "too few replicates": ("cal.toml", "replicates = 3", "replicates = 1"),
 }
 
 
@@ -287,58 +295,47 @@ def test_calibrate_writes_its_outputs_and_is_the_same_on_one_and_two_processes(t
     one, two = tmp_path / "one", tmp_path / "two"
     _calibrate(tiny, one)
     _calibrate(tiny, two, "--jobs", "2")
-    for f in ("trials.csv", "best.toml", "ensemble.toml"):
+    for f in ("posterior.toml", "members.csv", "targets.csv", "parameters.csv", "waves.csv"):
         assert (one / f).read_bytes() == (two / f).read_bytes(), f
-    trials = pd.read_csv(one / "trials.csv")
-    assert list(trials["trial"]) == [0, 1, 2, 3]
-    cal = load_calibration(tiny)
-    assert trials.iloc[0][list(cal.parameters)].to_dict() == cal.defaults()  # trial 0: defaults
-    best = trials.loc[trials["loss"].idxmin()]
+    post = load_posterior(one / "posterior.toml")
+    assert post.size == 4 and post.info["identity"]["calibration"] == "tiny"
+    assert set(post.members[0]) == {"mechanisms.separation_hazard", "programme.inactive_share"}
+    # The ensemble file is read by compare and sweep as it is.
+    assert load_ensemble(one / "posterior.toml").size == 4
     manifest = json.loads((one / "manifest.json").read_text())
-    assert manifest["trials"] == 4 and manifest["best_trial"] == int(best["trial"])
-    assert manifest["ensemble_members"] == int(trials["all_met"].sum())
-    # best.toml is a valid scenario file and an ensemble of one
-    assert call_cli("validate", one / "best.toml").returncode == 0
-    best_file = load_ensemble(one / "best.toml")
-    assert best_file.size == 1
-    for name, value in best_file.members[0].items():
-        assert value == pytest.approx(best[name])
+    assert manifest["members"] == 4 and manifest["model_runs"] > 0
+    assert manifest["recovery"]["members"] == 3
+    targets = pd.read_csv(one / "targets.csv")
+    assert list(targets["target"]) == ["exit", "ips_ahead"]
     html = (one / "report.html").read_text()
-    for part in ("chart-convergence", "ips_ahead", "a test band", "<script src"):
-        assert (part in html) == (part != "<script src"), part
-    # more trials later: the study goes on from where it was
-    again = call_cli("calibrate", tiny, "--out", one, "--trials", "5", "--json")
+    for part in ("chart-targets-chart", "ips_ahead", "a test band", "Synthetic recovery"):
+        assert part in html, part
+    again = call_cli("calibrate", tiny, "--out", one, "--json")
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
-    assert data["trials"] == 5 and data["resumed_trials"] == 4
+    assert data["members"] == 4 and [t["target"] for t in data["targets"]] == ["exit", "ips_ahead"]
 
 
-def test_killed_calibration_resumes_to_the_same_trials(tiny, tmp_path):
-    path = write(tmp_path, "cal.toml", CALIBRATION.format(trials=5))
+def test_killed_calibration_resumes_to_the_same_members(tiny, tmp_path):
     whole = tmp_path / "whole"
-    _calibrate(path, whole)
-
+    _calibrate(tiny, whole)
     out = tmp_path / "killed"
-    # 6 runs a trial, one part a run in this process: killed in the second trial.
-    assert killed_at("calibrate", path, "--out", out, parts=8) == -signal.SIGKILL
-    assert (out / "study.db").is_file() and not (out / "trials.csv").exists()
-
-    resumed = call_cli("calibrate", path, "--out", out, "--json")
-    assert resumed.returncode == 0, resumed.stderr
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["resumed_trials"] >= 1
-    for f in ("trials.csv", "best.toml", "ensemble.toml"):
+    # Wave 1 is 10 points × 2 scenarios × 3 replicates, one part a run here: killed in it.
+    assert killed_at("calibrate", tiny, "--out", out, parts=25) == -signal.SIGKILL
+    assert not (out / "posterior.toml").exists()
+    _calibrate(tiny, out)
+    for f in ("posterior.toml", "members.csv", "targets.csv", "waves.csv"):
         assert (out / f).read_bytes() == (whole / f).read_bytes(), f
 
 
 def test_a_changed_calibration_is_refused_unless_fresh(tiny, tmp_path):
     out = tmp_path / "out"
-    _calibrate(tiny, out, "--trials", "1")
+    _calibrate(tiny, out)
     tiny.write_text(tiny.read_text().replace("seed = 5", "seed = 6"), encoding="utf-8")
-    refused = call_cli("calibrate", tiny, "--out", out, "--trials", "1")
+    refused = call_cli("calibrate", tiny, "--out", out)
     assert refused.returncode == 2 and len(stderr_lines(refused)) == 1
     assert "--fresh" in refused.stderr
-    _calibrate(tiny, out, "--trials", "1", "--fresh")
+    _calibrate(tiny, out, "--fresh")
 
 
 # --------------------------------------------------------------------------- ensembles
@@ -389,21 +386,33 @@ def test_sweep_replicate_r_gets_member_r_mod_k(tmp_path, small_files):
     assert len(ids) == len(tasks)
 
 
-def test_compare_replicate_r_runs_with_member_r_mod_k(tmp_path, small_files):
+def test_compare_runs_every_member_with_every_replicate(tmp_path, small_files):
     ens = load_ensemble(write(tmp_path, "ensemble.toml", ENSEMBLE))
     scenarios = [load_scenario(small_files[n]) for n in ("base", "ips")]
-    result = compare(scenarios, replications=4, root_seed=9, ensemble=ens)
+    result = compare(scenarios, replications=2, root_seed=9, ensemble=ens)
     assert result.ensemble is not None and result.ensemble["members"] == 3
     reps = result.replicates
+    assert sorted(set(zip(reps["member"], reps["replicate"], strict=True))) == [
+        (k, r) for k in range(3) for r in range(2)
+    ]
     for sc in scenarios:
-        for r in (0, 3):  # replicate 3 wraps round to member 0
-            want = simulate_outcomes(sc.with_overrides(ens.member(r)), replicate_seed(9, r))
+        for k, r in ((0, 1), (2, 0)):  # member k, with replicate r's seed in every member
+            want = simulate_outcomes(sc.with_overrides(ens.members[k]), replicate_seed(9, r))
             got = reps[
                 (reps["scenario"] == sc.scenario.name)
+                & (reps["member"] == k)
                 & (reps["replicate"] == r)
                 & (reps["outcome"] == "employed_12m")
             ]["value"].iloc[0]
             assert got == want["employed_12m"]
+    # The three kinds: the parameter range is the members' averages' central 95 %.
+    row = result.row("ips", "employed_12m")
+    ips = reps[(reps["scenario"] == "ips") & (reps["outcome"] == "employed_12m")]
+    means = ips.groupby("member")["value"].mean().to_numpy()
+    assert row["parameter_low"] == pytest.approx(np.quantile(means, 0.025))
+    assert row["parameter_high"] == pytest.approx(np.quantile(means, 0.975))
+    assert row["mean"] == pytest.approx(means.mean())
+    assert "3 plausible parameter sets" in row["parameter_label"]
 
 
 def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertainty(
@@ -417,8 +426,15 @@ def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertai
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["ensemble"]["members"] == 3 and "parameter uncertainty" in manifest["intervals"]
-    assert "parameter uncertainty" in (out / "report.html").read_text()
+    assert manifest["ensemble"]["members"] == 3
+    assert "what we do not know about the mechanisms" in manifest["intervals"]
+    html = (out / "report.html").read_text()
+    assert "3 plausible parameter sets" in html and "Chance in one real cohort" in html
+    table = pd.read_csv(out / "comparison.csv")
+    for kind in ("parameter", "cohort"):
+        assert table[f"{kind}_low"].notna().any() and table[f"diff_{kind}_low"].notna().any()
+    assert table["parameter_label"].str.contains("mechanisms").any()
+    assert "mechanisms [" in result.stdout and "one cohort [" in result.stdout
 
     write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
     exp = write(
@@ -466,10 +482,10 @@ def test_parameters_recorded_as_fitted_are_free_parameters_of_the_file_they_name
 
 def test_fitted_records_are_checked(monkeypatch):
     monkeypatch.chdir(ROOT)
-    cal = load_calibration(ROOT / "calibration" / "default.toml")
-    free = next(iter(cal.parameters))
+    cal = load_posterior_calibration(ROOT / "calibration" / "default.toml")
+    free = cal.parameters[0].name
     rel = "calibration/default.toml"
-    assert fitted_by(fitted_source(cal)) == rel
+    assert fitted_by(f"fitted by {rel} (introsim calibrate)") == rel
     sources = {
         free: f"calibrated; fitted by {rel} (introsim calibrate)",
         "follow_up.caseload": f"fitted by {rel}",
@@ -480,3 +496,17 @@ def test_fitted_records_are_checked(monkeypatch):
     assert len(problems) == 2
     assert problems[0].startswith("follow_up.caseload: fitted by calibration/default.toml")
     assert problems[1].startswith("cohort.size: fitted by calibration/none.toml")
+
+
+def test_a_posterior_from_another_model_version_is_named(tmp_path, small_files):
+    from introsim.experiments.engine import model_version
+    from introsim.params.ensemble_file import stale_posterior
+
+    head = '[posterior]\nmembers = 1\n[posterior.identity]\nmodel_version = "{}"\n'
+    member = '[[member]]\n"mechanisms.score_noise" = 0.3\n'
+    old = load_ensemble(write(tmp_path, "old.toml", head.format("0.0+old") + member))
+    assert "calibrated with model 0.0+old" in stale_posterior(old, model_version())
+    same = load_ensemble(write(tmp_path, "same.toml", head.format(model_version()) + member))
+    assert stale_posterior(same, model_version()) is None
+    plain = load_ensemble(write(tmp_path, "plain.toml", member))
+    assert stale_posterior(plain, model_version()) is None

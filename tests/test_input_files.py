@@ -212,7 +212,9 @@ def test_an_integer_range_without_an_integer_is_refused(tmp_path: Path) -> None:
     assert "follow_up.caseload takes whole numbers" in line and f"study.toml:{at}" in line, line
     cal = (ROOT / "calibration" / "default.toml").read_text(encoding="utf-8")
     cal = cal.replace('targets = "targets.toml"', f'targets = "{ROOT}/calibration/targets.toml"')
-    cal += '"mechanisms.ties_per_specialist" = { min = 12.2, max = 12.9 }\n'
+    plausible = '"mechanisms.ties_per_specialist" = "plausible"'
+    assert plausible in cal
+    cal = cal.replace(plausible, '"mechanisms.ties_per_specialist" = { min = 12.2, max = 12.9 }')
     line = one_error("calibrate", write(tmp_path, "cal.toml", cal), "--out", tmp_path / "o")
     assert "mechanisms.ties_per_specialist takes whole numbers" in line, line
     assert not (tmp_path / "o").exists()

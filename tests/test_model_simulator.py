@@ -81,7 +81,7 @@ def test_points_become_paired_runs_and_stored_runs_are_not_rerun(targets_file, t
     assert ips[:, :2, 1] == pytest.approx(values[:, :2, 1])
     calls.clear()
     again = sim(points, (3, 4, 2), root_seed=5)
-    assert calls[0] == (12, 12)  # everything came from the store
+    assert calls[0] == (24, 24)  # counted on from the first batch; all from the store
     assert np.array_equal(again, values, equal_nan=True)
     assert not np.array_equal(sim(points, (3, 4, 2), root_seed=6), values, equal_nan=True)
 

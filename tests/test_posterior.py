@@ -18,7 +18,9 @@ from introsim.experiments.posterior import (
     implausibility,
     load_posterior,
     posterior_toml,
+    recover,
     replicates_needed,
+    synthetic_targets,
 )
 
 TRUE = np.array([0.3, 0.7, 0.5])
@@ -231,3 +233,29 @@ def test_posterior_file_round_trip(matched, tmp_path) -> None:
     empty.write_text("[posterior]\nmembers = 0\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no members"):
         load_posterior(empty)
+
+
+def test_synthetic_targets_keep_the_declared_uncertainty() -> None:
+    band = Target("band", 0.4, 0.6, 0.01, 0.02, 8, "real")
+    value = Target("value", 0.3, 0.3, 0.03, 0.0, 8, "real")
+    open_band = Target("open", 0.0, math.inf, 0.0, 0.01, 8, "real")
+    moved = synthetic_targets([band, value, open_band], np.array([0.7, 0.25, 0.9]))
+    assert (moved[0].low, moved[0].high) == pytest.approx((0.6, 0.8))
+    assert (moved[0].observation_sd, moved[0].discrepancy_sd) == (0.01, 0.02)
+    assert (moved[1].low, moved[1].high, moved[1].observation_sd) == (0.25, 0.25, 0.03)
+    assert moved[2] is open_band
+
+
+def test_recover_finds_a_member_again_from_its_own_output(matched) -> None:
+    rec = recover(matched, toy, member=3, members=16)
+    assert rec.members == 16 and rec.passed
+    assert (rec.truth == matched.members.values[3]).all()
+    assert rec.share_of_range[:2].max() < 0.3 and rec.share_of_range[2] > 0.6
+
+
+def test_recovery_fails_when_the_simulator_changed(matched) -> None:
+    def shifted(points: np.ndarray, replicates: tuple[int, ...], seed: int) -> np.ndarray:
+        return toy(points[:, [1, 0, 2]], replicates, seed)  # a and b swapped
+
+    rec = recover(matched, shifted, member=3, members=8)
+    assert not rec.passed and not rec.inside[:2].all()

@@ -144,6 +144,12 @@ def test_shipped_studies_load():
     sobol = load_experiment(STUDIES[1])
     assert 6 <= len(sobol.factors) <= 10
     assert sobol.points[0].scenario.follow_up.method == "ips"
+    # The shipped Sobol study is of IPS minus standard follow-up, over declared ranges.
+    assert sobol.reference is not None
+    assert sobol.reference.overrides == {"follow_up.method": "standard"}
+    for name, spec in sobol.factors.items():
+        plausible = param_info(name).plausible
+        assert plausible is not None and (spec.min, spec.max) == plausible, name
 
 
 def test_categories_are_strata_and_the_dummy_never_reaches_the_scenario(tiny: Path):

@@ -207,20 +207,19 @@ def test_out_that_is_a_file_gets_one_message_everywhere(grid, compare_files, tmp
 
 
 def test_a_full_disk_during_calibration_is_one_line(tmp_path, monkeypatch):
-    import sqlite3
+    import errno
 
-    import optuna
-    from sqlalchemy.exc import OperationalError
+    from introsim.experiments.store import RunStore
 
-    def full(*args, **kwargs):
-        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+    def full(self, results):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(optuna, "create_study", full)
+    monkeypatch.setattr(RunStore, "write", full)
     from clitools import ROOT
 
     res = call_cli("calibrate", ROOT / "calibration" / "default.toml", "--out", tmp_path / "o")
     assert res.returncode == 2 and len(stderr_lines(res)) == 1, res.stderr
-    assert "database or disk is full" in res.stderr and "Traceback" not in res.stderr
+    assert "No space left on device" in res.stderr and "Traceback" not in res.stderr
 
 
 # --------------------------------------------------------------------------- executors

@@ -22,7 +22,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from introsim.params.calibration_file import CalibrationMeta, TargetSpec, TermSpec
+from introsim.experiments.posterior_calibration import MetaSpec, RangeSpec, TargetSettings
+from introsim.params.calibration_file import TargetSpec, TermSpec
 from introsim.params.experiment_file import ExperimentMeta
 from introsim.params.factors import FactorSpec
 from introsim.params.trial_file import Recruitment, TakeUp, TrialMeta
@@ -37,13 +38,17 @@ MODELS: dict[str, type[BaseModel]] = {
     "trial": TrialMeta,
     "recruitment": Recruitment,
     "take_up": TakeUp,
-    "calibration": CalibrationMeta,
+    "calibration": MetaSpec,
+    "range": RangeSpec,
+    "settings": TargetSettings,
     "target": TargetSpec,
     "term": TermSpec,
 }
 BOUNDED_ELSEWHERE = {
     ("factor", "min"): "both ends are validated as values of the parameter the factor varies",
     ("factor", "max"): "both ends are validated as values of the parameter the factor varies",
+    ("range", "min"): "both ends are validated as values of the free parameter",
+    ("range", "max"): "both ends are validated as values of the free parameter",
     ("target", "band"): "either end may be open (inf); finite ends are bounded by the model",
 }
 
@@ -129,14 +134,20 @@ TABLES: dict[str, dict[str, Any]] = {
             "calibration": {
                 "name": "fuzz",
                 "targets": "targets.toml",
-                "replications": 2,
                 "seed": 5,
-                "trials": 2,
-                "sampler_seed": 1,
+                "waves": 1,
+                "points": 8,
+                "members": 2,
+                "replicates": 2,
             },
+            "target": {"t": {"replicates": 2}},
             "parameters": {"follow_up.caseload": {"min": 10, "max": 30}},
         },
-        "fields": {"calibration": ("calibration",), "factor": ("parameters", "follow_up.caseload")},
+        "fields": {
+            "calibration": ("calibration",),
+            "settings": ("target", "t"),
+            "range": ("parameters", "follow_up.caseload"),
+        },
     },
     "targets": {
         "file": "targets.toml",

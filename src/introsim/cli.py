@@ -23,7 +23,6 @@ import typer
 from introsim import __version__
 from introsim.experiments import study as driver
 from introsim.experiments.study import StudyError
-from introsim.model.outcomes import OUTCOMES
 from introsim.params.errors import InputError
 from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
@@ -83,24 +82,6 @@ def note(message: str) -> None:
     err_console.print(f"note: {printable(message)}", markup=False, soft_wrap=True)
 
 
-def load_or_fail(path: Path, sets: dict[str, object] | None = None) -> Scenario:
-    """Load a scenario (with ``--set`` overrides), or exit with its one-line error."""
-    try:
-        if sets:
-            return load_scenario_with(path, sets, source="--set")
-        return load_scenario(path)
-    except InputError as e:
-        fail(str(e))
-
-
-def sets_of(items: list[str] | None) -> dict[str, object]:
-    """``--set`` options as overrides (see :func:`~introsim.params.loader.parse_sets`), or exit."""
-    try:
-        return parse_sets(items or [])
-    except InputError as e:
-        fail(str(e))
-
-
 def out_option(value: str) -> Path:
     """Turn the ``--out`` text into a path, refusing an empty one (it would mean ``.``)."""
     if not value.strip():
@@ -109,10 +90,10 @@ def out_option(value: str) -> Path:
 
 
 def checked(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a check of :mod:`introsim.experiments.study`; its refusal is one line, exit 2."""
+    """Call a check or loader; its refusal (bad input) is one line, exit 2."""
     try:
         return check(*args, **kwargs)
-    except StudyError as e:
+    except (StudyError, InputError) as e:
         fail(str(e))
 
 
@@ -167,6 +148,16 @@ DryRunOption = Annotated[
 ]
 
 
+ReplicationsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--replications",
+        "-r",
+        help="Replicates per design point instead of the file's; stored runs are reused.",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class Shared:
     """The options every study command takes, as given."""
@@ -188,10 +179,7 @@ def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None
         study = load_study(kind, *args, **options)
         if shared.dry_run:
             plan = dry_run(study, jobs=shared.jobs, dask=shared.dask, note=note)
-            if shared.json_out:
-                print_json(plan)
-            else:
-                typer.echo(plan["text"])
+            print_json(plan) if shared.json_out else typer.echo(plan["text"])
             return
         out_dir = out_option(shared.out) if shared.out is not None else study.default_out()
         result, out_dir, wall, manifest = drive(
@@ -250,16 +238,18 @@ def run(
     from introsim.output import folder_name
     from introsim.run import history_memory, write_run
 
-    sc = load_or_fail(scenario, sets_of(sets))
+    overrides = checked(parse_sets, sets)
+    sc: Scenario = (
+        checked(load_scenario_with, scenario, overrides, source="--set")
+        if overrides
+        else checked(load_scenario, scenario)
+    )
     if seed is not None and seed < 0:
         fail(f"--seed: expected a non-negative integer, found {seed}")
     out_dir = out_option(out) if out is not None else Path("out") / folder_name(sc.scenario.name)
-    if history:
-        panel = history_memory(sc)
-        hint = f"; the --history panel alone needs about {panel / (1 << 30):.1f} GiB"
-        checked(driver.check_memory, [sc], 1, panel, hint)
-    else:
-        checked(driver.check_memory, [sc], 1)
+    panel = history_memory(sc) if history else 0
+    hint = f"; the --history panel alone needs about {panel / (1 << 30):.1f} GiB" if history else ""
+    checked(driver.check_memory, [sc], 1, panel, hint)
     for line in checked(driver.check_out_dir, out_dir):
         note(line)
     run_seed = seed if seed is not None else sc.scenario.seed
@@ -334,7 +324,7 @@ def compare_command(
     study_command(
         "compare",
         scenarios,
-        sets=sets_of(sets),
+        sets=checked(parse_sets, sets),
         replications=replications,
         seed=seed,
         ensemble=ensemble,
@@ -346,14 +336,7 @@ def compare_command(
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
     out: OutOption = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            "--replications",
-            "-r",
-            help="Replicates per design point instead of the file's; stored runs are reused.",
-        ),
-    ] = None,
+    replications: ReplicationsOption = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
@@ -372,7 +355,7 @@ def sweep(
     study_command(
         "sweep",
         experiment,
-        sets=sets_of(sets),
+        sets=checked(parse_sets, sets),
         ensemble=ensemble,
         replications=replications,
         shared=shared,
@@ -383,14 +366,7 @@ def sweep(
 def sensitivity(
     study: Annotated[Path, typer.Argument(help="Study file with a morris, sobol or delta design.")],
     out: OutOption = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            "--replications",
-            "-r",
-            help="Replicates per design point instead of the file's; stored runs are reused.",
-        ),
-    ] = None,
+    replications: ReplicationsOption = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
@@ -409,7 +385,11 @@ def sensitivity(
     """
     shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
     study_command(
-        "sensitivity", study, sets=sets_of(sets), replications=replications, shared=shared
+        "sensitivity",
+        study,
+        sets=checked(parse_sets, sets),
+        replications=replications,
+        shared=shared,
     )
 
 
@@ -441,26 +421,24 @@ def calibrate(
         Path, typer.Argument(help="Calibration TOML file (see calibration/default.toml).")
     ],
     out: OutOption = None,
-    trials: Annotated[
-        int | None, typer.Option(help="Candidates to evaluate in all (default: the file's).")
-    ] = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     fresh: FreshOption = False,
     json_out: JsonOption = False,
     dry_run: DryRunOption = False,
 ) -> None:
-    """Fit free parameters to calibration targets with Optuna's TPE sampler.
+    """Find the posterior ensemble: every parameter set the targets do not rule out.
 
-    Each candidate runs every scenario the targets need over common-random-number
-    replicates. The study (SQLite) and the runs are kept in --out as they finish;
-    the same command after an interruption resumes. Writes best.toml (apply it
-    with --set, by copying its tables into a scenario file, or with --ensemble),
-    trials.csv, ensemble.toml (every parameter set meeting all bands),
-    manifest.json and report.html.
+    History matching with Gaussian-process emulators over waves; every member is
+    simulated and re-checked on fresh seeds, each target is predicted from the
+    others, and known parameters are recovered from the model's own output. Runs
+    are kept in --out as they finish; the same command after an interruption
+    runs only what is missing. Writes posterior.toml (the ensemble that compare,
+    sweep, trial and sensitivity read), members, targets, parameters and waves
+    tables, manifest.json and report.html.
     """
     shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("calibrate", calibration, trials=trials, shared=shared)
+    study_command("calibrate", calibration, shared=shared)
 
 
 @app.command()
@@ -513,12 +491,6 @@ def discover(
     from introsim.experiments.discovery import DiscoveryError, discover_boxes, show, write_outputs
     from introsim.output import folder_name, staged_output
 
-    if (below is None) == (above is None):
-        fail("give exactly one of --below VALUE or --above VALUE")
-    if outcome not in OUTCOMES:
-        fail(f"--outcome: unknown outcome {outcome!r}; valid: {', '.join(OUTCOMES)}")
-    if not 0 < threshold <= 1:
-        fail(f"--threshold: expected a share in (0, 1], found {threshold:g}")
     try:
         result = discover_boxes(
             runs, outcome, below=below, above=above, threshold=threshold, box=box
@@ -577,62 +549,24 @@ def dashboard(
     ] = 10,
 ) -> None:
     """Start the workshop dashboard in the browser: levers, what-if charts, one run week by week."""
-    import socket
-
     from introsim.app import server
-    from introsim.app.i18n import LANGUAGES
 
-    if lang not in LANGUAGES:
-        fail(f"--lang: expected one of {', '.join(LANGUAGES)}, found {lang!r}")
-    if replications < 2:
-        fail(f"--replications: expected an integer >= 2, found {replications}")
-    if not 0 < port < 65536:
-        fail(f"--port: expected 1 to 65535, found {port}")
-    if scenario is not None:
-        load_or_fail(scenario)
+    def warn(text: str) -> None:
+        err_console.print(f"warning: {text}", markup=False, soft_wrap=True)
+
     try:
-        presets = server.find_presets(scenario)
-    except FileNotFoundError as e:
-        fail(f"{e}; name a scenario file")
-    for path in presets.values():
-        load_or_fail(path)
-    if not server.port_free(host, port):
-        fail(f"--port: {host}:{port} is in use or cannot be listened on; choose another --port")
-    if not server.is_local(host):
-        if not allow_remote:
-            fail(
-                f"--host {host}: other machines could open the dashboard; add --allow-remote "
-                "if that is what you want (the default, 127.0.0.1, is this machine only)"
-            )
-        err_console.print(
-            f"warning: listening on {host}: other machines on the network can open the "
-            "dashboard (you asked for this with --allow-remote)",
-            markup=False,
-            soft_wrap=True,
+        server.launch(
+            scenario,
+            port=port,
+            host=host,
+            allow_remote=allow_remote,
+            lang=lang,
+            replications=replications,
+            say=typer.echo,
+            warn=warn,
         )
-    config = server.DashboardConfig(
-        presets=presets,
-        start=scenario.stem if scenario is not None else next(iter(presets)),
-        lang=lang,
-        replications=replications,
-        host=host,
-        port=port,
-    )
-    if host in server.WILDCARDS:
-        # The server answers on every address of this machine: say so, and which ones.
-        typer.echo(
-            f"introsim dashboard: listening on {host} port {port} (every address of this "
-            f"machine); here open {config.address} (Ctrl-C to stop)"
-        )
-        others = config.remote_addresses
-        typer.echo(
-            "from other machines open "
-            + (" or ".join(others) if others else f"this machine's address, port {port}")
-            + f" (or its name, {socket.gethostname()}, where the network knows it)"
-        )
-    else:
-        typer.echo(f"introsim dashboard: open {config.address} (Ctrl-C to stop)")
-    server.serve(config)
+    except (server.LaunchError, InputError) as e:
+        fail(str(e))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -189,3 +190,89 @@ def serve(config: DashboardConfig) -> None:
         port=config.port,
         log_level="warning",
     )
+
+
+class LaunchError(ValueError):
+    """The dashboard cannot be started as asked (one line for the user)."""
+
+
+def launch(
+    scenario: Path | None,
+    *,
+    port: int = DEFAULT_PORT,
+    host: str = LOCAL_HOST,
+    allow_remote: bool = False,
+    lang: str = "en",
+    replications: int = DEFAULT_REPLICATIONS,
+    say: Callable[[str], None] = print,
+    warn: Callable[[str], None] = print,
+) -> None:
+    """Check what ``introsim dashboard`` was asked for, say where to open it, and serve.
+
+    Args:
+        scenario: The preset to open (None: the first in ./scenarios).
+        port: Port to listen on.
+        host: Address to listen on (another than this machine's own needs ``allow_remote``).
+        allow_remote: Let other machines open the dashboard.
+        lang: Language of the page.
+        replications: Replicates per scenario.
+        say: Prints a line for the user.
+        warn: Prints a warning.
+
+    Raises:
+        LaunchError: A bad option, a port in use, a remote host not allowed.
+        ScenarioError: A preset file is invalid.
+    """
+    from introsim.app.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise LaunchError(f"--lang: expected one of {', '.join(LANGUAGES)}, found {lang!r}")
+    if replications < 2:
+        raise LaunchError(f"--replications: expected an integer >= 2, found {replications}")
+    if not 0 < port < 65536:
+        raise LaunchError(f"--port: expected 1 to 65535, found {port}")
+    if scenario is not None:
+        load_scenario(scenario)
+    try:
+        presets = find_presets(scenario)
+    except FileNotFoundError as e:
+        raise LaunchError(f"{e}; name a scenario file") from None
+    for path in presets.values():
+        load_scenario(path)
+    if not port_free(host, port):
+        raise LaunchError(
+            f"--port: {host}:{port} is in use or cannot be listened on; choose another --port"
+        )
+    if not is_local(host):
+        if not allow_remote:
+            raise LaunchError(
+                f"--host {host}: other machines could open the dashboard; add --allow-remote "
+                "if that is what you want (the default, 127.0.0.1, is this machine only)"
+            )
+        warn(
+            f"listening on {host}: other machines on the network can open the "
+            "dashboard (you asked for this with --allow-remote)"
+        )
+    config = DashboardConfig(
+        presets=presets,
+        start=scenario.stem if scenario is not None else next(iter(presets)),
+        lang=lang,
+        replications=replications,
+        host=host,
+        port=port,
+    )
+    if host in WILDCARDS:
+        # The server answers on every address of this machine: say so, and which ones.
+        say(
+            f"introsim dashboard: listening on {host} port {port} (every address of this "
+            f"machine); here open {config.address} (Ctrl-C to stop)"
+        )
+        others = config.remote_addresses
+        say(
+            "from other machines open "
+            + (" or ".join(others) if others else f"this machine's address, port {port}")
+            + f" (or its name, {socket.gethostname()}, where the network knows it)"
+        )
+    else:
+        say(f"introsim dashboard: open {config.address} (Ctrl-C to stop)")
+    serve(config)

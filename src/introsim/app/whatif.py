@@ -20,7 +20,7 @@ import pandas as pd
 
 from introsim.experiments.compare import REPLICATE_OUTCOMES, ReplicateResult, run_replicate
 from introsim.experiments.statistics import t_band, t_interval
-from introsim.model.state import STATUS_NAMES, Status
+from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, Status
 from introsim.params.schema import Scenario
 
 TARGET_AT_EXIT = 0.55
@@ -36,7 +36,7 @@ SUBGROUP_OUTCOME = "employed_12m"
 CACHE_RUNS = 512
 """Replicate results kept in memory (a few kB each)."""
 
-_WORK = [STATUS_NAMES.index(s.name.lower()) for s in (Status.EMPLOYED, Status.SUBSIDISED)]
+_WORK = [STATUS_NAMES.index(name) for name in IN_WORK_NAMES]
 _NOT_ARRIVED = STATUS_NAMES.index(Status.NOT_ARRIVED.name.lower())
 
 

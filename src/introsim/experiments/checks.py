@@ -48,16 +48,11 @@ def check_file(path: str | os.PathLike[str]) -> str:
 
         spec = load_trial(path)
         return f"trial: {spec.recruitment.sites} sites, {len(spec.meta.sample_sizes)} sample sizes"
-    if kind == "posterior calibration":
+    if kind == "calibration":
         from introsim.experiments.posterior_calibration import load_posterior_calibration
 
-        posterior = load_posterior_calibration(path)
-        return f"posterior calibration: {len(posterior.parameters)} free parameters"
-    if kind == "calibration":
-        from introsim.params.calibration_file import load_calibration
-
-        cal = load_calibration(path)
-        return f"calibration: {len(cal.parameters)} free parameters"
+        cal = load_posterior_calibration(path)
+        return f"calibration: {len(cal.parameters)} free parameters, {len(cal.fitted)} targets"
     if kind == "targets":
         from introsim.params.calibration_file import load_targets
 

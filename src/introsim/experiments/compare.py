@@ -77,6 +77,7 @@ from introsim.experiments.statistics import (
 )
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
+from introsim.experiments.uncertainty import ThreeKinds, three_kinds
 from introsim.model.ledger import (
     FLOW_LABELS,
     FLOWS,
@@ -101,7 +102,7 @@ from introsim.model.outcomes import (
     by_subgroup,
 )
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
-from introsim.params.ensemble_file import Ensemble, intervals_text
+from introsim.params.ensemble_file import Ensemble
 from introsim.params.schema import PAYERS, Scenario
 from introsim.run import replicate_seed, simulate
 from introsim.terminal import Console, Table, format_value, printable, shown, wide_console
@@ -502,9 +503,12 @@ class Comparison:
             net cost in present value), ``ledger_flows`` (each flow to each payer) and
             ``ledger_years`` (each payer's net cost to the end of each year): each outcome
             name mapped to each scenario's ``n, mean, ci_low, ci_high, diff, diff_low,
-            diff_high, p_value, note``; the ratio rows of ``comparison`` also carry
-            ``status`` ("dominant", "dominated", ...; see :data:`COST_STATUSES`), and the
-            payback rows theirs (see :data:`introsim.model.ledger.PAYBACK_STATUSES`).
+            diff_high, p_value, note`` (``ci_*``, ``diff_low``/``diff_high``: simulation
+            precision), the three kinds of uncertainty (``parameter_*``, ``cohort_*`` and
+            their ``diff_`` forms) and each kind's label in plain words; the ratio rows of
+            ``comparison`` also carry ``status`` ("dominant", "dominated", ...; see
+            :data:`COST_STATUSES`), and the payback rows theirs (see
+            :data:`introsim.model.ledger.PAYBACK_STATUSES`).
         """
         keys = (
             "n",
@@ -516,6 +520,17 @@ class Comparison:
             "diff_high",
             "p_value",
             "note",
+            "parameter_low",
+            "parameter_high",
+            "cohort_low",
+            "cohort_high",
+            "diff_parameter_low",
+            "diff_parameter_high",
+            "diff_cohort_low",
+            "diff_cohort_high",
+            "parameter_label",
+            "cohort_label",
+            "simulation_label",
         )
         groups: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "outcome": {},
@@ -535,6 +550,7 @@ class Comparison:
             "reference": self.reference,
             "root_seed": self.root_seed,
             "replications": self.replications,
+            "members": self.ensemble["members"] if self.ensemble is not None else 1,
             "confidence": self.confidence,
             "scenarios": [
                 {"name": n, "description": self.title(n), "digest": d, "cohort_size": c, "weeks": w}
@@ -600,10 +616,14 @@ def compare(
     if seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, found {seed}")
 
+    # Over an ensemble every member runs every replicate: point i * K + k is scenario i with
+    # member k, and replicate r has the same seed in every scenario and member.
+    members = ensemble.size if ensemble is not None else 1
     tasks = [
-        Task(i, r, sc if ensemble is None else ensemble.apply(sc, r), seed)
+        Task(i * members + k, r, sc if ensemble is None else ensemble.apply_member(sc, k), seed)
         for r in range(replications)
         for i, sc in enumerate(scenarios)
+        for k in range(members)
     ]
     with contextlib.ExitStack() as stack:
         if executor is None:
@@ -621,17 +641,24 @@ def compare(
     for task in tasks:
         error = cube.errors[task.point, task.replicate]
         if error:
+            where = f", member {task.point % members}" if ensemble is not None else ""
             raise RuntimeError(
-                f"{scenarios[task.point].scenario.name}, replicate {task.replicate}: {error}"
+                f"{scenarios[task.point // members].scenario.name}{where}, replicate "
+                f"{task.replicate}: {error}"
             )
+    # Runs of one scenario in member-major order: run k * R + r is member k, replicate r.
+    runs = members * replications
     results = {
-        (i, r): ReplicateResult(i, r, *_unpack(cube.results[i, r]))
+        (i, k * replications + r): ReplicateResult(
+            i, k * replications + r, *_unpack(cube.results[i * members + k, r])
+        )
         for i in range(len(scenarios))
+        for k in range(members)
         for r in range(replications)
     }
     ordered = list(results.values())
     sizes = tuple(sc.cohort.size for sc in scenarios)
-    values = cube.values
+    grid = cube.values.reshape(len(scenarios), members, replications, -1)
     return Comparison(
         names=tuple(names),
         digests=tuple(sc.digest() for sc in scenarios),
@@ -639,27 +666,45 @@ def compare(
         weeks=tuple(sc.scenario.weeks for sc in scenarios),
         root_seed=seed,
         replications=replications,
-        replicates=_replicates_table(names, ordered, seed),
-        table=_comparison_table(names, values, sizes),
-        weekly=_weekly_bands(names, results, replications),
-        subgroups=_subgroup_table(names, results, replications),
+        replicates=_replicates_table(names, ordered, seed, replications, ensemble is not None),
+        table=_comparison_table(names, grid, sizes),
+        weekly=_weekly_bands(names, results, runs),
+        subgroups=_subgroup_table(names, results, runs),
         descriptions=tuple(sc.scenario.description for sc in scenarios),
         programme_weeks=tuple(sc.programme.max_weeks for sc in scenarios),
         intake_weeks=tuple(sc.cohort.intake_weeks for sc in scenarios),
-        ensemble=ensemble.describe() if ensemble is not None else None,
+        ensemble={**ensemble.describe(), "rule": MEMBER_RULE} if ensemble is not None else None,
     )
 
 
 def _replicates_table(
-    names: list[str], ordered: list[ReplicateResult], root_seed: int
+    names: list[str],
+    ordered: list[ReplicateResult],
+    root_seed: int,
+    replications: int,
+    with_members: bool,
 ) -> pd.DataFrame:
-    """Long table of every replicate's outcomes, sorted by scenario, replicate, outcome order."""
+    """Long table of every run's outcomes, sorted by scenario, (member,) replicate, outcome.
+
+    Over an ensemble a ``member`` column says which parameter set a run used.
+    """
     rows = [
-        (names[res.scenario], res.replicate, seed_text(root_seed, res.replicate), o, res.summary[o])
+        (
+            names[res.scenario],
+            res.replicate // replications,
+            res.replicate % replications,
+            seed_text(root_seed, res.replicate % replications),
+            o,
+            res.summary[o],
+        )
         for res in ordered
         for o in REPLICATE_OUTCOMES
     ]
-    df = pd.DataFrame(rows, columns=["scenario", "replicate", "seed", "outcome", "value"])
+    df = pd.DataFrame(rows, columns=["scenario", "member", "replicate", "seed", "outcome", "value"])
+    if not with_members:
+        df = df.drop(columns="member")
+    else:
+        df["member"] = df["member"].astype(np.int64)
     df["replicate"] = df["replicate"].astype(np.int64)
     df["value"] = df["value"].astype(np.float64)
     for col in ("scenario", "seed", "outcome"):
@@ -732,25 +777,72 @@ def _ledger_estimates(
     return out
 
 
-def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
-    """Means, paired differences and the comparison outcomes, with intervals."""
+def _bounds_of(outcome: str, difference: bool = False) -> tuple[float, float] | None:
+    """The range an outcome (or a difference of it) can take: shares only."""
+    if INFO[outcome].unit != "share":
+        return None
+    return (-1.0, 1.0) if difference else (0.0, 1.0)
+
+
+def _kinds_columns(kinds: ThreeKinds | None, prefix: str = "") -> dict[str, Any]:
+    """The parameter and cohort spreads as ``{prefix}parameter_low`` ... columns."""
+    nan = math.nan
+    out: dict[str, Any] = {}
+    for kind in ("parameter", "cohort"):
+        spread = getattr(kinds, kind) if kinds is not None else None
+        out[f"{prefix}{kind}_low"] = spread.low if spread is not None else nan
+        out[f"{prefix}{kind}_high"] = spread.high if spread is not None else nan
+    return out
+
+
+def _labels(kinds: ThreeKinds | None) -> dict[str, str]:
+    if kinds is None:
+        return {f"{k}_label": "" for k in ("parameter", "cohort", "simulation")}
+    return {f"{s.kind.value}_label": s.label for s in kinds}
+
+
+def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
+    """Means, paired differences and the comparison outcomes, with the three kinds of uncertainty.
+
+    ``grid`` is (scenarios, members, replicates, outcomes). ``ci_*`` and ``diff_low``/
+    ``diff_high`` are the simulation's precision: a t interval over replicates with one
+    member, over the members' averages with several. ``parameter_*`` is the central 95 % of
+    the members' averages (what we do not know about the mechanisms), ``cohort_*`` the
+    central 95 % of single runs around their member's average (chance in one real cohort);
+    ``diff_parameter_*`` and ``diff_cohort_*`` the same for the paired difference.
+    """
     nan = math.nan
     rows: list[dict[str, Any]] = []
     col = {o: j for j, o in enumerate(REPLICATE_OUTCOMES)}
+    members = grid.shape[1]
+
+    def units(x: np.ndarray) -> np.ndarray:
+        """What the simulation-precision interval is over: replicates, or members' averages."""
+        if members == 1:
+            return x[0]
+        finite = np.isfinite(x)
+        n = finite.sum(axis=1)
+        total = np.where(finite, x, 0.0).sum(axis=1)
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
     for s, name in enumerate(names):
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
             unit = INFO[outcome].unit
-            level = interval(outcome, values[s, :, j], unit=unit)
+            x = grid[s, :, :, j]
+            level = interval(outcome, units(x), unit=unit)
             n, mean, lo, hi, note = level.n, level.estimate, level.low, level.high, level.note
+            kinds = three_kinds(x, sizes[s], bounds=_bounds_of(outcome))
+            row_kinds = {**_kinds_columns(kinds), **_kinds_columns(None, "diff_")}
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
-                paired = interval(
-                    outcome, values[s, :, j] - values[0, :, j], paired=True, unit=unit
-                )
-                diff = (paired.estimate, paired.low, paired.high, paired.p_value)
-                note = "; ".join(dict.fromkeys(x for x in (note, paired.note) if x))
+                dx = x - grid[0, :, :, j]
+                d = interval(outcome, units(dx), paired=True, unit=unit)
+                diff = (d.estimate, d.low, d.high, d.p_value)
+                note = "; ".join(dict.fromkeys(x for x in (note, d.note) if x))
+                dk = three_kinds(dx, sizes[s], bounds=_bounds_of(outcome, difference=True))
+                row_kinds.update(_kinds_columns(dk, "diff_"))
             info = INFO[outcome]
             rows.append(
                 {
@@ -769,28 +861,36 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "p_value": diff[3],
                     "note": note,
                     "status": "",
+                    **row_kinds,
+                    **_labels(kinds),
                 }
             )
-    cost = values[:, :, col["cost_per_participant_nok"]]
+    cost = grid[:, :, :, col["cost_per_participant_nok"]]
     for s, name in enumerate(names[1:], start=1):
-        d_cost = cost[s] - cost[0]
+        d_cost_runs = cost[s] - cost[0]
+        d_cost = units(d_cost_runs)
         _, c, c_lo, c_hi, _ = t_interval(d_cost)
         estimates: dict[str, tuple[float, ...]] = {}
         statuses: dict[str, str] = {}
+        spreads: dict[str, ThreeKinds | None] = {}
         for ratio, (extra, per_participant) in RATIOS.items():
             j = col[per_participant]
-            d_effect = values[s, :, j] - values[0, :, j]
+            d_runs = grid[s, :, :, j] - grid[0, :, :, j]
+            d_effect = units(d_runs)
             n, d, lo, hi, p = t_interval(d_effect * sizes[s])
             estimates[extra] = (n, d, lo, hi, p)
+            spreads[extra] = three_kinds(d_runs * sizes[s], sizes[s])
             status = cost_status((d, lo, hi), (c, c_lo, c_hi))
             n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_effect)
             if status != "ratio":
                 r = rlo = rhi = nan
             estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
             statuses[ratio] = status
-        estimates.update(_ledger_estimates(values[s], values[0], col, sizes[s], statuses))
+            spreads[ratio] = None  # a ratio of averages: no spread of single cohorts is shown
+        estimates.update(_ledger_estimates(units(grid[s]), units(grid[0]), col, sizes[s], statuses))
         for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
+            kinds = spreads.get(outcome)
             rows.append(
                 {
                     "scenario": name,
@@ -808,12 +908,18 @@ def _comparison_table(names: list[str], values: np.ndarray, sizes: tuple[int, ..
                     "p_value": est[4],
                     "note": FEW_REPLICATES if 0 < est[0] < MIN_REPLICATES else "",
                     "status": statuses.get(outcome, ""),
+                    **_kinds_columns(None),
+                    **_kinds_columns(kinds, "diff_"),
+                    **_labels(kinds),
                 }
             )
     df = pd.DataFrame(rows)
     df["n"] = df["n"].astype(np.int64)
     for c in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
         df[c] = df[c].astype(object)
+    for c in df.columns:
+        if c.endswith("_label"):
+            df[c] = df[c].astype(object)
     return df
 
 
@@ -979,7 +1085,13 @@ def build_manifest(
         "the same in every scenario (common random numbers)",
         "replications": comparison.replications,
         "ensemble": comparison.ensemble,
-        "intervals": intervals_text(comparison.ensemble),
+        "intervals": UNCERTAINTY_TEXT
+        + (
+            f"; {MEMBER_RULE}, K = {comparison.ensemble['members']} parameter sets from "
+            f"{comparison.ensemble['file']}"
+            if comparison.ensemble is not None
+            else "; one parameter set: what we do not know about the mechanisms is not shown"
+        ),
         "confidence": comparison.confidence,
         "jobs": jobs,
         "wall_time_s": wall_time_s,
@@ -1104,20 +1216,32 @@ class CompareStudy(Study):
     def scenarios(self) -> list[Scenario]:
         return self.loaded
 
+    @property
+    def members(self) -> int:
+        """Parameter sets each replicate runs with (1 without an ensemble)."""
+        return self.ensemble.size if self.ensemble is not None else 1
+
     def retained(self) -> int:
-        return results_memory(self.loaded, self.replications)
+        return results_memory(self.loaded, self.members * self.replications)
 
     def cautions(self) -> list[str]:
-        if self.replications >= MIN_REPLICATES:
-            return []
+        from introsim.params.ensemble_file import stale_posterior
+
+        out = [line for line in (stale_posterior(self.ensemble, model_version()),) if line]
+        if self.members * self.replications >= MIN_REPLICATES:
+            return out
         return [
+            *out,
             f"with {self.replications} replicates the 95 % intervals are too uncertain to mean "
-            f"much; use --replications {MIN_REPLICATES} or more"
+            f"much; use --replications {MIN_REPLICATES} or more",
         ]
 
     def size(self) -> tuple[str, int]:
         n = len(self.loaded)
-        return f"{n} scenarios × {self.replications} replicates", n * self.replications
+        if self.ensemble is None:
+            return f"{n} scenarios × {self.replications} replicates", n * self.replications
+        runs = n * self.members * self.replications
+        return f"{n} scenarios × {self.members} members × {self.replications} replicates", runs
 
     def run(self, runner: Runner) -> Comparison:
         try:
@@ -1151,11 +1275,54 @@ class CompareStudy(Study):
         print_comparison(result)
         Console().print(
             f"wrote {printable(out)}/ {', '.join(DATA_FILES)}, report.html "
-            f"({len(self.loaded) * self.replications} runs in {wall:.1f} s)",
+            f"({len(self.loaded) * self.members * self.replications} runs in {wall:.1f} s)",
             highlight=False,
             markup=False,
             soft_wrap=True,
         )
+
+
+MEMBER_RULE = "every ensemble member ran every replicate (members × replicates)"
+UNCERTAINTY_TEXT = (
+    "three kinds, each 95 %: parameter_* (what we do not know about the mechanisms: the "
+    "members' averages), cohort_* (chance in one real cohort: single runs around their "
+    "member's average), ci_*/diff_low/diff_high (simulation precision: the Monte Carlo error "
+    "of the average)"
+)
+
+
+def _runs_text(result: Comparison) -> str:
+    if result.ensemble is None:
+        return f"{result.replications} replicates each"
+    return f"{result.ensemble['members']} posterior members × {result.replications} replicates each"
+
+
+def uncertainty_legend(result: Comparison) -> list[str]:
+    """What the three ranges under each number mean, in plain words (terminal and report)."""
+    sizes = sorted(set(result.cohort_sizes))
+    size = " or ".join(str(n) for n in sizes)
+    lines = []
+    if result.ensemble is not None:
+        lines.append(
+            f"mechanisms: what we do not know about the mechanisms; 95 % of the "
+            f"{result.ensemble['members']} plausible parameter sets of {result.ensemble['file']} "
+            "give an average in this range (it does not shrink with more runs)."
+        )
+    else:
+        lines.append(
+            "mechanisms: not shown; these runs use one parameter set, so nothing here says how "
+            "much the answer depends on what we do not know about the mechanisms (run with "
+            "--ensemble and a calibration's posterior.toml to see it)."
+        )
+    lines.append(
+        f"one cohort: chance in one real cohort of {size} participants; a single municipality's "
+        "cohort lands in this range 95 % of the time."
+    )
+    lines.append(
+        "simulation: simulation precision, the Monte Carlo error of the average; it narrows with "
+        "more runs and says nothing about the world."
+    )
+    return lines
 
 
 def print_comparison(result: Comparison) -> None:
@@ -1170,8 +1337,8 @@ def print_comparison(result: Comparison) -> None:
 
     ref = result.reference
     table = Table(
-        title=f"{len(result.names)} scenarios, {result.replications} replicates each, root seed "
-        f"{result.root_seed}: mean [95 % interval]; differences paired by replicate",
+        title=f"{len(result.names)} scenarios, {_runs_text(result)}, root seed "
+        f"{result.root_seed}: mean, and three 95 % ranges under it; differences paired run by run",
     )
     table.add_column("outcome", no_wrap=True)
     for name in result.names:
@@ -1185,12 +1352,25 @@ def print_comparison(result: Comparison) -> None:
         # Cost parts are in NOK like the total; format them as it is formatted.
         return "cost_per_participant_nok" if outcome in COST_PARTS else outcome
 
+    def kinds(r: dict[str, Any], u: str, low: str, high: str, prefix: str = "") -> str:
+        """The three kinds under a number, each named: mechanisms, one cohort, simulation."""
+        signed = bool(prefix)
+        lines = []
+        for key, name in (("parameter", "mechanisms"), ("cohort", "one cohort")):
+            span = format_interval(u, r[f"{prefix}{key}_low"], r[f"{prefix}{key}_high"], signed)
+            if span:
+                lines.append(f"{name} {span}")
+        sim = format_interval(u, r[low], r[high], signed)
+        if sim:
+            lines.append(f"simulation {sim}")
+        return "".join(f"\n[dim]{line}[/dim]" for line in lines)
+
     def level(outcome: str, name: str) -> str:
         r = result.row(name, outcome)
         if r is None:
             return "–"
-        ci = format_interval(unit_of(outcome), r["ci_low"], r["ci_high"])
-        return format_value(unit_of(outcome), r["mean"]) + (f"\n[dim]{ci}[/dim]" if ci else "")
+        u = unit_of(outcome)
+        return format_value(u, r["mean"]) + kinds(r, u, "ci_low", "ci_high")
 
     def diff(outcome: str, name: str) -> str:
         r = result.row(name, outcome)
@@ -1205,7 +1385,12 @@ def print_comparison(result: Comparison) -> None:
         text = format_number(u, r["diff"], signed=True)
         if INFO.get(u) is not None and INFO[u].unit == "share" and text != "–":
             text += " pp"
-        v = verdict(outcome, r["diff"], r["diff_low"], r["diff_high"])
+        # Clearly better or worse: by what we do not know about the mechanisms where the runs
+        # span a posterior, else by the simulation's precision.
+        low, high = r["diff_parameter_low"], r["diff_parameter_high"]
+        if not (low == low and high == high):
+            low, high = r["diff_low"], r["diff_high"]
+        v = verdict(outcome, r["diff"], low, high)
         style = {"better": "green", "worse": "red"}.get(v, "")
         if v in MARKS:
             text = f"{MARKS[v][0]} {text}"
@@ -1213,7 +1398,7 @@ def print_comparison(result: Comparison) -> None:
             style = "bold"
         if style:
             text = f"[{style}]{text}[/{style}]"
-        return text + (f"\n[dim]{ci}[/dim]" if ci else "")
+        return text + (kinds(r, u, "diff_low", "diff_high", "diff_") if ci else "")
 
     outcomes = list(TABLE_OUTCOMES)
     for outcome in outcomes:
@@ -1227,12 +1412,8 @@ def print_comparison(result: Comparison) -> None:
     console = wide_console(200)
     console.print(table)
     console.print(_public_finances_table(result))
-    if result.ensemble is not None:
-        console.print(
-            f"Intervals include parameter uncertainty: replicate r ran with member r mod "
-            f"{result.ensemble['members']} of the ensemble {result.ensemble['file']}.",
-            soft_wrap=True,
-        )
+    for line in uncertainty_legend(result):
+        console.print(line, soft_wrap=True, markup=False)
     console.print(
         "Shares in %, differences in percentage points (pp), costs in NOK per participant over "
         "the horizon; person_years_in_work: years in work per participant over the horizon.\n"
@@ -1241,8 +1422,8 @@ def print_comparison(result: Comparison) -> None:
         "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
         "figure (cost over the horizon / extra persons in work at 12 months).\n"
         "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
-        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % interval "
-        "excludes zero).\n"
+        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % range of "
+        "the mechanisms excludes zero; without a posterior, the simulation's interval does).\n"
         "Public finances: net cost per participant (costs less grants and taxes received) in "
         "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
         "rate); per extra person-year: both discounted; pays back: the first year from whose "

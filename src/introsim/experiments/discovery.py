@@ -23,6 +23,7 @@ import pandas as pd
 from introsim.experiments.design import DUMMY
 from introsim.experiments.engine import provenance
 from introsim.experiments.sweep import RUNS_FILE, SWEEP_OUTCOMES
+from introsim.model.outcomes import OUTCOMES
 
 __all__ = ["Discovery", "DiscoveryError", "discover_boxes", "write_outputs"]
 
@@ -166,7 +167,13 @@ def discover_boxes(
             cases of interest, or a box id not on the trajectory.
     """
     if (below is None) == (above is None):
-        raise DiscoveryError("give exactly one of below or above")
+        raise DiscoveryError("give exactly one of --below VALUE or --above VALUE")
+    if outcome not in OUTCOMES:
+        raise DiscoveryError(
+            f"--outcome: unknown outcome {outcome!r}; valid: {', '.join(OUTCOMES)}"
+        )
+    if not 0 < threshold <= 1:
+        raise DiscoveryError(f"--threshold: expected a share in (0, 1], found {threshold:g}")
     src = _runs_path(Path(path))
     try:
         runs = pd.read_parquet(src)

@@ -41,7 +41,9 @@ class ModelSimulator:
             of a point's columns.
         executor: Where runs go (None: this process).
         store: Keeps runs as they finish; stored runs are not run again.
-        progress: Called with (runs done, runs in this batch).
+        progress: Called with (runs done in all batches so far, ``expected`` or the
+            runs asked for so far, whichever is larger).
+        expected: The runs the whole calibration is expected to ask for (for progress).
 
     Raises:
         ValueError: A target is a trial target, or a parameter is not in the schema.
@@ -55,6 +57,7 @@ class ModelSimulator:
         *,
         store: RunStore | None = None,
         progress: Callable[[int, int], None] | None = None,
+        expected: int | None = None,
     ) -> None:
         trial = [t.name for t in targets.targets if t.trial is not None]
         if trial:
@@ -71,6 +74,7 @@ class ModelSimulator:
         self.executor = executor
         self.store = store
         self.progress = progress
+        self.expected = expected or 0
         self.base: list[Scenario] = [
             load_scenario_with(ref.path, dict(ref.sets), source=targets.path)
             for ref in targets.scenarios
@@ -95,8 +99,13 @@ class ModelSimulator:
 
     def scenario_replicates(self, replicates: Sequence[int]) -> list[int]:
         """Replicates each scenario needs: the most any target using it asks for."""
-        need = [0] * len(self.targets.scenarios)
-        for t, r in zip(self.targets.targets, replicates, strict=True):
+        return self.needs(self.targets, replicates)
+
+    @staticmethod
+    def needs(targets: Targets, replicates: Sequence[int]) -> list[int]:
+        """Replicates each scenario of ``targets`` needs for the targets' replicate counts."""
+        need = [0] * len(targets.scenarios)
+        for t, r in zip(targets.targets, replicates, strict=True):
             for term in t.terms:
                 need[term.scenario] = max(need[term.scenario], r)
         return need
@@ -117,12 +126,19 @@ class ModelSimulator:
                 except (ValidationError, InputError):
                     continue  # this point is not a valid scenario: its targets stay NaN
                 tasks += [Task(i * n_scen + s, r, sc, root_seed) for r in range(need[s])]
+        base = self.runs
+        tick = self.progress
+
+        def progress(done: int, total: int) -> None:
+            if tick is not None:
+                tick(base + done, max(self.expected, base + total))
+
         results = run_tasks(
             tasks,
             self.executor,
             evaluate=calibration_statistics,
             store=self.store,
-            progress=self.progress,
+            progress=progress,
         )
         stats: dict[tuple[int, int], dict[str, float]] = {}
         for task, res in zip(tasks, results, strict=True):

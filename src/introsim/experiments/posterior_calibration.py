@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -53,12 +54,15 @@ from introsim.experiments.posterior import (
     CUTOFF,
     Parameter,
     Posterior,
+    Recovery,
     Settings,
     Target,
     history_match,
     posterior_toml,
+    recover,
 )
 from introsim.experiments.store import RunStore
+from introsim.experiments.study import Runner, Study, register
 from introsim.params.calibration_file import MAX_SIZE, Targets, load_targets
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.document import Name, StrictModel, TomlDocument
@@ -69,6 +73,7 @@ from introsim.params.schema import MAX_SEED
 
 __all__ = [
     "POSTERIOR_FILE",
+    "CalibrateStudy",
     "CalibrationError",
     "CalibrationPosterior",
     "PosteriorCalibration",
@@ -85,6 +90,16 @@ PARAMETERS_FILE = "parameters.csv"
 WAVES_FILE = "waves.csv"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
+FILES = (
+    POSTERIOR_FILE,
+    MEMBERS_FILE,
+    TARGETS_FILE,
+    PARAMETERS_FILE,
+    WAVES_FILE,
+    MANIFEST_FILE,
+    REPORT_FILE,
+)
+"""What a calibration's folder holds, in order."""
 PLAUSIBLE = "plausible"
 """A free parameter's range written as this word is the schema's declared plausible range."""
 
@@ -105,6 +120,12 @@ class MetaSpec(StrictModel):
     replicates: int = Field(default=10, ge=2, le=10_000)
     discrepancy_sd: float = Field(default=0.0, ge=0, le=MAX_SIZE)
     exclude: list[str] = Field(default_factory=list, max_length=1_000)
+    recovery_members: int = Field(
+        default=30,
+        ge=0,
+        le=10_000,
+        description="Members of the synthetic-recovery check (0: no check)",
+    )
 
 
 class RangeSpec(StrictModel):
@@ -170,6 +191,7 @@ class PosteriorCalibration:
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     def identity(self) -> dict[str, Any]:
+        """The calibration's name, file, fingerprint and model version."""
         """What stored runs must belong to, and what the ensemble file names as its maker."""
         return {
             "calibration": self.meta.name,
@@ -287,6 +309,12 @@ def _parameters(
             param = Parameter(name, spec.min, spec.max, spec.scale == "log", spec.source)
         else:
             doc.fail(loc, f'expected "{PLAUSIBLE}" or {{ min = .., max = .. }}, found {value!r}')
+        if info.kind == "int" and math.ceil(param.low) > param.high:
+            doc.fail(
+                loc,
+                f"{name} takes whole numbers and no whole number lies between "
+                f"{param.low:g} and {param.high:g}",
+            )
         for end in (param.low, param.high):
             v = round(end) if info.kind == "int" else end
             for ref in targets.scenarios:
@@ -294,8 +322,10 @@ def _parameters(
                     load_scenario_with(
                         ref.path, {**{name: v}, **dict(ref.sets)}, source=doc.path, lines={}
                     )
-                except InputError as exc:
-                    doc.fail(loc, f"{name} = {v:g} is not valid: {exc.message}")
+                except InputError as exc:  # the scenario's own words, at this line
+                    raise CalibrationError(
+                        doc.path, exc.message, line=doc.line(loc), field=name
+                    ) from None
         out.append(param)
         infos[name] = info
     return tuple(out), infos
@@ -310,11 +340,13 @@ class CalibrationPosterior:
         calibration: The calibration.
         posterior: The waves, members and out-of-sample checks.
         runs: Model runs the calibration needed (stored ones included).
+        recovery: The synthetic-recovery check (None when not asked for or no member).
     """
 
     calibration: PosteriorCalibration
     posterior: Posterior
     runs: int
+    recovery: Recovery | None = None
 
 
 def run_posterior_calibration(
@@ -324,6 +356,7 @@ def run_posterior_calibration(
     store: RunStore | None = None,
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    expected: int | None = None,
 ) -> CalibrationPosterior:
     """History-match a calibration's free parameters on the experiment engine.
 
@@ -331,8 +364,9 @@ def run_posterior_calibration(
         cal: The calibration.
         executor: Where runs go (None: this process).
         store: Keeps runs as they finish; a rerun takes them from it.
-        progress: Called with (runs done, runs in the current batch).
+        progress: Called with (runs done so far, ``expected`` or the runs known so far).
         log: Called with a line per wave and round of members.
+        expected: The runs the progress bar counts to (an estimate, see :func:`_size`).
 
     Returns:
         The posterior and the number of model runs.
@@ -343,9 +377,15 @@ def run_posterior_calibration(
         executor,
         store=store,
         progress=progress,
+        expected=expected,
     )
     post = history_match(cal.parameters, cal.fitted, sim, cal.settings, log=log)
-    return CalibrationPosterior(cal, post, sim.runs)
+    recovery = None
+    if cal.meta.recovery_members and len(post.members):
+        if log is not None:
+            log("synthetic recovery: member 0's own targets, searched for again")
+        recovery = recover(post, sim, member=0, members=cal.meta.recovery_members, log=log)
+    return CalibrationPosterior(cal, post, sim.runs, recovery)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -377,16 +417,34 @@ def build_manifest(
         "candidates_simulated": post.proposed,
         "point_replicates": post.evaluations,
         "model_runs": result.runs,
+        "recovery": _recovery_record(result),
         "executor": executor,
         "wall_time_s": wall_time_s,
-        "files": [
-            POSTERIOR_FILE,
-            MEMBERS_FILE,
-            TARGETS_FILE,
-            PARAMETERS_FILE,
-            WAVES_FILE,
-            MANIFEST_FILE,
-            REPORT_FILE,
+        "files": list(FILES),
+    }
+
+
+def _recovery_record(result: CalibrationPosterior) -> dict[str, Any] | None:
+    rec = result.recovery
+    if rec is None:
+        return None
+    names = [p.name for p in result.calibration.parameters]
+    return {
+        "passed": rec.passed,
+        "members": rec.members,
+        "point_replicates": rec.evaluations,
+        "parameters": [
+            {
+                "parameter": n,
+                "truth": float(t),
+                "low": float(lo),
+                "high": float(hi),
+                "inside": bool(ok),
+                "share_of_range": float(sh),
+            }
+            for n, t, lo, hi, ok, sh in zip(
+                names, rec.truth, rec.low, rec.high, rec.inside, rec.share_of_range, strict=True
+            )
         ],
     }
 
@@ -398,10 +456,138 @@ def write_posterior_outputs(
     from introsim.output import write_csv, write_json, write_text
 
     post = result.posterior
-    identity = {**result.calibration.identity(), "created_utc": manifest.get("created_utc", "")}
-    write_text(posterior_toml(post, identity), folder / POSTERIOR_FILE)
+    # The file holds what made it, not when: the same calibration gives the same bytes.
+    write_text(posterior_toml(post, result.calibration.identity()), folder / POSTERIOR_FILE)
     write_csv(post.member_table(), folder / MEMBERS_FILE)
     write_csv(post.target_table(), folder / TARGETS_FILE)
     write_csv(post.parameter_table(), folder / PARAMETERS_FILE)
     write_csv(post.wave_table(), folder / WAVES_FILE)
     write_json(manifest, folder / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------- the study
+@register
+class CalibrateStudy(Study):
+    """``introsim calibrate``: a posterior ensemble by history matching."""
+
+    kind = "calibrate"
+    work = "runs"
+    files = FILES
+    report_module = "introsim.reporting.posterior_report"
+    manifest_options = ("executor", "wall_time_s", "command")
+    build_manifest = staticmethod(build_manifest)
+    write_outputs = staticmethod(write_posterior_outputs)
+
+    def __init__(self, cal: PosteriorCalibration) -> None:
+        self.cal, self.name = cal, cal.meta.name
+
+    @classmethod
+    def load(cls, path: str | Path) -> CalibrateStudy:
+        """Read a calibration file."""
+        return cls(load_posterior_calibration(path))
+
+    def identity(self) -> dict[str, Any]:
+        """The calibration's name, file, fingerprint and model version."""
+        return self.cal.identity()
+
+    def scenarios(self) -> list[Any]:
+        """The scenarios the fitted targets run (for the memory check)."""
+        return [
+            load_scenario_with(ref.path, dict(ref.sets), source=self.cal.path)
+            for ref in self.cal.targets.scenarios
+        ]
+
+    def size(self) -> tuple[str, int]:
+        """An estimate of the runs: waves may stop early, rounds of members may be fewer."""
+        return _size(self.cal)
+
+    def run(self, runner: Runner) -> CalibrationPosterior:
+        """History-match on the runner, a line per wave on standard error."""
+        from introsim.terminal import Console
+
+        console = Console(stderr=True, highlight=False)
+        return run_posterior_calibration(
+            self.cal,
+            runner.executor,
+            store=runner.store,
+            progress=runner.progress,
+            log=lambda line: console.print(line, markup=False),
+            expected=_size(self.cal)[1],
+        )
+
+    def notes(self, result: CalibrationPosterior) -> list[str]:
+        """A note when fewer members than wanted were found."""
+        post = result.posterior
+        if post.complete:
+            return []
+        return [
+            f"only {len(post.members)} of {self.cal.meta.members} members were found: the "
+            "targets leave too little room (raise discrepancy_sd where the model is known "
+            "to fall short, or member_rounds)"
+        ]
+
+    def summary(
+        self, result: CalibrationPosterior, out: Path, wall: float, manifest: dict[str, Any]
+    ) -> dict:
+        """The result as data for ``--json``."""
+        post = result.posterior
+        return {
+            "out": str(out),
+            "members": len(post.members),
+            "waves": len(post.waves),
+            "model_runs": result.runs,
+            "recovery": _recovery_record(result),
+            "wall_time_s": round(wall, 3),
+            "targets": post.target_table().to_dict("records"),
+            "parameters": post.parameter_table().to_dict("records"),
+        }
+
+    def show(self, result: CalibrationPosterior, out: Path, wall: float) -> None:
+        """Each target's posterior interval, fresh-seed check and prediction from the others."""
+        from introsim.terminal import Table, wide_console
+
+        post = result.posterior
+        table = Table(
+            title=f"calibration {self.cal.meta.name}: {len(post.members)} members from "
+            f"{len(post.waves)} waves, {result.runs} runs; each target's posterior "
+            "predictive interval (95 % of members' averages) against its band"
+        )
+        for col in ("target", "band", "posterior", "fresh seeds", "from the others"):
+            table.add_column(col, justify="left" if col in ("target", "band") else "right")
+        for row in post.target_table().itertuples():
+            table.add_row(
+                row.target,
+                _band(row.band_low, row.band_high, row.observation_sd),
+                f"{row.posterior_median:.3f} [{row.posterior_low:.3f}, {row.posterior_high:.3f}]",
+                f"{100 * row.fresh_within_cutoff:.0f} % within cut-off",
+                f"[{row.loo_low:.3f}, {row.loo_high:.3f}]"
+                + (" meets band" if row.loo_overlaps else " misses band"),
+            )
+        console = wide_console(160)
+        console.print(table)
+        console.print(f"wrote {out}/ {', '.join(self.files)} ({wall:.1f} s)", soft_wrap=True)
+
+
+def _size(cal: PosteriorCalibration) -> tuple[str, int]:
+    """What a calibration runs at most, as the progress bar's label and count.
+
+    Every wave's points, about one and a half times the members as candidates, the members
+    again on fresh seeds, and the synthetic recovery (its first wave is the main run's, so
+    stored), each point running every scenario its targets need.
+    """
+    m = cal.meta
+    per_point = sum(ModelSimulator.needs(cal.targets, tuple(t.replicates for t in cal.fitted)))
+    points = m.waves * m.points + round(2.5 * m.members)
+    if m.recovery_members:
+        points += (m.waves - 1) * m.points + round(2.5 * m.recovery_members)
+    return f"at most {points} parameter points × {per_point} runs", points * per_point
+
+
+def _band(low: float, high: float, sd: float) -> str:
+    if low == high:
+        return f"{low:g} ± {sd:g}"
+    if low == float("-inf"):
+        return f"≤ {high:g}"
+    if high == float("inf"):
+        return f"≥ {low:g}"
+    return f"{low:g} to {high:g}"

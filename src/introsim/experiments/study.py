@@ -57,7 +57,7 @@ KINDS: dict[str, str] = {
     "sweep": "introsim.experiments.sweep",
     "sensitivity": "introsim.experiments.sensitivity",
     "trial": "introsim.experiments.trial",
-    "calibrate": "introsim.experiments.calibration",
+    "calibrate": "introsim.experiments.posterior_calibration",
 }
 """Each kind of study and the module that defines (and registers) it."""
 

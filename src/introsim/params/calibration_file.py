@@ -1,23 +1,19 @@
-"""Calibration and targets files: what a calibration fits and what it should reproduce.
+"""Targets files: what the model should reproduce, with the sources.
 
-Two files describe a calibration:
+A **targets file** (``calibration/targets.toml``): each ``[[target]]`` is a
+statistic of one or more scenarios, a band it should fall in (or a value with
+its standard error), a weight and its source. A statistic is a linear
+combination of run-level statistics of scenarios, paired by replicate: one term
+is an outcome of one scenario; ``ips - baseline`` is two terms with coefficients
+1 and -1. A target may instead be a statistic of simulated randomised trials
+(``trial = FILE``). ``[[not_computed]]`` lists targets the model cannot give,
+with the reason.
 
-* A **targets file** (``calibration/targets.toml``): each ``[[target]]`` is a
-  statistic of one or more scenarios, a band it should fall in (or a value with
-  its standard error), a weight and its source. A statistic is a linear
-  combination of run-level statistics of scenarios, paired by replicate: one
-  term is an outcome of one scenario; ``ips - baseline`` is two terms with
-  coefficients 1 and -1. A target may instead be a statistic of simulated
-  randomised trials (``trial = FILE``). ``[[not_computed]]`` lists targets the
-  model cannot give, with the reason.
-* A **calibration file** (``calibration/default.toml``): the targets file, the
-  free parameters as dotted paths with ranges (checked against the schema's
-  bounds, as experiment factors are), replicates per candidate, trials, seeds
-  and where the study is stored.
-
-:func:`load_targets` and :func:`load_calibration` read them and check everything
-a calibration needs before its first run; :mod:`introsim.experiments.calibration`
-runs it.
+:func:`load_targets` reads one and checks everything its targets need before a
+run (every scenario with its overrides, every trial file at the target's size);
+:mod:`introsim.experiments.calibration` computes the statistics, and a
+calibration file (:mod:`introsim.experiments.posterior_calibration`) fits free
+parameters to the targets.
 """
 
 from __future__ import annotations
@@ -26,21 +22,17 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AllowInfNan, Field, model_validator
 
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
-from introsim.params.catalog import ParamInfo
 from introsim.params.document import Name, StrictModel, TomlDocument
 from introsim.params.errors import CalibrationError, InputError
-from introsim.params.factors import FactorSpec, parse_factors
-from introsim.params.limits import RUN_ROW_BYTES, check_size
 from introsim.params.loader import load_scenario, load_scenario_with
 from introsim.params.paths import Loc
-from introsim.params.schema import MAX_SEED, Scenario
 from introsim.params.trial_file import load_trial, size_problem
 
 __all__ = [
@@ -48,15 +40,12 @@ __all__ = [
     "DERIVED_STATISTICS",
     "STATISTICS",
     "TRIAL_STATISTICS",
-    "Calibration",
-    "CalibrationMeta",
     "Caveat",
     "ScenarioRef",
     "Target",
     "TargetSpec",
     "Targets",
     "default_caveats",
-    "load_calibration",
     "load_targets",
     "unmet_caveats",
 ]
@@ -91,7 +80,6 @@ STATISTICS: tuple[str, ...] = (
 
 Z95 = 1.959963984540054
 """Half-width of a 95 % normal interval in standard errors: a value ± Z95·se band."""
-STUDY_FILE = "study.db"
 MAX_SIZE = 1e12
 """Largest size of a target's value, band end, standard error or scale: statistics are shares,
 counts or NOK per participant, all far below it."""
@@ -100,8 +88,6 @@ MAX_WEIGHT = 1e6
 makes the other irrelevant."""
 MAX_TARGETS = 1_000
 """Most targets (or terms of one target) a file may list."""
-MAX_SAMPLER_SEED = 2**32 - 1
-"""Largest seed Optuna's sampler takes (numpy's RandomState): trial k uses sampler_seed + k."""
 
 Size = Annotated[float, Field(ge=-MAX_SIZE, le=MAX_SIZE)]
 BandEnd = Annotated[float, AllowInfNan(True), Field(ge=-math.inf, le=math.inf)]
@@ -239,38 +225,6 @@ class NotComputedSpec(StrictModel):
     band: str = Field(min_length=1, max_length=200, description="The band in words")
     source: str = Field(min_length=1)
     reason: str = Field(min_length=1, max_length=2_000, description="Why it is not computed here")
-
-
-class CalibrationMeta(StrictModel):
-    """``[calibration]``: what is fitted, how long to search, and seeds."""
-
-    name: Name = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    question: str = Field(default="", max_length=1_000, description="What it is for")
-    targets: str = Field(min_length=1, description="Targets file, relative to this file")
-    replications: int = Field(ge=2, le=10_000, description="Replicates per candidate (CRN)")
-    seed: int = Field(ge=0, le=MAX_SEED, description="Root seed of the replicates")
-    trials: int = Field(ge=1, le=100_000, description="Candidates to evaluate")
-    sampler_seed: int = Field(ge=0, le=MAX_SAMPLER_SEED, description="Seed of the TPE sampler")
-    startup_trials: int = Field(
-        default=10, ge=1, le=100_000, description="Random candidates before TPE"
-    )
-    precision_weight: float = Field(default=0.1, ge=0, le=MAX_WEIGHT)
-    storage: str = Field(
-        default=STUDY_FILE,
-        pattern=r"^[A-Za-z0-9_.-]+\.db$",
-        max_length=100,
-        description="SQLite file of the Optuna study, inside the output folder",
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> CalibrationMeta:
-        if self.sampler_seed + self.trials - 1 > MAX_SAMPLER_SEED:
-            raise ValueError(
-                f"sampler_seed: at most {MAX_SAMPLER_SEED} - trials + 1 (trial k is seeded with "
-                f"sampler_seed + k, and the sampler takes seeds below 2^32), "
-                f"found {self.sampler_seed}"
-            )
-        return self
 
 
 # --------------------------------------------------------------------------- resolved files
@@ -440,120 +394,6 @@ def _resolve_trial(doc: TomlDocument, loc: Loc, spec: TargetSpec) -> Path:
         field_ = {"sample_sizes": "sample_size", "ratio": "trial"}.get(str(problem[0][-1]), "sites")
         doc.fail((*loc, field_), f"{name}: {problem[1]}")
     return file
-
-
-# --------------------------------------------------------------------------- the calibration file
-@dataclass(frozen=True)
-class Calibration:
-    """A resolved calibration file.
-
-    Attributes:
-        path: The calibration file.
-        meta: Its ``[calibration]`` table.
-        targets: The targets file, resolved.
-        parameters: Free parameters (dotted path → range or levels), in file order.
-        infos: The schema's description of each free parameter.
-        lines: The line of each free parameter in the file.
-    """
-
-    path: Path
-    meta: CalibrationMeta
-    targets: Targets
-    parameters: dict[str, FactorSpec]
-    infos: dict[str, ParamInfo]
-    lines: dict[str, int | None] = field(default_factory=dict)
-
-    def fingerprint(self) -> str:
-        """A hash of what decides the trials (not how many): targets, ranges, seeds."""
-        data = {
-            "targets": self.targets.digest(),
-            "parameters": {k: v.model_dump(exclude_none=True) for k, v in self.parameters.items()},
-            "replications": self.meta.replications,
-            "seed": self.meta.seed,
-            "sampler_seed": self.meta.sampler_seed,
-            "startup_trials": self.meta.startup_trials,
-            "precision_weight": self.meta.precision_weight,
-        }
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-    def describe(self) -> dict[str, Any]:
-        """The calibration as data for the manifest."""
-        return {
-            "file": str(self.path),
-            **self.meta.model_dump(),
-            "targets_file": str(self.targets.path),
-            "targets_digest": self.targets.digest(),
-            "parameters": {k: v.model_dump(exclude_none=True) for k, v in self.parameters.items()},
-            "scenarios": [s.label for s in self.targets.scenarios],
-        }
-
-    def defaults(self) -> dict[str, Any]:
-        """The schema's default of each free parameter."""
-        return {k: self.infos[k].default for k in self.parameters}
-
-    def scenarios_for(self, overrides: dict[str, Any]) -> list[Scenario]:
-        """Every scenario the targets need, with a candidate's overrides (a scenario's own win).
-
-        Raises:
-            InputError: The candidate makes a scenario invalid.
-        """
-        return [
-            load_scenario_with(
-                ref.path,
-                {**overrides, **dict(ref.sets)},
-                source=self.path,
-                lines={k: v for k, v in self.lines.items() if v is not None},
-                error=CalibrationError,
-            )
-            for ref in self.targets.scenarios
-        ]
-
-
-def load_calibration(path: str | os.PathLike[str]) -> Calibration:
-    """Read a calibration file, its targets file, and check every range against the schema.
-
-    Args:
-        path: The calibration TOML file.
-
-    Returns:
-        The resolved calibration.
-
-    Raises:
-        InputError: One line naming the file, line and field of the first problem.
-    """
-    doc = TomlDocument.read(path, error=CalibrationError, what="calibration file")
-    doc.check_sections(["calibration"], ["parameters"])
-    meta = doc.validate(CalibrationMeta, ("calibration",))
-    targets = load_targets(doc.file(("calibration", "targets"), "targets file"))
-    factors = parse_factors(doc, "parameters", categories=False)
-    if not factors:
-        doc.fail(("parameters",), "expected at least one free parameter in [parameters]")
-    for f in factors:
-        for level in f.spec.levels or ():
-            if not isinstance(level, str | int | float) or isinstance(level, bool):
-                doc.fail(f.loc, f"{f.name}: levels are numbers or names, found {level!r}")
-    cal = Calibration(
-        doc.path,
-        meta,
-        targets,
-        {f.name: f.spec for f in factors},
-        {f.name: f.info for f in factors},
-        {f.name: doc.line(f.loc) for f in factors},
-    )
-    runs = meta.trials * targets.runs(meta.replications)
-    check_size(
-        doc,
-        ("calibration", "trials"),
-        points=len(targets.scenarios),
-        runs=runs,
-        memory=runs * RUN_ROW_BYTES,
-        why=f"{meta.trials} candidates × {targets.runs(meta.replications)} runs each",
-    )
-    # Both ends of every range (or every level) must be valid in every scenario.
-    for f in factors:
-        for value in f.spec.levels if f.spec.levels is not None else f.spec.ends:
-            cal.scenarios_for({f.name: f.cast(value) if f.spec.levels is None else value})
-    return cal
 
 
 # --------------------------------------------------------------------------- caveats

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,7 +34,14 @@ from introsim.params.paths import Loc, flatten, label
 from introsim.params.schema import Scenario
 from introsim.params.wording import EXTENDS, dedupe, translate
 
-__all__ = ["ENSEMBLE_RULE", "Ensemble", "intervals_text", "load_checked", "load_ensemble"]
+__all__ = [
+    "ENSEMBLE_RULE",
+    "Ensemble",
+    "intervals_text",
+    "load_checked",
+    "load_ensemble",
+    "stale_posterior",
+]
 
 ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
 MAX_MEMBERS = 10_000
@@ -62,11 +69,13 @@ class Ensemble:
         path: The ensemble file.
         members: Each member's overrides (dotted path mapped to value).
         labels: Each member's label (its calibration trial where known).
+        about: The ``[posterior]`` table of a posterior ensemble: what made it.
     """
 
     path: Path
     members: tuple[dict[str, Any], ...]
     labels: tuple[str, ...]
+    about: dict[str, Any] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -122,8 +131,21 @@ class Ensemble:
         Raises:
             EnsembleError: The combination is not a valid scenario (one line).
         """
-        index = replicate % self.size
-        overrides = {k: v for k, v in self.members[index].items() if k not in (keep or {})}
+        return self.apply_member(scenario, replicate % self.size, keep, where)
+
+    def apply_member(
+        self,
+        scenario: Scenario,
+        k: int,
+        keep: Mapping[str, Any] | None = None,
+        where: str = "",
+    ) -> Scenario:
+        """``scenario`` with member ``k`` applied, except paths in ``keep``.
+
+        Raises:
+            EnsembleError: The combination is not a valid scenario (one line).
+        """
+        overrides = {p: v for p, v in self.members[k].items() if p not in (keep or {})}
         try:
             return scenario.with_overrides(overrides)
         except ValidationError as exc:
@@ -131,7 +153,7 @@ class Ensemble:
             at = f" {where}" if where else ""
             raise EnsembleError(
                 self.path,
-                f"{self.labels[index]}{at}: {label(problem.loc)}: {problem.message}",
+                f"{self.labels[k]}{at}: {label(problem.loc)}: {problem.message}",
                 show_field=False,
             ) from None
 
@@ -211,7 +233,10 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
                     f"{key!r} is not a parameter an ensemble may set; see `introsim params`",
                     show_field=False,
                 )
-    return Ensemble(doc.path, tuple(members), tuple(labels))
+    about = data.get("posterior")
+    return Ensemble(
+        doc.path, tuple(members), tuple(labels), about if isinstance(about, dict) else {}
+    )
 
 
 def load_checked(
@@ -238,3 +263,25 @@ def load_checked(
         ensemble.validate_on(scenario_path, sets)
     ensemble.check(points)
     return ensemble
+
+
+def stale_posterior(ensemble: Ensemble | None, model_version: str) -> str | None:
+    """A caution when an ensemble is a posterior made with another version of the model.
+
+    Args:
+        ensemble: The ensemble, or None.
+        model_version: The model's version now (``engine.model_version()``).
+
+    Returns:
+        One line to print, or None (no ensemble, not a posterior, or the same model).
+    """
+    if ensemble is None:
+        return None
+    identity = ensemble.about.get("identity")
+    made = identity.get("model_version") if isinstance(identity, dict) else None
+    if not made or made == model_version:
+        return None
+    return (
+        f"{ensemble.path} was calibrated with model {made}; this is {model_version}: the "
+        "members may no longer fit the targets (run introsim calibrate again)"
+    )

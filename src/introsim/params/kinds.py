@@ -4,8 +4,7 @@
 the table only it has: ``[experiment]``, ``[trial]``, ``[calibration]``,
 ``[[target]]`` (a targets file), ``[[member]]`` (an ensemble, a posterior one
 too); anything else is a scenario file (which is also how ``best.toml``, an
-ensemble of one, reads). A calibration file run as a posterior has the settings
-of a history match in its ``[calibration]`` table.
+ensemble of one, reads).
 """
 
 from __future__ import annotations
@@ -13,9 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["KINDS", "file_kind"]
-
-POSTERIOR_SETTINGS = frozenset({"waves", "points", "members", "member_rounds", "candidates"})
-"""Settings only a calibration run as a posterior has (see ``posterior_calibration``)."""
 
 KINDS: dict[str, tuple[str, ...]] = {
     "experiment": ("experiment",),
@@ -31,9 +27,5 @@ def file_kind(data: dict[str, Any]) -> str:
     """The kind of a file from its parsed data: a key of :data:`KINDS`, or ``scenario``."""
     for kind, marks in KINDS.items():
         if any(mark in data for mark in marks):
-            settings = data.get("calibration")
-            if kind == "calibration" and isinstance(settings, dict):
-                if POSTERIOR_SETTINGS & set(settings) or isinstance(data.get("target"), dict):
-                    return "posterior calibration"
             return kind
     return "scenario"

@@ -95,7 +95,7 @@ def load_scenario_with(
     return _validated(resolved)
 
 
-def parse_sets(items: Iterable[str]) -> dict[str, Any]:
+def parse_sets(items: Iterable[str] | None) -> dict[str, Any]:
     """Turn ``--set dotted.path=value`` options into overrides (values read as TOML).
 
     ``follow_up.caseload=10`` gives an integer, ``follow_up.method=ips`` a string (a
@@ -106,7 +106,7 @@ def parse_sets(items: Iterable[str]) -> dict[str, Any]:
         ScenarioError: An option is not ``path=value``, or its value is refused.
     """
     out: dict[str, Any] = {}
-    for item in items:
+    for item in items or ():
         path, eq, text = item.partition("=")
         path = path.strip()
         if not eq or not path or not text.strip():

@@ -445,6 +445,35 @@ def _value(c: Comparison, scenario: str, outcome: str, column: str) -> float:
 
 
 # --------------------------------------------------------------------------- words
+def _clear_bounds(row: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The range that decides "clearly": the mechanisms' where the runs span a posterior."""
+    low, high = row.get("diff_parameter_low"), row.get("diff_parameter_high")
+    if is_number(low) and is_number(high):
+        return low, high
+    return row.get("diff_low"), row.get("diff_high")
+
+
+def _kinds_words(c: Comparison, row: Mapping[str, Any], size: int) -> str:
+    """The three kinds of uncertainty about a difference, each named in plain words."""
+    outcome = str(row["outcome"])
+    if c.ensemble is not None:
+        low, high = row["diff_parameter_low"], row["diff_parameter_high"]
+        mechanisms = (
+            f"{words_interval(outcome, low, high)} "
+            f"(95 % of the {c.ensemble['members']} plausible parameter sets)"
+        )
+    else:
+        mechanisms = (
+            "not shown (one parameter set; run over a calibration's posterior ensemble to see it)"
+        )
+    cohort = words_interval(outcome, row["diff_cohort_low"], row["diff_cohort_high"])
+    precision = words_interval(outcome, row["diff_low"], row["diff_high"])
+    return (
+        f"what we do not know about the mechanisms: {mechanisms}; chance in one real cohort of "
+        f"{size}: {cohort}; simulation precision: {precision}"
+    )
+
+
 def _direction(name: str, diff: float) -> str:
     """A difference in words: ``9.7 percentage points higher``, ``8 465 NOK lower``."""
     if diff == 0:
@@ -477,17 +506,18 @@ def _cost(c: Comparison, name: str) -> dict[str, Any]:
 def _headline(c: Comparison, name: str) -> dict[str, Any] | None:
     """Extra persons in work at 12 months and extra person-years over the horizon."""
     extra = c.row(name, "extra_employed_12m") or {}
+    size = c.cohort_sizes[c.names.index(name)]
     years = c.row(name, EXTRA_YEARS) or {}
     d = extra.get("diff")
     if not is_number(d):
         return None
     y = years.get("diff")
     return {
-        "clear": excludes_zero(extra.get("diff_low"), extra.get("diff_high")),
+        "clear": excludes_zero(*_clear_bounds(extra)),
         "persons": format_number("extra_employed_12m", abs(d)).removesuffix(".0"),
         "persons_round": round(abs(d)),
         "more": "more" if d > 0 else "fewer",
-        "interval": words_interval("extra_employed_12m", extra["diff_low"], extra["diff_high"]),
+        "kinds": _kinds_words(c, extra, size),
         "years": {
             "amount": format_number(EXTRA_YEARS, abs(y)),
             "way": "more" if y > 0 else "fewer",
@@ -510,11 +540,12 @@ def _versus(c: Comparison) -> list[dict[str, Any]]:
             if row is None or not is_number(row["diff"]) or not is_number(base):
                 continue
             rel = abs(row["diff"]) / abs(base) if base != 0 else math.inf
-            ranked.append((excludes_zero(row["diff_low"], row["diff_high"]), rel, outcome, row))
+            ranked.append((excludes_zero(*_clear_bounds(row)), rel, outcome, row))
         ranked.sort(key=lambda x: (not x[0], -x[1]))
         bullets = []
+        size = c.cohort_sizes[c.names.index(name)]
         for _, _, outcome, row in ranked[:3]:
-            v = verdict(outcome, row["diff"], row["diff_low"], row["diff_high"])
+            v = verdict(outcome, row["diff"], *_clear_bounds(row))
             nok = unit_of(outcome) == "NOK"
             bullets.append(
                 {
@@ -523,7 +554,7 @@ def _versus(c: Comparison) -> list[dict[str, Any]]:
                     "value": format_value(outcome, row["mean"]),
                     "ref_value": format_value(outcome, _value(c, c.reference, outcome, "mean")),
                     "direction": _direction(outcome, float(row["diff"])),
-                    "interval": words_interval(outcome, row["diff_low"], row["diff_high"]),
+                    "kinds": _kinds_words(c, row, size),
                     "unit": {"share": " percentage points", "NOK": " NOK"}.get(
                         unit_of(outcome), ""
                     ),
