@@ -106,6 +106,7 @@ from introsim.model.outcomes import (
     OUTCOMES,
     OutcomeInfo,
     by_subgroup,
+    observed_counts,
 )
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.schema import PAYERS, Scenario
@@ -163,15 +164,6 @@ payer's net cost to the end of each year (the stacked bars and the payback years
 
 ELIGIBILITY_OUTCOMES: tuple[str, ...] = ("subsidy_eligible_share", "subsidy_received_share")
 """Who may bring the scenario's wage subsidy (at arrival), and who had a subsidised job."""
-
-SHARE_OUTCOMES: tuple[str, ...] = tuple(o for o in OUTCOMES if OUTCOME_INFO[o].unit == "share")
-"""The model's outcomes that are shares of participants, each resting on those it observes."""
-
-_OBSERVED_COLUMN = {
-    "never_employed_share": "never_employed",
-    "subsidised_share_12m": "subsidised_12m",
-}
-"""The participant column a share averages, where its name differs from the share's."""
 
 PEOPLE = "people"
 """Prefix of a run's count of the participants a share rests on (``people_employed_60m``)."""
@@ -402,10 +394,7 @@ def eligibility(participants: pd.DataFrame, scenario: Scenario) -> dict[str, flo
 
 def people(participants: pd.DataFrame) -> dict[str, float]:
     """How many participants each share of a run rests on (those who reached its horizon)."""
-    out = {
-        f"{PEOPLE}_{o}": float(participants[_OBSERVED_COLUMN.get(o, o)].notna().sum())
-        for o in SHARE_OUTCOMES
-    }
+    out = observed_counts(participants)
     for o in ELIGIBILITY_OUTCOMES:
         out[f"{PEOPLE}_{o}"] = float(len(participants))
     return out
