@@ -72,6 +72,7 @@ from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, register
 from introsim.params.catalog import ParamInfo, param_info
 from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
+from introsim.terminal import count
 
 __all__ = [
     "POSTERIOR_FILE",
@@ -551,7 +552,7 @@ class CalibrateStudy(Study):
         if post.complete:
             return []
         return [
-            f"only {len(post.members)} of {self.cal.meta.members} members were found: the "
+            f"only {len(post.members)} of {count(self.cal.meta.members, 'member')} were found: the "
             "targets leave too little room (raise discrepancy_sd where the model is known "
             "to fall short, or member_rounds)"
         ]
@@ -578,8 +579,8 @@ class CalibrateStudy(Study):
 
         post = result.posterior
         table = Table(
-            title=f"calibration {self.cal.meta.name}: {len(post.members)} members from "
-            f"{len(post.waves)} waves, {result.runs} runs; each target's posterior "
+            title=f"calibration {self.cal.meta.name}: {count(len(post.members), 'member')} from "
+            f"{count(len(post.waves), 'wave')}, {result.runs} runs; each target's posterior "
             "predictive interval (95 % of members' averages) against its band"
         )
         for col in ("target", "band", "posterior", "fresh seeds", "from the others"):

@@ -39,6 +39,7 @@ from introsim.experiments.compare import (
     TABLE_OUTCOMES,
     Comparison,
 )
+from introsim.experiments.statistics import MIN_PEOPLE
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
@@ -219,8 +220,23 @@ def excludes_zero(low: float | None, high: float | None) -> bool:
     return _ok(low) and _ok(high) and (low > 0 or high < 0)
 
 
-def verdict(name: str, diff: float | None, low: float | None, high: float | None) -> str:
-    """Classify a difference: "better", "worse" (interval excludes zero) or "unclear"."""
+DESCRIPTIVE = frozenset({"subsidy_eligible_share", "subsidy_received_share"})
+"""Outcomes that describe a scenario rather than judge it: never better or worse."""
+
+
+def verdict(
+    name: str,
+    diff: float | None,
+    low: float | None,
+    high: float | None,
+    few: bool = False,
+) -> str:
+    """Classify a difference: "better", "worse" (interval excludes zero) or "unclear".
+
+    A difference of shares resting on too few participants (``few``) is never a finding.
+    """
+    if few or name in DESCRIPTIVE:
+        return "unclear"
     if not excludes_zero(low, high) or not _ok(diff) or name not in INFO:
         return "unclear"
     return "better" if (diff > 0) == INFO[name].higher_is_better else "worse"
@@ -638,8 +654,10 @@ def _mark(v: str) -> str:
     return f'<span class="mark" aria-hidden="true">{symbol}</span> ' if symbol else ""
 
 
-def _tag(name: str, diff: float, low: float, high: float) -> str:
-    v = verdict(name, diff, low, high)
+def _tag(name: str, diff: float, low: float, high: float, few: bool = False) -> str:
+    v = verdict(name, diff, low, high, few)
+    if few:
+        return '<span class="tag unclear">too few participants to tell</span>'
     if v == "unclear":
         return '<span class="tag unclear">no clear difference</span>'
     word = "better" if v == "better" else "worse"
@@ -741,8 +759,9 @@ def _summary_items(c: Comparison) -> list[str]:
         bullets = []
         for _, _, outcome, row in ranked[:3]:
             label = INFO[outcome].label
+            few = bool(row.get("few_people", False))
             low, high = _clear_bounds(row)
-            v = verdict(outcome, row["diff"], low, high)
+            v = verdict(outcome, row["diff"], low, high, few)
             cls = {"better": "good", "worse": "bad"}.get(v, "unclear")
             unit = {"share": " percentage points", "NOK": " NOK"}.get(_unit(outcome), "")
             size = c.cohort_sizes[c.names.index(name)]
@@ -752,7 +771,7 @@ def _summary_items(c: Comparison) -> list[str]:
                 f"{format_value(outcome, _value(c, c.reference, outcome, 'mean'))} with {ref}: "
                 f"{_direction(outcome, float(row['diff']))}{unit} (95 % ranges: "
                 f"{_kinds_words(c, name, row, size)}) "
-                f"{_tag(outcome, row['diff'], low, high)}</li>"
+                f"{_tag(outcome, row['diff'], low, high, few)}</li>"
             )
         clear = any(r[0] for r in ranked)
         lead = "The largest differences:" if clear else "No clear difference in the main outcomes:"
@@ -854,10 +873,21 @@ def _outcome_table(
         )
     rows = []
 
-    def cell(name: str, value: float, low: float, high: float, diff: bool) -> str:
+    def cell(
+        name: str, value: float, low: float, high: float, diff: bool, row: Mapping[str, Any]
+    ) -> str:
         text = format_diff(name, value) if diff else format_value(name, value)
         interval = format_interval(name, low, high, signed=diff)
         ci = f'<br><span class="ci">{interval}</span>' if interval else ""
+        people = row.get("people")
+        if _ok(people) and not diff:
+            ci += f'<br><span class="ci">n {people:.0f} per run</span>'
+        few = bool(row.get("few_people", False))
+        if few:  # greyed, with the note below the table, and never a finding
+            return (
+                f'<td class="num few">{text}<sup>‡</sup>{ci}'
+                f'<span class="sr-only"> (too few participants: not a finding)</span></td>'
+            )
         cls, mark = "", ""
         if diff:
             v = verdict(name, value, low, high)
@@ -885,10 +915,12 @@ def _outcome_table(
         cells = [label_cell(outcome, _label(c, outcome))]
         for name in c.names:
             r = c.row(name, outcome) or {}
-            cells.append(cell(outcome, r.get("mean"), r.get("ci_low"), r.get("ci_high"), False))
+            cells.append(cell(outcome, r.get("mean"), r.get("ci_low"), r.get("ci_high"), False, r))
         for name in c.names[1:]:
             r = c.row(name, outcome) or {}
-            cells.append(cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True))
+            cells.append(
+                cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
+            )
         cls = ' class="cost"' if outcome in COST_PARTS else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
     for outcome in COMPARISON_OUTCOMES:
@@ -901,7 +933,7 @@ def _outcome_table(
                 cells.append(status_cell(status or "no clear gain"))
             else:
                 cells.append(
-                    cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True)
+                    cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
                 )
         rows.append(f'<tr class="comparison" data-outcome="{outcome}">{"".join(cells)}</tr>')
     table = (
@@ -911,7 +943,39 @@ def _outcome_table(
         + "".join(rows)
         + "</tbody></table>"
     )
-    return scroll_table(table, "Table of outcomes")
+    notes = [
+        "n: the participants a share rests on in one run (those who reached its horizon); "
+        "comparison.csv has the number over all replicates."
+    ]
+    if c.table["few_people"].astype(bool).any():
+        notes.append(
+            f"‡ greyed: rests on fewer than {MIN_PEOPLE} participants per run, so it is not a "
+            "finding whatever its interval (lengthen the horizon or the intake's reach)."
+        )
+    for name in c.names[1:]:
+        i = c.names.index(name)
+        if not c.is_paired(name):
+            notes.append(
+                f"{html.escape(name)} − {html.escape(c.reference)}: unpaired (they differ in "
+                f"{html.escape(c.unpaired[i])}), Welch's interval."
+            )
+    note = "".join(f'<p class="table-note">{n}</p>' for n in notes)
+    return scroll_table(table, "Table of outcomes") + note
+
+
+def _pairing_text(c: Comparison) -> str:
+    """A warning paragraph for scenarios whose runs cannot be paired with the reference's."""
+    from introsim.experiments.compare import unpaired_text
+
+    lines = [
+        unpaired_text(c.reference, name, c.unpaired[i])
+        for i, name in enumerate(c.names)
+        if i > 0 and not c.is_paired(name)
+    ]
+    if not lines:
+        return ""
+    body = "; ".join(html.escape(x) for x in lines)
+    return f'<p class="warning"><b>Not paired.</b> {body}.</p>'
 
 
 def _label(c: Comparison, outcome: str) -> str:
@@ -931,7 +995,7 @@ def _footer(c: Comparison, manifest: Mapping[str, Any] | None) -> str:
         path = paths.get(name)
         where = f" (<code>{html.escape(str(path))}</code>)" if path else ""
         rows.append(
-            f"<li><code>{html.escape(name)}</code> ({html.escape(c.title(name))}){where}: "
+            f"<li><code>{html.escape(name)}</code> ({html.escape(c.description(name))}){where}: "
             f'<code title="{digest}">sha256 {digest[:16]}…</code></li>'
         )
     facts = [
@@ -1010,7 +1074,8 @@ table.outcomes td.label code { color:var(--muted); font-size:.8rem; }
 td.num { text-align:right; white-space:nowrap; font-variant-numeric:tabular-nums; }
 td.num .ci { color:var(--muted); font-size:.82rem; }
 td.good { color:#1a7f37; font-weight:600; } td.bad { color:#cf222e; font-weight:600; }
-td.strong { font-weight:600; } td.muted { color:#aaa; }
+td.strong { font-weight:600; } td.muted { color:#aaa; } td.few { color:#999; }
+.table-note { color:#57606a; font-size:.9em; margin:.3em 0; }
 .caveat-mark { font-size:0.8em; vertical-align:super; }
 .caveats { border-left:4px solid #b35900; padding:0.2em 1em; margin:1em 0; }
 tr.cost td { background:#fbfbfc; } tr.cost td.label { padding-left:26px; }
@@ -1264,6 +1329,7 @@ job specialist, job search, hiring by local employers, leaving the programme.</p
 {c.replications} times (<i>replicates</i>). Replicate r used the same cohort of people and the
 same random numbers in every scenario, so differences between scenarios come from the policies,
 not from different people or luck.</p>
+{_pairing_text(c)}
 <p>Numbers are averages over replicates. The 95 % interval in brackets shows how precisely the
 replicates pin down that average. A difference whose interval lies wholly above or below zero is a
 clear difference; one whose interval includes zero may be chance. A clear difference for the
