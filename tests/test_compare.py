@@ -81,7 +81,7 @@ def test_every_parquet_table_has_a_csv_with_the_same_data(cli_runs):
 
 def test_replicates_parquet_is_long_and_sorted(cli_runs):
     df = pd.read_parquet(cli_runs["out"] / "j1" / "replicates.parquet")
-    assert list(df.columns) == ["scenario", "replicate", "seed", "outcome", "value"]
+    assert list(df.columns) == ["scenario", "replicate", "seed", "outcome", "value", "people"]
     assert len(df) == 2 * 4 * len(REPLICATE_OUTCOMES)
     assert list(dict.fromkeys(df["scenario"])) == ["base", "caseload_10"]
     assert set(OUTCOMES) <= set(df["outcome"])

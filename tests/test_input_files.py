@@ -336,7 +336,10 @@ def test_hidden_characters_in_other_text_are_shown_escaped_everywhere(tmp_path: 
     out = tmp_path / "out"
     res = call_cli("compare", a, b, "-r", "2", "--out", out)
     assert res.returncode == 0, res.stderr
-    assert RLO not in res.stdout and "\\u202e" in res.stdout
+    assert RLO not in res.stdout + res.stderr
+    odd = write(tmp_path, f"odd{RLO}name.toml", TINY)
+    res = call_cli("validate", odd)
+    assert res.returncode == 0 and RLO not in res.stdout and "odd\\u202ename.toml" in res.stdout
     page = (out / "report.html").read_text(encoding="utf-8")
     assert RLO not in page and "Standard \\u202eecnetsissa" in page
     for csv in out.glob("*.csv"):

@@ -54,18 +54,18 @@ def test_summary_table_and_footer(page, small_comparison):
     assert "scenarios/base.toml" in page
 
 
-def test_scenarios_are_called_by_their_descriptions(page, small_comparison):
+def test_scenarios_are_called_by_their_names_and_described_in_prose(page, small_comparison):
     c = small_comparison
-    assert c.title("base") == "Small test cohort: standard follow-up"
-    assert c.title("ips") == "IPS job specialists"
-    # caseload_10 inherits base's description: called by its name, not mistaken for base.
-    assert c.title("caseload_10") == "caseload_10"
+    assert [c.title(n) for n in ("base", "ips", "caseload_10")] == ["base", "ips", "caseload_10"]
+    assert c.description("base") == "Small test cohort: standard follow-up"
+    assert c.description("ips") == "IPS job specialists"
     heading = re.search(r"<h1>(.*?)</h1>", page, flags=re.S).group(1)
-    assert "IPS job specialists" in heading and ">ips<" not in heading
+    assert "ips" in heading and "IPS job specialists" not in heading
     body = page.split("<footer>")[0]
     legends = re.findall(r'"name":"([^"]*)"', body)
-    assert "IPS job specialists" in legends and "ips" not in legends
-    assert "<code>ips</code>" in page.split("<footer>")[1]  # machine name in the provenance
+    assert "ips" in legends and "IPS job specialists" not in legends
+    footer = page.split("<footer>")[1]
+    assert "<code>ips</code> (IPS job specialists)" in footer  # the description in prose
 
 
 def test_charts_have_text_alternatives_and_csv_links(page):

@@ -264,7 +264,20 @@ def test_points_are_paired_differences_from_the_base(tiny):
         row = s.points[(s.points["point"] == p) & (s.points["outcome"] == "employed_12m")]
         assert row["diff"].iloc[0] == pytest.approx((x - base).mean())
         assert row["mean"].iloc[0] == pytest.approx(x.mean())
-    assert set(s.points["outcome"]) == set(SWEEP_OUTCOMES)
+    assert set(s.points["outcome"]) == {
+        *SWEEP_OUTCOMES,
+        "extra_employed_12m",
+        "cost_per_extra_job_nok",
+    }
+    # The base is not tested against itself; the other points have extra persons per cohort.
+    base_rows = s.points[s.points["point"] == 0]
+    assert base_rows["p_value"].isna().all() and "extra_employed_12m" not in set(
+        base_rows["outcome"]
+    )
+    size = load_experiment(tiny).points[3].scenario.cohort.size
+    extra = s.points[(s.points["point"] == 3) & (s.points["outcome"] == "extra_employed_12m")]
+    x = runs[runs["point"] == 3]["employed_12m"].to_numpy()
+    assert extra["diff"].iloc[0] == pytest.approx((x - base).mean() * size)
 
 
 # --------------------------------------------------------------------------- the command

@@ -28,7 +28,6 @@ from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
 from introsim.terminal import (
     Console,
-    Table,
     Terminated,
     on_sigterm,
     print_json,
@@ -143,7 +142,7 @@ DryRunOption = Annotated[
         "--dry-run",
         metavar="",
         help="Say how many runs the study needs and about how long they would take "
-        "(from one run timed here), then stop without writing anything.",
+        "(from runs of its largest scenario timed here), then stop without writing anything.",
     ),
 ]
 
@@ -275,12 +274,16 @@ def validate(
     bad = 0
     for path in files:
         try:
-            what = check_file(path)
+            checked_file = check_file(path)
         except InputError as e:
             err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
             bad += 1
         else:
-            typer.echo(f"{printable(path)}: ok ({printable(what)})")
+            typer.echo(f"{printable(path)}: ok ({printable(checked_file.what)})")
+            for line in checked_file.warnings:
+                err_console.print(
+                    f"warning: {printable(path)}: {line}", markup=False, soft_wrap=True
+                )
     if bad:
         raise typer.Exit(BAD_INPUT)
 
@@ -443,22 +446,23 @@ def calibrate(
 
 @app.command()
 def params(
-    fmt: Annotated[str, typer.Option("--format", help="table, markdown, csv or json.")] = "table",
+    pattern: Annotated[
+        str | None, typer.Argument(help="Only parameters whose path or meaning holds this.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, markdown, csv or json.")] = "text",
 ) -> None:
-    """List every scenario parameter: dotted path, default, unit, bounds, meaning, source."""
-    from introsim.params.catalog import iter_params, params_table
+    """List scenario parameters: dotted path, default, unit, bounds, meaning, source."""
+    from introsim.params.catalog import matching, params_table, params_text
 
-    if fmt not in ("table", "markdown", "csv", "json"):
-        fail(f"--format: expected one of table, markdown, csv, json, found {fmt!r}")
-    if fmt != "table":
+    if fmt not in ("text", "table", "markdown", "csv", "json"):
+        fail(f"--format: expected one of text, markdown, csv, json, found {fmt!r}")
+    if fmt not in ("text", "table"):
         sys.stdout.write(params_table(fmt))
         return
-    table = Table(title="Scenario parameters (set in a scenario file, or with --set PATH=VALUE)")
-    for col in ("path", "default", "unit", "bounds", "meaning", "source"):
-        table.add_column(col, overflow="fold")
-    for p in iter_params():
-        table.add_row(p.path, p.default_text(), p.unit, p.bounds_text(), p.meaning, p.source or "")
-    Console(highlight=False).print(table)
+    found = matching(pattern)
+    if not found:
+        fail(f"no parameter's path or meaning holds {pattern!r}; `introsim params` lists them all")
+    sys.stdout.write(params_text(found, Console().width))
 
 
 @app.command()

@@ -47,9 +47,15 @@ def count(n: int, word: str, plural: str | None = None) -> str:
 
 
 def wide_console(width: int) -> Console:
-    """The console for a table: the terminal, or at least ``width`` columns when piped."""
+    """The console for a table: the terminal's width, ``COLUMNS`` if set, else ``width`` or more.
+
+    On a terminal (or with ``COLUMNS``) tables wrap to fit and never overflow;
+    piped without ``COLUMNS``, they are not squeezed.
+    """
+    import os
+
     console = Console(highlight=False)
-    if not console.is_terminal:  # piped or redirected: do not squeeze the table
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
         console = Console(highlight=False, width=max(console.width, width))
     return console
 

@@ -56,6 +56,7 @@ import hashlib
 import json
 import math
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -68,12 +69,16 @@ import pandas as pd
 from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_cube
 from introsim.experiments.statistics import (
     CONFIDENCE,
+    FEW_PEOPLE,
     FEW_REPLICATES,
+    MIN_PEOPLE,
     MIN_REPLICATES,
+    UNPAIRED,
     fieller_ratio,
     interval,
     t_band,
     t_interval,
+    unpaired_interval,
 )
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
@@ -100,12 +105,13 @@ from introsim.model.outcomes import (
     OUTCOMES,
     OutcomeInfo,
     by_subgroup,
+    observed_counts,
 )
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
 from introsim.params.ensemble_file import Ensemble
 from introsim.params.schema import PAYERS, Scenario
 from introsim.run import replicate_seed, simulate
-from introsim.terminal import Console, Table, format_value, printable, shown, wide_console
+from introsim.terminal import Console, Table, printable, shown, wide_console
 
 __all__ = [
     "COMPARISON_INFO",
@@ -156,8 +162,15 @@ LEDGER_DETAIL: tuple[str, ...] = (*LEDGER_FLOW_VALUES, *LEDGER_YEARS)
 """The ledger's detail kept per replicate: each flow's present value to each payer, and each
 payer's net cost to the end of each year (the stacked bars and the payback years)."""
 
+ELIGIBILITY_OUTCOMES: tuple[str, ...] = ("subsidy_eligible_share", "subsidy_received_share")
+"""Who may bring the scenario's wage subsidy (at arrival), and who had a subsidised job."""
+
+PEOPLE = "people"
+"""Prefix of a run's count of the participants a share rests on (``people_employed_60m``)."""
+
 REPLICATE_OUTCOMES: tuple[str, ...] = (
     *OUTCOMES,
+    *ELIGIBILITY_OUTCOMES,
     PERSON_YEARS,
     *COST_PARTS,
     *LEDGER_OUTCOMES,
@@ -166,7 +179,7 @@ REPLICATE_OUTCOMES: tuple[str, ...] = (
 """Run-level outcomes recorded per replicate: the fixed outcomes, person-years in work, the
 cost parts, each payer's net cost in present value and the ledger's detail."""
 
-TABLE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, PERSON_YEARS, *COST_PARTS)
+TABLE_OUTCOMES: tuple[str, ...] = (*OUTCOMES, *ELIGIBILITY_OUTCOMES, PERSON_YEARS, *COST_PARTS)
 """The outcomes of the main table (terminal and report); the public finances have their own."""
 
 COMPARISON_OUTCOMES: tuple[str, ...] = (
@@ -212,6 +225,12 @@ COMPARISON_INFO: dict[str, OutcomeInfo] = {
     ),
     "extra_employed_12m": OutcomeInfo(
         "Extra persons in work at 12 months per cohort, vs the first scenario", "persons", True
+    ),
+    "subsidy_eligible_share": OutcomeInfo(
+        "Eligible at arrival for the scenario's wage subsidy (its eligibility rule)", "share", True
+    ),
+    "subsidy_received_share": OutcomeInfo(
+        "Had a subsidised job within the horizon (any wage subsidy)", "share", True
     ),
     "cost_per_extra_job_nok": OutcomeInfo(
         "12-month figure: extra cost over the horizon per extra person in work at 12 months",
@@ -334,6 +353,8 @@ def _replicate_outputs(scenario: Scenario, seed: np.random.SeedSequence) -> dict
     kept = (*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES)
     summary: dict[str, Any] = {name: float(result.summary[name]) for name in kept}
     summary[PERSON_YEARS] = person_years(status, scenario.cohort.size)
+    summary.update(eligibility(result.participants, scenario))
+    summary.update(people(result.participants))
     summary.update(ledger_detail(result.ledger, scenario))
     subgroups = by_subgroup(result.participants, outcomes=SUBGROUP_OUTCOMES)
     summary[_STATUS] = status.ravel()
@@ -344,6 +365,39 @@ def _replicate_outputs(scenario: Scenario, seed: np.random.SeedSequence) -> dict
 
 
 _STATUS, _SUBGROUPS = "status", "subgroups"
+
+
+def eligibility(participants: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """The share eligible for the scenario's wage subsidy at arrival, and the share who had one.
+
+    Eligibility is the kernels' own rule (:func:`~introsim.model.kernels.subsidy_eligible`)
+    applied to each participant's Norwegian and health at arrival: under
+    ``low_language``, a cohort that all starts below B1 is all eligible.
+    """
+    from introsim.model.kernels import subsidy_eligible
+    from introsim.model.policies import eligibility_code
+
+    code = eligibility_code(scenario)
+    below = scenario.wage_subsidy.low_language_below
+    health = participants["mental_health"].cat.codes.to_numpy()
+    language = participants["language_start"].to_numpy()
+    eligible = [
+        subsidy_eligible(code, float(x), int(h), below)
+        for x, h in zip(language, health, strict=True)
+    ]
+    n = max(len(participants), 1)
+    return {
+        "subsidy_eligible_share": float(np.sum(eligible)) / n,
+        "subsidy_received_share": float((participants["cost_subsidy_nok"] > 0).sum()) / n,
+    }
+
+
+def people(participants: pd.DataFrame) -> dict[str, float]:
+    """How many participants each share of a run rests on (those who reached its horizon)."""
+    out = observed_counts(participants)
+    for o in ELIGIBILITY_OUTCOMES:
+        out[f"{PEOPLE}_{o}"] = float(len(participants))
+    return out
 
 
 def _unpack(value: dict[str, Any]) -> tuple[dict[str, float], np.ndarray, pd.DataFrame]:
@@ -452,6 +506,10 @@ class Comparison:
         intake_weeks: Each scenario's ``cohort.intake_weeks`` (arrivals spread over it).
         ensemble: The parameter ensemble the replicates cycled through
             (:meth:`~introsim.params.ensemble_file.Ensemble.describe`), or None.
+        unpaired: Per scenario, what differs from the reference that common random
+            numbers need alike ("cohort, horizon", say; empty where paired): its
+            differences are then Welch's unpaired ones.
+        modified: Per scenario, the ``--set`` overrides applied to it (empty if none).
     """
 
     names: tuple[str, ...]
@@ -469,6 +527,8 @@ class Comparison:
     programme_weeks: tuple[int, ...] = field(default=())
     intake_weeks: tuple[int, ...] = field(default=())
     ensemble: dict[str, Any] | None = None
+    unpaired: tuple[str, ...] = field(default=())
+    modified: tuple[str, ...] = field(default=())
 
     @property
     def reference(self) -> str:
@@ -476,16 +536,27 @@ class Comparison:
         return self.names[0]
 
     def title(self, scenario: str) -> str:
-        """A scenario's human name: its description, or its name where it has none.
+        """A scenario's short name for tables, legends and titles (its ``[scenario] name``).
 
-        A description that an earlier scenario already has (one inherited with
-        ``extends``, say) would make two scenarios look the same: the later one
-        is then called by its name.
+        A scenario changed by ``--set`` is marked ``(modified)``: its file's
+        description may no longer hold.
         """
         i = self.names.index(scenario)
-        texts = [d.strip() for d in self.descriptions]
-        text = texts[i] if i < len(texts) else ""
-        return scenario if not text or text in texts[:i] else text
+        return f"{scenario} (modified)" if i < len(self.modified) and self.modified[i] else scenario
+
+    def description(self, scenario: str) -> str:
+        """A scenario's description for prose (its name where it has none), with its ``--set``."""
+        i = self.names.index(scenario)
+        text = self.descriptions[i].strip() if i < len(self.descriptions) else ""
+        text = text or scenario
+        if i < len(self.modified) and self.modified[i]:
+            text += f" (the file's description; --set {self.modified[i]} changed it)"
+        return text
+
+    def is_paired(self, scenario: str) -> bool:
+        """Whether the scenario's differences from the reference are paired by replicate."""
+        i = self.names.index(scenario)
+        return not (i < len(self.unpaired) and self.unpaired[i])
 
     def row(self, scenario: str, outcome: str) -> dict[str, Any] | None:
         """The table row of one scenario and outcome as a dict, or None if absent."""
@@ -520,6 +591,8 @@ class Comparison:
             "diff_high",
             "p_value",
             "note",
+            "people",
+            "people_all",
             "parameter_low",
             "parameter_high",
             "cohort_low",
@@ -553,9 +626,17 @@ class Comparison:
             "members": self.ensemble["members"] if self.ensemble is not None else 1,
             "confidence": self.confidence,
             "scenarios": [
-                {"name": n, "description": self.title(n), "digest": d, "cohort_size": c, "weeks": w}
-                for n, d, c, w in zip(
-                    self.names, self.digests, self.cohort_sizes, self.weeks, strict=True
+                {
+                    "name": n,
+                    "description": self.description(n),
+                    "digest": d,
+                    "cohort_size": c,
+                    "weeks": w,
+                    "paired": self.is_paired(n),
+                    "unpaired_because": self.unpaired[i] if i < len(self.unpaired) else "",
+                }
+                for i, (n, d, c, w) in enumerate(
+                    zip(self.names, self.digests, self.cohort_sizes, self.weeks, strict=True)
                 )
             ],
             "outcomes": groups["outcome"],
@@ -576,6 +657,7 @@ def compare(
     executor: Executor | None = None,
     ensemble: Ensemble | None = None,
     store: RunStore | None = None,
+    modified: Sequence[str] = (),
 ) -> Comparison:
     """Compare scenarios over replicates with common random numbers.
 
@@ -593,9 +675,11 @@ def compare(
         ensemble: Parameter sets: replicate ``r`` of every scenario runs with
             member ``r mod K``, so intervals include parameter uncertainty.
         store: Keeps runs as they finish, and skips runs already kept.
+        modified: Per scenario, the ``--set`` overrides applied to it, as text.
 
     Returns:
-        The comparison.
+        The comparison. Scenarios that differ from the reference in what common
+        random numbers need alike (:func:`unpaired_because`) get unpaired intervals.
 
     Raises:
         ValueError: Fewer than two scenarios, duplicate names, fewer than two
@@ -659,6 +743,17 @@ def compare(
     ordered = list(results.values())
     sizes = tuple(sc.cohort.size for sc in scenarios)
     grid = cube.values.reshape(len(scenarios), members, replications, -1)
+    counts = np.array(
+        [
+            [
+                [cube.results[i, r].get(f"{PEOPLE}_{o}", math.nan) for o in REPLICATE_OUTCOMES]
+                for r in range(replications)
+            ]
+            for i in range(len(scenarios) * members)
+        ],
+        dtype=np.float64,
+    ).reshape(len(scenarios), members, replications, -1)  # participants each share rests on
+    unpaired = tuple(unpaired_because(scenarios[0], sc) for sc in scenarios)
     return Comparison(
         names=tuple(names),
         digests=tuple(sc.digest() for sc in scenarios),
@@ -666,14 +761,82 @@ def compare(
         weeks=tuple(sc.scenario.weeks for sc in scenarios),
         root_seed=seed,
         replications=replications,
-        replicates=_replicates_table(names, ordered, seed, replications, ensemble is not None),
-        table=_comparison_table(names, grid, sizes),
+        replicates=_replicates_table(
+            names, ordered, seed, replications, ensemble is not None, counts
+        ),
+        table=_comparison_table(names, grid, sizes, counts, unpaired),
         weekly=_weekly_bands(names, results, runs),
         subgroups=_subgroup_table(names, results, runs),
         descriptions=tuple(sc.scenario.description for sc in scenarios),
         programme_weeks=tuple(sc.programme.max_weeks for sc in scenarios),
         intake_weeks=tuple(sc.cohort.intake_weeks for sc in scenarios),
         ensemble={**ensemble.describe(), "rule": MEMBER_RULE} if ensemble is not None else None,
+        unpaired=unpaired,
+        modified=tuple(modified) if modified else ("",) * len(scenarios),
+    )
+
+
+PAIRED_ALIKE: dict[str, Callable[[Scenario], Any]] = {
+    "cohort": lambda sc: sc.cohort.model_dump(exclude={"intake_weeks"}),
+    "intake": lambda sc: sc.cohort.intake_weeks,
+    "horizon": lambda sc: sc.scenario.weeks,
+    "labour market": lambda sc: sc.labour_market.model_dump(),
+}
+"""What two scenarios must share for replicate r to be the same people in the same market."""
+
+
+def unpaired_because(reference: Scenario, scenario: Scenario) -> str:
+    """What of :data:`PAIRED_ALIKE` differs between a scenario and the reference ("" if none).
+
+    Common random numbers pair replicate r of two scenarios only when both draw
+    the same cohort, arriving in the same weeks, observed over the same horizon
+    in the same labour market; otherwise the runs are independent draws and
+    their difference must be read as unpaired.
+    """
+    return ", ".join(k for k, part in PAIRED_ALIKE.items() if part(reference) != part(scenario))
+
+
+def few_observed(scenario: Scenario) -> list[str]:
+    """Warnings for the outcomes that intake and horizon leave on few participants.
+
+    An outcome measured a fixed time after arrival is observed only for those who
+    arrived that long before the horizon; with arrivals spread over the intake,
+    a late outcome may rest on a handful of people (or none). The arrival weeks
+    are the model's own (:func:`~introsim.model.population.arrival_weeks`).
+
+    Returns:
+        One line per outcome that the horizon leaves on fewer than
+        :data:`~introsim.experiments.statistics.MIN_PEOPLE` participants in a run.
+    """
+    from introsim.model.population import arrival_weeks
+    from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
+
+    arrival = arrival_weeks(scenario.cohort.size, scenario.cohort.intake_weeks)
+    weeks = scenario.scenario.weeks
+    out = []
+    for outcome, horizon in (
+        ("employed_12m", WEEKS_12M),
+        ("employed_24m", WEEKS_24M),
+        ("employed_60m", WEEKS_60M),
+    ):
+        seen = int((weeks - arrival >= horizon).sum())
+        if seen < MIN_PEOPLE and seen < arrival.size:  # a small cohort alone is the user's choice
+            out.append(
+                f"{outcome} is observed for {seen} of {arrival.size} participants in a run "
+                f"(those who arrived at least {horizon} weeks before the horizon, week {weeks}; "
+                f"arrivals spread over cohort.intake_weeks = {scenario.cohort.intake_weeks}): "
+                f"fewer than {MIN_PEOPLE}, so it is no finding; lengthen scenario.weeks or "
+                "shorten the intake"
+            )
+    return out
+
+
+def unpaired_text(reference: str, scenario: str, why: str) -> str:
+    """The warning for a scenario whose differences from the reference are not paired."""
+    return (
+        f"{scenario} differs from {reference} in {why}: replicate r is not the same people in "
+        "the same market, so their differences are not paired (common random numbers cannot "
+        "hold); they are shown with unpaired (Welch) intervals, wider than paired ones"
     )
 
 
@@ -683,10 +846,12 @@ def _replicates_table(
     root_seed: int,
     replications: int,
     with_members: bool,
+    counts: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Long table of every run's outcomes, sorted by scenario, (member,) replicate, outcome.
 
     Over an ensemble a ``member`` column says which parameter set a run used.
+    ``people``: the participants a share rests on in that run (NaN for other outcomes).
     """
     rows = [
         (
@@ -696,17 +861,24 @@ def _replicates_table(
             seed_text(root_seed, res.replicate % replications),
             o,
             res.summary[o],
+            math.nan
+            if counts is None
+            else counts[
+                res.scenario, res.replicate // replications, res.replicate % replications, j
+            ],
         )
         for res in ordered
-        for o in REPLICATE_OUTCOMES
+        for j, o in enumerate(REPLICATE_OUTCOMES)
     ]
-    df = pd.DataFrame(rows, columns=["scenario", "member", "replicate", "seed", "outcome", "value"])
+    columns = ["scenario", "member", "replicate", "seed", "outcome", "value", PEOPLE]
+    df = pd.DataFrame(rows, columns=columns)
     if not with_members:
         df = df.drop(columns="member")
     else:
         df["member"] = df["member"].astype(np.int64)
     df["replicate"] = df["replicate"].astype(np.int64)
     df["value"] = df["value"].astype(np.float64)
+    df[PEOPLE] = df[PEOPLE].astype(np.float64)
     for col in ("scenario", "seed", "outcome"):
         df[col] = df[col].astype(object)
     return df
@@ -801,8 +973,21 @@ def _labels(kinds: ThreeKinds | None) -> dict[str, str]:
     return {f"{s.kind.value}_label": s.label for s in kinds}
 
 
-def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]) -> pd.DataFrame:
+def _comparison_table(
+    names: list[str],
+    grid: np.ndarray,
+    sizes: tuple[int, ...],
+    counts: np.ndarray | None = None,
+    unpaired: Sequence[str] = (),
+) -> pd.DataFrame:
     """Means, paired differences and the comparison outcomes, with the three kinds of uncertainty.
+
+    A scenario that cannot be paired with the reference (``unpaired``) gets Welch's
+    unpaired intervals for its differences. ``counts`` (like ``grid``) holds the
+    participants each share rests on: a row's ``people`` is their mean per run (for a
+    difference, the fewer of the two scenarios'), ``people_all`` their sum over the
+    runs; below :data:`~introsim.experiments.statistics.MIN_PEOPLE` per run the row
+    says so in ``note`` and ``few_people``.
 
     ``grid`` is (scenarios, members, replicates, outcomes). ``ci_*`` and ``diff_low``/
     ``diff_high`` are the simulation's precision: a t interval over replicates with one
@@ -825,7 +1010,16 @@ def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]
         total = np.where(finite, x, 0.0).sum(axis=1)
         return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
+    if counts is None:
+        counts = np.full(grid.shape, nan)
+    runs = counts.reshape(counts.shape[0], -1, counts.shape[-1])  # (scenario, run, outcome)
+    with warnings.catch_warnings():  # the rows of outcomes that are not shares are all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_run = np.nanmean(runs, axis=1)
+    in_all = np.where(np.isfinite(runs), runs, 0.0).sum(axis=1)
+
     for s, name in enumerate(names):
+        apart = s < len(unpaired) and bool(unpaired[s])
         for outcome in REPLICATE_OUTCOMES:
             j = col[outcome]
             unit = INFO[outcome].unit
@@ -834,15 +1028,24 @@ def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]
             n, mean, lo, hi, note = level.n, level.estimate, level.low, level.high, level.note
             kinds = three_kinds(x, sizes[s], bounds=_bounds_of(outcome))
             row_kinds = {**_kinds_columns(kinds), **_kinds_columns(None, "diff_")}
+            people = per_run[s, j]
             if s == 0:
                 diff = (nan, nan, nan, nan)
             else:
                 dx = x - grid[0, :, :, j]
-                d = interval(outcome, units(dx), paired=True, unit=unit)
+                if apart:
+                    d = unpaired_interval(outcome, units(x), units(grid[0, :, :, j]), unit=unit)
+                else:
+                    d = interval(outcome, units(dx), paired=True, unit=unit)
                 diff = (d.estimate, d.low, d.high, d.p_value)
                 note = "; ".join(dict.fromkeys(x for x in (note, d.note) if x))
                 dk = three_kinds(dx, sizes[s], bounds=_bounds_of(outcome, difference=True))
                 row_kinds.update(_kinds_columns(dk, "diff_"))
+                if np.isfinite(people):
+                    people = min(people, per_run[0, j])
+            few = bool(np.isfinite(people) and people < MIN_PEOPLE)
+            if few:
+                note = "; ".join(x for x in (note, FEW_PEOPLE) if x)
             info = INFO[outcome]
             rows.append(
                 {
@@ -861,6 +1064,10 @@ def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]
                     "p_value": diff[3],
                     "note": note,
                     "status": "",
+                    "people": people,
+                    "people_all": in_all[s, j] if np.isfinite(per_run[s, j]) else nan,
+                    "few_people": few,
+                    "paired": not apart,
                     **row_kinds,
                     **_labels(kinds),
                 }
@@ -873,11 +1080,21 @@ def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]
         estimates: dict[str, tuple[float, ...]] = {}
         statuses: dict[str, str] = {}
         spreads: dict[str, ThreeKinds | None] = {}
+        apart = s < len(unpaired) and bool(unpaired[s])
         for ratio, (extra, per_participant) in RATIOS.items():
             j = col[per_participant]
             d_runs = grid[s, :, :, j] - grid[0, :, :, j]
             d_effect = units(d_runs)
-            n, d, lo, hi, p = t_interval(d_effect * sizes[s])
+            if apart:
+                w = unpaired_interval(
+                    extra,
+                    units(grid[s, :, :, j]) * sizes[s],
+                    units(grid[0, :, :, j]) * sizes[s],
+                    unit=INFO[extra].unit,
+                )
+                n, d, lo, hi, p = w.n, w.estimate, w.low, w.high, w.p_value
+            else:
+                n, d, lo, hi, p = t_interval(d_effect * sizes[s])
             estimates[extra] = (n, d, lo, hi, p)
             spreads[extra] = three_kinds(d_runs * sizes[s], sizes[s])
             status = cost_status((d, lo, hi), (c, c_lo, c_hi))
@@ -906,8 +1123,19 @@ def _comparison_table(names: list[str], grid: np.ndarray, sizes: tuple[int, ...]
                     "diff_low": est[2],
                     "diff_high": est[3],
                     "p_value": est[4],
-                    "note": FEW_REPLICATES if 0 < est[0] < MIN_REPLICATES else "",
+                    "note": "; ".join(
+                        x
+                        for x in (
+                            UNPAIRED if apart else "",
+                            FEW_REPLICATES if 0 < est[0] < MIN_REPLICATES else "",
+                        )
+                        if x
+                    ),
                     "status": statuses.get(outcome, ""),
+                    "people": nan,
+                    "people_all": nan,
+                    "few_people": False,
+                    "paired": not apart,
                     **_kinds_columns(None),
                     **_kinds_columns(kinds, "diff_"),
                     **_labels(kinds),
@@ -1152,8 +1380,10 @@ class CompareStudy(Study):
         replications: int,
         seed: int | None,
         ensemble: Ensemble | None,
+        sets: dict[str, Any] | None = None,
     ) -> None:
         self.loaded, self.paths, self.replications = scenarios, paths, replications
+        self.sets = ", ".join(f"{k}={v}" for k, v in (sets or {}).items())
         self.seed = scenarios[0].scenario.seed if seed is None else seed
         self.ensemble, self.name = ensemble, "compare"
 
@@ -1193,7 +1423,9 @@ class CompareStudy(Study):
             )
         if seed is not None and seed < 0:
             raise StudyError(f"--seed: expected a non-negative integer, found {seed}")
-        return cls(loaded, paths, replications, seed, load_checked(ensemble, paths, sets or {}))
+        return cls(
+            loaded, paths, replications, seed, load_checked(ensemble, paths, sets or {}), sets
+        )
 
     def default_out(self) -> Path:
         return Path("out") / "compare"
@@ -1228,13 +1460,17 @@ class CompareStudy(Study):
         from introsim.params.ensemble_file import stale_posterior
 
         out = [line for line in (stale_posterior(self.ensemble, model_version()),) if line]
-        if self.members * self.replications >= MIN_REPLICATES:
-            return out
-        return [
-            *out,
-            f"with {self.replications} replicates the 95 % intervals are too uncertain to mean "
-            f"much; use --replications {MIN_REPLICATES} or more",
+        out += [
+            unpaired_text(self.loaded[0].scenario.name, sc.scenario.name, why)
+            for sc in self.loaded[1:]
+            if (why := unpaired_because(self.loaded[0], sc))
         ]
+        if self.members * self.replications < MIN_REPLICATES:
+            out.append(
+                f"with {self.replications} replicates the 95 % intervals are too uncertain to "
+                f"mean much; use --replications {MIN_REPLICATES} or more"
+            )
+        return out
 
     def size(self) -> tuple[str, int]:
         n = len(self.loaded)
@@ -1253,6 +1489,7 @@ class CompareStudy(Study):
                 progress=runner.progress,
                 ensemble=self.ensemble,
                 store=runner.store,
+                modified=[self.sets] * len(self.loaded),
             )
         except RuntimeError as exc:  # a run raised: one line naming the scenario and replicate
             raise StudyError(str(exc)) from None
@@ -1336,9 +1573,13 @@ def print_comparison(result: Comparison) -> None:
     from introsim.reporting.format import excludes_zero, format_interval, format_number
 
     ref = result.reference
+    apart = [n for n in result.names[1:] if not result.is_paired(n)]
+    pairing = "differences paired run by run" + (
+        f" except {', '.join(apart)} (unpaired)" if apart else ""
+    )
     table = Table(
         title=f"{len(result.names)} scenarios, {_runs_text(result)}, root seed "
-        f"{result.root_seed}: mean, and three 95 % ranges under it; differences paired run by run",
+        f"{result.root_seed}: mean, and three 95 % ranges under it; {pairing}",
     )
     table.add_column("outcome", no_wrap=True)
     for name in result.names:
@@ -1370,12 +1611,21 @@ def print_comparison(result: Comparison) -> None:
         if r is None:
             return "–"
         u = unit_of(outcome)
-        return format_value(u, r["mean"]) + kinds(r, u, "ci_low", "ci_high")
+        percent = " %" if INFO[u].unit == "share" and r["mean"] == r["mean"] else ""
+        text = format_number(u, r["mean"]) + percent
+        people = f"\n[dim]n {r['people']:.0f}[/dim]" if r["people"] == r["people"] else ""
+        if r["few_people"]:  # greyed and marked: see the note below the table
+            return f"[dim]{text}‡[/dim]" + kinds(r, u, "ci_low", "ci_high") + people
+        return text + kinds(r, u, "ci_low", "ci_high") + people
 
     def diff(outcome: str, name: str) -> str:
         r = result.row(name, outcome)
         if r is None:
             return "–"
+        if r["few_people"]:  # never a finding: no mark, no colour
+            u = unit_of(outcome)
+            text = f"[dim]{format_number(u, r['diff'], signed=True)} pp‡[/dim]"
+            return text + kinds(r, u, "diff_low", "diff_high", "diff_")
         if outcome in RATIOS and r["status"] != "ratio":
             style = {"dominant": "green", "dominated": "red"}.get(r["status"], "dim")
             mark = {"dominant": "✓ ", "dominated": "✗ "}.get(r["status"], "")
@@ -1411,6 +1661,25 @@ def print_comparison(result: Comparison) -> None:
         table.add_row(outcome, *cells)
     console = wide_console(200)
     console.print(table)
+    for name in apart:
+        i = result.names.index(name)
+        console.print(
+            f"warning: {unpaired_text(ref, name, result.unpaired[i])}.",
+            style="bold",
+            markup=False,
+        )
+    if result.table["few_people"].astype(bool).any():
+        console.print(
+            f"‡ rests on fewer than {MIN_PEOPLE} participants per run (n: those who reached "
+            "the outcome's horizon in one run): not a finding, whatever its interval.",
+            markup=False,
+        )
+    if any(result.modified):
+        console.print(
+            f"(modified): --set {next(m for m in result.modified if m)} applied; the files' "
+            "descriptions may no longer hold.",
+            markup=False,
+        )
     console.print(_public_finances_table(result))
     for line in uncertainty_legend(result):
         console.print(line, soft_wrap=True, markup=False)

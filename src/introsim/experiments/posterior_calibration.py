@@ -70,6 +70,7 @@ from introsim.params.errors import CalibrationError, InputError
 from introsim.params.loader import load_scenario_with
 from introsim.params.paths import Loc, flatten, split
 from introsim.params.schema import MAX_SEED
+from introsim.terminal import count
 
 __all__ = [
     "POSTERIOR_FILE",
@@ -521,7 +522,7 @@ class CalibrateStudy(Study):
         if post.complete:
             return []
         return [
-            f"only {len(post.members)} of {self.cal.meta.members} members were found: the "
+            f"only {len(post.members)} of {count(self.cal.meta.members, 'member')} were found: the "
             "targets leave too little room (raise discrepancy_sd where the model is known "
             "to fall short, or member_rounds)"
         ]
@@ -548,8 +549,8 @@ class CalibrateStudy(Study):
 
         post = result.posterior
         table = Table(
-            title=f"calibration {self.cal.meta.name}: {len(post.members)} members from "
-            f"{len(post.waves)} waves, {result.runs} runs; each target's posterior "
+            title=f"calibration {self.cal.meta.name}: {count(len(post.members), 'member')} from "
+            f"{count(len(post.waves), 'wave')}, {result.runs} runs; each target's posterior "
             "predictive interval (95 % of members' averages) against its band"
         )
         for col in ("target", "band", "posterior", "fresh seeds", "from the others"):

@@ -462,9 +462,11 @@ def dry_run(
         if load > cores
         else ""
     )
+    title = study.kind if study.name == study.kind else f"{study.kind} {study.name}"
+    took = f"{per_run:.2f} s" if per_run >= 0.1 else f"{1000 * per_run:.0f} ms"
     text = (
-        f"{study.kind} {study.name}: {what} = {runs} runs. A run of the largest scenario "
-        f"({largest.scenario.name}) takes {per_run:.2f} s here, so the runs would take about "
+        f"{title}: {what} = {runs} runs. A run of the largest scenario "
+        f"({largest.scenario.name}) takes {took} here, so the runs would take about "
         f"{_duration(estimate)} on {jobs} {workers} with cores to themselves (the simulation "
         "alone; runs already stored in the output folder are not run again)." + busy
     )

@@ -20,14 +20,15 @@ import pandas as pd
 
 from introsim.experiments.design import Design, Point
 from introsim.experiments.engine import Cube, Task, model_version, provenance, run_cube
-from introsim.experiments.statistics import CONFIDENCE, interval
+from introsim.experiments.statistics import CONFIDENCE, MIN_PEOPLE, interval
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.params.ensemble_file import Ensemble, intervals_text
-from introsim.terminal import Console, Table, format_value, wide_console
+from introsim.run import simulate_outcomes_and_people
+from introsim.terminal import Console, Table, format_value, shown, wide_console
 
 __all__ = [
     "POINTS_FILE",
@@ -156,7 +157,14 @@ def run_sweep(
         The sweep's runs and per-point summaries.
     """
     tasks = sweep_tasks(design, ensemble)
-    cube = run_cube(tasks, SWEEP_OUTCOMES, executor, store=store, progress=progress)
+    cube = run_cube(
+        tasks,
+        SWEEP_OUTCOMES,
+        executor,
+        evaluate=simulate_outcomes_and_people,
+        store=store,
+        progress=progress,
+    )
     runs = _runs_table(design, cube, ensemble)
     described = ensemble.describe() if ensemble is not None else None
     return Sweep(design, runs, _points_table(design, cube), cube.failed, described)
@@ -191,17 +199,66 @@ def _runs_table(design: Design, cube: Cube, ensemble: Ensemble | None) -> pd.Dat
     return pd.DataFrame(columns)
 
 
+EXTRA = "extra_employed_12m"
+"""Extra persons in work at 12 months per cohort, against the base (as in a comparison)."""
+PER_EXTRA = "cost_per_extra_job_nok"
+"""Extra cost over the horizon per extra person in work at 12 months (as in a comparison)."""
+
+
+def _extra_rows(point: Point, values: np.ndarray, base: np.ndarray, col: dict[str, int]) -> list:
+    """A point's extra persons in work at 12 months and cost per extra one, against the base.
+
+    The same statistics as a comparison's: the paired difference in the share in
+    work times the point's cohort size, and Fieller's ratio of the cost difference
+    to the share difference, given only where the gain is clear and the cost higher
+    (``status`` says what holds otherwise).
+    """
+    from introsim.experiments.compare import cost_status
+    from introsim.experiments.statistics import fieller_ratio, t_interval
+
+    size = point.scenario.cohort.size
+    d_share = values[:, col["employed_12m"]] - base[:, col["employed_12m"]]
+    d_cost = values[:, col["cost_per_participant_nok"]] - base[:, col["cost_per_participant_nok"]]
+    n, d, lo, hi, p = t_interval(d_share * size)
+    _, c, c_lo, c_hi, _ = t_interval(d_cost)
+    status = cost_status((d, lo, hi), (c, c_lo, c_hi))
+    n_ratio, r, r_lo, r_hi = fieller_ratio(d_cost, d_share)
+    if status != "ratio":
+        r = r_lo = r_hi = np.nan
+    return [
+        (EXTRA, n, d, lo, hi, p, ""),
+        (PER_EXTRA, n_ratio, r, r_lo, r_hi, np.nan, status),
+    ]
+
+
 def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
-    """Per point and outcome: mean, interval, and the paired difference from the base."""
+    """Per point and outcome: mean, interval, and the paired difference from the base.
+
+    ``people`` is the mean number of participants a share rests on per run
+    (``few_people`` below :data:`~introsim.experiments.statistics.MIN_PEOPLE`: not
+    a finding). The base's own difference is 0 with no interval and no p-value. Where the
+    outcomes allow, every other point also has the rows ``extra_employed_12m``
+    and ``cost_per_extra_job_nok`` (estimate in ``diff``, ``status`` as in a
+    comparison).
+    """
     values = cube.values[: len(design.points)]  # a contrast study's reference arm follows
     base = values[0]
+    col = {o: j for j, o in enumerate(cube.outcomes)}
+    extras = {"employed_12m", "cost_per_participant_nok"} <= set(col)
+    reps = values.shape[1]
+
+    def people(p: int, outcome: str) -> float:
+        counts = [(cube.results[p, r] or {}).get(f"people_{outcome}", np.nan) for r in range(reps)]
+        finite = [c for c in counts if c == c]
+        return float(np.mean(finite)) if finite else np.nan
+
     rows: list[dict[str, Any]] = []
     for p, point in enumerate(design.points):
         factors = {name: _factor_value(point, name) for name in design.infos}
         for j, outcome in enumerate(cube.outcomes):
             level = interval(outcome, values[p, :, j])
-            if p == 0:
-                diff = dlo = dhi = pval = 0.0 if level.n else np.nan
+            if p == 0:  # the base against itself: nothing to test
+                diff, dlo, dhi, pval = (0.0 if level.n else np.nan), np.nan, np.nan, np.nan
             else:
                 paired = interval(outcome, values[p, :, j] - base[:, j], paired=True)
                 diff, dlo, dhi, pval = paired.estimate, paired.low, paired.high, paired.p_value
@@ -219,14 +276,84 @@ def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
                     "diff_low": dlo,
                     "diff_high": dhi,
                     "p_value": pval,
+                    "status": "",
+                    "people": (n_people := people(p, outcome)),
+                    "few_people": bool(n_people < MIN_PEOPLE),
                 }
             )
+        if extras and p > 0:
+            for name, n, d, lo, hi, pv, status in _extra_rows(point, values[p], base, col):
+                rows.append(
+                    {
+                        "point": p,
+                        "label": point.label,
+                        **factors,
+                        "outcome": name,
+                        "n": n,
+                        "mean": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "diff": d,
+                        "diff_low": lo,
+                        "diff_high": hi,
+                        "p_value": pv,
+                        "status": status,
+                        "people": np.nan,
+                        "few_people": False,
+                    }
+                )
     df = pd.DataFrame(rows)
     df["point"] = df["point"].astype(np.int64)
     df["n"] = df["n"].astype(np.int64)
-    for c in ("label", "outcome"):
+    for c in ("label", "outcome", "status"):
         df[c] = df[c].astype(object)
     return df
+
+
+def unresolved_curves(sweep: Sweep) -> list[str]:
+    """Where the replicates cannot resolve how an outcome moves along a factor.
+
+    Along each numeric factor (the other factors at the base, or averaged over
+    in a grid), the means of neighbouring levels are compared: where they go up
+    and down (the curve bends back) by less than their 95 % intervals, the shape
+    drawn is noise. Intervals shrink with the square root of the replicates, so
+    four times as many halve them.
+
+    Returns:
+        One warning per outcome and factor.
+    """
+    d = sweep.design
+    if d.meta.design not in ("grid", "oat") or len(d.points) < 3:
+        return []
+    pts = sweep.points
+    out = []
+    for outcome in d.meta.outcomes:
+        rows = pts[pts["outcome"] == outcome]
+        for factor in sweep.factors:
+            if not pd.api.types.is_numeric_dtype(rows[factor]) or rows[factor].nunique() < 3:
+                continue
+            if d.meta.design == "oat":  # the points moving this factor, and the base
+                others = [f for f in sweep.factors if f != factor]
+                base = rows.iloc[0]
+                line = rows[(rows[others] == base[others]).all(axis=1)] if others else rows
+            else:
+                line = rows
+            curve = line.groupby(factor)[["mean", "ci_low", "ci_high"]].mean().sort_index()
+            if len(curve) < 3:
+                continue
+            steps = np.diff(curve["mean"].to_numpy())
+            half = ((curve["ci_high"] - curve["ci_low"]) / 2).to_numpy()
+            noise = np.maximum(half[1:], half[:-1])
+            bends = np.sign(steps[1:]) * np.sign(steps[:-1]) < 0
+            small = (np.abs(steps[1:]) < noise[1:]) | (np.abs(steps[:-1]) < noise[:-1])
+            if (bends & small).any():
+                reps = d.meta.replications
+                out.append(
+                    f"{outcome} along {factor}: the means go up and down by less than their "
+                    f"95 % intervals, so {reps} replicates cannot resolve the curve's shape; "
+                    f"--replications {4 * reps} would halve the intervals"
+                )
+    return out
 
 
 def build_manifest(
@@ -373,7 +500,7 @@ class SweepStudy(DesignStudy):
         )
 
     def warnings(self, result: Sweep, out: Path) -> list[str]:
-        return failed_runs(result.failed, len(result.runs), out)
+        return [*failed_runs(result.failed, len(result.runs), out), *unresolved_curves(result)]
 
     def summary(self, result: Sweep, out: Path, wall: float, manifest: dict[str, Any]) -> dict:
         return {
@@ -384,26 +511,66 @@ class SweepStudy(DesignStudy):
         }
 
     def show(self, result: Sweep, out: Path, wall: float) -> None:
-        from introsim.reporting.format import format_interval
+        from introsim.experiments.compare import INFO
+        from introsim.reporting.compare_report import MARKS, STATUS_TEXT, verdict
+        from introsim.reporting.format import format_interval, format_number
 
         outcomes = list(result.design.meta.outcomes)
         table = Table(
             title=f"{result.design.meta.name}: {len(result.design.points)} points × "
-            f"{result.design.meta.replications} replicates; mean [95 % interval], "
-            "difference from the base paired by replicate",
+            f"{result.design.meta.replications} replicates; mean [95 % interval], and Δ the "
+            "difference from the base paired by replicate [95 % interval]",
         )
-        table.add_column("point", no_wrap=True)
+        table.add_column("point", overflow="fold")
         for o in outcomes:
             table.add_column(o, justify="right")
         cells = result.points.set_index(["point", "outcome"])
+        extras = (1, EXTRA) in cells.index
+        if extras:
+            table.add_column("extra in work at 12 months, per cohort", justify="right")
+            table.add_column("NOK per extra person in work", justify="right")
+
+        def mean(o: str, r: pd.Series) -> str:
+            ci = format_interval(o, r["ci_low"], r["ci_high"])
+            text = format_value(o, r["mean"]) + ("‡" if r["few_people"] else "")
+            n = f"\n[dim]n {r['people']:.0f}[/dim]" if r["people"] == r["people"] else ""
+            return text + (f"\n[dim]{ci}[/dim]" if ci else "") + n
+
+        def delta(o: str, r: pd.Series) -> str:
+            text = format_number(o, r["diff"], signed=True)
+            if text == "–":
+                return ""
+            pp = " pp" if o in INFO and INFO[o].unit == "share" else ""
+            v = verdict(o, r["diff"], r["diff_low"], r["diff_high"], bool(r["few_people"]))
+            mark = f"{MARKS[v][0]} " if v in MARKS else ""
+            ci = format_interval(o, r["diff_low"], r["diff_high"], signed=True)
+            return f"\nΔ {mark}{text}{pp}" + (f"\n[dim]{ci}[/dim]" if ci else "")
+
         for p in result.design.points:
             row = []
             for o in outcomes:
                 r = cells.loc[(p.index, o)]
-                ci = format_interval(o, r["ci_low"], r["ci_high"])
-                row.append(format_value(o, r["mean"]) + (f" {ci}" if ci else ""))
-            table.add_row(p.label, *row)
-        wide_console(200).print(table)
+                row.append(mean(o, r) + (delta(o, r) if p.index > 0 else ""))
+            if extras and p.index > 0:
+                e, c = cells.loc[(p.index, EXTRA)], cells.loc[(p.index, PER_EXTRA)]
+                ci = format_interval(EXTRA, e["diff_low"], e["diff_high"], signed=True)
+                row.append(format_number(EXTRA, e["diff"], signed=True) + f"\n[dim]{ci}[/dim]")
+                if c["status"] == "ratio":
+                    ci = format_interval(PER_EXTRA, c["diff_low"], c["diff_high"])
+                    row.append(format_number(PER_EXTRA, c["diff"]) + f"\n[dim]{ci}[/dim]")
+                else:
+                    row.append(STATUS_TEXT.get(c["status"], c["status"]))
+            elif extras:
+                row += ["(base)", "(base)"]
+            table.add_row(shown(p.label), *row)
+        console = wide_console(200)
+        console.print(table)
+        if result.points["few_people"].astype(bool).any():
+            console.print(
+                f"n: participants a share rests on in one run; ‡ fewer than {MIN_PEOPLE}: not a "
+                "finding, whatever its interval.",
+                markup=False,
+            )
         Console().print(
             f"wrote {out}/ {', '.join(self.files)} ({len(result.runs)} runs in {wall:.1f} s)",
             highlight=False,

@@ -22,6 +22,11 @@ from introsim.model.state import (
 from introsim.params.schema import AGE_BANDS, EDUCATION_LEVELS, METHODS, Cohort, Scenario
 
 
+def arrival_weeks(size: int, intake_weeks: int) -> np.ndarray:
+    """Each participant's arrival week: the cohort spread evenly over the intake weeks."""
+    return (np.arange(size, dtype=np.int64) * intake_weeks) // max(size, 1)
+
+
 def sex_age_table(cohort: Cohort) -> np.ndarray:
     """Joint probabilities of (sex, age band): row 0 men, row 1 women.
 
@@ -66,7 +71,7 @@ def draw_cohort(
     mech = scenario.mechanisms
     n = c.size
     r = Refugees.allocate(n)
-    r.arrival_week[:] = (np.arange(n) * c.intake_weeks) // n
+    r.arrival_week[:] = arrival_weeks(n, c.intake_weeks)
     table = sex_age_table(c)
     bands = table.shape[1]
     cell = rng.choice(table.size, size=n, p=table.ravel())

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from introsim.params.schema import Scenario
 
-__all__ = ["ParamInfo", "iter_params", "param_info", "params_table"]
+__all__ = ["ParamInfo", "iter_params", "matching", "param_info", "params_table", "params_text"]
 
 
 @dataclass(frozen=True)
@@ -266,3 +266,46 @@ def params_table(fmt: str) -> str:
             f"{cell(r['plausible'])} | {cell(r['meaning'])} | {cell(r['source'])} |"
         )
     return "\n".join(out) + "\n"
+
+
+def matching(pattern: str | None) -> list[ParamInfo]:
+    """The parameters whose path or meaning holds ``pattern`` (case ignored; a ``*`` is a glob).
+
+    Args:
+        pattern: ``caseload``, ``wage_subsidy.*``, ...; None or empty for every parameter.
+    """
+    import fnmatch
+
+    every = [p for p in iter_params() if p.kind != "other" or p.default is not None]
+    if not pattern:
+        return every
+    text = pattern.lower()
+    glob = text if any(c in text for c in "*?[") else f"*{text}*"
+    return [p for p in every if fnmatch.fnmatch(p.path.lower(), glob) or text in p.meaning.lower()]
+
+
+def params_text(params: list[ParamInfo], width: int) -> str:
+    """Parameters for a terminal ``width`` columns wide, words never split.
+
+    Each parameter is a block: its path, default, unit and bounds on the first line,
+    its meaning and source wrapped at word boundaries and indented under it.
+    """
+    import textwrap
+
+    out = []
+    for p in params:
+        bounds = p.bounds_text()
+        head = f"{p.path} = {p.default_text()}" + (f"  ({p.unit})" if p.unit else "")
+        head += f"  {bounds}" if bounds else ""
+        out += textwrap.wrap(head, width, subsequent_indent="    ", break_long_words=False)
+        for text in (p.meaning, f"source: {p.source}" if p.source else ""):
+            if text:
+                out += textwrap.wrap(
+                    text,
+                    width,
+                    initial_indent="    ",
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+    return "\n".join(out) + ("\n" if out else "")

@@ -38,6 +38,7 @@ from introsim.experiments.compare import (
     TABLE_OUTCOMES,
     Comparison,
 )
+from introsim.experiments.statistics import MIN_PEOPLE
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_text
@@ -124,8 +125,23 @@ STATUS_TEXT: dict[str, str] = {
 """What a ratio row shows in place of a number, by its status."""
 
 
-def verdict(name: str, diff: float | None, low: float | None, high: float | None) -> str:
-    """Classify a difference: "better", "worse" (interval excludes zero) or "unclear"."""
+DESCRIPTIVE = frozenset({"subsidy_eligible_share", "subsidy_received_share"})
+"""Outcomes that describe a scenario rather than judge it: never better or worse."""
+
+
+def verdict(
+    name: str,
+    diff: float | None,
+    low: float | None,
+    high: float | None,
+    few: bool = False,
+) -> str:
+    """Classify a difference: "better", "worse" (interval excludes zero) or "unclear".
+
+    A difference of shares resting on too few participants (``few``) is never a finding.
+    """
+    if few or name in DESCRIPTIVE:
+        return "unclear"
     if diff is None or not is_number(diff) or not excludes_zero(low, high) or name not in INFO:
         return "unclear"
     return "better" if (diff > 0) == INFO[name].higher_is_better else "worse"
@@ -545,7 +561,8 @@ def _versus(c: Comparison) -> list[dict[str, Any]]:
         bullets = []
         size = c.cohort_sizes[c.names.index(name)]
         for _, _, outcome, row in ranked[:3]:
-            v = verdict(outcome, row["diff"], *_clear_bounds(row))
+            few = bool(row.get("few_people", False))
+            v = verdict(outcome, row["diff"], *_clear_bounds(row), few)
             nok = unit_of(outcome) == "NOK"
             bullets.append(
                 {
@@ -559,6 +576,7 @@ def _versus(c: Comparison) -> list[dict[str, Any]]:
                         unit_of(outcome), ""
                     ),
                     "verdict": v,
+                    "few": few,
                     "tag_word": ("cheaper" if v == "better" else "more expensive") if nok else v,
                 }
             )
@@ -611,14 +629,25 @@ def _caveats(c: Comparison, caveats: Sequence[Caveat]) -> list[dict[str, Any]]:
 
 
 def _cell(
-    name: str, value: float | None, low: float | None, high: float | None, diff: bool
+    name: str,
+    value: float | None,
+    low: float | None,
+    high: float | None,
+    diff: bool,
+    row: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """One number of the outcomes table, with its interval and how it is marked."""
+    """One number of the outcomes table, with its interval and how it is marked.
+
+    A share resting on too few participants is greyed and never a finding.
+    """
     v = verdict(name, value, low, high) if diff else "unclear"
     strong = diff and name in COMPARISON_OUTCOMES and excludes_zero(low, high)
+    people = row.get("people")
     return {
         "text": format_diff(name, value) if diff else format_value(name, value),
         "interval": format_interval(name, low, high, signed=diff),
+        "people": f"{people:.0f}" if is_number(people) and not diff else "",
+        "few": bool(row.get("few_people", False)),
         "verdict": v,
         "marked": v in MARKS and not strong,
         "cls": "strong" if strong else {"better": "good", "worse": "bad"}.get(v, ""),
@@ -636,10 +665,12 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cells: list[dict[str, Any]] = []
         for name in c.names:
             r = c.row(name, outcome) or {}
-            cells.append(_cell(outcome, r.get("mean"), r.get("ci_low"), r.get("ci_high"), False))
+            cells.append(_cell(outcome, r.get("mean"), r.get("ci_low"), r.get("ci_high"), False, r))
         for name in c.names[1:]:
             r = c.row(name, outcome) or {}
-            cells.append(_cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True))
+            cells.append(
+                _cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
+            )
         rows.append(
             {
                 "outcome": outcome,
@@ -658,7 +689,7 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 cells.append({"status": status or "no clear gain"})
             else:
                 cells.append(
-                    _cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True)
+                    _cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
                 )
         rows.append(
             {
@@ -670,6 +701,37 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _table_notes(c: Comparison) -> list[str]:
+    """The notes under the outcomes table: what n is, the greyed cells, unpaired differences."""
+    notes = [
+        "n: the participants a share rests on in one run (those who reached its horizon); "
+        "comparison.csv has the number over all replicates."
+    ]
+    if c.table["few_people"].astype(bool).any():
+        notes.append(
+            f"‡ greyed: rests on fewer than {MIN_PEOPLE} participants per run, so it is not a "
+            "finding whatever its interval (lengthen the horizon or the intake's reach)."
+        )
+    for i, name in enumerate(c.names[1:], start=1):
+        if not c.is_paired(name):
+            notes.append(
+                f"{name} − {c.reference}: unpaired (they differ in {c.unpaired[i]}), "
+                "Welch's interval."
+            )
+    return notes
+
+
+def _pairing(c: Comparison) -> list[str]:
+    """Why scenarios' runs cannot be paired with the reference's (empty when all are)."""
+    from introsim.experiments.compare import unpaired_text
+
+    return [
+        unpaired_text(c.reference, name, c.unpaired[i])
+        for i, name in enumerate(c.names)
+        if i > 0 and not c.is_paired(name)
+    ]
 
 
 def _label(c: Comparison, outcome: str) -> str:
@@ -880,6 +942,8 @@ def report_html(
             for i, n in enumerate(c.names)
         ],
         rows=_rows(c, notes),
+        table_notes=_table_notes(c),
+        pairing=_pairing(c),
         payers=ledger_report.payer_rows(c),
         caveats=notes,
         marks=MARKS,
@@ -888,7 +952,7 @@ def report_html(
         files=FILES,
         facts=_facts(c, m),
         scenarios=[
-            {"name": n, "title": c.title(n), "path": paths.get(n), "digest": d}
+            {"name": n, "title": c.description(n), "path": paths.get(n), "digest": d}
             for n, d in zip(c.names, c.digests, strict=True)
         ],
     )

@@ -17,6 +17,7 @@ from introsim.experiments.posterior_calibration import CalibrationPosterior, _ba
 from introsim.output import write_text
 from introsim.reporting.html import chart_html, provenance, render
 from introsim.reporting.theme import colour, layout
+from introsim.terminal import count
 
 __all__ = ["report_html", "write_report"]
 
@@ -184,7 +185,8 @@ def report_html(result: CalibrationPosterior, manifest: Mapping[str, Any] | None
         else math.nan
     )
     headlines = [
-        f"{len(post.members)} members (of {cal.meta.members} wanted) from {len(post.waves)} waves "
+        f"{count(len(post.members), 'member')} (of {cal.meta.members} wanted) from "
+        f"{count(len(post.waves), 'wave')} "
         f"of history matching ({post.stopped}); {result.runs} model runs in all.",
         f"{n_inside} of {len(rows)} targets have a posterior predictive interval that meets "
         "their band.",
@@ -197,7 +199,7 @@ def report_html(result: CalibrationPosterior, manifest: Mapping[str, Any] | None
         headlines.append(
             "Synthetic recovery: known parameter values "
             + ("were recovered" if rec.passed else "were NOT all recovered")
-            + f" from the model's own targets ({rec.members} members)."
+            + f" from the model's own targets ({count(rec.members, 'member')})."
         )
     if cal.excluded:
         headlines.append(f"Not fitted: {', '.join(cal.excluded)} (see the calibration file).")

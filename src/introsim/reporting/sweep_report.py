@@ -18,9 +18,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from introsim.experiments.sweep import Sweep
+from introsim.experiments.sweep import Sweep, unresolved_curves
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.output import write_text
+from introsim.reporting.compare_report import STATUS_TEXT
 from introsim.reporting.format import format_interval, format_value
 from introsim.reporting.html import chart_html, provenance, render
 from introsim.reporting.theme import colour, layout
@@ -64,14 +65,17 @@ def _heatmap(s: Sweep, outcome: str) -> go.Figure:
     for col, level in enumerate(panels, start=1):
         part = df if facet is None else df[df[facet] == level]
         table = part.groupby([y, x], sort=False)["mean"].mean().unstack(x)
+        # Each cell in the outcome's unit (767 702 NOK, 31.4 %), never a raw float.
+        text = [[format_value(outcome, v) for v in row] for row in table.to_numpy()]
         fig.add_trace(
             go.Heatmap(
                 z=table.to_numpy() * k,
                 x=[str(v) for v in table.columns],
                 y=[str(v) for v in table.index],
+                text=text,
                 coloraxis="coloraxis",
-                texttemplate="%{z:.1f}",
-                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>%{{z:.2f}}<extra></extra>",
+                texttemplate="%{text}",
+                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>%{{text}}<extra></extra>",
             ),
             row=1,
             col=col,
@@ -275,6 +279,23 @@ def _headline(s: Sweep, outcome: str) -> str:
         f"the base gives {format_value(outcome, base['mean'])}. {clear} of {len(others)} points "
         "differ clearly from the base (the 95 % interval of the paired difference excludes zero)."
     )
+    extra = s.points[(s.points["outcome"] == "extra_employed_12m") & (s.points["point"] > 0)]
+    if outcome == "employed_12m" and not extra.empty and extra["diff"].notna().any():
+        top = extra.loc[extra["diff"].idxmax()]
+        per = s.points[
+            (s.points["outcome"] == "cost_per_extra_job_nok") & (s.points["point"] == top["point"])
+        ].iloc[0]
+        cost = (
+            f"{format_value('cost_per_extra_job_nok', per['diff'])} per extra person in work "
+            f"{format_interval('cost_per_extra_job_nok', per['diff_low'], per['diff_high'])}"
+            if per["status"] == "ratio"
+            else STATUS_TEXT.get(per["status"], per["status"])
+        )
+        ci = format_interval("extra_employed_12m", top["diff_low"], top["diff_high"], signed=True)
+        text += (
+            f" The most extra persons in work at 12 months per cohort: {top['diff']:+.1f} {ci} "
+            f"at {top['label']} ({cost})."
+        )
     if s.design.meta.design in ("lhs", "oat") and len(s.factors) > 1:
         strength = []
         for name in s.factors:
@@ -376,6 +397,7 @@ def report_html(sweep: Sweep, manifest: Mapping[str, Any] | None = None) -> str:
         sweep=s,
         design=d,
         headlines=[_headline(s, o) for o in outcomes],
+        unresolved=unresolved_curves(s),
         sections=sections,
         facts=provenance(manifest),
         base_name=d.points[0].scenario.scenario.name,
