@@ -96,7 +96,7 @@ def clean_stale_staging(parent: Path) -> list[str]:
     Returns:
         One note per folder removed.
     """
-    notes = []
+    notes: list[str] = []
     try:
         entries = list(parent.iterdir())
     except OSError:
@@ -116,7 +116,7 @@ def _checksums(folder: Path) -> dict[str, dict[str, Any]]:
         if path.is_file() and path.name != MARKER:
             digest = hashlib.sha256()
             with path.open("rb") as handle:
-                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                while block := handle.read(1 << 20):
                     digest.update(block)
             rel = path.relative_to(folder).as_posix()
             found[rel] = {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}

@@ -102,8 +102,9 @@ def LeverControl(lever: Lever, scenario: Scenario, settings: solara.Reactive[dic
                 dense=True,
             )
             return
-        slider = solara.SliderInt if lever.kind == "int" else solara.SliderFloat
-        number_box = solara.InputInt if lever.kind == "int" else solara.InputFloat
+        # The lever's kind picks the widgets; both take the same arguments.
+        slider: Any = solara.SliderInt if lever.kind == "int" else solara.SliderFloat
+        number_box: Any = solara.InputInt if lever.kind == "int" else solara.InputFloat
         with solara.Row():
             with solara.Div(style="flex-grow: 1"):
                 slider(

@@ -134,7 +134,7 @@ def describe(path: str) -> Lever:
             low = float(getattr(bound, "ge", getattr(bound, "gt", 0.0)))
         elif isinstance(bound, annotated_types.Le | annotated_types.Lt):
             high = float(getattr(bound, "le", getattr(bound, "lt", 0.0)))
-    common = {
+    common: dict[str, Any] = {
         "path": path,
         "unit": str(extra.get("unit", "")),
         "meaning": info.description or "",

@@ -27,11 +27,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -200,7 +200,7 @@ def target_loss(
 
 def score(
     targets: Targets,
-    values: np.ndarray,
+    values: Sequence[Sequence[Mapping[str, float]]],
     precision_weight: float,
     trial_values: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[TargetResult], float]:
@@ -220,10 +220,14 @@ def score(
         if t.trial is not None:
             per_rep = (trial_values or {})[t.name]
         else:
-            per_rep = sum(
-                term.coef
-                * np.array([v[term.statistic] for v in values[term.scenario]], dtype=float)
-                for term in t.terms
+            # A sum of arrays (sum's start, 0, adds nothing).
+            per_rep = cast(
+                np.ndarray,
+                sum(
+                    term.coef
+                    * np.array([v[term.statistic] for v in values[term.scenario]], dtype=float)
+                    for term in t.terms
+                ),
             )
         bounds = _bounds(t)  # a target's own range: its terms' shares and weights
         unit = "share" if bounds is not None else ""
@@ -324,7 +328,7 @@ def evaluate_targets(
             done += 2 * t.sites
         trials, alpha = simulated[key]
         trial_values[t.name] = TRIAL_STATISTICS[t.spec.statistic or ""][1](trials, alpha)
-    return score(targets, values, precision_weight, trial_values)  # type: ignore[arg-type]
+    return score(targets, values, precision_weight, trial_values)
 
 
 def trial_target_values(

@@ -1092,12 +1092,12 @@ def _comparison_table(
                     units(grid[0, :, :, j]) * sizes[s],
                     unit=INFO[extra].unit,
                 )
-                n, d, lo, hi, p = w.n, w.estimate, w.low, w.high, w.p_value
+                effect = (w.n, w.estimate, w.low, w.high, w.p_value)
             else:
-                n, d, lo, hi, p = t_interval(d_effect * sizes[s])
-            estimates[extra] = (n, d, lo, hi, p)
+                effect = t_interval(d_effect * sizes[s])
+            estimates[extra] = effect
             spreads[extra] = three_kinds(d_runs * sizes[s], sizes[s])
-            status = cost_status((d, lo, hi), (c, c_lo, c_hi))
+            status = cost_status(effect[1:4], (c, c_lo, c_hi))
             n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_effect)
             if status != "ratio":
                 r = rlo = rhi = nan
@@ -1107,7 +1107,7 @@ def _comparison_table(
         estimates.update(_ledger_estimates(units(grid[s]), units(grid[0]), col, sizes[s], statuses))
         for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
-            kinds = spreads.get(outcome)
+            spread = spreads.get(outcome)
             rows.append(
                 {
                     "scenario": name,
@@ -1137,17 +1137,17 @@ def _comparison_table(
                     "few_people": False,
                     "paired": not apart,
                     **_kinds_columns(None),
-                    **_kinds_columns(kinds, "diff_"),
-                    **_labels(kinds),
+                    **_kinds_columns(spread, "diff_"),
+                    **_labels(spread),
                 }
             )
     df = pd.DataFrame(rows)
     df["n"] = df["n"].astype(np.int64)
-    for c in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
-        df[c] = df[c].astype(object)
-    for c in df.columns:
-        if c.endswith("_label"):
-            df[c] = df[c].astype(object)
+    for column in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
+        df[column] = df[column].astype(object)
+    for column in df.columns:
+        if column.endswith("_label"):
+            df[column] = df[column].astype(object)
     return df
 
 

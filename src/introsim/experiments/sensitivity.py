@@ -261,16 +261,16 @@ def analyse_outcome(
     rows = len(y)
     block = _block(method, problem, second_order)
     n = rows // block
-    kw = {
+    kw: dict[str, Any] = {
         "morris_levels": morris_levels,
         "second_order": second_order,
         "resamples": resamples,
         "seed": seed,
     }
-    out = [dict(r, n=n) for r in _indices(method, problem, x, y, **kw)]  # type: ignore[arg-type]
+    out = [dict(r, n=n) for r in _indices(method, problem, x, y, **kw)]
     half = (n // 2) * block
     if n >= 4:
-        part = _indices(method, problem, x[:half], y[:half], **kw)  # type: ignore[arg-type]
+        part = _indices(method, problem, x[:half], y[:half], **kw)
         out += [dict(r, n=n // 2) for r in part]
     for index, (value, low, high) in noise_share(v, resamples=resamples, seed=seed).items():
         out.append({"factor": "", "index": index, "value": value, "low": low, "high": high, "n": n})
@@ -593,10 +593,11 @@ def run_sensitivity(
         ExperimentError: The analysis cannot run on the design's sample (before any run).
     """
     check_analysis(design)
+    assert design.problem is not None and design.sample is not None  # checked by check_analysis
     sweep = run_sweep(design, executor, store=store, progress=progress)
     runs = sweep.runs
     if design.meta.dummy:
-        dummy = [np.nan] + [float(design.sample[p.row, -1]) for p in design.points[1:]]  # type: ignore[index]
+        dummy = [np.nan] + [float(design.sample[p.row, -1]) for p in design.points[1:]]
         arms = 1 if design.reference is None else 2
         runs.insert(
             runs.columns.get_loc("error"),

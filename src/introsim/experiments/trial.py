@@ -430,7 +430,7 @@ def simulate_trials(spec: TrialSpec, pop: Population) -> tuple[pd.DataFrame, lis
                         f"individual design at n = {n} draws from the {pop.site.size} "
                         "participants whose outcome was observed, so some appear twice"
                     )
-                res = _individual(spec, pop, n)
+                res: dict[str, np.ndarray] | None = _individual(spec, pop, n)
             else:
                 res = _cluster(spec, pop, n)
                 if res is None:

@@ -21,7 +21,7 @@ import hashlib
 import itertools
 import json
 import typing
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, cast
 
 from pydantic import (
     BaseModel,
@@ -2290,7 +2290,7 @@ def kernel_fields() -> tuple[KernelField, ...]:
             mark = extra.get("kernel")
             if not mark:
                 continue
-            kind = typing.get_origin(cls) or cls
+            kind = cast(type, typing.get_origin(cls) or cls)
             if kind not in (int, float, tuple):
                 raise TypeError(f"{path}: a kernel field must be int, float or a tuple")
             out.append(KernelField(path, name if mark is True else str(mark), kind))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import plotly.graph_objects as go
 from markupsafe import Markup
@@ -36,6 +36,7 @@ from introsim.reporting.format import (
     format_interval,
     format_number,
     format_value,
+    is_number,
     wrap,
 )
 from introsim.reporting.theme import layout
@@ -76,8 +77,8 @@ SHORT_PAYERS: dict[str, str] = {
 NOK = "cost_per_participant_nok"  # formats as NOK
 
 
-def _ok(x: Any) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
+def _ok(x: Any) -> TypeGuard[float]:
+    return is_number(x)
 
 
 def _years(c: Comparison, name: str) -> int:
@@ -85,7 +86,7 @@ def _years(c: Comparison, name: str) -> int:
     return c.weeks[c.names.index(name)] // WEEKS_PER_YEAR
 
 
-def _year(x: float, years: int) -> str:
+def _year(x: float | None, years: int) -> str:
     if not _ok(x):
         return f"after year {years}"
     return "the start" if x == 0 else f"year {int(x)}"
