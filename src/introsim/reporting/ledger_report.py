@@ -232,10 +232,9 @@ def flows_chart(c: Comparison) -> go.Figure:
         shared_yaxes="rows",
         vertical_spacing=0.22,
         horizontal_spacing=0.03,
-        subplot_titles=[
-            *(f"{SHORT_PAYERS[p]}: net cost" for p in PAYERS),
-            *(f"{SHORT_PAYERS[p]}: minus {wrap(c.title(c.reference), 22)}" for p in PAYERS),
-        ],
+        # Short titles: three columns side by side leave a phone's screen about 100 px each;
+        # the y axes say what each row is (the difference is from the first scenario).
+        subplot_titles=[*(SHORT_PAYERS[p] for p in PAYERS), *("difference" for _ in PAYERS)],
     )
     rows = ((1, list(c.names), False), (2, list(c.names[1:]), True))
     shown_flows: set[str] = set()
@@ -277,8 +276,8 @@ def flows_chart(c: Comparison) -> go.Figure:
                 col=col,
             )
             fig.add_hline(y=0, line={"color": "#444", "width": 1}, row=row, col=col)
-    fig.update_yaxes(title_text="NOK per participant", row=1, col=1)
-    fig.update_yaxes(title_text="NOK per participant, difference", row=2, col=1)
+    fig.update_yaxes(title_text="net cost, NOK per participant", row=1, col=1)
+    fig.update_yaxes(title_text="minus the first scenario, NOK", row=2, col=1)
     fig.update_annotations(font_size=13)
     fig = layout(fig, 900, barmode="relative")
     fig.update_layout(legend={"y": -0.12, "traceorder": "normal"}, margin={"b": 130})
