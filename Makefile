@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
@@ -38,22 +38,26 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-# pytest exits 5 when it collected no test; make treats that as a failure.
-test: $(VENV)/.installed-test browser
-	$(BIN)/ruff check .
+# Every check, then every test. pytest exits 5 when it collected no test; make treats that as
+# a failure.
+test: lint browser
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run
 
+# The same checks as the pre-commit hooks (.pre-commit-config.yaml), and the type checker on
+# src/ (its settings, with warn_unused_ignores, are in pyproject.toml).
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/codespell
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .mypy_cache
 
 # The committed regression baseline (tests/baseline.json): rewrite it after an intended change
 # of results, and say why in CHANGELOG.md.

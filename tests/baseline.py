@@ -89,7 +89,7 @@ horizon_weeks = 60
 sample_sizes = [40, 80]
 trials = 100
 seed = 5
-designs = ["individual", "cluster"]
+designs = ["individual"]  # 4 sites of 30 are too few for a cluster trial of 40 or 80
 
 [recruitment]
 sites = 4

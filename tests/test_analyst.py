@@ -608,6 +608,11 @@ def test_sweeps_say_differences_extra_persons_and_cost_per_extra(study_files, tm
     assert "Δ " in res.stdout and "extra in work at 12 months" in res.stdout
     points = pd.read_csv(tmp_path / "g" / "points.csv")
     assert points.loc[points["point"] == 0, "p_value"].isna().all()  # no p-value for the base
+    share = points[points["outcome"] == "employed_12m"]
+    assert (share["people"] == 80).all() and not share["few_people"].any()  # n of every share
+    late = points[points["outcome"] == "employed_24m"]  # 60 weeks: nobody reaches 24 months
+    assert (late["people"] == 0).all() and late["few_people"].all()
+    assert points.loc[points["outcome"] == "cost_per_participant_nok", "people"].isna().all()
     extra = points[points["outcome"] == "extra_employed_12m"]
     assert len(extra) == 2 and extra["diff_low"].notna().all()
     assert set(points.loc[points["outcome"] == "cost_per_extra_job_nok", "status"]) <= {

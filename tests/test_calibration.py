@@ -14,25 +14,28 @@ import pytest
 
 from introsim.experiments.calibration import (
     MISSING_PENALTY,
-    STATISTICS,
-    Z95,
-    TargetSpec,
     evaluate_targets,
     fitted_by,
     fitted_problems,
-    load_targets,
     score,
     target_loss,
 )
 from introsim.experiments.compare import compare
-from introsim.experiments.design import ExperimentError, load_experiment
-from introsim.experiments.ensemble import load_ensemble
+from introsim.experiments.design import load_experiment
 from introsim.experiments.posterior import load_posterior
 from introsim.experiments.posterior_calibration import load_posterior_calibration
 from introsim.experiments.sweep import sweep_tasks
-from introsim.experiments.trial import load_trial
+from introsim.params.calibration_file import (
+    STATISTICS,
+    Z95,
+    TargetSpec,
+    load_targets,
+)
 from introsim.params.catalog import param_info
+from introsim.params.ensemble_file import load_ensemble
+from introsim.params.errors import InputError
 from introsim.params.loader import load_scenario
+from introsim.params.trial_file import load_trial
 from introsim.run import replicate_seed, simulate_outcomes
 from test_trial import _trial_file
 
@@ -190,8 +193,8 @@ def test_trial_targets_are_checked(extra, message):
 def test_a_missing_trial_file_names_the_field(tiny, tmp_path):
     path = tmp_path / "targets.toml"
     path.write_text(TARGETS + TRIAL_TARGET, encoding="utf-8")
-    expected = r"targets\.toml:\d+: target\.2\.trial: trial file 'trial\.toml' not found"
-    with pytest.raises(ExperimentError, match=expected):
+    expected = r"targets\.toml:\d+: target\[2\]\.trial: trial file 'trial\.toml' not found"
+    with pytest.raises(InputError, match=expected):
         load_targets(path)
 
 
@@ -497,12 +500,13 @@ def test_fitted_records_are_checked(monkeypatch):
 
 def test_a_posterior_from_another_model_version_is_named(tmp_path, small_files):
     from introsim.experiments.engine import model_version
-    from introsim.experiments.ensemble import stale_posterior
+    from introsim.params.ensemble_file import stale_posterior
 
     head = '[posterior]\nmembers = 1\n[posterior.identity]\nmodel_version = "{}"\n'
     member = '[[member]]\n"mechanisms.score_noise" = 0.3\n'
     old = load_ensemble(write(tmp_path, "old.toml", head.format("0.0+old") + member))
-    assert "calibrated with model 0.0+old" in stale_posterior(old)
+    assert "calibrated with model 0.0+old" in stale_posterior(old, model_version())
     same = load_ensemble(write(tmp_path, "same.toml", head.format(model_version()) + member))
-    assert stale_posterior(same) is None
-    assert stale_posterior(load_ensemble(write(tmp_path, "plain.toml", member))) is None
+    assert stale_posterior(same, model_version()) is None
+    plain = load_ensemble(write(tmp_path, "plain.toml", member))
+    assert stale_posterior(plain, model_version()) is None

@@ -13,7 +13,8 @@ import tomllib
 
 import pytest
 
-from introsim.experiments.calibration import evaluate_targets, load_targets, unmet_caveats
+from introsim.experiments.calibration import evaluate_targets
+from introsim.params.calibration_file import load_targets, unmet_caveats
 
 from clitools import ROOT
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from clitools import run_cli, stderr_lines, write
+from clitools import call_cli, stderr_lines, write
 
 
 def validate(*paths: Path | str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return run_cli("validate", *paths, cwd=cwd)
+    return call_cli("validate", *paths, cwd=cwd)
 
 
 BAD_FILES: dict[str, str | bytes] = {
@@ -134,7 +134,7 @@ def test_every_bad_kind_is_named(tmp_path: Path) -> None:
 def test_run_on_a_bad_file_names_the_field_and_writes_nothing(tmp_path: Path, name: str) -> None:
     path = write(tmp_path, name, BAD_FILES[name])
     out = tmp_path / "out"
-    result = run_cli("run", path, "--out", out)
+    result = call_cli("run", path, "--out", out)
     assert result.returncode == 2
     lines = stderr_lines(result)
     assert len(lines) == 1 and name in lines[0] and NAMES[name] in lines[0], lines
@@ -147,7 +147,7 @@ def test_extends_cycle_under_run_writes_nothing(tmp_path: Path) -> None:
     write(tmp_path, "a.toml", "extends = 'b.toml'\n")
     write(tmp_path, "b.toml", "extends = 'a.toml'\n")
     out = tmp_path / "out"
-    result = run_cli("run", tmp_path / "a.toml", "--out", out)
+    result = call_cli("run", tmp_path / "a.toml", "--out", out)
     lines = stderr_lines(result)
     assert result.returncode == 2 and len(lines) == 1 and "cycle" in lines[0]
     assert not out.exists()

@@ -22,7 +22,7 @@ from introsim.app.export import (
     link_query,
     parse_link,
 )
-from introsim.app.i18n import LANGUAGES, TEXT, money, number, percent, t
+from introsim.app.i18n import LANGUAGES, TEXT, number, percent, t
 from introsim.app.levers import (
     BY_PATH,
     DASHBOARD_LIMITS,
@@ -358,13 +358,18 @@ def test_an_ensemble_of_assumptions_is_said_when_the_runs_come_from_one():
 
 
 def test_numbers_are_written_the_languages_way():
+    from introsim.reporting.format import format_diff, format_value
+
     assert number(12345.67, "nb", 1) == "12\u202f345,7"
-    assert number(12345.67, "en", 1) == "12\u202f345.7"
+    assert number(12345.67, "en", 1) == "12 345.7"  # as the reports write it
     assert number(-0.04, "nb", 1) == "0,0"  # no minus zero
     assert number(-3.2, "nb", 1) == "−3,2"
     assert percent(0.528, "nb") == "52,8\u00a0%"
-    assert money(312400, "nb") == "312\u202f400\u00a0kr"
-    assert money(312400, "en").endswith("NOK")
+    # The sentences' outcomes: the reports' formats, in bokmål.
+    assert format_value(TARGET_OUTCOME, 0.528, "nb") == "52,8\u00a0%"
+    assert format_value("cost_per_participant_nok", 312400, "nb") == "312\u202f400\u00a0kr"
+    assert format_value("cost_per_participant_nok", 312400) == "312 400 NOK"  # unchanged
+    assert format_diff("employed_12m", 0.031, "nb") == "+3,1 prosentpoeng"
 
 
 def test_every_text_has_bokmaal_without_english_words():

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.model import IntroModel
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.params.schema import Scenario
@@ -44,7 +45,7 @@ def test_simulate_outcomes_equals_the_summary_of_simulate(case, replicate):
     seed = replicate_seed(11, replicate)
     fast = simulate_outcomes(sc, seed)
     full = simulate(sc, seed).summary
-    assert list(fast) == list(full) == [*OUTCOMES, *COST_PARTS]
+    assert list(fast) == list(full) == [*OUTCOMES, *COST_PARTS, *LEDGER_OUTCOMES]
     for name in full:
         assert _bits(fast[name]) == _bits(full[name]), (name, fast[name], full[name])
     # The comparison is not vacuous: most outcomes are observed numbers.

@@ -10,9 +10,10 @@ import tomllib
 
 import numpy as np
 
-from introsim.experiments.calibration import calibration_statistics, load_targets
+from introsim.experiments.calibration import calibration_statistics
 from introsim.model.model import IntroModel
 from introsim.model.state import Status
+from introsim.params.calibration_file import load_targets
 from introsim.params.loader import load_scenario_with
 from introsim.params.schema import CEFR_B1, Scenario
 from introsim.run import replicate_seed, simulate

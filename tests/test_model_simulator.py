@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from introsim.experiments.calibration import load_targets
 from introsim.experiments.model_simulator import ModelSimulator
 from introsim.experiments.posterior import Parameter, Settings, Target, history_match
 from introsim.experiments.store import RunStore
+from introsim.params.calibration_file import load_targets
 
 BASE = """\
 [scenario]

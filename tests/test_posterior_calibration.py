@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from introsim.experiments.calibration import CalibrationError
 from introsim.experiments.posterior import load_posterior
 from introsim.experiments.posterior_calibration import (
     build_manifest,
@@ -15,6 +14,7 @@ from introsim.experiments.posterior_calibration import (
     write_posterior_outputs,
 )
 from introsim.experiments.store import RunStore
+from introsim.params.errors import CalibrationError
 
 BASE = """\
 [scenario]
@@ -114,7 +114,7 @@ def test_the_file_resolves_targets_parameters_and_uncertainty(folder: Path) -> N
         ),
         (("[target.b1]", "[target.b2]"), "no fitted target named 'b2'"),
         (("max = 0.004,", "max = 0.001,"), "min < max"),
-        (("replicates = 6", "replicates = 1"), "greater than or equal to 2"),
+        (("replicates = 6", "replicates = 1"), "expected an integer >= 2, found 1"),
         (('"mechanisms.score_noise"', '"mechanisms.no_such"'), "not a parameter"),
     ],
 )

@@ -7,15 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from introsim.reporting.compare_report import (
-    SECTIONS,
-    format_diff,
-    format_interval,
-    format_number,
-    format_value,
-    report_html,
-    write_report,
-)
+from introsim.reporting.compare_report import SECTIONS, report_html, write_report
+from introsim.reporting.format import format_diff, format_interval, format_number, format_value
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +136,7 @@ def test_formatting():
 
 
 def test_a_calibration_caveat_is_noted_next_to_its_scenario(small_comparison):
-    from introsim.experiments.calibration import Caveat
+    from introsim.params.calibration_file import Caveat
 
     cav = Caveat(
         target="ips_made_up_target",

@@ -13,7 +13,6 @@ import pytest
 from introsim.experiments import test_functions as tf
 from introsim.experiments.design import (
     DUMMY,
-    ExperimentError,
     dummy_seed,
     load_experiment,
     salib_sample,
@@ -21,6 +20,7 @@ from introsim.experiments.design import (
 from introsim.experiments.engine import Task, run_tasks
 from introsim.experiments.sensitivity import analyse_outcome, convergence, noise_share
 from introsim.params.catalog import param_info
+from introsim.params.errors import InputError
 
 from clitools import SRC, call_cli, stderr_lines, write
 
@@ -192,7 +192,7 @@ def test_bad_study_files_name_the_field(tiny: Path, edit, message):
     text = MORRIS.replace(*edit)
     if "delta" in edit[1]:
         text = text.replace("max = 1.8 }", 'max = 1.8, group = "language" }')
-    with pytest.raises(ExperimentError, match=message):
+    with pytest.raises(InputError, match=message):
         load_experiment(write(tiny.parent, "bad.toml", text))
 
 

@@ -255,3 +255,15 @@ def test_dask_scheduler_without_workers_is_one_line_within_seconds(grid, tmp_pat
     monkeypatch.setattr(engine, "WORKERS_S", 1.0)  # the wait is the same; the test need not be
     with LocalCluster(n_workers=0, dashboard_address=None, silence_logs=40) as cluster:
         _refused(grid, tmp_path, cluster.scheduler_address, "none joined within 1 s", 10)
+
+
+def test_stored_values_keep_names_that_are_not_python_identifiers(tmp_path: Path):
+    from introsim.experiments.engine import TaskResult
+    from introsim.experiments.store import RunStore
+
+    store = RunStore(tmp_path / "study")
+    store.open({"study": "names"})
+    value = {"people_work_or_education_at_exit": 12.0, "share.in-work": 0.25, "2nd": 3.0}
+    store.write([TaskResult("a" * 16, value, "")])
+    loaded = RunStore(tmp_path / "study").load(["a" * 16])
+    assert loaded["a" * 16].value == value

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from introsim.experiments.design import ExperimentError, load_experiment
+from introsim.experiments.design import load_experiment
 from introsim.experiments.engine import Task, run_tasks
 from introsim.experiments.store import RunStore
 from introsim.experiments.sweep import SWEEP_OUTCOMES, run_sweep
 from introsim.params.catalog import iter_params, param_info
+from introsim.params.errors import ExperimentError
 from introsim.params.loader import load_scenario
 
 from clitools import SRC, call_cli, killed_at, stderr_lines, write
@@ -145,7 +146,7 @@ follow_up.caseload = 10
 # --------------------------------------------------------------------------- bad files
 BAD = {
     "toml syntax": ("design = = 1", "invalid TOML"),
-    "unknown section": ("[experimnt]\nname='x'", "unknown section or key 'experimnt'"),
+    "unknown section": ("[experimnt]\nname='x'", "unknown section 'experimnt'; did you mean"),
     "missing experiment": ("[factors]\n", "missing [experiment]"),
     "unknown factor": (
         GRID.format(reps=2) + '"follow_up.casload" = { levels = [1] }\n',

@@ -23,14 +23,13 @@ import typer
 from introsim import __version__
 from introsim.experiments import study as driver
 from introsim.experiments.study import StudyError
-from introsim.params.loader import ScenarioError, load_scenario, load_scenario_with
+from introsim.params.errors import InputError
+from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
 from introsim.terminal import (
     Console,
     Terminated,
-    UsageError,
     on_sigterm,
-    parse_sets,
     print_json,
     printable,
     shown,
@@ -93,7 +92,7 @@ def checked(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call a check or loader; its refusal (bad input) is one line, exit 2."""
     try:
         return check(*args, **kwargs)
-    except (StudyError, ScenarioError, UsageError) as e:
+    except (StudyError, InputError) as e:
         fail(str(e))
 
 
@@ -192,7 +191,7 @@ def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None
             progress=lambda label, total: progress_reporter(label, total, console=err_console),
             command=["introsim", *sys.argv[1:]],
         )
-    except (ScenarioError, StudyError) as e:
+    except (InputError, StudyError) as e:
         fail(str(e))
     except KeyboardInterrupt as e:
         err_console.print(
@@ -262,21 +261,26 @@ def run(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario TOML files to check.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Scenario, experiment, trial, calibration, targets or ensemble files to check."
+        ),
+    ],
 ) -> None:
-    """Check scenario files; print 'ok' per good file, one error line per bad one."""
-    from introsim.experiments.compare import few_observed
+    """Check input files of any kind; print 'ok' per good file, one error line per bad one."""
+    from introsim.experiments.checks import check_file
 
     bad = 0
     for path in files:
         try:
-            sc = load_scenario(path)
-        except ScenarioError as e:
+            checked_file = check_file(path)
+        except InputError as e:
             err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
             bad += 1
         else:
-            typer.echo(f"{printable(path)}: ok")
-            for line in few_observed(sc):
+            typer.echo(f"{printable(path)}: ok ({printable(checked_file.what)})")
+            for line in checked_file.warnings:
                 err_console.print(
                     f"warning: {printable(path)}: {line}", markup=False, soft_wrap=True
                 )
@@ -565,7 +569,7 @@ def dashboard(
             say=typer.echo,
             warn=warn,
         )
-    except (server.LaunchError, ScenarioError) as e:
+    except (server.LaunchError, InputError) as e:
         fail(str(e))
 
 

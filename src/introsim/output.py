@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 import introsim
+from introsim.params.text import visible
 
 PACKAGES: tuple[str, ...] = (
     "mesa",
@@ -95,7 +96,7 @@ def clean_stale_staging(parent: Path) -> list[str]:
     Returns:
         One note per folder removed.
     """
-    notes = []
+    notes: list[str] = []
     try:
         entries = list(parent.iterdir())
     except OSError:
@@ -115,7 +116,7 @@ def _checksums(folder: Path) -> dict[str, dict[str, Any]]:
         if path.is_file() and path.name != MARKER:
             digest = hashlib.sha256()
             with path.open("rb") as handle:
-                for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                while block := handle.read(1 << 20):
                     digest.update(block)
             rel = path.relative_to(folder).as_posix()
             found[rel] = {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
@@ -368,19 +369,22 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _neutral(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, made inert with a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A text cell with its hidden characters escaped, and made inert if it reads as a formula."""
+    if not isinstance(value, str):
+        return value
+    value = visible(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame as CSV atomically, with formula-like text cells neutralised.
+    r"""Write a DataFrame as CSV atomically, with formula-like text cells neutralised.
 
     Text (names, labels) beginning with ``= + - @``, tab or carriage return is
     prefixed with ``'`` so a spreadsheet shows it instead of running it (CSV
-    formula injection); numbers are written as they are, text is quoted. Every
-    CSV the tool writes goes through here.
+    formula injection), and control, format and invisible characters in text are
+    written as escapes (a right-to-left override as the six characters ``\u202e``)
+    so a cell shows what it holds; numbers are written as they are, text is quoted.
+    Every CSV the tool writes goes through here.
     """
     safe = df.rename(columns=_neutral)
     for column in safe.columns:

@@ -25,7 +25,12 @@ import numpy as np
 import pandas as pd
 
 from introsim.model.ledger import LEDGER_OUTCOMES, ledger_outcomes, ledger_table
-from introsim.model.outcomes import participant_outcomes, participant_table, summarise
+from introsim.model.outcomes import (
+    observed_counts,
+    participant_outcomes,
+    participant_table,
+    summarise,
+)
 from introsim.model.state import EVENTS, IN_WORK, PHASE_NAMES, STATUS_NAMES, Status
 from introsim.model.world import World, advance, build_world
 from introsim.params.schema import Scenario
@@ -201,10 +206,29 @@ def simulate_outcomes(scenario: Scenario, seed: int | np.random.SeedSequence) ->
         :data:`introsim.model.outcomes.COST_PARTS` and
         :data:`introsim.model.ledger.LEDGER_OUTCOMES` mapped to its value.
     """
+    return _outcomes(scenario, seed, people=False)
+
+
+def simulate_outcomes_and_people(
+    scenario: Scenario, seed: int | np.random.SeedSequence
+) -> dict[str, float]:
+    """:func:`simulate_outcomes`, and how many participants each share rests on.
+
+    The counts are :func:`introsim.model.outcomes.observed_counts` (``people_<outcome>``).
+    """
+    return _outcomes(scenario, seed, people=True)
+
+
+def _outcomes(
+    scenario: Scenario, seed: int | np.random.SeedSequence, *, people: bool
+) -> dict[str, float]:
     weeks = scenario.scenario.weeks
     world = advance(build_world(scenario, seed), 0, weeks)
-    summary = summarise(participant_outcomes(world.refugees, weeks))
+    participants = participant_outcomes(world.refugees, weeks)
+    summary = summarise(participants)
     summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
+    if people:
+        summary.update(observed_counts(participants))
     return summary
 
 

@@ -1,26 +1,29 @@
-"""Printing for people on a terminal: safe text, numbers by unit, tables that are not squeezed."""
+"""Printing for people on a terminal: safe text, numbers by unit, tables that are not squeezed.
+
+Numbers are formatted as in every report (:func:`introsim.reporting.format.format_value`,
+re-exported here for the terminal's tables); user text shows its hidden characters escaped
+(:func:`introsim.params.text.visible`).
+"""
 
 from __future__ import annotations
 
 import sys
-import unicodedata
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from introsim.model.outcomes import OUTCOME_INFO
+from introsim.params.text import visible
+from introsim.reporting.format import format_value
 
 __all__ = [
     "Console",
     "Table",
     "Terminated",
-    "UsageError",
     "count",
     "format_value",
     "on_sigterm",
-    "parse_sets",
     "print_json",
     "printable",
     "shown",
@@ -29,11 +32,8 @@ __all__ = [
 
 
 def printable(text: object) -> str:
-    """Text safe to print on a terminal: control characters (escape, NUL, newline) escaped."""
-    return "".join(
-        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
-        for c in str(text)
-    )
+    """Text safe to print on a terminal: control, format and invisible characters escaped."""
+    return visible(text)
 
 
 def shown(name: str) -> str:
@@ -44,18 +44,6 @@ def shown(name: str) -> str:
 def count(n: int, word: str, plural: str | None = None) -> str:
     """``n`` and a noun that agrees with it: ``1 member``, ``2 members``, ``0 members``."""
     return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
-def format_value(name: str, value: float | None) -> str:
-    """Format an outcome for a table: shares as %, NOK with thousands, others to 1 decimal."""
-    if value is None or value != value:
-        return "–"
-    unit = OUTCOME_INFO[name].unit if name in OUTCOME_INFO else ""
-    if unit == "share":
-        return f"{100 * value:.1f} %"
-    if unit == "NOK":
-        return f"{value:,.0f}".replace(",", " ")
-    return f"{value:.1f}"
 
 
 def wide_console(width: int) -> Console:
@@ -77,32 +65,6 @@ def print_json(data: dict[str, Any]) -> None:
     from introsim.output import json_text
 
     sys.stdout.write(json_text(data) + "\n")
-
-
-class UsageError(ValueError):
-    """Text typed on the command line that cannot be used (one line for the user)."""
-
-
-def parse_sets(items: list[str] | None) -> dict[str, object]:
-    """Turn ``--set dotted.path=value`` options into overrides (values read as TOML).
-
-    ``--set follow_up.caseload=10`` gives an integer, ``--set follow_up.method=ips``
-    a string (a value that is not TOML is taken as text).
-    """
-    import tomllib
-
-    out: dict[str, object] = {}
-    for item in items or []:
-        path, eq, text = item.partition("=")
-        path = path.strip()
-        if not eq or not path or not text.strip():
-            raise UsageError(f"--set: expected dotted.path=value, found {item!r}")
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
-        out[path] = value
-    return out
 
 
 class Terminated(KeyboardInterrupt):

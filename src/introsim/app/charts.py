@@ -11,12 +11,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from plotly.utils import PlotlyJSONEncoder
 
-from introsim.app.i18n import money, plotly_separators, preset_label, t
+from introsim.app.i18n import plotly_separators, preset_label, t
 from introsim.app.whatif import WhatIf
 from introsim.model.model import IntroModel
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import STATUS_NAMES
-from introsim.reporting.compare_report import COST_STYLE, FONT, PALETTE, STATUS_STYLE
+from introsim.reporting.format import format_value
+from introsim.reporting.theme import COST_STYLE, FONT, PALETTE, STATUS_STYLE
 
 REFERENCE_COLOUR, CHOSEN_COLOUR = PALETTE[6], PALETTE[0]
 GRID_COLOUR = "#e5e5e5"
@@ -124,7 +125,7 @@ def cost_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
                 y=[ref.mean, new.mean],
                 name=t(part, lang),
                 marker_color=COST_STYLE[part][1],
-                text=[money(ref.mean, lang), money(new.mean, lang)],
+                text=[format_value(part, ref.mean, lang), format_value(part, new.mean, lang)],
                 textposition="inside",
             )
         )

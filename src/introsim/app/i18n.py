@@ -5,20 +5,19 @@ in either language (``introsim dashboard --lang nb``). Lever labels are keyed
 by the lever's dotted path in the scenario schema; their tooltips by
 ``meaning_`` and the path. Numbers are written the language's way: in bokmål a
 decimal comma, a narrow no-break space between thousands and "kr" after
-amounts of money; in English a decimal point, the same space and "NOK".
+amounts of money; in English a decimal point, a space and "NOK", as in the
+reports (:mod:`introsim.reporting.format`, whose outcome formats the sentences use).
 """
 
 from __future__ import annotations
 
 import math
 
+from introsim.reporting.format import GLUE, MISSING, THOUSANDS_NB, localise
+
 LANGUAGES: tuple[str, ...] = ("en", "nb")
 DEFAULT_LANGUAGE = "en"
 
-THOUSANDS = "\u202f"
-"""Narrow no-break space: groups thousands (SI and Norwegian style) and never breaks a number."""
-GLUE = "\u00a0"
-"""No-break space between a number and its unit (``52,8 %``, ``312 000 kr``)."""
 MINUS = "−"
 
 TEXT: dict[str, dict[str, str]] = {
@@ -516,39 +515,26 @@ def quoted(text: str, lang: str) -> str:
 def number(value: float, lang: str, decimals: int = 1, signed: bool = False) -> str:
     """A number in the language's style: ``12 345,6`` in bokmål, ``12 345.6`` in English.
 
-    Thousands are grouped by a narrow no-break space; negatives take a true minus sign.
-    NaN (nothing to show) is a dash.
+    The style is the reports' (:func:`introsim.reporting.format.localise`): thousands
+    grouped by a space (a narrow no-break space in bokmål), true minus signs, no
+    ``−0,0``. NaN (nothing to show) is a dash.
     """
     if value != value:
-        return "–"
-    if value == 0 or round(value, decimals) == 0:
-        value = 0.0  # no "−0,0"
-    text = f"{value:{'+' if signed else ''},.{decimals}f}"
-    whole, _, frac = text.partition(".")
-    whole = whole.replace(",", THOUSANDS)
-    if frac:
-        whole += ("," if lang == "nb" else ".") + frac
-    return whole.replace("-", MINUS)
+        return MISSING
+    if round(value, decimals) == 0:
+        value = 0.0
+    text = f"{value:{'+' if signed else ''},.{decimals}f}".replace(",", " ")
+    return localise(text, lang).replace("-", MINUS)
 
 
 def percent(share: float, lang: str, decimals: int = 1, signed: bool = False) -> str:
-    """A share 0-1 as a percentage, e.g. ``52,8 %`` in bokmål."""
-    return number(100 * share, lang, decimals, signed) + GLUE + "%"
-
-
-def points(share_difference: float, lang: str, signed: bool = True) -> str:
-    """A difference of shares as percentage points (the number only, e.g. ``+3,1``)."""
-    return number(100 * share_difference, lang, 1, signed)
-
-
-def money(value: float, lang: str, signed: bool = False) -> str:
-    """An amount in kroner: ``312 400 kr`` in bokmål, ``312 400 NOK`` in English."""
-    return number(value, lang, 0, signed) + GLUE + t("money_unit", lang)
+    """A share 0-1 as a percentage, e.g. ``52,8 %`` in bokmål (a lever's value, the target)."""
+    return number(100 * share, lang, decimals, signed) + (GLUE if lang == "nb" else " ") + "%"
 
 
 def seconds(value: float, lang: str) -> str:
     """A duration, e.g. ``1,41 s``."""
-    return number(value, lang, 2) + GLUE + "s"
+    return number(value, lang, 2) + (GLUE if lang == "nb" else " ") + "s"
 
 
 def plain(value: float, lang: str) -> str:
@@ -561,4 +547,4 @@ def plain(value: float, lang: str) -> str:
 
 def plotly_separators(lang: str) -> str:
     """Plotly's ``layout.separators``: the decimal mark, then the thousands separator."""
-    return ("," if lang == "nb" else ".") + THOUSANDS
+    return ("," if lang == "nb" else ".") + (THOUSANDS_NB if lang == "nb" else " ")

@@ -188,7 +188,7 @@ def describe(path: str) -> Lever:
     if path in DASHBOARD_LIMITS:
         low, high = DASHBOARD_LIMITS[path]
     unit_name = str(extra.get("unit", ""))
-    common = {
+    common: dict[str, Any] = {
         "path": path,
         "unit": unit_name,
         "meaning": info.description or "",

@@ -15,9 +15,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from introsim.app.i18n import money, number, percent, points, preset_label, quoted, t
+from introsim.app.i18n import number, percent, preset_label, quoted, t
 from introsim.app.whatif import SUBGROUP_OUTCOME, TARGET_AT_EXIT, TARGET_OUTCOME, WhatIf
 from introsim.experiments.statistics import MIN_REPLICATES
+from introsim.reporting.format import format_diff, format_number, format_value
+
+COST = "cost_per_participant_nok"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,10 @@ def headline(w: WhatIf, lang: str) -> str:
         comparison = t("compared_same", lang, reference=ref)
     else:
         key = "compared_more" if rounded > 0 else "compared_less"
-        comparison = t(key, lang, diff=points(abs(diff.mean), lang, signed=False), reference=ref)
-    return t("headline", lang, value=percent(new.mean, lang), comparison=comparison)
+        diff_text = format_number(TARGET_OUTCOME, abs(diff.mean), lang=lang)
+        comparison = t(key, lang, diff=diff_text, reference=ref)
+    value = format_value(TARGET_OUTCOME, new.mean, lang)
+    return t("headline", lang, value=value, comparison=comparison)
 
 
 # --------------------------------------------------------------------------- uncertainty
@@ -54,8 +59,8 @@ def spread_line(w: WhatIf, lang: str) -> str | None:
         return None
     values = {
         "n": number(w.cohort_size, lang, 0),
-        "low": percent(new.spread_low, lang),
-        "high": percent(new.spread_high, lang),
+        "low": format_value(TARGET_OUTCOME, new.spread_low, lang),
+        "high": format_value(TARGET_OUTCOME, new.spread_high, lang),
     }
     if diff.spread_low == diff.spread_high == 0:  # your settings are the starting point's
         return t("spread_alone", lang, **values)
@@ -63,8 +68,8 @@ def spread_line(w: WhatIf, lang: str) -> str | None:
         "spread",
         lang,
         reference=reference_name(w, lang),
-        dlow=points(diff.spread_low, lang),
-        dhigh=points(diff.spread_high, lang),
+        dlow=format_number(TARGET_OUTCOME, diff.spread_low, signed=True, lang=lang),
+        dhigh=format_number(TARGET_OUTCOME, diff.spread_high, signed=True, lang=lang),
         **values,
     )
 
@@ -75,7 +80,8 @@ def precision_line(w: WhatIf, lang: str) -> str | None:
     if math.isnan(new.low):
         return None
     half = max(new.mean - new.low, new.high - new.mean)
-    return t("precision", lang, half=points(half, lang, signed=False), runs=w.replications)
+    half_text = format_number(TARGET_OUTCOME, half, lang=lang)
+    return t("precision", lang, half=half_text, runs=w.replications)
 
 
 def few_runs_line(w: WhatIf, lang: str) -> str | None:
@@ -100,8 +106,8 @@ def mechanisms_line(w: WhatIf, lang: str) -> str | None:
         "mechanisms",
         lang,
         members=spread.members,
-        low=percent(spread.low, lang),
-        high=percent(spread.high, lang),
+        low=format_value(TARGET_OUTCOME, spread.low, lang),
+        high=format_value(TARGET_OUTCOME, spread.high, lang),
     )
 
 
@@ -124,7 +130,7 @@ def target_line(w: WhatIf, lang: str) -> str:
         "target_met" if met else "target_missed",
         lang,
         target=percent(TARGET_AT_EXIT, lang, decimals=0),
-        value=percent(new.mean, lang),
+        value=format_value(TARGET_OUTCOME, new.mean, lang),
         hits=round(chance.one_cohort * chance.runs),
         runs=chance.runs,
     )
@@ -138,19 +144,19 @@ def target_line(w: WhatIf, lang: str) -> str:
 def work_and_cost_line(w: WhatIf, lang: str) -> str:
     """Work at 12 months and the public cost per participant, each with one cohort's range."""
     _, work, work_diff = w.outcomes[SUBGROUP_OUTCOME]
-    _, cost, cost_diff = w.outcomes["cost_per_participant_nok"]
+    _, cost, cost_diff = w.outcomes[COST]
     return t(
         "work_and_cost",
         lang,
-        work=percent(work.mean, lang),
-        work_diff=points(work_diff.mean, lang),
+        work=format_value(SUBGROUP_OUTCOME, work.mean, lang),
+        work_diff=format_number(SUBGROUP_OUTCOME, work_diff.mean, signed=True, lang=lang),
         reference=reference_name(w, lang),
-        work_low=percent(work.spread_low, lang),
-        work_high=percent(work.spread_high, lang),
-        cost=money(cost.mean, lang),
-        cost_diff=money(cost_diff.mean, lang, signed=True),
-        cost_low=money(cost.spread_low, lang),
-        cost_high=money(cost.spread_high, lang),
+        work_low=format_value(SUBGROUP_OUTCOME, work.spread_low, lang),
+        work_high=format_value(SUBGROUP_OUTCOME, work.spread_high, lang),
+        cost=format_value(COST, cost.mean, lang),
+        cost_diff=format_diff(COST, cost_diff.mean, lang),
+        cost_low=format_value(COST, cost.spread_low, lang),
+        cost_high=format_value(COST, cost.spread_high, lang),
     )
 
 

@@ -67,7 +67,6 @@ import numpy as np
 import pandas as pd
 
 from introsim.experiments.engine import Task, executor_for, model_version, provenance, run_cube
-from introsim.experiments.ensemble import Ensemble
 from introsim.experiments.statistics import (
     CONFIDENCE,
     FEW_PEOPLE,
@@ -106,8 +105,10 @@ from introsim.model.outcomes import (
     OUTCOMES,
     OutcomeInfo,
     by_subgroup,
+    observed_counts,
 )
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, WEEKS_PER_YEAR
+from introsim.params.ensemble_file import Ensemble
 from introsim.params.schema import PAYERS, Scenario
 from introsim.run import replicate_seed, simulate
 from introsim.terminal import Console, Table, printable, shown, wide_console
@@ -163,15 +164,6 @@ payer's net cost to the end of each year (the stacked bars and the payback years
 
 ELIGIBILITY_OUTCOMES: tuple[str, ...] = ("subsidy_eligible_share", "subsidy_received_share")
 """Who may bring the scenario's wage subsidy (at arrival), and who had a subsidised job."""
-
-SHARE_OUTCOMES: tuple[str, ...] = tuple(o for o in OUTCOMES if OUTCOME_INFO[o].unit == "share")
-"""The model's outcomes that are shares of participants, each resting on those it observes."""
-
-_OBSERVED_COLUMN = {
-    "never_employed_share": "never_employed",
-    "subsidised_share_12m": "subsidised_12m",
-}
-"""The participant column a share averages, where its name differs from the share's."""
 
 PEOPLE = "people"
 """Prefix of a run's count of the participants a share rests on (``people_employed_60m``)."""
@@ -402,10 +394,7 @@ def eligibility(participants: pd.DataFrame, scenario: Scenario) -> dict[str, flo
 
 def people(participants: pd.DataFrame) -> dict[str, float]:
     """How many participants each share of a run rests on (those who reached its horizon)."""
-    out = {
-        f"{PEOPLE}_{o}": float(participants[_OBSERVED_COLUMN.get(o, o)].notna().sum())
-        for o in SHARE_OUTCOMES
-    }
+    out = observed_counts(participants)
     for o in ELIGIBILITY_OUTCOMES:
         out[f"{PEOPLE}_{o}"] = float(len(participants))
     return out
@@ -516,7 +505,7 @@ class Comparison:
         programme_weeks: Each scenario's longest programme, ``programme.max_weeks``.
         intake_weeks: Each scenario's ``cohort.intake_weeks`` (arrivals spread over it).
         ensemble: The parameter ensemble the replicates cycled through
-            (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
+            (:meth:`~introsim.params.ensemble_file.Ensemble.describe`), or None.
         unpaired: Per scenario, what differs from the reference that common random
             numbers need alike ("cohort, horizon", say; empty where paired): its
             differences are then Welch's unpaired ones.
@@ -1103,12 +1092,12 @@ def _comparison_table(
                     units(grid[0, :, :, j]) * sizes[s],
                     unit=INFO[extra].unit,
                 )
-                n, d, lo, hi, p = w.n, w.estimate, w.low, w.high, w.p_value
+                effect = (w.n, w.estimate, w.low, w.high, w.p_value)
             else:
-                n, d, lo, hi, p = t_interval(d_effect * sizes[s])
-            estimates[extra] = (n, d, lo, hi, p)
+                effect = t_interval(d_effect * sizes[s])
+            estimates[extra] = effect
             spreads[extra] = three_kinds(d_runs * sizes[s], sizes[s])
-            status = cost_status((d, lo, hi), (c, c_lo, c_hi))
+            status = cost_status(effect[1:4], (c, c_lo, c_hi))
             n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_effect)
             if status != "ratio":
                 r = rlo = rhi = nan
@@ -1118,7 +1107,7 @@ def _comparison_table(
         estimates.update(_ledger_estimates(units(grid[s]), units(grid[0]), col, sizes[s], statuses))
         for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
-            kinds = spreads.get(outcome)
+            spread = spreads.get(outcome)
             rows.append(
                 {
                     "scenario": name,
@@ -1148,17 +1137,17 @@ def _comparison_table(
                     "few_people": False,
                     "paired": not apart,
                     **_kinds_columns(None),
-                    **_kinds_columns(kinds, "diff_"),
-                    **_labels(kinds),
+                    **_kinds_columns(spread, "diff_"),
+                    **_labels(spread),
                 }
             )
     df = pd.DataFrame(rows)
     df["n"] = df["n"].astype(np.int64)
-    for c in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
-        df[c] = df[c].astype(object)
-    for c in df.columns:
-        if c.endswith("_label"):
-            df[c] = df[c].astype(object)
+    for column in ("scenario", "outcome", "kind", "label", "unit", "note", "status"):
+        df[column] = df[column].astype(object)
+    for column in df.columns:
+        if column.endswith("_label"):
+            df[column] = df[column].astype(object)
     return df
 
 
@@ -1409,7 +1398,7 @@ class CompareStudy(Study):
         ensemble: str | Path | None = None,
     ) -> CompareStudy:
         """Read two or more scenario files (with ``--set``) and check the comparison's options."""
-        from introsim.experiments.ensemble import load_checked
+        from introsim.params.ensemble_file import load_checked
         from introsim.params.loader import load_scenario, load_scenario_with
 
         paths = list(paths)
@@ -1468,9 +1457,9 @@ class CompareStudy(Study):
         return results_memory(self.loaded, self.members * self.replications)
 
     def cautions(self) -> list[str]:
-        from introsim.experiments.ensemble import stale_posterior
+        from introsim.params.ensemble_file import stale_posterior
 
-        out = [line for line in (stale_posterior(self.ensemble),) if line]
+        out = [line for line in (stale_posterior(self.ensemble, model_version()),) if line]
         out += [
             unpaired_text(self.loaded[0].scenario.name, sc.scenario.name, why)
             for sc in self.loaded[1:]
@@ -1580,14 +1569,8 @@ def print_comparison(result: Comparison) -> None:
     cost-effectiveness rows say "dominant" or "dominated" rather than show a
     negative or meaningless ratio.
     """
-    from introsim.reporting.compare_report import (
-        MARKS,
-        STATUS_TEXT,
-        excludes_zero,
-        format_interval,
-        format_number,
-        verdict,
-    )
+    from introsim.reporting.compare_report import MARKS, STATUS_TEXT, verdict
+    from introsim.reporting.format import excludes_zero, format_interval, format_number
 
     ref = result.reference
     apart = [n for n in result.names[1:] if not result.is_paired(n)]

@@ -306,7 +306,7 @@ def write_outputs(result: Discovery, folder: Path, *, command: list[str]) -> dic
 
     traj = result.trajectory.copy()
     traj["chosen"] = traj["id"] == result.chosen
-    row = traj.loc[result.chosen] if result.chosen is not None else None
+    row: Any = traj.loc[result.chosen] if result.chosen is not None else None
     manifest = {
         **provenance(command),
         "method": "PRIM (ema_workbench.analysis.prim) on replicate means per design point",

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from introsim.params.limits import available_memory
 from introsim.params.schema import Scenario
 from introsim.run import simulate
 
@@ -134,18 +135,6 @@ def memory_needed(scenario: Scenario) -> int:
         + ties * per_tie
     )
     return int(RUN_MEMORY_FACTOR * state)
-
-
-def available_memory() -> int | None:
-    """Bytes the system can give without swapping (``MemAvailable``), or None where unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def memory_problem(scenarios: Sequence[Scenario], jobs: int = 1, retained: int = 0) -> str | None:

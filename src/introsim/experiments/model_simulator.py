@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from introsim.experiments.calibration import Targets, calibration_statistics
+from introsim.experiments.calibration import calibration_statistics
 from introsim.experiments.engine import Task, run_tasks
 from introsim.experiments.store import RunStore
+from introsim.params.calibration_file import Targets
 from introsim.params.catalog import param_info
-from introsim.params.loader import ScenarioError, load_scenario_with
+from introsim.params.errors import InputError
+from introsim.params.loader import load_scenario_with
 from introsim.params.schema import Scenario
 
 __all__ = ["ModelSimulator"]
@@ -121,7 +123,7 @@ class ModelSimulator:
             for s in range(n_scen):
                 try:
                     sc = self.scenario(s, points[i])
-                except (ValidationError, ScenarioError):
+                except (ValidationError, InputError):
                     continue  # this point is not a valid scenario: its targets stay NaN
                 tasks += [Task(i * n_scen + s, r, sc, root_seed) for r in range(need[s])]
         base = self.runs

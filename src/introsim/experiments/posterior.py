@@ -898,7 +898,9 @@ class _Match:
                     LeaveOneOut(t.name, 0, math.nan, math.nan, math.nan, False, "nothing kept")
                 )
                 continue
-            mu, var = pred[j][0][keep], pred[j][1][keep]
+            mean_var = pred[j]
+            assert mean_var is not None  # targets without an emulator were skipped above
+            mu, var = mean_var[0][keep], mean_var[1][keep]
             rng = _stream(s.seed, "loto", 1, j)
             draws = mu + np.sqrt(var + self.fixed[j]) * rng.standard_normal(mu.size)
             lo, mid, hi = np.quantile(draws, [0.025, 0.5, 0.975])

@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -45,16 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from introsim.experiments.calibration import (
-    CalibrationError,
-    Targets,
-    _number,
-    _Strict,
-    load_targets,
-)
-from introsim.experiments.design import _fail, _flatten_factors, _line_of, _validate
 from introsim.experiments.engine import model_version, provenance
 from introsim.experiments.model_simulator import ModelSimulator
 from introsim.experiments.posterior import (
@@ -70,8 +63,13 @@ from introsim.experiments.posterior import (
 )
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, register
+from introsim.params.calibration_file import MAX_SIZE, Targets, load_targets
 from introsim.params.catalog import ParamInfo, param_info
-from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
+from introsim.params.document import Name, StrictModel, TomlDocument
+from introsim.params.errors import CalibrationError, InputError
+from introsim.params.loader import load_scenario_with
+from introsim.params.paths import Loc, flatten, split
+from introsim.params.schema import MAX_SEED
 from introsim.terminal import count
 
 __all__ = [
@@ -107,22 +105,22 @@ PLAUSIBLE = "plausible"
 """A free parameter's range written as this word is the schema's declared plausible range."""
 
 
-class MetaSpec(_Strict):
+class MetaSpec(StrictModel):
     """``[calibration]``: targets, seeds, the history match's size and default uncertainty."""
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    question: str = ""
+    name: Name = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    question: str = Field(default="", max_length=1_000)
     targets: str = Field(min_length=1, description="Targets file, relative to this file")
-    seed: int = Field(ge=0)
+    seed: int = Field(ge=0, le=MAX_SEED)
     waves: int = Field(default=4, ge=1, le=20)
     points: int = Field(default=100, ge=8, le=10_000)
     members: int = Field(default=100, ge=1, le=10_000)
     member_rounds: int = Field(default=8, ge=1, le=100)
-    cutoff: float = Field(default=CUTOFF, gt=0, allow_inf_nan=False)
+    cutoff: float = Field(default=CUTOFF, gt=0, le=100)
     candidates: int = Field(default=8192, ge=64, le=1_000_000)
     replicates: int = Field(default=10, ge=2, le=10_000)
-    discrepancy_sd: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    exclude: list[str] = Field(default_factory=list)
+    discrepancy_sd: float = Field(default=0.0, ge=0, le=MAX_SIZE)
+    exclude: list[str] = Field(default_factory=list, max_length=1_000)
     recovery_members: int = Field(
         default=30,
         ge=0,
@@ -130,36 +128,21 @@ class MetaSpec(_Strict):
         description="Members of the synthetic-recovery check (0: no check)",
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _ints(cls, data: Any) -> Any:
-        return _number(data, ("cutoff", "discrepancy_sd"))
 
+class RangeSpec(StrictModel):
+    """A free parameter's range, where not the schema's plausible one (both ends checked)."""
 
-class RangeSpec(_Strict):
-    """A free parameter's range, where not the schema's plausible one."""
-
-    min: float = Field(allow_inf_nan=False)
-    max: float = Field(allow_inf_nan=False)
+    min: float
+    max: float
     scale: Literal["linear", "log"] = "linear"
     source: str = ""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _ints(cls, data: Any) -> Any:
-        return _number(data, ("min", "max"))
 
-
-class TargetSettings(_Strict):
+class TargetSettings(StrictModel):
     """``[target.NAME]``: a target's model discrepancy and replicates."""
 
-    discrepancy_sd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    discrepancy_sd: float | None = Field(default=None, ge=0, le=MAX_SIZE)
     replicates: int | None = Field(default=None, ge=2, le=10_000)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ints(cls, data: Any) -> Any:
-        return _number(data, ("discrepancy_sd",))
 
 
 @dataclass(frozen=True)
@@ -238,41 +221,24 @@ def load_posterior_calibration(path: str | os.PathLike[str]) -> PosteriorCalibra
     Raises:
         CalibrationError: One line naming the file, line and field of the first problem.
     """
-    p = Path(path)
-    data, lines = read_toml(p)
-    for key in data:
-        if key not in ("calibration", "parameters", "target"):
-            _fail(
-                p, lines, (key,), f"unknown section {key!r}; valid: calibration, parameters, target"
-            )
-    if "calibration" not in data:
-        _fail(p, lines, (), "missing [calibration] table")
-    meta: MetaSpec = _validate(MetaSpec, data["calibration"], p, lines, ("calibration",))
-    targets_path = Path(os.path.normpath(p.parent / meta.targets))
-    if not targets_path.is_file():
-        _fail(p, lines, ("calibration", "targets"), f"targets file {meta.targets!r} not found")
-    every = load_targets(targets_path)
+    doc = TomlDocument.read(path, error=CalibrationError, what="calibration file")
+    doc.check_sections(["calibration"], ["parameters", "target"])
+    meta = doc.validate(MetaSpec, ("calibration",))
+    every = load_targets(doc.file(("calibration", "targets"), "targets file"))
     names = [t.name for t in every.targets]
     for k, name in enumerate(meta.exclude):
         if name not in names:
-            _fail(
-                p,
-                lines,
-                ("calibration", "exclude", k),
-                f"no target named {name!r} in {meta.targets}",
-            )
+            doc.fail(("calibration", "exclude", k), f"no target named {name!r} in {meta.targets}")
     kept = tuple(t for t in every.targets if t.name not in meta.exclude)
     for t in kept:
         if t.trial is not None:
-            _fail(
-                p,
-                lines,
+            doc.fail(
                 ("calibration", "exclude"),
                 f"{t.name} is a statistic of simulated trials, which the history match does not "
                 "run: add it to exclude",
             )
     if not kept:
-        _fail(p, lines, ("calibration", "exclude"), "every target is excluded")
+        doc.fail(("calibration", "exclude"), "every target is excluded")
     # Scenarios only the excluded targets use are not run: keep the rest, renumbered.
     used = sorted({term.scenario for t in kept for term in t.terms})
     renumber = {old: new for new, old in enumerate(used)}
@@ -285,16 +251,18 @@ def load_posterior_calibration(path: str | os.PathLike[str]) -> PosteriorCalibra
     )
     targets = Targets(every.path, kept, tuple(every.scenarios[i] for i in used), every.not_computed)
     settings: dict[str, TargetSettings] = {}
-    raw_settings = data.get("target", {})
+    raw_settings = doc.at(("target",), {})
     if not isinstance(raw_settings, dict):
-        _fail(p, lines, ("target",), "expected [target.NAME] tables")
-    for name, value in raw_settings.items():
+        doc.fail(("target",), "expected [target.NAME] tables")
+    for name in raw_settings:
         if name not in [t.name for t in kept]:
-            _fail(p, lines, ("target", name), f"no fitted target named {name!r}")
-        settings[name] = _validate(TargetSettings, value, p, lines, ("target", name))
+            doc.fail(("target", name), f"no fitted target named {name!r}")
+        settings[name] = doc.validate(TargetSettings, ("target", name))
     fitted = tuple(_fitted(t, settings.get(t.name), meta) for t in kept)
-    parameters, infos = _parameters(p, lines, data.get("parameters"), targets)
-    return PosteriorCalibration(p, meta, targets, tuple(meta.exclude), parameters, fitted, infos)
+    parameters, infos = _parameters(doc, targets)
+    return PosteriorCalibration(
+        doc.path, meta, targets, tuple(meta.exclude), parameters, fitted, infos
+    )
 
 
 def _fitted(t: Any, own: TargetSettings | None, meta: MetaSpec) -> Target:
@@ -311,54 +279,56 @@ def _fitted(t: Any, own: TargetSettings | None, meta: MetaSpec) -> Target:
 
 
 def _parameters(
-    p: Path, lines: dict, raw: Any, targets: Targets
+    doc: TomlDocument, targets: Targets
 ) -> tuple[tuple[Parameter, ...], dict[str, ParamInfo]]:
-    flat = _flatten_factors(raw or {}, p, lines)
+    raw = doc.at(("parameters",), {})
+    if not isinstance(raw, dict):
+        doc.fail(("parameters",), "expected a table of free parameters")
+    flat = flatten(raw, leaf=lambda table: "min" in table or "max" in table)
     if not flat:
-        _fail(p, lines, ("parameters",), "expected at least one free parameter in [parameters]")
+        doc.fail(("parameters",), "expected at least one free parameter in [parameters]")
     out: list[Parameter] = []
     infos: dict[str, ParamInfo] = {}
-    for name, (value, factor_loc) in flat.items():
-        loc = ("parameters", *factor_loc[1:])
+    for name, value in flat.items():
+        loc: Loc = ("parameters", *split(name))
         info = param_info(name)
         if info is None or info.kind not in ("int", "float"):
             what = "not a parameter" if info is None else f"a {info.kind}, not a number"
-            _fail(p, lines, loc, f"{name!r} is {what}; see `introsim params` for the paths")
+            doc.fail(loc, f"{name!r} is {what}; see `introsim params` for the paths")
         if value == PLAUSIBLE:
-            if info.plausible is None:  # type: ignore[union-attr]
-                _fail(
-                    p,
-                    lines,
+            if info.plausible is None:
+                doc.fail(
                     loc,
                     f"{name} has no plausible range in the schema; give {{ min = .., max = .. }}",
                 )
-            low, high = info.plausible  # type: ignore[union-attr,misc]
-            param = Parameter(name, float(low), float(high), False, info.source or "")  # type: ignore[union-attr]
+            low, high = info.plausible
+            param = Parameter(name, float(low), float(high), False, info.source or "")
         elif isinstance(value, dict):
-            spec: RangeSpec = _validate(RangeSpec, value, p, lines, loc)
+            spec = doc.validate(RangeSpec, loc, value)
             if not spec.min < spec.max or (spec.scale == "log" and spec.min <= 0):
-                _fail(p, lines, loc, "expected min < max, and 0 < min on a log scale")
+                doc.fail(loc, "expected min < max, and 0 < min on a log scale")
             param = Parameter(name, spec.min, spec.max, spec.scale == "log", spec.source)
         else:
-            _fail(
-                p,
-                lines,
+            doc.fail(loc, f'expected "{PLAUSIBLE}" or {{ min = .., max = .. }}, found {value!r}')
+        if info.kind == "int" and math.ceil(param.low) > param.high:
+            doc.fail(
                 loc,
-                f'expected "{PLAUSIBLE}" or {{ min = .., max = .. }}, found {value!r}',
+                f"{name} takes whole numbers and no whole number lies between "
+                f"{param.low:g} and {param.high:g}",
             )
         for end in (param.low, param.high):
-            v = round(end) if info.kind == "int" else end  # type: ignore[union-attr]
+            v = round(end) if info.kind == "int" else end
             for ref in targets.scenarios:
                 try:
                     load_scenario_with(
-                        ref.path, {**{name: v}, **dict(ref.sets)}, source=p, lines={}
+                        ref.path, {**{name: v}, **dict(ref.sets)}, source=doc.path, lines={}
                     )
-                except ScenarioError as exc:  # the scenario's own words, at this line
+                except InputError as exc:  # the scenario's own words, at this line
                     raise CalibrationError(
-                        p, exc.message, line=_line_of(lines, loc), field=name
+                        doc.path, exc.message, line=doc.line(loc), field=name
                     ) from None
         out.append(param)
-        infos[name] = info  # type: ignore[assignment]
+        infos[name] = info
     return tuple(out), infos
 
 

@@ -26,6 +26,7 @@ the noise share's interval resamples the sample rows.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -35,12 +36,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from introsim.experiments.design import DUMMY, Design, ExperimentError
+from introsim.experiments.design import DUMMY, Design
 from introsim.experiments.statistics import CONFIDENCE
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, register
 from introsim.experiments.sweep import DesignStudy, Sweep, failed_runs, run_sweep
 from introsim.output import write_csv, write_json, write_parquet
+from introsim.params.errors import ExperimentError
+from introsim.params.experiment_file import sample_rows
 from introsim.terminal import Console, Table
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "Sensitivity",
     "analyse_outcome",
     "build_manifest",
+    "check_analysis",
     "convergence",
     "floor",
     "noise_share",
@@ -93,12 +97,7 @@ def _names(problem: dict[str, Any]) -> list[str]:
 
 def _block(method: str, problem: dict[str, Any], second_order: bool) -> int:
     """Rows per base sample (Sobol), per trajectory (Morris), or 1 (delta)."""
-    d = len(_names(problem))
-    if method == "sobol":
-        return 2 * d + 2 if second_order else d + 2
-    if method == "morris":
-        return d + 1
-    return 1
+    return sample_rows(method, len(_names(problem)), 1, second_order)
 
 
 def sample_size(method: str, problem: dict[str, Any], rows: int, second_order: bool) -> int:
@@ -163,8 +162,20 @@ def _indices(
         add("sigma", r["sigma"])
         add("mu", r["mu"])
     elif method == "delta":
-        r = delta.analyze(problem, x, y, num_resamples=resamples, conf_level=CONFIDENCE, seed=seed)
-        add("delta", r["delta"], r["delta_conf"])
+        # SALib's delta warns per variable (bins merged, too few rows) and resets the warnings
+        # module's format for the whole process; its refusals show as NaN, checked before runs.
+        shown = warnings.formatwarning
+        with warnings.catch_warnings(record=True):  # recorded, not shown, whatever SALib filters
+            try:
+                r = delta.analyze(
+                    problem, x, y, num_resamples=resamples, conf_level=CONFIDENCE, seed=seed
+                )
+            finally:
+                warnings.formatwarning = shown
+        # SALib 1.6 computes the index three ways; "raw" bootstraps the rows as they are, as
+        # the single index of earlier versions did.
+        key = "delta" if "delta" in r else "delta_raw"
+        add("delta", r[key], r[f"{key}_conf"])
         add("S1", r["S1"], r["S1_conf"])
     else:
         raise ValueError(f"unknown sensitivity method {method!r}")
@@ -250,16 +261,16 @@ def analyse_outcome(
     rows = len(y)
     block = _block(method, problem, second_order)
     n = rows // block
-    kw = {
+    kw: dict[str, Any] = {
         "morris_levels": morris_levels,
         "second_order": second_order,
         "resamples": resamples,
         "seed": seed,
     }
-    out = [dict(r, n=n) for r in _indices(method, problem, x, y, **kw)]  # type: ignore[arg-type]
+    out = [dict(r, n=n) for r in _indices(method, problem, x, y, **kw)]
     half = (n // 2) * block
     if n >= 4:
-        part = _indices(method, problem, x[:half], y[:half], **kw)  # type: ignore[arg-type]
+        part = _indices(method, problem, x[:half], y[:half], **kw)
         out += [dict(r, n=n // 2) for r in part]
     for index, (value, low, high) in noise_share(v, resamples=resamples, seed=seed).items():
         out.append({"factor": "", "index": index, "value": value, "low": low, "high": high, "n": n})
@@ -510,6 +521,53 @@ def _stratum_label(stratum: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in stratum.items()) or ALL
 
 
+def check_analysis(design: Design) -> None:
+    """Analyse a made-up outcome of the design's sample before any run.
+
+    A sample SALib cannot analyse (a grouping it refuses, a sample too small for
+    its estimator) is refused now, in one line, not after all the runs.
+
+    Raises:
+        ExperimentError: At the design, saying what the analysis answered.
+    """
+    if design.problem is None or design.sample is None:
+        raise ValueError(f"{design.meta.design} is not a sensitivity design")
+    meta, x = design.meta, design.sample
+    bounds = np.asarray(design.problem["bounds"], dtype=np.float64)
+    unit = (x - bounds[:, 0]) / (bounds[:, 1] - bounds[:, 0])
+    # Every variable matters a little and differently, and replicates differ slightly.
+    y = unit @ np.linspace(1.0, 2.0, unit.shape[1]) + 0.5 * unit[:, 0] ** 2
+    values = y[:, None] + np.linspace(0.0, 1e-3, meta.replications)[None, :]
+    try:
+        indices = analyse_outcome(
+            meta.design,
+            design.problem,
+            x,
+            values,
+            morris_levels=meta.morris_levels,
+            second_order=meta.second_order,
+            resamples=min(meta.resamples, 20),
+            seed=meta.seed,
+        )
+    except Exception as exc:  # SALib's refusals come as any kind of exception
+        problem = str(exc)
+    else:
+        primary = indices[indices["index"] == PRIMARY[meta.design]]
+        missing = primary[~np.isfinite(primary["value"].to_numpy(dtype=np.float64))]
+        if missing.empty:
+            return
+        n = int(missing["n"].iloc[0])
+        problem = (
+            f"at N = {n} SALib gives no {PRIMARY[meta.design]} index for "
+            f"{missing['factor'].iloc[0]} (too few rows for its estimator); use a larger sample"
+        )
+    raise ExperimentError(
+        design.path,
+        f"the {meta.design} analysis cannot run on this sample: {problem}",
+        field="experiment.samples" if meta.design != "morris" else "experiment.trajectories",
+    )
+
+
 def run_sensitivity(
     design: Design,
     executor: Executor | None = None,
@@ -532,13 +590,14 @@ def run_sensitivity(
 
     Raises:
         ValueError: The design is not a sensitivity design.
+        ExperimentError: The analysis cannot run on the design's sample (before any run).
     """
-    if design.problem is None or design.sample is None:
-        raise ValueError(f"{design.meta.design} is not a sensitivity design")
+    check_analysis(design)
+    assert design.problem is not None and design.sample is not None  # checked by check_analysis
     sweep = run_sweep(design, executor, store=store, progress=progress)
     runs = sweep.runs
     if design.meta.dummy:
-        dummy = [np.nan] + [float(design.sample[p.row, -1]) for p in design.points[1:]]  # type: ignore[index]
+        dummy = [np.nan] + [float(design.sample[p.row, -1]) for p in design.points[1:]]
         arms = 1 if design.reference is None else 2
         runs.insert(
             runs.columns.get_loc("error"),
@@ -694,7 +753,9 @@ class SensitivityStudy(DesignStudy):
                 f"experiment.design: {design.meta.design!r} is not a sensitivity design; "
                 f"use one of {', '.join(SENSITIVITY_DESIGNS)} (or `introsim sweep`)",
             )
-        return cls(with_replications(design, replications))
+        design = with_replications(design, replications)
+        check_analysis(design)
+        return cls(design)
 
     def run(self, runner: Runner) -> Sensitivity:
         return run_sensitivity(

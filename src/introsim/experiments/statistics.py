@@ -326,12 +326,12 @@ def nan_quantiles(x: np.ndarray, qs: tuple[float, ...]) -> tuple[np.ndarray, ...
 
 
 def welch_test(
-    mean_a: np.ndarray,
-    var_a: np.ndarray,
-    n_a: np.ndarray,
-    mean_b: np.ndarray,
-    var_b: np.ndarray,
-    n_b: np.ndarray,
+    mean_a: np.ndarray | float,
+    var_a: np.ndarray | float,
+    n_a: np.ndarray | float,
+    mean_b: np.ndarray | float,
+    var_b: np.ndarray | float,
+    n_b: np.ndarray | float,
     confidence: float = CONFIDENCE,
 ) -> tuple[np.ndarray, ...]:
     """Difference of two independent means (a - b) with Welch's t test, element-wise.

@@ -120,11 +120,11 @@ class RunStore:
             if df is None:
                 continue
             values = [c for c in df.columns if c not in ("run_id", "error")]
-            for row in df.itertuples(index=False):
-                rid = row.run_id
+            # Records, not itertuples: outcome names need not be Python identifiers.
+            for rec in df.to_dict("records"):
+                rid = rec["run_id"]
                 if rid not in wanted:
                     continue
-                rec = row._asdict()
                 error = str(rec.get("error") or "")
                 value = None if error else {c: _cell(rec[c]) for c in values}
                 out[rid] = TaskResult(rid, value, error)

@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from types import FrameType
 from typing import Any, ClassVar
 
 from introsim.experiments.engine import ExecutorError, Task, TaskResult, executor_for, run_tasks
@@ -304,7 +305,8 @@ def unguarded_main() -> str | None:
     spec = getattr(getattr(main, "__spec__", None), "name", None) or ""
     if main is None or path is None or spec == "__main__" or spec.endswith(".__main__"):
         return None  # workers do not import such a main module
-    frame, top = sys._getframe(), None
+    frame: FrameType | None = sys._getframe()
+    top = None
     while frame is not None:
         if frame.f_globals is vars(main) and frame.f_code.co_name == "<module>":
             top = frame
@@ -462,9 +464,11 @@ def dry_run(
         if load > cores
         else ""
     )
+    title = study.kind if study.name == study.kind else f"{study.kind} {study.name}"
+    took = f"{per_run:.2f} s" if per_run >= 0.1 else f"{1000 * per_run:.0f} ms"
     text = (
-        f"{study.kind} {study.name}: {what} = {runs} runs. A run of the largest scenario "
-        f"({largest.scenario.name}) takes {per_run:.2f} s here, so the runs would take about "
+        f"{title}: {what} = {runs} runs. A run of the largest scenario "
+        f"({largest.scenario.name}) takes {took} here, so the runs would take about "
         f"{_duration(estimate)} on {jobs} {workers} with cores to themselves (the simulation "
         "alone; runs already stored in the output folder are not run again)." + busy
     )

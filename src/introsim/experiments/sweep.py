@@ -20,13 +20,14 @@ import pandas as pd
 
 from introsim.experiments.design import Design, Point
 from introsim.experiments.engine import Cube, Task, model_version, provenance, run_cube
-from introsim.experiments.ensemble import Ensemble, intervals_text
-from introsim.experiments.statistics import CONFIDENCE, interval
+from introsim.experiments.statistics import CONFIDENCE, MIN_PEOPLE, interval
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
 from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
+from introsim.params.ensemble_file import Ensemble, intervals_text
+from introsim.run import simulate_outcomes_and_people
 from introsim.terminal import Console, Table, format_value, shown, wide_console
 
 __all__ = [
@@ -68,7 +69,7 @@ class Sweep:
             replicates, and the paired difference from the base with its interval.
         failed: How many runs raised an error.
         ensemble: The parameter ensemble replicates cycled through
-            (:meth:`~introsim.experiments.ensemble.Ensemble.describe`), or None.
+            (:meth:`~introsim.params.ensemble_file.Ensemble.describe`), or None.
     """
 
     design: Design
@@ -156,7 +157,14 @@ def run_sweep(
         The sweep's runs and per-point summaries.
     """
     tasks = sweep_tasks(design, ensemble)
-    cube = run_cube(tasks, SWEEP_OUTCOMES, executor, store=store, progress=progress)
+    cube = run_cube(
+        tasks,
+        SWEEP_OUTCOMES,
+        executor,
+        evaluate=simulate_outcomes_and_people,
+        store=store,
+        progress=progress,
+    )
     runs = _runs_table(design, cube, ensemble)
     described = ensemble.describe() if ensemble is not None else None
     return Sweep(design, runs, _points_table(design, cube), cube.failed, described)
@@ -226,7 +234,9 @@ def _extra_rows(point: Point, values: np.ndarray, base: np.ndarray, col: dict[st
 def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
     """Per point and outcome: mean, interval, and the paired difference from the base.
 
-    The base's own difference is 0 with no interval and no p-value. Where the
+    ``people`` is the mean number of participants a share rests on per run
+    (``few_people`` below :data:`~introsim.experiments.statistics.MIN_PEOPLE`: not
+    a finding). The base's own difference is 0 with no interval and no p-value. Where the
     outcomes allow, every other point also has the rows ``extra_employed_12m``
     and ``cost_per_extra_job_nok`` (estimate in ``diff``, ``status`` as in a
     comparison).
@@ -235,6 +245,13 @@ def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
     base = values[0]
     col = {o: j for j, o in enumerate(cube.outcomes)}
     extras = {"employed_12m", "cost_per_participant_nok"} <= set(col)
+    reps = values.shape[1]
+
+    def people(p: int, outcome: str) -> float:
+        counts = [(cube.results[p, r] or {}).get(f"people_{outcome}", np.nan) for r in range(reps)]
+        finite = [c for c in counts if c == c]
+        return float(np.mean(finite)) if finite else np.nan
+
     rows: list[dict[str, Any]] = []
     for p, point in enumerate(design.points):
         factors = {name: _factor_value(point, name) for name in design.infos}
@@ -260,6 +277,8 @@ def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
                     "diff_high": dhi,
                     "p_value": pval,
                     "status": "",
+                    "people": (n_people := people(p, outcome)),
+                    "few_people": bool(n_people < MIN_PEOPLE),
                 }
             )
         if extras and p > 0:
@@ -279,6 +298,8 @@ def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
                         "diff_high": hi,
                         "p_value": pv,
                         "status": status,
+                        "people": np.nan,
+                        "few_people": False,
                     }
                 )
     df = pd.DataFrame(rows)
@@ -456,7 +477,7 @@ class SweepStudy(DesignStudy):
         A sensitivity design is refused with a pointer to ``introsim sensitivity``.
         """
         from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
-        from introsim.experiments.ensemble import load_checked
+        from introsim.params.ensemble_file import load_checked
 
         design = load_experiment(path, overrides=sets)
         if design.meta.design in SENSITIVITY_DESIGNS:
@@ -466,7 +487,8 @@ class SweepStudy(DesignStudy):
                 f"{path}` for its indices"
             )
         design = with_replications(design, replications)
-        return cls(design, load_checked(ensemble, [design.base_path], design.sets))
+        checked = load_checked(ensemble, [design.base_path], design.sets, design.points)
+        return cls(design, checked)
 
     def run(self, runner: Runner) -> Sweep:
         return run_sweep(
@@ -490,13 +512,8 @@ class SweepStudy(DesignStudy):
 
     def show(self, result: Sweep, out: Path, wall: float) -> None:
         from introsim.experiments.compare import INFO
-        from introsim.reporting.compare_report import (
-            MARKS,
-            STATUS_TEXT,
-            format_interval,
-            format_number,
-            verdict,
-        )
+        from introsim.reporting.compare_report import MARKS, STATUS_TEXT, verdict
+        from introsim.reporting.format import format_interval, format_number
 
         outcomes = list(result.design.meta.outcomes)
         table = Table(
@@ -504,7 +521,7 @@ class SweepStudy(DesignStudy):
             f"{result.design.meta.replications} replicates; mean [95 % interval], and Δ the "
             "difference from the base paired by replicate [95 % interval]",
         )
-        table.add_column("point")
+        table.add_column("point", overflow="fold")
         for o in outcomes:
             table.add_column(o, justify="right")
         cells = result.points.set_index(["point", "outcome"])
@@ -515,14 +532,16 @@ class SweepStudy(DesignStudy):
 
         def mean(o: str, r: pd.Series) -> str:
             ci = format_interval(o, r["ci_low"], r["ci_high"])
-            return format_value(o, r["mean"]) + (f"\n[dim]{ci}[/dim]" if ci else "")
+            text = format_value(o, r["mean"]) + ("‡" if r["few_people"] else "")
+            n = f"\n[dim]n {r['people']:.0f}[/dim]" if r["people"] == r["people"] else ""
+            return text + (f"\n[dim]{ci}[/dim]" if ci else "") + n
 
         def delta(o: str, r: pd.Series) -> str:
             text = format_number(o, r["diff"], signed=True)
             if text == "–":
                 return ""
             pp = " pp" if o in INFO and INFO[o].unit == "share" else ""
-            v = verdict(o, r["diff"], r["diff_low"], r["diff_high"])
+            v = verdict(o, r["diff"], r["diff_low"], r["diff_high"], bool(r["few_people"]))
             mark = f"{MARKS[v][0]} " if v in MARKS else ""
             ci = format_interval(o, r["diff_low"], r["diff_high"], signed=True)
             return f"\nΔ {mark}{text}{pp}" + (f"\n[dim]{ci}[/dim]" if ci else "")
@@ -544,7 +563,14 @@ class SweepStudy(DesignStudy):
             elif extras:
                 row += ["(base)", "(base)"]
             table.add_row(shown(p.label), *row)
-        wide_console(200).print(table)
+        console = wide_console(200)
+        console.print(table)
+        if result.points["few_people"].astype(bool).any():
+            console.print(
+                f"n: participants a share rests on in one run; ‡ fewer than {MIN_PEOPLE}: not a "
+                "finding, whatever its interval.",
+                markup=False,
+            )
         Console().print(
             f"wrote {out}/ {', '.join(self.files)} ({len(result.runs)} runs in {wall:.1f} s)",
             highlight=False,

@@ -1,9 +1,9 @@
 """In-silico trials: what a randomised trial of a follow-up method would find, at each size.
 
-A trial file (TOML) names a control and a treatment scenario, how participants
-are recruited (sites, participants per site, recruitment weeks), a model of who
-takes the treatment up, the primary outcome, the significance level and the
-sample sizes to evaluate.
+A trial file (read and checked by :mod:`introsim.params.trial_file`) names a
+control and a treatment scenario, how participants are recruited (sites,
+participants per site, recruitment weeks), a model of who takes the treatment
+up, the primary outcome, the significance level and the sample sizes to evaluate.
 
 How it works:
 
@@ -33,21 +33,16 @@ How it works:
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
 from scipy.special import expit, logit
 
-from introsim.experiments.design import _fail, _Strict, _validate
 from introsim.experiments.engine import Task, model_version, provenance, run_tasks
 from introsim.experiments.statistics import (
     CONFIDENCE,
@@ -58,10 +53,16 @@ from introsim.experiments.statistics import (
     welch_test,
 )
 from introsim.experiments.study import Runner, Study, StudyError, register
-from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.output import write_csv, write_json, write_parquet
-from introsim.params.loader import ScenarioError, load_scenario_with, read_toml
 from introsim.params.schema import Scenario
+from introsim.params.trial_file import (
+    DESIGNS,
+    TRIAL_OUTCOMES,
+    TrialSpec,
+    arm_units,
+    clusters_for,
+    load_trial,
+)
 from introsim.run import simulate
 from introsim.terminal import Console, Table, wide_console
 
@@ -69,34 +70,17 @@ if TYPE_CHECKING:
     from introsim.experiments.store import RunStore
 
 __all__ = [
-    "DESIGNS",
     "ESTIMATORS",
-    "TRIAL_OUTCOMES",
     "Population",
-    "TrialError",
     "TrialResult",
-    "TrialSpec",
     "build_population",
-    "load_trial",
     "power_table",
     "run_trial",
     "simulate_trials",
     "trial_values",
 ]
 
-TRIAL_OUTCOMES: dict[str, int | None] = {
-    "employed_12m": WEEKS_12M,
-    "employed_24m": WEEKS_24M,
-    "employed_60m": WEEKS_60M,
-    "months_employed_24m": WEEKS_24M,
-    "work_or_education_at_exit": None,
-    "work_or_education_12m_after_exit": None,
-}
-"""Per-participant outcomes a trial can take as primary, with the weeks after arrival each
-needs to be observed (None: observed when the participant leaves the programme)."""
-
 COVARIATES: tuple[str, ...] = ("language_start", "mental_health", "care")
-DESIGNS: tuple[str, ...] = ("individual", "cluster")
 ESTIMATORS: tuple[str, ...] = ("itt", "per_protocol", "cace")
 ESTIMATOR_LABELS = {
     "itt": "Intention to treat",
@@ -112,258 +96,6 @@ TRIALS_FILE = "trials.parquet"
 POWER_FILE = "power.csv"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
-
-
-class TrialError(ScenarioError):
-    """A trial file could not be read or validated (one line: file, line, field)."""
-
-
-# --------------------------------------------------------------------------- the file's schema
-class TrialMeta(_Strict):
-    """``[trial]``: the arms, the outcome and the analysis."""
-
-    name: str = Field(min_length=1, max_length=100, description="Short name of the trial")
-    question: str = Field(min_length=1, description="The question it answers, in one sentence")
-    control: str = Field(min_length=1, description="Control scenario file, relative to this file")
-    treatment: str = Field(min_length=1, description="Treatment scenario file, relative to this")
-    outcome: str = Field(description="Primary outcome, per participant (see TRIAL_OUTCOMES)")
-    horizon_weeks: int | None = Field(
-        default=None, ge=1, le=2_000, description="Weeks simulated (default: the scenarios' own)"
-    )
-    ratio: list[int] = Field(
-        default=[1, 1], min_length=2, max_length=2, description="Allocation treatment:control"
-    )
-    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="Significance level, two-sided")
-    sample_sizes: list[int] = Field(min_length=1, description="Participants per trial to evaluate")
-    trials: int = Field(ge=100, le=200_000, description="Simulated trials per sample size")
-    seed: int = Field(ge=0, description="Root seed of the sites and of the simulated trials")
-    designs: list[Literal["individual", "cluster"]] = Field(
-        default=["individual", "cluster"],
-        min_length=1,
-        description="Randomise individuals, whole sites (municipalities), or both",
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> TrialMeta:
-        if self.outcome not in TRIAL_OUTCOMES:
-            raise ValueError(
-                f"unknown outcome {self.outcome!r}; valid: {', '.join(TRIAL_OUTCOMES)}"
-            )
-        if min(self.ratio) < 1:
-            raise ValueError(f"ratio: expected two integers >= 1, found {self.ratio}")
-        if any(n < 4 for n in self.sample_sizes):
-            raise ValueError("sample_sizes: each must be at least 4 participants")
-        if sorted(set(self.sample_sizes)) != self.sample_sizes:
-            raise ValueError("sample_sizes: expected increasing sizes without repeats")
-        if len(set(self.designs)) < len(self.designs):
-            raise ValueError("designs: a design is named twice")
-        return self
-
-
-class Recruitment(_Strict):
-    """``[recruitment]``: where and how participants come in."""
-
-    sites: int = Field(
-        ge=2, le=5_000, description="Sites (municipalities) simulated: population replicates"
-    )
-    per_site: int = Field(ge=2, le=5_000, description="Participants recruited per site")
-    weeks: int = Field(default=1, ge=1, le=520, description="Recruitment weeks at each site")
-
-
-class TakeUp(_Strict):
-    """``[take_up]``: who takes the treatment up when offered (logistic model).
-
-    The log-odds of taking it up are ``logit(share) + language × (starting
-    language - the cohort's mean) + mental_health × burden + care × care``.
-    """
-
-    share: float | None = Field(
-        default=None,
-        gt=0,
-        le=1,
-        description="Take-up at the cohort's mean starting language, without burden or care "
-        "(default: the treatment scenario's follow_up.take_up)",
-    )
-    language: float | None = Field(
-        default=None,
-        ge=-10,
-        le=10,
-        description="Log-odds per point of starting language (default: the treatment "
-        "scenario's follow_up.take_up_language_slope)",
-    )
-    mental_health: float = Field(
-        default=0.0, ge=-10, le=10, description="Log-odds added for a mental-health burden"
-    )
-    care: float = Field(
-        default=0.0, ge=-10, le=10, description="Log-odds added for care responsibilities"
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _ints_as_floats(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = {
-                k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
-                for k, v in data.items()
-            }
-        return data
-
-
-@dataclass(frozen=True)
-class TrialSpec:
-    """A resolved trial file.
-
-    Attributes:
-        path: The trial file.
-        meta: ``[trial]``.
-        recruitment: ``[recruitment]``.
-        take_up: ``[take_up]`` with its defaults filled from the treatment scenario.
-        control: The control scenario as simulated (recruitment and horizon applied).
-        treatment: The treatment scenario as simulated (everyone takes it up).
-        control_path: The control scenario file.
-        treatment_path: The treatment scenario file.
-        replaced_take_up: The treatment scenario's own take-up settings, replaced
-            by the trial's model (empty when it had none).
-    """
-
-    path: Path
-    meta: TrialMeta
-    recruitment: Recruitment
-    take_up: TakeUp
-    control: Scenario
-    treatment: Scenario
-    control_path: Path
-    treatment_path: Path
-    replaced_take_up: dict[str, float] = field(default_factory=dict)
-
-    def fingerprint(self) -> str:
-        """A hash of what decides the population runs: both scenarios, the sites and the seed."""
-        data = {
-            "control": self.control.digest(),
-            "treatment": self.treatment.digest(),
-            "sites": self.recruitment.sites,
-            "seed": self.meta.seed,
-        }
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-    def describe(self) -> dict[str, Any]:
-        """The trial as data for the manifest."""
-        return {
-            "file": str(self.path),
-            **self.meta.model_dump(),
-            "control_path": str(self.control_path),
-            "treatment_path": str(self.treatment_path),
-            "recruitment": self.recruitment.model_dump(),
-            "take_up": self.take_up.model_dump(),
-            "replaced_treatment_take_up": self.replaced_take_up,
-        }
-
-
-def load_trial(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrialSpec:
-    """Read a trial file and both its scenarios, checking everything before any run.
-
-    Args:
-        path: The trial TOML file.
-        overrides: Dotted-path overrides applied to both arms' scenarios (a
-            calibration candidate); the trial's recruitment and horizon win.
-
-    Returns:
-        The resolved trial.
-
-    Raises:
-        TrialError: One line naming the file, line and field of the first problem
-            (a problem in a scenario file names that file).
-    """
-    p = Path(path)
-    try:
-        data, lines = read_toml(p)
-    except ScenarioError as exc:
-        raise TrialError(exc.path, exc.message, line=exc.line) from None
-    try:
-        return _resolve(p, data, lines, overrides or {})
-    except TrialError:
-        raise
-    except ScenarioError as exc:
-        raise TrialError(
-            exc.path, exc.message, line=exc.line, field=exc.field, show_field=exc.field is not None
-        ) from None
-
-
-def _resolve(p: Path, data: dict[str, Any], lines: dict, candidate: dict[str, Any]) -> TrialSpec:
-    known = ("trial", "recruitment", "take_up")
-    for key in data:
-        if key not in known:
-            _fail(p, lines, (key,), f"unknown section or key {key!r}; valid: {', '.join(known)}")
-    for key in ("trial", "recruitment"):
-        if key not in data:
-            _fail(p, lines, (), f"missing [{key}] table")
-    meta: TrialMeta = _validate(TrialMeta, data["trial"], p, lines, ("trial",))
-    rec: Recruitment = _validate(Recruitment, data["recruitment"], p, lines, ("recruitment",))
-    take: TakeUp = _validate(TakeUp, data.get("take_up", {}), p, lines, ("take_up",))
-    paths = {}
-    for arm in ("control", "treatment"):
-        paths[arm] = Path(os.path.normpath(p.parent / getattr(meta, arm)))
-        if not paths[arm].is_file():
-            _fail(p, lines, ("trial", arm), f"{arm} scenario {getattr(meta, arm)!r} not found")
-
-    def line(*loc: str) -> int | None:
-        return lines.get(loc)
-
-    overrides: dict[str, Any] = {
-        **candidate,
-        "cohort.size": rec.per_site,
-        "cohort.intake_weeks": rec.weeks,
-    }
-    where = {
-        "cohort.size": line("recruitment", "per_site"),
-        "cohort.intake_weeks": line("recruitment", "weeks") or line("recruitment"),
-    }
-    if meta.horizon_weeks is not None:
-        overrides["scenario.weeks"] = meta.horizon_weeks
-        where["scenario.weeks"] = line("trial", "horizon_weeks")
-    where_known = {k: v for k, v in where.items() if v is not None}
-    control = load_scenario_with(paths["control"], overrides, source=p, lines=where_known)
-    own = load_scenario_with(paths["treatment"], overrides, source=p, lines=where_known)
-    # The trial's take-up model decides who is treated; the treatment runs give everyone the
-    # method, so take-up is applied once.
-    full = {"follow_up.take_up": 1.0, "follow_up.take_up_language_slope": 0.0}
-    treatment = own.with_overrides(full)
-    fu = own.follow_up
-    replaced = (
-        {"take_up": fu.take_up, "take_up_language_slope": fu.take_up_language_slope}
-        if (fu.take_up, fu.take_up_language_slope) != (1.0, 0.0)
-        else {}
-    )
-    take = take.model_copy(
-        update={
-            "share": take.share if take.share is not None else fu.take_up,
-            "language": take.language if take.language is not None else fu.take_up_language_slope,
-        }
-    )
-    if control.cohort != treatment.cohort:
-        _fail(
-            p,
-            lines,
-            ("trial", "treatment"),
-            "the control and treatment scenarios describe different cohorts ([cohort] differs); "
-            "a trial randomises one population",
-        )
-    need = TRIAL_OUTCOMES[meta.outcome]
-    weeks = control.scenario.weeks
-    if need is not None and weeks < rec.weeks + need:
-        loc = ("trial", "horizon_weeks") if meta.horizon_weeks is not None else ("trial", "outcome")
-        _fail(
-            p,
-            lines,
-            loc,
-            f"{meta.outcome} needs {need} weeks after the last arrival: expected horizon_weeks "
-            f">= {rec.weeks + need} (recruitment weeks + {need}), found {weeks}",
-        )
-    if treatment.scenario.weeks != weeks:
-        _fail(p, lines, ("trial", "treatment"), "the two scenarios simulate different horizons")
-    return TrialSpec(
-        p, meta, rec, take, control, treatment, paths["control"], paths["treatment"], replaced
-    )
 
 
 # --------------------------------------------------------------------------- population
@@ -591,22 +323,16 @@ def _trial_rng(spec: TrialSpec, design: str, n: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(ss))
 
 
-def _arm_sizes(units: int, ratio: Sequence[int]) -> int:
-    """Units allocated to treatment: the ratio's share of ``units``, rounded, at least one each."""
-    n_t = round(units * ratio[0] / (ratio[0] + ratio[1]))
-    return min(max(n_t, 1), units - 1)
-
-
 def cluster_count(spec: TrialSpec, pop: Population, n: int) -> int:
     """Sites a cluster trial of about ``n`` participants recruits (rounded, at least 2)."""
-    return max(2, round(n / float(pop.site_sizes().mean())))
+    return clusters_for(n, float(pop.site_sizes().mean()))
 
 
 def _individual(spec: TrialSpec, pop: Population, n: int) -> dict[str, np.ndarray]:
     rng = _trial_rng(spec, "individual", n)
     total = spec.meta.trials
     chunk = max(1, _CELLS_PER_CHUNK // n)
-    n_t = _arm_sizes(n, spec.meta.ratio)
+    n_t = arm_units(n, spec.meta.ratio)
     # Participants are drawn independently, so the first n_t positions are a random allocation.
     treat = np.arange(n) < n_t
     parts: list[dict[str, np.ndarray]] = []
@@ -635,7 +361,7 @@ def _cluster(spec: TrialSpec, pop: Population, n: int) -> dict[str, np.ndarray] 
     k = cluster_count(spec, pop, n)
     sizes = pop.site_sizes()
     n_sites = sizes.size
-    k_t = _arm_sizes(k, spec.meta.ratio)
+    k_t = arm_units(k, spec.meta.ratio)
     if k > n_sites or k_t < 2 or k - k_t < 2:
         return None
     rng = _trial_rng(spec, "cluster", n)
@@ -689,13 +415,22 @@ def simulate_trials(spec: TrialSpec, pop: Population) -> tuple[pd.DataFrame, lis
 
     Returns:
         One row per simulated trial, and notes on sizes a design could not run.
+
+    Raises:
+        RuntimeError: No design could run at any size (the sites kept too few
+            participants with an observed outcome); the notes say why.
     """
     frames: list[pd.DataFrame] = []
     notes: list[str] = []
     for design in spec.meta.designs:
         for n in spec.meta.sample_sizes:
             if design == "individual":
-                res = _individual(spec, pop, n)
+                if n > pop.site.size:
+                    notes.append(
+                        f"individual design at n = {n} draws from the {pop.site.size} "
+                        "participants whose outcome was observed, so some appear twice"
+                    )
+                res: dict[str, np.ndarray] | None = _individual(spec, pop, n)
             else:
                 res = _cluster(spec, pop, n)
                 if res is None:
@@ -712,6 +447,8 @@ def simulate_trials(spec: TrialSpec, pop: Population) -> tuple[pd.DataFrame, lis
             df.insert(0, "n", np.int64(n))
             df.insert(0, "design", design)
             frames.append(df)
+    if not frames:
+        raise RuntimeError("no simulated trial could run: " + "; ".join(notes))
     trials = pd.concat(frames, ignore_index=True)
     trials["design"] = trials["design"].astype(object)
     for c in ("clusters", "n_treat", "n_control"):

@@ -240,6 +240,31 @@ def summarise(participants: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str
     return out
 
 
+SHARE_COLUMNS: dict[str, str] = {
+    "employed_12m": "employed_12m",
+    "employed_24m": "employed_24m",
+    "employed_60m": "employed_60m",
+    "work_or_education_at_exit": "work_or_education_at_exit",
+    "work_or_education_12m_after_exit": "work_or_education_12m_after_exit",
+    "never_employed_share": "never_employed",
+    "retention_26w": "retention_26w",
+    "subsidised_share_12m": "subsidised_12m",
+}
+"""Each share outcome and the per-participant column :func:`summarise` averages for it."""
+
+
+def observed_counts(participants: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str, float]:
+    """How many participants each share rests on: those with a value (who reached it).
+
+    Returns:
+        ``people_<outcome>`` for each share of :data:`SHARE_COLUMNS`.
+    """
+    return {
+        f"people_{o}": float(np.isfinite(np.asarray(participants[c], dtype=np.float64)).sum())
+        for o, c in SHARE_COLUMNS.items()
+    }
+
+
 def by_subgroup(
     participants: pd.DataFrame, outcomes: tuple[str, ...] = ("employed_12m",)
 ) -> pd.DataFrame:

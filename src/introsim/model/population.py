@@ -121,8 +121,8 @@ def draw_cohort(
     if own == 0 or (fu.take_up >= 1.0 and fu.take_up_language_slope == 0):
         r.method[:] = own
     else:
-        base = _logit(fu.take_up)
-        p = _expit(base + fu.take_up_language_slope * (r.language0 - c.language_mean))
+        log_odds = _logit(fu.take_up)
+        p = _expit(log_odds + fu.take_up_language_slope * (r.language0 - c.language_mean))
         r.method[:] = np.where(u < p, own, 0)
     return r
 

@@ -172,14 +172,12 @@ DERIVED: dict[str, Derived] = {
 KERNEL_FIELDS: tuple[KernelField, ...] = kernel_fields()
 """The scenario fields the kernels read as they are (marked ``kernel`` in the schema)."""
 
-Params = NamedTuple(  # type: ignore[misc]  # fields made from the schema at import time
-    "Params",
-    [
-        *RUN_FIELDS,
-        *((name, d.kind) for name, d in DERIVED.items()),
-        *((f.name, np.ndarray if f.kind is tuple else f.kind) for f in KERNEL_FIELDS),
-    ],
-)
+_PARAMS_FIELDS: list[tuple[str, Any]] = [
+    *RUN_FIELDS,
+    *((name, d.kind) for name, d in DERIVED.items()),
+    *((f.name, np.ndarray if f.kind is tuple else f.kind) for f in KERNEL_FIELDS),
+]
+Params = NamedTuple("Params", _PARAMS_FIELDS)  # type: ignore[misc]  # fields from the schema
 Params.__doc__ = """The run's constants: every value the kernels read besides the state.
 
 Built at import time from three declarations, so a mechanism parameter is declared once, in

@@ -10,7 +10,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import annotated_types
 from pydantic import BaseModel
@@ -134,14 +134,15 @@ def _walk(model: type[BaseModel], instance: BaseModel, prefix: str) -> list[Para
         low = high = None
         low_open = high_open = False
         for meta in field.metadata:
+            # The schema's bounds are numbers; annotated_types types them only as comparable.
             if isinstance(meta, annotated_types.Ge):
-                low = float(meta.ge)
+                low = float(cast(float, meta.ge))
             elif isinstance(meta, annotated_types.Gt):
-                low, low_open = float(meta.gt), True
+                low, low_open = float(cast(float, meta.gt)), True
             elif isinstance(meta, annotated_types.Le):
-                high = float(meta.le)
+                high = float(cast(float, meta.le))
             elif isinstance(meta, annotated_types.Lt):
-                high, high_open = float(meta.lt), True
+                high, high_open = float(cast(float, meta.lt)), True
         out.append(
             ParamInfo(
                 path=path,
@@ -149,7 +150,7 @@ def _walk(model: type[BaseModel], instance: BaseModel, prefix: str) -> list[Para
                 default=value,
                 unit=str(extra.get("unit", "")),
                 meaning=field.description or "",
-                source=extra.get("source"),  # type: ignore[arg-type]
+                source=str(extra["source"]) if extra.get("source") is not None else None,
                 low=low,
                 high=high,
                 low_open=low_open,

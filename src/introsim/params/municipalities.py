@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Generic, TypeVar, Union, cast, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -482,7 +482,7 @@ def _expected(model: type[BaseModel], column: str) -> str:
         return str(extra["expected"])
     lo = next((m.ge for m in metadata if isinstance(m, annotated_types.Ge)), None)
     hi = next((m.le for m in metadata if isinstance(m, annotated_types.Le)), None)
-    kind = {int: "a whole number", float: "a number"}.get(base, "text")
+    kind = {int: "a whole number", float: "a number"}.get(cast(type, base), "text")
     if lo is not None and hi is not None:
         bounds = f" from {lo} to {hi}" if base is int else f" between {lo} and {hi}"
     else:

@@ -21,8 +21,7 @@ import hashlib
 import itertools
 import json
 import typing
-import unicodedata
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, cast
 
 from pydantic import (
     BaseModel,
@@ -32,6 +31,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from introsim.params.text import check_name
 
 METHODS: tuple[str, ...] = ("standard", "ips", "se")
 ELIGIBILITY: tuple[str, ...] = ("none", "all", "low_language", "reduced_capacity")
@@ -103,12 +104,8 @@ EducationShares = tuple[Share, Share, Share, Share]
 
 
 def _printable(text: str) -> str:
-    """Refuse control characters (newline, escape, NUL...) in a name shown on terminals."""
-    bad = sorted({c for c in text if unicodedata.category(c) == "Cc"})
-    if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        raise ValueError(f"a name without control characters, found {shown} in {text!r}")
-    return text
+    """Refuse control, format and invisible characters in a name (see ``text.check_name``)."""
+    return check_name(text)
 
 
 def param(
@@ -2293,7 +2290,7 @@ def kernel_fields() -> tuple[KernelField, ...]:
             mark = extra.get("kernel")
             if not mark:
                 continue
-            kind = typing.get_origin(cls) or cls
+            kind = cast(type, typing.get_origin(cls) or cls)
             if kind not in (int, float, tuple):
                 raise TypeError(f"{path}: a kernel field must be int, float or a tuple")
             out.append(KernelField(path, name if mark is True else str(mark), kind))

@@ -8,7 +8,8 @@ from typing import Any
 import plotly.graph_objects as go
 
 from introsim.experiments.discovery import Discovery, _qp_text
-from introsim.reporting.html import chart_html, colour, layout, provenance, render
+from introsim.reporting.html import chart_html, provenance, render
+from introsim.reporting.theme import colour, layout
 
 __all__ = ["report_html"]
 

@@ -1,8 +1,10 @@
-"""Shared pieces of every HTML report: the page template, CSS, charts and provenance.
+"""Shared pieces of every HTML report: the page template, charts and provenance.
 
-Reports are rendered with Jinja2 templates (``templates/``) with autoescaping on,
-so any user text (scenario names, descriptions, labels) is escaped unless a
-template marks it safe. plotly.js is embedded once, inline: a report opens offline.
+Reports are rendered with Jinja2 templates (``templates/``, each extending
+``base.html.j2``) in the one theme of :mod:`~introsim.reporting.theme`. Any user
+text (scenario names, descriptions, labels) is escaped unless a template marks it
+safe, and its hidden characters (a right-to-left override, a zero-width space) are
+shown as escapes. plotly.js is embedded once, inline: a report opens offline.
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
-from introsim.reporting.compare_report import CSS, FONT, PALETTE, PLOT_CONFIG, SCROLL_JS
+from introsim.params.text import visible
+from introsim.reporting.theme import PLOT_CONFIG, css, scroll_js
 
-__all__ = ["chart_html", "colour", "layout", "provenance", "render"]
+__all__ = ["chart_html", "provenance", "render"]
+
+
+def _shown(value: Any) -> Any:
+    """Every value a template prints: text with its hidden characters escaped, markup as is."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return visible(value)
 
 
 @functools.cache
@@ -30,9 +40,10 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
-    env.globals["css"] = Markup(CSS)
-    env.globals["scroll_js"] = Markup(SCROLL_JS)
+    env.globals["css"] = Markup(css())
+    env.globals["scroll_js"] = Markup(scroll_js())
     return env
 
 
@@ -49,27 +60,6 @@ def render(template: str, **context: Any) -> str:
     return _environment().get_template(template).render(plotlyjs=Markup(get_plotlyjs()), **context)
 
 
-def colour(i: int) -> str:
-    """The i-th colour of the reports' colour-blind-safe palette."""
-    return PALETTE[i % len(PALETTE)]
-
-
-def layout(fig: go.Figure, height: int, **extra: Any) -> go.Figure:
-    """Apply the reports' common look to a figure."""
-    settings: dict[str, Any] = {
-        "template": "plotly_white",
-        "height": height,
-        "margin": {"l": 70, "r": 30, "t": 50, "b": 60},
-        "font": {"family": FONT, "size": 13},
-        # Below the plot: above it, a legend covers titles at phone widths.
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-        "hoverlabel": {"namelength": -1},
-    }
-    settings.update(extra)
-    fig.update_layout(**settings)
-    return fig
-
-
 def chart_html(fig: go.Figure, section: str, alt: str) -> Markup:
     """A figure as a ``div`` (id ``chart-SECTION``) with a text alternative for screen readers."""
     height = fig.layout.height or 450
@@ -82,8 +72,8 @@ def chart_html(fig: go.Figure, section: str, alt: str) -> Markup:
     )
     return Markup(
         f'<figure class="chart-wrap" data-section="{html.escape(section)}" role="group" '
-        f'aria-label="{html.escape(alt)}">{inner}'
-        f'<figcaption class="sr-only">{html.escape(alt)}</figcaption></figure>'
+        f'aria-label="{html.escape(visible(alt))}">{inner}'
+        f'<figcaption class="sr-only">{html.escape(visible(alt))}</figcaption></figure>'
     )
 
 

@@ -3,19 +3,20 @@
 The comparison (:mod:`introsim.experiments.compare`) holds, for each payer (the municipality,
 the state, NAV and the public purse as a whole), its net cost per participant in present
 value with intervals, the flows behind it, its cost per extra person-year in work and the
-year a policy pays back for it. This module puts them in words, a table and a stacked bar:
-the report's section 7 (:func:`section_html`, :func:`flows_chart`), a sentence for the
-summary (:func:`who_pays`) and the rows of the terminal's table (:func:`payer_rows`).
+year a policy pays back for it. This module puts them in words and numbers and a stacked bar
+(:func:`flows_chart`): the rows of the report's section 7 and of the terminal's table
+(:func:`payer_rows`) and the summary's sentence (:func:`who_pays`), which the report's
+template (``templates/compare.html.j2``) lays out.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import plotly.graph_objects as go
+from markupsafe import Markup
 
 from introsim.experiments.compare import payback_name, payer_ratio_name
 from introsim.model.ledger import (
@@ -29,6 +30,16 @@ from introsim.model.ledger import (
 )
 from introsim.model.state import WEEKS_PER_YEAR
 from introsim.params.schema import PAYERS
+from introsim.reporting.format import (
+    excludes_zero,
+    format_diff,
+    format_interval,
+    format_number,
+    format_value,
+    is_number,
+    wrap,
+)
+from introsim.reporting.theme import layout
 
 if TYPE_CHECKING:
     from introsim.experiments.compare import Comparison
@@ -42,7 +53,6 @@ __all__ = [
     "payback_text",
     "payer_rows",
     "ratio_text",
-    "section_html",
     "who_pays",
 ]
 
@@ -67,8 +77,8 @@ SHORT_PAYERS: dict[str, str] = {
 NOK = "cost_per_participant_nok"  # formats as NOK
 
 
-def _ok(x: Any) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
+def _ok(x: Any) -> TypeGuard[float]:
+    return is_number(x)
 
 
 def _years(c: Comparison, name: str) -> int:
@@ -76,7 +86,7 @@ def _years(c: Comparison, name: str) -> int:
     return c.weeks[c.names.index(name)] // WEEKS_PER_YEAR
 
 
-def _year(x: float, years: int) -> str:
+def _year(x: float | None, years: int) -> str:
     if not _ok(x):
         return f"after year {years}"
     return "the start" if x == 0 else f"year {int(x)}"
@@ -115,7 +125,7 @@ def payback_text(row: dict[str, Any] | None, years: int) -> str:
 
 def ratio_text(row: dict[str, Any] | None) -> str:
     """A payer's cost per extra person-year in work, or the words that replace it."""
-    from introsim.reporting.compare_report import STATUS_TEXT, format_number
+    from introsim.reporting.compare_report import STATUS_TEXT  # the report imports this module
 
     if row is None:
         return "–"
@@ -134,13 +144,6 @@ def payer_rows(c: Comparison) -> list[dict[str, Any]]:
         scenario's net cost with its interval), ``diffs`` (each compared scenario's difference
         with its interval, and whether it is clear), ``ratios`` and ``paybacks`` (text).
     """
-    from introsim.reporting.compare_report import (
-        excludes_zero,
-        format_diff,
-        format_interval,
-        format_value,
-    )
-
     out = []
     for payer in LEDGER_PAYERS:
         name = net_cost_name(payer)
@@ -178,18 +181,18 @@ def payer_rows(c: Comparison) -> list[dict[str, Any]]:
     return out
 
 
-def who_pays(c: Comparison, scenario: str) -> str:
-    """One paragraph in plain words: who pays for a policy, who gains, and when it pays back.
+def who_pays(c: Comparison, scenario: str) -> dict[str, Any]:
+    """Who pays for a policy, who gains, and when it pays back, for one plain-words sentence.
 
     Args:
         c: The comparison.
         scenario: A compared scenario (not the reference).
 
     Returns:
-        HTML: a ``<p class="who-pays">``.
+        ``weeks``, ``clear`` (each payer whose net cost clearly differs, with the amount),
+        ``unclear`` (the payers whose difference is not clear, joined in words) and
+        ``payback`` (when it pays back for the public purse, in words).
     """
-    from introsim.reporting.compare_report import excludes_zero, format_number
-
     clear, unclear = [], []
     for payer in LEDGER_PAYERS:
         r = c.row(scenario, net_cost_name(payer)) or {}
@@ -201,20 +204,12 @@ def who_pays(c: Comparison, scenario: str) -> str:
             clear.append(f"{PAYER_LABELS[payer]} {format_number(NOK, abs(d))} NOK {way}")
         else:
             unclear.append(PAYER_LABELS[payer])
-    text = (
-        f"In present value over {c.weeks[c.names.index(scenario)]} weeks (discounted at the "
-        "Ministry of Finance's real rate for public projects), against "
-        f"{html.escape(c.title(c.reference))}: "
-    )
-    text += f"it costs {_join(clear)} per participant" if clear else "no net cost clearly differs"
-    if unclear:
-        text += f"; for {_join(unclear)} the difference is not clear"
-    whole = c.row(scenario, payback_name(PUBLIC))
-    text += (
-        ". When it pays back for the public purse as a whole: "
-        f"{payback_text(whole, _years(c, scenario))}."
-    )
-    return f'<p class="who-pays" data-scenario="{html.escape(scenario)}">{text}</p>'
+    return {
+        "weeks": c.weeks[c.names.index(scenario)],
+        "clear": _join(clear) if clear else "",
+        "unclear": _join(unclear) if unclear else "",
+        "payback": payback_text(c.row(scenario, payback_name(PUBLIC)), _years(c, scenario)),
+    }
 
 
 def _join(items: list[str]) -> str:
@@ -231,23 +226,20 @@ def flows_chart(c: Comparison) -> go.Figure:
     """
     from plotly.subplots import make_subplots
 
-    from introsim.reporting.compare_report import _layout, _wrap, format_number
-
     fig = make_subplots(
         rows=2,
         cols=len(PAYERS),
         shared_yaxes="rows",
         vertical_spacing=0.22,
         horizontal_spacing=0.03,
-        subplot_titles=[
-            *(f"{SHORT_PAYERS[p]}: net cost" for p in PAYERS),
-            *(f"{SHORT_PAYERS[p]}: minus {_wrap(c.title(c.reference), 22)}" for p in PAYERS),
-        ],
+        # Short titles: three columns side by side leave a phone's screen about 100 px each;
+        # the y axes say what each row is (the difference is from the first scenario).
+        subplot_titles=[*(SHORT_PAYERS[p] for p in PAYERS), *("difference" for _ in PAYERS)],
     )
     rows = ((1, list(c.names), False), (2, list(c.names[1:]), True))
     shown_flows: set[str] = set()
     for row, names, diff in rows:
-        x = [_wrap(textwrap.shorten(c.title(n), 54, placeholder=" …"), 18) for n in names]
+        x = [wrap(textwrap.shorten(c.title(n), 54, placeholder=" …"), 18) for n in names]
         for col, payer in enumerate(PAYERS, start=1):
             for flow in FLOWS:
                 y = [_value(c, n, flow_name(payer, flow), diff) for n in names]
@@ -284,10 +276,10 @@ def flows_chart(c: Comparison) -> go.Figure:
                 col=col,
             )
             fig.add_hline(y=0, line={"color": "#444", "width": 1}, row=row, col=col)
-    fig.update_yaxes(title_text="NOK per participant", row=1, col=1)
-    fig.update_yaxes(title_text="NOK per participant, difference", row=2, col=1)
+    fig.update_yaxes(title_text="net cost, NOK per participant", row=1, col=1)
+    fig.update_yaxes(title_text="minus the first scenario, NOK", row=2, col=1)
     fig.update_annotations(font_size=13)
-    fig = _layout(fig, 900, barmode="relative")
+    fig = layout(fig, 900, barmode="relative")
     fig.update_layout(legend={"y": -0.12, "traceorder": "normal"}, margin={"b": 130})
     return fig
 
@@ -300,8 +292,6 @@ def _value(c: Comparison, scenario: str, outcome: str, diff: bool) -> float:
 
 def flows_alt_text(c: Comparison) -> str:
     """The chart's text alternative: each payer's net cost in each scenario."""
-    from introsim.reporting.compare_report import format_value
-
     nets = "; ".join(
         f"{PAYER_LABELS[p]}, {c.title(n)}: "
         + format_value(net_cost_name(p), _value(c, n, net_cost_name(p), False))
@@ -316,52 +306,8 @@ def flows_alt_text(c: Comparison) -> str:
     )
 
 
-def section_html(c: Comparison) -> str:
-    """The table of section 7: each payer's net cost, difference, ratio and payback year."""
-    from introsim.reporting.compare_report import _colour, scroll_table
-
-    ref = html.escape(c.title(c.reference))
-    head = ["<th>payer</th>"]
-    for i, name in enumerate(c.names):
-        head.append(
-            f'<th><span class="dot" style="background:{_colour(i)}"></span>'
-            f"{html.escape(c.title(name))}<br>net cost</th>"
-        )
-    for name in c.names[1:]:
-        esc = html.escape(c.title(name))
-        head += [
-            f'<th>{esc}<br><span class="minus">minus {ref}</span></th>',
-            f"<th>{esc}<br>per extra person-year in work</th>",
-            f"<th>{esc}<br>pays back</th>",
-        ]
-    rows = []
-    for row in payer_rows(c):
-        payer = row["payer"][0].upper() + row["payer"][1:]
-        cells = [f'<td class="label">{html.escape(payer)}</td>']
-        for value, ci in row["levels"]:
-            cells.append(f'<td class="num">{value}<br><span class="ci">{ci}</span></td>')
-        for (diff, ci, clear), ratio, payback in zip(
-            row["diffs"], row["ratios"], row["paybacks"], strict=True
-        ):
-            cls = " strong" if clear else ""
-            cells += [
-                f'<td class="num{cls}">{diff}<br><span class="ci">{ci}</span></td>',
-                f'<td class="num">{html.escape(ratio)}</td>',
-                f'<td class="num payback">{html.escape(payback)}</td>',
-            ]
-        rows.append(f'<tr data-payer="{row["key"]}">{"".join(cells)}</tr>')
-    table = (
-        '<table class="outcomes payers"><thead><tr>'
-        + "".join(head)
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
-    return scroll_table(table, "Table of net public cost by payer")
-
-
-SECTION_TITLE = "7. Who pays and who gains"
-SECTION_LEAD = (
+SECTION_TITLE = "Who pays and who gains"
+SECTION_LEAD = Markup(
     "Each payer's net cost per participant over the horizon in present value: what it pays "
     "(benefits, social assistance, advisors and job specialists, teachers, wage subsidy, "
     "NAV's follow-up) less what it gains (the integration grant, income tax, the employer's "

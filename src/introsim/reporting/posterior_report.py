@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 
 from introsim.experiments.posterior_calibration import CalibrationPosterior, _band
 from introsim.output import write_text
-from introsim.reporting.html import chart_html, colour, layout, provenance, render
+from introsim.reporting.html import chart_html, provenance, render
+from introsim.reporting.theme import colour, layout
 from introsim.terminal import count
 
 __all__ = ["report_html", "write_report"]
@@ -194,7 +195,7 @@ def report_html(result: CalibrationPosterior, manifest: Mapping[str, Any] | None
         f"{sum(1 for x in post.leave_one_out if x.overlaps)} of {len(post.leave_one_out)} targets "
         "are predicted within their band from the other targets alone.",
     ]
-    if recovery is not None:
+    if rec is not None:
         headlines.append(
             "Synthetic recovery: known parameter values "
             + ("were recovered" if rec.passed else "were NOT all recovered")

@@ -28,7 +28,8 @@ from introsim.experiments.sensitivity import (
 )
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.output import write_text
-from introsim.reporting.html import chart_html, colour, layout, provenance, render
+from introsim.reporting.html import chart_html, provenance, render
+from introsim.reporting.theme import colour, layout
 
 __all__ = ["report_html", "write_report"]
 
@@ -255,7 +256,7 @@ def report_html(result: Sensitivity, manifest: Mapping[str, Any] | None = None) 
     d = result.design
     method = result.method
     idx = result.indices
-    sections = []
+    sections: list[dict[str, Any]] = []
     for v in verdicts(result):
         part = idx[(idx["stratum"] == v["stratum"]) & (idx["outcome"] == v["outcome"])]
         label = OUTCOME_INFO[v["outcome"]].label

@@ -21,8 +21,10 @@ from scipy import stats
 from introsim.experiments.sweep import Sweep, unresolved_curves
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.output import write_text
-from introsim.reporting.compare_report import STATUS_TEXT, format_interval, format_value
-from introsim.reporting.html import chart_html, colour, layout, provenance, render
+from introsim.reporting.compare_report import STATUS_TEXT
+from introsim.reporting.format import format_interval, format_value
+from introsim.reporting.html import chart_html, provenance, render
+from introsim.reporting.theme import colour, layout
 
 __all__ = ["report_html", "write_report"]
 

@@ -23,8 +23,9 @@ from introsim.experiments.trial import (
 )
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.output import write_text
-from introsim.reporting.compare_report import format_diff, format_interval, format_value
-from introsim.reporting.html import chart_html, colour, layout, provenance, render
+from introsim.reporting.format import format_diff, format_interval, format_share, format_value
+from introsim.reporting.html import chart_html, provenance, render
+from introsim.reporting.theme import colour, layout
 
 __all__ = ["report_html", "write_report"]
 
@@ -35,11 +36,13 @@ DESIGN_LABELS = {
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
+    return format_share(x, digits=0)
 
 
 def _pct_interval(low: float, high: float) -> str:
-    return f"[{100 * low:.0f}, {100 * high:.0f}]"
+    return (
+        f"[{format_share(low, 0).removesuffix(' %')}, {format_share(high, 0).removesuffix(' %')}]"
+    )
 
 
 def _curves(
@@ -47,7 +50,7 @@ def _curves(
 ) -> tuple[go.Figure, list[str]]:
     """One panel per design, one line per estimator: ``column`` by n with error bars."""
     pw = result.power
-    designs = [d for d in result.spec.meta.designs if d in set(pw["design"])]
+    designs: list[str] = [d for d in result.spec.meta.designs if d in set(pw["design"])]
     fig = make_subplots(
         rows=1,
         cols=len(designs),
@@ -136,7 +139,7 @@ def headlines(result: TrialResult) -> list[str]:
     spec, pw, t = result.spec, result.power, result.truths
     o = spec.meta.outcome
     label = OUTCOME_INFO[o].label.lower()
-    first_design = spec.meta.designs[0]
+    first_design: str = spec.meta.designs[0]
     rows = pw[pw["design"] == first_design]
     if rows.empty:
         rows = pw

@@ -1,0 +1,93 @@
+"""Check any input file as the command that uses it would, before any run.
+
+``introsim validate FILE...`` answers each file with ``ok`` or one line naming
+the file, line and field at fault; a file passes only if the command that runs
+it would start: an experiment's every design point is built and validated (and a
+sensitivity design's analysis tried on a made-up outcome), a trial's and a
+calibration's scenarios are loaded with their overrides, an ensemble's members
+are checked as parameters.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from introsim.params.document import TomlDocument
+from introsim.params.kinds import file_kind
+
+__all__ = ["Checked", "check_file"]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A file that passed: what it holds in a few words, and what to beware of.
+
+    Attributes:
+        what: ``experiment: 61 design points × 10 replicates``, say.
+        warnings: Lines to show beside ``ok`` (a scenario whose horizon leaves an outcome
+            on few participants).
+    """
+
+    what: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_file(path: str | os.PathLike[str]) -> Checked:
+    """Load a file of any kind fully and say what it is.
+
+    Args:
+        path: A scenario, experiment, trial, calibration, targets or ensemble file.
+
+    Returns:
+        What the file holds, and any warnings.
+
+    Raises:
+        InputError: One line naming the file (and line and field) of the first problem.
+    """
+    return Checked(*_check(path))
+
+
+def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """The file's description and warnings (see :func:`check_file`)."""
+    kind = file_kind(TomlDocument.read(path, what="TOML file").data)
+    if kind == "experiment":
+        from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
+        from introsim.experiments.sensitivity import check_analysis
+
+        design = load_experiment(path)
+        if design.meta.design in SENSITIVITY_DESIGNS:
+            check_analysis(design)
+        points = f"{len(design.points)} design points × {design.meta.replications} replicates"
+        return f"experiment: {points}", []
+    if kind == "trial":
+        from introsim.params.trial_file import load_trial
+
+        spec = load_trial(path)
+        return (
+            f"trial: {spec.recruitment.sites} sites, {len(spec.meta.sample_sizes)} sample sizes",
+            [],
+        )
+    if kind == "calibration":
+        from introsim.experiments.posterior_calibration import load_posterior_calibration
+
+        cal = load_posterior_calibration(path)
+        return f"calibration: {len(cal.parameters)} free parameters, {len(cal.fitted)} targets", []
+    if kind == "targets":
+        from introsim.params.calibration_file import load_targets
+
+        return f"targets: {len(load_targets(path).targets)} targets", []
+    if kind == "ensemble":
+        from introsim.params.ensemble_file import load_ensemble
+        from introsim.params.schema import Scenario
+
+        ensemble = load_ensemble(path)
+        for k in range(ensemble.size):  # each member's values within the schema's bounds
+            ensemble.apply(Scenario(), k, where="on the schema's defaults")
+        return f"ensemble: {ensemble.size} members", []
+    from introsim.experiments.compare import few_observed
+    from introsim.params.loader import load_scenario
+
+    scenario = load_scenario(Path(path))
+    return f"scenario {scenario.scenario.name}", few_observed(scenario)
