@@ -19,7 +19,7 @@ import os
 import socket
 import warnings
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -84,7 +84,7 @@ class Runtime:
 
     cache: RunCache = field(default_factory=RunCache)
     updates: Updates = field(default_factory=Updates)
-    pool: Executor | None = None
+    pool: ProcessPoolExecutor | None = None
 
 
 RUNTIME = Runtime()
@@ -241,7 +241,7 @@ def _warm_worker() -> int:
     return os.getpid()
 
 
-def start_workers(jobs: int) -> Executor | None:
+def start_workers(jobs: int) -> ProcessPoolExecutor | None:
     """A pool of ``jobs`` warm workers (each has loaded the kernels), or None for one job."""
     jobs = max(1, min(jobs, usable_cores()))
     if jobs < 2:
