@@ -32,7 +32,7 @@ from introsim.params.loader import load_scenario
 from introsim.run import replicate_seed
 from test_browser import chromium
 
-from clitools import ROOT, SRC, run_cli, stderr_lines
+from clitools import ROOT, SRC, call_cli, run_cli, stderr_lines
 
 PRESET = ROOT / "scenarios" / "baseline.toml"
 REPLICATIONS = 4
@@ -291,7 +291,7 @@ def test_export_reproduces_the_numbers_and_the_link_reopens_them(server, page, t
     exported = tmp_path / info.value.suggested_filename
     info.value.save_as(exported)
 
-    assert run_cli("validate", exported).returncode == 0
+    assert call_cli("validate", exported).returncode == 0
     out = tmp_path / "compare"
     res = run_cli(
         "compare", PRESET, exported, "--replications", str(REPLICATIONS), "--json", "--out", out
@@ -390,7 +390,7 @@ def test_watch_one_run_steps_week_by_week(server, page):
 
 
 def test_a_non_local_bind_is_refused_unless_asked():
-    res = run_cli("dashboard", PRESET, "--host", "0.0.0.0", "--port", str(free_port()))
+    res = call_cli("dashboard", PRESET, "--host", "0.0.0.0", "--port", str(free_port()))
     assert res.returncode == 2
     lines = stderr_lines(res)
     assert len(lines) == 1 and "--allow-remote" in lines[0] and "0.0.0.0" in lines[0]
@@ -421,6 +421,6 @@ def test_a_non_local_bind_when_asked_says_so_and_names_the_addresses_it_answers_
 
 def test_bad_dashboard_options_are_one_line_errors(tmp_path):
     for args in (["--lang", "de"], ["--replications", "1"], [str(tmp_path / "missing.toml")]):
-        res = run_cli("dashboard", *args, "--port", str(free_port()))
+        res = call_cli("dashboard", *args, "--port", str(free_port()))
         assert res.returncode == 2, args
         assert len(stderr_lines(res)) == 1, res.stderr
