@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from introsim.app.i18n import TEXT, number, plain, t, unit
+from introsim.params.paths import get
 from introsim.params.schema import Scenario
 
 LEVER_PATHS: tuple[str, ...] = (
@@ -238,10 +239,7 @@ REPLICATIONS = Lever(
 
 def stored_value(scenario: Scenario, path: str) -> Any:
     """The value a scenario holds at a dotted path (None for an unset optional override)."""
-    node: Any = scenario
-    for name in path.split("."):
-        node = getattr(node, name)
-    return node
+    return get(scenario, path)
 
 
 def value_of(scenario: Scenario, path: str) -> Any:

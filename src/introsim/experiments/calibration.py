@@ -1,19 +1,13 @@
-"""Calibration targets: what the default scenarios should reproduce, and their statistics.
+"""Calibration targets' statistics: what a run gives for each target, and how far it misses.
 
-A **targets file** (``calibration/targets.toml``): each ``[[target]]`` is a
-statistic of one or more scenarios, a band it should fall in (or a value with
-its standard error), a weight and its source. A statistic is a linear
-combination of run-level statistics of scenarios, paired by replicate: one term
-is an outcome of one scenario; ``ips - baseline`` is two terms with coefficients
-1 and -1. A target may instead be a statistic of simulated randomised trials
-(``trial = FILE``: the power of a small trial), run as ``introsim trial`` runs
-it. ``[[not_computed]]`` lists targets the model cannot give, with the reason.
-
-A **calibration file** (``calibration/default.toml``) fits free parameters to
-these targets as a posterior ensemble: see
-:mod:`introsim.experiments.posterior_calibration`. Here are the statistics of a
-run, the targets' files, and :func:`evaluate_targets`, which scores one
-parameter set (the defaults, in the validation test) against every band.
+A targets file (``calibration/targets.toml``, read by
+:mod:`introsim.params.calibration_file`) names statistics of scenarios or of
+simulated trials with the bands they should fall in. Here are the statistics of
+a run (the outcomes and :data:`DERIVED_STATISTICS`) and of simulated trials
+(:data:`TRIAL_STATISTICS`), and :func:`evaluate_targets`, which scores one
+parameter set (the defaults, in the validation test) against every band. A
+calibration file fits free parameters to the targets as a posterior ensemble:
+see :mod:`introsim.experiments.posterior_calibration`.
 
 Loss of a parameter set: for each target, ``weight * (miss + precision_weight * spill)``,
 where ``miss`` is the distance of the checked value (the mean, or the ends of its

@@ -27,6 +27,7 @@ from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS, OUTCOMES
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.params.ensemble_file import Ensemble, intervals_text
+from introsim.params.paths import get
 from introsim.run import simulate_outcomes_and_people
 from introsim.terminal import Console, Table, format_value, shown, wide_console
 
@@ -130,10 +131,7 @@ def store_identity(design: Design, ensemble: Ensemble | None = None) -> dict[str
 def _factor_value(point: Point, name: str) -> Any:
     if name in point.overrides:
         return point.overrides[name]
-    node: Any = point.scenario
-    for key in name.split("."):
-        node = getattr(node, key)
-    return node
+    return get(point.scenario, name)
 
 
 def run_sweep(

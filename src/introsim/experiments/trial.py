@@ -60,6 +60,7 @@ from introsim.params.trial_file import (
     TRIAL_OUTCOMES,
     TrialSpec,
     arm_units,
+    clusters_fit,
     clusters_for,
     load_trial,
 )
@@ -361,9 +362,9 @@ def _cluster(spec: TrialSpec, pop: Population, n: int) -> dict[str, np.ndarray] 
     k = cluster_count(spec, pop, n)
     sizes = pop.site_sizes()
     n_sites = sizes.size
-    k_t = arm_units(k, spec.meta.ratio)
-    if k > n_sites or k_t < 2 or k - k_t < 2:
+    if not clusters_fit(k, n_sites, spec.meta.ratio):
         return None
+    k_t = arm_units(k, spec.meta.ratio)
     rng = _trial_rng(spec, "cluster", n)
     width = int(sizes.max())
     order = np.argsort(pop.site, kind="stable")

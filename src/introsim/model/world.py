@@ -31,6 +31,7 @@ from introsim.model.state import (
     Status,
     Vacancies,
 )
+from introsim.params.paths import get
 from introsim.params.schema import FULL_TIME_HOURS, KernelField, Scenario, kernel_fields
 
 RUN_FIELDS: tuple[tuple[str, type], ...] = (
@@ -196,13 +197,6 @@ def _cast(value: Any, kind: type) -> Any:
     return np.asarray(value, dtype=np.float64)
 
 
-def _get(scenario: Scenario, path: str) -> Any:
-    node: Any = scenario
-    for part in path.split("."):
-        node = getattr(node, part)
-    return node
-
-
 def make_params(scenario: Scenario, key: int, specialists: Specialists, n_employers: int) -> Params:
     """Work out the run's constants from a scenario.
 
@@ -221,7 +215,7 @@ def make_params(scenario: Scenario, key: int, specialists: Specialists, n_employ
     for name, d in DERIVED.items():
         values[name] = _cast(d.value(scenario), d.kind)
     for f in KERNEL_FIELDS:
-        values[f.name] = _cast(_get(scenario, f.path), f.kind)
+        values[f.name] = _cast(get(scenario, f.path), f.kind)
     return Params(**values)
 
 

@@ -30,7 +30,7 @@ from introsim.params.catalog import param_info
 from introsim.params.document import TomlDocument
 from introsim.params.errors import EnsembleError
 from introsim.params.loader import load_scenario_with
-from introsim.params.paths import Loc, flatten, label
+from introsim.params.paths import Loc, flatten, label, split
 from introsim.params.schema import Scenario
 from introsim.params.wording import EXTENDS, dedupe, translate
 
@@ -229,7 +229,7 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
         for key in m:
             if key.startswith("scenario.") or param_info(key) is None:
                 doc.fail(
-                    (*loc, *key.split(".")),
+                    (*loc, *split(key)),
                     f"{key!r} is not a parameter an ensemble may set; see `introsim params`",
                     show_field=False,
                 )

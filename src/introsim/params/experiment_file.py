@@ -43,7 +43,7 @@ from introsim.params.errors import ExperimentError
 from introsim.params.factors import Factor, parse_factors
 from introsim.params.limits import POINT_BYTES, RUN_ROW_BYTES, check_size, count
 from introsim.params.loader import load_scenario_with
-from introsim.params.paths import Loc, flatten
+from introsim.params.paths import Loc, flatten, split
 from introsim.params.schema import MAX_SEED
 from introsim.params.text import check_name
 
@@ -373,7 +373,7 @@ def _reference(
         )
     varied = {f.name for f in factors}
     for key in overrides:
-        loc: Loc = ("reference", *key.split("."))
+        loc: Loc = ("reference", *split(key))
         if param_info(key) is None:
             doc.fail(loc, f"{key!r} is not a parameter; see `introsim params` for the paths")
         if key in varied:

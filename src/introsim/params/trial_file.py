@@ -39,6 +39,7 @@ __all__ = [
     "TrialMeta",
     "TrialSpec",
     "arm_units",
+    "clusters_fit",
     "clusters_for",
     "load_trial",
     "size_problem",
@@ -162,6 +163,12 @@ def arm_units(units: int, ratio: Sequence[int]) -> int:
 def clusters_for(n: int, site_size: float) -> int:
     """Sites a cluster trial of about ``n`` participants recruits (rounded, at least 2)."""
     return max(2, round(n / site_size))
+
+
+def clusters_fit(k: int, sites: int, ratio: Sequence[int]) -> bool:
+    """Whether ``k`` of ``sites`` sites can be drawn and split with two or more in each arm."""
+    treated = arm_units(k, ratio)
+    return k <= sites and min(treated, k - treated) >= 2
 
 
 @dataclass(frozen=True)
@@ -333,12 +340,10 @@ def size_problem(meta: TrialMeta, rec: Recruitment) -> tuple[Loc, str] | None:
     if "cluster" in meta.designs:
         # Sites keep at most per_site participants (fewer where an outcome is not observed),
         # so these are the fewest sites each size needs; a size needing more is skipped.
-        possible = []
-        for n in meta.sample_sizes:
-            k = clusters_for(n, rec.per_site)
-            treated = arm_units(k, meta.ratio)
-            possible.append(k <= rec.sites and min(treated, k - treated) >= 2)
-        if not any(possible):
+        sizes = meta.sample_sizes
+        if not any(
+            clusters_fit(clusters_for(n, rec.per_site), rec.sites, meta.ratio) for n in sizes
+        ):
             return ("trial", "designs"), (
                 f"the cluster design cannot run at any sample size: with sites of about "
                 f"{rec.per_site} participants, no size gives two or more sites in each arm of a "
