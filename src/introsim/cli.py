@@ -404,6 +404,23 @@ def trial(
     fresh: FreshOption = False,
     json_out: JsonOption = False,
     dry_run: DryRunOption = False,
+    ensemble: Annotated[
+        Path | None,
+        typer.Option(
+            "--ensemble",
+            help="Posterior ensemble (posterior.toml from `introsim calibrate`): the trial is "
+            "also simulated under every member, and the n for 80 % power is given as a range "
+            "across them.",
+        ),
+    ] = None,
+    members: Annotated[
+        int | None,
+        typer.Option(
+            "--members",
+            help="With --ensemble: only the first N members (each runs every site and every "
+            "simulated trial).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a randomised trial many times at each sample size: power, bias, coverage.
 
@@ -411,10 +428,11 @@ def trial(
     participant's true effect is known; simulated trials drawn from these sites
     are analysed by intention to treat, per protocol and IV (CACE). Site runs are
     stored as they finish; the same command after an interruption runs only what
-    is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
+    is missing. Writes trials.parquet, power.csv, manifest.json and report.html;
+    with --ensemble also member_power.csv, each member's power curve.
     """
     shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("trial", trial_file, shared=shared)
+    study_command("trial", trial_file, ensemble=ensemble, members=members, shared=shared)
 
 
 @app.command()
