@@ -21,9 +21,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from introsim import __version__
-from introsim.experiments import study as driver
-from introsim.experiments.study import StudyError
-from introsim.params.errors import InputError
+from introsim.params.errors import InputError, StudyError
 from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
 from introsim.terminal import (
@@ -235,6 +233,7 @@ def run(
 
     With --history, also history.parquet: every participant's status week by week.
     """
+    from introsim.experiments import study as driver
     from introsim.output import folder_name
     from introsim.run import history_memory, write_run
 
@@ -511,6 +510,7 @@ def discover(
     Uses the EMA Workbench's PRIM on the replicate means of each design point.
     Writes trajectory.csv, box.csv, manifest.json and report.html.
     """
+    from introsim.experiments import study as driver
     from introsim.experiments.discovery import DiscoveryError, discover_boxes, show, write_outputs
     from introsim.output import folder_name, staged_output
 
