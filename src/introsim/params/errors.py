@@ -20,6 +20,7 @@ __all__ = [
     "EnsembleError",
     "ExperimentError",
     "InputError",
+    "PanelError",
     "ScenarioError",
     "TrialError",
     "first_of",
@@ -87,6 +88,10 @@ class ExperimentError(InputError):
 
 class TrialError(InputError):
     """A trial file is not valid."""
+
+
+class PanelError(InputError):
+    """A panel file (municipalities under policies) is not valid."""
 
 
 class CalibrationError(InputError):
