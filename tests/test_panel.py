@@ -135,7 +135,7 @@ def test_a_bad_profile_names_its_line_and_column(tmp_path):
     text[2] = text[2].replace(",15221,", ",many,")  # Eigersund's population
     write(tmp_path, "kommuner_2024.csv", (PROFILES.parent / "kommuner_2024.csv").read_bytes())
     bad = write(tmp_path, "p.csv", "\n".join(text) + "\n")
-    path = write(tmp_path, "s.toml", f'[municipality]\nprofile = "p.csv"\ncode = "0301"\n')
+    path = write(tmp_path, "s.toml", '[municipality]\nprofile = "p.csv"\ncode = "0301"\n')
     with pytest.raises(InputError) as err:
         load_scenario(path)
     assert str(err.value).startswith(f"{bad}:3: population: expected a whole number")
@@ -179,7 +179,9 @@ def test_panel_file_errors_are_one_line_at_their_line(tmp_path, old, new, where)
     assert str(err.value).startswith(str(path)), err.value
     assert where in str(err.value), err.value
     res = call_cli("municipalities", path, "--out", tmp_path / "out")
-    assert res.returncode == 2 and res.stderr.startswith("error: ") and "Traceback" not in res.stderr
+    assert (
+        res.returncode == 2 and res.stderr.startswith("error: ") and "Traceback" not in res.stderr
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -233,7 +235,10 @@ def test_funnel_limit_holds_its_share_of_a_binomial():
 
 def test_chance_interval_is_the_binomial_one():
     low, high = chance_interval(0.5, 15)
-    assert (low, high) == (stats.binom.ppf(0.025, 15, 0.5) / 15, stats.binom.ppf(0.975, 15, 0.5) / 15)
+    assert (low, high) == (
+        stats.binom.ppf(0.025, 15, 0.5) / 15,
+        stats.binom.ppf(0.975, 15, 0.5) / 15,
+    )
 
 
 def test_decomposition_adds_up_and_finds_its_cause():

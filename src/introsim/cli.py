@@ -21,9 +21,8 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from introsim import __version__
-from introsim.experiments import study as driver
-from introsim.experiments.study import StudyError
-from introsim.params.errors import InputError
+from introsim.experiments.registry import COMMANDS
+from introsim.params.errors import InputError, StudyError
 from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
 from introsim.terminal import (
@@ -136,6 +135,16 @@ EnsembleOption = Annotated[
 ]
 
 
+MembersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--members",
+        help="With --ensemble: only the first N members (each runs every site and every "
+        "simulated trial).",
+    ),
+]
+
+
 DryRunOption = Annotated[
     bool,
     typer.Option(
@@ -234,6 +243,7 @@ def run(
 
     With --history, also history.parquet: every participant's status week by week.
     """
+    from introsim.experiments import study as driver
     from introsim.output import folder_name
     from introsim.run import history_memory, write_run
 
@@ -336,14 +346,15 @@ def compare_command(
 
 
 def file_study_command(kind: str) -> Callable[..., None]:
-    """The command of a study kind that reads one file, from its entry in ``study.COMMANDS``.
+    """The command of a study kind that reads one file, from its entry in ``registry.COMMANDS``.
 
     Every such command takes the file and the shared options; ``--replications``,
     ``--set`` and ``--ensemble`` only where its entry names them.
     """
     import inspect
+    import typing
 
-    entry = driver.COMMANDS[kind]
+    entry = COMMANDS[kind]
     wanted: dict[str, tuple[Any, Any]] = {
         "study_file": (Annotated[Path, typer.Argument(help=entry.argument)], inspect._empty),
         "out": (OutOption, None),
@@ -355,8 +366,13 @@ def file_study_command(kind: str) -> Callable[..., None]:
         "json_out": (JsonOption, False),
         "dry_run": (DryRunOption, False),
         "ensemble": (EnsembleOption, None),
+        "members": (MembersOption, None),
     }
-    optional = {"replications", "sets", "ensemble"}
+    for name, text in entry.option_help.items():  # a kind's own words for a shared option
+        flag = "--" + name.replace("_", "-")
+        base = typing.get_args(wanted[name][0])[0]  # the type without the shared option
+        wanted[name] = (Annotated[base, typer.Option(flag, help=text)], wanted[name][1])
+    optional = {"replications", "sets", "ensemble", "members"}
     names = [n for n in wanted if n not in optional or n in entry.options]
 
     def command(**given: Any) -> None:
@@ -368,7 +384,9 @@ def file_study_command(kind: str) -> Callable[..., None]:
             given["json_out"],
             given["dry_run"],
         )
-        options: dict[str, Any] = {k: given[k] for k in ("replications", "ensemble") if k in given}
+        options: dict[str, Any] = {
+            k: given[k] for k in ("replications", "ensemble", "members") if k in given
+        }
         if "sets" in given:
             options["sets"] = checked(parse_sets, given["sets"])
         study_command(kind, given["study_file"], shared=shared, **options)
@@ -383,7 +401,7 @@ def file_study_command(kind: str) -> Callable[..., None]:
     return command
 
 
-for _kind in driver.COMMANDS:
+for _kind in COMMANDS:
     app.command(_kind)(file_study_command(_kind))
 
 
@@ -435,6 +453,7 @@ def discover(
     Uses the EMA Workbench's PRIM on the replicate means of each design point.
     Writes trajectory.csv, box.csv, manifest.json and report.html.
     """
+    from introsim.experiments import study as driver
     from introsim.experiments.discovery import DiscoveryError, discover_boxes, show, write_outputs
     from introsim.output import folder_name, staged_output
 

@@ -33,13 +33,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar
 
 from introsim.experiments.engine import ExecutorError, Task, TaskResult, executor_for, run_tasks
+from introsim.experiments.registry import COMMANDS, KINDS, CommandLine
 from introsim.experiments.store import RunStore, StoreMismatch
+from introsim.params.errors import StudyError
 from introsim.params.schema import Scenario
 from introsim.run import simulate_outcomes
 
@@ -56,103 +57,7 @@ __all__ = [
     "study_kind",
 ]
 
-KINDS: dict[str, str] = {
-    "compare": "introsim.experiments.compare",
-    "sweep": "introsim.experiments.sweep",
-    "sensitivity": "introsim.experiments.sensitivity",
-    "trial": "introsim.experiments.trial",
-    "calibrate": "introsim.experiments.posterior_calibration",
-    "municipalities": "introsim.experiments.panel",
-}
-"""Each kind of study and the module that defines (and registers) it."""
-
-
-@dataclass(frozen=True)
-class CommandLine:
-    """How a study kind that reads one file appears on the command line.
-
-    Attributes:
-        argument: Help of its file argument.
-        help: The command's help (its first line is the summary).
-        options: Which of the optional shared options it takes: ``replications``,
-            ``sets`` (``--set``) and ``ensemble`` (``--ensemble``).
-    """
-
-    argument: str
-    help: str
-    options: tuple[str, ...] = ()
-
-
-COMMANDS: dict[str, CommandLine] = {
-    "sweep": CommandLine(
-        "Experiment TOML file (see experiments/).",
-        """Run an experiment's design points over common-random-number replicates.
-
-        Results are stored as they finish; the same command after an interruption
-        runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
-        manifest.json and report.html.
-        """,
-        ("replications", "sets", "ensemble"),
-    ),
-    "sensitivity": CommandLine(
-        "Study file with a morris, sobol or delta design.",
-        """Global sensitivity analysis: Morris, Sobol or delta indices over replicated runs.
-
-        Runs the study's SALib sample (each row over common-random-number
-        replicates; stored as they finish, so the same command resumes), then
-        computes the indices on replicate means, the noise share, the dummy's noise
-        floor and a convergence check. A [reference] table makes it a study of the
-        paired difference, treatment minus reference. Writes indices.parquet/.csv,
-        runs.parquet/.csv, manifest.json and report.html.
-        """,
-        ("replications", "sets"),
-    ),
-    "trial": CommandLine(
-        "Trial TOML file (see experiments/).",
-        """Simulate a randomised trial many times at each sample size: power, bias, coverage.
-
-        Every site is simulated under both arms with common random numbers, so each
-        participant's true effect is known; simulated trials drawn from these sites
-        are analysed by intention to treat, per protocol and IV (CACE). Site runs are
-        stored as they finish; the same command after an interruption runs only what
-        is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
-        """,
-    ),
-    "calibrate": CommandLine(
-        "Calibration TOML file (see calibration/default.toml).",
-        """Find the posterior ensemble: every parameter set the targets do not rule out.
-
-        History matching with Gaussian-process emulators over waves; every member is
-        simulated and re-checked on fresh seeds, each target is predicted from the
-        others, and known parameters are recovered from the model's own output. Runs
-        are kept in --out as they finish; the same command after an interruption
-        runs only what is missing. Writes posterior.toml (the ensemble that compare,
-        sweep, trial and sensitivity read), members, targets, parameters and waves
-        tables, manifest.json and report.html.
-        """,
-    ),
-    "municipalities": CommandLine(
-        "Panel TOML file (see municipalities/national_panel.toml).",
-        """Run every municipality of a profile file under each policy: why they differ.
-
-        A municipality's context (intake, local jobs, outside competition) comes
-        from its profile; programme practice is a separate layer. Runs are stored
-        as they finish; the same command after an interruption runs only what is
-        missing. Writes municipalities.csv (shares with intervals, gains, costs),
-        decomposition.csv (the spread between municipalities split into
-        composition, labour market, practice and chance), runs.parquet,
-        manifest.json and report.html (funnel plot, targets, ranked gains).
-        """,
-        ("replications", "ensemble"),
-    ),
-}
-"""The study commands that read one file, generated by the command line from this table."""
-
 _REGISTRY: dict[str, type[Study]] = {}
-
-
-class StudyError(Exception):
-    """A study cannot be run or written: one line for the user (exit status 2)."""
 
 
 def register(cls: type[Study]) -> type[Study]:
