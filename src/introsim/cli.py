@@ -129,8 +129,9 @@ EnsembleOption = Annotated[
     Path | None,
     typer.Option(
         "--ensemble",
-        help="Parameter ensemble (ensemble.toml or best.toml from `introsim calibrate`): "
-        "replicate r runs with member r mod K, so intervals include parameter uncertainty.",
+        help="Posterior ensemble (posterior.toml from `introsim calibrate`): every member runs "
+        "every replicate, and each number shows what we do not know about the mechanisms, "
+        "chance in one real cohort and the simulation's precision.",
     ),
 ]
 
