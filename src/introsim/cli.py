@@ -11,10 +11,10 @@ status 2, no traceback, and no output files.
 
 from __future__ import annotations
 
+import inspect
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -157,36 +157,75 @@ ReplicationsOption = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class Shared:
-    """The options every study command takes, as given."""
+def _shared_options(
+    out: OutOption = None,
+    jobs: JobsOption = 1,
+    dask: DaskOption = None,
+    fresh: FreshOption = False,
+    json_out: JsonOption = False,
+    dry_run: DryRunOption = False,
+) -> None:
+    """The options every study command takes (a signature only, read by :func:`study`)."""
 
-    out: str | None
-    jobs: int
-    dask: str | None
-    fresh: bool
-    json_out: bool
-    dry_run: bool = False
+
+def study(kind: str) -> Callable[[Callable[..., Any]], Callable[..., None]]:
+    """Make a study command of ``kind`` from a function of its own arguments and options.
+
+    The function returns what :func:`~introsim.experiments.study.load_study` takes
+    (``(args, options)``); the command adds the options every study shares (those the
+    function declares itself, such as compare's ``--out``, are its own) and hands the
+    study to :func:`study_command`.
+    """
+
+    def make(own: Callable[..., Any]) -> Callable[..., None]:
+        mine = inspect.signature(own, eval_str=True).parameters
+        shared = inspect.signature(_shared_options, eval_str=True).parameters
+        extra = [p for name, p in shared.items() if name not in mine]
+
+        def command(**given: Any) -> None:
+            options = {p.name: given.pop(p.name) for p in shared.values() if p.name not in mine}
+            options |= {name: given[name] for name in shared if name in mine}
+            args, loaded = own(**given)
+            study_command(kind, *args, **loaded, **options)
+
+        params = [*mine.values(), *extra]
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        command.__doc__, command.__name__ = own.__doc__, own.__name__
+        return app.command(kind)(command)
+
+    return make
 
 
-def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None:
+def study_command(
+    kind: str,
+    *args: Any,
+    out: str | None,
+    jobs: int,
+    dask: str | None,
+    fresh: bool,
+    json_out: bool,
+    dry_run: bool = False,
+    **options: Any,
+) -> None:
     """Load a study of ``kind``, run it with the one driver, publish it, print it."""
-    from introsim.experiments.study import drive, dry_run, load_study
+    from introsim.experiments.study import drive, load_study
+    from introsim.experiments.study import dry_run as plan_of
     from introsim.progress import progress_reporter
 
     try:
         study = load_study(kind, *args, **options)
-        if shared.dry_run:
-            plan = dry_run(study, jobs=shared.jobs, dask=shared.dask, note=note)
-            print_json(plan) if shared.json_out else typer.echo(plan["text"])
+        if dry_run:
+            plan = plan_of(study, jobs=jobs, dask=dask, note=note)
+            print_json(plan) if json_out else typer.echo(plan["text"])
             return
-        out_dir = out_option(shared.out) if shared.out is not None else study.default_out()
+        out_dir = out_option(out) if out is not None else study.default_out()
         result, out_dir, wall, manifest = drive(
             study,
             out=out_dir,
-            jobs=shared.jobs,
-            dask=shared.dask,
-            fresh=shared.fresh,
+            jobs=jobs,
+            dask=dask,
+            fresh=fresh,
             note=note,
             progress=lambda label, total: progress_reporter(label, total, console=err_console),
             command=["introsim", *sys.argv[1:]],
@@ -204,7 +243,7 @@ def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None
         err_console.print(f"warning: {line}", markup=False)
     for line in study.notes(result):
         note(line)
-    if shared.json_out:
+    if json_out:
         print_json(study.summary(result, out_dir, wall, manifest))
     else:
         study.show(result, out_dir, wall)
@@ -268,15 +307,16 @@ def validate(
         ),
     ],
 ) -> None:
-    """Check input files of any kind; print 'ok' per good file, one error line per bad one."""
-    from introsim.experiments.checks import check_file
+    """Check input files of any kind; print 'ok' per good file, every problem of a bad one."""
+    from introsim.experiments.checks import check_file, problems
 
     bad = 0
     for path in files:
         try:
             checked_file = check_file(path)
         except InputError as e:
-            err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
+            for line in problems(e):
+                err_console.print(f"error: {printable(line)}", markup=False, soft_wrap=True)
             bad += 1
         else:
             typer.echo(f"{printable(path)}: ok ({printable(checked_file.what)})")
@@ -289,7 +329,7 @@ def validate(
 
 
 # --------------------------------------------------------------------------- study commands
-@app.command("compare")
+@study("compare")
 def compare_command(
     scenarios: Annotated[
         list[Path],
@@ -303,19 +343,14 @@ def compare_command(
             help="Replicates per scenario (at least 2); runs stored in --out are reused.",
         ),
     ] = 30,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
     seed: Annotated[
         int | None,
         typer.Option(help="Root seed (default: the first scenario's \\[scenario] seed)."),
     ] = None,
     out: Annotated[str, typer.Option("--out", help="Output folder.")] = "out/compare",
-    fresh: FreshOption = False,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
     sets: SetOption = None,
     ensemble: EnsembleOption = None,
-) -> None:
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Compare scenarios over replicates with common random numbers; write tables and a report.
 
     Replicate r uses the same seed in every scenario, so differences from the
@@ -323,60 +358,33 @@ def compare_command(
     after an interruption resumes. Writes replicates, weekly and subgroups tables
     (Parquet and CSV), comparison.csv, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command(
-        "compare",
-        scenarios,
-        sets=checked(parse_sets, sets),
-        replications=replications,
-        seed=seed,
-        ensemble=ensemble,
-        shared=shared,
-    )
+    options = {"replications": replications, "seed": seed, "ensemble": ensemble}
+    return (scenarios,), {"sets": checked(parse_sets, sets), **options}
 
 
-@app.command()
+@study("sweep")
 def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
-    out: OutOption = None,
     replications: ReplicationsOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
     sets: SetOption = None,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
     ensemble: EnsembleOption = None,
-) -> None:
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Run an experiment's design points over common-random-number replicates.
 
     Results are stored as they finish; the same command after an interruption
     runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
     manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command(
-        "sweep",
-        experiment,
-        sets=checked(parse_sets, sets),
-        ensemble=ensemble,
-        replications=replications,
-        shared=shared,
-    )
+    options = {"ensemble": ensemble, "replications": replications}
+    return (experiment,), {"sets": checked(parse_sets, sets), **options}
 
 
-@app.command()
+@study("sensitivity")
 def sensitivity(
     study: Annotated[Path, typer.Argument(help="Study file with a morris, sobol or delta design.")],
-    out: OutOption = None,
     replications: ReplicationsOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
     sets: SetOption = None,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Global sensitivity analysis: Morris, Sobol or delta indices over replicated runs.
 
     Runs the study's SALib sample (each row over common-random-number
@@ -386,26 +394,13 @@ def sensitivity(
     paired difference, treatment minus reference. Writes indices.parquet/.csv,
     runs.parquet/.csv, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command(
-        "sensitivity",
-        study,
-        sets=checked(parse_sets, sets),
-        replications=replications,
-        shared=shared,
-    )
+    return (study,), {"sets": checked(parse_sets, sets), "replications": replications}
 
 
-@app.command()
+@study("trial")
 def trial(
     trial_file: Annotated[Path, typer.Argument(help="Trial TOML file (see experiments/).")],
-    out: OutOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Simulate a randomised trial many times at each sample size: power, bias, coverage.
 
     Every site is simulated under both arms with common random numbers, so each
@@ -414,22 +409,15 @@ def trial(
     stored as they finish; the same command after an interruption runs only what
     is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("trial", trial_file, shared=shared)
+    return (trial_file,), {}
 
 
-@app.command()
+@study("calibrate")
 def calibrate(
     calibration: Annotated[
         Path, typer.Argument(help="Calibration TOML file (see calibration/default.toml).")
     ],
-    out: OutOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Find the posterior ensemble: every parameter set the targets do not rule out.
 
     History matching with Gaussian-process emulators over waves; every member is
@@ -440,8 +428,7 @@ def calibrate(
     sweep, trial and sensitivity read), members, targets, parameters and waves
     tables, manifest.json and report.html.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("calibrate", calibration, shared=shared)
+    return (calibration,), {}
 
 
 @app.command()
