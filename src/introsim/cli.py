@@ -11,19 +11,18 @@ status 2, no traceback, and no output files.
 
 from __future__ import annotations
 
-import inspect
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
 from introsim import __version__
-from introsim.experiments import study as driver
-from introsim.experiments.study import StudyError
-from introsim.params.errors import InputError
+from introsim.experiments.registry import COMMANDS
+from introsim.params.errors import InputError, StudyError
 from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
 from introsim.terminal import (
@@ -130,8 +129,19 @@ EnsembleOption = Annotated[
     Path | None,
     typer.Option(
         "--ensemble",
-        help="Parameter ensemble (ensemble.toml or best.toml from `introsim calibrate`): "
-        "replicate r runs with member r mod K, so intervals include parameter uncertainty.",
+        help="Posterior ensemble (posterior.toml from `introsim calibrate`): every member runs "
+        "every replicate, and each number shows what we do not know about the mechanisms, "
+        "chance in one real cohort and the simulation's precision.",
+    ),
+]
+
+
+MembersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--members",
+        help="With --ensemble: only the first N members (each runs every site and every "
+        "simulated trial).",
     ),
 ]
 
@@ -157,75 +167,36 @@ ReplicationsOption = Annotated[
 ]
 
 
-def _shared_options(
-    out: OutOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """The options every study command takes (a signature only, read by :func:`study`)."""
+@dataclass(frozen=True)
+class Shared:
+    """The options every study command takes, as given."""
+
+    out: str | None
+    jobs: int
+    dask: str | None
+    fresh: bool
+    json_out: bool
+    dry_run: bool = False
 
 
-def study(kind: str) -> Callable[[Callable[..., Any]], Callable[..., None]]:
-    """Make a study command of ``kind`` from a function of its own arguments and options.
-
-    The function returns what :func:`~introsim.experiments.study.load_study` takes
-    (``(args, options)``); the command adds the options every study shares (those the
-    function declares itself, such as compare's ``--out``, are its own) and hands the
-    study to :func:`study_command`.
-    """
-
-    def make(own: Callable[..., Any]) -> Callable[..., None]:
-        mine = inspect.signature(own, eval_str=True).parameters
-        shared = inspect.signature(_shared_options, eval_str=True).parameters
-        extra = [p for name, p in shared.items() if name not in mine]
-
-        def command(**given: Any) -> None:
-            options = {p.name: given.pop(p.name) for p in shared.values() if p.name not in mine}
-            options |= {name: given[name] for name in shared if name in mine}
-            args, loaded = own(**given)
-            study_command(kind, *args, **loaded, **options)
-
-        params = [*mine.values(), *extra]
-        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in params}
-        command.__doc__, command.__name__ = own.__doc__, own.__name__
-        return app.command(kind)(command)
-
-    return make
-
-
-def study_command(
-    kind: str,
-    *args: Any,
-    out: str | None,
-    jobs: int,
-    dask: str | None,
-    fresh: bool,
-    json_out: bool,
-    dry_run: bool = False,
-    **options: Any,
-) -> None:
+def study_command(kind: str, *args: Any, shared: Shared, **options: Any) -> None:
     """Load a study of ``kind``, run it with the one driver, publish it, print it."""
-    from introsim.experiments.study import drive, load_study
-    from introsim.experiments.study import dry_run as plan_of
+    from introsim.experiments.study import drive, dry_run, load_study
     from introsim.progress import progress_reporter
 
     try:
         study = load_study(kind, *args, **options)
-        if dry_run:
-            plan = plan_of(study, jobs=jobs, dask=dask, note=note)
-            print_json(plan) if json_out else typer.echo(plan["text"])
+        if shared.dry_run:
+            plan = dry_run(study, jobs=shared.jobs, dask=shared.dask, note=note)
+            print_json(plan) if shared.json_out else typer.echo(plan["text"])
             return
-        out_dir = out_option(out) if out is not None else study.default_out()
+        out_dir = out_option(shared.out) if shared.out is not None else study.default_out()
         result, out_dir, wall, manifest = drive(
             study,
             out=out_dir,
-            jobs=jobs,
-            dask=dask,
-            fresh=fresh,
+            jobs=shared.jobs,
+            dask=shared.dask,
+            fresh=shared.fresh,
             note=note,
             progress=lambda label, total: progress_reporter(label, total, console=err_console),
             command=["introsim", *sys.argv[1:]],
@@ -243,7 +214,7 @@ def study_command(
         err_console.print(f"warning: {line}", markup=False)
     for line in study.notes(result):
         note(line)
-    if json_out:
+    if shared.json_out:
         print_json(study.summary(result, out_dir, wall, manifest))
     else:
         study.show(result, out_dir, wall)
@@ -273,6 +244,7 @@ def run(
 
     With --history, also history.parquet: every participant's status week by week.
     """
+    from introsim.experiments import study as driver
     from introsim.output import folder_name
     from introsim.run import history_memory, write_run
 
@@ -329,7 +301,7 @@ def validate(
 
 
 # --------------------------------------------------------------------------- study commands
-@study("compare")
+@app.command("compare")
 def compare_command(
     scenarios: Annotated[
         list[Path],
@@ -343,14 +315,19 @@ def compare_command(
             help="Replicates per scenario (at least 2); runs stored in --out are reused.",
         ),
     ] = 30,
+    jobs: JobsOption = 1,
+    dask: DaskOption = None,
     seed: Annotated[
         int | None,
         typer.Option(help="Root seed (default: the first scenario's \\[scenario] seed)."),
     ] = None,
     out: Annotated[str, typer.Option("--out", help="Output folder.")] = "out/compare",
+    fresh: FreshOption = False,
+    json_out: JsonOption = False,
+    dry_run: DryRunOption = False,
     sets: SetOption = None,
     ensemble: EnsembleOption = None,
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
+) -> None:
     """Compare scenarios over replicates with common random numbers; write tables and a report.
 
     Replicate r uses the same seed in every scenario, so differences from the
@@ -358,77 +335,76 @@ def compare_command(
     after an interruption resumes. Writes replicates, weekly and subgroups tables
     (Parquet and CSV), comparison.csv, manifest.json and report.html.
     """
-    options = {"replications": replications, "seed": seed, "ensemble": ensemble}
-    return (scenarios,), {"sets": checked(parse_sets, sets), **options}
+    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
+    study_command(
+        "compare",
+        scenarios,
+        sets=checked(parse_sets, sets),
+        replications=replications,
+        seed=seed,
+        ensemble=ensemble,
+        shared=shared,
+    )
 
 
-@study("sweep")
-def sweep(
-    experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
-    replications: ReplicationsOption = None,
-    sets: SetOption = None,
-    ensemble: EnsembleOption = None,
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Run an experiment's design points over common-random-number replicates.
+def file_study_command(kind: str) -> Callable[..., None]:
+    """The command of a study kind that reads one file, from its entry in ``registry.COMMANDS``.
 
-    Results are stored as they finish; the same command after an interruption
-    runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
-    manifest.json and report.html.
+    Every such command takes the file and the shared options; ``--replications``,
+    ``--set`` and ``--ensemble`` only where its entry names them.
     """
-    options = {"ensemble": ensemble, "replications": replications}
-    return (experiment,), {"sets": checked(parse_sets, sets), **options}
+    import inspect
+    import typing
+
+    entry = COMMANDS[kind]
+    wanted: dict[str, tuple[Any, Any]] = {
+        "study_file": (Annotated[Path, typer.Argument(help=entry.argument)], inspect._empty),
+        "out": (OutOption, None),
+        "replications": (ReplicationsOption, None),
+        "jobs": (JobsOption, 1),
+        "dask": (DaskOption, None),
+        "fresh": (FreshOption, False),
+        "sets": (SetOption, None),
+        "json_out": (JsonOption, False),
+        "dry_run": (DryRunOption, False),
+        "ensemble": (EnsembleOption, None),
+        "members": (MembersOption, None),
+    }
+    for name, text in entry.option_help.items():  # a kind's own words for a shared option
+        flag = "--" + name.replace("_", "-")
+        base = typing.get_args(wanted[name][0])[0]  # the type without the shared option
+        wanted[name] = (Annotated[base, typer.Option(flag, help=text)], wanted[name][1])
+    optional = {"replications", "sets", "ensemble", "members"}
+    names = [n for n in wanted if n not in optional or n in entry.options]
+
+    def command(**given: Any) -> None:
+        shared = Shared(
+            given["out"],
+            given["jobs"],
+            given["dask"],
+            given["fresh"],
+            given["json_out"],
+            given["dry_run"],
+        )
+        options: dict[str, Any] = {
+            k: given[k] for k in ("replications", "ensemble", "members") if k in given
+        }
+        if "sets" in given:
+            options["sets"] = checked(parse_sets, given["sets"])
+        study_command(kind, given["study_file"], shared=shared, **options)
+
+    kind_ = inspect.Parameter.KEYWORD_ONLY
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, kind_, annotation=wanted[n][0], default=wanted[n][1]) for n in names]
+    )
+    command.__annotations__ = {n: wanted[n][0] for n in names}
+    command.__doc__ = inspect.cleandoc(entry.help)
+    command.__name__ = kind
+    return command
 
 
-@study("sensitivity")
-def sensitivity(
-    study: Annotated[Path, typer.Argument(help="Study file with a morris, sobol or delta design.")],
-    replications: ReplicationsOption = None,
-    sets: SetOption = None,
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Global sensitivity analysis: Morris, Sobol or delta indices over replicated runs.
-
-    Runs the study's SALib sample (each row over common-random-number
-    replicates; stored as they finish, so the same command resumes), then
-    computes the indices on replicate means, the noise share, the dummy's noise
-    floor and a convergence check. A [reference] table makes it a study of the
-    paired difference, treatment minus reference. Writes indices.parquet/.csv,
-    runs.parquet/.csv, manifest.json and report.html.
-    """
-    return (study,), {"sets": checked(parse_sets, sets), "replications": replications}
-
-
-@study("trial")
-def trial(
-    trial_file: Annotated[Path, typer.Argument(help="Trial TOML file (see experiments/).")],
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Simulate a randomised trial many times at each sample size: power, bias, coverage.
-
-    Every site is simulated under both arms with common random numbers, so each
-    participant's true effect is known; simulated trials drawn from these sites
-    are analysed by intention to treat, per protocol and IV (CACE). Site runs are
-    stored as they finish; the same command after an interruption runs only what
-    is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
-    """
-    return (trial_file,), {}
-
-
-@study("calibrate")
-def calibrate(
-    calibration: Annotated[
-        Path, typer.Argument(help="Calibration TOML file (see calibration/default.toml).")
-    ],
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Find the posterior ensemble: every parameter set the targets do not rule out.
-
-    History matching with Gaussian-process emulators over waves; every member is
-    simulated and re-checked on fresh seeds, each target is predicted from the
-    others, and known parameters are recovered from the model's own output. Runs
-    are kept in --out as they finish; the same command after an interruption
-    runs only what is missing. Writes posterior.toml (the ensemble that compare,
-    sweep, trial and sensitivity read), members, targets, parameters and waves
-    tables, manifest.json and report.html.
-    """
-    return (calibration,), {}
+for _kind in COMMANDS:
+    app.command(_kind)(file_study_command(_kind))
 
 
 @app.command()
@@ -479,6 +455,7 @@ def discover(
     Uses the EMA Workbench's PRIM on the replicate means of each design point.
     Writes trajectory.csv, box.csv, manifest.json and report.html.
     """
+    from introsim.experiments import study as driver
     from introsim.experiments.discovery import DiscoveryError, discover_boxes, show, write_outputs
     from introsim.output import folder_name, staged_output
 

@@ -20,7 +20,9 @@ __all__ = [
     "EnsembleError",
     "ExperimentError",
     "InputError",
+    "PanelError",
     "ScenarioError",
+    "StudyError",
     "TrialError",
     "first_of",
 ]
@@ -89,6 +91,10 @@ class TrialError(InputError):
     """A trial file is not valid."""
 
 
+class PanelError(InputError):
+    """A panel file (municipalities under policies) is not valid."""
+
+
 class CalibrationError(InputError):
     """A calibration or targets file is not valid."""
 
@@ -108,3 +114,11 @@ def first_of(errors: Sequence[InputError]) -> InputError:
         show_field=first.show_field,
         errors=[line for e in errors for line in e.errors],
     )
+
+
+class StudyError(Exception):
+    """A study cannot be run or written: one line for the user (exit status 2).
+
+    Defined here, with the input errors, so the command line can catch it without
+    importing the study driver (and the model) for commands that need neither.
+    """
