@@ -453,3 +453,69 @@ def test_discover_names_the_extra_when_missing(monkeypatch, tmp_path: Path):
     monkeypatch.setitem(sys.modules, "ema_workbench.analysis", None)
     with pytest.raises(DiscoveryError, match=r"introsim\[discover\]"):
         discover_boxes(tmp_path, "employed_60m", below=0.45)
+
+
+# --------------------------------------------------------------------------- posterior ranges
+POSTERIOR = """\
+[[member]]
+"mechanisms.score_noise" = 0.25
+"labour_market.outside_bar" = 1.5
+[[member]]
+"mechanisms.score_noise" = 0.41
+"labour_market.outside_bar" = 1.5
+[[member]]
+"mechanisms.score_noise" = 0.30
+"labour_market.outside_bar" = 1.5
+"""
+
+SOBOL_OVER = """\
+[experiment]
+name = "over_posterior"
+question = "q"
+base = "{base}"
+replications = 2
+seed = 1
+design = "sobol"
+samples = 8
+outcomes = ["employed_12m"]
+
+[factors]
+"mechanisms.score_noise" = {{ posterior = "posterior.toml"{extra} }}
+"mechanisms.productivity_base" = {{ min = 0.3, max = 0.8 }}
+"""
+
+
+def _over_posterior(tmp_path: Path, small_files, extra: str = "") -> Path:
+    write(tmp_path, "posterior.toml", POSTERIOR)
+    text = SOBOL_OVER.format(base=small_files["base"], extra=extra)
+    return write(tmp_path, "sobol.toml", text)
+
+
+def test_a_factor_range_can_be_the_range_a_posterior_spans(tmp_path, small_files):
+    design = load_experiment(_over_posterior(tmp_path, small_files))
+    spec = design.factors["mechanisms.score_noise"]
+    assert (spec.min, spec.max) == (0.25, 0.41)  # the members' smallest and largest values
+    values = [p.overrides["mechanisms.score_noise"] for p in design.points[1:]]
+    assert min(values) >= 0.25 and max(values) <= 0.41
+    described = design.describe()["factors"]["mechanisms.score_noise"]
+    assert (described["min"], described["max"]) == (0.25, 0.41)
+
+
+@pytest.mark.parametrize(
+    ("extra", "factor", "message"),
+    [
+        (", min = 0.1", None, "give either posterior or min, not both"),
+        ("", "labour_market.outside_bar", "every member of posterior.toml has"),
+        ("", "labour_market.hidden_share", "not set by every member of posterior.toml (0 of 3)"),
+    ],
+)
+def test_a_posterior_range_that_cannot_be_read_is_one_line(
+    tmp_path, small_files, extra, factor, message
+):
+    path = _over_posterior(tmp_path, small_files, extra)
+    if factor is not None:
+        path.write_text(path.read_text().replace("mechanisms.score_noise", factor))
+    result = call_cli("validate", path)
+    assert result.returncode == 2
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and message in lines[0] and "sobol.toml:12" in lines[0], lines
