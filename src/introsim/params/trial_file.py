@@ -306,9 +306,9 @@ def load_trial(path: str | os.PathLike[str], overrides: dict[str, Any] | None = 
     """
     doc = TomlDocument.read(path, error=TrialError, what="trial file")
     doc.check_sections(["trial", "recruitment"], ["take_up"])
-    meta = doc.validate(TrialMeta, ("trial",))
-    rec = doc.validate(Recruitment, ("recruitment",))
-    take = doc.validate(TakeUp, ("take_up",))
+    meta, rec, take = doc.validate_tables(
+        (TrialMeta, ("trial",)), (Recruitment, ("recruitment",)), (TakeUp, ("take_up",))
+    )
     paths = {arm: doc.file(("trial", arm), f"{arm} scenario") for arm in ("control", "treatment")}
 
     overrides_: dict[str, Any] = {
