@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from introsim.params.document import TomlDocument
+from introsim.params.errors import InputError
 from introsim.params.kinds import file_kind
 
-__all__ = ["Checked", "check_file"]
+__all__ = ["MAX_SHOWN", "Checked", "check_file", "problems"]
+
+MAX_SHOWN = 20
+"""Most problems of one file ``validate`` lists; beyond it, how many more there are."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ def check_file(path: str | os.PathLike[str]) -> Checked:
     """Load a file of any kind fully and say what it is.
 
     Args:
-        path: A scenario, experiment, trial, calibration, targets or ensemble file.
+        path: A scenario, experiment, trial, panel, calibration, targets or ensemble file, or
+            a municipal profile or observed-outcomes CSV file.
 
     Returns:
         What the file holds, and any warnings.
@@ -49,8 +54,24 @@ def check_file(path: str | os.PathLike[str]) -> Checked:
     return Checked(*_check(path))
 
 
+def problems(error: InputError, most: int = MAX_SHOWN) -> list[str]:
+    """Every problem an error found (each one line), at most ``most`` and a line of the rest."""
+    found = error.errors or [str(error)]
+    if len(found) <= most:
+        return list(found)
+    rest = len(found) - most
+    more = f"{error.path}: and {rest} more problem{'s' if rest > 1 else ''} (fix these first)"
+    return [*found[:most], more]
+
+
 def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     """The file's description and warnings (see :func:`check_file`)."""
+    if Path(path).suffix.lower() == ".csv":
+        from introsim.params.municipalities import load_observed, load_profiles
+
+        if Path(path).name.startswith("observed_"):
+            return f"observed outcomes: {len(load_observed(path))} rows (comparison only)", []
+        return f"municipal profiles: {len(load_profiles(path))} municipalities", []
     kind = file_kind(TomlDocument.read(path, what="TOML file").data)
     if kind == "experiment":
         from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
@@ -69,6 +90,16 @@ def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
             f"trial: {spec.recruitment.sites} sites, {len(spec.meta.sample_sizes)} sample sizes",
             [],
         )
+    if kind == "panel":
+        from introsim.params.panel_file import load_panel
+
+        panel = load_panel(path)
+        runs = len(panel.municipalities) * len(panel.policies) * panel.meta.replications
+        return (
+            f"panel: {len(panel.municipalities)} municipalities × {len(panel.policies)} policies "
+            f"× {panel.meta.replications} replicates = {runs} runs",
+            [],
+        )
     if kind == "calibration":
         from introsim.experiments.posterior_calibration import load_posterior_calibration
 
@@ -84,7 +115,7 @@ def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
 
         ensemble = load_ensemble(path)
         for k in range(ensemble.size):  # each member's values within the schema's bounds
-            ensemble.apply(Scenario(), k, where="on the schema's defaults")
+            ensemble.apply_member(Scenario(), k, where="on the schema's defaults")
         return f"ensemble: {ensemble.size} members", []
     from introsim.experiments.compare import few_observed
     from introsim.params.loader import load_scenario

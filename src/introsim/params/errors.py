@@ -20,6 +20,7 @@ __all__ = [
     "EnsembleError",
     "ExperimentError",
     "InputError",
+    "PanelError",
     "ScenarioError",
     "StudyError",
     "TrialError",
@@ -90,6 +91,10 @@ class TrialError(InputError):
     """A trial file is not valid."""
 
 
+class PanelError(InputError):
+    """A panel file (municipalities under policies) is not valid."""
+
+
 class CalibrationError(InputError):
     """A calibration or targets file is not valid."""
 
@@ -99,7 +104,7 @@ class EnsembleError(InputError):
 
 
 def first_of(errors: Sequence[InputError]) -> InputError:
-    """The first of several problems found at once, carrying them all in ``errors``."""
+    """The first of several problems found at once, carrying them all (and theirs) in ``errors``."""
     first = errors[0]
     return type(first)(
         first.path,
@@ -107,7 +112,7 @@ def first_of(errors: Sequence[InputError]) -> InputError:
         line=first.line,
         field=first.field,
         show_field=first.show_field,
-        errors=[str(e) for e in errors],
+        errors=[line for e in errors for line in e.errors],
     )
 
 
