@@ -145,8 +145,12 @@ def _median(rows: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def md_commits(add: Any, res: dict[str, Any]) -> None:
+def md_commits(add: Any, res: dict[str, Any] | None) -> None:
     """The before/after table's lines for RESULTS.md."""
+    if res is None:
+        add("Not run.")
+        add("")
+        return
     big = res["big"]
     add(
         f"Each commit's `src/` in a fresh process pinned to CPU 1, the commits in turn, "
