@@ -1,6 +1,6 @@
 """Every study command, killed or out of disk at chosen points, leaves a whole folder.
 
-For compare, sweep, sensitivity, trial and calibrate: a SIGKILL after the first
+For compare, sweep, sensitivity, trial, calibrate and municipalities: a SIGKILL after the first
 stored part, after the results are staged and after the folders are swapped
 (``INTROSIM_STOP_AFTER_PARTS``, ``INTROSIM_STOP_AT``), and a full disk at each
 write a publication makes and at the first writes of a fresh study (every file
@@ -23,7 +23,7 @@ import pytest
 from introsim import output
 from introsim.output import MARKER, published_files
 
-from clitools import call_cli, killed_in_fork, stderr_lines, write
+from clitools import ROOT, call_cli, killed_in_fork, stderr_lines, write
 
 # What each kind's folder holds besides its stored work; the data files must match bytes.
 DATA = {
@@ -32,7 +32,25 @@ DATA = {
     "sensitivity": ("indices.parquet", "indices.csv", "runs.parquet", "runs.csv"),
     "trial": ("trials.parquet", "power.csv"),
     "calibrate": ("posterior.toml", "members.csv", "targets.csv", "parameters.csv", "waves.csv"),
+    "municipalities": ("runs.parquet", "municipalities.csv", "decomposition.csv"),
 }
+PANEL = """\
+[panel]
+name = "tiny"
+question = "Two municipalities"
+profile = "{profile}"
+codes = ["1101", "5636"]
+replications = 2
+seed = 5
+
+[[policy]]
+name = "today"
+scenario = "base.toml"
+
+[[policy]]
+name = "ips"
+scenario = "ips.toml"
+"""
 KINDS = list(DATA)
 
 
@@ -49,6 +67,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, small_files) -> dict[str, 
     write(root, "base.toml", base)
     write(root, "ips.toml", small_files["ips"].read_text(encoding="utf-8"))
     write(root, "targets.toml", TARGETS)
+    profile = (ROOT / "municipalities" / "norway_2023.csv").as_posix()
     trial = _trial_file(root / "t", small_files, sizes="[40]", designs='["individual"]')
     return {
         "compare": (root / "base.toml", root / "ips.toml", "-r", "2"),
@@ -56,6 +75,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, small_files) -> dict[str, 
         "sensitivity": (write(root, "morris.toml", MORRIS),),
         "trial": (trial,),
         "calibrate": (write(root, "cal.toml", CALIBRATION.format(points=8)),),
+        "municipalities": (write(root, "panel.toml", PANEL.format(profile=profile)),),
     }
 
 
