@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from introsim.experiments.calibration import (
     MISSING_PENALTY,
@@ -24,7 +25,7 @@ from introsim.experiments.compare import compare
 from introsim.experiments.design import load_experiment
 from introsim.experiments.posterior import load_posterior
 from introsim.experiments.posterior_calibration import load_posterior_calibration
-from introsim.experiments.sweep import sweep_tasks
+from introsim.experiments.sweep import run_sweep, sweep_tasks
 from introsim.params.calibration_file import (
     STATISTICS,
     Z95,
@@ -360,30 +361,75 @@ loss = 0.0
 """
 
 
-def test_sweep_replicate_r_gets_member_r_mod_k(tmp_path, small_files):
+LIST = 'design = "list"\n[[points]]\n"follow_up.method" = "ips"\n'
+
+
+def _experiment(tmp_path: Path, small_files, replications: int, design: str) -> Path:
+    """An experiment file around the small base scenario: ``design`` is its design and points."""
     write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
-    exp = write(
+    head = '[experiment]\nname = "e"\nquestion = "q"\nbase = "base.toml"\nseed = 1\n'
+    return write(tmp_path, "experiment.toml", f"{head}replications = {replications}\n{design}")
+
+
+def test_sweep_runs_every_member_at_every_point_and_replicate(tmp_path, small_files):
+    exp = _experiment(
         tmp_path,
-        "grid.toml",
-        '[experiment]\nname = "g"\nquestion = "q"\nbase = "base.toml"\nreplications = 7\n'
-        'seed = 1\ndesign = "grid"\n[factors]\n"wage_subsidy.rate" = { levels = [0.0, 0.5] }\n',
+        small_files,
+        4,
+        'design = "grid"\n[factors]\n"wage_subsidy.rate" = { levels = [0.0, 0.5] }\n',
     )
     ens = load_ensemble(write(tmp_path, "ensemble.toml", ENSEMBLE))
     assert ens.size == 3 and ens.labels == ("trial 3", "trial 7", "trial 9")
     design = load_experiment(exp)
     tasks = sweep_tasks(design, ens)
-    plain = sweep_tasks(design)
+    plain = {(t.point, t.replicate): t for t in sweep_tasks(design)}
+    assert len(tasks) == 3 * len(plain)
     members = tomllib.loads(ENSEMBLE)["member"]
-    for task, bare in zip(tasks, plain, strict=True):
-        m = members[task.replicate % 3]
+    for task in tasks:
+        i, k = divmod(task.point, 3)  # task point i * K + k: point i with member k
+        m = members[k]
         assert task.scenario.follow_up.caseload == m["follow_up.caseload"]
-        point = design.points[task.point]
+        point = design.points[i]
         # a point's own factor wins over the member's value of the same parameter
         want = point.overrides.get("wage_subsidy.rate", m["wage_subsidy.rate"])
         assert task.scenario.wage_subsidy.rate == want
-        assert task.seed.spawn_key == bare.seed.spawn_key  # seeds unchanged
+        bare = plain[(i, task.replicate)]
+        assert task.seed.spawn_key == bare.seed.spawn_key  # the same seed under every member
     ids = {(t.point, t.replicate, t.scenario.digest()) for t in tasks}
     assert len(ids) == len(tasks)
+
+
+def test_a_sweep_over_an_ensemble_has_the_three_kinds(tmp_path, small_files):
+    exp = _experiment(tmp_path, small_files, 3, LIST)
+    ens = load_ensemble(write(tmp_path, "ensemble.toml", ENSEMBLE))
+    design = load_experiment(exp)
+    sweep = run_sweep(design, ensemble=ens)
+    runs = sweep.runs
+    assert sorted(set(zip(runs["ensemble_member"], runs["replicate"], strict=True))) == [
+        (k, r) for k in range(3) for r in range(3)
+    ]
+    pts = sweep.points.set_index(["point", "outcome"])
+    ips = runs[runs["point"] == 1]
+    base = runs[runs["point"] == 0]
+    means = ips.groupby("ensemble_member")["employed_12m"].mean().to_numpy()
+    row = pts.loc[(1, "employed_12m")]
+    # what we do not know about the mechanisms: the members' averages' central 95 %
+    assert row["parameter_low"] == pytest.approx(np.quantile(means, 0.025))
+    assert row["parameter_high"] == pytest.approx(np.quantile(means, 0.975))
+    assert row["mean"] == pytest.approx(means.mean())
+    # simulation precision: a t interval over the members' averages
+    half = stats.t.ppf(0.975, 2) * means.std(ddof=1) / np.sqrt(3)
+    assert row["ci_high"] - row["mean"] == pytest.approx(half)
+    # the paired difference: the same, run by run
+    d = ips["employed_12m"].to_numpy() - base["employed_12m"].to_numpy()
+    d_means = d.reshape(3, 3).mean(axis=1)
+    assert row["diff"] == pytest.approx(d_means.mean())
+    assert row["diff_parameter_low"] == pytest.approx(np.quantile(d_means, 0.025))
+    # chance in one cohort: single runs around their member's average
+    dev = (d.reshape(3, 3) - d_means[:, None]).ravel()
+    assert row["diff_cohort_high"] == pytest.approx(d_means.mean() + np.quantile(dev, 0.975))
+    extra = pts.loc[(1, "extra_employed_12m")]
+    assert extra["diff_parameter_low"] <= extra["diff"] <= extra["diff_parameter_high"]
 
 
 def test_compare_runs_every_member_with_every_replicate(tmp_path, small_files):
@@ -436,21 +482,21 @@ def test_compare_and_sweep_commands_say_the_intervals_include_parameter_uncertai
     assert table["parameter_label"].str.contains("mechanisms").any()
     assert "mechanisms [" in result.stdout and "one cohort [" in result.stdout
 
-    write(tmp_path, "base.toml", small_files["base"].read_text(encoding="utf-8"))
-    exp = write(
-        tmp_path,
-        "list.toml",
-        '[experiment]\nname = "l"\nquestion = "q"\nbase = "base.toml"\nreplications = 3\n'
-        'seed = 1\ndesign = "list"\n[[points]]\n"follow_up.method" = "ips"\n',
-    )
+    exp = _experiment(tmp_path, small_files, 3, LIST)
     sout = tmp_path / "sweep"
     result = call_cli("sweep", exp, "--out", sout, "--ensemble", ens)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((sout / "manifest.json").read_text())
-    assert manifest["ensemble"]["rule"].endswith("r mod K")
+    assert "every member ran every point and replicate" in manifest["ensemble"]["rule"]
+    assert "what we do not know about the mechanisms" in manifest["intervals"]
     runs = pd.read_parquet(sout / "runs.parquet")
-    assert list(runs["ensemble_member"]) == [r % 3 for r in runs["replicate"]]
-    assert "parameter uncertainty" in (sout / "report.html").read_text()
+    assert len(runs) == 2 * 3 * 3  # points × members × replicates
+    points = pd.read_csv(sout / "points.csv")
+    for kind in ("parameter", "cohort"):
+        assert points[f"{kind}_low"].notna().any() and points[f"diff_{kind}_low"].notna().any()
+    assert "mechanisms [" in result.stdout and "one cohort [" in result.stdout
+    assert "3 plausible parameter sets" in result.stdout
+    assert "plausible parameter sets" in (sout / "report.html").read_text()
 
 
 def test_a_bad_ensemble_is_refused_with_one_line(tmp_path, small_files):

@@ -19,9 +19,14 @@ from introsim.experiments.store import RunStore
 from introsim.experiments.trial import (
     ESTIMATORS,
     build_population,
+    needed_band,
+    needed_band_text,
+    power_bands,
     power_table,
+    run_trial,
     simulate_trials,
 )
+from introsim.params.ensemble_file import load_ensemble
 from introsim.params.errors import InputError
 from introsim.params.trial_file import TrialSpec, load_trial
 
@@ -344,3 +349,99 @@ def test_a_changed_trial_is_refused_unless_fresh(tmp_path, small_files):
     refused = call_cli("trial", path, "--out", out)
     assert refused.returncode == 2 and "--fresh" in refused.stderr
     _trial_cli(path, out, "--fresh")
+
+
+# --------------------------------------------------------------------------- over an ensemble
+ENSEMBLE = """\
+[[member]]
+"mechanisms.specialist_support" = 0.3
+[[member]]
+"mechanisms.specialist_support" = 2.0
+[[member]]
+"mechanisms.specialist_support" = 1.0
+"""
+
+
+def _power_rows(member: int, ns: list[int], powers: list[float]) -> list[dict]:
+    return [
+        {"member": member, "design": "individual", "n": n, "clusters": 0, "estimator": "itt"}
+        | {"power": p}
+        for n, p in zip(ns, powers, strict=True)
+    ]
+
+
+def test_the_n_for_80_percent_power_across_members_is_each_members_own_n():
+    ns = [100, 200, 400]
+    power = pd.DataFrame(
+        _power_rows(0, ns, [0.5, 0.8, 0.95])  # reaches 80 % at 200 exactly
+        + _power_rows(1, ns, [0.9, 0.95, 0.99])  # at 100, the smallest size
+        + _power_rows(2, ns, [0.2, 0.4, 0.6])  # never: needs more than 400
+    )
+    band = needed_band(power, "individual")
+    assert band["members"] == 3 and band["reached"] == 2 and band["largest"] == 400
+    assert (band["low"], band["median"], band["high"]) == (100, 200, None)
+    assert band["share_by_n"] == {100: pytest.approx(1 / 3), 200: pytest.approx(2 / 3), 400: 2 / 3}
+    assert band["covering"] is None  # no size gives 95 % of the members 80 % power
+    assert "more than 400" in needed_band_text(band)
+    bands = power_bands(power)
+    row = bands[bands["n"] == 200].iloc[0]
+    assert row["members"] == 3 and row["power_mean"] == pytest.approx((0.8 + 0.95 + 0.4) / 3)
+    assert row["power_low"] < 0.45 and row["power_high"] > 0.9
+    assert row["share_reaching"] == pytest.approx(2 / 3)
+
+
+def test_a_trial_over_an_ensemble_gives_each_members_own_power_curve(tmp_path, small_files):
+    path = _trial_file(tmp_path, small_files, sizes="[40, 120]", sites=6)
+    ens = write(tmp_path, "posterior.toml", ENSEMBLE)
+    out = tmp_path / "out"
+    result = _trial_cli(path, out, "--ensemble", ens, "--json")
+    data = json.loads(result.stdout)
+    members = pd.read_csv(out / "member_power.csv")
+    assert sorted(members["member"].unique()) == [0, 1, 2]
+    # Member k's curve is the trial run with member k's parameters in both arms.
+    ensemble = load_ensemble(ens)
+    for k in (0, 1):
+        own = run_trial(load_trial(path, ensemble.members[k]))
+        mine = members[members["member"] == k].drop(columns="member").reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            mine[["design", "n", "estimator", "power", "truth"]],
+            own.power[["design", "n", "estimator", "power", "truth"]],
+            check_dtype=False,
+        )
+    # The file's own parameters are still the main result, unchanged by the ensemble.
+    _trial_cli(path, tmp_path / "alone")
+    assert (out / "power.csv").read_bytes() == (tmp_path / "alone" / "power.csv").read_bytes()
+    band = data["ensemble"]["n_for_80_percent_power"]["individual"]
+    assert band["members"] == 3 and set(band["share_by_n"]) == {"40", "120"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["site_runs"] == 4 * 12 and manifest["ensemble"]["used"] == 3
+    html = (out / "report.html").read_text()
+    assert "chart-power-members" in html and "plausible parameter sets" in html
+
+    # --members takes the first N; the terminal names the range across them.
+    two = _trial_cli(path, tmp_path / "two", "--ensemble", ens, "--members", "2")
+    assert "80 % ITT power" in two.stdout and "of the 2 plausible parameter sets" in two.stdout
+    first_two = pd.read_csv(tmp_path / "two" / "member_power.csv")
+    pd.testing.assert_frame_equal(first_two, members[members["member"] < 2].reset_index(drop=True))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--members", "2"), "--members: needs --ensemble"),
+        (("--ensemble", "{ens}", "--members", "1"), "--members: expected at least 2"),
+        (("--ensemble", "{bad}"), "member 1 in trial.toml: mechanisms.specialist_support: "),
+    ],
+)
+def test_bad_ensemble_options_exit_2_with_one_line(tmp_path, small_files, extra, message):
+    path = _trial_file(tmp_path, small_files)
+    ens = write(tmp_path, "posterior.toml", ENSEMBLE)
+    bad = write(
+        tmp_path, "bad.toml", ENSEMBLE.replace("= 2.0", "= -5.0")
+    )  # out of the schema's bounds
+    args = [a.format(ens=ens, bad=bad) for a in extra]
+    result = call_cli("trial", path, "--out", tmp_path / "out", *args)
+    assert result.returncode == 2
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and message in lines[0], lines
+    assert not (tmp_path / "out").exists()

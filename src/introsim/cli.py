@@ -21,9 +21,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from introsim import __version__
-from introsim.experiments import study as driver
-from introsim.experiments.study import StudyError
-from introsim.params.errors import InputError
+from introsim.params.errors import InputError, StudyError
 from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
 from introsim.terminal import (
@@ -130,8 +128,9 @@ EnsembleOption = Annotated[
     Path | None,
     typer.Option(
         "--ensemble",
-        help="Parameter ensemble (ensemble.toml or best.toml from `introsim calibrate`): "
-        "replicate r runs with member r mod K, so intervals include parameter uncertainty.",
+        help="Posterior ensemble (posterior.toml from `introsim calibrate`): every member runs "
+        "every replicate, and each number shows what we do not know about the mechanisms, "
+        "chance in one real cohort and the simulation's precision.",
     ),
 ]
 
@@ -234,6 +233,7 @@ def run(
 
     With --history, also history.parquet: every participant's status week by week.
     """
+    from introsim.experiments import study as driver
     from introsim.output import folder_name
     from introsim.run import history_memory, write_run
 
@@ -405,6 +405,23 @@ def trial(
     fresh: FreshOption = False,
     json_out: JsonOption = False,
     dry_run: DryRunOption = False,
+    ensemble: Annotated[
+        Path | None,
+        typer.Option(
+            "--ensemble",
+            help="Posterior ensemble (posterior.toml from `introsim calibrate`): the trial is "
+            "also simulated under every member, and the n for 80 % power is given as a range "
+            "across them.",
+        ),
+    ] = None,
+    members: Annotated[
+        int | None,
+        typer.Option(
+            "--members",
+            help="With --ensemble: only the first N members (each runs every site and every "
+            "simulated trial).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a randomised trial many times at each sample size: power, bias, coverage.
 
@@ -412,10 +429,11 @@ def trial(
     participant's true effect is known; simulated trials drawn from these sites
     are analysed by intention to treat, per protocol and IV (CACE). Site runs are
     stored as they finish; the same command after an interruption runs only what
-    is missing. Writes trials.parquet, power.csv, manifest.json and report.html.
+    is missing. Writes trials.parquet, power.csv, manifest.json and report.html;
+    with --ensemble also member_power.csv, each member's power curve.
     """
     shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("trial", trial_file, shared=shared)
+    study_command("trial", trial_file, ensemble=ensemble, members=members, shared=shared)
 
 
 @app.command()
@@ -492,6 +510,7 @@ def discover(
     Uses the EMA Workbench's PRIM on the replicate means of each design point.
     Writes trajectory.csv, box.csv, manifest.json and report.html.
     """
+    from introsim.experiments import study as driver
     from introsim.experiments.discovery import DiscoveryError, discover_boxes, show, write_outputs
     from introsim.output import folder_name, staged_output
 

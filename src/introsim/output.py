@@ -6,6 +6,7 @@ import csv
 import ctypes
 import errno
 import hashlib
+import io
 import json
 import math
 import os
@@ -15,16 +16,18 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 import introsim
 from introsim.params.text import visible
+from introsim.tables import Columns, arrow_table, csv_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PACKAGES: tuple[str, ...] = (
     "mesa",
@@ -360,8 +363,17 @@ def folder_name(name: str) -> str:
     return safe[: MAX_FOLDER_NAME - len(digest) - 1] + "-" + digest
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame to Parquet atomically, byte-identical for identical data."""
+def write_parquet(df: pd.DataFrame | Columns, path: Path) -> None:
+    """Write a DataFrame or a table of columns to Parquet atomically.
+
+    The file is byte-identical for identical data.
+    """
+    if isinstance(df, Mapping):
+        import pyarrow.parquet as pq
+
+        table = arrow_table(df)
+        _atomic(path, lambda p: pq.write_table(table, p, compression="zstd"))
+        return
     _atomic(path, lambda p: df.to_parquet(p, index=False, engine="pyarrow", compression="zstd"))
 
 
@@ -376,7 +388,7 @@ def _neutral(value: Any) -> Any:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
+def write_csv(df: pd.DataFrame | Columns, path: Path) -> None:
     r"""Write a DataFrame as CSV atomically, with formula-like text cells neutralised.
 
     Text (names, labels) beginning with ``= + - @``, tab or carriage return is
@@ -384,8 +396,17 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     formula injection), and control, format and invisible characters in text are
     written as escapes (a right-to-left override as the six characters ``\u202e``)
     so a cell shows what it holds; numbers are written as they are, text is quoted.
-    Every CSV the tool writes goes through here.
+    Every CSV the tool writes goes through here. A table of columns gives the same text as
+    its DataFrame (:func:`introsim.tables.frame`).
     """
+    if isinstance(df, Mapping):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+        writer.writerows(csv_rows(df, _neutral))
+        write_text(buffer.getvalue(), path)
+        return
+    import pandas as pd
+
     safe = df.rename(columns=_neutral)
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):

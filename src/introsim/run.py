@@ -22,20 +22,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from introsim.model.ledger import LEDGER_OUTCOMES, ledger_outcomes, ledger_table
+from introsim.model.ledger import LEDGER_OUTCOMES, ledger_columns, ledger_outcomes
 from introsim.model.outcomes import (
     observed_counts,
+    participant_columns,
     participant_outcomes,
-    participant_table,
     summarise,
 )
 from introsim.model.state import EVENTS, IN_WORK, PHASE_NAMES, STATUS_NAMES, Status
 from introsim.model.world import World, advance, build_world
 from introsim.params.schema import Scenario
+from introsim.tables import Columns, frame
 
 if TYPE_CHECKING:  # Mesa takes a second to import; runs without the dashboard never need it.
+    import pandas as pd
+
     from introsim.model.model import IntroModel
 
 
@@ -72,9 +74,14 @@ def weekly_table(model: IntroModel) -> pd.DataFrame:
 
 
 def _weekly_frame(weekly: np.ndarray) -> pd.DataFrame:
-    df = pd.DataFrame(weekly, columns=[*STATUS_NAMES, *EVENTS])
-    df.insert(0, "week", np.arange(weekly.shape[0], dtype=np.int64))
-    return df
+    return frame(_weekly_columns(weekly))
+
+
+def _weekly_columns(weekly: np.ndarray) -> Columns:
+    return {
+        "week": np.arange(weekly.shape[0], dtype=np.int64),
+        **{name: weekly[:, j] for j, name in enumerate((*STATUS_NAMES, *EVENTS))},
+    }
 
 
 HISTORY_COLUMNS: dict[str, str] = {
@@ -136,16 +143,41 @@ def simulate(
     Returns:
         The run's summary, weekly series and participant table (and history if asked).
     """
+    run = _simulate_columns(scenario, seed, history=history)
+    return SimResult(
+        run.summary,
+        frame(run.weekly),
+        frame(run.participants),
+        run.history,
+        frame(run.ledger),
+    )
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """What :func:`simulate` returns, the tables as columns (:mod:`introsim.tables`)."""
+
+    summary: dict[str, float]
+    weekly: Columns
+    participants: Columns
+    history: pd.DataFrame | None
+    ledger: Columns
+
+
+def _simulate_columns(
+    scenario: Scenario, seed: int | np.random.SeedSequence, *, history: bool
+) -> _Columns:
+    """:func:`simulate` without pandas, unless the history panel is asked for."""
     weeks = scenario.scenario.weeks
     world = build_world(scenario, seed)
     panel = _advance_recording(world, weeks) if history else None
     if panel is None:
         advance(world, 0, weeks)
-    participants = participant_table(world.refugees, weeks)
+    participants = participant_columns(world.refugees, weeks)
     summary = summarise(participants)
     summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
-    return SimResult(
-        summary, _weekly_frame(world.weekly), participants, panel, ledger_table(world.ledger)
+    return _Columns(
+        summary, _weekly_columns(world.weekly), participants, panel, ledger_columns(world.ledger)
     )
 
 
@@ -155,6 +187,8 @@ def _advance_recording(world: World, weeks: int) -> pd.DataFrame:
     Buffers are (participant, week), so each participant's weeks are contiguous
     and the panel's columns are the buffers flattened, without a copy.
     """
+    import pandas as pd
+
     r = world.refugees
     n = r.size
     status = np.empty((n, weeks), dtype=_HISTORY_DTYPES["status"])
@@ -234,8 +268,11 @@ def _outcomes(
 
 def write_run(
     scenario: Scenario, seed: int, out: Path, *, history: bool = False, json_out: bool = False
-) -> SimResult:
+) -> dict[str, float]:
     """``introsim run``: simulate, publish the tables and ``summary.json`` whole, print them.
+
+    The tables are written from columns (:mod:`introsim.tables`), without importing pandas
+    (a quarter of the command's start-up), unless the history panel is asked for.
 
     Args:
         scenario: The scenario.
@@ -245,7 +282,7 @@ def write_run(
         json_out: Print ``summary.json`` instead of a table.
 
     Returns:
-        The run.
+        The run's summary (:attr:`SimResult.summary`).
 
     Raises:
         OSError: The folder could not be written (nothing was published).
@@ -266,7 +303,7 @@ def write_run(
     from introsim.terminal import Console, Table, format_value, printable, shown
 
     t0 = time.perf_counter()
-    result = simulate(scenario, seed, history=history)
+    result = _simulate_columns(scenario, seed, history=history)
     wall = time.perf_counter() - t0
     summary = {
         "scenario": scenario.scenario.name,
@@ -295,7 +332,7 @@ def write_run(
         write_json(summary, stage / "summary.json")
     if json_out:
         sys.stdout.write(json_text(summary) + "\n")
-        return result
+        return result.summary
     console = Console()
     shown_table = Table(
         title=f"{shown(scenario.scenario.name)}: {scenario.cohort.size} participants, "
@@ -315,4 +352,4 @@ def write_run(
         f"participants.csv{extra}, summary.json ({wall:.2f} s)",
         markup=False,
     )
-    return result
+    return result.summary

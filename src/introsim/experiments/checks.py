@@ -84,7 +84,7 @@ def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
 
         ensemble = load_ensemble(path)
         for k in range(ensemble.size):  # each member's values within the schema's bounds
-            ensemble.apply(Scenario(), k, where="on the schema's defaults")
+            ensemble.apply_member(Scenario(), k, where="on the schema's defaults")
         return f"ensemble: {ensemble.size} members", []
     from introsim.experiments.compare import few_observed
     from introsim.params.loader import load_scenario

@@ -672,8 +672,8 @@ def compare(
             with ``done = 0`` before the first).
         executor: Where to run (e.g. a Dask client's executor); by default a
             pool of ``jobs`` processes, or this process when ``jobs`` is 1.
-        ensemble: Parameter sets: replicate ``r`` of every scenario runs with
-            member ``r mod K``, so intervals include parameter uncertainty.
+        ensemble: Parameter sets: every member runs every replicate of every scenario,
+            so each number carries the three kinds of uncertainty.
         store: Keeps runs as they finish, and skips runs already kept.
         modified: Per scenario, the ``--set`` overrides applied to it, as text.
 

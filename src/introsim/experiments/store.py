@@ -23,14 +23,15 @@ import shutil
 import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
 
 from introsim.experiments.engine import TaskResult
 from introsim.output import STOP_AFTER_PARTS, write_bytes, write_json
+
+if TYPE_CHECKING:  # imported where used: `introsim run` checks its folder without them
+    import pandas as pd
 
 __all__ = ["RunStore", "StoreMismatch"]
 
@@ -140,6 +141,8 @@ class RunStore:
             if hashlib.sha256(data).hexdigest()[:16] != match["sha"]:
                 problem = "is damaged: its bytes do not match its checksum"
             else:
+                import pyarrow.parquet as pq
+
                 try:
                     df = pq.read_table(io.BytesIO(data)).to_pandas()
                     if {"run_id", "error"} <= set(df.columns):
@@ -157,6 +160,8 @@ class RunStore:
         """Store a batch of results as one part (atomically: all of it or none)."""
         if not results:
             return
+        import pandas as pd
+
         rows: list[dict[str, Any]] = []
         for r in results:
             row: dict[str, Any] = {"run_id": r.run_id, "error": r.error}

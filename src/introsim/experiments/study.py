@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 from introsim.experiments.engine import ExecutorError, Task, TaskResult, executor_for, run_tasks
 from introsim.experiments.store import RunStore, StoreMismatch
+from introsim.params.errors import StudyError
 from introsim.params.schema import Scenario
 from introsim.run import simulate_outcomes
 
@@ -63,10 +64,6 @@ KINDS: dict[str, str] = {
 """Each kind of study and the module that defines (and registers) it."""
 
 _REGISTRY: dict[str, type[Study]] = {}
-
-
-class StudyError(Exception):
-    """A study cannot be run or written: one line for the user (exit status 2)."""
 
 
 def register(cls: type[Study]) -> type[Study]:

@@ -4,6 +4,14 @@ A sweep runs each point of a :class:`~introsim.experiments.design.Design` for
 the experiment's replications through :func:`~introsim.experiments.engine.run_tasks`.
 Replicate ``r`` has the same seed at every point, so each point's difference
 from the base (point 0) is paired by replicate.
+
+Over a posterior ensemble (``--ensemble``) every member runs every point and
+replicate (members × replicates, as a comparison does), and each mean and
+difference carries the three kinds of uncertainty of
+:mod:`~introsim.experiments.uncertainty`: what we do not know about the
+mechanisms (``parameter_*``, the members' averages), chance in one real cohort
+(``cohort_*``) and the simulation's precision (``ci_*``, ``diff_low``/``diff_high``,
+over the members' averages).
 """
 
 from __future__ import annotations
@@ -69,7 +77,7 @@ class Sweep:
         points: One row per point and outcome: the mean and its interval over
             replicates, and the paired difference from the base with its interval.
         failed: How many runs raised an error.
-        ensemble: The parameter ensemble replicates cycled through
+        ensemble: The parameter ensemble every point and replicate ran under
             (:meth:`~introsim.params.ensemble_file.Ensemble.describe`), or None.
     """
 
@@ -97,22 +105,29 @@ def sweep_tasks(design: Design, ensemble: Ensemble | None = None) -> list[Task]:
 
     A point with its own root seed (a sensitivity sample's row, see
     :func:`~introsim.experiments.design.dummy_seed`) uses it instead. With an
-    ensemble, replicate r of every point also has member ``r mod K``'s
-    parameters (a point's own factors win over a member's value of the same path).
-    A contrast study's reference twins follow the design's points, with the
-    same seeds (task point numbers continue after the design's).
+    ensemble of K members every member runs every replicate of every point: task
+    point ``i * K + k`` is point ``i`` with member ``k``'s parameters (a point's own
+    factors win over a member's value of the same path), and replicate r has the
+    same seed under every member. A contrast study's reference twins follow the
+    design's points, with the same seeds (task point numbers continue after the
+    design's).
     """
     tasks: list[Task] = []
+    reps = design.meta.replications
     for _, points in arms(design):
         for p in points:
-            for r in range(design.meta.replications):
-                scenario = (
-                    p.scenario
-                    if ensemble is None
-                    else ensemble.apply(p.scenario, r, keep=p.overrides)
-                )
-                seed = design.meta.seed if p.seed is None else p.seed
-                tasks.append(Task(len(tasks) // design.meta.replications, r, scenario, seed))
+            seed = design.meta.seed if p.seed is None else p.seed
+            variants = (
+                [p.scenario]
+                if ensemble is None
+                else [
+                    ensemble.apply_member(p.scenario, k, p.overrides, f"at point {p.label}")
+                    for k in range(ensemble.size)
+                ]
+            )
+            for scenario in variants:
+                point = len(tasks) // reps
+                tasks += [Task(point, r, scenario, seed) for r in range(reps)]
     return tasks
 
 
@@ -149,7 +164,7 @@ def run_sweep(
         executor: Where to run (None: in this process).
         store: Keeps results as they finish, and skips runs already kept.
         progress: Called with (done, total).
-        ensemble: Parameter sets: replicate ``r`` runs with member ``r mod K``.
+        ensemble: Parameter sets: every member runs every point and replicate.
 
     Returns:
         The sweep's runs and per-point summaries.
@@ -165,29 +180,33 @@ def run_sweep(
     )
     runs = _runs_table(design, cube, ensemble)
     described = ensemble.describe() if ensemble is not None else None
-    return Sweep(design, runs, _points_table(design, cube), cube.failed, described)
+    members = ensemble.size if ensemble is not None else 1
+    return Sweep(design, runs, _points_table(design, cube, members), cube.failed, described)
 
 
 def _runs_table(design: Design, cube: Cube, ensemble: Ensemble | None) -> pd.DataFrame:
-    """One row per point and replicate (per arm): its factors, outcomes and error."""
-    reps = cube.values.shape[1]
+    """One row per point, (member,) and replicate (per arm): its factors, outcomes and error."""
+    members = ensemble.size if ensemble is not None else 1
+    reps = cube.values.shape[1] * members  # rows per design point
     points = [(arm, p) for arm, pts in arms(design) for p in pts]
 
     def each(values: list[Any]) -> np.ndarray:
-        """One value per point, repeated for its replicates, as Python objects."""
+        """One value per point, repeated for its (members' and) replicates, as Python objects."""
         return np.repeat(np.array(values, dtype=object), reps)
 
     columns: dict[str, Any] = {
         "point": np.repeat(np.array([p.index for _, p in points], dtype=np.int64), reps),
         "label": each([p.label for _, p in points]),
-        "replicate": np.tile(np.arange(reps, dtype=np.int64), len(points)),
+        "replicate": np.tile(
+            np.arange(cube.values.shape[1], dtype=np.int64), len(points) * members
+        ),
         "run_id": cube.run_ids.ravel(),
     }
     if design.reference is not None:
         columns["arm"] = each([arm for arm, _ in points])
     if ensemble is not None:
         columns["ensemble_member"] = np.tile(
-            np.arange(reps, dtype=np.int64) % ensemble.size, len(points)
+            np.repeat(np.arange(members, dtype=np.int64), cube.values.shape[1]), len(points)
         )
     for name in design.infos:
         columns[name] = each([_factor_value(p, name) for _, p in points]).tolist()
@@ -203,33 +222,53 @@ PER_EXTRA = "cost_per_extra_job_nok"
 """Extra cost over the horizon per extra person in work at 12 months (as in a comparison)."""
 
 
-def _extra_rows(point: Point, values: np.ndarray, base: np.ndarray, col: dict[str, int]) -> list:
+def _units(x: np.ndarray) -> np.ndarray:
+    """What a simulation-precision interval is over, for (members, replicates) ``x``.
+
+    With one member, its replicates; with several, the members' averages (as in a comparison).
+    """
+    if x.shape[0] == 1:
+        return x[0]
+    finite = np.isfinite(x)
+    n = finite.sum(axis=1)
+    return np.where(n > 0, np.where(finite, x, 0.0).sum(axis=1) / np.maximum(n, 1), np.nan)
+
+
+def _extra_rows(
+    point: Point, values: np.ndarray, base: np.ndarray, col: dict[str, int], members: int
+) -> list:
     """A point's extra persons in work at 12 months and cost per extra one, against the base.
 
     The same statistics as a comparison's: the paired difference in the share in
     work times the point's cohort size, and Fieller's ratio of the cost difference
     to the share difference, given only where the gain is clear and the cost higher
-    (``status`` says what holds otherwise).
+    (``status`` says what holds otherwise). ``values`` and ``base`` are (members,
+    replicates, outcomes); over an ensemble the extra persons also get the three
+    kinds of uncertainty.
     """
     from introsim.experiments.compare import cost_status
     from introsim.experiments.statistics import fieller_ratio, t_interval
+    from introsim.experiments.uncertainty import three_kinds
 
     size = point.scenario.cohort.size
-    d_share = values[:, col["employed_12m"]] - base[:, col["employed_12m"]]
-    d_cost = values[:, col["cost_per_participant_nok"]] - base[:, col["cost_per_participant_nok"]]
-    n, d, lo, hi, p = t_interval(d_share * size)
-    _, c, c_lo, c_hi, _ = t_interval(d_cost)
+    d_share = values[:, :, col["employed_12m"]] - base[:, :, col["employed_12m"]]
+    d_cost = (
+        values[:, :, col["cost_per_participant_nok"]] - base[:, :, col["cost_per_participant_nok"]]
+    )
+    n, d, lo, hi, p = t_interval(_units(d_share) * size)
+    _, c, c_lo, c_hi, _ = t_interval(_units(d_cost))
     status = cost_status((d, lo, hi), (c, c_lo, c_hi))
-    n_ratio, r, r_lo, r_hi = fieller_ratio(d_cost, d_share)
+    n_ratio, r, r_lo, r_hi = fieller_ratio(_units(d_cost), _units(d_share))
     if status != "ratio":
         r = r_lo = r_hi = np.nan
+    kinds = three_kinds(d_share * size, size) if members > 1 else None
     return [
-        (EXTRA, n, d, lo, hi, p, ""),
-        (PER_EXTRA, n_ratio, r, r_lo, r_hi, np.nan, status),
+        (EXTRA, n, d, lo, hi, p, "", kinds),
+        (PER_EXTRA, n_ratio, r, r_lo, r_hi, np.nan, status, None),
     ]
 
 
-def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
+def _points_table(design: Design, cube: Cube, members: int = 1) -> pd.DataFrame:
     """Per point and outcome: mean, interval, and the paired difference from the base.
 
     ``people`` is the mean number of participants a share rests on per run
@@ -238,28 +277,58 @@ def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
     outcomes allow, every other point also has the rows ``extra_employed_12m``
     and ``cost_per_extra_job_nok`` (estimate in ``diff``, ``status`` as in a
     comparison).
+
+    Over an ensemble of ``members`` (cube points ``i * members + k``), ``ci_*`` and
+    ``diff_low``/``diff_high`` are over the members' averages (the simulation's
+    precision), and the columns ``parameter_*``/``cohort_*`` and
+    ``diff_parameter_*``/``diff_cohort_*`` hold what we do not know about the
+    mechanisms and chance in one real cohort (see
+    :func:`~introsim.experiments.uncertainty.three_kinds`).
     """
-    values = cube.values[: len(design.points)]  # a contrast study's reference arm follows
-    base = values[0]
+    from introsim.experiments.compare import INFO, _bounds_of, _kinds_columns
+    from introsim.experiments.uncertainty import three_kinds
+
+    n_points = len(design.points)  # a contrast study's reference arm follows
+    reps = cube.values.shape[1]
+    grid = cube.values[: n_points * members].reshape(n_points, members, reps, -1)
+    base = grid[0]
     col = {o: j for j, o in enumerate(cube.outcomes)}
     extras = {"employed_12m", "cost_per_participant_nok"} <= set(col)
-    reps = values.shape[1]
+    over = members > 1
 
     def people(p: int, outcome: str) -> float:
-        counts = [(cube.results[p, r] or {}).get(f"people_{outcome}", np.nan) for r in range(reps)]
+        counts = [
+            (cube.results[p * members + k, r] or {}).get(f"people_{outcome}", np.nan)
+            for k in range(members)
+            for r in range(reps)
+        ]
         finite = [c for c in counts if c == c]
         return float(np.mean(finite)) if finite else np.nan
+
+    def kinds_of(x: np.ndarray | None, size: int, outcome: str, prefix: str = "") -> dict[str, Any]:
+        if not over:
+            return {}
+        if x is None:
+            return _kinds_columns(None, prefix)
+        bounds = _bounds_of(outcome, difference=bool(prefix)) if outcome in INFO else None
+        return _kinds_columns(three_kinds(x, size, bounds=bounds), prefix)
 
     rows: list[dict[str, Any]] = []
     for p, point in enumerate(design.points):
         factors = {name: _factor_value(point, name) for name in design.infos}
+        size = point.scenario.cohort.size
         for j, outcome in enumerate(cube.outcomes):
-            level = interval(outcome, values[p, :, j])
+            x = grid[p, :, :, j]
+            level = interval(outcome, _units(x))
+            spreads = kinds_of(x, size, outcome)
             if p == 0:  # the base against itself: nothing to test
                 diff, dlo, dhi, pval = (0.0 if level.n else np.nan), np.nan, np.nan, np.nan
+                spreads |= kinds_of(None, size, outcome, "diff_")
             else:
-                paired = interval(outcome, values[p, :, j] - base[:, j], paired=True)
+                dx = x - base[:, :, j]
+                paired = interval(outcome, _units(dx), paired=True)
                 diff, dlo, dhi, pval = paired.estimate, paired.low, paired.high, paired.p_value
+                spreads |= kinds_of(dx, size, outcome, "diff_")
             rows.append(
                 {
                     "point": p,
@@ -277,10 +346,13 @@ def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
                     "status": "",
                     "people": (n_people := people(p, outcome)),
                     "few_people": bool(n_people < MIN_PEOPLE),
+                    **spreads,
                 }
             )
         if extras and p > 0:
-            for name, n, d, lo, hi, pv, status in _extra_rows(point, values[p], base, col):
+            for name, n, d, lo, hi, pv, status, kinds in _extra_rows(
+                point, grid[p], base, col, members
+            ):
                 rows.append(
                     {
                         "point": p,
@@ -298,6 +370,11 @@ def _points_table(design: Design, cube: Cube) -> pd.DataFrame:
                         "status": status,
                         "people": np.nan,
                         "few_people": False,
+                        **(
+                            {**_kinds_columns(None), **_kinds_columns(kinds, "diff_")}
+                            if over
+                            else {}
+                        ),
                     }
                 )
     df = pd.DataFrame(rows)
@@ -427,7 +504,10 @@ class DesignStudy(Study):
     def size(self) -> tuple[str, int]:
         d = self.design
         arms = " × 2 arms" if d.reference is not None else ""
-        return f"{len(d.points)} points × {d.meta.replications} replicates{arms}", d.run_count
+        k = self.ensemble.size if self.ensemble is not None else 1
+        members = f" × {k} members" if k > 1 else ""
+        label = f"{len(d.points)} points{members} × {d.meta.replications} replicates{arms}"
+        return label, d.run_count * k
 
 
 def with_replications(design: Design, replications: int | None) -> Design:
@@ -514,10 +594,14 @@ class SweepStudy(DesignStudy):
         from introsim.reporting.format import format_interval, format_number
 
         outcomes = list(result.design.meta.outcomes)
+        over = result.ensemble is not None
+        ens = result.ensemble
+        members = f" × {ens['members']} posterior members" if ens is not None else ""
+        ranges = ", three 95 % ranges under it" if over else " [95 % interval]"
         table = Table(
-            title=f"{result.design.meta.name}: {len(result.design.points)} points × "
-            f"{result.design.meta.replications} replicates; mean [95 % interval], and Δ the "
-            "difference from the base paired by replicate [95 % interval]",
+            title=f"{result.design.meta.name}: {len(result.design.points)} points{members} × "
+            f"{result.design.meta.replications} replicates; mean{ranges}, and Δ the "
+            f"difference from the base paired by replicate{ranges}",
         )
         table.add_column("point", overflow="fold")
         for o in outcomes:
@@ -528,21 +612,42 @@ class SweepStudy(DesignStudy):
             table.add_column("extra in work at 12 months, per cohort", justify="right")
             table.add_column("NOK per extra person in work", justify="right")
 
+        def spans(o: str, r: pd.Series, low: str, high: str, prefix: str = "") -> str:
+            """The interval under a number; over an ensemble the three kinds, each named."""
+            signed = bool(prefix)
+            sim = format_interval(o, r[low], r[high], signed=signed)
+            if not over:
+                return f"\n[dim]{sim}[/dim]" if sim else ""
+            lines = [
+                f"{name} {span}"
+                for key, name in (("parameter", "mechanisms"), ("cohort", "one cohort"))
+                if (
+                    span := format_interval(
+                        o, r[f"{prefix}{key}_low"], r[f"{prefix}{key}_high"], signed
+                    )
+                )
+            ]
+            lines += [f"simulation {sim}"] if sim else []
+            return "".join(f"\n[dim]{line}[/dim]" for line in lines)
+
         def mean(o: str, r: pd.Series) -> str:
-            ci = format_interval(o, r["ci_low"], r["ci_high"])
             text = format_value(o, r["mean"]) + ("‡" if r["few_people"] else "")
             n = f"\n[dim]n {r['people']:.0f}[/dim]" if r["people"] == r["people"] else ""
-            return text + (f"\n[dim]{ci}[/dim]" if ci else "") + n
+            return text + spans(o, r, "ci_low", "ci_high") + n
 
         def delta(o: str, r: pd.Series) -> str:
             text = format_number(o, r["diff"], signed=True)
             if text == "–":
                 return ""
             pp = " pp" if o in INFO and INFO[o].unit == "share" else ""
-            v = verdict(o, r["diff"], r["diff_low"], r["diff_high"], bool(r["few_people"]))
+            # Clearly better or worse: by the mechanisms' range over an ensemble (as a
+            # comparison judges), else by the simulation's precision.
+            low, high = "diff_low", "diff_high"
+            if over and r["diff_parameter_low"] == r["diff_parameter_low"]:
+                low, high = "diff_parameter_low", "diff_parameter_high"
+            v = verdict(o, r["diff"], r[low], r[high], bool(r["few_people"]))
             mark = f"{MARKS[v][0]} " if v in MARKS else ""
-            ci = format_interval(o, r["diff_low"], r["diff_high"], signed=True)
-            return f"\nΔ {mark}{text}{pp}" + (f"\n[dim]{ci}[/dim]" if ci else "")
+            return f"\nΔ {mark}{text}{pp}" + spans(o, r, "diff_low", "diff_high", "diff_")
 
         for p in result.design.points:
             row = []
@@ -551,8 +656,8 @@ class SweepStudy(DesignStudy):
                 row.append(mean(o, r) + (delta(o, r) if p.index > 0 else ""))
             if extras and p.index > 0:
                 e, c = cells.loc[(p.index, EXTRA)], cells.loc[(p.index, PER_EXTRA)]
-                ci = format_interval(EXTRA, e["diff_low"], e["diff_high"], signed=True)
-                row.append(format_number(EXTRA, e["diff"], signed=True) + f"\n[dim]{ci}[/dim]")
+                extra = format_number(EXTRA, e["diff"], signed=True)
+                row.append(extra + spans(EXTRA, e, "diff_low", "diff_high", "diff_"))
                 if c["status"] == "ratio":
                     ci = format_interval(PER_EXTRA, c["diff_low"], c["diff_high"])
                     row.append(format_number(PER_EXTRA, c["diff"]) + f"\n[dim]{ci}[/dim]")
@@ -563,6 +668,9 @@ class SweepStudy(DesignStudy):
             table.add_row(shown(p.label), *row)
         console = wide_console(200)
         console.print(table)
+        if over:
+            for line in ensemble_legend(result):
+                console.print(line, soft_wrap=True, markup=False)
         if result.points["few_people"].astype(bool).any():
             console.print(
                 f"n: participants a share rests on in one run; ‡ fewer than {MIN_PEOPLE}: not a "
@@ -574,6 +682,24 @@ class SweepStudy(DesignStudy):
             highlight=False,
             soft_wrap=True,
         )
+
+
+def ensemble_legend(sweep: Sweep) -> list[str]:
+    """What the three ranges under each number of a sweep over an ensemble mean, in plain words."""
+    if sweep.ensemble is None:
+        return []
+    sizes = sorted({p.scenario.cohort.size for p in sweep.design.points})
+    size = " or ".join(str(n) for n in sizes)
+    return [
+        f"mechanisms: what we do not know about the mechanisms; 95 % of the "
+        f"{sweep.ensemble['members']} plausible parameter sets of {sweep.ensemble['file']} give "
+        "an average in this range (it does not shrink with more runs).",
+        f"one cohort: chance in one real cohort of {size} participants; a single municipality's "
+        "cohort lands in this range 95 % of the time.",
+        "simulation: simulation precision, the Monte Carlo error of the average; it narrows with "
+        "more runs and says nothing about the world.",
+        "✓/✗: the 95 % range of the mechanisms excludes zero.",
+    ]
 
 
 def failed_runs(failed: int, runs: int, out_dir: Path, consequence: str = "") -> list[str]:

@@ -33,6 +33,7 @@ How it works:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from introsim.experiments.engine import Task, model_version, provenance, run_tasks
+from introsim.experiments.engine import Task, TaskResult, model_version, provenance, run_tasks
 from introsim.experiments.statistics import (
     CONFIDENCE,
     icc_oneway,
@@ -69,12 +70,17 @@ from introsim.terminal import Console, Table, wide_console
 
 if TYPE_CHECKING:
     from introsim.experiments.store import RunStore
+    from introsim.params.ensemble_file import Ensemble
 
 __all__ = [
     "ESTIMATORS",
+    "MemberTrials",
     "Population",
     "TrialResult",
     "build_population",
+    "needed_band",
+    "population_from",
+    "power_bands",
     "power_table",
     "run_trial",
     "simulate_trials",
@@ -95,6 +101,7 @@ _CELLS_PER_CHUNK = 2_000_000  # trials × participants analysed at once (bounds 
 
 TRIALS_FILE = "trials.parquet"
 POWER_FILE = "power.csv"
+MEMBER_POWER_FILE = "member_power.csv"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.html"
 
@@ -199,10 +206,14 @@ def take_up_probability(
     )
 
 
-def population_tasks(spec: TrialSpec) -> list[Task]:
-    """One task per site and arm: point 0 is control, point 1 treatment; same seed per site."""
+def population_tasks(spec: TrialSpec, first_point: int = 0) -> list[Task]:
+    """One task per site and arm: point ``first_point`` is control, the next treatment.
+
+    Site ``s`` has the same seed in both arms (and under every ensemble member, whose
+    populations take the next points).
+    """
     return [
-        Task(arm, site, sc, spec.meta.seed)
+        Task(first_point + arm, site, sc, spec.meta.seed)
         for arm, sc in enumerate((spec.control, spec.treatment))
         for site in range(spec.recruitment.sites)
     ]
@@ -231,6 +242,15 @@ def build_population(
     """
     tasks = population_tasks(spec)
     results = run_tasks(tasks, executor, evaluate=trial_values, store=store, progress=progress)
+    return population_from(spec, results)
+
+
+def population_from(spec: TrialSpec, results: Sequence[TaskResult]) -> Population:
+    """Pair the site runs of :func:`population_tasks` (control sites, then treated) by site.
+
+    Raises:
+        RuntimeError: Every site failed, or the arms' cohorts differ.
+    """
     sites = spec.recruitment.sites
     control, treated = results[:sites], results[sites:]
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("site", "y0", "y1", "lang", "mh", "care")}
@@ -564,10 +584,184 @@ class TrialResult:
     truths: dict[str, float]
     icc: dict[str, float]
     notes: list[str]
+    members: MemberTrials | None = None
 
     def needed(self) -> dict[str, dict[str, Any]]:
         """The n for 80 % power of the intention-to-treat test, per design run."""
         return {d: n_for_power(self.power, d) for d in self.spec.meta.designs}
+
+    def needed_across(self) -> dict[str, dict[str, Any]] | None:
+        """Over an ensemble: the n for 80 % power as a range across members, per design."""
+        if self.members is None:
+            return None
+        return {d: self.members.needed(d) for d in self.spec.meta.designs}
+
+
+# --------------------------------------------------------------------------- over an ensemble
+@dataclass(frozen=True)
+class MemberTrials:
+    """The trial under each member of a posterior ensemble: power as a band.
+
+    Each member is one parameter set the calibration found plausible; the same
+    sites (same seeds) are simulated under it in both arms and the same simulated
+    trials are drawn, so members differ only in the mechanisms.
+
+    Attributes:
+        ensemble: The ensemble (:meth:`~introsim.params.ensemble_file.Ensemble.describe`)
+            and ``used``, the members run (the first ``used``).
+        power: Every member's :func:`power_table`, with a ``member`` column first.
+        truths: One row per member: its true effects (:meth:`Population.truths`).
+    """
+
+    ensemble: dict[str, Any]
+    power: pd.DataFrame
+    truths: pd.DataFrame
+
+    @property
+    def size(self) -> int:
+        """Members run."""
+        return len(self.truths)
+
+    def needed(self, design: str, estimator: str = "itt") -> dict[str, Any]:
+        """The n for 80 % power across members (see :func:`needed_band`)."""
+        return needed_band(self.power, design, estimator)
+
+    def bands(self) -> pd.DataFrame:
+        """Each design, size and estimator's power across members (see :func:`power_bands`)."""
+        return power_bands(self.power)
+
+
+def needed_band(power: pd.DataFrame, design: str, estimator: str = "itt") -> dict[str, Any]:
+    """The sample size for 80 % power as a range across ensemble members.
+
+    Each member's n is read off its own power curve as :func:`n_for_power` does
+    (interpolated between the evaluated sizes); a member that does not reach
+    80 % at the largest size evaluated needs more than it. The range is the
+    central 95 % of the members' n (observed members' values, no interpolation
+    between members, so "more than the largest" can be an end).
+
+    Args:
+        power: Power tables of every member, with a ``member`` column.
+        design: ``individual`` or ``cluster``.
+        estimator: The test (intention to treat by default).
+
+    Returns:
+        ``members``, ``reached`` (members reaching 80 % within the sizes evaluated),
+        ``low``, ``median``, ``high`` (an n, or None for more than ``largest``),
+        ``largest``, ``covering`` (the smallest evaluated n at which at least 95 %
+        of members reach 80 % power, or None) and ``share_by_n`` (each evaluated
+        n mapped to the share of members with 80 % power there).
+    """
+    rows = power[(power["design"] == design) & (power["estimator"] == estimator)]
+    out: dict[str, Any] = {
+        "members": int(power["member"].nunique()),
+        "reached": 0,
+        "low": None,
+        "median": None,
+        "high": None,
+        "largest": int(rows["n"].max()) if len(rows) else None,
+        "covering": None,
+        "share_by_n": {},
+    }
+    if rows.empty:
+        return out
+    ns = []
+    for _, g in rows.groupby("member", sort=True):
+        need = n_for_power(g, design, estimator)["interpolated"]
+        ns.append(math.inf if need is None else float(need))
+    x = np.asarray(ns)
+    tail = (1 - CONFIDENCE) / 2
+    ends = np.quantile(x, [tail, 0.5, 1 - tail], method="inverted_cdf")
+    out["reached"] = int(np.isfinite(x).sum())
+    out["low"], out["median"], out["high"] = (int(v) if math.isfinite(v) else None for v in ends)
+    shares = rows.groupby("n", sort=True)["power"].apply(
+        lambda p: float(np.mean(p.to_numpy() >= TARGET_POWER))
+    )
+    out["share_by_n"] = {int(n): float(v) for n, v in shares.items()}
+    covering = [n for n, v in out["share_by_n"].items() if v >= CONFIDENCE]
+    out["covering"] = covering[0] if covering else None
+    return out
+
+
+def power_bands(power: pd.DataFrame) -> pd.DataFrame:
+    """Power across members at each design, size and estimator.
+
+    Returns:
+        One row per design, n and estimator: ``members``, ``power_mean`` (the
+        average over members: the chance a trial of this size finds a significant
+        difference, given what we do not know about the mechanisms),
+        ``power_low``/``power_high`` (the central 95 % of the members' power,
+        :func:`~introsim.experiments.uncertainty.parameter_spread`) and
+        ``share_reaching`` (members with at least 80 % power).
+    """
+    from introsim.experiments.uncertainty import parameter_spread
+
+    rows = []
+    for (design, n, est), g in power.groupby(["design", "n", "estimator"], sort=False):
+        values = g["power"].to_numpy(dtype=np.float64)
+        spread = parameter_spread(values[:, np.newaxis], bounds=(0.0, 1.0))
+        rows.append(
+            {
+                "design": design,
+                "n": int(n),
+                "estimator": est,
+                "members": len(values),
+                "power_mean": float(values.mean()),
+                "power_low": spread.low,
+                "power_high": spread.high,
+                "share_reaching": float(np.mean(values >= TARGET_POWER)),
+            }
+        )
+    df = pd.DataFrame(rows)
+    for c in ("design", "estimator"):
+        df[c] = df[c].astype(object)
+    return df
+
+
+def member_specs(spec: TrialSpec, ensemble: Ensemble, used: int | None) -> list[TrialSpec]:
+    """The trial with each of the first ``used`` members applied to both arms.
+
+    Raises:
+        EnsembleError: A member makes an arm an invalid scenario (one line naming
+            the ensemble file and the member).
+    """
+    from introsim.params.errors import EnsembleError, InputError
+
+    specs = []
+    for k in range(ensemble.size if used is None else min(used, ensemble.size)):
+        try:
+            specs.append(load_trial(spec.path, ensemble.members[k]))
+        except InputError as exc:
+            where = f"{exc.field}: " if exc.field else ""
+            raise EnsembleError(
+                ensemble.path,
+                f"{ensemble.labels[k]} in {spec.path.name}: {where}{exc.message}",
+                show_field=False,
+            ) from None
+    return specs
+
+
+def _member_trials(
+    specs: Sequence[TrialSpec], results: Sequence[TaskResult], described: dict[str, Any]
+) -> MemberTrials:
+    """Each member's population, simulated trials and power table (its trials not kept)."""
+    powers, truths = [], []
+    per = 2 * specs[0].recruitment.sites if specs else 0
+    for k, spec in enumerate(specs):
+        pop = population_from(spec, results[k * per : (k + 1) * per])
+        if pop.failed:
+            raise RuntimeError(f"member {k}, {pop.failed[0]}")
+        truth = pop.truths()
+        trials, _ = simulate_trials(spec, pop)
+        table = power_table(spec, trials, truth)
+        table.insert(0, "member", np.int64(k))
+        powers.append(table)
+        truths.append({"member": k, **truth})
+    return MemberTrials(
+        {**described, "used": len(specs)},
+        pd.concat(powers, ignore_index=True),
+        pd.DataFrame(truths),
+    )
 
 
 def run_trial(
@@ -576,6 +770,8 @@ def run_trial(
     *,
     store: RunStore | None = None,
     progress: Callable[[int, int], None] | None = None,
+    ensemble: Ensemble | None = None,
+    used: int | None = None,
 ) -> TrialResult:
     """Simulate the population and the trials, and measure every estimator.
 
@@ -584,25 +780,46 @@ def run_trial(
         executor: Any ``concurrent.futures.Executor`` for the site runs; None runs here.
         store: Where site runs are kept as they finish (resumable).
         progress: Called with (done, total) as site runs finish.
+        ensemble: A posterior ensemble: the trial is also simulated under each
+            member (both arms, the same sites and simulated trials), giving each
+            member's power curve (:attr:`TrialResult.members`).
+        used: Run only the first ``used`` members (None: all).
 
     Returns:
         The result.
     """
-    pop = build_population(spec, executor, store=store, progress=progress)
+    if ensemble is None:
+        pop = build_population(spec, executor, store=store, progress=progress)
+        members = None
+    else:
+        specs = member_specs(spec, ensemble, used)
+        tasks = population_tasks(spec) + [
+            t for k, s in enumerate(specs) for t in population_tasks(s, 2 + 2 * k)
+        ]
+        results = run_tasks(tasks, executor, evaluate=trial_values, store=store, progress=progress)
+        sites = 2 * spec.recruitment.sites
+        pop = population_from(spec, results[:sites])
+        members = _member_trials(specs, results[sites:], ensemble.describe())
     truths = pop.truths()
     trials, notes = simulate_trials(spec, pop)
     power = power_table(spec, trials, truths)
-    return TrialResult(spec, pop, trials, power, truths, pop.icc(), notes)
+    return TrialResult(spec, pop, trials, power, truths, pop.icc(), notes, members)
 
 
-def store_identity(spec: TrialSpec) -> dict[str, Any]:
+def store_identity(
+    spec: TrialSpec, ensemble: Ensemble | None = None, used: int | None = None
+) -> dict[str, Any]:
     """What a folder's stored site runs belong to (refused if another trial's)."""
-    return {
+    identity: dict[str, Any] = {
         "experiment": spec.meta.name,
         "kind": "trial",
         "fingerprint": spec.fingerprint(),
         "model_version": model_version(),
     }
+    if ensemble is not None:
+        identity["ensemble"] = ensemble.digest()
+        identity["members"] = ensemble.size if used is None else min(used, ensemble.size)
+    return identity
 
 
 def build_manifest(
@@ -647,20 +864,44 @@ def build_manifest(
         "truths": result.truths,
         "icc": result.icc,
         "n_for_80_percent_power": result.needed(),
+        **({"ensemble": _ensemble_record(result)} if result.members is not None else {}),
         "notes": result.notes,
-        "site_runs": 2 * spec.recruitment.sites,
+        "site_runs": 2 * spec.recruitment.sites * (1 + (m.size if (m := result.members) else 0)),
         "resumed_runs": resumed,
         "simulated_trials": len(result.trials),
         "executor": executor,
         "wall_time_s": wall_time_s,
-        "files": [TRIALS_FILE, POWER_FILE, MANIFEST_FILE, REPORT_FILE],
+        "files": _files(result),
+    }
+
+
+def _files(result: TrialResult) -> list[str]:
+    """The files a trial writes (over an ensemble, the members' power too)."""
+    extra = [MEMBER_POWER_FILE] if result.members is not None else []
+    return [TRIALS_FILE, POWER_FILE, *extra, MANIFEST_FILE, REPORT_FILE]
+
+
+def _ensemble_record(result: TrialResult) -> dict[str, Any] | None:
+    """The ensemble, each member's truths and the n for 80 % power across members."""
+    m = result.members
+    if m is None:
+        return None
+    return {
+        **m.ensemble,
+        "n_for_80_percent_power": result.needed_across(),
+        "power": m.bands().to_dict("records"),
+        "truths": m.truths.to_dict("records"),
+        "rule": "every member ran every site in both arms (the same seeds), and the same "
+        "simulated trials were drawn from each member's population",
     }
 
 
 def write_outputs(result: TrialResult, folder: Path, manifest: dict[str, Any]) -> None:
-    """Write the trials (Parquet), the power table (CSV) and the manifest, each atomically."""
+    """Write the trials (Parquet), the power tables (CSV) and the manifest, each atomically."""
     write_parquet(result.trials, folder / TRIALS_FILE)
     write_csv(result.power, folder / POWER_FILE)
+    if result.members is not None:
+        write_csv(result.members.power, folder / MEMBER_POWER_FILE)
     write_json(manifest, folder / MANIFEST_FILE)
 
 
@@ -684,28 +925,80 @@ class TrialStudy(Study):
     build_manifest = staticmethod(build_manifest)
     write_outputs = staticmethod(write_outputs)
 
-    def __init__(self, spec: TrialSpec) -> None:
+    def __init__(
+        self,
+        spec: TrialSpec,
+        ensemble: Ensemble | None = None,
+        used: int | None = None,
+        specs: Sequence[TrialSpec] = (),
+    ) -> None:
         self.spec, self.name = spec, spec.meta.name
+        self.ensemble, self.used, self.specs = ensemble, used, list(specs)
 
     @classmethod
-    def load(cls, path: str | Path) -> TrialStudy:
-        """Read a trial file."""
-        return cls(load_trial(path))
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        ensemble: str | Path | None = None,
+        members: int | None = None,
+    ) -> TrialStudy:
+        """Read a trial file, and an ensemble whose members each run the trial.
+
+        Args:
+            path: The trial file.
+            ensemble: A posterior ensemble file (``introsim calibrate``'s posterior.toml).
+            members: Run only the first ``members`` members (at least 2).
+
+        Raises:
+            InputError: The file, the ensemble or a member applied to an arm is invalid.
+            StudyError: ``members`` without an ensemble, or below 2.
+        """
+        from introsim.params.ensemble_file import load_ensemble
+
+        spec = load_trial(path)
+        if ensemble is None:
+            if members is not None:
+                raise StudyError("--members: needs --ensemble (the members to take them from)")
+            return cls(spec)
+        if members is not None and members < 2:
+            raise StudyError(
+                f"--members: expected at least 2 (a band needs two parameter sets), found {members}"
+            )
+        loaded = load_ensemble(ensemble)
+        return cls(spec, loaded, members, member_specs(spec, loaded, members))
 
     def identity(self) -> dict[str, Any]:
-        return store_identity(self.spec)
+        return store_identity(self.spec, self.ensemble, self.used)
 
     def scenarios(self) -> list[Scenario]:
         return [self.spec.control, self.spec.treatment]
 
+    def cautions(self) -> list[str]:
+        """A caution when the ensemble was calibrated with another version of the model."""
+        from introsim.params.ensemble_file import stale_posterior
+
+        line = stale_posterior(self.ensemble, model_version())
+        return [line] if line else []
+
     def size(self) -> tuple[str, int]:
         sites = self.spec.recruitment.sites
-        return f"{sites} sites × 2 arms", 2 * sites
+        if not self.specs:
+            return f"{sites} sites × 2 arms", 2 * sites
+        k = len(self.specs)
+        return f"{sites} sites × 2 arms × (the file's parameters + {k} members)", 2 * sites * (
+            1 + k
+        )
 
     def run(self, runner: Runner) -> TrialResult:
         try:
             return run_trial(
-                self.spec, runner.executor, store=runner.store, progress=runner.progress
+                self.spec,
+                runner.executor,
+                store=runner.store,
+                progress=runner.progress,
+                ensemble=self.ensemble,
+                used=self.used,
             )
         except RuntimeError as exc:
             raise StudyError(f"{self.spec.path}: {exc}") from None
@@ -728,6 +1021,7 @@ class TrialStudy(Study):
             "icc": result.icc,
             "n_for_80_percent_power": result.needed(),
             "power": result.power.to_dict("records"),
+            "ensemble": _ensemble_record(result),
         }
 
     def show(self, result: TrialResult, out: Path, wall: float) -> None:
@@ -763,18 +1057,83 @@ class TrialStudy(Study):
             )
         console = wide_console(160)
         console.print(table)
+        written = "at the parameters as written" if result.members is not None else ""
         for design, need in result.needed().items():
             if need["smallest"] is None:
-                console.print(f"{design}: 80 % ITT power not reached up to n = {need['largest']}")
+                console.print(
+                    f"{design}: 80 % ITT power not reached up to n = {need['largest']}"
+                    + (f" {written}" if written else ""),
+                    markup=False,
+                )
             else:
                 sites = f" ({need['clusters']} sites)" if need["clusters"] else ""
                 console.print(
                     f"{design}: 80 % ITT power at n = {need['smallest']}{sites} "
                     f"(about {need['interpolated']} by interpolation)"
+                    + (f" {written}" if written else ""),
+                    markup=False,
                 )
+        if result.members is not None:
+            self._show_members(result, console)
+        runs = 2 * self.spec.recruitment.sites * (1 + (len(self.specs) if self.specs else 0))
+        where = " at the file's parameters" if self.specs else ""
         Console().print(
-            f"wrote {out}/ {', '.join(self.files)} ({2 * self.spec.recruitment.sites} site runs, "
-            f"{len(result.trials)} simulated trials in {wall:.1f} s)",
+            f"wrote {out}/ {', '.join(_files(result))} ({runs} site runs, "
+            f"{len(result.trials)} simulated trials{where} in {wall:.1f} s)",
             highlight=False,
             soft_wrap=True,
         )
+
+    @staticmethod
+    def _show_members(result: TrialResult, console: Console) -> None:
+        """The ITT power band across members, and the n for 80 % power as a range."""
+        from rich.markup import escape
+
+        m = result.members
+        assert m is not None
+        bands = m.bands()
+        itt = bands[bands["estimator"] == "itt"]
+        table = Table(
+            title=f"ITT power across the {m.size} plausible parameter sets of "
+            f"{m.ensemble['file']}: what we do not know about the mechanisms",
+            caption=escape(
+                "average over members [central 95 % of the members' power]; the last "
+                "column is the share of members whose trial of this size has 80 % power"
+            ),
+        )
+        for col in ("design", "n", "ITT power across members", "members at 80 %"):
+            table.add_column(col, justify="right")
+        for r in itt.to_dict("records"):
+            table.add_row(
+                str(r["design"]),
+                str(r["n"]),
+                f"{100 * r['power_mean']:.0f} % [{100 * r['power_low']:.0f}, "
+                f"{100 * r['power_high']:.0f}]",
+                f"{100 * r['share_reaching']:.0f} %",
+            )
+        console.print(table)
+        for design, band in (result.needed_across() or {}).items():
+            console.print(f"{design}: {needed_band_text(band)}", markup=False)
+
+
+def _n_text(n: int | None, largest: int | None) -> str:
+    return f"more than {largest}" if n is None else str(n)
+
+
+def needed_band_text(band: dict[str, Any]) -> str:
+    """The n for 80 % power across members in plain words (terminal and report)."""
+    k, largest = band["members"], band["largest"]
+    if band["median"] is None and band["low"] is None:
+        return (
+            f"80 % ITT power is not reached up to n = {largest} by most of the {k} plausible "
+            f"parameter sets ({band['reached']} reach it)"
+        )
+    text = (
+        f"80 % ITT power needs n from {_n_text(band['low'], largest)} to "
+        f"{_n_text(band['high'], largest)} across the central 95 % of the {k} plausible "
+        f"parameter sets (median {_n_text(band['median'], largest)}; what we do not know about "
+        "the mechanisms)"
+    )
+    if band["covering"] is not None:
+        return text + f"; at n = {band['covering']} at least 95 % of them reach it"
+    return text + f"; no size evaluated up to {largest} gives 95 % of them 80 % power"

@@ -20,10 +20,9 @@ purse's net cost is the sum of the three payers' and transfers between them canc
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from introsim.model.state import (
     LEDGER_COLUMN,
@@ -33,6 +32,10 @@ from introsim.model.state import (
     Status,
 )
 from introsim.params.schema import MAX_WEEKS, PAYERS, Scenario
+from introsim.tables import Columns, frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FLOWS",
@@ -262,7 +265,7 @@ def _array(ledger: pd.DataFrame | np.ndarray | None) -> np.ndarray:
     """A ledger as its (weeks, ``LEDGER_FLOWS``) array, from the table or the array itself."""
     if ledger is None:
         raise ValueError("no ledger: the run was not made by introsim.run.simulate")
-    if isinstance(ledger, pd.DataFrame):
+    if not isinstance(ledger, np.ndarray):  # the table (a DataFrame)
         return ledger[list(LEDGER_FLOWS)].to_numpy(dtype=np.float64)
     return np.asarray(ledger, dtype=np.float64)
 
@@ -282,11 +285,17 @@ def ledger_detail(ledger: pd.DataFrame | np.ndarray | None, scenario: Scenario) 
     return {**flow_values(array, scenario), **cumulative_by_year(array, scenario)}
 
 
+def ledger_columns(ledger: np.ndarray) -> Columns:
+    """The weekly ledger as columns: ``week`` and one NOK column per ``LEDGER_FLOWS``."""
+    return {
+        "week": np.arange(ledger.shape[0], dtype=np.int64),
+        **{name: ledger[:, j] for j, name in enumerate(LEDGER_FLOWS)},
+    }
+
+
 def ledger_table(ledger: np.ndarray) -> pd.DataFrame:
     """The weekly ledger as a table: ``week`` and one NOK column per ``LEDGER_FLOWS``."""
-    df = pd.DataFrame(ledger, columns=list(LEDGER_FLOWS))
-    df.insert(0, "week", np.arange(ledger.shape[0], dtype=np.int64))
-    return df
+    return frame(ledger_columns(ledger))
 
 
 def flows_by_payer(ledger: pd.DataFrame | np.ndarray, scenario: Scenario) -> pd.DataFrame:
@@ -331,6 +340,8 @@ def flow_rows(
         if flow_name(p, f) in values
         and ((p, f) in booked if booked is not None else values[flow_name(p, f)] != 0)
     ]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["payer", "flow", "label", "nok"])
 
 

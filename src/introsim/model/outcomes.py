@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from introsim.model.ledger import LEDGER_PAYERS, PAYER_LABELS, PERSON_YEARS_PV, net_cost_name
 from introsim.model.state import STATUS_NAMES, WEEKS_24M, WEEKS_PER_YEAR, Refugees, Status
 from introsim.params.schema import EDUCATION_LEVELS, METHODS
+from introsim.tables import Coded, Columns, frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OUTCOMES: tuple[str, ...] = (
     "employed_12m",
@@ -148,6 +152,38 @@ def participant_outcomes(refugees: Refugees, weeks: int) -> dict[str, np.ndarray
     }
 
 
+def participant_columns(refugees: Refugees, weeks: int) -> Columns:
+    """One row per participant: characteristics, outcomes and costs, as columns.
+
+    Args:
+        refugees: The state at the end of a run.
+        weeks: The run's horizon, to tell censored first jobs from short ones.
+
+    Returns:
+        The columns of :func:`participant_table` (categorical ones as
+        :class:`introsim.tables.Coded`), without pandas.
+    """
+    r = refugees
+    return {
+        "participant": np.arange(r.size, dtype=np.int64),
+        "arrival_week": r.arrival_week,
+        "sex": Coded(r.sex, ("male", "female")),
+        "age_at_arrival": r.age,
+        "education": Coded(r.education, EDUCATION_LEVELS),
+        "language_start": r.language0,
+        "language_band": language_band(r.language0),
+        "mental_health": Coded(r.mental_health, ("no burden", "burden")),
+        "care": Coded(r.care, ("no care", "care")),
+        "method": Coded(r.method, METHODS),
+        "language_end": r.language,
+        "status_end": Coded(r.status, STATUS_NAMES),
+        "exit_week": _week_or_nan(r.exit_week),
+        "exit_status": Coded(r.exit_status, STATUS_NAMES),
+        "status_12m_after_exit": Coded(r.status_after_exit_12m, STATUS_NAMES),
+        **participant_outcomes(r, weeks),
+    }
+
+
 def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
     """One row per participant: characteristics, outcomes and costs.
 
@@ -161,27 +197,7 @@ def participant_table(refugees: Refugees, weeks: int) -> pd.DataFrame:
         started), ``exit_status`` and ``status_12m_after_exit`` (missing where not
         reached by the horizon).
     """
-    r = refugees
-    return pd.DataFrame(
-        {
-            "participant": np.arange(r.size, dtype=np.int64),
-            "arrival_week": r.arrival_week,
-            "sex": pd.Categorical.from_codes(r.sex, ["male", "female"]),
-            "age_at_arrival": r.age,
-            "education": pd.Categorical.from_codes(r.education, list(EDUCATION_LEVELS)),
-            "language_start": r.language0,
-            "language_band": language_band(r.language0),
-            "mental_health": pd.Categorical.from_codes(r.mental_health, ["no burden", "burden"]),
-            "care": pd.Categorical.from_codes(r.care, ["no care", "care"]),
-            "method": pd.Categorical.from_codes(r.method, list(METHODS)),
-            "language_end": r.language,
-            "status_end": pd.Categorical.from_codes(r.status, list(STATUS_NAMES)),
-            "exit_week": _week_or_nan(r.exit_week),
-            "exit_status": _status_categories(r.exit_status),
-            "status_12m_after_exit": _status_categories(r.status_after_exit_12m),
-            **participant_outcomes(r, weeks),
-        }
-    )
+    return frame(participant_columns(refugees, weeks))
 
 
 def _week_or_nan(weeks: np.ndarray) -> np.ndarray:
@@ -189,15 +205,10 @@ def _week_or_nan(weeks: np.ndarray) -> np.ndarray:
     return np.where(weeks >= 0, weeks, np.nan)
 
 
-def _status_categories(codes: np.ndarray) -> pd.Categorical:
-    """Status names as a categorical; -1 (not yet observed) becomes missing."""
-    return pd.Categorical.from_codes(codes.astype(np.int64), list(STATUS_NAMES))
-
-
-def language_band(language0: np.ndarray) -> pd.Categorical:
+def language_band(language0: np.ndarray) -> Coded:
     """Band of starting proficiency: 'low' (< 0.5), 'some' (0.5-1), 'A1+' (>= 1)."""
     codes = np.searchsorted(np.asarray(LANGUAGE_BANDS), language0, side="right")
-    return pd.Categorical.from_codes(codes, ["low", "some", "A1+"])
+    return Coded(codes, ("low", "some", "A1+"))
 
 
 def _observed(x: pd.Series | np.ndarray) -> np.ndarray:
@@ -277,6 +288,8 @@ def by_subgroup(
     Returns:
         Long table with columns ``subgroup``, ``level``, ``n``, and one per outcome.
     """
+    import pandas as pd
+
     rows = []
     for group in SUBGROUPS:
         for level, part in participants.groupby(group, observed=False):

@@ -1,12 +1,14 @@
 """Parameter ensembles: runs whose intervals include uncertainty about the parameters.
 
-A calibration keeps every parameter set that met all its targets' bands (the
-*plausible ensemble*, ``ensemble.toml``). ``compare --ensemble FILE`` and
-``sweep --ensemble FILE`` run replicate ``r`` with member ``r mod K`` applied as
-overrides to every scenario or design point (a point's own factors win over a
-member's value of the same parameter). Replicate r has the same seed and the same
-member everywhere, so differences stay paired, while the spread over replicates
-now holds both simulation noise and the spread between plausible parameter sets.
+A calibration keeps every parameter set its targets do not rule out (the
+*posterior ensemble*, ``posterior.toml``). ``compare``, ``sweep`` and ``trial``
+with ``--ensemble FILE`` run every member with every replicate, each member
+applied as overrides to every scenario or design point (a point's own factors
+win over a member's value of the same parameter). Replicate r has the same seed
+under every member and scenario, so differences stay paired, and the spread of
+the members' averages (what we do not know about the mechanisms) is told apart
+from chance in one cohort and from the simulation's precision
+(:mod:`introsim.experiments.uncertainty`).
 
 An ensemble file is either ``[[member]]`` tables of dotted paths (what
 ``introsim calibrate`` writes; a posterior ensemble adds a ``[posterior]`` table
@@ -43,7 +45,10 @@ __all__ = [
     "stale_posterior",
 ]
 
-ENSEMBLE_RULE = "replicate r used ensemble member r mod K"
+ENSEMBLE_RULE = (
+    "every member ran every point and replicate (members × replicates); replicate r has the "
+    "same seed under every member"
+)
 MAX_MEMBERS = 10_000
 """Most members an ensemble may have (a calibration keeps at most one per candidate)."""
 _RESERVED = ("trial", "loss")  # bookkeeping keys a calibration writes beside the parameters
@@ -63,7 +68,7 @@ class _Point(Protocol):
 
 @dataclass(frozen=True)
 class Ensemble:
-    """Parameter sets to cycle through over replicates.
+    """Parameter sets that every point and replicate runs under.
 
     Attributes:
         path: The ensemble file.
@@ -81,10 +86,6 @@ class Ensemble:
     def size(self) -> int:
         """K, the number of members."""
         return len(self.members)
-
-    def member(self, replicate: int) -> dict[str, Any]:
-        """The overrides of replicate ``replicate``: member ``replicate mod K``."""
-        return self.members[replicate % self.size]
 
     def digest(self) -> str:
         """A hash of the members, for run identities and manifests."""
@@ -112,26 +113,6 @@ class Ensemble:
             load_scenario_with(path, {**(sets or {}), **m}, source=self.path, error=EnsembleError)
             for m in self.members
         ]
-
-    def apply(
-        self,
-        scenario: Scenario,
-        replicate: int,
-        keep: Mapping[str, Any] | None = None,
-        where: str = "",
-    ) -> Scenario:
-        """``scenario`` with replicate ``replicate``'s member applied, except paths in ``keep``.
-
-        Args:
-            scenario: The scenario (a design point's, or a compared scenario).
-            replicate: The replicate; member ``replicate mod K`` applies.
-            keep: Paths the scenario sets itself (a point's factors), which win.
-            where: What the scenario is, for the message (``at point ...``).
-
-        Raises:
-            EnsembleError: The combination is not a valid scenario (one line).
-        """
-        return self.apply_member(scenario, replicate % self.size, keep, where)
 
     def apply_member(
         self,
@@ -165,7 +146,7 @@ class Ensemble:
         """
         for point in points:
             for k in range(self.size):
-                self.apply(point.scenario, k, point.overrides, f"at point {point.label}")
+                self.apply_member(point.scenario, k, point.overrides, f"at point {point.label}")
 
 
 def intervals_text(ensemble: dict[str, Any] | None) -> str:
@@ -173,8 +154,11 @@ def intervals_text(ensemble: dict[str, Any] | None) -> str:
     if ensemble is None:
         return "simulation noise only, for the parameters as written"
     return (
-        f"simulation noise and parameter uncertainty: {ENSEMBLE_RULE}, "
-        f"K = {ensemble['members']} parameter sets from {ensemble['file']}"
+        "three kinds, each 95 %: parameter_* (what we do not know about the mechanisms: the "
+        "members' averages), cohort_* (chance in one real cohort: single runs around their "
+        "member's average), ci_*/diff_low/diff_high (simulation precision, over the members' "
+        f"averages); {ENSEMBLE_RULE}, K = {ensemble['members']} parameter sets from "
+        f"{ensemble['file']}"
     )
 
 

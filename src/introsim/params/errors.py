@@ -21,6 +21,7 @@ __all__ = [
     "ExperimentError",
     "InputError",
     "ScenarioError",
+    "StudyError",
     "TrialError",
     "first_of",
 ]
@@ -108,3 +109,11 @@ def first_of(errors: Sequence[InputError]) -> InputError:
         show_field=first.show_field,
         errors=[str(e) for e in errors],
     )
+
+
+class StudyError(Exception):
+    """A study cannot be run or written: one line for the user (exit status 2).
+
+    Defined here, with the input errors, so the command line can catch it without
+    importing the study driver (and the model) for commands that need neither.
+    """

@@ -262,7 +262,29 @@ def _bars(s: Sweep, outcome: str) -> go.Figure:
 # --------------------------------------------------------------------------- words
 def _point_text(s: Sweep, row: pd.Series, outcome: str) -> str:
     ci = format_interval(outcome, row["ci_low"], row["ci_high"])
-    return f"{format_value(outcome, row['mean'])} {ci} at {row['label']}"
+    if s.ensemble is None:
+        return f"{format_value(outcome, row['mean'])} {ci} at {row['label']}"
+    return f"{format_value(outcome, row['mean'])} at {row['label']} ({_kinds_text(row, outcome)})"
+
+
+def _kinds_text(row: pd.Series, outcome: str, prefix: str = "") -> str:
+    """The three kinds of uncertainty next to a number, each named in plain words."""
+    signed = bool(prefix)
+    low, high = ("diff_low", "diff_high") if prefix else ("ci_low", "ci_high")
+    parts = [
+        f"{name} {span}"
+        for key, name in (
+            ("parameter", "what we do not know about the mechanisms"),
+            ("cohort", "chance in one real cohort"),
+        )
+        if (
+            span := format_interval(
+                outcome, row[f"{prefix}{key}_low"], row[f"{prefix}{key}_high"], signed
+            )
+        )
+    ]
+    sim = format_interval(outcome, row[low], row[high], signed)
+    return "; ".join([*parts, *([f"simulation precision {sim}"] if sim else [])])
 
 
 def _headline(s: Sweep, outcome: str) -> str:
@@ -273,11 +295,17 @@ def _headline(s: Sweep, outcome: str) -> str:
     if others.empty:
         return f"{label}: {format_value(outcome, base['mean'])} at the base; no other point ran."
     lo, hi = others.loc[others["mean"].idxmin()], others.loc[others["mean"].idxmax()]
-    clear = int(((others["diff_low"] > 0) | (others["diff_high"] < 0)).sum())
+    by = "diff_parameter" if s.ensemble is not None else "diff"
+    clear = int(((others[f"{by}_low"] > 0) | (others[f"{by}_high"] < 0)).sum())
+    which = (
+        "the range of the plausible parameter sets' paired differences excludes zero"
+        if s.ensemble is not None
+        else "the 95 % interval of the paired difference excludes zero"
+    )
     text = (
         f"{label}: from {_point_text(s, lo, outcome)} to {_point_text(s, hi, outcome)}; "
         f"the base gives {format_value(outcome, base['mean'])}. {clear} of {len(others)} points "
-        "differ clearly from the base (the 95 % interval of the paired difference excludes zero)."
+        f"differ clearly from the base ({which})."
     )
     extra = s.points[(s.points["outcome"] == "extra_employed_12m") & (s.points["point"] > 0)]
     if outcome == "employed_12m" and not extra.empty and extra["diff"].notna().any():
@@ -292,6 +320,8 @@ def _headline(s: Sweep, outcome: str) -> str:
             else STATUS_TEXT.get(per["status"], per["status"])
         )
         ci = format_interval("extra_employed_12m", top["diff_low"], top["diff_high"], signed=True)
+        if s.ensemble is not None:
+            ci = f"({_kinds_text(top, 'extra_employed_12m', 'diff_')})"
         text += (
             f" The most extra persons in work at 12 months per cohort: {top['diff']:+.1f} {ci} "
             f"at {top['label']} ({cost})."

@@ -20,6 +20,7 @@ from introsim.experiments.trial import (
     ESTIMATORS,
     TARGET_POWER,
     TrialResult,
+    needed_band_text,
 )
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.output import write_text
@@ -45,12 +46,9 @@ def _pct_interval(low: float, high: float) -> str:
     )
 
 
-def _curves(
-    result: TrialResult, column: str, low: str, high: str, scale: float, suffix: str = ""
-) -> tuple[go.Figure, list[str]]:
-    """One panel per design, one line per estimator: ``column`` by n with error bars."""
-    pw = result.power
-    designs: list[str] = [d for d in result.spec.meta.designs if d in set(pw["design"])]
+def _panels(result: TrialResult, rows: Any) -> tuple[go.Figure, list[str]]:
+    """One panel per design the rows hold, in the trial file's order."""
+    designs: list[str] = [d for d in result.spec.meta.designs if d in set(rows["design"])]
     fig = make_subplots(
         rows=1,
         cols=len(designs),
@@ -58,6 +56,15 @@ def _curves(
         shared_yaxes=True,
         horizontal_spacing=0.06,
     )
+    return fig, designs
+
+
+def _curves(
+    result: TrialResult, column: str, low: str, high: str, scale: float, suffix: str = ""
+) -> tuple[go.Figure, list[str]]:
+    """One panel per design, one line per estimator: ``column`` by n with error bars."""
+    pw = result.power
+    fig, designs = _panels(result, pw)
     for col, design in enumerate(designs, 1):
         for i, est in enumerate(ESTIMATORS):
             g = pw[(pw["design"] == design) & (pw["estimator"] == est)].sort_values("n")
@@ -91,6 +98,55 @@ def _power_chart(result: TrialResult) -> go.Figure:
     for col in range(1, len(designs) + 1):
         fig.add_hline(y=100 * TARGET_POWER, line={"color": "#777", "dash": "dash"}, row=1, col=col)
     fig.update_yaxes(title_text="power (%)", range=[0, 102], row=1, col=1)
+    return layout(fig, 440, legend={"orientation": "h", "y": -0.25, "x": 0})
+
+
+def _member_chart(result: TrialResult) -> go.Figure:
+    """ITT power across ensemble members: the band of the central 95 %, the average, the file's."""
+    m = result.members
+    assert m is not None
+    bands = m.bands()
+    bands = bands[bands["estimator"] == "itt"]
+    fig, designs = _panels(result, bands)
+    own = result.power[result.power["estimator"] == "itt"]
+    for col, design in enumerate(designs, 1):
+        g = bands[bands["design"] == design].sort_values("n")
+        fig.add_trace(
+            go.Scatter(
+                x=[*g["n"], *g["n"][::-1]],
+                y=[*(100 * g["power_high"]), *(100 * g["power_low"])[::-1]],
+                fill="toself",
+                fillcolor="rgba(31, 119, 180, 0.18)",
+                line={"width": 0},
+                hoverinfo="skip",
+                name=f"central 95 % of the {m.size} plausible parameter sets",
+                legendgroup="band",
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+        )
+        o = own[own["design"] == design].sort_values("n")
+        for x, y, name, line in (
+            (g["n"], g["power_mean"], "average over them", {"color": colour(0)}),
+            (o["n"], o["power"], "the parameters as written", {"color": "#555", "dash": "dot"}),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=100 * y,
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    line=line,
+                ),
+                row=1,
+                col=col,
+            )
+        fig.add_hline(y=100 * TARGET_POWER, line={"color": "#777", "dash": "dash"}, row=1, col=col)
+        fig.update_xaxes(title_text="participants per trial (n)", row=1, col=col)
+    fig.update_yaxes(title_text="ITT power (%)", range=[0, 102], row=1, col=1)
     return layout(fig, 440, legend={"orientation": "h", "y": -0.25, "x": 0})
 
 
@@ -147,11 +203,21 @@ def headlines(result: TrialResult) -> list[str]:
     n0 = int(rows["n"].min())
     r = {row["estimator"]: row for row in rows[rows["n"] == n0].to_dict("records")}
     itt, pp, cace = r["itt"], r["per_protocol"], r["cace"]
+    spread = ""
+    if result.members is not None:
+        b = result.members.bands()
+        b = b[(b["design"] == first_design) & (b["n"] == n0) & (b["estimator"] == "itt")]
+        if len(b):
+            spread = (
+                f" at the parameters as written; across the {result.members.size} plausible "
+                f"parameter sets it is {_pct(b['power_low'].iloc[0])} to "
+                f"{_pct(b['power_high'].iloc[0])} (what we do not know about the mechanisms)"
+            )
     out = [
         f"A trial of {n0} participants ({DESIGN_LABELS[first_design].lower()}) finds a "
         f"significant intention-to-treat difference ({label}) in {_pct(itt['power'])} of "
         f"simulated trials {_pct_interval(itt['power_low'], itt['power_high'])}"
-        f": its power; 80 % is the usual target.",
+        f": its power{spread}; 80 % is the usual target.",
         f"Per protocol (those who took it up against all controls) estimates "
         f"{format_diff(o, pp['mean_estimate'])} on average, intention to treat "
         f"{format_diff(o, itt['mean_estimate'])}: the offer reaches only "
@@ -163,14 +229,39 @@ def headlines(result: TrialResult) -> list[str]:
         f"coverage.",
     ]
     needed = result.needed()
-    out += [_needed_text(d, n) for d, n in needed.items()]
+    across = result.needed_across()
+    if across is not None:
+        out += [_across_text(d, band) for d, band in across.items()]
+        out += [
+            f"At the parameters as written: {_needed_text(d, n)[0].lower()}{_needed_text(d, n)[1:]}"
+            for d, n in needed.items()
+        ]
+    else:
+        out += [_needed_text(d, n) for d, n in needed.items()]
     out.append(recommendation(result))
     return out
+
+
+def _across_text(design: str, band: dict[str, Any]) -> str:
+    label = "individuals" if design == "individual" else "whole sites (municipalities)"
+    return f"Randomising {label}: {needed_band_text(band)}."
 
 
 def recommendation(result: TrialResult) -> str:
     """One plain-words recommendation from the power curves and the truths."""
     needed = result.needed()
+    across = result.needed_across()
+    if across is not None:
+        # Over an ensemble the advice is the size at which nearly every plausible parameter
+        # set gives 80 % power, not the size that suits one of them.
+        needed = {
+            d: {
+                **needed[d],
+                "smallest": band["covering"],
+                "clusters": _clusters_at(result, d, band),
+            }
+            for d, band in across.items()
+        }
     ind = needed.get("individual")
     clu = needed.get("cluster")
     parts = []
@@ -183,8 +274,14 @@ def recommendation(result: TrialResult) -> str:
             f"at least {clu['smallest']} ({clu['clusters']} sites) if whole "
             "municipalities are randomised"
         )
+    why = (
+        " (the smallest size evaluated at which at least 95 % of the plausible parameter sets "
+        "give 80 % power)"
+        if across is not None
+        else ""
+    )
     size = (
-        "Recommendation: " + ", or ".join(parts) + "."
+        "Recommendation: " + ", or ".join(parts) + why + "."
         if parts
         else "Recommendation: none of the sizes evaluated is large enough; evaluate larger trials."
     )
@@ -194,6 +291,16 @@ def recommendation(result: TrialResult) -> str:
         "(language support to receive the offer) shrinks the trial needed: the detectable "
         "intention-to-treat effect grows with the share taking it up."
     )
+
+
+def _clusters_at(result: TrialResult, design: str, band: dict[str, Any]) -> int | None:
+    """Sites a cluster trial recruits at the band's covering size."""
+    n = band["covering"]
+    if design != "cluster" or n is None:
+        return None
+    pw = result.power
+    rows = pw[(pw["design"] == design) & (pw["n"] == n)]
+    return int(rows["clusters"].iloc[0]) if len(rows) else None
 
 
 def _table(result: TrialResult) -> list[dict[str, Any]]:
@@ -246,6 +353,7 @@ def report_html(result: TrialResult, manifest: Mapping[str, Any] | None = None) 
                 _power_chart(result), "power", "Power against sample size for each estimator."
             ),
         },
+        *_member_sections(result),
         {
             "id": "estimates",
             "title": "Estimates against the truth",
@@ -290,6 +398,31 @@ def report_html(result: TrialResult, manifest: Mapping[str, Any] | None = None) 
         table=_table(result),
         facts=provenance(manifest),
     )
+
+
+def _member_sections(result: TrialResult) -> list[dict[str, Any]]:
+    """Over an ensemble: the power band across plausible parameter sets."""
+    m = result.members
+    if m is None:
+        return []
+    return [
+        {
+            "id": "power-members",
+            "title": "Power across plausible parameter sets",
+            "lead": f"Intention-to-treat power under each of the {m.size} members of "
+            f"{m.ensemble['file']} (parameter sets the calibration could not rule out): the "
+            "shaded band holds the central 95 % of them, the line their average (the chance a "
+            "trial of this size finds a significant difference, given what we do not know "
+            "about the mechanisms), the dotted line the parameters as written. The band is "
+            "what we do not know about the mechanisms; it does not shrink with more simulated "
+            "trials. member_power.csv holds every member's power curve.",
+            "html": chart_html(
+                _member_chart(result),
+                "power-members",
+                "Intention-to-treat power across plausible parameter sets.",
+            ),
+        }
+    ]
 
 
 def write_report(
