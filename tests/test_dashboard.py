@@ -530,10 +530,13 @@ def test_watch_one_run_is_ready_at_once_and_pauses_exactly(server, page):
     assert week == shown_week  # stopped where the room saw it stop
     assert counts == expected[week] and counts != expected[1]
     page.click(".introsim-step")  # and it goes on from there, one week
+    # The week and each count are separate texts that arrive one by one: wait for the
+    # whole state (a read between two of them once saw a count of the week before).
     page.wait_for_function(
-        "w => document.querySelector('.introsim-watch-week').innerText"
-        ".startsWith(`Week ${w + 1} of`)",
-        arg=week,
+        f"([w, expected]) => {{ const s = ({WATCH_JS})(); return s !== null"
+        " && s.week.startsWith(`Week ${w + 1} of`)"
+        " && JSON.stringify(s.counts) === JSON.stringify(expected); }",
+        arg=[week, expected[week + 1]],
     )
     assert watched(page) == (week + 1, expected[week + 1])
 
