@@ -37,8 +37,10 @@ OUTCOMES = ("work_or_education_at_exit", "work_or_education_12m_after_exit")
 
 FLOOR, CEILING = 0.05, 0.95
 """No subgroup below 5 % or above 95 % in work or education: the bounds the model's
-acceptance criteria set (a judgement: the published subgroups, by sex, age, country of birth
-and municipality, all lie between about 35 % and 85 % one year after the programme)."""
+acceptance criteria set. A judgement, far outside what is published: a year after the
+programme SSB finds 71 % of the men and 49 % of the women who left it in 2015 in work or
+education ('introinnv', published 2017), and its report on the leavers of 2005-2016 (Rapporter
+2019/38) finds the counties ranging from 56 % in Oslo, among the lowest, to over 70 % in six."""
 
 AGE_LABELS = ("18-25", "26-35", "36-45", "46-55", "56+")
 LANGUAGE_AT_EXIT_EDGES = (2.0, CEFR_B1)

@@ -127,6 +127,28 @@ def test_bad_files_fail_with_one_line_naming_the_field(folder: Path, change, mes
     assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
+def test_too_few_design_points_for_the_parameters_are_refused_before_any_run(folder: Path) -> None:
+    more = "\n".join(
+        f'"{name}" = "plausible"'
+        for name in (
+            "mechanisms.productivity_base",
+            "mechanisms.productivity_weight",
+            "mechanisms.language_slope",
+            "labour_market.outside_bar",
+        )
+    )
+    text = CALIBRATION.replace("points = 20", "points = 9").replace(
+        '"mechanisms.score_noise" = "plausible"', f'"mechanisms.score_noise" = "plausible"\n{more}'
+    )
+    path = folder / "cal.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CalibrationError) as info:
+        load_posterior_calibration(path)
+    assert "calibration.points: expected at least 10 design points per wave for 6 free" in str(
+        info.value
+    )
+
+
 def test_runs_on_the_engine_and_writes_the_ensemble(folder: Path, tmp_path: Path) -> None:
     cal = load_posterior_calibration(folder / "cal.toml")
     store = RunStore(tmp_path / "out")

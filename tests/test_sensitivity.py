@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -19,13 +20,34 @@ from introsim.experiments.design import (
 )
 from introsim.experiments.engine import Task, run_tasks
 from introsim.experiments.sensitivity import analyse_outcome, convergence, noise_share
-from introsim.params.catalog import param_info
+from introsim.params.catalog import iter_params, param_info
 from introsim.params.errors import InputError
 
 from clitools import SRC, call_cli, stderr_lines, write
 
 ROOT = SRC.parent
-STUDIES = [ROOT / "experiments" / n for n in ("mechanisms_morris.toml", "ips_sobol.toml")]
+STUDIES = [
+    ROOT / "experiments" / n
+    for n in ("mechanisms_morris.toml", "ips_sobol.toml", "methods_morris.toml")
+]
+HIRING = (
+    "mechanisms.score_noise",
+    "mechanisms.productivity_base",
+    "mechanisms.productivity_weight",
+    "mechanisms.productivity_per_education",
+    "mechanisms.language_slope",
+    "mechanisms.unmet_requirement_penalty",
+    "mechanisms.health_productivity",
+    "labour_market.outside_bar",
+)
+"""The hiring model's weights, factors of the methods' Morris study."""
+
+
+@functools.cache
+def _shipped(path: Path):
+    """A shipped study, loaded once (the large ones take half a minute to build their points)."""
+    return load_experiment(path)
+
 
 # Known-answer tolerances (absolute, in index units). Saltelli's estimator at N = 1024 has a
 # standard error near 0.02 for Ishigami's indices, so 0.05 is about 2.5 standard errors.
@@ -137,11 +159,11 @@ def tiny(tmp_path: Path, small_files: dict[str, Path]) -> Path:
 
 def test_shipped_studies_load():
     for path in STUDIES:
-        d = load_experiment(path)
+        d = _shipped(path)
         assert d.meta.design in ("morris", "sobol") and d.meta.dummy
         assert d.problem is not None and d.problem["names"][-1] == DUMMY
         assert 6 <= len(d.factors) and all(param_info(f) for f in d.factors)
-    sobol = load_experiment(STUDIES[1])
+    sobol = _shipped(STUDIES[1])
     assert 6 <= len(sobol.factors) <= 10
     assert sobol.points[0].scenario.follow_up.method == "ips"
     # The shipped Sobol study is of IPS minus standard follow-up, over declared ranges.
@@ -150,6 +172,25 @@ def test_shipped_studies_load():
     for name, spec in sobol.factors.items():
         plausible = param_info(name).plausible
         assert plausible is not None and (spec.min, spec.max) == plausible, name
+
+
+def test_the_methods_morris_study_screens_every_declared_method_range_on_the_difference():
+    # IPS minus standard follow-up at 12 and 60 months, over every parameter of both method
+    # profiles that has a declared plausible range and the hiring model's weights, each over
+    # exactly that range: a range added to or changed in the schema must reach the study.
+    study = _shipped(STUDIES[2])
+    assert study.meta.design == "morris" and study.meta.outcomes == ["employed_12m", "employed_60m"]
+    assert study.points[0].scenario.follow_up.method == "ips"
+    assert study.reference is not None
+    assert study.reference.overrides == {"follow_up.method": "standard"}
+    declared = {
+        p.path
+        for p in iter_params()
+        if p.path.startswith(("methods.standard.", "methods.ips.")) and p.plausible is not None
+    }
+    assert set(study.factors) == declared | set(HIRING)
+    for name, spec in study.factors.items():
+        assert (spec.min, spec.max) == param_info(name).plausible, name
 
 
 def test_categories_are_strata_and_the_dummy_never_reaches_the_scenario(tiny: Path):
@@ -400,3 +441,69 @@ def test_discover_names_the_extra_when_missing(monkeypatch, tmp_path: Path):
     monkeypatch.setitem(sys.modules, "ema_workbench.analysis", None)
     with pytest.raises(DiscoveryError, match=r"introsim\[discover\]"):
         discover_boxes(tmp_path, "employed_60m", below=0.45)
+
+
+# --------------------------------------------------------------------------- posterior ranges
+POSTERIOR = """\
+[[member]]
+"mechanisms.score_noise" = 0.25
+"labour_market.outside_bar" = 1.5
+[[member]]
+"mechanisms.score_noise" = 0.41
+"labour_market.outside_bar" = 1.5
+[[member]]
+"mechanisms.score_noise" = 0.30
+"labour_market.outside_bar" = 1.5
+"""
+
+SOBOL_OVER = """\
+[experiment]
+name = "over_posterior"
+question = "q"
+base = "{base}"
+replications = 2
+seed = 1
+design = "sobol"
+samples = 8
+outcomes = ["employed_12m"]
+
+[factors]
+"mechanisms.score_noise" = {{ posterior = "posterior.toml"{extra} }}
+"mechanisms.productivity_base" = {{ min = 0.3, max = 0.8 }}
+"""
+
+
+def _over_posterior(tmp_path: Path, small_files, extra: str = "") -> Path:
+    write(tmp_path, "posterior.toml", POSTERIOR)
+    text = SOBOL_OVER.format(base=small_files["base"], extra=extra)
+    return write(tmp_path, "sobol.toml", text)
+
+
+def test_a_factor_range_can_be_the_range_a_posterior_spans(tmp_path, small_files):
+    design = load_experiment(_over_posterior(tmp_path, small_files))
+    spec = design.factors["mechanisms.score_noise"]
+    assert (spec.min, spec.max) == (0.25, 0.41)  # the members' smallest and largest values
+    values = [p.overrides["mechanisms.score_noise"] for p in design.points[1:]]
+    assert min(values) >= 0.25 and max(values) <= 0.41
+    described = design.describe()["factors"]["mechanisms.score_noise"]
+    assert (described["min"], described["max"]) == (0.25, 0.41)
+
+
+@pytest.mark.parametrize(
+    ("extra", "factor", "message"),
+    [
+        (", min = 0.1", None, "give either posterior or min, not both"),
+        ("", "labour_market.outside_bar", "every member of posterior.toml has"),
+        ("", "labour_market.hidden_share", "not set by every member of posterior.toml (0 of 3)"),
+    ],
+)
+def test_a_posterior_range_that_cannot_be_read_is_one_line(
+    tmp_path, small_files, extra, factor, message
+):
+    path = _over_posterior(tmp_path, small_files, extra)
+    if factor is not None:
+        path.write_text(path.read_text().replace("mechanisms.score_noise", factor))
+    result = call_cli("validate", path)
+    assert result.returncode == 2
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and message in lines[0] and "sobol.toml:12" in lines[0], lines

@@ -21,6 +21,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from introsim import __version__
+from introsim.experiments.registry import COMMANDS
 from introsim.params.errors import InputError, StudyError
 from introsim.params.loader import load_scenario, load_scenario_with, parse_sets
 from introsim.params.schema import Scenario
@@ -131,6 +132,16 @@ EnsembleOption = Annotated[
         help="Posterior ensemble (posterior.toml from `introsim calibrate`): every member runs "
         "every replicate, and each number shows what we do not know about the mechanisms, "
         "chance in one real cohort and the simulation's precision.",
+    ),
+]
+
+
+MembersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--members",
+        help="With --ensemble: only the first N members (each runs every site and every "
+        "simulated trial).",
     ),
 ]
 
@@ -335,131 +346,64 @@ def compare_command(
     )
 
 
-@app.command()
-def sweep(
-    experiment: Annotated[Path, typer.Argument(help="Experiment TOML file (see experiments/).")],
-    out: OutOption = None,
-    replications: ReplicationsOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
-    sets: SetOption = None,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-    ensemble: EnsembleOption = None,
-) -> None:
-    """Run an experiment's design points over common-random-number replicates.
+def file_study_command(kind: str) -> Callable[..., None]:
+    """The command of a study kind that reads one file, from its entry in ``registry.COMMANDS``.
 
-    Results are stored as they finish; the same command after an interruption
-    runs only what is missing. Writes runs.parquet/.csv, points.parquet/.csv,
-    manifest.json and report.html.
+    Every such command takes the file and the shared options; ``--replications``,
+    ``--set`` and ``--ensemble`` only where its entry names them.
     """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command(
-        "sweep",
-        experiment,
-        sets=checked(parse_sets, sets),
-        ensemble=ensemble,
-        replications=replications,
-        shared=shared,
+    import inspect
+    import typing
+
+    entry = COMMANDS[kind]
+    wanted: dict[str, tuple[Any, Any]] = {
+        "study_file": (Annotated[Path, typer.Argument(help=entry.argument)], inspect._empty),
+        "out": (OutOption, None),
+        "replications": (ReplicationsOption, None),
+        "jobs": (JobsOption, 1),
+        "dask": (DaskOption, None),
+        "fresh": (FreshOption, False),
+        "sets": (SetOption, None),
+        "json_out": (JsonOption, False),
+        "dry_run": (DryRunOption, False),
+        "ensemble": (EnsembleOption, None),
+        "members": (MembersOption, None),
+    }
+    for name, text in entry.option_help.items():  # a kind's own words for a shared option
+        flag = "--" + name.replace("_", "-")
+        base = typing.get_args(wanted[name][0])[0]  # the type without the shared option
+        wanted[name] = (Annotated[base, typer.Option(flag, help=text)], wanted[name][1])
+    optional = {"replications", "sets", "ensemble", "members"}
+    names = [n for n in wanted if n not in optional or n in entry.options]
+
+    def command(**given: Any) -> None:
+        shared = Shared(
+            given["out"],
+            given["jobs"],
+            given["dask"],
+            given["fresh"],
+            given["json_out"],
+            given["dry_run"],
+        )
+        options: dict[str, Any] = {
+            k: given[k] for k in ("replications", "ensemble", "members") if k in given
+        }
+        if "sets" in given:
+            options["sets"] = checked(parse_sets, given["sets"])
+        study_command(kind, given["study_file"], shared=shared, **options)
+
+    kind_ = inspect.Parameter.KEYWORD_ONLY
+    command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, kind_, annotation=wanted[n][0], default=wanted[n][1]) for n in names]
     )
+    command.__annotations__ = {n: wanted[n][0] for n in names}
+    command.__doc__ = inspect.cleandoc(entry.help)
+    command.__name__ = kind
+    return command
 
 
-@app.command()
-def sensitivity(
-    study: Annotated[Path, typer.Argument(help="Study file with a morris, sobol or delta design.")],
-    out: OutOption = None,
-    replications: ReplicationsOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
-    sets: SetOption = None,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """Global sensitivity analysis: Morris, Sobol or delta indices over replicated runs.
-
-    Runs the study's SALib sample (each row over common-random-number
-    replicates; stored as they finish, so the same command resumes), then
-    computes the indices on replicate means, the noise share, the dummy's noise
-    floor and a convergence check. A [reference] table makes it a study of the
-    paired difference, treatment minus reference. Writes indices.parquet/.csv,
-    runs.parquet/.csv, manifest.json and report.html.
-    """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command(
-        "sensitivity",
-        study,
-        sets=checked(parse_sets, sets),
-        replications=replications,
-        shared=shared,
-    )
-
-
-@app.command()
-def trial(
-    trial_file: Annotated[Path, typer.Argument(help="Trial TOML file (see experiments/).")],
-    out: OutOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-    ensemble: Annotated[
-        Path | None,
-        typer.Option(
-            "--ensemble",
-            help="Posterior ensemble (posterior.toml from `introsim calibrate`): the trial is "
-            "also simulated under every member, and the n for 80 % power is given as a range "
-            "across them.",
-        ),
-    ] = None,
-    members: Annotated[
-        int | None,
-        typer.Option(
-            "--members",
-            help="With --ensemble: only the first N members (each runs every site and every "
-            "simulated trial).",
-        ),
-    ] = None,
-) -> None:
-    """Simulate a randomised trial many times at each sample size: power, bias, coverage.
-
-    Every site is simulated under both arms with common random numbers, so each
-    participant's true effect is known; simulated trials drawn from these sites
-    are analysed by intention to treat, per protocol and IV (CACE). Site runs are
-    stored as they finish; the same command after an interruption runs only what
-    is missing. Writes trials.parquet, power.csv, manifest.json and report.html;
-    with --ensemble also member_power.csv, each member's power curve.
-    """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("trial", trial_file, ensemble=ensemble, members=members, shared=shared)
-
-
-@app.command()
-def calibrate(
-    calibration: Annotated[
-        Path, typer.Argument(help="Calibration TOML file (see calibration/default.toml).")
-    ],
-    out: OutOption = None,
-    jobs: JobsOption = 1,
-    dask: DaskOption = None,
-    fresh: FreshOption = False,
-    json_out: JsonOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """Find the posterior ensemble: every parameter set the targets do not rule out.
-
-    History matching with Gaussian-process emulators over waves; every member is
-    simulated and re-checked on fresh seeds, each target is predicted from the
-    others, and known parameters are recovered from the model's own output. Runs
-    are kept in --out as they finish; the same command after an interruption
-    runs only what is missing. Writes posterior.toml (the ensemble that compare,
-    sweep, trial and sensitivity read), members, targets, parameters and waves
-    tables, manifest.json and report.html.
-    """
-    shared = Shared(out, jobs, dask, fresh, json_out, dry_run)
-    study_command("calibrate", calibration, shared=shared)
+for _kind in COMMANDS:
+    app.command(_kind)(file_study_command(_kind))
 
 
 @app.command()

@@ -38,7 +38,8 @@ def check_file(path: str | os.PathLike[str]) -> Checked:
     """Load a file of any kind fully and say what it is.
 
     Args:
-        path: A scenario, experiment, trial, calibration, targets or ensemble file.
+        path: A scenario, experiment, trial, panel, calibration, targets or ensemble file, or
+            a municipal profile or observed-outcomes CSV file.
 
     Returns:
         What the file holds, and any warnings.
@@ -51,6 +52,12 @@ def check_file(path: str | os.PathLike[str]) -> Checked:
 
 def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     """The file's description and warnings (see :func:`check_file`)."""
+    if Path(path).suffix.lower() == ".csv":
+        from introsim.params.municipalities import load_observed, load_profiles
+
+        if Path(path).name.startswith("observed_"):
+            return f"observed outcomes: {len(load_observed(path))} rows (comparison only)", []
+        return f"municipal profiles: {len(load_profiles(path))} municipalities", []
     kind = file_kind(TomlDocument.read(path, what="TOML file").data)
     if kind == "experiment":
         from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment
@@ -67,6 +74,16 @@ def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
         spec = load_trial(path)
         return (
             f"trial: {spec.recruitment.sites} sites, {len(spec.meta.sample_sizes)} sample sizes",
+            [],
+        )
+    if kind == "panel":
+        from introsim.params.panel_file import load_panel
+
+        panel = load_panel(path)
+        runs = len(panel.municipalities) * len(panel.policies) * panel.meta.replications
+        return (
+            f"panel: {len(panel.municipalities)} municipalities × {len(panel.policies)} policies "
+            f"× {panel.meta.replications} replicates = {runs} runs",
             [],
         )
     if kind == "calibration":

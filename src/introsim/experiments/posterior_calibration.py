@@ -260,6 +260,14 @@ def load_posterior_calibration(path: str | os.PathLike[str]) -> PosteriorCalibra
         settings[name] = doc.validate(TargetSettings, ("target", name))
     fitted = tuple(_fitted(t, settings.get(t.name), meta) for t in kept)
     parameters, infos = _parameters(doc, targets)
+    if meta.points < len(parameters) + 4:
+        # An emulator of d parameters needs more design points than its d + 2 hyperparameters
+        # and a validation fifth; the history match stops before its first wave otherwise.
+        doc.fail(
+            ("calibration", "points"),
+            f"expected at least {len(parameters) + 4} design points per wave for "
+            f"{len(parameters)} free parameters (their number + 4), found {meta.points}",
+        )
     return PosteriorCalibration(
         doc.path, meta, targets, tuple(meta.exclude), parameters, fitted, infos
     )

@@ -38,13 +38,16 @@ from types import FrameType
 from typing import Any, ClassVar
 
 from introsim.experiments.engine import ExecutorError, Task, TaskResult, executor_for, run_tasks
+from introsim.experiments.registry import COMMANDS, KINDS, CommandLine
 from introsim.experiments.store import RunStore, StoreMismatch
 from introsim.params.errors import StudyError
 from introsim.params.schema import Scenario
 from introsim.run import simulate_outcomes
 
 __all__ = [
+    "COMMANDS",
     "KINDS",
+    "CommandLine",
     "Runner",
     "Study",
     "StudyError",
@@ -53,15 +56,6 @@ __all__ = [
     "register",
     "study_kind",
 ]
-
-KINDS: dict[str, str] = {
-    "compare": "introsim.experiments.compare",
-    "sweep": "introsim.experiments.sweep",
-    "sensitivity": "introsim.experiments.sensitivity",
-    "trial": "introsim.experiments.trial",
-    "calibrate": "introsim.experiments.posterior_calibration",
-}
-"""Each kind of study and the module that defines (and registers) it."""
 
 _REGISTRY: dict[str, type[Study]] = {}
 

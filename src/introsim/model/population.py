@@ -166,6 +166,7 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
     # Skill is log-normal with mean 1: the person matters.
     sd = fu.skill_sd
     skill = rng.lognormal(-0.5 * sd * sd, sd, total) if sd > 0 else np.ones(total)
+    skill *= fu.skill_mean  # the municipality's practice: 1 is the national average
     return Specialists.validated(
         method=np.repeat(np.arange(len(METHODS), dtype=np.int8), counts),
         cap=np.repeat(np.array(caps, dtype=np.int32), counts),
@@ -187,6 +188,19 @@ def method_ranges(specialists: Specialists) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def employer_count(scenario: Scenario) -> int:
+    """Local employers reachable by the programme.
+
+    A municipality's come from its local jobs (``[municipality] local_jobs``), so its
+    labour market does not grow with the number of refugees it settles; without one, from
+    the cohort's size (``labour_market.employers_per_participant``).
+    """
+    lm, jobs = scenario.labour_market, scenario.municipality.local_jobs
+    if jobs is not None:
+        return max(1, round(jobs * lm.employers_per_thousand_jobs / 1000.0))
+    return max(1, round(scenario.cohort.size * lm.employers_per_participant))
+
+
 def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employers, Vacancies]:
     """Draw the local employers and their (closed) vacancy slots.
 
@@ -200,7 +214,7 @@ def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employ
         The employers and ``SLOTS_PER_EMPLOYER`` closed vacancy slots for each.
     """
     lm = scenario.labour_market
-    n = max(1, round(scenario.cohort.size * lm.employers_per_participant))
+    n = employer_count(scenario)
     shares = np.array([s.share for s in lm.sectors])
     sector = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int16)
     base_wage = np.array([s.weekly_wage_nok for s in lm.sectors])

@@ -51,11 +51,40 @@ class Derived(NamedTuple):
     value: Callable[[Scenario], Any]
 
 
+UNEMPLOYMENT_RANGE = (0.005, 0.5)
+"""A municipality's local unemployment is kept inside the bounds of ``labour_market.
+unemployment_rate`` (and ``reference_unemployment_rate``'s floor)."""
+
+_UNEMPLOYMENT_INPUTS = (
+    "labour_market.unemployment_rate",
+    "labour_market.reference_unemployment_rate",
+    "labour_market.reference_employment_rate",
+    "labour_market.unemployment_per_employment_gap",
+    "municipality.employment_rate",
+)
+
+
+def local_unemployment(sc: Scenario) -> float:
+    """The unemployment outside job seekers bring: a municipality's from its employment rate.
+
+    With ``[municipality] employment_rate`` it is ``unemployment_rate`` raised by
+    ``unemployment_per_employment_gap`` per point the municipality's employment rate lies
+    below ``reference_employment_rate`` (lowered above it); otherwise ``unemployment_rate``.
+    """
+    lm, rate = sc.labour_market, sc.municipality.employment_rate
+    if rate is None:
+        return lm.unemployment_rate
+    value = lm.unemployment_rate + lm.unemployment_per_employment_gap * (
+        lm.reference_employment_rate - rate
+    )
+    return min(max(value, UNEMPLOYMENT_RANGE[0]), UNEMPLOYMENT_RANGE[1])
+
+
 def _bar_mean(sc: Scenario) -> float:
     """The outside candidates' bar at this unemployment: it rises per point above reference."""
     lm = sc.labour_market
     return lm.outside_bar + lm.outside_bar_per_point * 100.0 * (
-        lm.unemployment_rate - lm.reference_unemployment_rate
+        local_unemployment(sc) - lm.reference_unemployment_rate
     )
 
 
@@ -96,25 +125,16 @@ DERIVED: dict[str, Derived] = {
     # Outside hires scale with the unemployed's share against its reference.
     "outside_fill": Derived(
         float,
-        (
-            "labour_market.outside_fill_rate",
-            "labour_market.unemployment_rate",
-            "labour_market.reference_unemployment_rate",
-        ),
+        ("labour_market.outside_fill_rate", *_UNEMPLOYMENT_INPUTS),
         lambda sc: min(
             1.0,
             sc.labour_market.outside_fill_rate
-            * (sc.labour_market.unemployment_rate / sc.labour_market.reference_unemployment_rate),
+            * (local_unemployment(sc) / sc.labour_market.reference_unemployment_rate),
         ),
     ),
     "bar_mean": Derived(
         float,
-        (
-            "labour_market.outside_bar",
-            "labour_market.outside_bar_per_point",
-            "labour_market.unemployment_rate",
-            "labour_market.reference_unemployment_rate",
-        ),
+        ("labour_market.outside_bar", "labour_market.outside_bar_per_point", *_UNEMPLOYMENT_INPUTS),
         _bar_mean,
     ),
     "subsidy_code": Derived(

@@ -20,6 +20,7 @@ __all__ = [
     "EnsembleError",
     "ExperimentError",
     "InputError",
+    "PanelError",
     "ScenarioError",
     "StudyError",
     "TrialError",
@@ -88,6 +89,10 @@ class ExperimentError(InputError):
 
 class TrialError(InputError):
     """A trial file is not valid."""
+
+
+class PanelError(InputError):
+    """A panel file (municipalities under policies) is not valid."""
 
 
 class CalibrationError(InputError):

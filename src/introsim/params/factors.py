@@ -10,6 +10,14 @@ categories) or a range ``{min, max}`` (sampled, optionally on a log scale)::
     [factors.follow_up]          # the same, written as nested tables
     method = { levels = ["standard", "ips"] }
 
+A range may instead be a calibration's posterior: ``{ posterior = "FILE" }``
+takes the range the ensemble's members span for that parameter (each member a
+parameter set the calibration's targets do not rule out), so a sensitivity study
+asks what matters over what the evidence leaves open rather than over the
+declared range::
+
+    "mechanisms.score_noise" = { posterior = "../calibration/posterior.toml" }
+
 :func:`parse_factors` reads them for every file kind that has them (experiment
 ``[factors]``, calibration ``[parameters]``) and checks each against the schema.
 """
@@ -17,8 +25,10 @@ categories) or a range ``{min, max}`` (sampled, optionally on a log scale)::
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -32,7 +42,7 @@ __all__ = ["MAX_LEVELS", "Factor", "FactorSpec", "parse_factors"]
 MAX_LEVELS = 1_000
 """Most levels a factor may list: more would be a range, sampled."""
 
-_SPEC_KEYS = frozenset({"levels", "min", "max", "scale", "group"})
+_SPEC_KEYS = frozenset({"levels", "min", "max", "scale", "group", "posterior"})
 
 
 class FactorSpec(StrictModel):
@@ -107,6 +117,40 @@ def _is_spec(table: Mapping[str, Any]) -> bool:
     return bool(_SPEC_KEYS & set(table))
 
 
+def _posterior_range(
+    doc: TomlDocument, loc: Loc, name: str, value: dict[str, Any]
+) -> dict[str, Any]:
+    """A ``{ posterior = FILE }`` factor as ``{min, max}``: the range its members span.
+
+    Raises:
+        InputError: The file is not an ensemble, a member lacks the parameter, the
+            members agree on one value, or ``min``/``max``/``levels`` are given too.
+    """
+    from introsim.params.ensemble_file import load_ensemble
+
+    given = sorted({"min", "max", "levels"} & set(value))
+    if given:
+        doc.fail(loc, f"give either posterior or {' and '.join(given)}, not both")
+    written = value["posterior"]
+    if not isinstance(written, str) or not written.strip():
+        doc.fail(loc, "posterior: expected a string naming a posterior ensemble file")
+    path = Path(os.path.normpath(doc.path.parent / written))
+    if not path.is_file():
+        doc.fail(loc, f"posterior ensemble {written!r} not found (looked for {path})")
+    ensemble = load_ensemble(path)
+    values = [m[name] for m in ensemble.members if name in m]
+    if len(values) < ensemble.size:
+        doc.fail(
+            loc,
+            f"{name} is not set by every member of {ensemble.path.name} "
+            f"({len(values)} of {ensemble.size}): the calibration did not treat it as uncertain",
+        )
+    low, high = float(min(values)), float(max(values))
+    if not low < high:
+        doc.fail(loc, f"every member of {ensemble.path.name} has {name} = {low:g}: no range")
+    return {**{k: v for k, v in value.items() if k != "posterior"}, "min": low, "max": high}
+
+
 def parse_factors(doc: TomlDocument, section: str, *, categories: bool = True) -> list[Factor]:
     """Read the factors of a table such as ``[factors]``, checked against the schema.
 
@@ -133,6 +177,8 @@ def parse_factors(doc: TomlDocument, section: str, *, categories: bool = True) -
         if info is None or info.kind not in kinds:
             what = "not a parameter" if info is None else f"a {info.kind}, not a number or category"
             doc.fail(loc, f"{name!r} is {what}; see `introsim params` for the paths")
+        if isinstance(value, dict) and "posterior" in value:
+            value = _posterior_range(doc, loc, name, value)
         spec = doc.validate(FactorSpec, loc, value)
         if spec.levels is None and info.kind not in ("int", "float"):
             doc.fail(loc, f"{name} is a {info.kind}: give levels, not a range")

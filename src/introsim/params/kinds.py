@@ -1,7 +1,7 @@
 """Which kind of input file a TOML file is, from its top-level tables.
 
 ``introsim validate`` takes any file of the project; each kind is recognised by
-the table only it has: ``[experiment]``, ``[trial]``, ``[calibration]``,
+the table only it has: ``[experiment]``, ``[trial]``, ``[panel]``, ``[calibration]``,
 ``[[target]]`` (a targets file), ``[[member]]`` (an ensemble, a posterior one
 too); anything else is a scenario file (which is also how ``best.toml``, an
 ensemble of one, reads).
@@ -16,6 +16,7 @@ __all__ = ["KINDS", "file_kind"]
 KINDS: dict[str, tuple[str, ...]] = {
     "experiment": ("experiment",),
     "trial": ("trial", "recruitment"),
+    "panel": ("panel", "policy"),
     "calibration": ("calibration",),
     "targets": ("target", "not_computed"),
     "ensemble": ("member",),

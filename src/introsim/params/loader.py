@@ -156,8 +156,57 @@ def validate_files(paths: Iterable[str | os.PathLike[str]]) -> list[InputError]:
     return found
 
 
+def _with_municipality(resolved: Resolved) -> None:
+    """Fill a ``[municipality]`` table's context from its profile row, in place.
+
+    The profile is named relative to the file that names it; the values it decides
+    (:data:`~introsim.params.municipal_context.CONTEXT_PATHS`) replace what the chain says,
+    and a problem with them is placed at the ``code`` that chose the row.
+
+    Raises:
+        ScenarioError: The profile or code is missing or wrong, or the profile file is bad
+            (file, line and column of its first problem).
+    """
+    from introsim.params.municipal_context import cached_profiles, profile_values
+
+    table = resolved.data.get("municipality")
+    if not isinstance(table, dict) or not ({"profile", "code"} & table.keys()):
+        return
+    for key in ("profile", "code"):
+        if not isinstance(table.get(key), str):
+            loc: Loc = ("municipality", key if key in table else "code")
+            doc = resolved.place(("municipality",))
+            doc.fail(loc, f"expected a string; [municipality] needs both profile and {key}")
+    where = resolved.place(("municipality", "profile"))
+    rows = cached_profiles(where.path.parent / table["profile"]).by_number()
+    code_at = resolved.place(("municipality", "code"))
+    row = rows.get(table["code"])
+    if row is None:
+        code_at.fail(
+            ("municipality", "code"),
+            f"{table['code']!r} is not a municipality of {table['profile']}",
+        )
+    share = table.get("participants_per_settled")
+    try:
+        values = profile_values(row, share if isinstance(share, int | float) else None)
+    except ValueError as exc:
+        code_at.fail(("municipality", "code"), str(exc))
+    for dotted, value in values.items():
+        if dotted == "municipality.code":
+            continue
+        section, key = split(dotted)
+        node = resolved.data.setdefault(section, {})
+        if isinstance(node, dict):
+            if value is None:
+                node.pop(key, None)
+            else:
+                node[key] = value
+            resolved.origins[(section, key)] = code_at
+
+
 def _validated(resolved: Resolved) -> Scenario:
     """Validate merged data; raise the first problem, with all of them, as its file's kind."""
+    _with_municipality(resolved)
     problems = precheck(resolved.data, Scenario, ())
     try:
         scenario = Scenario.model_validate(resolved.data)

@@ -402,10 +402,47 @@ class LabourMarket(Section):
     employers_per_participant: float = param(
         0.6,
         "employers per participant",
-        "Local employers reachable by this cohort",
+        "Local employers reachable by this cohort (without a [municipality]: with one, "
+        "employers come from its local jobs, employers_per_thousand_jobs)",
         "assumption",
         gt=0,
         le=50,
+    )
+    employers_per_thousand_jobs: float = param(
+        3.83,
+        "employers per 1000 local jobs",
+        "Employers reachable by the programme per 1000 jobs located in the municipality; "
+        "used when [municipality] gives local_jobs",
+        "assumption: makes the national ratio equal employers_per_participant's default "
+        "(0.6 × 17 699 participants who started the programme in 2023, IMDi 'Nøkkeltall for "
+        "introduksjonsprogrammet 2023', / 2 771 249 jobs by workplace in municipalities/"
+        "norway_2023.csv, SSB table 11616, Q4 2022)",
+        plausible=(2.0, 6.0),
+        gt=0,
+        le=1000,
+    )
+    reference_employment_rate: float = param(
+        0.687,
+        "share 0-1",
+        "Employment rate (employed residents 15-74 / residents 15-74) at which a "
+        "municipality's outside competition is the national one",
+        "SSB table 11616, Q4 2022: 68.7 % over the 354 municipalities of "
+        "municipalities/norway_2023.csv with the figure",
+        ge=0.3,
+        le=0.95,
+    )
+    unemployment_per_employment_gap: float = param(
+        0.3,
+        "unemployment points per employment point",
+        "Rise in the local unemployment rate per point the municipality's employment rate "
+        "lies below reference_employment_rate (and fall per point above); used when "
+        "[municipality] gives employment_rate",
+        "assumption: registered unemployment by municipality for 2023 was not found (NAV); "
+        "most of the spread in employment rates between municipalities is age, study and "
+        "disability, so a small part of a point of employment is a point of unemployment",
+        plausible=(0.1, 0.5),
+        ge=0,
+        le=1,
     )
     vacancy_rate: float = param(
         0.025,
@@ -916,7 +953,10 @@ class FollowUp(Section):
         "participants per specialist",
         "Caseload cap of the method's specialists (20 or fewer for "
         "top IPS fidelity; about 15 on average in Proba's study)",
-        "IPS-25 fidelity scale; Proba 2019",
+        "IPS-25 fidelity scale; Proba 2019. Plausible range across municipalities: "
+        "assumption, from Proba's average of 15 to 35 (a programme advisor with a large "
+        "caseload)",
+        plausible=(15, 35),
         ge=1,
         le=200,
     )
@@ -992,6 +1032,17 @@ class FollowUp(Section):
         "Proba 2019 for NAV (results vary with the person more than the method)",
         ge=0,
         le=2,
+    )
+    skill_mean: float = param(
+        1.0,
+        "multiplier",
+        "Average skill of a municipality's specialists and advisors against the national "
+        "average (1); part of programme practice",
+        "assumption: no study measures it by municipality; the plausible range (±20 %) is "
+        "about half the spread between single specialists (skill_sd)",
+        plausible=(0.8, 1.2),
+        gt=0,
+        le=5,
     )
 
 
@@ -2193,6 +2244,106 @@ class PublicFinances(Section):
     )
 
 
+# --------------------------------------------------------------------------- municipality
+MAX_MUNICIPAL_POPULATION = 2_000_000
+"""Largest count of residents or jobs of one municipality (Oslo has about 720 000 residents)."""
+
+SUPPRESSED_CELL_PERSONS = 2.5
+"""Persons counted for each settlement cell IMDi withholds (cells of 1-4 persons): the
+midpoint, an assumption; the profile's settled figures are lower bounds without it."""
+MUNICIPAL_INTAKE_WEEKS = 52
+"""Weeks over which a municipality's yearly settlement arrives: IMDi's figures are per calendar
+year, so its cohort arrives evenly over one year (an assumption about the timing within it)."""
+JOBS_PER_RESIDENT = 0.5056
+"""Jobs per resident where a profile lacks a municipality's jobs (Ålesund and Haram in
+norway_2023.csv): 2 771 249 jobs by workplace / 5 481 383 residents over the 354 municipalities
+with both figures (SSB table 11616 Q4 2022; SSB table 07459, 1 January 2024)."""
+
+PRACTICE_PATHS: tuple[str, ...] = (
+    "follow_up.method",
+    "follow_up.caseload",
+    "follow_up.skill_mean",
+    "wage_subsidy.rate",
+)
+"""Programme practice: what a municipality decides itself (method, caseload, specialist skill,
+subsidy use), as opposed to its context (intake and labour market, ``[municipality]``). Each is
+an ordinary field with its default; a panel may spread them across municipalities within the
+ranges it declares (by default the fields' plausible ranges)."""
+
+
+class Municipality(Section):
+    """``[municipality]``: the municipality whose context a run takes, from a profile file.
+
+    Name a profile file and a municipality number; the loader reads the row and fills in
+    the rest of this table, the cohort's size, intake weeks and sex, and the run then takes
+    its employers from ``local_jobs`` and its outside competition from ``employment_rate``
+    (see :mod:`introsim.params.municipal_context`). Programme practice is not here.
+    """
+
+    profile: str | None = param(
+        None,
+        "file",
+        "Municipal profile file such as ../municipalities/norway_2023.csv, relative to the "
+        "scenario file that names it",
+        max_length=1000,
+    )
+    code: str | None = param(
+        None,
+        "municipality number",
+        "Four-digit municipality number of the profile's row, such as '0301' (Oslo)",
+        pattern=r"^\d{4}$",
+    )
+    name: str = param(
+        "",
+        "text",
+        "The municipality's name (filled from the profile)",
+        max_length=MAX_NAME_LENGTH,
+    )
+    settled: int | None = param(
+        None,
+        "persons",
+        "Refugees settled in the profile's year, suppressed cells counted at their midpoint "
+        "(filled from the profile; IMDi)",
+        ge=0,
+        le=MAX_COHORT,
+    )
+    participants_per_settled: float = param(
+        0.53,
+        "participants per settled refugee",
+        "Programme participants who start per refugee settled (the rest are children, older "
+        "people or exempt); the cohort's size is settled × this",
+        "17 699 started the programme in 2023 (IMDi, 'Nøkkeltall for introduksjonsprogrammet "
+        "2023') / 33 420 settled in 2023 (municipalities/norway_2023.csv)",
+        gt=0,
+        le=1,
+    )
+    local_jobs: int | None = param(
+        None,
+        "jobs",
+        "Employed persons whose workplace is in the municipality (filled from the profile: "
+        "SSB table 11616, Q4 2022); set = employers come from it, not from the cohort's size",
+        ge=1,
+        le=MAX_MUNICIPAL_POPULATION,
+    )
+    employment_rate: float | None = param(
+        None,
+        "share 0-1",
+        "Employed residents 15-74 / residents 15-74 (filled from the profile: SSB table 11616, "
+        "Q4 2022); set = outside competition from it",
+        ge=0,
+        le=1,
+    )
+    centrality_index: int | None = param(
+        None,
+        "index points 0-1000",
+        "SSB's centrality index (filled from the profile); shown, not used by the model",
+        ge=0,
+        le=1000,
+    )
+
+    _name_printable = field_validator("name")(lambda cls, v: _printable(v) if v else v)
+
+
 # --------------------------------------------------------------------------- the whole
 class Scenario(Section):
     """A whole scenario: one municipality's programme and labour market."""
@@ -2208,6 +2359,7 @@ class Scenario(Section):
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     costs: Costs = Field(default_factory=Costs)
     public_finances: PublicFinances = Field(default_factory=PublicFinances)
+    municipality: Municipality = Field(default_factory=Municipality)
 
     @model_validator(mode="after")
     def _fits_the_cohort(self) -> Scenario:
