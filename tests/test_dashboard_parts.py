@@ -477,6 +477,17 @@ def test_an_ensemble_of_assumptions_is_said_when_the_runs_come_from_one():
     assert chance.members == 4 and 0 < chance.by_mechanisms < 1
 
 
+def test_every_levers_source_has_its_bokmaal_words():
+    """A source changed in the schema shows in English on the bokmål page until translated."""
+    from introsim.app.i18n import SOURCES
+
+    for lever in LEVERS:
+        if lever.source:  # a name may read the same ("IMDi/Norstat 2017"), but it is written
+            assert SOURCES.get(lever.source, {}).get("nb"), lever.path
+    used = {lever.source for lever in LEVERS}
+    assert set(SOURCES) <= used  # no translation of a source no lever has any more
+
+
 def test_numbers_are_written_the_languages_way():
     from introsim.reporting.format import format_diff, format_value
 

@@ -498,7 +498,12 @@ TEXT: dict[str, dict[str, str]] = {
 SOURCES: dict[str, dict[str, str]] = {
     # Keyed by the schema's own words: when a source changes there, its translation is
     # missing until written here (a test checks every lever's source has one).
-    "IPS-25 fidelity scale; Proba 2019": {"nb": "IPS-25-skalaen for metodetroskap; Proba 2019"},
+    "IPS-25 fidelity scale; Proba 2019. Plausible range across municipalities: assumption, "
+    "from Proba's average of 15 to 35 (a programme advisor with a large caseload)": {
+        "nb": "IPS-25-skalaen for metodetroskap; Proba 2019. Mulig spenn mellom kommuner: "
+        "antakelse, fra Probas gjennomsnitt på 15 til 35 (en programrådgiver med mange "
+        "deltakere)"
+    },
     "NAV rules for lønnstilskudd (40 %; 60 % with reduced work capacity)": {
         "nb": "NAVs regler for lønnstilskudd (40 %; 60 % ved nedsatt arbeidsevne)"
     },
