@@ -98,3 +98,30 @@ def killed_at(*args: str | Path, parts: int | None = None, point: str | None = N
         check=False,
     )
     return proc.returncode
+
+
+def killed_in_fork(*args: str | Path, parts: int | None = None, point: str | None = None) -> int:
+    """Like :func:`killed_at`, in a fork of this process: no interpreter to start, kernels loaded.
+
+    The child runs ``introsim ARGS`` in process (:func:`call_cli`) with the kill point set
+    and kills itself there with SIGKILL, so nothing of Python's clean-up runs, as with a
+    real kill; the parent gets its exit status (``-SIGKILL``, or 0 if it finished).
+    """
+    import faulthandler
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the test
+        code = 1
+        try:
+            faulthandler.disable()
+            os.environ.pop("INTROSIM_STOP_AFTER_PARTS", None)
+            os.environ.pop("INTROSIM_STOP_AT", None)
+            if parts is not None:
+                os.environ["INTROSIM_STOP_AFTER_PARTS"] = str(parts)
+            if point is not None:
+                os.environ["INTROSIM_STOP_AT"] = point
+            code = call_cli(*args).returncode
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)

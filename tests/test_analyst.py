@@ -654,3 +654,85 @@ def test_params_filters_and_wraps_without_splitting_words(monkeypatch):
     assert len(every.splitlines()) > len(lines) and "scenario.name = " in every
     assert call_cli("params", "no-such-thing").returncode == 2
     assert {p.path for p in matching("wage_subsidy.*")} >= {"wage_subsidy.rate"}
+
+
+# --------------------------------------------------------------------------- validate
+THREE_MISTAKES = """\
+[scenario]
+name = "three"
+
+[follow_up]
+caseloda = 10
+method = "ipz"
+
+[labour_market]
+unemployment_rate = 3.5
+"""
+
+
+def test_validate_reports_every_problem_of_a_file_at_once(tmp_path: Path, small_files):
+    path = write(tmp_path, "three.toml", THREE_MISTAKES)
+    res = call_cli("validate", path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    lines = res.stderr.splitlines()
+    assert len(lines) == 3 and all(line.startswith(f"error: {path}:") for line in lines), lines
+    assert [line.split(":")[2] for line in lines] == ["5", "6", "9"]  # in the file's order
+    # Up to a limit: the rest are counted, not listed.
+    many = "[follow_up]\n" + "".join(f"key{k} = 1\n" for k in range(30))
+    res = call_cli("validate", write(tmp_path, "many.toml", many))
+    lines = res.stderr.splitlines()
+    assert len(lines) == 21 and lines[-1].endswith("and 10 more problems (fix these first)")
+    # Study files too: the problems of every table of a trial file at once.
+    from test_trial import _trial_file
+
+    trial = _trial_file(tmp_path / "t", small_files, trials=1, sites=0)
+    res = call_cli("validate", trial)
+    assert "trial.trials" in res.stderr and "recruitment.sites" in res.stderr, res.stderr
+
+
+def test_did_you_mean_for_paths_and_values_and_per_cent_for_shares(tmp_path: Path):
+    res = call_cli("validate", write(tmp_path, "three.toml", THREE_MISTAKES))
+    assert "unknown key 'caseloda' in [follow_up]; did you mean 'caseload'?" in res.stderr
+    assert "found string 'ipz'; did you mean 'ips'?" in res.stderr
+    assert "found 3.5; did you mean 0.035?" in res.stderr
+    # A share over its bound that is not a per cent gets no such hint; neither does a count.
+    res = call_cli("validate", write(tmp_path, "f.toml", "[wage_subsidy]\nrate = 400\n"))
+    assert res.returncode == 2 and "did you mean" not in res.stderr
+    res = call_cli("validate", write(tmp_path, "c.toml", "[follow_up]\ncaseload = 0\n"))
+    assert res.returncode == 2 and "did you mean" not in res.stderr
+    # Paths in study files: a factor, a list point, an ensemble member.
+    write(tmp_path, "base.toml", '[scenario]\nname = "base"\nweeks = 60\n[cohort]\nsize = 40\n')
+    study = write(
+        tmp_path,
+        "study.toml",
+        '[experiment]\nname = "s"\nquestion = "q"\nbase = "base.toml"\nreplications = 2\n'
+        'seed = 1\ndesign = "grid"\n[factors]\n"follow_up.casload" = { levels = [10, 20] }\n',
+    )
+    assert "did you mean 'follow_up.caseload'?" in call_cli("validate", study).stderr
+    member = write(tmp_path, "ens.toml", '[[member]]\n"folow_up.caseload" = 12\n')
+    assert "did you mean 'follow_up.caseload'?" in call_cli("validate", member).stderr
+
+
+def test_the_python_api_raises_the_command_lines_words():
+    import introsim
+    from introsim.params.errors import ScenarioError
+
+    root = SRC.parent
+    sc = introsim.load_scenario(root / "scenarios" / "baseline.toml")
+    with pytest.raises(ScenarioError) as err:
+        sc.with_overrides({"follow_up.caseloda": 10, "wage_subsidy.rate": 40})
+    text = str(err.value)
+    assert text == "overrides: unknown key 'caseloda' in [follow_up]; did you mean 'caseload'?"
+    assert "pydantic" not in repr(err.value) and "errors.pydantic.dev" not in text
+    assert len(err.value.errors) == 2 and "did you mean 0.4?" in err.value.errors[1]
+    # The same words as --set on the command line, but for where they came from.
+    res = call_cli("run", root / "scenarios" / "baseline.toml", "--set", "follow_up.caseloda=10")
+    assert res.stderr.strip() == "error: --set: " + text.removeprefix("overrides: ")
+    with pytest.raises(introsim.ScenarioError, match="caseload is a value, not a section"):
+        sc.with_overrides({"follow_up.caseload.x": 1})
+    # Code that caught pydantic's error still catches it, with pydantic's details.
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as raw:
+        sc.with_overrides({"follow_up.method": "ipz"})
+    assert raw.value.errors()[0]["type"] == "literal_error"

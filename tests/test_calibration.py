@@ -26,6 +26,7 @@ from introsim.experiments.design import load_experiment
 from introsim.experiments.posterior import load_posterior
 from introsim.experiments.posterior_calibration import load_posterior_calibration
 from introsim.experiments.sweep import run_sweep, sweep_tasks
+from introsim.experiments.uncertainty import denoised_member_means
 from introsim.params.calibration_file import (
     STATISTICS,
     Z95,
@@ -413,9 +414,12 @@ def test_a_sweep_over_an_ensemble_has_the_three_kinds(tmp_path, small_files):
     base = runs[runs["point"] == 0]
     means = ips.groupby("ensemble_member")["employed_12m"].mean().to_numpy()
     row = pts.loc[(1, "employed_12m")]
-    # what we do not know about the mechanisms: the members' averages' central 95 %
-    assert row["parameter_low"] == pytest.approx(np.quantile(means, 0.025))
-    assert row["parameter_high"] == pytest.approx(np.quantile(means, 0.975))
+    # what we do not know about the mechanisms: the members' averages' central 95 %, their own
+    # Monte Carlo error taken out
+    grid = ips["employed_12m"].to_numpy().reshape(3, 3)
+    denoised, _ = denoised_member_means(grid)
+    assert row["parameter_low"] == pytest.approx(np.quantile(denoised, 0.025))
+    assert row["parameter_high"] == pytest.approx(np.quantile(denoised, 0.975))
     assert row["mean"] == pytest.approx(means.mean())
     # simulation precision: a t interval over the members' averages
     half = stats.t.ppf(0.975, 2) * means.std(ddof=1) / np.sqrt(3)
@@ -424,7 +428,8 @@ def test_a_sweep_over_an_ensemble_has_the_three_kinds(tmp_path, small_files):
     d = ips["employed_12m"].to_numpy() - base["employed_12m"].to_numpy()
     d_means = d.reshape(3, 3).mean(axis=1)
     assert row["diff"] == pytest.approx(d_means.mean())
-    assert row["diff_parameter_low"] == pytest.approx(np.quantile(d_means, 0.025))
+    d_denoised, _ = denoised_member_means(d.reshape(3, 3))
+    assert row["diff_parameter_low"] == pytest.approx(np.quantile(d_denoised, 0.025))
     # chance in one cohort: single runs around their member's average
     dev = (d.reshape(3, 3) - d_means[:, None]).ravel()
     assert row["diff_cohort_high"] == pytest.approx(d_means.mean() + np.quantile(dev, 0.975))
@@ -451,12 +456,15 @@ def test_compare_runs_every_member_with_every_replicate(tmp_path, small_files):
                 & (reps["outcome"] == "employed_12m")
             ]["value"].iloc[0]
             assert got == want["employed_12m"]
-    # The three kinds: the parameter range is the members' averages' central 95 %.
+    # The three kinds: the parameter range is the members' averages' central 95 % (their own
+    # Monte Carlo error taken out).
     row = result.row("ips", "employed_12m")
     ips = reps[(reps["scenario"] == "ips") & (reps["outcome"] == "employed_12m")]
     means = ips.groupby("member")["value"].mean().to_numpy()
-    assert row["parameter_low"] == pytest.approx(np.quantile(means, 0.025))
-    assert row["parameter_high"] == pytest.approx(np.quantile(means, 0.975))
+    grid = ips.sort_values(["member", "replicate"])["value"].to_numpy().reshape(3, 2)
+    denoised, _ = denoised_member_means(grid)
+    assert row["parameter_low"] == pytest.approx(np.quantile(denoised, 0.025))
+    assert row["parameter_high"] == pytest.approx(np.quantile(denoised, 0.975))
     assert row["mean"] == pytest.approx(means.mean())
     assert "3 plausible parameter sets" in row["parameter_label"]
 

@@ -321,3 +321,56 @@ def test_panel_file_paths_are_relative_to_it(tmp_path):
     shipped = load_panel(Path(ROOT / "municipalities" / "national_panel.toml"))
     assert shipped.profile_path.resolve() == PROFILES.resolve()
     assert shipped.names == ("today", "ips_15", "subsidy_40")
+
+
+# --------------------------------------------------------------------------- trials at real sites
+TRIAL = f"""
+[trial]
+name = "sites"
+question = "Does a trial see real differences between municipalities?"
+control = "{(SCENARIOS / "baseline.toml").as_posix()}"
+treatment = "{(SCENARIOS / "ips.toml").as_posix()}"
+outcome = "employed_12m"
+horizon_weeks = 70
+sample_sizes = [200]
+trials = 200
+seed = 3
+designs = ["individual", "cluster"]
+
+[recruitment]
+sites = 40
+per_site = 25
+weeks = 13
+"""
+
+
+def test_trial_sites_drawn_from_a_profile_are_real_municipalities(tmp_path):
+    from introsim.experiments.trial import run_trial
+    from introsim.params.trial_file import load_trial
+
+    profile = f'profile = "{PROFILES.as_posix()}"\n'
+    real = load_trial(write(tmp_path, "real.toml", TRIAL + profile))
+    again = load_trial(write(tmp_path, "again.toml", TRIAL + profile))
+    replicas = load_trial(write(tmp_path, "replicas.toml", TRIAL))
+    codes = [m.municipality_number for m in real.sites_from]
+    assert len(set(codes)) == 40 and codes == [m.municipality_number for m in again.sites_from]
+    site = real.site_scenario(1, 0)
+    assert site.cohort.size == 25 and site.cohort.intake_weeks == 13
+    assert site.follow_up.method == "ips"  # the arm's practice, the municipality's context
+    row = real.sites_from[0]
+    per_participant = employer_count(site) / 25
+    intake = with_profile(real.control, row, "p")
+    assert per_participant == pytest.approx(employer_count(intake) / intake.cohort.size, rel=0.3)
+    assert real.fingerprint() != replicas.fingerprint()
+    # Real municipalities differ: their outcomes correlate within sites more than replicates'.
+    icc_real = run_trial(real).icc["control"]
+    icc_replicas = run_trial(replicas).icc["control"]
+    assert icc_real > icc_replicas
+
+
+def test_more_trial_sites_than_municipalities_is_refused(tmp_path):
+    text = TRIAL.replace("sites = 40", "sites = 400") + f'profile = "{PROFILES.as_posix()}"\n'
+    path = write(tmp_path, "t.toml", text)
+    res = call_cli("validate", path)
+    assert res.returncode == 2
+    assert f"{path}:15: recruitment.sites: 400 sites drawn from" in res.stderr

@@ -10,6 +10,7 @@ from introsim.experiments.posterior import load_posterior
 from introsim.experiments.posterior_calibration import (
     build_manifest,
     load_posterior_calibration,
+    min_points,
     run_posterior_calibration,
     write_posterior_outputs,
 )
@@ -147,6 +148,10 @@ def test_too_few_design_points_for_the_parameters_are_refused_before_any_run(fol
     assert "calibration.points: expected at least 10 design points per wave for 6 free" in str(
         info.value
     )
+    # Each emulator is fitted on four fifths of the design and needs the parameters + 2 points.
+    for d in (1, 6, 35, 100):
+        n = min_points(d)
+        assert n - max(2, n // 5) >= d + 2 and (n - 1) - max(2, (n - 1) // 5) < d + 2
 
 
 def test_runs_on_the_engine_and_writes_the_ensemble(folder: Path, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from introsim.experiments.uncertainty import (
     Kind,
     chance_met,
     cohort_spread,
+    denoised_member_means,
     parameter_spread,
     simulation_spread,
     three_kinds,
@@ -136,3 +137,27 @@ def test_chance_a_target_is_met_by_members_and_by_single_cohorts() -> None:
     assert lower.by_mechanisms == pytest.approx(0.3)
     single = chance_met(np.array([0.6, 0.5, 0.7]), 0.55)
     assert "one parameter set only" in single.label and single.one_cohort == pytest.approx(2 / 3)
+
+
+def test_the_members_own_monte_carlo_error_is_taken_out_of_their_spread() -> None:
+    rng = np.random.default_rng(11)
+    common = rng.normal(0, 0.05, size=(1, 4))  # chance shared by every member (same seeds)
+    # Fifty members that do not differ at all: their averages differ by noise alone.
+    same = 0.4 + common + rng.normal(0, 0.05, size=(50, 4))
+    raw = np.quantile(same.mean(axis=1), [0.025, 0.975])
+    s = parameter_spread(same)
+    assert _width(s) < 0.6 * (raw[1] - raw[0])
+    assert "Monte Carlo error" in s.note
+    # Members that do differ (uniform over 0.3-0.5), three replicates each: the spread of their
+    # averages is wider than the members' own; taking the noise out comes back close to it.
+    truth = rng.uniform(0.3, 0.5, size=(400, 1))
+    runs = truth + rng.normal(0, 0.05, size=(1, 3)) + rng.normal(0, 0.05, size=(400, 3))
+    true_width = float(np.diff(np.quantile(truth, [0.025, 0.975]))[0])
+    noisy = float(np.diff(np.quantile(runs.mean(axis=1), [0.025, 0.975]))[0])
+    s = parameter_spread(runs)
+    assert abs(_width(s) - true_width) < 0.5 * abs(noisy - true_width)
+    means, c = denoised_member_means(runs)
+    assert 0.8 < c < 1.0 and means.shape == (400,)
+    # Chance shared by every member (common random numbers) is not noise between members.
+    shared_only = truth[:20] + rng.normal(0, 0.05, size=(1, 3))
+    assert denoised_member_means(shared_only)[1] == pytest.approx(1.0)

@@ -279,15 +279,16 @@ def validate(
         ),
     ],
 ) -> None:
-    """Check input files of any kind; print 'ok' per good file, one error line per bad one."""
-    from introsim.experiments.checks import check_file
+    """Check input files of any kind; print 'ok' per good file, every problem of a bad one."""
+    from introsim.experiments.checks import check_file, problems
 
     bad = 0
     for path in files:
         try:
             checked_file = check_file(path)
         except InputError as e:
-            err_console.print(f"error: {printable(e)}", markup=False, soft_wrap=True)
+            for line in problems(e):
+                err_console.print(f"error: {printable(line)}", markup=False, soft_wrap=True)
             bad += 1
         else:
             typer.echo(f"{printable(path)}: ok ({printable(checked_file.what)})")

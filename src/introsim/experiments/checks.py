@@ -15,9 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from introsim.params.document import TomlDocument
+from introsim.params.errors import InputError
 from introsim.params.kinds import file_kind
 
-__all__ = ["Checked", "check_file"]
+__all__ = ["MAX_SHOWN", "Checked", "check_file", "problems"]
+
+MAX_SHOWN = 20
+"""Most problems of one file ``validate`` lists; beyond it, how many more there are."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,16 @@ def check_file(path: str | os.PathLike[str]) -> Checked:
         InputError: One line naming the file (and line and field) of the first problem.
     """
     return Checked(*_check(path))
+
+
+def problems(error: InputError, most: int = MAX_SHOWN) -> list[str]:
+    """Every problem an error found (each one line), at most ``most`` and a line of the rest."""
+    found = error.errors or [str(error)]
+    if len(found) <= most:
+        return list(found)
+    rest = len(found) - most
+    more = f"{error.path}: and {rest} more problem{'s' if rest > 1 else ''} (fix these first)"
+    return [*found[:most], more]
 
 
 def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:

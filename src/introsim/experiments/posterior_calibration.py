@@ -260,17 +260,30 @@ def load_posterior_calibration(path: str | os.PathLike[str]) -> PosteriorCalibra
         settings[name] = doc.validate(TargetSettings, ("target", name))
     fitted = tuple(_fitted(t, settings.get(t.name), meta) for t in kept)
     parameters, infos = _parameters(doc, targets)
-    if meta.points < len(parameters) + 4:
-        # An emulator of d parameters needs more design points than its d + 2 hyperparameters
-        # and a validation fifth; the history match stops before its first wave otherwise.
+    need = min_points(len(parameters))
+    if meta.points < need:
         doc.fail(
             ("calibration", "points"),
-            f"expected at least {len(parameters) + 4} design points per wave for "
-            f"{len(parameters)} free parameters (their number + 4), found {meta.points}",
+            f"expected at least {need} design points per wave for {len(parameters)} free "
+            f"parameters (each emulator is fitted on four fifths of them and needs the "
+            f"parameters + 2), found {meta.points}",
         )
     return PosteriorCalibration(
         doc.path, meta, targets, tuple(meta.exclude), parameters, fitted, infos
     )
+
+
+def min_points(d: int) -> int:
+    """The fewest design points per wave whose emulators of ``d`` parameters can be fitted.
+
+    Each emulator is fitted on the design less its validation fifth (at least two points)
+    and needs ``d + 2`` points (its hyperparameters); with fewer every emulator fails and
+    wave 1 cuts nothing.
+    """
+    n = d + 4
+    while n - max(2, n // 5) < d + 2:
+        n += 1
+    return n
 
 
 def _fitted(t: Any, own: TargetSettings | None, meta: MetaSpec) -> Target:

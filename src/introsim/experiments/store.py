@@ -93,7 +93,7 @@ class RunStore:
                     f"{self.folder} holds runs of {what}; use another --out or --fresh to "
                     "discard them"
                 )
-        elif self.folder.is_dir() and any(self.folder.iterdir()) and not _published(self.folder):
+        elif _holds_files(self.folder) and not _published(self.folder):
             # Not a study's folder: its files are someone else's, never to be discarded.
             raise StoreMismatch(
                 f"{self.folder} holds files that are not a study's stored runs; "
@@ -101,8 +101,10 @@ class RunStore:
             )
         if fresh:
             shutil.rmtree(self.parts, ignore_errors=True)
-        self.parts.mkdir(parents=True, exist_ok=True)
+        # The record first: a folder whose record could not be written (a full disk) holds
+        # nothing but, at most, an empty parts folder, and is claimed again on the next run.
         write_json(wanted, marker)
+        self.parts.mkdir(parents=True, exist_ok=True)
         return sum(1 for _ in self.parts.glob("*.parquet"))
 
     def load(self, ids: Sequence[str]) -> dict[str, TaskResult]:
@@ -181,6 +183,15 @@ class RunStore:
         self._written += 1
         if str(self._written) == os.environ.get(STOP_AFTER_PARTS):
             os.kill(os.getpid(), signal.SIGKILL)  # a test's kill at a chosen point
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether ``folder`` holds anything but, at most, an empty parts folder."""
+    if not folder.is_dir():
+        return False
+    return any(
+        not (p.name == PARTS and p.is_dir() and not any(p.iterdir())) for p in folder.iterdir()
+    )
 
 
 def _published(folder: Path) -> bool:

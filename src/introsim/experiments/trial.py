@@ -213,8 +213,8 @@ def population_tasks(spec: TrialSpec, first_point: int = 0) -> list[Task]:
     populations take the next points).
     """
     return [
-        Task(first_point + arm, site, sc, spec.meta.seed)
-        for arm, sc in enumerate((spec.control, spec.treatment))
+        Task(first_point + arm, site, spec.site_scenario(arm, site), spec.meta.seed)
+        for arm in (0, 1)
         for site in range(spec.recruitment.sites)
     ]
 

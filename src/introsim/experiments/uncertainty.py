@@ -9,7 +9,13 @@ scenario (common random numbers). Three different questions are asked of it:
 * **What we do not know about the mechanisms** (parameter uncertainty): how far
   the average outcome moves between plausible parameter sets. The interval holds
   the central 95 % of the members' averages. It does not shrink with more
-  replicates; it is the honest headline.
+  replicates; it is the honest headline. Each member's average carries Monte
+  Carlo error of its own, which would widen the spread with noise: the averages
+  are first shrunk toward their mean by the share of their spread that is noise
+  (a two-way analysis of variance of members × replicates, whose
+  member-by-replicate residual is the noise that does not cancel under common
+  random numbers), so the interval estimates the spread the members would show
+  with endless replicates.
 * **Chance in one real cohort** (the spread a single municipality's cohort of
   this size would show, for the mechanisms as the calibration has them): the
   central 95 % of single runs around their own member's average, pooled over
@@ -43,6 +49,7 @@ __all__ = [
     "ThreeKinds",
     "chance_met",
     "cohort_spread",
+    "denoised_member_means",
     "parameter_spread",
     "simulation_spread",
     "three_kinds",
@@ -178,6 +185,40 @@ def _grand_mean(x: np.ndarray) -> tuple[float, int, int]:
     return (float(x[finite].mean()) if runs else math.nan), members, runs
 
 
+def denoised_member_means(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Members' averages with their own Monte Carlo error shrunk out, and the factor used.
+
+    For a complete members × replicates array, a two-way analysis of variance
+    without replication: the members' mean square ``MS_k`` estimates
+    ``R σ²_members + σ²_noise`` and the member-by-replicate residual ``MS_e``
+    estimates ``σ²_noise`` (the part of chance that differs between members under
+    common random numbers). The averages are pulled toward their mean by
+    ``c = sqrt(max(0, 1 - MS_e / MS_k))``, so their spread estimates ``σ²_members``
+    (the method-of-moments estimate of a one-level random-effects model). With
+    missing runs, one replicate or one member, the averages are returned as they are
+    (``c = 1``).
+
+    Args:
+        x: Members × replicates.
+
+    Returns:
+        The averages (of members with a finite run) and ``c``.
+    """
+    means = _member_means(x)
+    k, r = x.shape
+    if k < 2 or r < 2 or not np.isfinite(x).all():
+        return means, 1.0
+    grand = float(x.mean())
+    rows, cols = x.mean(axis=1), x.mean(axis=0)
+    resid = x - rows[:, np.newaxis] - cols[np.newaxis, :] + grand
+    ms_e = float((resid**2).sum()) / ((k - 1) * (r - 1))
+    ms_k = r * float(((rows - grand) ** 2).sum()) / (k - 1)
+    if ms_k <= 0.0:
+        return means, 1.0
+    c = math.sqrt(max(0.0, 1.0 - ms_e / ms_k))
+    return grand + c * (rows - grand), c
+
+
 def _clip(low: float, high: float, bounds: tuple[float, float] | None) -> tuple[float, float, str]:
     if bounds is None or not (low < bounds[0] or high > bounds[1]):
         return low, high, ""
@@ -215,7 +256,7 @@ def parameter_spread(
     """
     x = _matrix(values)
     estimate, members, runs = _grand_mean(x)
-    means = _member_means(x)
+    means, shrink = denoised_member_means(x)
     if members < 2:
         label = (
             f"{KIND_NAMES[Kind.PARAMETER]}: not shown, the runs use one parameter set "
@@ -227,6 +268,16 @@ def parameter_spread(
         f"{KIND_NAMES[Kind.PARAMETER]}: {_percent(confidence)} of the {members} "
         "plausible parameter sets give an average in this range"
     )
+    if shrink < 0.95:
+        # Say so where the runs' own noise was a noticeable part of the members' spread.
+        taken = (
+            "the members' averages differ no more than their own Monte Carlo error: the runs "
+            "cannot tell the parameter sets apart"
+            if shrink == 0.0
+            else f"the members' averages were pulled {1 - shrink:.0%} toward their mean to take "
+            "out their own Monte Carlo error"
+        )
+        note = f"{note}; {taken}" if note else taken
     return Spread(Kind.PARAMETER, estimate, low, high, members, runs, label, note)
 
 

@@ -17,7 +17,15 @@ from pydantic import BaseModel
 
 from introsim.params.schema import Scenario
 
-__all__ = ["ParamInfo", "iter_params", "matching", "param_info", "params_table", "params_text"]
+__all__ = [
+    "ParamInfo",
+    "iter_params",
+    "matching",
+    "not_a_parameter",
+    "param_info",
+    "params_table",
+    "params_text",
+]
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,22 @@ def param_info(path: str, scenario: Scenario | None = None) -> ParamInfo | None:
         if info.path == path:
             return info
     return None
+
+
+def not_a_parameter(path: str, what: str = "a parameter") -> str:
+    """Why ``path`` is refused, with the closest parameter's path where one is close.
+
+    ``'follow_up.caseloda' is not a parameter; did you mean 'follow_up.caseload'?``
+    """
+    import difflib
+
+    paths = [p.path for p in iter_params()]
+    close = difflib.get_close_matches(path, paths, n=1)
+    if not close:  # a misspelt section: compare the last part within every section
+        tail = path.rpartition(".")[2]
+        close = [p for p in paths if p.rpartition(".")[2] == tail][:1]
+    hint = f"did you mean {close[0]!r}?" if close else "see `introsim params` for the paths"
+    return f"{path!r} is not {what}; {hint}"
 
 
 def params_table(fmt: str) -> str:

@@ -337,6 +337,22 @@ class TomlDocument:
         errors.sort(key=lambda e: e.line or 1 << 30)
         raise first_of(errors)
 
+    def validate_tables(self, *tables: tuple[type[BaseModel], Loc]) -> list[Any]:
+        """Validate several tables, each with its model; refuse with the problems of all.
+
+        Raises:
+            InputError: The first problem; ``errors`` holds every problem of every table.
+        """
+        done, failed = [], []
+        for model, loc in tables:
+            try:
+                done.append(self.validate(model, loc))
+            except InputError as exc:
+                failed.append(exc)
+        if failed:
+            raise first_of(failed)
+        return done
+
     def file(self, loc: Loc, what: str) -> Path:
         """The file named by the string at ``loc``, relative to this document's folder.
 

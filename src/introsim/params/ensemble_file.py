@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from introsim.params.catalog import param_info
+from introsim.params.catalog import not_a_parameter, param_info
 from introsim.params.document import TomlDocument
 from introsim.params.errors import EnsembleError
 from introsim.params.loader import load_scenario_with
@@ -211,10 +211,13 @@ def load_ensemble(path: str | os.PathLike[str]) -> Ensemble:
         where.append(((), flat))
     for loc, m in where:
         for key in m:
-            if key.startswith("scenario.") or param_info(key) is None:
+            if param_info(key) is None:
+                doc.fail((*loc, *split(key)), not_a_parameter(key), show_field=False)
+            if key.startswith("scenario."):
                 doc.fail(
                     (*loc, *split(key)),
-                    f"{key!r} is not a parameter an ensemble may set; see `introsim params`",
+                    f"{key!r} is not a parameter an ensemble may set ([scenario] is the "
+                    "scenario's own: its name, horizon and seed)",
                     show_field=False,
                 )
     about = data.get("posterior")

@@ -104,7 +104,7 @@ class EnsembleError(InputError):
 
 
 def first_of(errors: Sequence[InputError]) -> InputError:
-    """The first of several problems found at once, carrying them all in ``errors``."""
+    """The first of several problems found at once, carrying them all (and theirs) in ``errors``."""
     first = errors[0]
     return type(first)(
         first.path,
@@ -112,7 +112,7 @@ def first_of(errors: Sequence[InputError]) -> InputError:
         line=first.line,
         field=first.field,
         show_field=first.show_field,
-        errors=[str(e) for e in errors],
+        errors=[line for e in errors for line in e.errors],
     )
 
 

@@ -37,7 +37,7 @@ from pydantic import Field, model_validator
 
 from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import OUTCOMES
-from introsim.params.catalog import ParamInfo, param_info
+from introsim.params.catalog import ParamInfo, not_a_parameter, param_info
 from introsim.params.document import Name, StrictModel, TomlDocument
 from introsim.params.errors import ExperimentError
 from introsim.params.factors import Factor, parse_factors
@@ -375,7 +375,7 @@ def _reference(
     for key in overrides:
         loc: Loc = ("reference", *split(key))
         if param_info(key) is None:
-            doc.fail(loc, f"{key!r} is not a parameter; see `introsim params` for the paths")
+            doc.fail(loc, not_a_parameter(key))
         if key in varied:
             doc.fail(
                 loc,
@@ -412,7 +412,7 @@ def _list_points(doc: TomlDocument, meta: ExperimentMeta) -> list[ListPoint]:
         for dotted in overrides:
             info = param_info(dotted)
             if info is None:
-                doc.fail(loc, f"{dotted!r} is not a parameter")
+                doc.fail(loc, not_a_parameter(dotted))
             infos[dotted] = info
         points.append(ListPoint(name, overrides, infos, loc))
     return points

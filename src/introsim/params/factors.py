@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from introsim.params.catalog import ParamInfo, param_info
+from introsim.params.catalog import ParamInfo, not_a_parameter, param_info
 from introsim.params.document import Name, StrictModel, TomlDocument
 from introsim.params.paths import Loc, flatten, split
 
@@ -175,8 +175,9 @@ def parse_factors(doc: TomlDocument, section: str, *, categories: bool = True) -
         info = param_info(name)
         kinds = ("int", "float", "category", *(("bool",) if categories else ()))
         if info is None or info.kind not in kinds:
-            what = "not a parameter" if info is None else f"a {info.kind}, not a number or category"
-            doc.fail(loc, f"{name!r} is {what}; see `introsim params` for the paths")
+            if info is None:
+                doc.fail(loc, not_a_parameter(name))
+            doc.fail(loc, f"{name!r} is a {info.kind}, not a number or category")
         if isinstance(value, dict) and "posterior" in value:
             value = _posterior_range(doc, loc, name, value)
         spec = doc.validate(FactorSpec, loc, value)

@@ -21,16 +21,18 @@ from pydantic import ValidationError
 
 from introsim.params.document import TomlDocument, parse_toml
 from introsim.params.errors import InputError, ScenarioError, first_of
-from introsim.params.paths import Loc, nest, split
+from introsim.params.paths import Loc, label, nest, split
 from introsim.params.resolve import Resolved, merge, resolve
 from introsim.params.schema import Scenario
 from introsim.params.wording import dedupe, precheck, translate
 
 __all__ = [
+    "OverrideError",
     "ScenarioError",
     "load_scenario",
     "load_scenario_data",
     "load_scenario_with",
+    "override_error",
     "parse_sets",
     "validate_files",
 ]
@@ -154,6 +156,62 @@ def validate_files(paths: Iterable[str | os.PathLike[str]]) -> list[InputError]:
         except InputError as exc:
             found.append(exc)
     return found
+
+
+class OverrideError(ScenarioError, ValidationError):
+    """Overrides a program applied (``Scenario.with_overrides``) do not make a valid scenario.
+
+    A :class:`ScenarioError` whose text is worded as the command line words the same
+    mistake in a file or ``--set``; it is also pydantic's ``ValidationError`` (with its
+    ``errors()``), so code that catches either keeps working.
+    """
+
+    def __init__(self, *args: Any) -> None:  # built by from_exception_data; see override_error
+        self.lines: list[str] = []
+
+    @property
+    def errors(self) -> _Lines:  # type: ignore[override]
+        """Every problem as a line (a list), and, called, pydantic's ``errors()``."""
+        return _Lines(self.lines, lambda **kw: ValidationError.errors(self, **kw))
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+def override_error(
+    exc: ValidationError, data: Mapping[str, Any], source: str = "overrides"
+) -> OverrideError:
+    """The :class:`OverrideError` of a validation of overridden scenario data.
+
+    Args:
+        exc: What pydantic found.
+        data: The data validated.
+        source: Where the values came from, in place of a file name.
+    """
+    problems = dedupe(translate(exc, dict(data), Scenario))
+    errors = [
+        ScenarioError(source, p.message, field=label(p.loc) or None, show_field=not p.names_itself)
+        for p in problems
+    ]
+    first = first_of(errors)
+    err = OverrideError.from_exception_data(exc.title, exc.errors())  # type: ignore[arg-type]
+    err.__dict__.update({k: v for k, v in vars(first).items() if k != "errors"})
+    err.lines, err.args = first.errors, first.args
+    return err
+
+
+class _Lines(list[str]):
+    """An error's lines that, called, give pydantic's ``errors()`` (both names are public)."""
+
+    def __init__(self, lines: list[str], details: Any) -> None:
+        super().__init__(lines)
+        self._details = details
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return self._details(**kwargs)
 
 
 def _with_municipality(resolved: Resolved) -> None:

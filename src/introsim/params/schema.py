@@ -2400,15 +2400,34 @@ class Scenario(Section):
 
         Returns:
             A new, validated scenario.
+
+        Raises:
+            ScenarioError: The values do not make a valid scenario; worded as the
+                command line words the same values in a file (it is also pydantic's
+                ``ValidationError``, see :class:`~introsim.params.loader.OverrideError`).
         """
+        from pydantic import ValidationError
+
+        from introsim.params.loader import override_error
+
         data = self.model_dump(mode="python")
         for path, value in overrides.items():
             node = data
             *parents, leaf = path.split(".")
-            for key in parents:
-                node = node[key]
+            for depth, key in enumerate(parents):
+                node = node.setdefault(key, {})  # an unknown section is refused below
+                if not isinstance(node, dict):
+                    from introsim.params.errors import ScenarioError
+
+                    raise ScenarioError(
+                        "overrides",
+                        f"{path}: {'.'.join(parents[: depth + 1])} is a value, not a section",
+                    )
             node[leaf] = value
-        return Scenario.model_validate(data)
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise override_error(exc, data) from None
 
 
 class KernelField(NamedTuple):

@@ -21,13 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
 
 from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
 from introsim.params.document import Name, StrictModel, TomlDocument
-from introsim.params.errors import TrialError
+from introsim.params.errors import InputError, TrialError
 from introsim.params.limits import RUN_ROW_BYTES, check_size
 from introsim.params.loader import load_scenario_with
+from introsim.params.municipal_context import cached_profiles, cohort_size, profile_values
+from introsim.params.municipalities import MunicipalityProfile
 from introsim.params.paths import Loc
 from introsim.params.schema import MAX_SEED, Scenario
 
@@ -123,6 +126,12 @@ class Recruitment(StrictModel):
     )
     per_site: int = Field(ge=2, le=5_000, description="Participants recruited per site")
     weeks: int = Field(default=1, ge=1, le=520, description="Recruitment weeks at each site")
+    profile: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Municipal profile file the sites are drawn from, relative to this file "
+        "(default: every site is a replicate of the scenarios' one municipality)",
+    )
 
 
 class TakeUp(StrictModel):
@@ -197,16 +206,32 @@ class TrialSpec:
     control_path: Path
     treatment_path: Path
     replaced_take_up: dict[str, float] = field(default_factory=dict)
+    sites_from: tuple[MunicipalityProfile, ...] = ()
 
     def fingerprint(self) -> str:
         """A hash of what decides the population runs: both scenarios, the sites and the seed."""
-        data = {
+        data: dict[str, Any] = {
             "control": self.control.digest(),
             "treatment": self.treatment.digest(),
             "sites": self.recruitment.sites,
             "seed": self.meta.seed,
         }
+        if self.sites_from:
+            data["municipalities"] = [m.model_dump() for m in self.sites_from]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+    def site_scenario(self, arm: int, site: int) -> Scenario:
+        """The scenario of ``arm`` (0 control, 1 treatment) at site ``site``.
+
+        Without a profile every site is a replicate of the arm's scenario. With one, site
+        ``s`` is a slice of municipality ``sites_from[s]`` of ``per_site`` participants: its
+        context (employers per participant, outside competition, share of women) with the
+        trial's recruitment (cohort size and weeks) and the arm's practice.
+        """
+        base = (self.control, self.treatment)[arm]
+        if not self.sites_from:
+            return base
+        return site_in_municipality(base, self.sites_from[site], self.recruitment)
 
     def describe(self) -> dict[str, Any]:
         """The trial as data for the manifest."""
@@ -215,10 +240,53 @@ class TrialSpec:
             **self.meta.model_dump(),
             "control_path": str(self.control_path),
             "treatment_path": str(self.treatment_path),
-            "recruitment": self.recruitment.model_dump(),
+            "recruitment": self.recruitment.model_dump(exclude_none=True),
+            **(
+                {"site_municipalities": [m.municipality_number for m in self.sites_from]}
+                if self.sites_from
+                else {}
+            ),
             "take_up": self.take_up.model_dump(),
             "replaced_treatment_take_up": self.replaced_take_up,
         }
+
+
+SITES_KEY = 7_305
+"""First element of the spawn key of the draw of a trial's municipalities (apart from sites)."""
+
+
+def site_in_municipality(
+    scenario: Scenario, row: MunicipalityProfile, recruitment: Recruitment
+) -> Scenario:
+    """``scenario`` as a trial site of ``per_site`` participants in municipality ``row``.
+
+    The municipality's employers are scaled to the slice (its employers per participant
+    kept), so a site has the municipality's labour market as its recruits meet it.
+    """
+    values = profile_values(row, scenario.municipality.participants_per_settled)
+    intake = values["cohort.size"]
+    values["municipality.local_jobs"] = max(
+        1, round(values["municipality.local_jobs"] * recruitment.per_site / intake)
+    )
+    values["cohort.size"] = recruitment.per_site
+    values["cohort.intake_weeks"] = recruitment.weeks
+    values["municipality.profile"] = recruitment.profile
+    return scenario.with_overrides(values)
+
+
+def draw_sites(
+    rows: Sequence[MunicipalityProfile], sites: int, seed: int
+) -> tuple[MunicipalityProfile, ...]:
+    """``sites`` municipalities drawn without replacement, with chances proportional to intake.
+
+    A municipality that settles more refugees is likelier to take part in a trial (it has
+    participants to recruit); the draw is seeded by the trial's seed alone.
+    """
+    size = np.array([cohort_size(r) for r in rows], dtype=np.float64)
+    ss = np.random.SeedSequence(seed, spawn_key=(SITES_KEY,))
+    rng = np.random.Generator(np.random.PCG64(ss))
+    chosen = rng.choice(len(rows), size=sites, replace=False, p=size / size.sum())
+    return tuple(rows[int(i)] for i in chosen)
 
 
 def load_trial(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrialSpec:
@@ -238,9 +306,9 @@ def load_trial(path: str | os.PathLike[str], overrides: dict[str, Any] | None = 
     """
     doc = TomlDocument.read(path, error=TrialError, what="trial file")
     doc.check_sections(["trial", "recruitment"], ["take_up"])
-    meta = doc.validate(TrialMeta, ("trial",))
-    rec = doc.validate(Recruitment, ("recruitment",))
-    take = doc.validate(TakeUp, ("take_up",))
+    meta, rec, take = doc.validate_tables(
+        (TrialMeta, ("trial",)), (Recruitment, ("recruitment",)), (TakeUp, ("take_up",))
+    )
     paths = {arm: doc.file(("trial", arm), f"{arm} scenario") for arm in ("control", "treatment")}
 
     overrides_: dict[str, Any] = {
@@ -296,6 +364,26 @@ def load_trial(path: str | os.PathLike[str], overrides: dict[str, Any] | None = 
     if treatment.scenario.weeks != weeks:
         doc.fail(("trial", "treatment"), "the two scenarios simulate different horizons")
     _check_sizes(doc, meta, rec)
+    sites_from: tuple[MunicipalityProfile, ...] = ()
+    if rec.profile is not None:
+        profile = doc.file(("recruitment", "profile"), "profile file")
+        try:
+            rows = [r for r in cached_profiles(profile) if cohort_size(r) > 0]
+        except InputError as exc:
+            raise doc.passed_on(("recruitment", "profile"), exc) from None
+        if rec.sites > len(rows):
+            doc.fail(
+                ("recruitment", "sites"),
+                f"{rec.sites} sites drawn from {rec.profile}, which has {len(rows)} "
+                "municipalities that settled refugees; draw at most that many",
+            )
+        sites_from = draw_sites(rows, rec.sites, meta.seed)
+        try:
+            for row in sites_from:  # every site a valid scenario before any run
+                for base in (control, treatment):
+                    site_in_municipality(base, row, rec)
+        except (ValueError, ValidationError) as exc:
+            doc.fail(("recruitment", "profile"), str(exc).splitlines()[0])
     return TrialSpec(
         doc.path,
         meta,
@@ -306,6 +394,7 @@ def load_trial(path: str | os.PathLike[str], overrides: dict[str, Any] | None = 
         paths["control"],
         paths["treatment"],
         replaced,
+        sites_from,
     )
 
 

@@ -127,7 +127,8 @@ def translate(
         expected = _expected(annotation)
         bound = _bound(kind, ctx)
         if bound is not None:
-            message = f"expected {expected} {bound}, found {show(found)}"
+            hint = _per_cent(found, {**_bounds(root, loc), **ctx})
+            message = f"expected {expected} {bound}, found {show(found)}{hint}"
         elif kind == "literal_error":
             choices = [str(c) for c in typing.get_args(strip_optional(annotation))]
             message = f"expected one of {', '.join(choices)}, found {describe(found)}"
@@ -266,12 +267,21 @@ def annotation_at(root: type[BaseModel], loc: Loc) -> Any:
     return annotation
 
 
-def _upper_bound(root: type[BaseModel], loc: Loc) -> Any:
-    """Return the ``le`` bound of the field at ``loc``, or None."""
+def _bounds(root: type[BaseModel], loc: Loc) -> dict[str, Any]:
+    """The bounds (``ge``, ``gt``, ``le``, ``lt``) of the field at ``loc``."""
     parent = model_class(annotation_at(root, loc[:-1])) if loc else None
     info = parent.model_fields.get(str(loc[-1])) if parent is not None else None
-    bounds = [getattr(m, "le", None) for m in (info.metadata if info is not None else [])]
-    return next((b for b in bounds if b is not None), None)
+    return {
+        name: getattr(m, name)
+        for m in (info.metadata if info is not None else [])
+        for name in ("ge", "gt", "le", "lt")
+        if getattr(m, name, None) is not None
+    }
+
+
+def _upper_bound(root: type[BaseModel], loc: Loc) -> Any:
+    """Return the ``le`` bound of the field at ``loc``, or None."""
+    return _bounds(root, loc).get("le")
 
 
 def numeric_kind(annotation: Any) -> str | None:
@@ -321,6 +331,19 @@ def _bound(kind: str, ctx: dict[str, Any]) -> str | None:
         return None
     name, symbol = symbols[kind]
     return f"{symbol} {show(ctx.get(name))}"
+
+
+def _per_cent(found: Any, ctx: dict[str, Any]) -> str:
+    """A hint where a share at most 1 looks written in per cent (3.5 for 0.035), else ''."""
+    high = ctx.get("le", ctx.get("lt"))
+    if isinstance(found, bool) or not isinstance(found, int | float) or high is None:
+        return ""
+    share = found / 100
+    low = ctx.get("ge", ctx.get("gt", 0))
+    # From 2 up: 1.5 for a share is as likely 150 % as 1.5 %.
+    if not (0 < high <= 1 and 2 <= found <= 100 and low <= share <= high and low >= 0):
+        return ""
+    return f"; did you mean {share:g}? (a share is written from 0 to 1, not in per cent)"
 
 
 # --------------------------------------------------------------------------- values in words
