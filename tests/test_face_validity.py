@@ -197,13 +197,24 @@ def test_the_education_band_follows_from_the_cited_figures():
     assert EDUCATION_GAP_BAND[0] <= implied[0] < implied[1] <= EDUCATION_GAP_BAND[1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hiring model's near-threshold score makes the education gradient about "
-    "twice Statistics Norway's (tertiary minus primary or less: about +42 to +50 points "
-    "against a band of +5 to +35); the smooth choice model is to fix it",
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        pytest.param(
+            "work_or_education_at_exit",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the hiring model's near-threshold score makes the education gradient "
+                "at exit about half as large again as Statistics Norway's (tertiary minus "
+                "primary or less: about +42 to +50 points against a band of +5 to +35); the "
+                "smooth choice model is to fix it",
+            ),
+        ),
+        # A year after exit NAV's transition, delayed starts and education after exit have
+        # narrowed the gap into the band.
+        "work_or_education_12m_after_exit",
+    ],
 )
-@pytest.mark.parametrize("outcome", OUTCOMES)
 def test_the_education_gradient_is_the_size_statistics_norway_finds(cohort: Cohort, outcome: str):
     gaps = _gap_by_replicate(cohort, "education_group", "tertiary", "primary or less", outcome)
     _, gap, low, high, _ = t_interval(gaps)

@@ -190,7 +190,7 @@ def test_kernel_groups_cannot_be_swapped():
     model = IntroModel(Scenario().with_overrides({"cohort.size": 30, "scenario.weeks": 5}), 1)
     w = model.world
     with pytest.raises(numba.core.errors.TypingError):
-        kernels.jobs_week(0, w.specialists, w.refugees, w.params)
+        kernels.jobs_week(0, w.specialists, w.refugees, w.tables, w.params)
 
 
 def _kernel_params_read() -> set[str]:

@@ -178,12 +178,14 @@ def test_the_flows_add_up_to_each_payers_total_and_the_public_purse():
 
 def test_the_ledger_books_what_accounting_charges():
     # Without the benefit's cut for paid hours and without part-time jobs (whose subsidy the
-    # ledger takes on the hours worked), the ledger's costs are the accounting's.
+    # ledger takes on the hours worked), the ledger's costs are the accounting's. Nobody moves
+    # away (the grant follows a mover to the new municipality).
     sc, w = _run(
         {
             "wage_subsidy.rate": 0.4,
             "public_finances.introduction_benefit.work_hours_reduction": 0.0,
             "programme.part_time_share": 0.0,
+            "after_programme.migration_rate": 0.0,
         }
     )
     r, col = w.refugees, LEDGER_COLUMN

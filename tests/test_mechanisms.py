@@ -191,3 +191,165 @@ def test_more_education_learns_faster_to_b1():
     b1 = p["language_end"] >= CEFR_B1
     by_level = [b1[p["education"] == level].mean() for level in ("primary", "tertiary")]
     assert by_level[1] > by_level[0]
+
+
+# --------------------------------------------------------------------------- after the programme
+AFTER = Scenario().with_overrides({"cohort.size": 400, "scenario.weeks": 182})
+
+
+def _rise(res) -> float:
+    s = res.summary
+    return s["work_or_education_12m_after_exit"] - s["work_or_education_at_exit"]
+
+
+def test_part_time_jobs_in_the_programme_get_the_methods_follow_along_support():
+    sc = IPS.with_overrides({"programme.part_time_share": 1.0, "programme.job_start_lag_weeks": 0})
+    model = IntroModel(sc, 3, agents=False)
+    r = model.refugees
+    fa = sc.methods.ips.follow_along_weeks
+    supported = 0
+    while model.running:
+        model.step()
+        model.check_invariants()
+        alongside = r.in_programme == 1
+        supported += int((r.follow_along_left[alongside] > 0).sum())
+        # Support runs from the job's start: never more than the method's weeks.
+        assert (r.follow_along_left <= fa).all()
+        # Weeks in the job plus weeks of support left never exceed the method's weeks.
+        tenure = model.week - 1 - r.job_start[alongside]
+        assert (r.follow_along_left[alongside] <= np.maximum(0, fa - tenure)).all()
+    assert supported > 100
+
+
+def test_follow_along_in_part_time_jobs_raises_retention():
+    base = IPS.with_overrides({"programme.part_time_share": 1.0, "scenario.weeks": 156})
+    gain, se = _paired_gain(
+        base.with_overrides({"methods.ips.follow_along_weeks": 0}),
+        base.with_overrides({"methods.ips.follow_along_weeks": 52}),
+        _employed("retention_26w"),
+        n=12,
+    )
+    assert gain > 3 * se > 0
+
+
+def test_a_job_accepted_late_in_the_programme_starts_after_it():
+    sc = AFTER.with_overrides({"programme.job_start_lag_weeks": 8})
+    model = IntroModel(sc, 5, agents=False)
+    r = model.refugees
+    left_waiting: set[int] = set()
+    started_after: set[int] = set()
+    while model.running:
+        in_programme_waiting = (r.status == Status.PROGRAMME) & (r.pending_start >= 0)
+        model.step()
+        model.check_invariants()
+        waiting = np.flatnonzero(r.pending_start >= 0)
+        assert (r.pending_start[waiting] - model.week <= 8).all()
+        assert np.isin(r.status[waiting], (Status.PROGRAMME, Status.UNEMPLOYED)).all()
+        # Who was waiting in the programme and has left it, still waiting for the job.
+        left = in_programme_waiting & (r.exit_week >= 0) & (r.pending_start >= 0)
+        left_waiting.update(np.flatnonzero(left).tolist())
+        working = np.isin(r.status, (Status.EMPLOYED, Status.SUBSIDISED))
+        started_after.update(
+            i for i in left_waiting if working[i] and r.job_start[i] > r.exit_week[i]
+        )
+    assert len(left_waiting) > 5
+    # They left without work, then started the job they had accepted (unless they moved
+    # away or left the labour force first).
+    assert all(r.exit_status[i] == Status.UNEMPLOYED for i in left_waiting)
+    assert len(started_after) >= 0.8 * len(left_waiting)
+
+
+def test_a_longer_start_lag_moves_work_from_exit_to_the_year_after():
+    gain, se = _paired_gain(
+        AFTER.with_overrides({"programme.job_start_lag_weeks": 0}),
+        AFTER.with_overrides({"programme.job_start_lag_weeks": 12}),
+        _rise,
+    )
+    assert gain > 3 * se > 0
+
+
+def test_navs_transition_follow_up_raises_work_or_education_a_year_after_exit():
+    gain, se = _paired_gain(
+        AFTER.with_overrides({"after_programme.transition_weeks": 0}),
+        AFTER.with_overrides({"after_programme.transition_weeks": 52}),
+        _employed("work_or_education_12m_after_exit"),
+    )
+    assert gain > 3 * se > 0
+
+
+def test_education_after_exit_raises_education_a_year_after_exit():
+    def in_education_after(res) -> float:
+        p = res.participants
+        seen = p["status_12m_after_exit"].notna()
+        return float((p.loc[seen, "status_12m_after_exit"] == "education").mean())
+
+    base = AFTER.with_overrides({"cohort.language_mean": 2.0})
+    gain, se = _paired_gain(
+        base.with_overrides({"after_programme.education_hazard": 0.0}),
+        base.with_overrides({"after_programme.education_hazard": 0.05}),
+        in_education_after,
+    )
+    assert gain > 3 * se > 0
+
+
+# --------------------------------------------------------------------------- the long run
+TEN_YEARS = Scenario().with_overrides({"cohort.size": 300, "scenario.weeks": 520})
+
+
+def test_employed_120m_needs_a_ten_year_horizon():
+    assert np.isnan(simulate(LONG, 2).summary["employed_120m"])
+    s = simulate(TEN_YEARS, 2).summary
+    assert 0.0 < s["employed_120m"] < 1.0
+
+
+def test_health_exits_are_for_good_and_lower_employment_at_120m():
+    sc = TEN_YEARS.with_overrides({"after_programme.disability_rate": 0.05})
+    model = IntroModel(sc, 4, agents=False)
+    r = model.refugees
+    while model.running:
+        model.step()
+        model.check_invariants()
+        gone = r.left_labour_force == 1
+        assert (r.status[gone & (r.moved_week < 0)] == Status.INACTIVE).all()
+        # Nobody leaves during the programme.
+        assert (r.exit_week[gone] >= 0).all()
+    assert (r.left_labour_force == 1).sum() > 30
+    gain, se = _paired_gain(
+        TEN_YEARS.with_overrides({"after_programme.disability_rate": 0.0}),
+        TEN_YEARS.with_overrides({"after_programme.disability_rate": 0.03}),
+        _employed("employed_120m"),
+        n=6,
+    )
+    assert -gain > 3 * se > 0
+
+
+def test_a_mental_health_burden_raises_health_exits():
+    sc = TEN_YEARS.with_overrides({"cohort.size": 2000})
+    r = IntroModel(sc, 6, agents=False).run().refugees
+    gone = r.left_labour_force == 1
+    assert gone.sum() > 50
+    assert gone[r.mental_health == 1].mean() > 1.5 * gone[r.mental_health == 0].mean()
+
+
+def test_movers_are_not_observed_after_moving():
+    sc = TEN_YEARS.with_overrides({"after_programme.migration_rate": 0.2})
+    model = IntroModel(sc, 8, agents=False).run()
+    r = model.refugees
+    moved = r.moved_week >= 0
+    assert moved.sum() > 50
+    # Moving starts at the programme's full length and ends any follow-up; later statuses
+    # are unobserved.
+    assert (r.moved_week[moved] >= r.arrival_week[moved] + sc.programme.max_weeks).all()
+    assert (r.specialist[moved] == -1).all()
+    for column, weeks in (("status_60m", 260), ("status_120m", 520)):
+        after = moved & (r.moved_week <= r.arrival_week + weeks - 1)
+        assert (getattr(r, column)[after] == -1).all()
+    none = IntroModel(sc.with_overrides({"after_programme.migration_rate": 0.0}), 8, agents=False)
+    assert (none.run().refugees.moved_week == -1).all()
+
+
+def test_those_with_care_responsibilities_move_less():
+    sc = TEN_YEARS.with_overrides({"cohort.size": 2000, "after_programme.migration_rate": 0.1})
+    r = IntroModel(sc, 9, agents=False).run().refugees
+    moved = r.moved_week >= 0
+    assert moved[r.care == 1].mean() < moved[r.care == 0].mean()

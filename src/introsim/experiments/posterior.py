@@ -653,11 +653,19 @@ class Posterior:
         return pd.DataFrame(rows)
 
     def parameter_table(self) -> pd.DataFrame:
-        """One row per parameter: declared range and the members' 2.5/50/97.5 % points."""
+        """One row per parameter: declared range and the members' 2.5/50/97.5 % points.
+
+        ``share_of_range`` is how much of its range the members leave open: the width of
+        their central 95 % (on the range's own scale, linear or log) over the 95 % a
+        spread across the whole range would take. About 1: the targets say nothing about
+        the parameter on its own; small: they pin it down. (The central 95 % rather than
+        the extremes, so a few members in the tails do not make a narrow posterior look wide.)
+        """
         rows = []
         for i, p in enumerate(self.parameters):
             lo, mid, hi = _quantiles3(self.members.values[:, i])
-            width = float(np.ptp(self.members.unit[:, i]) if len(self.members) else math.nan)
+            u_lo, _, u_hi = _quantiles3(self.members.unit[:, i])
+            width = (u_hi - u_lo) / 0.95 if len(self.members) else math.nan
             rows.append(
                 {
                     "parameter": p.name,

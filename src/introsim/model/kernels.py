@@ -28,6 +28,7 @@ from introsim.model.state import (
     WEEKS_12M,
     WEEKS_24M,
     WEEKS_60M,
+    WEEKS_120M,
     WEEKS_PER_YEAR,
     MethodCode,
     Phase,
@@ -136,6 +137,9 @@ S_EDU_DONE = 27 << 20
 S_EDU_DROP = 28 << 20
 S_NAV_FOLLOW = 29 << 20
 S_OUTSIDE_CHOICE = 30 << 20  # the outside candidates' Gumbel term, per vacancy and week
+S_EDU_AFTER = 31 << 20
+S_DISABILITY = 32 << 20
+S_MIGRATION = 33 << 20
 S_NORMAL_PAIR = 1 << 19  # offset of the second uniform of a normal draw
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -239,20 +243,22 @@ def subsidy_eligible(code, language, mental_health, low_language_below):
 
 
 @njit(cache=True, error_model="numpy")
-def subsidy_offer(i, status, has_specialist, language, mental_health, params, wk0):
+def subsidy_offer(i, status, has_specialist, language, mental_health, transition, params, wk0):
     """(first-period rate, weeks) of the wage subsidy participant ``i`` brings to an employer.
 
     The scenario's own subsidy where the participant is eligible; otherwise, for an
     unemployed former participant followed by NAV alone, NAV's ordinary temporary
-    subsidy if NAV offers it to this person (a draw fixed for the run).
+    subsidy if NAV offers it to this person (a draw fixed for the run, against a higher
+    share in the ``transition`` weeks after the programme).
     """
     if subsidy_eligible(params.subsidy_code, language, mental_health, params.low_language_below):
         return params.subsidy_rate, params.subsidy_weeks
+    share = params.transition_subsidy_share if transition else params.nav_subsidy_share
     if (
         status == UNEMPLOYED
         and not has_specialist
         and params.nav_subsidy_rate > 0.0
-        and draw(wk0, i, S_NAV) < params.nav_subsidy_share
+        and draw(wk0, i, S_NAV) < share
     ):
         return params.nav_subsidy_rate, params.nav_subsidy_weeks
     return 0.0, 0
@@ -679,11 +685,16 @@ def applications(
         hours = participant_hours[spec_method[sp]] / max(1, caseload[sp])
         time_value_of[sp] = 1.0 - math.exp(-hours / support_saturation_hours)
     nav_value = 1.0 - math.exp(-nav_hours / support_saturation_hours)
+    # In the first weeks after the programme NAV follows more closely (the transition).
+    nav_transition_value = 1.0 - math.exp(-params.transition_hours / support_saturation_hours)
+    pending_start, exit_week = refugees.pending_start, refugees.exit_week
 
     for i in range(n):
         st = status[i]
         m = method[i]
         s = specialist[i]
+        if pending_start[i] >= 0:
+            continue  # a job is accepted and starts soon: no more applications
         intensity = 0.0
         in_practice = False
         if st == PROGRAMME:
@@ -697,7 +708,9 @@ def applications(
         if intensity <= 0.0:
             continue
         # NAV follows the unemployed who have no specialist (its ordinary services).
-        time_value = time_value_of[s] if s != NO_ONE else nav_value
+        transition = exit_week[i] >= 0 and week - exit_week[i] < params.transition_weeks
+        nav_now = nav_transition_value if transition else nav_value
+        time_value = time_value_of[s] if s != NO_ONE else nav_now
         intensity *= (1.0 - health_search * mental_health[i]) * (1.0 - care_search * care[i])
         intensity *= 1.0 + specialist_support * time_value
         n_apps = int(intensity)
@@ -710,11 +723,13 @@ def applications(
             if draw(wk, i, S_NETWORK) < network_rate - n_net:
                 n_net += 1
 
-        rate = subsidy_offer(i, st, s != NO_ONE, language[i], mental_health[i], params, wk0)[0]
+        rate = subsidy_offer(
+            i, st, s != NO_ONE, language[i], mental_health[i], transition, params, wk0
+        )[0]
         followed = rate > 0.0 or (s != NO_ONE and follow_along_weeks[m] > 0)
         # NAV's follow-up is public follow-up too: it meets the employer's condition
         # with a chance that saturates in NAV's hours, like a specialist's support.
-        nav_cover = nav_value if (st == UNEMPLOYED and s == NO_ONE) else 0.0
+        nav_cover = nav_now if (st == UNEMPLOYED and s == NO_ONE) else 0.0
         pref = preferred_sector[i]
         # In work practice the first application goes to the host, if it has an opening.
         host = NO_ONE
@@ -838,86 +853,101 @@ def accepted_offers(refugees, employers, params, best_score, best_app):
 def hire(
     week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
 ):
-    """Accepted offers become jobs: the vacancy closes, follow-along starts, ties grow.
+    """Accepted offers become jobs: the vacancy closes, ties grow, the job starts or waits.
 
-    A job found during the programme is part-time with chance ``part_time_share``:
-    the programme goes on alongside it (the specialist stays, training continues).
-    A full-time job ends the programme.
+    A job starts ``job_start_lag_weeks`` after the offer is accepted (at once if 0); until
+    then the participant stops applying and stays where they are (see :func:`start_job`).
 
     Returns:
-        The number of hires.
+        The number of hires (offers accepted).
     """
-    status, phase, method, specialist = (
-        refugees.status,
-        refugees.phase,
-        refugees.method,
-        refugees.specialist,
-    )
+    status, specialist = refugees.status, refugees.specialist
     language, mental_health, preferred_sector = (
         refugees.language,
         refugees.mental_health,
         refugees.preferred_sector,
     )
-    follow_along_left = refugees.follow_along_left
-    caseload, tie_employer, tie_strength = (
-        specialists.caseload,
-        specialists.tie_employer,
-        specialists.tie_strength,
-    )
+    tie_employer, tie_strength = specialists.tie_employer, specialists.tie_strength
     employer_sector, employer_wage = employers.sector, employers.wage
     is_open, serial, filled = vacancies.is_open, vacancies.serial, vacancies.filled
-    follow_along_weeks = tables.follow_along_weeks
     wk = week_key(params.key, week)
     wk0 = week_key(params.key, 0)
+    lag = params.job_start_lag_weeks
     hires = 0
     for vac in range(best_app.shape[0]):
         i = best_app[vac]
         if i == NO_ONE or offer[i] != vac:
             continue
         emp = vac // SLOTS
-        rate, weeks = subsidy_offer(
-            i, status[i], specialist[i] != NO_ONE, language[i], mental_health[i], params, wk0
+        transition = (
+            refugees.exit_week[i] >= 0 and week - refugees.exit_week[i] < params.transition_weeks
         )
-        from_programme = status[i] == PROGRAMME
-        part_time = from_programme and draw(wk, i, S_PART_TIME) < params.part_time_share
-        status[i] = SUBSIDISED if weeks > 0 else EMPLOYED
+        rate, weeks = subsidy_offer(
+            i,
+            status[i],
+            specialist[i] != NO_ONE,
+            language[i],
+            mental_health[i],
+            transition,
+            params,
+            wk0,
+        )
         refugees.job_subsidy_rate[i] = rate if weeks > 0 else 0.0
         refugees.job_subsidy_after[i] = params.subsidy_rate_after if weeks > 0 else 0.0
         refugees.job_step_down[i] = params.subsidy_step_down_week
         refugees.job_vacancy[i] = serial[vac]
         refugees.job_employer[i] = emp
-        refugees.job_start[i] = week
         refugees.job_requirement[i] = best_req[vac]
         refugees.job_wage[i] = employer_wage[emp]
         refugees.job_fit[i] = 1 if employer_sector[emp] == preferred_sector[i] else 0
         refugees.subsidy_weeks[i] = weeks
         is_open[vac] = 0
         filled[vac] = 1
-        if refugees.first_job_week[i] < 0:
-            refugees.first_job_week[i] = week
-            refugees.first_job_active[i] = 1
-        if part_time:
-            refugees.in_programme[i] = 1
-        elif from_programme:
-            refugees.exit_week[i] = week
-            refugees.exit_status[i] = status[i]
         sp = specialist[i]
         if sp != NO_ONE:
             specialists.placements[sp] += 1
             _strengthen(tie_employer, tie_strength, sp, emp, params.tie_placement)
-            fa = follow_along_weeks[method[i]]
-            if part_time:
-                pass  # the programme's follow-up goes on; follow-along starts at exit
-            elif fa > 0:
-                follow_along_left[i] = fa
-                phase[i] = PH_FOLLOW_ALONG
-            else:
-                _release(i, specialist, caseload, follow_along_left)
-                phase[i] = PH_NONE
+        if lag > 0:
+            refugees.pending_start[i] = week + lag
         else:
-            phase[i] = PH_NONE
+            start_job(i, week, wk, refugees, specialists, tables, params)
         hires += 1
     return hires
+
+
+@njit(cache=True, error_model="numpy")
+def start_job(i, week, wk, refugees, specialists, tables, params):
+    """Participant i starts the job they accepted (its terms are already in the job arrays).
+
+    A job started during the programme is part-time with chance ``part_time_share``: the
+    programme goes on alongside it (the specialist stays, training continues). A full-time
+    job ends the programme. Either way the method's follow-along support starts with the job
+    (``follow_along_weeks``); without it, a full-time job releases the specialist.
+    """
+    status, phase, specialist = refugees.status, refugees.phase, refugees.specialist
+    from_programme = status[i] == PROGRAMME
+    part_time = from_programme and draw(wk, i, S_PART_TIME) < params.part_time_share
+    status[i] = SUBSIDISED if refugees.subsidy_weeks[i] > 0 else EMPLOYED
+    refugees.job_start[i] = week
+    refugees.pending_start[i] = -1
+    if refugees.first_job_week[i] < 0:
+        refugees.first_job_week[i] = week
+        refugees.first_job_active[i] = 1
+    if part_time:
+        refugees.in_programme[i] = 1
+    elif from_programme:
+        refugees.exit_week[i] = week
+        refugees.exit_status[i] = status[i]
+    if specialist[i] != NO_ONE:
+        fa = tables.follow_along_weeks[refugees.method[i]]
+        if fa > 0:
+            refugees.follow_along_left[i] = fa
+            phase[i] = PH_FOLLOW_ALONG
+        elif not part_time:
+            _release(i, specialist, specialists.caseload, refugees.follow_along_left)
+            phase[i] = PH_NONE
+    else:
+        phase[i] = PH_NONE
 
 
 @njit(cache=True, error_model="numpy")
@@ -961,8 +991,8 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
 
 # --------------------------------------------------------------------------- 6. jobs
 @njit(cache=True, error_model="numpy")
-def jobs_week(week, refugees, specialists, params):
-    """Jobs: subsidies expire (keep or release), separations happen, follow-along counts down.
+def jobs_week(week, refugees, specialists, tables, params):
+    """Jobs: accepted jobs start, subsidies end (keep or release), people leave, support ends.
 
     Returns:
         (separations, of which releases when a subsidy ended).
@@ -997,10 +1027,12 @@ def jobs_week(week, refugees, specialists, params):
     score_noise, separation_hazard = params.score_noise, params.separation_hazard
     separation_fit, separation_support = params.separation_fit, params.separation_support
     separation_health = params.separation_health
-    in_programme = refugees.in_programme
+    in_programme, pending_start = refugees.in_programme, refugees.pending_start
     separations = 0
     released = 0
     for i in range(status.shape[0]):
+        if pending_start[i] == week:
+            start_job(i, week, wk, refugees, specialists, tables, params)
         st = status[i]
         if st == EMPLOYED or st == SUBSIDISED:
             tenure = week - job_start[i]
@@ -1032,23 +1064,65 @@ def jobs_week(week, refugees, specialists, params):
                 job_vacancy[i] = -1
                 if in_programme[i] == 1:
                     in_programme[i] = 0
+                    follow_along_left[i] = 0
                     status[i] = PROGRAMME  # a part-time job ended; the programme goes on
                 else:
                     status[i] = UNEMPLOYED
                     phase[i] = PH_JOB_SEARCH if specialist[i] != NO_ONE else PH_NONE
         st = status[i]
-        if specialist[i] != NO_ONE and st != PROGRAMME and st != WAITING and in_programme[i] == 0:
-            follow_along_left[i] -= 1
-            if follow_along_left[i] <= 0:
-                _release(i, specialist, caseload, follow_along_left)
-                phase[i] = PH_NONE
+        if specialist[i] != NO_ONE and st != PROGRAMME and st != WAITING and pending_start[i] < 0:
+            if in_programme[i] == 1:
+                # Support in a part-time job counts down; the programme's follow-up goes on.
+                if follow_along_left[i] > 0:
+                    follow_along_left[i] -= 1
+            else:
+                follow_along_left[i] -= 1
+                if follow_along_left[i] <= 0:
+                    _release(i, specialist, caseload, follow_along_left)
+                    phase[i] = PH_NONE
     return separations, released
 
 
 # --------------------------------------------------------------------------- 7. exits
+@njit(cache=True, inline="always", error_model="numpy")
+def _weekly(yearly):
+    """The weekly chance that gives a yearly chance ``yearly`` over a year of weeks."""
+    return 1.0 - (1.0 - min(1.0, yearly)) ** (1.0 / WEEKS_PER_YEAR)
+
+
+@njit(cache=True, error_model="numpy")
+def _leave_for_good(i, week, moved, refugees, specialists):
+    """Participant i leaves the labour force on health grounds, or moves away (``moved``).
+
+    A job, an accepted job not yet started, an education and any follow-up end; the
+    status is inactive (after moving: no longer observed, see ``account_week``).
+    """
+    status = refugees.status
+    if status[i] == EMPLOYED or status[i] == SUBSIDISED:
+        refugees.first_job_active[i] = 0
+    refugees.job_vacancy[i] = -1
+    refugees.pending_start[i] = -1
+    refugees.education_end[i] = -1
+    refugees.in_programme[i] = 0
+    _release(i, refugees.specialist, specialists.caseload, refugees.follow_along_left)
+    refugees.phase[i] = PH_NONE
+    status[i] = INACTIVE
+    if moved:
+        refugees.moved_week[i] = week
+    else:
+        refugees.left_labour_force[i] = 1
+
+
 @njit(cache=True, error_model="numpy")
 def exit_week_kernel(week, refugees, specialists, tables, params):
-    """Programme exits at full length or early into education; the inactive may start searching.
+    """Programme exits; after the programme: education, reactivation, health exits, moves.
+
+    The programme ends at full length (into education, job search or inactivity; or
+    without work but with a job starting soon) or early into education. After it, the
+    young unemployed at the education language level may start education, the inactive may
+    start searching and anyone may leave the labour force on health grounds, each at a weekly
+    hazard. From the programme's full length after arrival anyone may move out of the
+    municipality (a weekly hazard too).
 
     Returns:
         The number who left the programme this week.
@@ -1080,22 +1154,49 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
     )
     inactive_share, reactivation_rate = params.inactive_share, params.reactivation_rate
     in_programme, education_end = refugees.in_programme, refugees.education_end
+    pending_start, left_labour_force, moved_week = (
+        refugees.pending_start,
+        refugees.left_labour_force,
+        refugees.moved_week,
+    )
+    edu_after = params.education_after_exit_hazard
+    disability = _weekly(params.disability_rate)
+    disability_burden = _weekly(params.disability_rate * params.disability_health_factor)
+    migration = _weekly(params.migration_rate)
+    migration_care = _weekly(params.migration_rate * params.migration_care_factor)
     exits = 0
     for i in range(status.shape[0]):
         st = status[i]
+        if moved_week[i] >= 0 or st == NOT_ARRIVED:
+            continue
+        if week - arrival_week[i] >= max_weeks:
+            # Moving away: from when the programme would end at full length, whatever the
+            # person does (so who moves is the same under every method).
+            h = migration_care if care[i] == 1 else migration
+            if draw(wk, i, S_MIGRATION) < h:
+                _leave_for_good(i, week, True, refugees, specialists)
+                continue
         if in_programme[i] == 1 and week - programme_start[i] + 1 >= max_weeks:
-            # The programme ends around a part-time job: leave it in work.
+            # The programme ends around a part-time job: leave it in work, with what is
+            # left of the job's follow-along support.
             in_programme[i] = 0
             exit_week[i] = week
             exit_status[i] = st
-            fa = tables.follow_along_weeks[refugees.method[i]]
-            if fa > 0 and specialist[i] != NO_ONE:
-                follow_along_left[i] = fa
+            if follow_along_left[i] > 0 and specialist[i] != NO_ONE:
                 phase[i] = PH_FOLLOW_ALONG
             else:
                 _release(i, specialist, caseload, follow_along_left)
                 phase[i] = PH_NONE
             exits += 1
+        elif st == PROGRAMME and pending_start[i] >= 0:
+            if week - programme_start[i] + 1 >= max_weeks:
+                # The programme ends before the accepted job starts: the participant leaves
+                # it without work; the specialist stays to follow the job when it starts.
+                status[i] = UNEMPLOYED
+                phase[i] = PH_NONE
+                exit_week[i] = week
+                exit_status[i] = UNEMPLOYED
+                exits += 1
         elif st == PROGRAMME:
             young = age_at(age[i], arrival_week[i], week) < params.education_young_age
             new = -1
@@ -1132,15 +1233,36 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
                 if new == EDUCATION:
                     _enter_education(i, week, wk, refugees, params)
                 exits += 1
-        elif st == EDUCATION and week >= education_end[i]:
-            # Education ends: completed (a new qualification) or dropped out; then job search.
-            if refugees.education_done[i] == 1:
-                refugees.productivity[i] += params.education_qualification
-                education[i] = min(education[i] + 1, N_EDUCATION - 1)
-            education_end[i] = -1
-            status[i] = UNEMPLOYED
-        elif st == INACTIVE and draw(wk, i, S_REACTIVATE) < reactivation_rate:
-            status[i] = UNEMPLOYED
+        elif exit_week[i] >= 0 and exit_week[i] < week:
+            # After the programme (from the week after leaving it).
+            if left_labour_force[i] == 1:
+                continue
+            h = disability_burden if mental_health[i] == 1 else disability
+            if draw(wk, i, S_DISABILITY) < h:
+                _leave_for_good(i, week, False, refugees, specialists)
+                continue
+            if st == EDUCATION and week >= education_end[i]:
+                # Education ends: completed (a new qualification) or dropped out; then search.
+                if refugees.education_done[i] == 1:
+                    refugees.productivity[i] += params.education_qualification
+                    education[i] = min(education[i] + 1, N_EDUCATION - 1)
+                education_end[i] = -1
+                status[i] = UNEMPLOYED
+            elif st == INACTIVE and draw(wk, i, S_REACTIVATE) < reactivation_rate:
+                status[i] = UNEMPLOYED
+            elif (
+                st == UNEMPLOYED
+                and pending_start[i] < 0
+                and edu_after > 0.0
+                and language[i] >= params.education_language
+                and age_at(age[i], arrival_week[i], week) < params.education_young_age
+                and draw(wk, i, S_EDU_AFTER) < edu_after
+            ):
+                # A former participant starts education (upper secondary, vocational).
+                status[i] = EDUCATION
+                phase[i] = PH_NONE
+                _release(i, specialist, caseload, follow_along_left)
+                _enter_education(i, week, wk, refugees, params)
     return exits
 
 
@@ -1180,11 +1302,13 @@ def account_week(week, refugees, specialists, params, status_counts):
         refugees.job_wage,
         refugees.exit_week,
     )
-    status_12m, status_24m, status_60m = (
+    status_12m, status_24m, status_60m, status_120m = (
         refugees.status_12m,
         refugees.status_24m,
         refugees.status_60m,
+        refugees.status_120m,
     )
+    moved_week = refugees.moved_week
     status_after_exit_12m, weeks_employed_24m = (
         refugees.status_after_exit_12m,
         refugees.weeks_employed_24m,
@@ -1200,8 +1324,8 @@ def account_week(week, refugees, specialists, params, status_counts):
     for i in range(status.shape[0]):
         st = status[i]
         status_counts[st] += 1
-        if st == NOT_ARRIVED:
-            continue
+        if st == NOT_ARRIVED or moved_week[i] >= 0:
+            continue  # after moving away a participant is no longer observed here
         s = specialist[i]
         if s != NO_ONE:
             # A participant is charged the cost of the caseload slot they occupy.
@@ -1228,6 +1352,8 @@ def account_week(week, refugees, specialists, params, status_counts):
             status_24m[i] = st
         elif t == WEEKS_60M:
             status_60m[i] = st
+        elif t == WEEKS_120M:
+            status_120m[i] = st
         if exit_week[i] >= 0 and week - exit_week[i] == WEEKS_12M:
             status_after_exit_12m[i] = st
         if first_job_active[i] == 1 and employed:
@@ -1307,8 +1433,8 @@ def ledger_week(week, refugees, specialists, tables, params, accounts, flows):
     for i in range(status.shape[0]):
         st = status[i]
         hours_worked[i] = 0.0
-        if st == NOT_ARRIVED:
-            continue
+        if st == NOT_ARRIVED or refugees.moved_week[i] >= 0:
+            continue  # after moving away the flows are another municipality's
         m = method[i]
         alongside = in_programme[i] == 1
         if st == EMPLOYED or st == SUBSIDISED:
@@ -1342,6 +1468,8 @@ def ledger_week(week, refugees, specialists, tables, params, accounts, flows):
             staff += params.specialist_week_cost / spec_cap[s]
         elif st == UNEMPLOYED:
             nav += params.nav_week_cost
+            if week - exit_week[i] < params.transition_weeks:
+                nav += params.nav_transition_extra_cost
         t = week - arrival_week[i]
         if t == 0:
             grant += grant_by_year[0]
@@ -1397,7 +1525,7 @@ def run_week(
     row[COL_HIRES] = match_week(
         week, refugees, specialists, employers, vacancies, tables, params
     )  # 5
-    separations, released = jobs_week(week, refugees, specialists, params)  # 6
+    separations, released = jobs_week(week, refugees, specialists, tables, params)  # 6
     row[COL_SEPARATIONS] = separations
     row[COL_RELEASES] = released
     row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, tables, params)  # 7

@@ -129,8 +129,12 @@ class IntroModel(mesa.Model):
             problems.append("an employed participant without a job")
         if np.unique(jobs).size != jobs.size:
             problems.append("two participants hold the same vacancy opening")
-        if (r.job_vacancy[~employed] >= 0).any():
+        if (r.job_vacancy[~employed & (r.pending_start < 0)] >= 0).any():
             problems.append("a participant not in work still holds a job")
+        if ((r.pending_start >= 0) & (r.job_vacancy < 0)).any():
+            problems.append("a job waiting to start has no vacancy")
+        if ((r.pending_start >= 0) & employed).any():
+            problems.append("a participant in work waits for another job to start")
         if (r.in_programme[~employed] == 1).any():
             problems.append("a participant in the programme alongside a job holds no job")
         if ((r.in_programme == 1) & (r.exit_week >= 0)).any():

@@ -26,6 +26,7 @@ OUTCOMES: tuple[str, ...] = (
     "employed_12m",
     "employed_24m",
     "employed_60m",
+    "employed_120m",
     "work_or_education_at_exit",
     "work_or_education_12m_after_exit",
     "months_employed_24m",
@@ -58,6 +59,9 @@ OUTCOME_INFO: dict[str, OutcomeInfo] = {
     "employed_12m": OutcomeInfo("In work 12 months after start", "share", True),
     "employed_24m": OutcomeInfo("In work 24 months after start", "share", True),
     "employed_60m": OutcomeInfo("In work 60 months after start", "share", True),
+    "employed_120m": OutcomeInfo(
+        "In work 120 months after start (needs a 10-year horizon)", "share", True
+    ),
     "work_or_education_at_exit": OutcomeInfo(
         "In work or education when leaving the programme", "share", True
     ),
@@ -138,6 +142,7 @@ def participant_outcomes(refugees: Refugees, weeks: int) -> dict[str, np.ndarray
         "employed_12m": employed_12m,
         "employed_24m": _share_in(r.status_24m, _WORK),
         "employed_60m": _share_in(r.status_60m, _WORK),
+        "employed_120m": _share_in(r.status_120m, _WORK),
         "work_or_education_at_exit": _share_in(r.exit_status, _WORK_OR_EDUCATION),
         "work_or_education_12m_after_exit": _share_in(r.status_after_exit_12m, _WORK_OR_EDUCATION),
         "months_employed_24m": months_24m,
@@ -237,6 +242,7 @@ def summarise(participants: pd.DataFrame | Mapping[str, np.ndarray]) -> dict[str
         "employed_12m": _mean(p["employed_12m"]),
         "employed_24m": _mean(p["employed_24m"]),
         "employed_60m": _mean(p["employed_60m"]),
+        "employed_120m": _mean(p["employed_120m"]),
         "work_or_education_at_exit": _mean(p["work_or_education_at_exit"]),
         "work_or_education_12m_after_exit": _mean(p["work_or_education_12m_after_exit"]),
         "months_employed_24m": _mean(p["months_employed_24m"]),
@@ -255,6 +261,7 @@ SHARE_COLUMNS: dict[str, str] = {
     "employed_12m": "employed_12m",
     "employed_24m": "employed_24m",
     "employed_60m": "employed_60m",
+    "employed_120m": "employed_120m",
     "work_or_education_at_exit": "work_or_education_at_exit",
     "work_or_education_12m_after_exit": "work_or_education_12m_after_exit",
     "never_employed_share": "never_employed",

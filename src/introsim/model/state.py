@@ -167,6 +167,9 @@ class Refugees(NamedTuple):
     in_programme: np.ndarray = _col(I8, 0, "1 = in a part-time job while the programme goes on")
     education_end: np.ndarray = _col(I32, -1, "week the current education ends, -1 if none")
     education_done: np.ndarray = _col(I8, 0, "1 = completes it, 0 = drops out at its end")
+    pending_start: np.ndarray = _col(I32, -1, "week an accepted job starts, -1 if none pending")
+    left_labour_force: np.ndarray = _col(I8, 0, "1 = left for good on health grounds")
+    moved_week: np.ndarray = _col(I32, -1, "week of moving out of the municipality, -1 if not")
     # Outcome trackers, filled week by week (see outcomes.py).
     exit_week: np.ndarray = _col(I32, -1, "week the programme ended, -1 until then")
     exit_status: np.ndarray = _col(I8, -1, "status on leaving")
@@ -174,6 +177,7 @@ class Refugees(NamedTuple):
     status_12m: np.ndarray = _col(I8, -1, "status 52 weeks after arrival")
     status_24m: np.ndarray = _col(I8, -1, "status 104 weeks after arrival")
     status_60m: np.ndarray = _col(I8, -1, "status 260 weeks after arrival")
+    status_120m: np.ndarray = _col(I8, -1, "status 520 weeks after arrival")
     weeks_employed_24m: np.ndarray = _col(I32, 0, "weeks in work in the first 104")
     first_job_week: np.ndarray = _col(I32, -1, "week the first job began")
     first_job_weeks: np.ndarray = _col(I32, 0, "weeks the first job has lasted")
@@ -284,3 +288,4 @@ WEEKS_PER_YEAR = 52  # one tick is a week
 WEEKS_12M = WEEKS_PER_YEAR
 WEEKS_24M = 2 * WEEKS_PER_YEAR
 WEEKS_60M = 5 * WEEKS_PER_YEAR
+WEEKS_120M = 10 * WEEKS_PER_YEAR

@@ -103,6 +103,13 @@ def _nav_week_cost(sc: Scenario) -> float:
     )
 
 
+def _nav_transition_extra_cost(sc: Scenario) -> float:
+    """NAV's extra cost a week in the transition after the programme: the added hours."""
+    ap = sc.after_programme
+    hour = sc.costs.specialist_nok_per_year / (WEEKS_PER_YEAR * FULL_TIME_HOURS)
+    return max(0.0, ap.transition_hours - ap.nav_follow_up_hours) * hour
+
+
 def _teaching_hour_cost(sc: Scenario) -> float:
     """A participant's share of one teaching hour."""
     t = sc.public_finances.teaching
@@ -177,6 +184,15 @@ DERIVED: dict[str, Derived] = {
             "public_finances.nav_follow_up.measure_nok_per_week",
         ),
         _nav_week_cost,
+    ),
+    "nav_transition_extra_cost": Derived(
+        float,
+        (
+            "after_programme.transition_hours",
+            "after_programme.nav_follow_up_hours",
+            "costs.specialist_nok_per_year",
+        ),
+        _nav_transition_extra_cost,
     ),
     "teaching_hour_cost": Derived(
         float,

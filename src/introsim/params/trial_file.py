@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M
+from introsim.model.state import WEEKS_12M, WEEKS_24M, WEEKS_60M, WEEKS_120M
 from introsim.params.document import Name, StrictModel, TomlDocument
 from introsim.params.errors import InputError, TrialError
 from introsim.params.limits import RUN_ROW_BYTES, check_size
@@ -52,6 +52,7 @@ TRIAL_OUTCOMES: dict[str, int | None] = {
     "employed_12m": WEEKS_12M,
     "employed_24m": WEEKS_24M,
     "employed_60m": WEEKS_60M,
+    "employed_120m": WEEKS_120M,
     "months_employed_24m": WEEKS_24M,
     "work_or_education_at_exit": None,
     "work_or_education_12m_after_exit": None,
