@@ -532,6 +532,17 @@ def targets_reached(result: PanelResult) -> pd.DataFrame:
     for p, name in enumerate(spec.names):
         for o, target in targets.items():
             x = result.values[o][:, p]  # municipalities × members × replicates
+            ref = result.values[o][:, 0]
+            below = np.nanmean(ref.reshape(len(ref), -1), axis=1) < target
+            newly = [
+                int(
+                    np.sum(
+                        (np.nanmean(x[:, :, b], axis=(1, 2)) >= target)
+                        & (np.nanmean(ref[:, :, b], axis=(1, 2)) < target)
+                    )
+                )
+                for b in boots
+            ]
             n = np.nanmean(result.values[f"people_{o}"][:, p].reshape(len(x), -1), axis=1)
             means = np.nanmean(x.reshape(len(x), -1), axis=1)
             count = int(np.sum(means >= target))
@@ -565,19 +576,9 @@ def targets_reached(result: PanelResult) -> pd.DataFrame:
                     "one_year_expected": expected,
                     "one_year_low": max(0.0, expected - z * sd),
                     "one_year_high": min(float(len(x)), expected + z * sd),
-                    "newly_reaching": (
-                        int(
-                            np.sum(
-                                (means >= target)
-                                & (
-                                    np.nanmean(result.values[o][:, 0].reshape(len(x), -1), axis=1)
-                                    < target
-                                )
-                            )
-                        )
-                        if p > 0
-                        else 0
-                    ),
+                    "newly_reaching": int(np.sum((means >= target) & below)),
+                    "newly_low": _quantile_pair(newly)[0],
+                    "newly_high": _quantile_pair(newly)[1],
                 }
             )
     return pd.DataFrame(rows)

@@ -200,16 +200,17 @@ def headlines(result: PanelResult) -> list[str]:
     for name in spec.names:
         row = r[(r["policy"] == name) & (r["outcome"] == AT_EXIT)].iloc[0]
         extra = (
-            f" ({row['newly_reaching']} more than under {spec.names[0]})"
+            f"; {row['newly_reaching']} {_counts(row, 'newly')} of them do not under "
+            f"{spec.names[0]}"
             if name != spec.names[0]
             else ""
         )
         out.append(
-            f"Under {name}, {row['reaching']} of {row['municipalities']} municipalities are "
-            f"expected to reach {100 * row['target']:.0f} % at exit{extra} "
-            f"[{row['simulation_low']:.0f}, {row['simulation_high']:.0f}] by the simulation's "
-            f"precision{_mech(row)}; in one year's results, chance included, about "
-            f"{_one_year(row)}."
+            f"Under {name}, {row['reaching']} {_counts(row, 'simulation')} of "
+            f"{row['municipalities']} municipalities are expected to reach "
+            f"{100 * row['target']:.0f} % at exit{_mech(row)}{extra}. In one year's results, "
+            f"chance included, about {_one_year(row)} would (95 % intervals: the simulation's "
+            "precision, and chance for one year)."
         )
     return out
 
