@@ -348,3 +348,23 @@ def test_hidden_characters_in_other_text_are_shown_escaped_everywhere(tmp_path: 
     assert RLO not in page and "Standard \\u202eecnetsissa" in page
     for csv in out.glob("*.csv"):
         assert RLO not in csv.read_text(encoding="utf-8"), csv.name
+
+
+def test_hidden_characters_in_a_study_file_are_escaped_in_every_output(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "base.toml",
+        TINY.replace('name = "base"', f'name = "base"\ndescription = "a{RLO}b"'),
+    )
+    text = EXPERIMENT.format(
+        design="grid", extra="", factors='"follow_up.caseload" = { levels = [10, 20] }'
+    ).replace('question = "q"', f'question = "Why {RLO}ton"')
+    path = write(tmp_path, "study.toml", text)
+    out = tmp_path / "out"
+    res = call_cli("sweep", path, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert RLO not in res.stdout + res.stderr
+    for file in out.rglob("*"):
+        if file.is_file() and file.suffix in (".html", ".csv", ".json"):
+            assert RLO not in file.read_text(encoding="utf-8"), file.name
+    assert "Why \\u202eton" in (out / "report.html").read_text(encoding="utf-8")

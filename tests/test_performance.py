@@ -135,6 +135,7 @@ def _fake_results(warm_startup: float) -> dict:
                 "weeks": 260,
                 "reps": 3,
                 "walls": [w * n / 100_000 for w in walls],
+                "cpus": [0.4 * w * n / 100_000 for w in walls],
                 "employers": n * 6 // 10,
                 "peak_rss_mb": 300.0,
                 "rss_before_mb": 250.0,
@@ -195,12 +196,16 @@ def _fake_results(warm_startup: float) -> dict:
 
 
 def test_report_states_targets_and_misses():
-    met = bench.render(_fake_results(warm_startup=1.5))
-    assert "| `introsim run scenarios/baseline.toml`, warm cache: < 2 s wall |" in met
+    met = bench.render(_fake_results(warm_startup=1.0))
+    assert (
+        "| `introsim run scenarios/baseline.toml`, warm cache, whole process: < 1.2 s wall "
+        "(section 4) |" in met
+    )
+    assert "| 38 ns (wall 2.50 s best) | yes |" in met  # CPU time per participant-week
     assert "**no**" not in met
     assert "100×" in met  # side-by-side ratio of medians
     assert "N^1.00" in met  # linear growth of the fake scale curve
-    missed = bench.render(_fake_results(warm_startup=2.5))
+    missed = bench.render(_fake_results(warm_startup=1.5))
     assert "**no**: 1.25× the target (25 % over)" in missed
 
 
@@ -209,5 +214,5 @@ def test_report_survives_a_failed_section():
     res["startup"] = {"error": "introsim run failed: boom"}
     text = bench.render(res)
     assert "**Failed**: introsim run failed: boom" in text
-    assert "warm cache: < 2 s wall" not in text
+    assert "warm cache, whole process" not in text
     assert "## 5. What the JIT is worth" in text

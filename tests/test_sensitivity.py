@@ -124,6 +124,18 @@ def test_morris_ranks_inactive_factors_last():
     assert mu.index[0] == "x1"
 
 
+def test_morris_sigma_has_a_bootstrap_interval_that_is_zero_for_linear_and_inactive_factors():
+    df = _pipeline("screening", "morris", 20)
+    sigma = df[(df["index"] == "sigma") & (df["n"] == df["n"].max())].set_index("factor")
+    # x1 enters linearly and x5, x6 not at all: every elementary effect is the same, so sigma
+    # and every resample of it are 0. x2 (squared) and x3, x4 (their product) vary.
+    for name in ("x1", *tf.SCREENING_INACTIVE):
+        assert sigma.loc[name, ["value", "low", "high"]].abs().max() < 1e-9, name
+    for name in ("x2", "x3", "x4"):
+        low, value, high = sigma.loc[name, ["low", "value", "high"]]
+        assert 0 <= low < value < high, name
+
+
 def test_noise_share_edge_cases():
     assert np.isnan(noise_share(np.ones((5, 1)))["noise_share"][0])  # one replicate
     assert np.isnan(noise_share(np.ones((5, 3)))["noise_share"][0])  # no variance at all

@@ -17,6 +17,7 @@ import shutil
 import signal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from introsim import output
@@ -199,3 +200,40 @@ def test_a_full_disk_while_a_study_stores_its_runs_leaves_no_results(
     assert res.returncode == 0, res.stderr
     assert_same(whole[kind], out, kind)
     assert (out / MARKER).is_file()
+
+
+# --------------------------------------------------------------------------- resumed runs
+def test_resumed_runs_count_runs_not_parts(studies, tmp_path):
+    import json
+
+    from test_study import GRID
+
+    # 20 points or more × 2 replicates: runs are stored three to a part.
+    levels = ", ".join(str(c) for c in range(10, 30))
+    path = write(
+        studies["sweep"][0].parent,
+        "wide.toml",
+        GRID.replace("[10, 20, 30]", f"[{levels}]"),
+    )
+    out = tmp_path / "out"
+    assert killed_in_fork("sweep", path, "--out", out, parts=2) == -signal.SIGKILL
+    parts = list((out / "parts").glob("*.parquet"))
+    stored = sum(len(pd.read_parquet(p)) for p in parts)
+    assert len(parts) == 2 and stored == 6  # more runs than parts
+    res = call_cli("sweep", path, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((out / "manifest.json").read_text())["resumed_runs"] == stored
+    # A study that runs in rounds loads the store once a round: each stored run counts once,
+    # and runs this process stored itself do not count at all.
+    from introsim.experiments.engine import TaskResult
+    from introsim.experiments.store import RunStore
+
+    store = RunStore(tmp_path / "rounds")
+    store.open({"study": "rounds"})
+    store.write([TaskResult(f"{k:016x}", {"y": float(k)}, "") for k in range(3)])
+    again = RunStore(tmp_path / "rounds")
+    again.open({"study": "rounds"})
+    ids = [f"{k:016x}" for k in range(5)]
+    assert len(again.load(ids[:2])) == 2 and again.reused == 2
+    again.write([TaskResult(ids[4], {"y": 4.0}, "")])
+    assert len(again.load(ids)) == 4 and again.reused == 3

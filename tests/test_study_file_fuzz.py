@@ -5,7 +5,8 @@ the same is done for experiment, trial, calibration and targets files: the numer
 fields are found in their models, each must have both bounds (or a stated reason
 why a bound lies elsewhere), and generated values of those fields, written into
 otherwise valid tiny files, make ``introsim validate`` answer ``ok`` or exit 2 with
-exactly one line, never a traceback, a hang or a runaway allocation.
+a line per problem, never a traceback, a hang or a runaway allocation. Sensitivity
+files (morris, sobol and delta designs) and ensemble files are fuzzed the same way.
 """
 
 from __future__ import annotations
@@ -165,10 +166,29 @@ TABLES: dict[str, dict[str, Any]] = {
         "fields": {"target": ("target", 0), "term": ("target", 0, "terms", 0)},
     },
 }
+SENSITIVITY = {
+    "morris": {"trajectories": 2},
+    "sobol": {"samples": 8},
+    "delta": {"samples": 100},
+}
+for _design, _size in SENSITIVITY.items():  # sensitivity files: the same tables, another design
+    _tables = copy.deepcopy(TABLES["experiment"]["tables"])
+    _tables["experiment"] = {
+        **{k: v for k, v in _tables["experiment"].items() if k != "samples"},
+        "design": _design,
+        **_size,
+    }
+    _tables["factors"]["mechanisms.separation_hazard"] = {"min": 0.002, "max": 0.012}
+    TABLES[_design] = {**TABLES["experiment"], "tables": _tables}
 TARGETS = TABLES["targets"]["tables"]
 # Fields that decide how many points validation builds (about 7 ms each): inside their bounds
 # they are drawn small, so the test stays fast; beyond their bounds anything is drawn.
-SIZES = {("experiment", "samples"): 60, ("experiment", "replications"): 1_000}
+SIZES = {
+    ("experiment", "samples"): 60,
+    ("experiment", "replications"): 1_000,
+    ("experiment", "trajectories"): 20,
+    ("experiment", "resamples"): 400,
+}
 
 
 def toml_text(tables: dict[str, Any]) -> str:
@@ -229,7 +249,7 @@ def answer(file_kind: str, edits: list[tuple[tuple[str, str], Any]]):
 def validate(file_kind: str, edits: list[tuple[tuple[str, str], Any]]) -> None:
     res = answer(file_kind, edits)
     event("accepted" if res.returncode == 0 else "refused")
-    check_answer(res.returncode, res.stderr)
+    check_answer(res.returncode, res.stderr, every=True)
     assert res.returncode != 0 or ": ok (" in res.stdout, res.stdout
 
 
@@ -259,4 +279,34 @@ def test_nan_and_infinity_are_refused_in_every_numeric_field() -> None:
             written = [value, value] if is_list is list else value
             res = answer(file_kind, [((kind, name), written)])
             assert res.returncode == 2, (kind, name, value, res.stdout)
-            check_answer(res.returncode, res.stderr)
+            check_answer(res.returncode, res.stderr, every=True)
+
+
+# --------------------------------------------------------------------------- ensemble files
+def _member_values() -> st.SearchStrategy:
+    """One member: one to three scenario parameters (dotted) with generated values."""
+    from test_fuzz_loader import FIELDS as SCENARIO_FIELDS
+    from test_fuzz_loader import value_for as scenario_value
+
+    numeric = sorted(p for p, (kind, _) in SCENARIO_FIELDS.items() if kind in (int, float))
+    one = st.sampled_from(numeric).flatmap(
+        lambda p: st.tuples(st.just(".".join(p)), scenario_value(*SCENARIO_FIELDS[p]))
+    )
+    return st.lists(one, min_size=1, max_size=3, unique_by=lambda kv: kv[0]).map(dict)
+
+
+@FUZZ
+@given(st.lists(_member_values(), min_size=1, max_size=3))
+def test_generated_ensemble_members_are_accepted_or_refused_in_one_line(members) -> None:
+    # Every member's numbers are the schema's parameters, each within the schema's bounds.
+    text = "".join(
+        "[[member]]\n" + "".join(f'"{k}" = {toml_value(v)}\n' for k, v in m.items())
+        for m in members
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ensemble.toml"
+        path.write_text(text, encoding="utf-8")
+        res = call_cli("validate", path)
+    event("accepted" if res.returncode == 0 else "refused")
+    check_answer(res.returncode, res.stderr, every=True)
+    assert res.returncode != 0 or ": ok (ensemble: " in res.stdout, res.stdout

@@ -20,7 +20,8 @@ for stochastic models:
   whether N was enough.
 
 Intervals are SALib's bootstrap intervals (``resamples`` resamples, seeded);
-the noise share's interval resamples the sample rows.
+Morris's sigma, for which SALib gives none, gets the same kind from resampled
+whole trajectories; the noise share's interval resamples the sample rows.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def _indices(
             seed=seed,
         )
         add("mu_star", r["mu_star"], r["mu_star_conf"])
-        add("sigma", r["sigma"])
+        add("sigma", r["sigma"], _morris_sigma_conf(problem, x, y, morris_levels, resamples, seed))
         add("mu", r["mu"])
     elif method == "delta":
         # SALib's delta warns per variable (bins merged, too few rows) and resets the warnings
@@ -180,6 +181,40 @@ def _indices(
     else:
         raise ValueError(f"unknown sensitivity method {method!r}")
     return out
+
+
+def _morris_sigma_conf(
+    problem: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    morris_levels: int,
+    resamples: int,
+    seed: int,
+) -> np.ndarray:
+    """Half-width of a bootstrap interval for Morris's sigma, resampling whole trajectories.
+
+    SALib bootstraps mu* only. sigma gets the same kind of interval as SALib's ``mu_star_conf``
+    (the normal quantile times the spread of ``resamples`` bootstrap estimates), from
+    trajectories drawn with replacement, each trajectory kept whole so its elementary effects
+    stay paired with their steps.
+    """
+    from SALib.analyze import morris
+    from scipy import stats
+
+    rows = _block("morris", problem, False)
+    trajectories = len(y) // rows
+    rng = np.random.default_rng(seed)
+    steps = np.arange(rows)
+    draws = np.empty((resamples, len(_names(problem))))
+    for b in range(resamples):
+        picked = (rng.integers(0, trajectories, trajectories)[:, None] * rows + steps).ravel()
+        # mu*'s own bootstrap inside is not used here: two resamples keep it cheap.
+        r = morris.analyze(
+            copy.deepcopy(problem), x[picked], y[picked], num_resamples=2,
+            num_levels=morris_levels, seed=seed,
+        )  # fmt: skip
+        draws[b] = r["sigma"]
+    return float(stats.norm.ppf(0.5 + CONFIDENCE / 2)) * draws.std(axis=0, ddof=1)
 
 
 def noise_share(

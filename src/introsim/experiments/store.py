@@ -55,11 +55,20 @@ class RunStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.parts = self.folder / PARTS
-        self.reused = 0
-        """Runs the last :meth:`load` found stored (and sound)."""
+        self._reused: set[str] = set()  # runs found stored, not run by this process
+        self._stored: set[str] = set()  # runs this process stored
         self.notes: list[str] = []
         """What the store found wrong and did about it, for the user."""
         self._written = 0
+
+    @property
+    def reused(self) -> int:
+        """Runs found stored (and sound) by every :meth:`load` so far, each counted once.
+
+        A study that runs in rounds (a calibration's waves) loads once a round, so this
+        counts runs, never parts or loads, and not the runs this process stored itself.
+        """
+        return len(self._reused)
 
     def open(
         self, identity: Mapping[str, Any], *, fresh: bool = False, replace_other: bool = False
@@ -116,7 +125,6 @@ class RunStore:
         wanted = set(ids)
         out: dict[str, TaskResult] = {}
         if not self.parts.is_dir():
-            self.reused = 0
             return out
         for part in sorted(self.parts.glob("*.parquet")):
             df = self._read(part)
@@ -131,7 +139,7 @@ class RunStore:
                 error = str(rec.get("error") or "")
                 value = None if error else {c: _cell(rec[c]) for c in values}
                 out[rid] = TaskResult(rid, value, error)
-        self.reused = len(out)
+        self._reused.update(rid for rid in out if rid not in self._stored)
         return out
 
     def _read(self, part: Path) -> pd.DataFrame | None:
@@ -180,6 +188,7 @@ class RunStore:
         data = buffer.getvalue()
         checksum = hashlib.sha256(data).hexdigest()[:16]
         write_bytes(data, self.parts / f"part-{name}-{checksum}.parquet")
+        self._stored.update(r.run_id for r in results)
         self._written += 1
         if str(self._written) == os.environ.get(STOP_AFTER_PARTS):
             os.kill(os.getpid(), signal.SIGKILL)  # a test's kill at a chosen point

@@ -185,8 +185,27 @@ def gumbel(wk, index, stream):
     The argmax of values plus independent Gumbel terms of scale s picks option j with the
     conditional-logit probability exp(V_j / s) / sum_k exp(V_k / s) (the Gumbel-max rule).
     """
-    u = draw(wk, index, stream) + 0.5 * _TO_UNIT  # in (0, 1): both logs stay finite
-    return -math.log(-math.log(u))
+    return gumbel_of(draw(wk, index, stream))
+
+
+@njit(cache=True, error_model="numpy")
+def gumbel_of(u):
+    """The standard Gumbel draw of a uniform draw ``u`` in [0, 1) (see :func:`gumbel`)."""
+    return -math.log(-math.log(u + 0.5 * _TO_UNIT))  # u + half a step is in (0, 1)
+
+
+# An upper bound of the Gumbel draw of any u in each of GUMBEL_BINS equal bins of [0, 1):
+# the draw rises with u, so bin k's draws stay below that of (k + 1) / GUMBEL_BINS; the last
+# bin's below that of the largest u, 1 - 2**-53 (a draw is below 54 ln 2 < 37.5). Matching
+# compares an application's best possible value with the vacancy's best so far before working
+# out its language fit and Gumbel term (two logs), which only a possible winner needs.
+GUMBEL_BINS = 256
+GUMBEL_CEILING = np.array(
+    [-math.log(-math.log((k + 1) / GUMBEL_BINS)) for k in range(GUMBEL_BINS - 1)] + [37.5]
+)
+# Rounding in working out a value and its bound is below 1e-13 at the scores' sizes (up to
+# about 50); a bound this much above the best is never used to skip a possible winner.
+SKIP_MARGIN = 1e-9
 
 
 @njit(cache=True, error_model="numpy")
@@ -791,6 +810,21 @@ def applications(
                     continue
                 if draw(wk, i, S_DISCRIM + a) < discrimination:
                     continue
+            if best_score[vac] == -np.inf:
+                # The vacancy's first applicant this week: the outside option enters the choice.
+                best_score[vac] = bar[vac] + score_noise * gumbel(wk, vac, S_OUTSIDE_CHOICE)
+            u = draw(wk, i, S_NOISE + a)
+            endorsed_value = endorsement[m] * trust * skill[s] if s != NO_ONE else 0.0
+            # The best this application can score (a language fit of 1, no unmet condition,
+            # its Gumbel term's bin's ceiling): if that cannot beat the best so far, it loses.
+            ceiling = (
+                max(productivity_weight * productivity[i], 0.0)
+                + endorsed_value
+                + hiring_weight * rate
+                + score_noise * GUMBEL_CEILING[int(u * GUMBEL_BINS)]
+            )
+            if ceiling + SKIP_MARGIN <= best_score[vac]:
+                continue
             req = requirement[vac]
             if endorsed and req > language[i]:
                 # Job development: the specialist carves the job to fit the person's language now.
@@ -801,7 +835,7 @@ def applications(
                 * language_fit(language[i], req, language_slope)
             )
             if s != NO_ONE:
-                score += endorsement[m] * trust * skill[s]
+                score += endorsed_value
             score += hiring_weight * rate
             # The employer's conditions, drawn jointly, cost one penalty if any is unmet:
             # follow-up is met by a known contact, a specialist's follow-along or NAV's
@@ -815,10 +849,7 @@ def applications(
             unmet_subsidy = requires_subsidy[emp] == 1 and rate <= 0.0 and not endorsed
             if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
-            score += score_noise * gumbel(wk, i, S_NOISE + a)
-            if best_score[vac] == -np.inf:
-                # The vacancy's first applicant this week: the outside option enters the choice.
-                best_score[vac] = bar[vac] + score_noise * gumbel(wk, vac, S_OUTSIDE_CHOICE)
+            score += score_noise * gumbel_of(u)
             if score > best_score[vac]:
                 best_score[vac] = score
                 best_app[vac] = i

@@ -241,7 +241,7 @@ class ExperimentFile:
         if d == "oat":
             return 1 + sum(len(f.spec.levels or ()) for f in self.factors), "levels one at a time"
         if d == "lhs":
-            return 1 + int(meta.samples or 0), f"{meta.samples} samples"
+            return 1 + int(meta.samples or 0), f"{count(meta.samples or 0)} samples"
         if d == "list":
             return 1 + len(self.points), "listed points"
         n = meta.trajectories if d == "morris" else meta.samples
@@ -304,7 +304,8 @@ def read_experiment(
         points=points,
         runs=runs,
         memory=points * POINT_BYTES + runs * RUN_ROW_BYTES,
-        why=f"{how} × {meta.replications} replications" if runs > points else how,
+        why=how,
+        repeats=f" × {count(meta.replications)} replications",
     )
     return exp
 

@@ -63,6 +63,7 @@ def check_size(
     runs: int,
     memory: int,
     why: str,
+    repeats: str = "",
 ) -> None:
     """Refuse a study whose size or memory is beyond the limits, before any work.
 
@@ -72,7 +73,8 @@ def check_size(
         points: Design points (or scenarios, or candidates) the study builds.
         runs: Model runs it asks for.
         memory: Bytes it keeps while running (results, points), estimated.
-        why: How the size comes about, in words ("20 levels of each of 8 factors").
+        why: How the points come about, in words ("20 × 20 levels").
+        repeats: How each point becomes runs, where it does (" × 10 replications").
 
     Raises:
         InputError: One line with the size, the limit and how it came about.
@@ -86,7 +88,7 @@ def check_size(
     if runs > MAX_RUNS:
         doc.fail(
             loc,
-            f"the study asks for {count(runs)} model runs ({why}); at most "
+            f"the study asks for {count(runs)} model runs ({why}{repeats}); at most "
             f"{count(MAX_RUNS)} are allowed",
         )
     free = available_memory()
@@ -94,6 +96,6 @@ def check_size(
         gib = 1 << 30
         doc.fail(
             loc,
-            f"the study would keep about {memory / gib:.1f} GiB in memory ({why}); "
+            f"the study would keep about {memory / gib:.1f} GiB in memory ({why}{repeats}); "
             f"{free / gib:.1f} GiB is available",
         )
