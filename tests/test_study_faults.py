@@ -1,6 +1,6 @@
 """Every study command, killed or out of disk at chosen points, leaves a whole folder.
 
-For compare, sweep, sensitivity, trial and calibrate: a SIGKILL after the first
+For compare, sweep, sensitivity, trial, calibrate and municipalities: a SIGKILL after the first
 stored part, after the results are staged and after the folders are swapped
 (``INTROSIM_STOP_AFTER_PARTS``, ``INTROSIM_STOP_AT``), and a full disk at each
 write a publication makes and at the first writes of a fresh study (every file
@@ -23,7 +23,7 @@ import pytest
 from introsim import output
 from introsim.output import MARKER, published_files
 
-from clitools import call_cli, killed_in_fork, stderr_lines, write
+from clitools import ROOT, call_cli, killed_in_fork, stderr_lines, write
 
 # What each kind's folder holds besides its stored work; the data files must match bytes.
 DATA = {
@@ -32,8 +32,22 @@ DATA = {
     "sensitivity": ("indices.parquet", "indices.csv", "runs.parquet", "runs.csv"),
     "trial": ("trials.parquet", "power.csv"),
     "calibrate": ("posterior.toml", "members.csv", "targets.csv", "parameters.csv", "waves.csv"),
+    "municipalities": ("municipalities.csv", "decomposition.csv", "runs.parquet"),
 }
 KINDS = list(DATA)
+TINY_PANEL = f"""
+[panel]
+name = "tiny"
+question = "Four small municipalities"
+profile = "{(ROOT / "municipalities" / "norway_2023.csv").as_posix()}"
+codes = ["1144", "1151", "1826", "1835"]
+replications = 4
+seed = 3
+
+[[policy]]
+name = "today"
+scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"
+"""
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +70,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, small_files) -> dict[str, 
         "sensitivity": (write(root, "morris.toml", MORRIS),),
         "trial": (trial,),
         "calibrate": (write(root, "cal.toml", CALIBRATION.format(points=8)),),
+        "municipalities": (write(root, "panel.toml", TINY_PANEL),),
     }
 
 
