@@ -32,22 +32,26 @@ DATA = {
     "sensitivity": ("indices.parquet", "indices.csv", "runs.parquet", "runs.csv"),
     "trial": ("trials.parquet", "power.csv"),
     "calibrate": ("posterior.toml", "members.csv", "targets.csv", "parameters.csv", "waves.csv"),
-    "municipalities": ("municipalities.csv", "decomposition.csv", "runs.parquet"),
+    "municipalities": ("runs.parquet", "municipalities.csv", "decomposition.csv"),
 }
-KINDS = list(DATA)
-TINY_PANEL = f"""
+PANEL = """\
 [panel]
 name = "tiny"
-question = "Four small municipalities"
-profile = "{(ROOT / "municipalities" / "norway_2023.csv").as_posix()}"
-codes = ["1144", "1151", "1826", "1835"]
-replications = 4
-seed = 3
+question = "Two municipalities"
+profile = "{profile}"
+codes = ["1101", "5636"]
+replications = 2
+seed = 5
 
 [[policy]]
 name = "today"
-scenario = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"
+scenario = "base.toml"
+
+[[policy]]
+name = "ips"
+scenario = "ips.toml"
 """
+KINDS = list(DATA)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +67,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, small_files) -> dict[str, 
     write(root, "base.toml", base)
     write(root, "ips.toml", small_files["ips"].read_text(encoding="utf-8"))
     write(root, "targets.toml", TARGETS)
+    profile = (ROOT / "municipalities" / "norway_2023.csv").as_posix()
     trial = _trial_file(root / "t", small_files, sizes="[40]", designs='["individual"]')
     return {
         "compare": (root / "base.toml", root / "ips.toml", "-r", "2"),
@@ -70,7 +75,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, small_files) -> dict[str, 
         "sensitivity": (write(root, "morris.toml", MORRIS),),
         "trial": (trial,),
         "calibrate": (write(root, "cal.toml", CALIBRATION.format(points=8)),),
-        "municipalities": (write(root, "panel.toml", TINY_PANEL),),
+        "municipalities": (write(root, "panel.toml", PANEL.format(profile=profile)),),
     }
 
 
