@@ -443,3 +443,18 @@ def test_panel_report_is_accessible_at_desktop_and_phone_widths(tmp_path):
     assert res.returncode == 0, res.stderr
     problems = check_report(out / "report.html", WIDTHS, screenshots=ARTIFACTS / "panel-a11y")
     assert not problems, "\n".join(problems)
+
+
+def test_a_horizon_too_short_is_noted_and_unobserved_runs_left_out(tmp_path):
+    short = write(
+        tmp_path,
+        "short.toml",
+        f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n[scenario]\nweeks = 60\n',
+    )
+    text = PANEL.replace((SCENARIOS / "ips_caseload_15.toml").as_posix(), short.as_posix())
+    res = call_cli("municipalities", write(tmp_path, "p.toml", text), "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    assert "note: policy ips_15: its horizon (60 weeks) ends before" in res.stderr
+    assert "Warning" not in res.stderr
+    d = (tmp_path / "o" / "decomposition.csv").read_text(encoding="utf-8")
+    assert "nan" not in d.lower()
