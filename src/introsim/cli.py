@@ -515,6 +515,22 @@ def dashboard(
     replications: Annotated[
         int, typer.Option("--replications", "-r", help="Replicates per scenario (at least 2).")
     ] = 10,
+    ensemble: Annotated[
+        Path | None,
+        typer.Option(
+            "--ensemble",
+            help="Posterior ensemble (posterior.toml from `introsim calibrate`) to spread the "
+            "runs over (default: calibration/posterior.toml when it exists).",
+        ),
+    ] = None,
+    no_ensemble: Annotated[
+        bool,
+        typer.Option(
+            "--no-ensemble",
+            metavar="",
+            help="Run the presets' own parameters only, even where a posterior is shipped.",
+        ),
+    ] = False,
 ) -> None:
     """Start the workshop dashboard in the browser: levers, what-if charts, one run week by week."""
     from introsim.app import server
@@ -530,6 +546,8 @@ def dashboard(
             allow_remote=allow_remote,
             lang=lang,
             replications=replications,
+            ensemble=ensemble,
+            use_shipped=not no_ensemble,
             say=typer.echo,
             warn=warn,
         )

@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,8 +336,11 @@ def decompose(y: np.ndarray, covariates: dict[str, np.ndarray]) -> dict[str, flo
         Variances (share² units) of each group, ``other``, ``chance`` and ``total`` (their sum);
         each part is at least 0, so the parts always add up to the total.
     """
-    means = np.nanmean(y, axis=1)
     runs = np.isfinite(y).sum(axis=1)
+    keep = runs >= 2  # a municipality needs two runs with the share to say anything of it
+    y, runs = y[keep], runs[keep]
+    covariates = {g: np.asarray(c)[keep] for g, c in covariates.items()}
+    means = np.nanmean(y, axis=1)
     within = np.nanvar(y, axis=1, ddof=1)
     chance = float(np.nanmean(within))
     noise = float(np.nanmean(within / runs))
@@ -440,6 +444,13 @@ def _quantile_pair(x: Sequence[float]) -> tuple[float, float]:
 # --------------------------------------------------------------------------- analysis
 def analyse(result: PanelResult) -> PanelResult:
     """Work out the table, the targets reached, the funnel and the decomposition."""
+    with warnings.catch_warnings():
+        # A municipality with no finisher in some runs has NaN there: averages leave it out.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _analyse(result)
+
+
+def _analyse(result: PanelResult) -> PanelResult:
     table = municipality_table(result)
     reached = targets_reached(result)
     decomposition = decomposition_table(result)
@@ -748,8 +759,19 @@ class PanelStudy(Study):
 
     def cautions(self) -> list[str]:
         from introsim.params.ensemble_file import stale_posterior
+        from introsim.params.schema import MUNICIPAL_INTAKE_WEEKS
 
-        return [line for line in (stale_posterior(self.ensemble, model_version()),) if line]
+        out = [line for line in (stale_posterior(self.ensemble, model_version()),) if line]
+        for name, sc in zip(self.spec.names, self.spec.scenarios, strict=True):
+            need = MUNICIPAL_INTAKE_WEEKS + sc.programme.max_weeks + 52
+            if sc.scenario.weeks < need:
+                out.append(
+                    f"policy {name}: its horizon ({sc.scenario.weeks} weeks) ends before the "
+                    f"last arrivals' 12 months after the programme ({need} weeks: a year's "
+                    f"intake, {sc.programme.max_weeks} weeks of programme and 52), so its "
+                    "shares rest on those who left early"
+                )
+        return out
 
     def size(self) -> tuple[str, int]:
         m, p = len(self.spec.municipalities), len(self.spec.policies)
