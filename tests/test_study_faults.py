@@ -2,7 +2,8 @@
 
 For compare, sweep, sensitivity, trial, calibrate and municipalities: a SIGKILL after the first
 stored part, after the results are staged and after the folders are swapped
-(``INTROSIM_STOP_AFTER_PARTS``, ``INTROSIM_STOP_AT``), and a full disk at each
+(``INTROSIM_STOP_AFTER_PARTS``, ``INTROSIM_STOP_AT``; test_study.py kills a sweep
+started afresh), and a full disk at each
 write a publication makes and at the first writes of a fresh study (every file
 introsim writes goes through one atomic writer, made to raise ENOSPC at its k-th
 call), leave the folder holding the previous complete results or the new ones,
@@ -141,8 +142,8 @@ def test_a_kill_at_each_point_leaves_a_whole_folder_and_resumes_to_the_same_byte
     assert assert_whole(out, kind)
     assert_same(whole[kind], out, kind)
     no_staging(tmp_path)
-    # Started afresh and killed once the new folder is in place: the new one, whole.
-    assert killed_in_fork(kind, *args, "--out", out, "--fresh", point="swapped") == -signal.SIGKILL
+    # Published again and killed once the new folder is in place: the new one, whole.
+    assert killed_in_fork(kind, *args, "--out", out, point="swapped") == -signal.SIGKILL
     assert assert_whole(out, kind)
     assert_same(whole[kind], out, kind)
     res = call_cli(kind, *args, "--out", out)  # the old folder left beside it is cleaned up
