@@ -458,3 +458,21 @@ def test_a_horizon_too_short_is_noted_and_unobserved_runs_left_out(tmp_path):
     assert "Warning" not in res.stderr
     d = (tmp_path / "o" / "decomposition.csv").read_text(encoding="utf-8")
     assert "nan" not in d.lower()
+
+
+def test_chance_of_reaching_a_target_and_its_count():
+    from introsim.experiments.panel import _count_interval, _reaching_chance
+
+    x = np.array(
+        [
+            [0.6, 0.6, 0.6],  # always above: certain
+            [0.5, 0.5, 0.5],  # always below: never
+            [0.5, 0.6, 0.55],  # its average is the target: even odds
+            [0.7, np.nan, np.nan],  # one run: nothing to say
+        ]
+    )
+    p = _reaching_chance(x, 0.55)
+    assert p == pytest.approx([1.0, 0.0, 0.5, 0.0])
+    assert _count_interval(np.array([1.0, 1.0, 0.0])) == (2.0, 2.0)
+    low, high = _count_interval(np.full(100, 0.5))
+    assert (low, high) == pytest.approx((50 - 1.959964 * 5, 50 + 1.959964 * 5), rel=1e-5)
