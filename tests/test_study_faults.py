@@ -258,3 +258,16 @@ def test_resumed_runs_count_runs_not_parts(studies, tmp_path):
     assert len(again.load(ids[:2])) == 2 and again.reused == 2
     again.write([TaskResult(ids[4], {"y": 4.0}, "")])
     assert len(again.load(ids)) == 4 and again.reused == 3
+
+
+def test_a_part_that_cannot_be_read_is_named_set_aside_and_run_again(studies, whole, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(whole["sweep"], out)
+    part = sorted((out / "parts").glob("*.parquet"))[0]
+    part.unlink()
+    part.mkdir()  # reading it fails (an OSError), as an unreadable file's would
+    res = call_cli("sweep", *studies["sweep"], "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert f"{part} cannot be read (Is a directory); set aside" in res.stderr
+    assert "could not write" not in res.stderr  # a read error is not called a write error
+    assert_same(whole["sweep"], out, "sweep")

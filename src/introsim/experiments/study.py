@@ -560,11 +560,10 @@ def drive(
             ) as runner,
         ):
             if store is not None:  # after the executor: a bad --dask leaves nothing behind
-                try:
-                    store.open(study.identity(), fresh=fresh, replace_other=study.replaces_other)
-                except StoreMismatch as exc:
-                    raise StudyError(str(exc)) from None
+                store.open(study.identity(), fresh=fresh, replace_other=study.replaces_other)
             result = study.run(runner)
+    except StoreMismatch as exc:  # the folder's stored runs cannot be used (named)
+        raise StudyError(str(exc)) from None
     except OSError as exc:
         raise StudyError(f"{out}: could not write the results: {exc.strerror or exc}") from None
     finally:
