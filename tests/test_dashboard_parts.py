@@ -446,12 +446,12 @@ def test_the_payers_chart_is_the_ledgers_flows_and_net_cost(base):
     bars = [tr for tr in fig.data if tr.type == "bar"]
     (net,) = [tr for tr in fig.data if tr.type == "scatter"]
     payers = [p for p in PAYERS if any(w.flows[0][f"pv_{p}_{f}_nok"] for f in _flows())]
-    assert list(net.y) == pytest.approx(
+    assert list(net.x) == pytest.approx(
         [w.flows[s][net_cost_name(p)] for p in payers for s in (0, 1)]
     )
-    # Each bar's flows add up to its net cost (costs up, income down).
-    for k in range(len(net.y)):
-        assert sum(tr.y[k] for tr in bars) == pytest.approx(net.y[k], rel=1e-9, abs=1e-6)
+    # Each bar's flows add up to its net cost (costs one way, income the other).
+    for k in range(len(net.x)):
+        assert sum(tr.x[k] for tr in bars) == pytest.approx(net.x[k], rel=1e-9, abs=1e-6)
     rows = flow_rows(w.flows[1])
     assert {tr.name for tr in bars} == {t(f"flow_{f}", "en") for f in set(rows["flow"])}
     assert set(LEDGER_FLOW_VALUES) <= set(w.flows[1])

@@ -121,34 +121,41 @@ def payers_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
     """Who pays and who gains: each payer's flows per participant, stacked, in present value.
 
     One pair of bars per payer (the municipality, the state, NAV): the starting point and
-    your settings. Costs stack up from zero and income (the grant received, taxes) down,
+    your settings. Costs stack right of zero and income (the grant received, taxes) left,
     from :func:`introsim.model.ledger.flow_rows` on the runs' averages; a diamond marks each
-    bar's net cost. One axis with two levels of categories (payer, scenario), so the chart
-    costs no more to build than a plain bar chart.
+    bar's net cost. The bars lie across the page, named on the left, so the names stay
+    readable on a phone (six upright bars side by side leave a word no room). One axis with
+    two levels of categories (payer, scenario): no more to build than a plain bar chart.
     """
-    scenarios = (t("reference", lang), t("your_settings", lang))  # short: six bars side by side
+    scenarios = (t("reference", lang), t("your_settings", lang))
     booked = [
         {(p, f): v for p, f, v in zip(rows["payer"], rows["flow"], rows["nok"], strict=True)}
         for rows in (flow_rows(flows) for flows in w.flows)
     ]
     payers = [p for p in PAYERS if any(p == q for side in booked for q, _ in side)]
-    x = [
+    bars = [
         [t(f"payer_{p}", lang) for p in payers for _ in scenarios],
         [name for _ in payers for name in scenarios],
     ]
     fig = go.Figure()
     for flow in FLOWS:
-        y = [side.get((p, flow), 0.0) for p in payers for side in booked]
-        if not any(abs(v) > 0.5 for v in y):
+        nok = [side.get((p, flow), 0.0) for p in payers for side in booked]
+        if not any(abs(v) > 0.5 for v in nok):
             continue
         fig.add_trace(
-            go.Bar(x=x, y=y, name=t(f"flow_{flow}", lang), marker_color=FLOW_COLOURS[flow])
+            go.Bar(
+                y=bars,
+                x=nok,
+                orientation="h",
+                name=t(f"flow_{flow}", lang),
+                marker_color=FLOW_COLOURS[flow],
+            )
         )
     net = [flows.get(net_cost_name(p), math.nan) for p in payers for flows in w.flows]
     fig.add_trace(
         go.Scatter(
-            x=x,
-            y=net,
+            y=bars,
+            x=net,
             mode="markers",
             name=t("net_cost", lang),
             marker={"symbol": "diamond", "size": 12 if large else 10, "color": "#000"},
@@ -157,11 +164,16 @@ def payers_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
         )
     )
     fig.update_layout(barmode="relative")
-    fig.update_yaxes(
-        title=t("money_unit", lang), tickformat=",.0f", zeroline=True, zerolinecolor="#444"
+    fig.update_xaxes(
+        title=t("money_unit", lang),
+        tickformat=",.0f",
+        nticks=5,
+        zeroline=True,
+        zerolinecolor="#444",
     )
-    _layout(fig, t("chart_payers", lang), large, lang, height=500)
-    return fig.update_layout(legend={"orientation": "h", "y": -0.3})
+    fig.update_yaxes(autorange="reversed", automargin=True)  # the municipality first
+    _layout(fig, t("chart_payers", lang), large, lang, height=520)
+    return fig.update_layout(legend={"orientation": "h", "y": -0.2})
 
 
 def subgroup_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:

@@ -239,17 +239,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Average share of the participants who have arrived, over the runs.",
         "nb": "Gjennomsnittlig andel av deltakerne som har kommet, over kjøringene.",
     },
-    "chart_payers": {
-        "en": "Who pays and who gains, per participant",
-        "nb": "Hvem betaler og hvem får, per deltaker",
-    },
+    "chart_payers": {"en": "Who pays, who gains", "nb": "Hvem betaler, hvem får"},
     "caption_payers": {
-        "en": "Average over the runs, in present value over the horizon. Costs stack up from "
-        "zero, income (the grant received, taxes) down; the black diamond is each payer's net "
-        "cost.",
-        "nb": "Gjennomsnitt over kjøringene, i nåverdi over tidshorisonten. Kostnader stables "
-        "oppover fra null, inntekter (tilskudd, skatt) nedover; den svarte ruten er hver "
-        "betalers nettokostnad.",
+        "en": "Per participant: the average over the runs, in present value over the horizon. "
+        "Costs stack to the right of zero, income (the grant received, taxes) to the left; the "
+        "black diamond is each payer's net cost.",
+        "nb": "Per deltaker: gjennomsnittet over kjøringene, i nåverdi over tidshorisonten. "
+        "Kostnader stables til høyre for null, inntekter (tilskudd, skatt) til venstre; den "
+        "svarte ruten er hver betalers nettokostnad.",
     },
     "net_cost": {"en": "net cost", "nb": "nettokostnad"},
     "payer_municipality": {"en": "Municipality", "nb": "Kommunen"},
