@@ -275,7 +275,8 @@ def validate(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Scenario, experiment, trial, calibration, targets or ensemble files to check."
+            help="Scenario, experiment, trial, panel, calibration, targets or ensemble files, or "
+            "municipal profile CSV files, to check."
         ),
     ],
 ) -> None:
