@@ -1088,6 +1088,41 @@ def render(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def rerun_sections(keys: list[str], runs: dict[str, Any], args: Any) -> int:
+    """Run some sections again and replace them in the existing report (the rest is kept)."""
+    text = args.out.read_text(encoding="utf-8")
+    m = machine_info()
+    for key in keys:
+        title, write = next((t, w) for k, t, w in SECTIONS if k == key)
+        if title not in text:
+            raise SystemExit(f"{args.out} has no section {title!r}: run the whole benchmark")
+        try:
+            value = runs[key](args.quick)
+        except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
+            value = {"error": " ".join(str(e).split())[-600:]}
+        lines: list[str] = []
+        add = lines.append
+        add(
+            f"(This section alone was run again by `python -m benchmarks.run --section {key}` on "
+            f"{m['date']} at commit {m['commit']}, load average "
+            f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; the rest of this file is from "
+            "the whole run above.)"
+        )
+        add("")
+        if failed(value):
+            add(f"**Failed**: {value['error']}")
+            add("")
+        else:
+            write(add, value)
+        start = text.index(title) + len(title)
+        nxt = text.find("\n## ", start)
+        end = nxt + 1 if nxt >= 0 else len(text)
+        text = text[:start] + "\n\n" + "\n".join(lines) + text[end:]
+    args.out.write_text(text, encoding="utf-8")
+    log(f"replaced {', '.join(keys)} in {args.out}")
+    return 0
+
+
 def failed(value: Any) -> bool:
     """Whether a section's result is a failure record."""
     return isinstance(value, dict) and "error" in value
@@ -1209,6 +1244,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small versions (smoke test)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the report")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--section",
+        action="append",
+        choices=[key for key, _, _ in SECTIONS],
+        help="run only this section (repeatable) and replace it in the existing report",
+    )
     args = parser.parse_args(argv)
     if args.child:
         task, *rest = args.child
@@ -1233,6 +1274,8 @@ def main(argv: list[str] | None = None) -> int:
             [*COMMITS, WORKTREE], 1 if quick else 3, 10_000 if quick else 100_000
         ),
     }
+    if args.section:
+        return rerun_sections(args.section, {k: sections[k] for k in args.section}, args)
     for key, run in sections.items():
         try:
             res[key] = run(args.quick)
