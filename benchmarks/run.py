@@ -1118,7 +1118,8 @@ def rerun_sections(keys: list[str], runs: dict[str, Any], args: Any) -> int:
         start = text.index(title) + len(title)
         nxt = text.find("\n## ", start)
         end = nxt + 1 if nxt >= 0 else len(text)
-        text = text[:start] + "\n\n" + "\n".join(lines) + text[end:]
+        body = "\n".join(lines).rstrip("\n")
+        text = text[:start] + "\n\n" + body + ("\n\n" if nxt >= 0 else "\n") + text[end:]
     args.out.write_text(text, encoding="utf-8")
     log(f"replaced {', '.join(keys)} in {args.out}")
     return 0
