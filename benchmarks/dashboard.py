@@ -43,7 +43,7 @@ TARGET_S = 0.5
 """A slider change to updated charts in under half a second (median)."""
 
 # Redrawn: every chart's traces differ from what they were before the key press.
-_CHART_STATE_JS = """() => ['in_work', 'status', 'cost', 'subgroups'].map(name => {
+_CHART_STATE_JS = """() => ['in_work', 'status', 'payers', 'subgroups'].map(name => {
     const gd = document.querySelector(`.introsim-chart-${name} .js-plotly-plot`);
     if (!gd || !gd.data) return '';
     return gd.data.map(t => JSON.stringify(t.y || t.z || []).slice(0, 400)).join('|');
@@ -82,21 +82,32 @@ def server_side(moves: int, replications: int = REPLICATIONS) -> dict[str, Any]:
 
     preset = load_scenario(PRESET)
     cache = RunCache()
+    ensemble = _browser_helpers().shipped_ensemble()  # as the started server has it
     pool = start_workers(2)
     try:
-        update(preset, {}, replications, "en", cache=cache, executor=pool)  # the preset, cached
+        # the preset, cached
+        update(preset, {}, replications, "en", cache=cache, executor=pool, ensemble=ensemble)
         lever = BY_PATH["follow_up.caseload"]
         start = preset.follow_up.caseload
         values = [int(max(lever.slider[0], start - 1 - k)) for k in range(moves)]
         walls, runs = [], []
         for value in values:
-            up = update(preset, {lever.path: value}, replications, "en", cache=cache, executor=pool)
+            up = update(
+                preset,
+                {lever.path: value},
+                replications,
+                "en",
+                cache=cache,
+                executor=pool,
+                ensemble=ensemble,
+            )
             walls.append(up.seconds)
             runs.append(up.runs)
     finally:
         if pool is not None:
             stop_pool(pool)
-    return {"walls": walls, "runs": runs, "values": values}
+    members = ensemble.size if ensemble is not None else 0
+    return {"walls": walls, "runs": runs, "values": values, "ensemble_members": members}
 
 
 def in_browser(moves: int, sessions: int = SESSIONS) -> dict[str, Any]:
@@ -180,6 +191,12 @@ def render(add: Any, res: dict[str, Any] | None) -> None:
         "not seen before, until the words name it and all four charts are redrawn. Server: "
         "the same change in `introsim.app.update.update` on the same warm pool, no browser. "
         f"Load average at start {res['load_start'][0]:.1f}, at end {res['load_end'][0]:.1f}."
+        + (
+            f" Over the shipped posterior of {members} members (each what-if spreads its runs "
+            "over members, two runs each)."
+            if (members := res["server"].get("ensemble_members"))
+            else " The presets' own parameters (no posterior shipped)."
+        )
     )
     add("")
     br = res.get("browser", {})

@@ -50,6 +50,37 @@ VIEWS: dict[str, dict[str, object]] = {
 """The views a workshop meets: a laptop, a phone (in bokmål), a projector at 1920 × 1080."""
 
 
+TEST_POSTERIOR = """\
+[posterior]
+about = "three parameter sets for the tests"
+
+[[member]]
+trial = 4
+"mechanisms.score_noise" = 0.2
+"programme.reactivation_rate" = 0.01
+
+[[member]]
+trial = 9
+"mechanisms.score_noise" = 0.6
+"programme.reactivation_rate" = 0.03
+
+[[member]]
+trial = 12
+"mechanisms.score_noise" = 1.0
+"programme.reactivation_rate" = 0.02
+"""
+"""A small posterior ensemble for the tests: three plausible sets of two mechanisms."""
+
+
+def shipped_ensemble():
+    """The posterior ensemble a dashboard started here runs over: the shipped one, or None."""
+    from introsim.app.server import SHIPPED_POSTERIOR
+    from introsim.params.ensemble_file import load_ensemble
+
+    path = ROOT / SHIPPED_POSTERIOR
+    return load_ensemble(path) if path.is_file() else None
+
+
 def free_port() -> int:
     """A port nothing listens on now."""
     with socket.socket() as s:
@@ -144,7 +175,7 @@ DRAWN_JS = """names => names.every(name => {
         && gd.querySelectorAll('.trace').length > 0;
 })"""
 
-CHARTS = ("in_work", "status", "cost", "subgroups")
+CHARTS = ("in_work", "status", "payers", "subgroups")
 
 
 def wait_drawn(page, *names: str) -> None:

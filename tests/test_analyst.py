@@ -688,6 +688,15 @@ def test_validate_reports_every_problem_of_a_file_at_once(tmp_path: Path, small_
     trial = _trial_file(tmp_path / "t", small_files, trials=1, sites=0)
     res = call_cli("validate", trial)
     assert "trial.trials" in res.stderr and "recruitment.sites" in res.stderr, res.stderr
+    # An experiment file: its [experiment] table and its factors.
+    study = write(
+        tmp_path / "t",
+        "study.toml",
+        '[experiment]\nname = "s"\nquestion = "q"\nbase = "base.toml"\nreplications = 1\n'
+        'seed = 1\ndesign = "grid"\n[factors]\n"follow_up.casload" = { levels = [10, 20] }\n',
+    )
+    res = call_cli("validate", study)
+    assert "experiment.replications" in res.stderr and "follow_up.casload" in res.stderr
 
 
 def test_did_you_mean_for_paths_and_values_and_per_cent_for_shares(tmp_path: Path):

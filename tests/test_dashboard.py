@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shlex
 import socket
 import time
 import urllib.request
@@ -22,6 +23,7 @@ import pytest
 from dashboard_browser import (
     CONTROLS,
     PRESET,
+    TEST_POSTERIOR,
     VIEWS,
     chromium,
     covered,
@@ -29,6 +31,7 @@ from dashboard_browser import (
     free_port,
     new_page,
     open_page,
+    shipped_ensemble,
     show_view,
     sideways,
     start_dashboard,
@@ -37,10 +40,12 @@ from dashboard_browser import (
     wait_settled,
 )
 from english import english_words, words
+from introsim.app.export import reproduce_command
 from introsim.app.i18n import number, t
 from introsim.app.levers import BY_PATH, shown_value
 from introsim.app.server import host_addresses
 from introsim.app.update import update
+from introsim.app.whatif import ENSEMBLE_REPLICATES, TARGET_OUTCOME
 from introsim.model.model import IntroModel
 from introsim.model.state import STATUS_NAMES
 from introsim.params.loader import load_scenario
@@ -111,7 +116,13 @@ def wait_changed(page, old: str) -> None:
 @pytest.fixture(scope="module")
 def expected_40() -> list[str]:
     """The dashboard's words for a 40 % subsidy, computed here with the same runs."""
-    up = update(load_scenario(PRESET), {"wage_subsidy.rate": 0.4}, REPLICATIONS, "en")
+    up = update(
+        load_scenario(PRESET),
+        {"wage_subsidy.rate": 0.4},
+        REPLICATIONS,
+        "en",
+        ensemble=shipped_ensemble(),
+    )
     return [line.text for line in up.lines]
 
 
@@ -300,40 +311,50 @@ def test_bokmaal_numbers_use_a_decimal_comma(server, page):
 
 
 # --------------------------------------------------------------------------- export, links
+def run_exported(page, folder, runs: int, over: bool) -> dict:
+    """Download the exported files into ``folder``, run the page's command there; its JSON row.
+
+    Args:
+        page: A page showing a what-if.
+        folder: Where to save the files (no presets, no scenarios folder beside them).
+        runs: The page's runs per scenario.
+        over: Whether the what-if ran over a posterior ensemble (its members are a third file).
+
+    Returns:
+        The what-if's row of the target outcome in ``introsim compare --json``.
+    """
+    page.get_by_role("tab", name=t("tab_share", "en")).click()
+    folder.mkdir()
+    labels = [t("download", "en"), t("download_reference", "en")]
+    labels += [t("download_members", "en")] if over else []
+    files = []
+    for label in labels:
+        with page.expect_download() as info:
+            page.get_by_text(label).click()
+        files.append(folder / info.value.suggested_filename)
+        info.value.save_as(files[-1])
+    whatif, reference, *members = files
+    command = page.inner_text(".introsim-command")
+    assert command == reproduce_command(
+        reference.name,
+        whatif.name,
+        ENSEMBLE_REPLICATES if over else runs,
+        members[0].name if members else None,
+    )
+    program, verb, *args = shlex.split(command)
+    assert (program, verb) == ("introsim", "compare")
+    res = run_cli(verb, *args, "--json", "--out", "out", cwd=folder, timeout=600)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)["outcomes"][TARGET_OUTCOME][whatif.stem]
+
+
 @pytest.mark.browser
 def test_the_exported_files_run_on_a_machine_without_the_presets(server, page, tmp_path):
     before = open_page(page, server[0])
     type_into(page, "follow_up.caseload", "15")
     wait_changed(page, before)
     headline = page.inner_text(".introsim-headline-0")
-    page.get_by_role("tab", name=t("tab_share", "en")).click()
-    elsewhere = tmp_path / "elsewhere"  # no scenarios folder, no presets: only the two files
-    elsewhere.mkdir()
-    files = []
-    for label in (t("download", "en"), t("download_reference", "en")):
-        with page.expect_download() as info:
-            page.get_by_text(label).click()
-        files.append(elsewhere / info.value.suggested_filename)
-        info.value.save_as(files[-1])
-    whatif, reference = files
-    command = page.inner_text(".introsim-command")
-    assert command == (
-        f"introsim compare {reference.name} {whatif.name} --replications {REPLICATIONS}"
-    )
-    res = run_cli(
-        "compare",
-        reference.name,
-        whatif.name,
-        "--replications",
-        str(REPLICATIONS),
-        "--json",
-        "--out",
-        "out",
-        cwd=elsewhere,
-        timeout=600,
-    )
-    assert res.returncode == 0, res.stderr
-    row = json.loads(res.stdout)["outcomes"]["work_or_education_at_exit"][whatif.stem]
+    row = run_exported(page, tmp_path / "elsewhere", REPLICATIONS, shipped_ensemble() is not None)
     assert f"{number(abs(100 * row['diff']), 'en')} percentage points" in headline
 
     link = page.get_attribute(".introsim-link", "href")
@@ -410,6 +431,34 @@ def test_work_for_a_closed_session_stops(server, browser):
         fresh.context.close()
 
 
+@pytest.mark.browser
+def test_over_a_posterior_the_page_says_how_likely_and_exports_the_members(browser, tmp_path):
+    posterior = tmp_path / "posterior.toml"
+    posterior.write_text(TEST_POSTERIOR, encoding="utf-8")
+    proc, address = start_dashboard(
+        str(PRESET), "--port", str(free_port()), "-r", "4", "--ensemble", str(posterior)
+    )
+    page = new_page(browser)
+    try:
+        before = open_page(page, address)
+        computed_for = page.inner_text(".introsim-computed-for")
+        assert "4 runs per scenario (2 of the 3 plausible sets of assumptions" in computed_for
+        type_into(page, "follow_up.caseload", "15")
+        wait_changed(page, before)
+        target = page.inner_text(".introsim-line-target")
+        assert target.startswith("Chance of reaching the municipal target of 55")
+        assert "over 2 plausible sets of assumptions" in target
+        assert "across 2 of the 3 plausible sets" in page.inner_text(".introsim-line-mechanisms")
+        headline = page.inner_text(".introsim-headline-0")
+        row = run_exported(page, tmp_path / "elsewhere", 4, over=True)
+        assert f"{number(abs(100 * row['diff']), 'en')} percentage points" in headline
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
+        err = stop(proc)
+    assert "Traceback" not in err, err[-3000:]
+
+
 # --------------------------------------------------------------------------- watch one run
 WATCH_JS = """() => {
     const week = document.querySelector('.introsim-watch-week');
@@ -481,10 +530,13 @@ def test_watch_one_run_is_ready_at_once_and_pauses_exactly(server, page):
     assert week == shown_week  # stopped where the room saw it stop
     assert counts == expected[week] and counts != expected[1]
     page.click(".introsim-step")  # and it goes on from there, one week
+    # The week and each count are separate texts that arrive one by one: wait for the
+    # whole state (a read between two of them once saw a count of the week before).
     page.wait_for_function(
-        "w => document.querySelector('.introsim-watch-week').innerText"
-        ".startsWith(`Week ${w + 1} of`)",
-        arg=week,
+        f"([w, expected]) => {{ const s = ({WATCH_JS})(); return s !== null"
+        " && s.week.startsWith(`Week ${w + 1} of`)"
+        " && JSON.stringify(s.counts) === JSON.stringify(expected); }",
+        arg=[week, expected[week + 1]],
     )
     assert watched(page) == (week + 1, expected[week + 1])
 
@@ -550,12 +602,31 @@ def test_a_non_local_bind_when_asked_says_so_and_names_the_addresses_it_answers_
 
 
 def test_bad_dashboard_options_are_one_line_errors(tmp_path):
-    for args in (
-        ["--lang", "de"],
-        ["--replications", "1"],
-        ["--replications", "1000000"],
-        [str(tmp_path / "missing.toml")],
+    one = tmp_path / "best.toml"
+    one.write_text("[mechanisms]\nscore_noise = 0.5\n", encoding="utf-8")
+    lever = tmp_path / "lever.toml"
+    lever.write_text(
+        '[[member]]\n"follow_up.caseload" = 10\n[[member]]\n"follow_up.caseload" = 20\n',
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[member]]\n"cohort.size" = 100\n[[member]]\n"mechanisms.score_noise" = -1.0\n',
+        encoding="utf-8",
+    )
+    preset = str(PRESET)
+    for args, says in (
+        ([preset, "--lang", "de"], "--lang"),
+        ([preset, "--replications", "1"], "--replications"),
+        ([preset, "--replications", "1000000"], "--replications"),
+        ([str(tmp_path / "missing.toml")], "missing.toml"),
+        ([preset, "--ensemble", str(tmp_path / "none.toml")], "none.toml"),
+        ([preset, "--ensemble", str(one)], "two members or more"),
+        ([preset, "--ensemble", str(lever)], "follow_up.caseload, which is a lever"),
+        ([preset, "--ensemble", str(lever), "--no-ensemble"], "choose one"),
+        ([preset, "--ensemble", str(bad)], "bad.toml"),
     ):
         res = call_cli("dashboard", *args, "--port", str(free_port()))
         assert res.returncode == 2, args
         assert len(stderr_lines(res)) == 1, res.stderr
+        assert says in res.stderr, (args, res.stderr)

@@ -13,14 +13,17 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from dashboard_browser import TEST_POSTERIOR
 from english import english_words
 from introsim.app import charts, summary
 from introsim.app.export import (
     MAX_LINK_FIELDS,
+    MEMBERS_FILE,
     WHATIF_SUFFIX,
     export_files,
     link_query,
     parse_link,
+    reproduce_command,
 )
 from introsim.app.i18n import LANGUAGES, TEXT, number, percent, t
 from introsim.app.levers import (
@@ -334,7 +337,7 @@ def test_update_builds_every_chart_and_says_what_it_was_computed_for(base):
         assert up.settings == {"follow_up.method": "ips"}
     again = update(base, {"follow_up.method": "ips"}, REPS, "nb", True, cache, kept=kept)
     assert again.runs == 0 and again.lines == up.lines  # kept: no work at all
-    assert "Kommunenes mål" in up.headline[kinds.index("target")]
+    assert "Sjansen for å nå kommunenes mål" in up.headline[kinds.index("target")]
     with pytest.raises(LeverError):
         update(base, {"cohort.size": 0}, REPS, "en", cache=cache)
 
@@ -348,6 +351,123 @@ def test_one_more_kind_of_uncertainty_is_one_more_entry(base, monkeypatch):
     assert lines[-3].text == f"members: {REPS}"
 
 
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory):
+    from introsim.params.ensemble_file import load_ensemble
+
+    path = tmp_path_factory.mktemp("posterior") / "posterior.toml"
+    path.write_text(TEST_POSTERIOR, encoding="utf-8")
+    return load_ensemble(path)
+
+
+def test_members_are_spread_through_the_ensemble_two_runs_each():
+    from introsim.app.whatif import ensemble_design
+
+    assert ensemble_design(120, 10) == (0, 24, 48, 72, 96)
+    assert ensemble_design(3, 10) == (0, 1, 2)  # never more members than there are
+    assert ensemble_design(120, 2) == (0, 60)  # two at least: a spread needs two
+    assert ensemble_design(120, 11) == ensemble_design(120, 10)
+
+
+def test_a_whatif_over_a_posterior_is_introsim_compare_over_its_exported_members(
+    base, ensemble, tmp_path
+):
+    """The dashboard's numbers over an ensemble are those of the exported files, exactly."""
+    from introsim.params.ensemble_file import load_ensemble
+
+    settings = {"follow_up.method": "ips"}
+    chosen = apply(base, settings)
+    up = update(base, settings, 4, "en", ensemble=ensemble)
+    w = up.whatif
+    assert w.members == (0, 1) and w.replicates == 2 and w.runs_per_scenario == 4
+    files = export_files(base, chosen, settings, w.replicates, ensemble, w.members)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    exported = load_ensemble(tmp_path / MEMBERS_FILE)
+    assert list(exported.members) == [ensemble.members[k] for k in w.members]
+    scenarios = [load_scenario(tmp_path / name) for name in list(files)[:2]]
+    c = compare(scenarios, w.replicates, ensemble=exported)
+    whatif_name = scenarios[1].scenario.name
+    for outcome in (TARGET_OUTCOME, "employed_12m", "cost_per_participant_nok"):
+        _, new, diff = w.outcomes[outcome]
+        row = c.row(whatif_name, outcome)
+        assert (new.mean, new.low, new.high) == pytest.approx(
+            (row["mean"], row["ci_low"], row["ci_high"])
+        )
+        assert (new.kinds.parameter.low, new.kinds.parameter.high) == pytest.approx(
+            (row["parameter_low"], row["parameter_high"])
+        )
+        assert (diff.mean, diff.kinds.parameter.low) == pytest.approx(
+            (row["diff"], row["diff_parameter_low"])
+        )
+    reference_file, whatif_file, _ = files
+    command = reproduce_command(reference_file, whatif_file, w.replicates, MEMBERS_FILE)
+    assert all(command in text for text in files.values())
+    assert f"--ensemble {MEMBERS_FILE}" in command and "--replications 2" in command
+    # The words name the members, and the mechanisms' range is there.
+    kinds = {line.kind: line.text for line in up.lines}
+    assert "across 2 of the 3 plausible sets" in kinds["mechanisms"]
+    assert "over 2 plausible sets of assumptions" in kinds["target"]
+
+
+def test_the_target_sentence_is_a_chance_counted_in_simulated_cohorts(base, ensemble):
+    """How likely, not whether: the share of simulated cohorts, and of plausible sets."""
+    for settings in ({}, {"follow_up.method": "ips"}, {"cohort.language_mean": 0.2}):
+        w = run_whatif(base, apply(base, settings), 6)
+        _, new, _ = w.outcomes[TARGET_OUTCOME]
+        hits = int((new.values >= TARGET_AT_EXIT).sum())
+        text = summary.target_line(w, "en")
+        assert text.startswith("Chance of reaching the municipal target of 55 %: ")
+        assert f"({hits} of 6 simulated cohorts reach it" in text
+        assert summary.chance_text(hits, 6, "en") in text
+        assert "if the model's assumptions are right" in text
+        assert "is reached" not in text and "not reached" not in text
+    over = run_whatif(base, apply(base, {"follow_up.method": "ips"}), 6, ensemble=ensemble)
+    _, new, _ = over.outcomes[TARGET_OUTCOME]
+    sets = int((new.values.mean(axis=1) >= TARGET_AT_EXIT).sum())
+    text = summary.target_line(over, "nb")
+    assert text.startswith("Sjansen for å nå kommunenes mål om 55\u00a0%: ")
+    assert f"({sets} av 3;" in text
+
+
+def test_a_chance_from_few_cases_never_reads_as_certain():
+    assert summary.chance_text(7, 10, "en") == "about 70 %"
+    assert summary.chance_text(0, 10, "en") == "under 10 %"
+    assert summary.chance_text(10, 10, "en") == "over 90 %"
+    assert summary.chance_text(3, 4, "nb") == "omtrent 75\u00a0%"
+
+
+def test_the_payers_chart_is_the_ledgers_flows_and_net_cost(base):
+    from introsim.model.ledger import LEDGER_FLOW_VALUES, flow_rows, net_cost_name
+    from introsim.params.schema import PAYERS
+
+    w = run_whatif(base, apply(base, {"follow_up.method": "ips"}), REPS)
+    fig = charts.payers_figure(w, "en")
+    bars = [tr for tr in fig.data if tr.type == "bar"]
+    (net,) = [tr for tr in fig.data if tr.type == "scatter"]
+    payers = [p for p in PAYERS if any(w.flows[0][f"pv_{p}_{f}_nok"] for f in _flows())]
+    assert list(net.x) == pytest.approx(
+        [w.flows[s][net_cost_name(p)] for p in payers for s in (0, 1)]
+    )
+    # Each bar's flows add up to its net cost (costs one way, income the other).
+    for k in range(len(net.x)):
+        assert sum(tr.x[k] for tr in bars) == pytest.approx(net.x[k], rel=1e-9, abs=1e-6)
+    rows = flow_rows(w.flows[1])
+    assert {tr.name for tr in bars} == {t(f"flow_{f}", "en") for f in set(rows["flow"])}
+    assert set(LEDGER_FLOW_VALUES) <= set(w.flows[1])
+    # The flows are the runs' averages, as introsim compare has them.
+    named = apply(base, {"follow_up.method": "ips"}).with_overrides({"scenario.name": "ips"})
+    c = compare([base, named], REPS)
+    for name in (net_cost_name("municipality"), "pv_state_income_tax_nok"):
+        assert w.flows[1][name] == pytest.approx(c.row("ips", name)["mean"])
+
+
+def _flows():
+    from introsim.model.ledger import FLOWS
+
+    return FLOWS
+
+
 def test_an_ensemble_of_assumptions_is_said_when_the_runs_come_from_one():
     rng = np.random.default_rng(3)
     members = 0.5 + 0.05 * np.arange(4)[:, None] + rng.normal(0, 0.01, (4, 5))
@@ -355,6 +475,17 @@ def test_an_ensemble_of_assumptions_is_said_when_the_runs_come_from_one():
     assert est.kinds.parameter.members == 4 and est.kinds.parameter.low < est.kinds.parameter.high
     chance = est.chance_met(TARGET_AT_EXIT)
     assert chance.members == 4 and 0 < chance.by_mechanisms < 1
+
+
+def test_every_levers_source_has_its_bokmaal_words():
+    """A source changed in the schema shows in English on the bokmål page until translated."""
+    from introsim.app.i18n import SOURCES
+
+    for lever in LEVERS:
+        if lever.source:  # a name may read the same ("IMDi/Norstat 2017"), but it is written
+            assert SOURCES.get(lever.source, {}).get("nb"), lever.path
+    used = {lever.source for lever in LEVERS}
+    assert set(SOURCES) <= used  # no translation of a source no lever has any more
 
 
 def test_numbers_are_written_the_languages_way():
@@ -466,3 +597,62 @@ def test_exported_files_hold_every_value_and_load_anywhere(name, tmp_path):
     assert whatif.scenario.seed == preset.scenario.seed
     text = files[f"{name}{WHATIF_SUFFIX}.toml"]
     assert f"introsim compare {name}.toml {name}{WHATIF_SUFFIX}.toml --replications {REPS}" in text
+
+
+def test_an_exported_scenario_runs_with_introsim_run_on_a_fresh_checkout_elsewhere(tmp_path):
+    """The exported what-if, alone in a folder outside the repository, runs with ``introsim run``
+    on a copy of the tracked source only (no scenarios/, calibration/ or anything untracked),
+    and gives the same summary as the repository's own ``introsim run`` of the file."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from clitools import run_cli
+
+    root = SCENARIOS.parent
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "src"], cwd=root, capture_output=True, check=False
+    )
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: no tracked files to copy")
+    checkout = tmp_path / "checkout"
+    for rel in filter(None, listed.stdout.decode().split("\0")):
+        (checkout / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / rel, checkout / rel)
+    preset = load_scenario(SCENARIOS / "baseline.toml")
+    settings = {"follow_up.method": "ips", "wage_subsidy.rate": 0.4, "cohort.size": 120}
+    files = export_files(preset, apply(preset, settings), settings, REPS)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    name = f"baseline{WHATIF_SUFFIX}.toml"
+    (elsewhere / name).write_text(files[name], encoding="utf-8")
+
+    env = {**os.environ, "PYTHONPATH": str(checkout / "src")}
+    where = subprocess.run(
+        [sys.executable, "-c", "import introsim; print(introsim.__file__)"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.strip() == str(checkout / "src" / "introsim" / "__init__.py")
+    res = subprocess.run(
+        [sys.executable, "-m", "introsim", "run", name, "--out", "out"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    here = run_cli("run", elsewhere / name, "--out", tmp_path / "here", timeout=900)
+    assert here.returncode == 0, here.stderr
+    there = json.loads((elsewhere / "out" / "summary.json").read_text(encoding="utf-8"))
+    ours = json.loads((tmp_path / "here" / "summary.json").read_text(encoding="utf-8"))
+    same = ("scenario_hash", "seed", "participants", "weeks", "outcomes", "costs")
+    assert {k: there[k] for k in (*same, "public_finances")} == {
+        k: ours[k] for k in (*same, "public_finances")
+    }

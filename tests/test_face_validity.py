@@ -200,18 +200,7 @@ def test_the_education_band_follows_from_the_cited_figures():
 @pytest.mark.parametrize(
     "outcome",
     [
-        pytest.param(
-            "work_or_education_at_exit",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the hiring model's near-threshold score makes the education gradient "
-                "at exit about half as large again as Statistics Norway's (tertiary minus "
-                "primary or less: about +42 to +50 points against a band of +5 to +35); the "
-                "smooth choice model is to fix it",
-            ),
-        ),
-        # A year after exit NAV's transition, delayed starts and education after exit have
-        # narrowed the gap into the band.
+        "work_or_education_at_exit",
         "work_or_education_12m_after_exit",
     ],
 )

@@ -154,6 +154,21 @@ def test_too_many_runs_are_refused_with_the_count(tmp_path: Path) -> None:
     assert "4,000,100 model runs" in line and "at most 1,000,000" in line, line
 
 
+def test_a_calibration_asking_for_too_many_runs_is_refused_everywhere(tmp_path, small_files):
+    from test_calibration import CALIBRATION, TARGETS
+
+    for name in ("base", "ips"):
+        write(tmp_path, f"{name}.toml", small_files[name].read_text(encoding="utf-8"))
+    write(tmp_path, "targets.toml", TARGETS)
+    text = CALIBRATION.format(points=5000).replace("waves = 1", "waves = 20")
+    path = write(tmp_path, "cal.toml", text.replace("replicates = 3", "replicates = 500"))
+    out = tmp_path / "out"
+    for args in (("validate",), ("calibrate", "--out", out), ("calibrate", "--dry-run")):
+        line = one_error(args[0], path, *args[1:])
+        assert "model runs" in line and "at most 1,000,000 are allowed" in line, line
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------- D: before any run
 def test_delta_indices_of_a_known_function() -> None:
     # 10 x1 + 5 x2^2 + 3 x3 x4 on [0, 1]^6: first-order shares of the variance are

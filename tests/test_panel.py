@@ -374,3 +374,121 @@ def test_more_trial_sites_than_municipalities_is_refused(tmp_path):
     res = call_cli("validate", path)
     assert res.returncode == 2
     assert f"{path}:15: recruitment.sites: 400 sites drawn from" in res.stderr
+
+
+# --------------------------------------------------------------------------- ensemble, observed
+ENSEMBLE = """
+[[member]]
+"labour_market.vacancy_rate" = 0.018
+
+[[member]]
+"labour_market.vacancy_rate" = 0.035
+"""
+
+
+def test_an_ensemble_adds_the_mechanisms_intervals(tmp_path):
+    path = write(tmp_path, "panel.toml", PANEL.replace("replications = 3", "replications = 2"))
+    ensemble = write(tmp_path, "ensemble.toml", ENSEMBLE)
+    res = call_cli("municipalities", path, "--ensemble", ensemble, "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    import pandas as pd
+
+    t = pd.read_csv(tmp_path / "out" / "municipalities.csv")
+    low = t["work_or_education_at_exit_mechanisms_low"]
+    high = t["work_or_education_at_exit_mechanisms_high"]
+    assert low.notna().all() and (high > low).all()
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert sorted(set(runs["member"])) == [0, 1] and len(runs) == 3 * 2 * 2 * 2
+    # More vacancies, more in work: the member with the higher rate does better on average.
+    by_member = runs.groupby("member")["work_or_education_at_exit"].mean()
+    assert by_member[1] > by_member[0]
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "[mechanisms]" in html
+
+
+def test_observed_results_are_overlaid_for_comparison_only(tmp_path):
+    header = (ROOT / "municipalities" / "observed_2023.csv").read_text(encoding="utf-8")
+    rows = (
+        "1101,Eigersund,11,Rogaland,2023,40,22,0.55,,made up for a test\n"
+        "1106,Haugesund,11,Rogaland,2023,70,30,0.428571,,made up for a test\n"
+    )
+    observed = write(tmp_path, "observed_2023.csv", header + rows)
+    write(
+        tmp_path, "kommuner_2024.csv", (ROOT / "municipalities" / "kommuner_2024.csv").read_bytes()
+    )
+    text = PANEL.replace(
+        "replications = 3", f'observed = "{observed.as_posix()}"\nreplications = 2'
+    )
+    spec = load_panel(write(tmp_path, "panel.toml", text))
+    assert [r.municipality_number for r in spec.observed] == ["1101", "1106"]
+    from introsim.reporting.panel_report import report_html
+
+    html = report_html(run_panel(spec))
+    assert "observed (comparison only)" in html
+    bad = write(tmp_path, "observed_2023.csv", header + rows.replace("0.55", "1.5"))
+    with pytest.raises(InputError) as err:
+        load_panel(write(tmp_path, "panel2.toml", text))
+    assert str(err.value).startswith(f"{bad}:4: share_work_or_education_at_exit:")
+
+
+@pytest.mark.browser
+def test_panel_report_is_accessible_at_desktop_and_phone_widths(tmp_path):
+    from browser_checks import WIDTHS, check_report
+    from test_browser import ARTIFACTS, chromium
+
+    chromium()
+    path = write(tmp_path, "panel.toml", PANEL)
+    out = tmp_path / "out"
+    res = call_cli("municipalities", path, "--out", out)
+    assert res.returncode == 0, res.stderr
+    problems = check_report(out / "report.html", WIDTHS, screenshots=ARTIFACTS / "panel-a11y")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_horizon_too_short_is_noted_and_unobserved_runs_left_out(tmp_path):
+    short = write(
+        tmp_path,
+        "short.toml",
+        f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n[scenario]\nweeks = 60\n',
+    )
+    text = PANEL.replace((SCENARIOS / "ips_caseload_15.toml").as_posix(), short.as_posix())
+    res = call_cli("municipalities", write(tmp_path, "p.toml", text), "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    assert "note: policy ips_15: its horizon (60 weeks) ends before" in res.stderr
+    assert "Warning" not in res.stderr
+    d = (tmp_path / "o" / "decomposition.csv").read_text(encoding="utf-8")
+    assert "nan" not in d.lower()
+
+
+def test_chance_of_reaching_a_target_and_its_count():
+    from introsim.experiments.panel import _count_interval, _reaching_chance
+
+    x = np.array(
+        [
+            [0.6, 0.6, 0.6],  # always above: certain
+            [0.5, 0.5, 0.5],  # always below: never
+            [0.5, 0.6, 0.55],  # its average is the target: even odds
+            [0.7, np.nan, np.nan],  # one run: nothing to say
+        ]
+    )
+    p = _reaching_chance(x, 0.55)
+    assert p == pytest.approx([1.0, 0.0, 0.5, 0.0])
+    assert _count_interval(np.array([1.0, 1.0, 0.0])) == (2.0, 2.0)
+    low, high = _count_interval(np.full(100, 0.5))
+    assert (low, high) == pytest.approx((50 - 1.959964 * 5, 50 + 1.959964 * 5), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ('code = "0301"', "municipality.code: [municipality] needs a profile beside its code"),
+        ('profile = "p.csv"', "municipality.profile: [municipality] needs a code beside"),
+        ('profile = 3\ncode = "0301"', "municipality.profile: expected a string, found"),
+        ('profile = "x\\u0000y"\ncode = "0301"', "municipality.profile: 'x\\x00y' is not a file"),
+    ],
+)
+def test_an_incomplete_municipality_table_is_one_line(tmp_path, table, says):
+    path = write(tmp_path, "s.toml", f"[municipality]\n{table}\n")
+    res = call_cli("validate", path)
+    assert res.returncode == 2 and says in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -229,6 +229,13 @@ def test_posterior_file_round_trip(matched, tmp_path) -> None:
     assert back.info["identity"]["calibration"] == "toy"
     assert [t["source"] for t in back.info["target"]] == ["toy"] * 3
     assert back.info["parameter"][2]["scale"] == "log"
+    # A parameter that takes whole numbers is written as the simulator ran it: rounded.
+    rounded = tmp_path / "rounded.toml"
+    rounded.write_text(posterior_toml(matched, {}, integers={"b"}), encoding="utf-8")
+    member = load_posterior(rounded).members[0]
+    whole = round(matched.members.values[0, 1])
+    assert member["b"] == whole and f'"b" = {whole}\n' in rounded.read_text()
+    assert member["a"] == pytest.approx(matched.members.values[0, 0])
     empty = tmp_path / "empty.toml"
     empty.write_text("[posterior]\nmembers = 0\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no members"):

@@ -1,8 +1,9 @@
 """Every study command, killed or out of disk at chosen points, leaves a whole folder.
 
-For compare, sweep, sensitivity, trial and calibrate: a SIGKILL after the first
+For compare, sweep, sensitivity, trial, calibrate and municipalities: a SIGKILL after the first
 stored part, after the results are staged and after the folders are swapped
-(``INTROSIM_STOP_AFTER_PARTS``, ``INTROSIM_STOP_AT``), and a full disk at each
+(``INTROSIM_STOP_AFTER_PARTS``, ``INTROSIM_STOP_AT``; test_study.py kills a sweep
+started afresh), and a full disk at each
 write a publication makes and at the first writes of a fresh study (every file
 introsim writes goes through one atomic writer, made to raise ENOSPC at its k-th
 call), leave the folder holding the previous complete results or the new ones,
@@ -23,7 +24,7 @@ import pytest
 from introsim import output
 from introsim.output import MARKER, published_files
 
-from clitools import call_cli, killed_in_fork, stderr_lines, write
+from clitools import ROOT, call_cli, killed_in_fork, stderr_lines, write
 
 # What each kind's folder holds besides its stored work; the data files must match bytes.
 DATA = {
@@ -32,7 +33,25 @@ DATA = {
     "sensitivity": ("indices.parquet", "indices.csv", "runs.parquet", "runs.csv"),
     "trial": ("trials.parquet", "power.csv"),
     "calibrate": ("posterior.toml", "members.csv", "targets.csv", "parameters.csv", "waves.csv"),
+    "municipalities": ("runs.parquet", "municipalities.csv", "decomposition.csv"),
 }
+PANEL = """\
+[panel]
+name = "tiny"
+question = "Two municipalities"
+profile = "{profile}"
+codes = ["1101", "5636"]
+replications = 2
+seed = 5
+
+[[policy]]
+name = "today"
+scenario = "base.toml"
+
+[[policy]]
+name = "ips"
+scenario = "ips.toml"
+"""
 KINDS = list(DATA)
 
 
@@ -49,6 +68,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, small_files) -> dict[str, 
     write(root, "base.toml", base)
     write(root, "ips.toml", small_files["ips"].read_text(encoding="utf-8"))
     write(root, "targets.toml", TARGETS)
+    profile = (ROOT / "municipalities" / "norway_2023.csv").as_posix()
     trial = _trial_file(root / "t", small_files, sizes="[40]", designs='["individual"]')
     return {
         "compare": (root / "base.toml", root / "ips.toml", "-r", "2"),
@@ -56,6 +76,7 @@ def studies(tmp_path_factory: pytest.TempPathFactory, small_files) -> dict[str, 
         "sensitivity": (write(root, "morris.toml", MORRIS),),
         "trial": (trial,),
         "calibrate": (write(root, "cal.toml", CALIBRATION.format(points=8)),),
+        "municipalities": (write(root, "panel.toml", PANEL.format(profile=profile)),),
     }
 
 
@@ -121,8 +142,8 @@ def test_a_kill_at_each_point_leaves_a_whole_folder_and_resumes_to_the_same_byte
     assert assert_whole(out, kind)
     assert_same(whole[kind], out, kind)
     no_staging(tmp_path)
-    # Started afresh and killed once the new folder is in place: the new one, whole.
-    assert killed_in_fork(kind, *args, "--out", out, "--fresh", point="swapped") == -signal.SIGKILL
+    # Published again and killed once the new folder is in place: the new one, whole.
+    assert killed_in_fork(kind, *args, "--out", out, point="swapped") == -signal.SIGKILL
     assert assert_whole(out, kind)
     assert_same(whole[kind], out, kind)
     res = call_cli(kind, *args, "--out", out)  # the old folder left beside it is cleaned up
@@ -237,3 +258,16 @@ def test_resumed_runs_count_runs_not_parts(studies, tmp_path):
     assert len(again.load(ids[:2])) == 2 and again.reused == 2
     again.write([TaskResult(ids[4], {"y": 4.0}, "")])
     assert len(again.load(ids)) == 4 and again.reused == 3
+
+
+def test_a_part_that_cannot_be_read_is_named_set_aside_and_run_again(studies, whole, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(whole["sweep"], out)
+    part = sorted((out / "parts").glob("*.parquet"))[0]
+    part.unlink()
+    part.mkdir()  # reading it fails (an OSError), as an unreadable file's would
+    res = call_cli("sweep", *studies["sweep"], "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert f"{part} cannot be read (Is a directory); set aside" in res.stderr
+    assert "could not write" not in res.stderr  # a read error is not called a write error
+    assert_same(whole["sweep"], out, "sweep")

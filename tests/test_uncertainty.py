@@ -40,9 +40,20 @@ def test_parameter_spread_is_the_members_central_95_percent() -> None:
 
 def test_cohort_spread_is_chance_around_each_member() -> None:
     s = cohort_spread(grid(), cohort_size=60)
-    # Every run is its member's average ± 0.1, half each way.
-    assert (s.low, s.high) == pytest.approx((0.4, 0.6))
+    # Every run is its member's average ± 0.1, half each way; a deviation from an average of
+    # 40 runs is scaled by sqrt(40 / 39) for the run's own share in that average.
+    half = 0.1 * math.sqrt(40 / 39)
+    assert (s.low, s.high) == pytest.approx((0.5 - half, 0.5 + half))
     assert "one real cohort of 60 participants" in s.label
+
+
+def test_few_replicates_per_member_do_not_narrow_the_cohort_range() -> None:
+    rng = np.random.default_rng(5)
+    centre = rng.uniform(0.3, 0.5, size=(2000, 1))
+    for replicates in (2, 4, 30):
+        runs = centre + rng.normal(0, 0.05, size=(2000, replicates))
+        s = cohort_spread(runs)
+        assert s.high - s.low == pytest.approx(2 * 1.96 * 0.05, rel=0.05), replicates
 
 
 def test_simulation_spread_is_a_t_interval_of_the_member_averages() -> None:

@@ -275,7 +275,8 @@ def validate(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Scenario, experiment, trial, calibration, targets or ensemble files to check."
+            help="Scenario, experiment, trial, panel, calibration, targets or ensemble files, or "
+            "municipal profile CSV files, to check."
         ),
     ],
 ) -> None:
@@ -515,6 +516,22 @@ def dashboard(
     replications: Annotated[
         int, typer.Option("--replications", "-r", help="Replicates per scenario (at least 2).")
     ] = 10,
+    ensemble: Annotated[
+        Path | None,
+        typer.Option(
+            "--ensemble",
+            help="Posterior ensemble (posterior.toml from `introsim calibrate`) to spread the "
+            "runs over (default: calibration/posterior.toml when it exists).",
+        ),
+    ] = None,
+    no_ensemble: Annotated[
+        bool,
+        typer.Option(
+            "--no-ensemble",
+            metavar="",
+            help="Run the presets' own parameters only, even where a posterior is shipped.",
+        ),
+    ] = False,
 ) -> None:
     """Start the workshop dashboard in the browser: levers, what-if charts, one run week by week."""
     from introsim.app import server
@@ -530,6 +547,8 @@ def dashboard(
             allow_remote=allow_remote,
             lang=lang,
             replications=replications,
+            ensemble=ensemble,
+            use_shipped=not no_ensemble,
             say=typer.echo,
             warn=warn,
         )

@@ -288,12 +288,20 @@ def describe_settings(update_: Update, lang: str) -> str:
         f"{by_path[p].label(lang)} {shown_value(by_path[p], v, lang)}"
         for p, v in update_.settings.items()
     )
+    values = {
+        "preset": quoted(preset_label(w.reference, lang), lang),
+        "changes": changes or t("no_changes", lang),
+        "runs": w.runs_per_scenario,
+    }
+    if not w.members:
+        return t("computed_for", lang, **values)
     return t(
-        "computed_for",
+        "computed_for_members",
         lang,
-        preset=quoted(preset_label(w.reference, lang), lang),
-        changes=changes or t("no_changes", lang),
-        runs=w.replications,
+        members=len(w.members),
+        total=w.ensemble_size,
+        replicates=w.replicates,
+        **values,
     )
 
 
@@ -456,12 +464,18 @@ def WatchFigures(model: IntroModel, tick: int, lang: str, large: bool):
 def ExportView(preset_name: str, base: Scenario, update_: Update, lang: str, large: bool):
     """The starting point and the settings as complete scenario files, and a link."""
     cfg = config()
-    replications = update_.whatif.replications
-    files = export_files(base, update_.scenario, update_.settings, replications)
-    reference_file, whatif_file = files
+    w = update_.whatif
+    files = export_files(
+        base, update_.scenario, update_.settings, w.replicates, cfg.ensemble, w.members
+    )
+    reference_file, whatif_file, *members_file = files
     solara.Text(t("export_intro", lang), classes=["introsim-export-intro"])
     solara.Div(
-        children=[reproduce_command(reference_file, whatif_file, replications)],
+        children=[
+            reproduce_command(
+                reference_file, whatif_file, w.replicates, next(iter(members_file), None)
+            )
+        ],
         classes=["introsim-code", "introsim-command"],
     )
     with solara.Row(style={"flex-wrap": "wrap"}):
@@ -477,8 +491,15 @@ def ExportView(preset_name: str, base: Scenario, update_: Update, lang: str, lar
             label=t("download_reference", lang),
             mime_type="application/toml",
         )
+        for name in members_file:
+            solara.FileDownload(
+                files[name],
+                filename=name,
+                label=t("download_members", lang),
+                mime_type="application/toml",
+            )
     solara.Preformatted(files[whatif_file], class_="introsim-toml introsim-code")
-    query = link_query(preset_name, update_.settings, lang, replications, large)
+    query = link_query(preset_name, update_.settings, lang, w.replications, large)
     url = cfg.link_address + "?" + query
     solara.Text(t("link", lang))
     solara.HTML(
@@ -569,6 +590,7 @@ def Dashboard():
                 executor=RUNTIME.pool,
                 cancelled=lambda: cancel.is_set() or not alive(),
                 kept=RUNTIME.updates,
+                ensemble=cfg.ensemble,
             )
         except Cancelled:
             return None
@@ -589,7 +611,14 @@ def Dashboard():
     # A result the server already holds (the starting point, a view seen before) is shown
     # at once, without waiting for the thread's answer.
     ready = RUNTIME.updates.get(
-        update_key(base, accepted.value, replications.value, lang.value, projector.value)
+        update_key(
+            base,
+            accepted.value,
+            replications.value,
+            lang.value,
+            projector.value,
+            cfg.ensemble,
+        )
     )
     if ready is not None:
         shown_ref.current, running = ready, False

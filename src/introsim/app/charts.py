@@ -13,16 +13,20 @@ from plotly.utils import PlotlyJSONEncoder
 
 from introsim.app.i18n import plotly_separators, preset_label, t
 from introsim.app.whatif import WhatIf
+from introsim.model.ledger import FLOWS, flow_rows, net_cost_name
 from introsim.model.model import IntroModel
-from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import STATUS_NAMES
+from introsim.params.schema import PAYERS
 from introsim.reporting.format import format_value
-from introsim.reporting.theme import COST_STYLE, FONT, PALETTE, STATUS_STYLE
+from introsim.reporting.ledger_report import FLOW_COLOURS
+from introsim.reporting.theme import FONT, PALETTE, STATUS_STYLE
 
 REFERENCE_COLOUR, CHOSEN_COLOUR = PALETTE[6], PALETTE[0]
 GRID_COLOUR = "#e5e5e5"
 FONT_SIZE = {False: 14, True: 22}
 """Chart font size in points: normal, and projector mode."""
+COST = "cost_per_participant_nok"
+"""An amount of NOK per participant, for the number format."""
 PLOTLY_CONFIG = {"responsive": True, "displayModeBar": False, "displaylogo": False}
 """Plotly's options for the page: charts follow their container's width, and no toolbar
 floats over a chart's title (the page's own button saves a picture of the whole view)."""
@@ -113,25 +117,63 @@ def status_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
     return _layout(fig, t("chart_status", lang), large, lang, height=420)
 
 
-def cost_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
-    """Public cost per participant split by component, reference and chosen."""
+def payers_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+    """Who pays and who gains: each payer's flows per participant, stacked, in present value.
+
+    One pair of bars per payer (the municipality, the state, NAV): the starting point and
+    your settings. Costs stack right of zero and income (the grant received, taxes) left,
+    from :func:`introsim.model.ledger.flow_rows` on the runs' averages; a diamond marks each
+    bar's net cost. The bars lie across the page, named on the left, so the names stay
+    readable on a phone (six upright bars side by side leave a word no room). One axis with
+    two levels of categories (payer, scenario): no more to build than a plain bar chart.
+    """
+    scenarios = (t("reference", lang), t("your_settings", lang))
+    booked = [
+        {(p, f): v for p, f, v in zip(rows["payer"], rows["flow"], rows["nok"], strict=True)}
+        for rows in (flow_rows(flows) for flows in w.flows)
+    ]
+    payers = [p for p in PAYERS if any(p == q for side in booked for q, _ in side)]
+    bars = [
+        [t(f"payer_{p}", lang) for p in payers for _ in scenarios],
+        [name for _ in payers for name in scenarios],
+    ]
     fig = go.Figure()
-    labels = list(names(w, lang))
-    for part in COST_PARTS:
-        ref, new, _ = w.outcomes[part]
+    for flow in FLOWS:
+        nok = [side.get((p, flow), 0.0) for p in payers for side in booked]
+        if not any(abs(v) > 0.5 for v in nok):
+            continue
         fig.add_trace(
             go.Bar(
-                x=labels,
-                y=[ref.mean, new.mean],
-                name=t(part, lang),
-                marker_color=COST_STYLE[part][1],
-                text=[format_value(part, ref.mean, lang), format_value(part, new.mean, lang)],
-                textposition="inside",
+                y=bars,
+                x=nok,
+                orientation="h",
+                name=t(f"flow_{flow}", lang),
+                marker_color=FLOW_COLOURS[flow],
             )
         )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title=t("money_unit", lang))
-    return _layout(fig, t("chart_cost", lang), large, lang)
+    net = [flows.get(net_cost_name(p), math.nan) for p in payers for flows in w.flows]
+    fig.add_trace(
+        go.Scatter(
+            y=bars,
+            x=net,
+            mode="markers",
+            name=t("net_cost", lang),
+            marker={"symbol": "diamond", "size": 12 if large else 10, "color": "#000"},
+            text=[format_value(COST, v, lang) for v in net],
+            hovertemplate="%{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(barmode="relative")
+    fig.update_xaxes(
+        title=t("money_unit", lang),
+        tickformat=",.0f",
+        nticks=5,
+        zeroline=True,
+        zerolinecolor="#444",
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)  # the municipality first
+    _layout(fig, t("chart_payers", lang), large, lang, height=520)
+    return fig.update_layout(legend={"orientation": "h", "y": -0.2})
 
 
 def subgroup_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:

@@ -2,6 +2,8 @@
 
 An exported scenario holds every value of the scenario (no ``extends``), so it
 runs the same on any machine with introsim, whatever its presets or defaults.
+A what-if over a posterior ensemble also exports the members it ran over, as an
+ensemble file of their own, so ``introsim compare --ensemble`` gives the same numbers.
 The link carries the accepted settings as URL parameters; reading one puts
 every value through the levers' own validation (:func:`introsim.app.levers.read`
 and :func:`~introsim.app.levers.accept`), with the same limits as the controls.
@@ -10,9 +12,9 @@ and :func:`~introsim.app.levers.accept`), with the same limits as the controls.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from introsim.app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t, unit
@@ -27,6 +29,9 @@ from introsim.app.levers import (
 )
 from introsim.output import toml_value
 from introsim.params.schema import Scenario
+
+if TYPE_CHECKING:
+    from introsim.params.ensemble_file import Ensemble
 
 WHATIF_SUFFIX = "_whatif"
 """Appended to the preset's name to name the exported scenario (names must differ to compare)."""
@@ -86,30 +91,71 @@ def complete_toml(scenario: Scenario, name: str, description: str, head: Iterabl
     return "\n".join([*(f"# {h}".rstrip() for h in head), "", *_tables(data)]) + "\n"
 
 
-def reproduce_command(reference_file: str, exported_file: str, replications: int) -> str:
-    """The ``introsim compare`` command giving the dashboard's numbers from the two files."""
-    return f"introsim compare {reference_file} {exported_file} --replications {replications}"
+MEMBERS_FILE = "posterior_members.toml"
+"""The file the members of a what-if over a posterior ensemble are exported to."""
+
+
+def reproduce_command(
+    reference_file: str, exported_file: str, replications: int, members_file: str | None = None
+) -> str:
+    """The ``introsim compare`` command giving the dashboard's numbers from the files.
+
+    Args:
+        reference_file: The starting point's file.
+        exported_file: The what-if's file.
+        replications: Replicates per scenario (per member over an ensemble).
+        members_file: The exported members of a what-if over an ensemble, or None.
+    """
+    command = f"introsim compare {reference_file} {exported_file} --replications {replications}"
+    return command + (f" --ensemble {members_file}" if members_file else "")
+
+
+def members_toml(ensemble: Ensemble, members: Sequence[int], head: Iterable[str]) -> str:
+    """The members a what-if ran over as an ensemble file: one ``[[member]]`` table each."""
+    lines = [*(f"# {h}".rstrip() for h in head)]
+    for k in members:
+        lines += ["", "[[member]]", f"# {ensemble.labels[k]} of {ensemble.path.name}"]
+        lines += [f"{_key(path)} = {_toml(v)}" for path, v in ensemble.members[k].items()]
+    return "\n".join(lines) + "\n"
 
 
 def export_files(
-    preset: Scenario, chosen: Scenario, settings: Mapping[str, Any], replications: int
+    preset: Scenario,
+    chosen: Scenario,
+    settings: Mapping[str, Any],
+    replications: int,
+    ensemble: Ensemble | None = None,
+    members: Sequence[int] = (),
 ) -> dict[str, str]:
     """The starting point and the what-if as complete scenario files, by file name.
 
     Both files stand alone; ``introsim compare`` on the two, in this order, with the
-    dashboard's number of runs, gives the dashboard's numbers.
+    dashboard's number of runs, gives the dashboard's numbers. Over a posterior ensemble
+    a third file holds the members the what-if ran over, and the command names it.
+
+    Args:
+        preset: The starting point.
+        chosen: The starting point with the settings.
+        settings: The settings (lever paths, stored units).
+        replications: Replicates per scenario (per member over an ensemble).
+        ensemble: The posterior ensemble the what-if ran over, or None.
+        members: The members of ``ensemble`` it used.
     """
     base_name = preset.scenario.name
     whatif_name = base_name + WHATIF_SUFFIX
     files = {"reference": f"{base_name}.toml", "whatif": f"{whatif_name}.toml"}
-    command = reproduce_command(files["reference"], files["whatif"], replications)
+    over = ensemble is not None and bool(members)
+    command = reproduce_command(
+        files["reference"], files["whatif"], replications, MEMBERS_FILE if over else None
+    )
     changes = ", ".join(f"{p} = {toml_value(v)}" for p, v in settings.items()) or "no change"
+    need = f"the other two exported files ({MEMBERS_FILE} for the assumptions)" if over else ""
     common = [
         "Every value is written out: this file needs no other file and no `extends`.",
-        "Reproduce the dashboard's numbers with both exported files:",
+        f"Reproduce the dashboard's numbers with {need or 'both exported files'}:",
         f"  {command}",
     ]
-    return {
+    out = {
         files["reference"]: complete_toml(
             preset,
             base_name,
@@ -123,6 +169,20 @@ def export_files(
             [f"Exported from the introsim dashboard: {base_name} with {changes}.", *common],
         ),
     }
+    if over:
+        assert ensemble is not None
+        out[MEMBERS_FILE] = members_toml(
+            ensemble,
+            members,
+            [
+                f"Exported from the introsim dashboard: {len(members)} of the {ensemble.size} "
+                f"plausible parameter sets of {ensemble.path.name}, the ones its what-if ran "
+                f"over, each with {replications} replicates.",
+                "Reproduce the dashboard's numbers with the three exported files:",
+                f"  {command}",
+            ],
+        )
+    return out
 
 
 @dataclass

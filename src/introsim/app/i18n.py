@@ -58,6 +58,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Computed for: {preset} with {changes}; {runs} runs per scenario.",
         "nb": "Beregnet for: {preset} med {changes}; {runs} kjøringer per scenario.",
     },
+    "computed_for_members": {
+        "en": "Computed for: {preset} with {changes}; {runs} runs per scenario ({members} of "
+        "the {total} plausible sets of assumptions from the calibration, {replicates} runs "
+        "each).",
+        "nb": "Beregnet for: {preset} med {changes}; {runs} kjøringer per scenario ({members} "
+        "av de {total} mulige settene av antakelser fra kalibreringen, {replicates} kjøringer "
+        "hver).",
+    },
     "no_changes": {"en": "no changes", "nb": "ingen endringer"},
     "computing": {"en": "Computing …", "nb": "Regner ut …"},
     "stale": {
@@ -178,28 +186,33 @@ TEXT: dict[str, dict[str, str]] = {
         "Spennene gjelder hvis antakelsene stemmer.",
     },
     "mechanisms": {
-        "en": "What we do not know about how the programme works: across the {members} "
-        "plausible sets of assumptions, the average lands between {low} and {high}.",
-        "nb": "Det vi ikke vet om hvordan programmet virker: med de {members} mulige settene "
-        "av antakelser havner gjennomsnittet mellom {low} og {high}.",
+        "en": "What we do not know about how the programme works: across {members} of the "
+        "{total} plausible sets of assumptions from the calibration, the average lands between "
+        "{low} and {high}.",
+        "nb": "Det vi ikke vet om hvordan programmet virker: med {members} av de {total} mulige "
+        "settene av antakelser fra kalibreringen havner gjennomsnittet mellom {low} og {high}.",
     },
-    "target_by_mechanisms": {
-        "en": "Across the plausible sets of assumptions, the average reaches it in {share} of "
-        "them.",
-        "nb": "Med de mulige settene av antakelser når gjennomsnittet det i {share} av dem.",
+    "target_chance": {
+        "en": "Chance of reaching the municipal target of {target}: {chance} for one cohort of "
+        "{n} ({hits} of {runs} simulated cohorts reach it; the average is {value}), if the "
+        "model's assumptions are right.",
+        "nb": "Sjansen for å nå kommunenes mål om {target}: {chance} for ett kull på {n} "
+        "deltakere ({hits} av {runs} simulerte kull når det; gjennomsnittet er {value}), hvis "
+        "modellens antakelser stemmer.",
     },
-    "target_met": {
-        "en": "The municipal target of {target} is reached on average ({value}); "
-        "{hits} of {runs} simulated cohorts reach it.",
-        "nb": "Kommunenes mål om {target} er nådd i gjennomsnitt ({value}); "
-        "{hits} av {runs} simulerte kull når det.",
+    "target_chance_members": {
+        "en": "Chance of reaching the municipal target of {target}: {chance} for one cohort of "
+        "{n} ({hits} of {runs} simulated cohorts reach it, over {members} plausible sets of "
+        "assumptions); the average reaches it with {by_sets} of those sets ({set_hits} of "
+        "{members}; the average over all is {value}).",
+        "nb": "Sjansen for å nå kommunenes mål om {target}: {chance} for ett kull på {n} "
+        "deltakere ({hits} av {runs} simulerte kull når det, med {members} mulige sett av "
+        "antakelser); gjennomsnittet når det med {by_sets} av settene ({set_hits} av "
+        "{members}; gjennomsnittet over alle er {value}).",
     },
-    "target_missed": {
-        "en": "The municipal target of {target} is not reached on average ({value}); "
-        "{hits} of {runs} simulated cohorts reach it.",
-        "nb": "Kommunenes mål om {target} er ikke nådd i gjennomsnitt ({value}); "
-        "{hits} av {runs} simulerte kull når det.",
-    },
+    "chance_about": {"en": "about {p}", "nb": "omtrent {p}"},
+    "chance_under": {"en": "under {p}", "nb": "under {p}"},
+    "chance_over": {"en": "over {p}", "nb": "over {p}"},
     "work_and_cost": {
         "en": "In work after 12 months: {work} ({work_diff} percentage points against "
         "{reference}; one cohort usually {work_low} to {work_high}). Public cost per "
@@ -226,10 +239,36 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Average share of the participants who have arrived, over the runs.",
         "nb": "Gjennomsnittlig andel av deltakerne som har kommet, over kjøringene.",
     },
-    "chart_cost": {"en": "Public cost per participant", "nb": "Offentlig kostnad per deltaker"},
-    "caption_cost": {
-        "en": "Average over the runs, split by what the money pays for.",
-        "nb": "Gjennomsnitt over kjøringene, fordelt på hva pengene går til.",
+    "chart_payers": {"en": "Who pays, who gains", "nb": "Hvem betaler, hvem får"},
+    "caption_payers": {
+        "en": "Per participant: the average over the runs, in present value over the horizon. "
+        "Costs stack to the right of zero, income (the grant received, taxes) to the left; the "
+        "black diamond is each payer's net cost.",
+        "nb": "Per deltaker: gjennomsnittet over kjøringene, i nåverdi over tidshorisonten. "
+        "Kostnader stables til høyre for null, inntekter (tilskudd, skatt) til venstre; den "
+        "svarte ruten er hver betalers nettokostnad.",
+    },
+    "net_cost": {"en": "net cost", "nb": "nettokostnad"},
+    "payer_municipality": {"en": "Municipality", "nb": "Kommunen"},
+    "payer_state": {"en": "State", "nb": "Staten"},
+    "payer_nav": {"en": "NAV", "nb": "NAV"},
+    "flow_introduction_benefit": {"en": "introduction benefit", "nb": "introduksjonsstønad"},
+    "flow_social_assistance": {"en": "social assistance", "nb": "sosialhjelp"},
+    "flow_specialists": {
+        "en": "advisors and job specialists",
+        "nb": "veiledere og jobbspesialister",
+    },
+    "flow_teaching": {"en": "teachers", "nb": "lærere"},
+    "flow_wage_subsidy": {"en": "wage subsidy", "nb": "lønnstilskudd"},
+    "flow_nav_follow_up": {
+        "en": "NAV follow-up and measures",
+        "nb": "NAVs oppfølging og tiltak",
+    },
+    "flow_integration_grant": {"en": "integration grant", "nb": "integreringstilskudd"},
+    "flow_income_tax": {"en": "income tax", "nb": "inntektsskatt"},
+    "flow_employer_contributions": {
+        "en": "employer's contributions",
+        "nb": "arbeidsgiveravgift",
     },
     "chart_subgroups": {
         "en": "In work after 12 months, by group",
@@ -244,9 +283,6 @@ TEXT: dict[str, dict[str, str]] = {
     "week": {"en": "week", "nb": "uke"},
     "percent_axis": {"en": "per cent", "nb": "prosent"},
     "money_unit": {"en": "NOK", "nb": "kr"},
-    "cost_specialist_nok": {"en": "specialists and advisors", "nb": "veiledere og spesialister"},
-    "cost_subsidy_nok": {"en": "wage subsidy", "nb": "lønnstilskudd"},
-    "cost_benefit_nok": {"en": "introduction benefit", "nb": "introduksjonsstønad"},
     # ------------------------------------------------------------------ statuses
     "status_waiting": {"en": "waiting", "nb": "venter"},
     "status_programme": {"en": "in the programme", "nb": "i programmet"},
@@ -448,6 +484,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Download the starting point",
         "nb": "Last ned utgangspunktet",
     },
+    "download_members": {
+        "en": "Download the sets of assumptions",
+        "nb": "Last ned settene av antakelser",
+    },
     "link": {"en": "Link that reopens these settings", "nb": "Lenke som åpner de samme valgene"},
 }
 
@@ -455,7 +495,12 @@ TEXT: dict[str, dict[str, str]] = {
 SOURCES: dict[str, dict[str, str]] = {
     # Keyed by the schema's own words: when a source changes there, its translation is
     # missing until written here (a test checks every lever's source has one).
-    "IPS-25 fidelity scale; Proba 2019": {"nb": "IPS-25-skalaen for metodetroskap; Proba 2019"},
+    "IPS-25 fidelity scale; Proba 2019. Plausible range across municipalities: assumption, "
+    "from Proba's average of 15 to 35 (a programme advisor with a large caseload)": {
+        "nb": "IPS-25-skalaen for metodetroskap; Proba 2019. Mulig spenn mellom kommuner: "
+        "antakelse, fra Probas gjennomsnitt på 15 til 35 (en programrådgiver med mange "
+        "deltakere)"
+    },
     "NAV rules for lønnstilskudd (40 %; 60 % with reduced work capacity)": {
         "nb": "NAVs regler for lønnstilskudd (40 %; 60 % ved nedsatt arbeidsevne)"
     },

@@ -8,6 +8,11 @@ Answers are fast from the first page on: before the server answers, a warm
 pool of worker processes is started (each has loaded the compiled kernels) and
 the starting preset's runs are computed and kept, so a new browser session's
 first result needs no simulation.
+
+With a calibration's posterior ensemble (``--ensemble FILE``, or the shipped
+``calibration/posterior.toml`` when it is there) every what-if is spread over
+plausible parameter sets, and the page states what we do not know about the
+mechanisms and how likely the municipal target is met across them.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from introsim.app.update import Updates
 from introsim.app.whatif import RunCache
 from introsim.experiments.executor import make_pool, stop_pool, usable_cores
 from introsim.params.loader import load_scenario
 from introsim.params.schema import Scenario
+
+if TYPE_CHECKING:
+    from introsim.params.ensemble_file import Ensemble
 
 LOCAL_HOST = "127.0.0.1"
 WILDCARDS = ("0.0.0.0", "::")
@@ -38,6 +47,9 @@ DEFAULT_REPLICATIONS = 10
 APP_MODULE = "introsim.app.app"
 PRESET_FOLDER = Path("scenarios")
 """Where presets are looked for when the command names no scenario (relative to the cwd)."""
+SHIPPED_POSTERIOR = Path("calibration") / "posterior.toml"
+"""The calibration's posterior ensemble the dashboard runs over when the command names none
+(relative to the cwd, as the presets are)."""
 
 DEFAULT_JOBS = 2
 """Worker processes of a server's pool (fewer where fewer cores are usable)."""
@@ -103,6 +115,8 @@ class DashboardConfig:
         host: Address the server listens on.
         port: Port the server listens on.
         jobs: Worker processes for the runs (1: in the server's own threads).
+        ensemble: The posterior ensemble the what-ifs run over, or None for the presets'
+            own parameters.
     """
 
     presets: dict[str, Path]
@@ -112,6 +126,7 @@ class DashboardConfig:
     host: str
     port: int
     jobs: int = DEFAULT_JOBS
+    ensemble: Ensemble | None = None
 
     @property
     def address(self) -> str:
@@ -271,6 +286,7 @@ def prepare(config: DashboardConfig) -> None:
         cache=RUNTIME.cache,
         executor=RUNTIME.pool,
         kept=RUNTIME.updates,
+        ensemble=config.ensemble,
     )
 
 
@@ -303,6 +319,53 @@ class LaunchError(ValueError):
     """The dashboard cannot be started as asked (one line for the user)."""
 
 
+def find_ensemble(path: Path | None, use_shipped: bool = True) -> Path | None:
+    """The ensemble file to run over: the one named, else the shipped posterior if present."""
+    if path is not None:
+        return path
+    return SHIPPED_POSTERIOR if use_shipped and SHIPPED_POSTERIOR.is_file() else None
+
+
+def load_dashboard_ensemble(
+    path: Path | None, presets: dict[str, Path], warn: Callable[[str], None] = print
+) -> Ensemble | None:
+    """Read and check an ensemble for the dashboard: every member on every preset.
+
+    A member may not set a lever's parameter (the lever would seem to move and the
+    member would win), and an ensemble of one parameter set has no spread to show.
+
+    Raises:
+        LaunchError: One of those two.
+        InputError: The file, or a member on a preset, is invalid (one line).
+    """
+    if path is None:
+        return None
+    from introsim.app.levers import LEVER_PATHS
+    from introsim.experiments.engine import model_version
+    from introsim.params.ensemble_file import load_ensemble, stale_posterior
+
+    ensemble = load_ensemble(path)
+    for name, file in presets.items():  # on the loaded presets: far faster than from files
+        scenario = preset(file)
+        for k in range(ensemble.size):
+            ensemble.apply_member(scenario, k, where=f"on the starting point {name}")
+    if ensemble.size < 2:
+        raise LaunchError(
+            f"--ensemble {path}: one parameter set; the dashboard needs a posterior ensemble "
+            "of two members or more (posterior.toml from introsim calibrate)"
+        )
+    levers = sorted({p for m in ensemble.members for p in m} & set(LEVER_PATHS))
+    if levers:
+        raise LaunchError(
+            f"--ensemble {path}: its members set {levers[0]}, which is a lever of the "
+            "dashboard; leave it out of the ensemble"
+        )
+    stale = stale_posterior(ensemble, model_version())
+    if stale:
+        warn(stale)
+    return ensemble
+
+
 def launch(
     scenario: Path | None,
     *,
@@ -311,6 +374,8 @@ def launch(
     allow_remote: bool = False,
     lang: str = "en",
     replications: int = DEFAULT_REPLICATIONS,
+    ensemble: Path | None = None,
+    use_shipped: bool = True,
     say: Callable[[str], None] = print,
     warn: Callable[[str], None] = print,
 ) -> None:
@@ -323,6 +388,9 @@ def launch(
         allow_remote: Let other machines open the dashboard.
         lang: Language of the page.
         replications: Replicates per scenario.
+        ensemble: A posterior ensemble file to run over (None: the shipped
+            ``calibration/posterior.toml`` if there is one and ``use_shipped``).
+        use_shipped: Whether to look for the shipped posterior when none is named.
         say: Prints a line for the user.
         warn: Prints a warning.
 
@@ -350,6 +418,9 @@ def launch(
         raise LaunchError(f"{e}; name a scenario file") from None
     for path in presets.values():
         load_scenario(path)
+    if ensemble is not None and not use_shipped:
+        raise LaunchError("--ensemble and --no-ensemble: choose one")
+    members = load_dashboard_ensemble(find_ensemble(ensemble, use_shipped), presets, warn)
     if not port_free(host, port):
         raise LaunchError(
             f"--port: {host}:{port} is in use or cannot be listened on; choose another --port"
@@ -371,6 +442,7 @@ def launch(
         replications=replications,
         host=host,
         port=port,
+        ensemble=members,
     )
     if host in WILDCARDS:
         # The server answers on every address of this machine: say so, and which ones.
@@ -386,4 +458,6 @@ def launch(
         )
     else:
         say(f"introsim dashboard: open {config.address} (Ctrl-C to stop)")
+    if members is not None:
+        say(f"over the {members.size} parameter sets of {members.path}")
     serve(config)

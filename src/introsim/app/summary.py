@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from introsim.app.i18n import number, percent, preset_label, quoted, t
 from introsim.app.whatif import SUBGROUP_OUTCOME, TARGET_AT_EXIT, TARGET_OUTCOME, WhatIf
 from introsim.experiments.statistics import MIN_REPLICATES
-from introsim.reporting.format import format_diff, format_number, format_value
+from introsim.reporting.format import MISSING, format_diff, format_number, format_value
 
 COST = "cost_per_participant_nok"
 
@@ -81,12 +81,12 @@ def precision_line(w: WhatIf, lang: str) -> str | None:
         return None
     half = max(new.mean - new.low, new.high - new.mean)
     half_text = format_number(TARGET_OUTCOME, half, lang=lang)
-    return t("precision", lang, half=half_text, runs=w.replications)
+    return t("precision", lang, half=half_text, runs=w.runs_per_scenario)
 
 
 def few_runs_line(w: WhatIf, lang: str) -> str | None:
     """A warning when the runs are too few for any range to mean much."""
-    if w.replications >= MIN_REPLICATES:
+    if w.runs_per_scenario >= MIN_REPLICATES:
         return None
     return t("few_runs", lang, n=MIN_REPLICATES)
 
@@ -106,6 +106,7 @@ def mechanisms_line(w: WhatIf, lang: str) -> str | None:
         "mechanisms",
         lang,
         members=spread.members,
+        total=w.ensemble_size,
         low=format_value(TARGET_OUTCOME, spread.low, lang),
         high=format_value(TARGET_OUTCOME, spread.high, lang),
     )
@@ -121,24 +122,51 @@ UNCERTAINTY: tuple[tuple[str, Callable[[WhatIf, str], str | None]], ...] = (
 
 
 # --------------------------------------------------------------------------- the rest
+def chance_text(hits: int, out_of: int, lang: str) -> str:
+    """A chance counted in simulated cases, as words: ``about 70 %``, ``under 10 %``.
+
+    None or all of the cases say only that the chance is below one case's share, or
+    above all but one's: ten runs cannot tell 0 % from 5 %.
+    """
+    if out_of <= 0:
+        return t("chance_about", lang, p=MISSING)
+    if hits <= 0:
+        return t("chance_under", lang, p=percent(1 / out_of, lang, decimals=0))
+    if hits >= out_of:
+        return t("chance_over", lang, p=percent(1 - 1 / out_of, lang, decimals=0))
+    return t("chance_about", lang, p=percent(hits / out_of, lang, decimals=0))
+
+
 def target_line(w: WhatIf, lang: str) -> str:
-    """The municipal target: reached on average or not, and how often by one cohort."""
+    """How likely the municipal target is reached: by one cohort, and across the assumptions.
+
+    With the scenario's own parameters, the chance is the share of simulated cohorts that
+    reach it, for those parameters. Over a posterior ensemble it is that share over every
+    member's runs (what we do not know about the mechanisms included), and the share of
+    the plausible sets of assumptions under which the programme reaches it on average.
+    """
     _, new, _ = w.outcomes[TARGET_OUTCOME]
     chance = new.chance_met(TARGET_AT_EXIT)
-    met = not math.isnan(new.mean) and new.mean >= TARGET_AT_EXIT
-    text = t(
-        "target_met" if met else "target_missed",
+    hits = round(chance.one_cohort * chance.runs) if chance.runs else 0
+    values = {
+        "target": percent(TARGET_AT_EXIT, lang, decimals=0),
+        "value": format_value(TARGET_OUTCOME, new.mean, lang),
+        "n": number(w.cohort_size, lang, 0),
+        "chance": chance_text(hits, chance.runs, lang),
+        "hits": hits,
+        "runs": chance.runs,
+    }
+    if chance.members < 2:
+        return t("target_chance", lang, **values)
+    set_hits = round(chance.by_mechanisms * chance.members)
+    return t(
+        "target_chance_members",
         lang,
-        target=percent(TARGET_AT_EXIT, lang, decimals=0),
-        value=format_value(TARGET_OUTCOME, new.mean, lang),
-        hits=round(chance.one_cohort * chance.runs),
-        runs=chance.runs,
+        members=chance.members,
+        by_sets=chance_text(set_hits, chance.members, lang),
+        set_hits=set_hits,
+        **values,
     )
-    if chance.members >= 2:  # over a posterior ensemble: how likely, given what we do not know
-        text += " " + t(
-            "target_by_mechanisms", lang, share=percent(chance.by_mechanisms, lang, decimals=0)
-        )
-    return text
 
 
 def work_and_cost_line(w: WhatIf, lang: str) -> str:

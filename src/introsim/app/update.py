@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
@@ -24,10 +24,13 @@ from introsim.app.summary import Line, summary
 from introsim.app.whatif import RunCache, WhatIf, run_whatif
 from introsim.params.schema import Scenario
 
+if TYPE_CHECKING:
+    from introsim.params.ensemble_file import Ensemble
+
 CHARTS = {
     "in_work": charts.in_work_figure,
     "status": charts.status_figure,
-    "cost": charts.cost_figure,
+    "payers": charts.payers_figure,
     "subgroups": charts.subgroup_figure,
 }
 """The what-if charts, by name, in the order shown."""
@@ -91,10 +94,16 @@ class Updates:
 
 
 def update_key(
-    preset: Scenario, settings: Mapping[str, Any], replications: int, lang: str, large: bool
+    preset: Scenario,
+    settings: Mapping[str, Any],
+    replications: int,
+    lang: str,
+    large: bool,
+    ensemble: Ensemble | None = None,
 ) -> tuple[Any, ...]:
     """What an update is kept under: the same request gives the same key."""
-    return (preset.digest(), tuple(settings.items()), replications, lang, large)
+    members = ensemble.digest() if ensemble is not None else None
+    return (preset.digest(), tuple(settings.items()), replications, lang, large, members)
 
 
 def update(
@@ -107,6 +116,7 @@ def update(
     executor: Executor | None = None,
     cancelled: Callable[[], bool] | None = None,
     kept: Updates | None = None,
+    ensemble: Ensemble | None = None,
 ) -> Update:
     """Apply the settings, run the what-if and build the words and the charts.
 
@@ -120,6 +130,8 @@ def update(
         executor: A warm worker pool for runs not in the cache; None runs them here.
         cancelled: Asked while runs are under way; True stops the update.
         kept: Finished updates; one for the same request is returned as it is.
+        ensemble: A calibration's posterior ensemble the runs are spread over, or None
+            for the scenario's own parameters.
 
     Returns:
         The update.
@@ -129,12 +141,18 @@ def update(
         introsim.app.whatif.Cancelled: If ``cancelled`` said so.
     """
     t0 = time.perf_counter()
-    key = update_key(preset, settings, replications, lang, large)
+    key = update_key(preset, settings, replications, lang, large, ensemble)
     if kept is not None and (found := kept.get(key)) is not None:
         return dataclasses.replace(found, seconds=time.perf_counter() - t0, runs=0)
     chosen = apply(preset, settings, lang)
     whatif = run_whatif(
-        preset, chosen, replications, cache=cache, executor=executor, cancelled=cancelled
+        preset,
+        chosen,
+        replications,
+        cache=cache,
+        executor=executor,
+        cancelled=cancelled,
+        ensemble=ensemble,
     )
     figures = {name: make(whatif, lang, large) for name, make in CHARTS.items()}
     data = {name: charts.figure_json(fig) for name, fig in figures.items()}

@@ -6,6 +6,13 @@ Replicate ``r`` of both scenarios runs with ``replicate_seed(root_seed, r)``
 and a slider change shows the lever's effect rather than a new draw of luck.
 Runs are cached by (scenario digest, root seed, replicate): the reference is
 run once per preset, and moving a slider back costs nothing.
+
+Over a calibration's posterior ensemble (:class:`~introsim.params.ensemble_file.Ensemble`)
+the runs are spread over plausible parameter sets: :func:`ensemble_design` picks members
+evenly through the ensemble, each run with :data:`ENSEMBLE_REPLICATES` replicates (the
+same seeds in every member and in both scenarios), as ``introsim compare --ensemble`` runs
+a file holding those members. The estimates are then members × replicates, and the
+three kinds of uncertainty include what we do not know about the mechanisms.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +31,13 @@ import pandas as pd
 from introsim.experiments.compare import INFO, REPLICATE_OUTCOMES, ReplicateResult, run_replicate
 from introsim.experiments.statistics import t_band
 from introsim.experiments.uncertainty import TargetChance, ThreeKinds, chance_met, three_kinds
+from introsim.model.ledger import LEDGER_FLOW_VALUES, LEDGER_OUTCOMES
 from introsim.model.outcomes import COST_PARTS
 from introsim.model.state import IN_WORK_NAMES, STATUS_NAMES, Status
 from introsim.params.schema import Scenario
+
+if TYPE_CHECKING:
+    from introsim.params.ensemble_file import Ensemble
 
 TARGET_AT_EXIT = 0.55
 """Municipal target: at least 55 % of participants directly into work or education after
@@ -43,6 +54,10 @@ CACHE_RUNS = 1024
 
 POLL_S = 0.05
 """How often a computation waiting for its runs checks whether it is still wanted."""
+
+ENSEMBLE_REPLICATES = 2
+"""Replicates per posterior member in a what-if over an ensemble: the fewest that show the
+chance in one cohort within a member, so that a page's runs reach as many members as they can."""
 
 SHOWN_OUTCOMES: tuple[str, ...] = (
     TARGET_OUTCOME,
@@ -166,6 +181,13 @@ class WhatIf:
             diff, diff_low, diff_high``.
         seconds: Wall time of the computation.
         runs: Simulations actually run (the rest came from the cache).
+        flows: Per scenario (reference, chosen), the average over the runs of each payer's
+            flows and net cost per participant in present value
+            (:data:`~introsim.model.ledger.LEDGER_FLOW_VALUES` and
+            :data:`~introsim.model.ledger.LEDGER_OUTCOMES`): the who-pays chart's data.
+        members: The posterior members the runs used (their positions in the ensemble),
+            empty without an ensemble.
+        ensemble_size: Members in the whole ensemble (0 without one).
     """
 
     reference: str
@@ -178,6 +200,19 @@ class WhatIf:
     subgroups: pd.DataFrame
     seconds: float
     runs: int
+    flows: tuple[dict[str, float], dict[str, float]] = ({}, {})
+    members: tuple[int, ...] = ()
+    ensemble_size: int = 0
+
+    @property
+    def replicates(self) -> int:
+        """Runs per parameter set: per member over an ensemble, else every run."""
+        return self.replications if not self.members else ENSEMBLE_REPLICATES
+
+    @property
+    def runs_per_scenario(self) -> int:
+        """Runs of each scenario: members × replicates over an ensemble."""
+        return max(1, len(self.members)) * self.replicates
 
 
 class RunCache:
@@ -270,6 +305,19 @@ def _band(x: np.ndarray) -> Band:
     return Band(mean, low, high, q_low, q_high)
 
 
+def ensemble_design(size: int, runs: int) -> tuple[int, ...]:
+    """Which members of an ensemble of ``size`` a what-if of about ``runs`` runs per scenario uses.
+
+    Each member used runs :data:`ENSEMBLE_REPLICATES` replicates, so ``runs // 2`` members
+    (at least two, at most the whole ensemble), spread evenly through it. A posterior's
+    members are a sample of the plausible region in no particular order, so every
+    member is as good as another; spreading them keeps a member's place fixed as the
+    page's runs grow.
+    """
+    used = min(size, max(2, runs // ENSEMBLE_REPLICATES))
+    return tuple(k * size // used for k in range(used))
+
+
 def run_whatif(
     reference: Scenario,
     chosen: Scenario,
@@ -278,24 +326,28 @@ def run_whatif(
     cache: RunCache | None = None,
     executor: Executor | None = None,
     cancelled: Callable[[], bool] | None = None,
+    ensemble: Ensemble | None = None,
 ) -> WhatIf:
     """Run the reference and the chosen scenario over paired replicates and compare them.
 
     Args:
         reference: The preset.
         chosen: The preset with the workshop's settings.
-        replications: Replicates per scenario (at least 2, for intervals).
+        replications: Runs per scenario (at least 2, for intervals).
         root_seed: Root seed; default the reference's ``[scenario] seed`` (as ``introsim
             compare`` takes its first scenario's).
         cache: Where runs are kept between calls; a fresh one if None.
         executor: A warm worker pool for the runs not in the cache; None runs them here.
         cancelled: Asked while waiting for runs (see :meth:`RunCache.get_many`).
+        ensemble: A calibration's posterior ensemble (two members or more): the runs are
+            spread over the members :func:`ensemble_design` picks, each member applied to
+            both scenarios as ``introsim compare --ensemble`` applies it.
 
     Returns:
         The comparison.
 
     Raises:
-        ValueError: If ``replications`` is below 2.
+        ValueError: If ``replications`` is below 2, or the ensemble has one member.
         Cancelled: If ``cancelled`` said so before the runs were in.
     """
     if replications < 2:
@@ -303,27 +355,43 @@ def run_whatif(
     t0 = time.perf_counter()
     cache = cache if cache is not None else RunCache()
     seed = reference.scenario.seed if root_seed is None else root_seed
-    tasks = [(sc, seed, r) for sc in (reference, chosen) for r in range(replications)]
+    if ensemble is not None:
+        if ensemble.size < 2:
+            raise ValueError(f"{ensemble.path}: a what-if needs two members or more")
+        members = ensemble_design(ensemble.size, replications)
+        sides = [[ensemble.apply_member(sc, k) for k in members] for sc in (reference, chosen)]
+        replicates = ENSEMBLE_REPLICATES
+    else:
+        members = ()
+        sides = [[reference], [chosen]]
+        replicates = replications
+    # Member-major within each scenario: run k * replicates + r is member k, replicate r.
+    tasks = [(sc, seed, r) for side in sides for sc in side for r in range(replicates)]
     flat, runs = cache.get_many(tasks, executor, cancelled)
-    results = [flat[:replications], flat[replications:]]
+    per_side = len(tasks) // 2
+    results = [flat[:per_side], flat[per_side:]]
+    shape = (max(1, len(members)), replicates)
 
+    names = (*SHOWN_OUTCOMES, *LEDGER_FLOW_VALUES, *LEDGER_OUTCOMES)
+    columns = {name: REPLICATE_OUTCOMES.index(name) for name in names}
     values = [
         np.array([[res.summary[o] for o in REPLICATE_OUTCOMES] for res in side], dtype=np.float64)
         for side in results
-    ]  # each (replicates, outcomes)
+    ]  # each (runs, outcomes)
     outcomes = {}
     sizes = (reference.cohort.size, chosen.cohort.size)
     for name in SHOWN_OUTCOMES:
-        j = REPLICATE_OUTCOMES.index(name)
+        j = columns[name]
         share = name in SHARE_OUTCOMES
         level = (0.0, 1.0) if share else None
+        ref, new = (v[:, j].reshape(shape) for v in values)
         outcomes[name] = (
-            Estimate.of(values[0][:, j], level, sizes[0]),
-            Estimate.of(values[1][:, j], level, sizes[1]),
-            Estimate.of(
-                values[1][:, j] - values[0][:, j], (-1.0, 1.0) if share else None, sizes[1]
-            ),
+            Estimate.of(ref, level, sizes[0]),
+            Estimate.of(new, level, sizes[1]),
+            Estimate.of(new - ref, (-1.0, 1.0) if share else None, sizes[1]),
         )
+    ledger = [n for n in names if n not in SHOWN_OUTCOMES]
+    flows = tuple({n: float(np.nanmean(v[:, columns[n]])) for n in ledger} for v in values)
     shares = [
         _shares(np.stack([res.status for res in side]).astype(np.float64)) for side in results
     ]
@@ -343,6 +411,9 @@ def run_whatif(
         subgroups=_subgroups(results),
         seconds=time.perf_counter() - t0,
         runs=runs,
+        flows=(flows[0], flows[1]),
+        members=members,
+        ensemble_size=ensemble.size if ensemble is not None else 0,
     )
 
 

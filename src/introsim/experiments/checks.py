@@ -64,6 +64,16 @@ def problems(error: InputError, most: int = MAX_SHOWN) -> list[str]:
     return [*found[:most], more]
 
 
+def _runs_within_limit(kind: str, loaded: object, path: str | os.PathLike[str]) -> None:
+    """Refuse, as the study's command would, a study asking for more runs than allowed."""
+    from introsim.experiments.study import StudyError, check_runs, study_kind
+
+    try:
+        check_runs(study_kind(kind)(loaded))  # type: ignore[call-arg]
+    except StudyError as exc:
+        raise InputError(path, str(exc).partition(": ")[2]) from None
+
+
 def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     """The file's description and warnings (see :func:`check_file`)."""
     if Path(path).suffix.lower() == ".csv":
@@ -104,6 +114,7 @@ def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
         from introsim.experiments.posterior_calibration import load_posterior_calibration
 
         cal = load_posterior_calibration(path)
+        _runs_within_limit("calibrate", cal, path)
         return f"calibration: {len(cal.parameters)} free parameters, {len(cal.fitted)} targets", []
     if kind == "targets":
         from introsim.params.calibration_file import load_targets

@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -335,8 +336,11 @@ def decompose(y: np.ndarray, covariates: dict[str, np.ndarray]) -> dict[str, flo
         Variances (share² units) of each group, ``other``, ``chance`` and ``total`` (their sum);
         each part is at least 0, so the parts always add up to the total.
     """
-    means = np.nanmean(y, axis=1)
     runs = np.isfinite(y).sum(axis=1)
+    keep = runs >= 2  # a municipality needs two runs with the share to say anything of it
+    y, runs = y[keep], runs[keep]
+    covariates = {g: np.asarray(c)[keep] for g, c in covariates.items()}
+    means = np.nanmean(y, axis=1)
     within = np.nanvar(y, axis=1, ddof=1)
     chance = float(np.nanmean(within))
     noise = float(np.nanmean(within / runs))
@@ -440,6 +444,13 @@ def _quantile_pair(x: Sequence[float]) -> tuple[float, float]:
 # --------------------------------------------------------------------------- analysis
 def analyse(result: PanelResult) -> PanelResult:
     """Work out the table, the targets reached, the funnel and the decomposition."""
+    with warnings.catch_warnings():
+        # A municipality with no finisher in some runs has NaN there: averages leave it out.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _analyse(result)
+
+
+def _analyse(result: PanelResult) -> PanelResult:
     table = municipality_table(result)
     reached = targets_reached(result)
     decomposition = decomposition_table(result)
@@ -516,37 +527,57 @@ def municipality_table(result: PanelResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _reaching_chance(x: np.ndarray, target: float) -> np.ndarray:
+    """Each municipality's chance, given its runs, that its expected share reaches ``target``.
+
+    From the t distribution of its runs' average (runs are municipalities × runs); 1 or 0
+    where the runs do not vary, 0 where it has fewer than two runs with the share.
+    """
+    runs = np.isfinite(x).sum(axis=1)
+    with warnings.catch_warnings():  # a municipality with fewer than two runs: NaN, left out
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(x, axis=1)
+        se = np.nanstd(x, axis=1, ddof=1) / np.sqrt(np.maximum(runs, 1))
+    exact = np.where(mean >= target, 1.0, 0.0)
+    t = np.divide(mean - target, se, out=np.zeros_like(mean), where=se > 0)
+    p = np.where(se > 0, stats.t.cdf(t, np.maximum(runs - 1, 1)), exact)
+    return np.where(runs >= 2, p, 0.0)
+
+
+def _count_interval(p: np.ndarray) -> tuple[float, float]:
+    """The 95 % interval of a count of independent events with chances ``p`` (normal)."""
+    expected = float(p.sum())
+    sd = float(np.sqrt(np.sum(p * (1 - p))))
+    z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+    return max(0.0, expected - z * sd), min(float(p.size), expected + z * sd)
+
+
 def targets_reached(result: PanelResult) -> pd.DataFrame:
     """Municipalities whose expected share reaches each target, under each policy.
 
-    Three intervals: the simulation's (the count over resamples of the replicates), the
-    mechanisms' (the count in each member, over members) and chance's: how many would
-    reach it in one year's results, given each municipality's chance with its number of
-    finishers (the sum of their binomial chances; its interval from the normal
-    approximation of that sum of independent chances).
+    Three intervals. The simulation's: each municipality's chance that its expected share
+    reaches the target, given the spread of its runs (t distribution of its average), and
+    the count's interval from the normal approximation of the sum of those chances. The
+    mechanisms': the count in each member, over members. Chance's: how many would reach it
+    in one year's results, given each municipality's binomial chance with its number of
+    finishers (the same approximation). A municipality's average is estimated
+    independently of the others' for these intervals (their runs share seeds, so this is
+    an approximation).
     """
     spec = result.spec
     targets = {AT_EXIT: spec.targets.at_exit, AFTER_12M: spec.targets.after_12m}
-    boots = _bootstrap_indices(result)
     rows = []
     for p, name in enumerate(spec.names):
         for o, target in targets.items():
             x = result.values[o][:, p]  # municipalities × members × replicates
-            ref = result.values[o][:, 0]
-            below = np.nanmean(ref.reshape(len(ref), -1), axis=1) < target
-            newly = [
-                int(
-                    np.sum(
-                        (np.nanmean(x[:, :, b], axis=(1, 2)) >= target)
-                        & (np.nanmean(ref[:, :, b], axis=(1, 2)) < target)
-                    )
-                )
-                for b in boots
-            ]
+            runs, ref_runs = _runs(x), _runs(result.values[o][:, 0])
+            means = np.nanmean(runs, axis=1)
+            below = np.nanmean(ref_runs, axis=1) < target
+            reach = _reaching_chance(runs, target)
+            sim_lo, sim_hi = _count_interval(reach)
+            new_lo, new_hi = _count_interval(reach * (1 - _reaching_chance(ref_runs, target)))
             n = np.nanmean(result.values[f"people_{o}"][:, p].reshape(len(x), -1), axis=1)
-            means = np.nanmean(x.reshape(len(x), -1), axis=1)
             count = int(np.sum(means >= target))
-            sim = [int(np.sum(np.nanmean(x[:, :, b], axis=(1, 2)) >= target)) for b in boots]
             member_counts = [
                 int(np.sum(np.nanmean(x[:, k], axis=1) >= target)) for k in range(x.shape[1])
             ]
@@ -557,10 +588,8 @@ def targets_reached(result: PanelResult) -> pd.DataFrame:
                 0.0,
             )
             expected = float(chance_p.sum())
-            sd = float(np.sqrt(np.sum(chance_p * (1 - chance_p))))
-            z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
+            one_lo, one_hi = _count_interval(chance_p)
             mech = _quantile_pair(member_counts) if len(member_counts) > 1 else (math.nan, math.nan)
-            sim_lo, sim_hi = _quantile_pair(sim)
             rows.append(
                 {
                     "policy": name,
@@ -574,11 +603,11 @@ def targets_reached(result: PanelResult) -> pd.DataFrame:
                     "mechanisms_low": mech[0],
                     "mechanisms_high": mech[1],
                     "one_year_expected": expected,
-                    "one_year_low": max(0.0, expected - z * sd),
-                    "one_year_high": min(float(len(x)), expected + z * sd),
+                    "one_year_low": one_lo,
+                    "one_year_high": one_hi,
                     "newly_reaching": int(np.sum((means >= target) & below)),
-                    "newly_low": _quantile_pair(newly)[0],
-                    "newly_high": _quantile_pair(newly)[1],
+                    "newly_low": new_lo if p > 0 else 0.0,
+                    "newly_high": new_hi if p > 0 else 0.0,
                 }
             )
     return pd.DataFrame(rows)
@@ -748,8 +777,19 @@ class PanelStudy(Study):
 
     def cautions(self) -> list[str]:
         from introsim.params.ensemble_file import stale_posterior
+        from introsim.params.schema import MUNICIPAL_INTAKE_WEEKS
 
-        return [line for line in (stale_posterior(self.ensemble, model_version()),) if line]
+        out = [line for line in (stale_posterior(self.ensemble, model_version()),) if line]
+        for name, sc in zip(self.spec.names, self.spec.scenarios, strict=True):
+            need = MUNICIPAL_INTAKE_WEEKS + sc.programme.max_weeks + 52
+            if sc.scenario.weeks < need:
+                out.append(
+                    f"policy {name}: its horizon ({sc.scenario.weeks} weeks) ends before the "
+                    f"last arrivals' 12 months after the programme ({need} weeks: a year's "
+                    f"intake, {sc.programme.max_weeks} weeks of programme and 52), so its "
+                    "shares rest on those who left early"
+                )
+        return out
 
     def size(self) -> tuple[str, int]:
         m, p = len(self.spec.municipalities), len(self.spec.policies)

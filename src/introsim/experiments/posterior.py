@@ -65,7 +65,7 @@ import hashlib
 import json
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -601,6 +601,13 @@ class Posterior:
     evaluations: int
     stopped: str
 
+    def loo_note(self, target: str) -> str:
+        """Why ``target`` has no prediction from the other targets, in plain words."""
+        for x in self.leave_one_out:
+            if x.target == target and x.note:
+                return LOO_NOTES.get(x.note, x.note)
+        return "no prediction"
+
     @property
     def complete(self) -> bool:
         """Whether as many members as wanted were found."""
@@ -697,6 +704,13 @@ class Posterior:
                     }
                 )
         return pd.DataFrame(rows)
+
+
+LOO_NOTES = {
+    "no emulator": "its wave-1 emulator failed its check",
+    "nothing kept": "the other targets keep no candidate",
+}
+"""Why a target has no prediction from the others, in plain words."""
 
 
 def _share(mask: np.ndarray) -> float:
@@ -1100,7 +1114,9 @@ def recover(
 
 
 # --------------------------------------------------------------------------- the ensemble file
-def posterior_toml(result: Posterior, identity: dict[str, Any]) -> str:
+def posterior_toml(
+    result: Posterior, identity: dict[str, Any], integers: Collection[str] = ()
+) -> str:
     """The posterior ensemble as TOML: identity, sources, and one ``[[member]]`` per member.
 
     Each member table holds only dotted parameter paths and their values, so the
@@ -1110,6 +1126,8 @@ def posterior_toml(result: Posterior, identity: dict[str, Any]) -> str:
         result: The finished history match.
         identity: What the calibration is (its file, fingerprint, model version,
             command); written under ``[posterior.identity]``.
+        integers: Parameters that take whole numbers: written rounded, as the
+            simulator ran them (the history match's points are continuous).
 
     Returns:
         The file's text.
@@ -1162,7 +1180,8 @@ def posterior_toml(result: Posterior, identity: dict[str, Any]) -> str:
     for row in result.members.values:
         lines.append("[[member]]")
         lines += [
-            f"{json.dumps(p.name)} = {toml_value(float(v))}"
+            f"{json.dumps(p.name)} = "
+            + toml_value(round(float(v)) if p.name in integers else float(v))
             for p, v in zip(result.parameters, row, strict=True)
         ]
         lines.append("")

@@ -479,7 +479,9 @@ def write_posterior_outputs(
 
     post = result.posterior
     # The file holds what made it, not when: the same calibration gives the same bytes.
-    write_text(posterior_toml(post, result.calibration.identity()), folder / POSTERIOR_FILE)
+    cal = result.calibration
+    integers = {name for name, info in cal.infos.items() if info.kind == "int"}
+    write_text(posterior_toml(post, cal.identity(), integers), folder / POSTERIOR_FILE)
     write_csv(post.member_table(), folder / MEMBERS_FILE)
     write_csv(post.target_table(), folder / TARGETS_FILE)
     write_csv(post.parameter_table(), folder / PARAMETERS_FILE)
@@ -582,7 +584,9 @@ class CalibrateStudy(Study):
                 _band(row.band_low, row.band_high, row.observation_sd),
                 f"{row.posterior_median:.3f} [{row.posterior_low:.3f}, {row.posterior_high:.3f}]",
                 f"{100 * row.fresh_within_cutoff:.0f} % within cut-off",
-                f"[{row.loo_low:.3f}, {row.loo_high:.3f}]"
+                f"– ({post.loo_note(row.target)})"
+                if not math.isfinite(row.loo_low)
+                else f"[{row.loo_low:.3f}, {row.loo_high:.3f}]"
                 + (" meets band" if row.loo_overlaps else " misses band"),
             )
         console = wide_console(160)

@@ -146,8 +146,11 @@ class RunStore:
         """A part's table if its bytes match its checksum and it reads; else set it aside."""
         match = _PART.fullmatch(part.name)
         problem = "" if match else "has no checksum in its name (an older introsim wrote it)"
+        try:
+            data = part.read_bytes() if match else b""
+        except OSError as exc:  # not a file, or unreadable: a read error, said as one
+            match, problem = None, f"cannot be read ({exc.strerror or exc})"
         if match:
-            data = part.read_bytes()
             if hashlib.sha256(data).hexdigest()[:16] != match["sha"]:
                 problem = "is damaged: its bytes do not match its checksum"
             else:
@@ -161,8 +164,14 @@ class RunStore:
                 except Exception as exc:  # pyarrow's errors have no common base
                     problem = f"cannot be read ({type(exc).__name__})"
         bad = self.parts / BAD
-        bad.mkdir(exist_ok=True)
-        os.replace(part, bad / part.name)
+        try:
+            bad.mkdir(exist_ok=True)
+            os.replace(part, bad / part.name)
+        except OSError as exc:
+            raise StoreMismatch(
+                f"{part} {problem}, and it cannot be set aside in {bad} "
+                f"({exc.strerror or exc}); move it away or use --fresh"
+            ) from None
         self.notes.append(f"{part} {problem}; set aside in {bad}, and its runs are run again")
         return None
 

@@ -51,6 +51,7 @@ __all__ = [
     "Runner",
     "Study",
     "StudyError",
+    "check_runs",
     "drive",
     "load_study",
     "register",
@@ -379,6 +380,26 @@ def check_out_dir(out: Path, *, replace: bool = True) -> list[str]:
     return notes
 
 
+def check_runs(study: Study) -> None:
+    """Refuse a study that asks for more model runs than any study may, before any work.
+
+    Each kind's file loader bounds what decides its size; this is the one check of the
+    total every kind shares (a calibration's waves × points × replicates, say).
+
+    Raises:
+        StudyError: The study's runs (its own estimate) and the limit.
+    """
+    from introsim.params.limits import MAX_RUNS, count
+
+    what, runs = study.size()
+    if runs > MAX_RUNS:
+        title = study.kind if study.name == study.kind else f"{study.kind} {study.name}"
+        raise StudyError(
+            f"{title}: the study asks for {count(runs)} model runs ({what}); at most "
+            f"{count(MAX_RUNS)} are allowed"
+        )
+
+
 def check_memory(
     scenarios: Sequence[Scenario], jobs: int, retained: int = 0, hint: str = ""
 ) -> None:
@@ -435,6 +456,7 @@ def dry_run(
     from introsim.experiments.executor import memory_needed, usable_cores, warm_up
 
     jobs = capped_jobs(jobs, dask, note)
+    check_runs(study)
     scenarios = study.scenarios()
     check_memory(scenarios, jobs, study.retained())
     what, runs = study.size()
@@ -521,6 +543,7 @@ def drive(
 
     out = study.default_out() if out is None else out
     jobs = capped_jobs(jobs, dask, note)
+    check_runs(study)
     check_memory(study.scenarios(), jobs, study.retained())
     for line in [*check_out_dir(out, replace=not study.stores), *study.cautions()]:
         note(line)
@@ -537,11 +560,10 @@ def drive(
             ) as runner,
         ):
             if store is not None:  # after the executor: a bad --dask leaves nothing behind
-                try:
-                    store.open(study.identity(), fresh=fresh, replace_other=study.replaces_other)
-                except StoreMismatch as exc:
-                    raise StudyError(str(exc)) from None
+                store.open(study.identity(), fresh=fresh, replace_other=study.replaces_other)
             result = study.run(runner)
+    except StoreMismatch as exc:  # the folder's stored runs cannot be used (named)
+        raise StudyError(str(exc)) from None
     except OSError as exc:
         raise StudyError(f"{out}: could not write the results: {exc.strerror or exc}") from None
     finally:

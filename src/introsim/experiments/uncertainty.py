@@ -293,7 +293,9 @@ def cohort_spread(
     Each run's deviation from its own member's average is pooled over members,
     so the spread is chance alone, for the mechanisms as the calibration has
     them; the interval is the overall average plus the deviations' central
-    quantiles.
+    quantiles. Deviations from an average of ``n`` runs are scaled by
+    ``sqrt(n / (n - 1))`` (the average includes the run itself), so the range
+    does not narrow when each member has few replicates.
 
     Args:
         values: Members × replicates, each run one cohort of ``cohort_size``.
@@ -311,7 +313,13 @@ def cohort_spread(
     sums = np.where(finite, x, 0.0).sum(axis=1)
     centre = np.where(n > 0, sums / np.maximum(n, 1), 0.0)
     usable = n >= 2
-    deviations = (x - centre[:, np.newaxis])[finite & usable[:, np.newaxis]]
+    # A run's deviation from its own member's average understates its deviation from the
+    # member's true average by the factor sqrt((n - 1) / n) in spread (the average moved
+    # toward it); scaled back, so few replicates per member do not narrow the range.
+    scale = np.sqrt(n / np.maximum(n - 1, 1))
+    deviations = ((x - centre[:, np.newaxis]) * scale[:, np.newaxis])[
+        finite & usable[:, np.newaxis]
+    ]
     size = f"{cohort_size} participants" if cohort_size else "this size"
     label = (
         f"{KIND_NAMES[Kind.COHORT]} of {size}: a single cohort's result falls in this "

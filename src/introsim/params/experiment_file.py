@@ -39,7 +39,7 @@ from introsim.model.ledger import LEDGER_OUTCOMES
 from introsim.model.outcomes import OUTCOMES
 from introsim.params.catalog import ParamInfo, not_a_parameter, param_info
 from introsim.params.document import Name, StrictModel, TomlDocument
-from introsim.params.errors import ExperimentError
+from introsim.params.errors import ExperimentError, InputError, first_of
 from introsim.params.factors import Factor, parse_factors
 from introsim.params.limits import POINT_BYTES, RUN_ROW_BYTES, check_size, count
 from introsim.params.loader import load_scenario_with
@@ -284,7 +284,14 @@ def read_experiment(
     """
     doc = TomlDocument.read(path, error=ExperimentError, what="experiment file")
     doc.check_sections(["experiment"], ["factors", "points", "reference"])
-    meta = doc.validate(ExperimentMeta, ("experiment",))
+    try:
+        meta = doc.validate(ExperimentMeta, ("experiment",))
+    except InputError as exc:
+        try:  # the factors' problems too, so that validate lists them at once
+            parse_factors(doc, "factors")
+        except InputError as more:
+            raise first_of([exc, more]) from None
+        raise
     base_path = doc.file(("experiment", "base"), "base scenario")
     sets = dict(overrides or {})
     if sets:

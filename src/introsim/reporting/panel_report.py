@@ -102,6 +102,21 @@ def _funnel_chart(result: PanelResult) -> go.Figure:
             hovertemplate="%{text}: %{y:.0f} % of %{x:.0f} finishers<extra></extra>",
         )
     )
+    # One simulated year (the first replicate): what a year's published results would look like.
+    year = result.values[o][:, 0, 0, 0]
+    year_n = result.values[f"people_{o}"][:, 0, 0, 0]
+    fig.add_trace(
+        go.Scatter(
+            x=year_n,
+            y=100 * year,
+            mode="markers",
+            marker={"color": rgba(colour(2), 0.6), "size": 6, "symbol": "circle-open"},
+            name="one simulated year",
+            visible="legendonly",
+            text=ref["municipality_name"],
+            hovertemplate="%{text}: %{y:.0f} % of %{x:.0f} (one simulated year)<extra></extra>",
+        )
+    )
     obs = [
         r
         for r in result.spec.observed
@@ -303,7 +318,8 @@ def report_html(result: PanelResult, manifest: Mapping[str, Any] | None = None) 
             "lines are binomial control limits around the national level (95 % and 99.8 %): "
             "a municipality with the national level's true share lands outside the 95 % "
             "limits by chance alone one year in twenty. Small municipalities spread widely "
-            "by chance alone.",
+            "by chance alone: click 'one simulated year' in the legend to see one year's "
+            "results as they would be published.",
             "html": chart_html(
                 _funnel_chart(result),
                 "funnel",

@@ -125,7 +125,7 @@ def report_html(result: CalibrationPosterior, manifest: Mapping[str, Any] | None
                 "inside": bool(r.posterior_low <= r.band_high and r.posterior_high >= r.band_low),
                 "fresh": f"{r.fresh_median:.3f} [{r.fresh_low:.3f}, {r.fresh_high:.3f}]; "
                 f"{100 * r.fresh_within_cutoff:.0f} % of members within the cut-off",
-                "loo": "–"
+                "loo": f"– ({post.loo_note(r.target)})"
                 if not math.isfinite(r.loo_low)
                 else f"[{r.loo_low:.3f}, {r.loo_high:.3f}]"
                 + (": meets the band" if r.loo_overlaps else ": misses the band"),
