@@ -219,3 +219,20 @@ def test_report_survives_a_failed_section():
     assert "**Failed**: introsim run failed: boom" in text
     assert "warm cache, whole process" not in text
     assert "## 5. What the JIT is worth" in text
+
+
+def test_a_section_run_again_replaces_only_that_section(tmp_path):
+    report = tmp_path / "RESULTS.md"
+    report.write_text(bench.render(_fake_results(warm_startup=1.0)) + "\n", encoding="utf-8")
+    before = report.read_text(encoding="utf-8")
+    args = type("Args", (), {"out": report, "quick": True})()
+    failing = {"startup": lambda quick: (_ for _ in ()).throw(RuntimeError("boom"))}
+    assert bench.rerun_sections(["startup"], failing, args) == 0
+    after = report.read_text(encoding="utf-8")
+    title = "## 4. Start-up: `introsim run` on the baseline"
+    head, _, rest = after.partition(title)
+    assert head == before.partition(title)[0]  # everything before the section is kept
+    section, _, tail = rest.partition("\n## 5.")
+    assert "--section startup" in section and "**Failed**: boom" in section
+    assert section.endswith("\n")  # a blank line before the next heading
+    assert "## 5." + tail == "## 5." + before.partition("\n## 5.")[2]
