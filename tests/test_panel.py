@@ -476,3 +476,19 @@ def test_chance_of_reaching_a_target_and_its_count():
     assert _count_interval(np.array([1.0, 1.0, 0.0])) == (2.0, 2.0)
     low, high = _count_interval(np.full(100, 0.5))
     assert (low, high) == pytest.approx((50 - 1.959964 * 5, 50 + 1.959964 * 5), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ('code = "0301"', "municipality.code: [municipality] needs a profile beside its code"),
+        ('profile = "p.csv"', "municipality.profile: [municipality] needs a code beside"),
+        ('profile = 3\ncode = "0301"', "municipality.profile: expected a string, found"),
+        ('profile = "x\\u0000y"\ncode = "0301"', "municipality.profile: 'x\\x00y' is not a file"),
+    ],
+)
+def test_an_incomplete_municipality_table_is_one_line(tmp_path, table, says):
+    path = write(tmp_path, "s.toml", f"[municipality]\n{table}\n")
+    res = call_cli("validate", path)
+    assert res.returncode == 2 and says in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
