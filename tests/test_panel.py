@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import signal
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -260,6 +261,17 @@ def test_decomposition_adds_up_and_finds_its_cause():
     assert d["labour market"] == pytest.approx(0.08**2, rel=0.25)
     assert d["composition"] < 0.1 * d["labour market"]
     assert d["practice"] < 0.1 * d["labour market"]
+
+
+def test_a_share_no_municipality_observed_twice_decomposes_to_nan_without_warnings():
+    y = np.full((5, 3), np.nan)
+    y[0, 0] = 0.4  # one run with the share is not enough to say anything of its municipality
+    cov = {g: np.zeros((5, 1)) for g in GROUPS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = decompose(y, cov)
+    assert set(d) == {*GROUPS, "other", "chance", "total"}
+    assert all(math.isnan(v) for v in d.values())
 
 
 # --------------------------------------------------------------------------- the runs
