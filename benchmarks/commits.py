@@ -1,15 +1,15 @@
 """Before and after: the same measurements on several commits, back to back, pinned to one core.
 
-``python -m benchmarks.commits 60a768d aa0f195 HEAD`` exports each commit's ``src/`` to a
-folder under the temporary directory (kept, so its numba cache is compiled once; the
-working tree is measured as ``WORKTREE``), then in rounds, each commit in turn in a fresh
-child process pinned to CPU 1 (``taskset``, where available), measures:
+``python -m benchmarks.commits 60a768d aa0f195 HEAD`` exports each commit's ``src/`` and
+``scenarios/`` to a folder under the temporary directory (kept, so its numba cache is
+compiled once; the working tree is measured as ``WORKTREE``), then in rounds, each commit in
+turn in a fresh child process pinned to CPU 1 (``taskset``, where available), measures:
 
-* the full model, 100,000 participants × 260 weeks (default scenario): CPU time of the
-  weekly loop, ns per participant-week;
-* the 500-participant baseline and IPS (``scenarios/*.toml``): runs per second of CPU time,
-  warm, of the cheapest call a sweep can make (``simulate_outcomes`` where the commit has
-  it, else ``simulate``);
+* the full model, 100,000 participants × 260 weeks (default scenario): CPU time of
+  ``simulate``, ns per participant-week;
+* the 500-participant baseline and IPS (the commit's ``scenarios/*.toml``): runs per second
+  of CPU time, warm, of the cheapest call a sweep can make (``simulate_outcomes`` where the
+  commit has it, else ``simulate``);
 * ``introsim run scenarios/baseline.toml`` with a warm numba cache: the whole process's wall
   and CPU time (user + system).
 
@@ -79,12 +79,13 @@ def export(rev: str) -> Path:
         ["git", "-C", str(ROOT), "rev-parse", rev], capture_output=True, text=True, check=True
     ).stdout.strip()
     folder = Path(tempfile.gettempdir()) / f"introsim-identity-{sha[:12]}"
-    if not (folder / "src").is_dir():
-        folder.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", sha, "src"], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    for part in ("src", "scenarios"):  # the commit's own scenario files, which its model reads
+        if not (folder / part).is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", sha, part], capture_output=True, check=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
 
 
@@ -98,13 +99,13 @@ def _env(folder: Path) -> dict[str, str]:
 
 def measure(folder: Path, big: int, reps: int) -> dict[str, Any]:
     """One child process's model timings, and one warm ``introsim run``'s, for one commit."""
-    cmd = _pinned([sys.executable, "-c", _CHILD, str(ROOT), str(big), str(reps)])
+    cmd = _pinned([sys.executable, "-c", _CHILD, str(folder), str(big), str(reps)])
     proc = subprocess.run(cmd, env=_env(folder), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"model timings at {folder} failed:\n{proc.stderr[-2000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     with tempfile.TemporaryDirectory() as tmp:
-        run = [sys.executable, "-m", "introsim", "run", str(ROOT / "scenarios" / "baseline.toml")]
+        run = [sys.executable, "-m", "introsim", "run", str(folder / "scenarios" / "baseline.toml")]
         run += ["--out", f"{tmp}/out"]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()

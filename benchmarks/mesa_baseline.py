@@ -16,8 +16,13 @@ One Python object per participant, specialist, employer and vacancy; a Python
   chooses its best applicant or the outside candidates (the bar plus their own
   Gumbel term, drawn when the first applicant arrives): a conditional logit;
 - one offer per vacancy; each participant accepts the best offer (preferred
-  sector first, then score); a hire changes the participant, the vacancy and
-  the specialist (placement, tie, follow-along or release).
+  sector first, then score); a hire closes the vacancy and changes the specialist
+  (placement, tie); the job starts at once or ``job_start_lag_weeks`` later (until
+  then the participant stops applying); starting changes the participant (part-time
+  alongside the programme or leaving it; follow-along or release);
+- in the ``transition_weeks`` after leaving the programme, NAV follows an
+  unemployed person without a specialist more closely (``transition_hours``) and
+  offers its subsidy to a larger share (``transition_subsidy_share``).
 
 The inputs come from a real ``IntroModel`` run: :func:`capture_match_inputs`
 records the arguments ``match_week`` gets in a chosen week, and both
@@ -74,6 +79,7 @@ _SAME = {
         "job_subsidy_rate",
         "job_subsidy_after",
         "job_step_down",
+        "pending_start",
     ),
     "specialists": ("skill", "caseload", "tie_employer", "tie_strength", "placements"),
     "employers": ("open_to_refugees", "requires_follow_up", "requires_subsidy"),
@@ -115,6 +121,10 @@ _SAME = {
         "low_language_below",
         "hiring_weight",
         "tie_placement",
+        "job_start_lag_weeks",
+        "transition_hours",
+        "transition_subsidy_share",
+        "transition_weeks",
     ),
 }
 FIELD_OF: dict[str, tuple[str, str]] = {
@@ -137,6 +147,7 @@ MATCH_PHASES: tuple[str, ...] = (
     "applications",
     "accepted_offers",
     "hire",
+    "start_job",
     "subsidy_offer",
 )
 
@@ -280,10 +291,14 @@ def kernel_args(inputs: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def hire_counts(before: dict[str, Any], after: dict[str, Any]) -> tuple[int, int]:
-    """(hires, hires in the participant's preferred sector) between two states."""
+    """(hires, hires in the participant's preferred sector) between two states.
+
+    A hire is a job started, or accepted to start later (``pending_start``).
+    """
     was = np.isin(before["status"], WORK)
     now = np.isin(after["status"], WORK)
-    hired = now & ~was
+    pending = (after["pending_start"] >= 0) & (before["pending_start"] < 0)
+    hired = (now & ~was) | pending
     return int(hired.sum()), int(after["job_fit"][hired].sum())
 
 
@@ -363,7 +378,7 @@ class Employer(mesa.Agent):
             applicant.specialist is not None and m.follow_along_weeks[applicant.method] > 0
         )
         nav = applicant.status == m.UNEMPLOYED and applicant.specialist is None
-        nav_cover = 1.0 - math.exp(-m.nav_follow_up_hours / m.support_saturation_hours)
+        nav_cover = 1.0 - math.exp(-applicant.nav_hours() / m.support_saturation_hours)
         unmet_follow_up = (
             self.needs_follow_up
             and not (known or followed)
@@ -441,6 +456,16 @@ class Participant(mesa.Agent):
         self.in_practice = False
         self.offers = []
 
+    def in_transition(self):
+        """Whether NAV's closer follow-up of the first weeks after the programme applies."""
+        m = self.model
+        return self.exit_week >= 0 and m.week - self.exit_week < m.transition_weeks
+
+    def nav_hours(self):
+        """NAV's hours a week for this person (more in the transition after the programme)."""
+        m = self.model
+        return m.transition_hours if self.in_transition() else m.nav_follow_up_hours
+
     def search_intensity(self):
         """Expected applications this week."""
         m = self.model
@@ -459,7 +484,7 @@ class Participant(mesa.Agent):
                 intensity = m.unemployed_intensity
         if intensity <= 0.0:
             return 0.0
-        support = m.nav_follow_up_hours  # NAV follows those without a specialist
+        support = self.nav_hours()  # NAV follows those without a specialist
         if self.specialist is not None:
             support = m.participant_hours[self.method] / max(1, self.specialist.caseload)
         intensity *= (1.0 - m.health_search * self.mental_health) * (
@@ -485,11 +510,12 @@ class Participant(mesa.Agent):
         m = self.model
         if self.subsidy_eligible():
             return m.subsidy_rate, m.subsidy_max_weeks
+        share = m.transition_subsidy_share if self.in_transition() else m.nav_subsidy_share
         if (
             self.status == m.UNEMPLOYED
             and self.specialist is None
             and m.nav_subsidy_rate > 0.0
-            and self.nav_offer
+            and self.nav_draw < share
         ):
             return m.nav_subsidy_rate, m.nav_subsidy_weeks
         return 0.0, 0
@@ -523,6 +549,8 @@ class Participant(mesa.Agent):
     def search(self):
         """Send this week's applications."""
         self.offers = []
+        if self.pending_start >= 0:
+            return  # a job is accepted and starts soon
         intensity = self.search_intensity()
         if intensity <= 0.0:
             return
@@ -561,22 +589,37 @@ class Participant(mesa.Agent):
         self.take_job(vacancy)
 
     def take_job(self, vacancy):
-        """Start in the job: update self, the vacancy and the specialist."""
+        """Accept the job: update the vacancy and the specialist; start now or later."""
         m = self.model
         employer = vacancy.employer
         weeks = self.subsidy_offer()[1]
-        from_programme = self.status == m.PROGRAMME
-        part_time = from_programme and self.random.random() < m.part_time_share
-        self.status = m.SUBSIDISED if weeks > 0 else m.EMPLOYED
         self.job_vacancy = vacancy.serial
         self.job_employer = employer
-        self.job_start = m.week
         self.job_requirement = vacancy.requirement
         self.job_wage = employer.wage
         self.job_fit = 1 if employer.sector == self.preferred_sector else 0
         self.subsidy_weeks = weeks
         vacancy.is_open = False
         vacancy.filled = True
+        sp = self.specialist
+        if sp is not None:
+            sp.placements += 1
+            sp.strengthen(employer, m.tie_placement)
+        if m.job_start_lag_weeks > 0:
+            self.pending_start = m.week + m.job_start_lag_weeks
+        else:
+            self.start_job()
+        m.hires += 1
+        m.preferred_hires += self.job_fit
+
+    def start_job(self):
+        """Start in the accepted job: part-time alongside the programme, or leaving it."""
+        m = self.model
+        from_programme = self.status == m.PROGRAMME
+        part_time = from_programme and self.random.random() < m.part_time_share
+        self.status = m.SUBSIDISED if self.subsidy_weeks > 0 else m.EMPLOYED
+        self.job_start = m.week
+        self.pending_start = -1
         if self.first_job_week < 0:
             self.first_job_week = m.week
             self.first_job_active = 1
@@ -587,23 +630,17 @@ class Participant(mesa.Agent):
             self.exit_status = self.status
         sp = self.specialist
         if sp is not None:
-            sp.placements += 1
-            sp.strengthen(employer, m.tie_placement)
             weeks_along = m.follow_along_weeks[self.method]
-            if part_time:
-                pass  # the programme's follow-up goes on
-            elif weeks_along > 0:
+            if weeks_along > 0:  # follow-along starts with every job
                 self.follow_along_left = weeks_along
                 self.phase = m.FOLLOW_ALONG
-            else:
+            elif not part_time:
                 sp.caseload -= 1
                 self.specialist = None
                 self.follow_along_left = 0
                 self.phase = m.NONE
         else:
             self.phase = m.NONE
-        m.hires += 1
-        m.preferred_hires += self.job_fit
 
 
 _PARTICIPANT_FIELDS = (
@@ -627,6 +664,7 @@ _PARTICIPANT_FIELDS = (
     "exit_week",
     "exit_status",
     "in_programme",
+    "pending_start",
 )
 _SCALARS = (
     "week",
@@ -655,6 +693,10 @@ _SCALARS = (
     "low_language_below",
     "hiring_weight",
     "tie_placement",
+    "job_start_lag_weeks",
+    "transition_hours",
+    "transition_subsidy_share",
+    "transition_weeks",
 )
 _TABLES = (
     "search_intensity",
@@ -731,8 +773,8 @@ class MesaMatching(mesa.Model):
             attrs["specialist"] = self.specialist_list[spec[i]] if spec[i] != NO_ONE else None
             # Like the kernel's hash-drawn host: one employer, uniform, for the whole practice.
             attrs["practice_host"] = self.random.choice(self.employer_list)
-            # Like the kernel's hash-drawn NAV offer: fixed for the person.
-            attrs["nav_offer"] = self.random.random() < self.nav_subsidy_share
+            # Like the kernel's hash-drawn NAV offer: one draw fixed for the person.
+            attrs["nav_draw"] = self.random.random()
             Participant(self, i, **attrs)
 
     def prepare_week(self):

@@ -131,22 +131,38 @@ def test_the_programme_weeks_end_the_week_before_the_exit_week(tables):
     assert checked > SIZE // 2
 
 
+JOB_ENDED_AT_ONCE = {("employed", "unemployed"), ("subsidised", "unemployed")}
+
+
 def test_exit_status_and_status_a_year_after_exit_match_the_panel(tables):
     history, _, participants = tables
     status = history["status"].astype(str).to_numpy().reshape(SIZE, WEEKS)
     left = participants.dropna(subset=["exit_week"])
     assert len(left) > SIZE // 2
-    seen = 0
+    seen = moved = ended_at_once = 0
     for pid, row in left.iterrows():
         week = int(row["exit_week"])
-        assert status[pid, week] == row["exit_status"], pid
+        if status[pid, week] != row["exit_status"]:
+            # The exit status is the status at the moment of leaving; the panel holds the end
+            # of the week. A job started in the exit week can end in that same week (the
+            # separation hazard applies from the first week): left for work, unemployed by
+            # the week's end. Nothing else may differ, and it must stay rare.
+            assert (row["exit_status"], status[pid, week]) in JOB_ENDED_AT_ONCE, pid
+            ended_at_once += 1
         later = week + WEEKS_12M
-        if later < WEEKS:
+        if later < WEEKS and pd.isna(row["status_12m_after_exit"]):
+            # Moved out of the municipality before the year was up: no longer observed. The
+            # panel has no status for a mover; it shows them inactive from then to the end.
+            assert (status[pid, later:] == "inactive").all(), pid
+            moved += 1
+        elif later < WEEKS:
             assert status[pid, later] == row["status_12m_after_exit"], pid
             seen += 1
         else:
             assert pd.isna(row["status_12m_after_exit"]), pid
     assert seen > SIZE // 4
+    assert moved < seen // 4  # about 8 % a year move on
+    assert ended_at_once <= max(2, len(left) // 50)
     assert participants.loc[participants["exit_week"].isna(), "exit_status"].isna().all()
     assert participants["status_12m_after_exit"].cat.categories.tolist() == list(STATUS_NAMES)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import signal
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +263,17 @@ def test_decomposition_adds_up_and_finds_its_cause():
     assert d["practice"] < 0.1 * d["labour market"]
 
 
+def test_a_share_no_municipality_observed_twice_decomposes_to_nan_without_warnings():
+    y = np.full((5, 3), np.nan)
+    y[0, 0] = 0.4  # one run with the share is not enough to say anything of its municipality
+    cov = {g: np.zeros((5, 1)) for g in GROUPS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = decompose(y, cov)
+    assert set(d) == {*GROUPS, "other", "chance", "total"}
+    assert all(math.isnan(v) for v in d.values())
+
+
 # --------------------------------------------------------------------------- the runs
 def test_panel_runs_are_the_same_in_process_and_on_two_processes(tmp_path):
     path = write(tmp_path, "panel.toml", PANEL)
@@ -476,3 +488,19 @@ def test_chance_of_reaching_a_target_and_its_count():
     assert _count_interval(np.array([1.0, 1.0, 0.0])) == (2.0, 2.0)
     low, high = _count_interval(np.full(100, 0.5))
     assert (low, high) == pytest.approx((50 - 1.959964 * 5, 50 + 1.959964 * 5), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ('code = "0301"', "municipality.code: [municipality] needs a profile beside its code"),
+        ('profile = "p.csv"', "municipality.profile: [municipality] needs a code beside"),
+        ('profile = 3\ncode = "0301"', "municipality.profile: expected a string, found"),
+        ('profile = "x\\u0000y"\ncode = "0301"', "municipality.profile: 'x\\x00y' is not a file"),
+    ],
+)
+def test_an_incomplete_municipality_table_is_one_line(tmp_path, table, says):
+    path = write(tmp_path, "s.toml", f"[municipality]\n{table}\n")
+    res = call_cli("validate", path)
+    assert res.returncode == 2 and says in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -81,7 +81,8 @@ def test_comparison_notices_a_rule_left_out(snapshot, kernel_hires):
 
 
 def test_mesa_hire_updates_state_like_the_kernel(snapshot):
-    # After a step, each hire is in work from this week, in its own vacancy, now closed.
+    # After a step, each hire holds its own vacancy, now closed, and starts in work this week
+    # or, with a lag between accepting and starting, is waiting to start (as in the kernel).
     # Hires in one step are few, so take the first seed whose step hires someone.
     for seed in range(5, 45):
         model = mesa_baseline.MesaMatching(snapshot, seed=seed)
@@ -89,10 +90,12 @@ def test_mesa_hire_updates_state_like_the_kernel(snapshot):
         if model.hires:
             break
     week = snapshot.args["week"]
+    lag = model.job_start_lag_weeks
     hired = [
         p
         for p in model.agents_by_type[mesa_baseline.Participant]
-        if p.status in (Status.EMPLOYED, Status.SUBSIDISED) and p.job_start == week
+        if (lag > 0 and p.pending_start == week + lag)
+        or (lag == 0 and p.status in (Status.EMPLOYED, Status.SUBSIDISED) and p.job_start == week)
     ]
     assert len(hired) == model.hires > 0
     assert len({p.job_vacancy for p in hired}) == len(hired)
@@ -216,3 +219,20 @@ def test_report_survives_a_failed_section():
     assert "**Failed**: introsim run failed: boom" in text
     assert "warm cache, whole process" not in text
     assert "## 5. What the JIT is worth" in text
+
+
+def test_a_section_run_again_replaces_only_that_section(tmp_path):
+    report = tmp_path / "RESULTS.md"
+    report.write_text(bench.render(_fake_results(warm_startup=1.0)) + "\n", encoding="utf-8")
+    before = report.read_text(encoding="utf-8")
+    args = type("Args", (), {"out": report, "quick": True})()
+    failing = {"startup": lambda quick: (_ for _ in ()).throw(RuntimeError("boom"))}
+    assert bench.rerun_sections(["startup"], failing, args) == 0
+    after = report.read_text(encoding="utf-8")
+    title = "## 4. Start-up: `introsim run` on the baseline"
+    head, _, rest = after.partition(title)
+    assert head == before.partition(title)[0]  # everything before the section is kept
+    section, _, tail = rest.partition("\n## 5.")
+    assert "--section startup" in section and "**Failed**: boom" in section
+    assert section.endswith("\n")  # a blank line before the next heading
+    assert "## 5." + tail == "## 5." + before.partition("\n## 5.")[2]

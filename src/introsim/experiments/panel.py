@@ -338,6 +338,10 @@ def decompose(y: np.ndarray, covariates: dict[str, np.ndarray]) -> dict[str, flo
     """
     runs = np.isfinite(y).sum(axis=1)
     keep = runs >= 2  # a municipality needs two runs with the share to say anything of it
+    if not keep.any():
+        # No municipality observed the share twice (a horizon too short for it): nothing to
+        # split, said as NaN rather than with numpy's warnings about empty means.
+        return {g: math.nan for g in (*GROUPS, "other", "chance", "total")}
     y, runs = y[keep], runs[keep]
     covariates = {g: np.asarray(c)[keep] for g, c in covariates.items()}
     means = np.nanmean(y, axis=1)

@@ -24,7 +24,7 @@ from introsim.params.errors import InputError, ScenarioError, first_of
 from introsim.params.paths import Loc, label, nest, split
 from introsim.params.resolve import Resolved, merge, resolve
 from introsim.params.schema import Scenario
-from introsim.params.wording import dedupe, precheck, translate
+from introsim.params.wording import dedupe, describe, precheck, translate
 
 __all__ = [
     "OverrideError",
@@ -230,13 +230,19 @@ def _with_municipality(resolved: Resolved) -> None:
     table = resolved.data.get("municipality")
     if not isinstance(table, dict) or not ({"profile", "code"} & table.keys()):
         return
-    for key in ("profile", "code"):
-        if not isinstance(table.get(key), str):
-            loc: Loc = ("municipality", key if key in table else "code")
-            doc = resolved.place(("municipality",))
-            doc.fail(loc, f"expected a string; [municipality] needs both profile and {key}")
+    for key, other in (("profile", "code"), ("code", "profile")):
+        value = table.get(key)
+        if key not in table:
+            loc: Loc = ("municipality", other)
+            resolved.place(loc).fail(loc, f"[municipality] needs a {key} beside its {other}")
+        if not isinstance(value, str):
+            loc = ("municipality", key)
+            resolved.place(loc).fail(loc, f"expected a string, found {describe(value)}")
     where = resolved.place(("municipality", "profile"))
-    rows = cached_profiles(where.path.parent / table["profile"]).by_number()
+    try:
+        rows = cached_profiles(where.path.parent / table["profile"]).by_number()
+    except ValueError:  # a name the file system cannot take (a NUL character, say)
+        where.fail(("municipality", "profile"), f"{table['profile']!r} is not a file name")
     code_at = resolved.place(("municipality", "code"))
     row = rows.get(table["code"])
     if row is None:
