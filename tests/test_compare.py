@@ -20,6 +20,7 @@ from introsim.experiments.compare import (
     PERSON_YEARS,
     RATIOS,
     REPLICATE_OUTCOMES,
+    TABLE_OUTCOMES,
     WEEKLY_SERIES,
     compare,
     cost_status,
@@ -105,6 +106,20 @@ def test_table_on_stdout_and_json_with_every_outcome(cli_runs):
     assert data["scenarios"][0]["description"] == "Small test cohort: standard follow-up"
     table = cli_runs["two"].stdout
     assert "employed_12m" in table and "extra_employed_12m" in table and "caseload_10" in table
+
+
+def test_an_outcome_past_every_horizon_is_left_out_of_the_table_and_named(
+    cli_runs, small_comparison
+):
+    # The small scenarios run for less than ten years: employed_120m has no value anywhere.
+    shown, unseen = small_comparison.table_outcomes()
+    assert "employed_120m" in unseen and "employed_12m" in shown
+    assert set(shown) | set(unseen) == set(TABLE_OUTCOMES)
+    table = cli_runs["two"].stdout
+    assert "│ employed_120m" not in table
+    note = next(line for line in table.splitlines() if line.startswith("Not shown: "))
+    assert note.endswith(", past the horizon of every scenario.") and "employed_120m" in note
+    assert all(f"│ {o} " not in table for o in unseen)
 
 
 def test_manifest_records_provenance(cli_runs, small_files):

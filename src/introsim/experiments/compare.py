@@ -558,6 +558,17 @@ class Comparison:
         i = self.names.index(scenario)
         return not (i < len(self.unpaired) and self.unpaired[i])
 
+    def table_outcomes(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The main table's outcomes, and those left out: observed in no scenario's runs.
+
+        An outcome past every scenario's horizon (``employed_120m`` in five-year runs) has no
+        value anywhere; a row of dashes would only take room.
+        """
+        t = self.table
+        observed = set(t.loc[np.isfinite(t["mean"].astype(float)), "outcome"])
+        shown = tuple(o for o in TABLE_OUTCOMES if o in observed)
+        return shown, tuple(o for o in TABLE_OUTCOMES if o not in observed)
+
     def row(self, scenario: str, outcome: str) -> dict[str, Any] | None:
         """The table row of one scenario and outcome as a dict, or None if absent."""
         t = self.table
@@ -1650,7 +1661,7 @@ def print_comparison(result: Comparison) -> None:
             text = f"[{style}]{text}[/{style}]"
         return text + (kinds(r, u, "diff_low", "diff_high", "diff_") if ci else "")
 
-    outcomes = list(TABLE_OUTCOMES)
+    outcomes, unseen = result.table_outcomes()
     for outcome in outcomes:
         label = f"  {outcome}" if outcome in COST_PARTS else outcome
         cells = [level(outcome, n) for n in result.names]
@@ -1667,6 +1678,10 @@ def print_comparison(result: Comparison) -> None:
             f"warning: {unpaired_text(ref, name, result.unpaired[i])}.",
             style="bold",
             markup=False,
+        )
+    if unseen:
+        console.print(
+            f"Not shown: {', '.join(unseen)}, past the horizon of every scenario.", markup=False
         )
     if result.table["few_people"].astype(bool).any():
         console.print(

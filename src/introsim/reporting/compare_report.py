@@ -35,7 +35,6 @@ from introsim.experiments.compare import (
     PERSON_YEARS,
     RATIOS,
     REPLICATE_OUTCOMES,
-    TABLE_OUTCOMES,
     Comparison,
 )
 from introsim.experiments.statistics import MIN_PEOPLE
@@ -661,7 +660,7 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for stat in note["statistics"]:
             by_outcome.setdefault(stat, []).append(note["number"])
     rows = []
-    for outcome in TABLE_OUTCOMES:
+    for outcome in c.table_outcomes()[0]:
         cells: list[dict[str, Any]] = []
         for name in c.names:
             r = c.row(name, outcome) or {}
