@@ -107,7 +107,8 @@ def test_validate_accepts_every_shipped_file_of_every_kind() -> None:
     lines = res.stdout.splitlines()
     assert len(lines) == len(files) and all(": ok (" in line for line in lines)
     kinds = {line.split(": ok (")[1].split(":")[0].split()[0] for line in lines}
-    assert kinds == {"scenario", "experiment", "trial", "calibration", "targets"}
+    # calibration/posterior.toml is the shipped posterior ensemble
+    assert kinds == {"scenario", "experiment", "trial", "calibration", "targets", "ensemble"}
 
 
 @pytest.mark.parametrize(
