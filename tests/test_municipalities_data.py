@@ -11,11 +11,14 @@ from introsim.params.loader import ScenarioError
 from introsim.params.municipalities import (
     MunicipalityProfile,
     Table,
+    csv_kind,
     load_observed,
     load_profiles,
     load_reference,
     validate_profile_files,
 )
+
+from clitools import call_cli
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "municipalities"
@@ -153,6 +156,25 @@ def test_observed_file_is_marked_comparison_only_and_loads() -> None:
     assert OBSERVED.read_text(encoding="utf-8").startswith("# COMPARISON ONLY")
     assert len(load_observed(OBSERVED)) == 0
     assert validate_profile_files([PROFILES, OBSERVED]) == []
+
+
+def test_every_shipped_data_file_is_told_apart_and_checked(tmp_path: Path) -> None:
+    # validate takes municipalities/*.csv: the reference list is a list, not a bad profile.
+    assert [csv_kind(p) for p in (REFERENCE, PROFILES, OBSERVED)] == [
+        "reference",
+        "profiles",
+        "observed",
+    ]
+    assert validate_profile_files([REFERENCE, PROFILES, OBSERVED]) == []
+    res = call_cli("validate", REFERENCE)
+    assert res.returncode == 0 and "list of municipalities: " in res.stdout
+    # A reference list with a broken row is still checked, as a reference list.
+    broken = tmp_path / "kommuner.csv"
+    text = REFERENCE.read_text(encoding="utf-8").replace("0301,Oslo", "301,Oslo", 1)
+    broken.write_text(text, encoding="utf-8")
+    assert csv_kind(broken) == "reference"
+    (error,) = validate_profile_files([broken])
+    assert "municipality_number" in str(error) and ":2:" in str(error)
 
 
 # --------------------------------------------------------------------------- bad files

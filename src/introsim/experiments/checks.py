@@ -77,11 +77,14 @@ def _runs_within_limit(kind: str, loaded: object, path: str | os.PathLike[str]) 
 def _check(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     """The file's description and warnings (see :func:`check_file`)."""
     if Path(path).suffix.lower() == ".csv":
-        from introsim.params.municipalities import load_observed, load_profiles
+        from introsim.params.municipalities import load_any
 
-        if Path(path).name.startswith("observed_"):
-            return f"observed outcomes: {len(load_observed(path))} rows (comparison only)", []
-        return f"municipal profiles: {len(load_profiles(path))} municipalities", []
+        kind, rows = load_any(path)
+        return {
+            "observed": f"observed outcomes: {rows} rows (comparison only)",
+            "reference": f"list of municipalities: {rows}",
+            "profiles": f"municipal profiles: {rows} municipalities",
+        }[kind], []
     kind = file_kind(TomlDocument.read(path, what="TOML file").data)
     if kind == "experiment":
         from introsim.experiments.design import SENSITIVITY_DESIGNS, load_experiment

@@ -299,8 +299,37 @@ def load_observed(
     return _read(Path(path), ObservedOutcome, ref, _KEY_NUMBER_YEAR, _observed_sums)
 
 
+def csv_kind(path: str | os.PathLike[str]) -> str:
+    """Which of the municipal data files a CSV is: ``observed``, ``reference`` or ``profiles``.
+
+    ``observed_*.csv`` holds observed outcomes (comparison only); a file whose header is the
+    reference list's columns (``kommuner_2024.csv``) is the list of municipalities; any other
+    is read as profiles, whose loader names what is missing.
+    """
+    path = Path(path)
+    if path.name.startswith("observed_"):
+        return "observed"
+    records = _records(path, _read_text(path))
+    header = [c.strip() for c in records[0][1]] if records else []
+    return "reference" if header == list(MunicipalityCode.model_fields) else "profiles"
+
+
+def load_any(path: str | os.PathLike[str]) -> tuple[str, int]:
+    """Load a municipal data file of any kind (:func:`csv_kind`); return its kind and rows.
+
+    Raises:
+        ScenarioError: One line naming the file, line and column of the first problem.
+    """
+    kind = csv_kind(path)
+    if kind == "observed":
+        return kind, len(load_observed(path))
+    if kind == "reference":
+        return kind, len(load_reference(path))
+    return kind, len(load_profiles(path))
+
+
 def validate_profile_files(paths: Iterable[str | os.PathLike[str]]) -> list[ScenarioError]:
-    """Check profile files; an ``observed_*.csv`` file is checked as observed outcomes.
+    """Check municipal data files of any kind (profiles, observed outcomes, the reference list).
 
     Args:
         paths: Files to check.
@@ -311,9 +340,8 @@ def validate_profile_files(paths: Iterable[str | os.PathLike[str]]) -> list[Scen
     """
     found: list[ScenarioError] = []
     for path in paths:
-        load = load_observed if Path(path).name.startswith("observed_") else load_profiles
         try:
-            load(path)
+            load_any(path)
         except ScenarioError as exc:
             found.append(exc)
     return found
