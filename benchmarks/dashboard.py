@@ -42,11 +42,13 @@ TARGET_FIRST_S = 2.0
 TARGET_S = 0.5
 """A slider change to updated charts in under half a second (median)."""
 
-# Redrawn: every chart's traces differ from what they were before the key press.
+# Redrawn: every chart's traces differ from what they were before the key press. Both axes'
+# data count: the who-pays chart's bars lie across the page (its numbers are its x).
 _CHART_STATE_JS = """() => ['in_work', 'status', 'payers', 'subgroups'].map(name => {
     const gd = document.querySelector(`.introsim-chart-${name} .js-plotly-plot`);
     if (!gd || !gd.data) return '';
-    return gd.data.map(t => JSON.stringify(t.y || t.z || []).slice(0, 400)).join('|');
+    return gd.data.map(t => JSON.stringify([t.x || [], t.y || [], t.z || []]))
+        .join('|');
 })"""
 _REDRAWN_JS = (
     """([before, value]) => {

@@ -442,7 +442,7 @@ def test_the_payers_chart_is_the_ledgers_flows_and_net_cost(base):
     from introsim.params.schema import PAYERS
 
     w = run_whatif(base, apply(base, {"follow_up.method": "ips"}), REPS)
-    fig = charts.payers_figure(w, "en")
+    fig = go.Figure(charts.payers_figure(w, "en"))  # plain data, and valid plotly
     bars = [tr for tr in fig.data if tr.type == "bar"]
     (net,) = [tr for tr in fig.data if tr.type == "scatter"]
     payers = [p for p in PAYERS if any(w.flows[0][f"pv_{p}_{f}_nok"] for f in _flows())]

@@ -47,7 +47,6 @@ class Update:
         scenario: The preset with the settings applied.
         settings: The accepted settings it was computed for (lever paths, stored units).
         whatif: The comparison with the preset.
-        figures: Each name of :data:`CHARTS` mapped to its figure.
         data: Each name of :data:`CHARTS` mapped to the figure as JSON for the browser.
         lines: The result in plain words, most important first.
         seconds: Wall time from the settings to the finished figures.
@@ -57,11 +56,19 @@ class Update:
     scenario: Scenario
     settings: dict[str, Any]
     whatif: WhatIf
-    figures: dict[str, go.Figure]
     data: dict[str, dict[str, Any]]
     lines: list[Line]
     seconds: float
     runs: int
+
+    @property
+    def figures(self) -> dict[str, go.Figure]:
+        """Each name of :data:`CHARTS` mapped to its figure as a plotly object.
+
+        Built on request only (plotly checks every property, which costs more than making
+        the chart's data); the page draws :attr:`data`.
+        """
+        return {name: go.Figure(figure) for name, figure in self.data.items()}
 
     @property
     def headline(self) -> list[str]:
@@ -154,13 +161,11 @@ def update(
         cancelled=cancelled,
         ensemble=ensemble,
     )
-    figures = {name: make(whatif, lang, large) for name, make in CHARTS.items()}
-    data = {name: charts.figure_json(fig) for name, fig in figures.items()}
+    data = {name: charts.figure_json(make(whatif, lang, large)) for name, make in CHARTS.items()}
     result = Update(
         scenario=chosen,
         settings=dict(settings),
         whatif=whatif,
-        figures=figures,
         data=data,
         lines=summary(whatif, lang),
         seconds=time.perf_counter() - t0,
