@@ -11,7 +11,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from introsim.app import charts
 from introsim.app.levers import apply
 from introsim.app.summary import Line, summary
-from introsim.app.whatif import RunCache, WhatIf, run_whatif
+from introsim.app.whatif import POLL_S, RunCache, WhatIf, keys_of, run_whatif, whatif_tasks
 from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
@@ -174,3 +174,64 @@ def update(
     if kept is not None:
         kept.put(key, result)
     return result
+
+
+def work_ahead(
+    preset: Scenario,
+    next_settings: Sequence[Mapping[str, Any]],
+    replications: int,
+    lang: str,
+    large: bool,
+    cache: RunCache,
+    executor: Executor,
+    kept: Updates,
+    ensemble: Ensemble | None = None,
+    wanted: Callable[[], bool] | None = None,
+    patience_s: float = 30.0,
+) -> int:
+    """Work out ahead the what-ifs the page may ask for next, and keep them finished.
+
+    First their runs go to the pool (see :meth:`RunCache.prefetch`: a run per worker at
+    a time, and any computation someone waits for goes first); as each what-if's runs
+    are all in, its words and charts are made with :func:`update` and kept, so asking
+    for it shows it at once. The runs are the very runs :func:`update` would run (same
+    scenarios, seeds and members): a result worked out ahead is the one it would have
+    computed afresh.
+
+    Args:
+        preset: The reference scenario.
+        next_settings: Settings that may come next (lever paths, schema units).
+        replications: Runs per scenario.
+        lang: Language of the words and charts.
+        large: Projector mode.
+        cache: Where the runs are kept.
+        executor: The warm worker pool.
+        kept: Where the finished what-ifs are kept.
+        ensemble: As :func:`update`.
+        wanted: Asked while waiting for runs: False stops (newer settings, the page gone).
+        patience_s: Longest wait for one what-if's runs (the guess is dropped after it).
+
+    Returns:
+        What-ifs finished and kept.
+    """
+    still = wanted or (lambda: True)
+    tasks = {}
+    for settings in next_settings:
+        chosen = apply(preset, settings)
+        tasks[tuple(settings.items())] = whatif_tasks(
+            preset, chosen, replications, ensemble=ensemble
+        )[0]
+    cache.prefetch([task for runs in tasks.values() for task in runs], executor)
+    finished = 0
+    for settings in next_settings:
+        deadline = time.monotonic() + patience_s
+        runs = keys_of(tasks[tuple(settings.items())])
+        while not cache.holds(runs):
+            if not still() or time.monotonic() > deadline:
+                return finished
+            time.sleep(POLL_S)
+        if not still():
+            break
+        update(preset, settings, replications, lang, large, cache, kept=kept, ensemble=ensemble)
+        finished += 1
+    return finished
