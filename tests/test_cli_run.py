@@ -146,6 +146,14 @@ def test_run_leaves_the_callers_garbage_collector_as_it_was(tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
+    gc.freeze()  # a caller's frozen objects stay frozen
+    try:
+        kept = gc.get_freeze_count()
+        assert call_cli("run", scenario, "--out", tmp_path / "d").returncode == 0
+        # none unfrozen (only freed), none of the run's added
+        assert 0 < gc.get_freeze_count() <= kept and gc.isenabled()
+    finally:
+        gc.unfreeze()
 
 
 def test_a_whole_process_prints_and_writes_everything(tmp_path):

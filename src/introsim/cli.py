@@ -97,8 +97,11 @@ def no_collection_pauses() -> Iterator[None]:
     A command's start-up (numba and its typing registries, the scenario schema, the
     output libraries) makes hundreds of thousands of long-lived objects and next to no
     garbage, and each automatic pass walks them all again: about a tenth of a second of
-    ``introsim run``. The collector's state is restored after, so a caller in the same
-    process (a test, a notebook) keeps its own.
+    ``introsim run``. After the command the collector is as it was, and what the command
+    made counts as old (:func:`gc.freeze` then :func:`gc.unfreeze` move every object to
+    the oldest generation) rather than being walked at once by the next young pass, which
+    would cost most of what was saved. So a caller in the same process (a test, a
+    notebook) keeps its collector; one that froze objects itself keeps them frozen.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -106,6 +109,9 @@ def no_collection_pauses() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
