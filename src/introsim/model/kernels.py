@@ -1144,6 +1144,9 @@ def _leave_for_good(i, week, moved, refugees, specialists):
         refugees.left_labour_force[i] = 1
 
 
+H_DISABILITY, H_DISABILITY_BURDEN, H_MIGRATION, H_MIGRATION_CARE = range(4)
+
+
 @njit(cache=True, error_model="numpy")
 def exit_week_kernel(week, refugees, specialists, tables, params):
     """Programme exits; after the programme: education, reactivation, health exits, moves.
@@ -1191,10 +1194,16 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
         refugees.moved_week,
     )
     edu_after = params.education_after_exit_hazard
-    disability = _weekly(params.disability_rate)
-    disability_burden = _weekly(params.disability_rate * params.disability_health_factor)
-    migration = _weekly(params.migration_rate)
-    migration_care = _weekly(params.migration_rate * params.migration_care_factor)
+    # Weekly hazards, kept in an array: LLVM would otherwise sink each loop-invariant pow
+    # into the branch that uses it and work it out again for every person (5 times slower).
+    hazard = np.array(
+        (
+            _weekly(params.disability_rate),
+            _weekly(params.disability_rate * params.disability_health_factor),
+            _weekly(params.migration_rate),
+            _weekly(params.migration_rate * params.migration_care_factor),
+        )
+    )
     exits = 0
     for i in range(status.shape[0]):
         st = status[i]
@@ -1203,7 +1212,7 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
         if week - arrival_week[i] >= max_weeks:
             # Moving away: from when the programme would end at full length, whatever the
             # person does (so who moves is the same under every method).
-            h = migration_care if care[i] == 1 else migration
+            h = hazard[H_MIGRATION_CARE] if care[i] == 1 else hazard[H_MIGRATION]
             if draw(wk, i, S_MIGRATION) < h:
                 _leave_for_good(i, week, True, refugees, specialists)
                 continue
@@ -1268,7 +1277,7 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
             # After the programme (from the week after leaving it).
             if left_labour_force[i] == 1:
                 continue
-            h = disability_burden if mental_health[i] == 1 else disability
+            h = hazard[H_DISABILITY_BURDEN] if mental_health[i] == 1 else hazard[H_DISABILITY]
             if draw(wk, i, S_DISABILITY) < h:
                 _leave_for_good(i, week, False, refugees, specialists)
                 continue
