@@ -168,9 +168,20 @@ def file_digest(path: Path) -> str:
         df = df.drop(columns=["run_id"], errors="ignore")
         return _digest(str(df.dtypes.to_dict()) + df.to_csv(index=False, lineterminator="\n"))
     if path.name == "manifest.json":
-        data = {k: v for k, v in json.loads(path.read_text()).items() if k not in VOLATILE}
-        return _digest(json.dumps(data, sort_keys=True))
+        return _digest(json.dumps(_steady(json.loads(path.read_text())), sort_keys=True))
+    if path.suffix == ".toml":
+        # A posterior file names the model version it was made with (a hash of the source).
+        return _digest(re.sub(r'(?m)^"?model_version"? = .*$', "", path.read_text()))
     return _digest(path.read_bytes())
+
+
+def _steady(data: Any) -> Any:
+    """``data`` without the keys (at any depth) that differ between two runs of one study."""
+    if isinstance(data, dict):
+        return {k: _steady(v) for k, v in data.items() if k not in VOLATILE}
+    if isinstance(data, list):
+        return [_steady(v) for v in data]
+    return data
 
 
 def printed(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from introsim.model.outcomes import OUTCOMES
 from introsim.output import MARKER
 
-from clitools import ROOT, call_cli, stderr_lines
+from clitools import ROOT, call_cli, run_cli, stderr_lines
 
 FILES = (
     "weekly.parquet",
@@ -127,3 +128,39 @@ def test_default_folder_stays_inside_out_whatever_the_name(tmp_path):
     assert sorted(p.relative_to(work).as_posix() for p in files) == ["out/a_b_c/summary.json"]
     left = [p for p in (work / "out").rglob("*") if p.name.startswith(".") and p.name != MARKER]
     assert left == []  # no staging left
+
+
+def test_run_leaves_the_callers_garbage_collector_as_it_was(tmp_path):
+    # The command runs without the collector's pauses and freezes objects only at exit:
+    # a caller in the same process gets its collector back, on success and on refusal.
+    scenario = small_scenario(tmp_path)
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    assert call_cli("run", scenario, "--out", tmp_path / "a").returncode == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert call_cli("run", scenario, "--seed", "-1", "--out", tmp_path / "b").returncode == 2
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        assert call_cli("run", scenario, "--out", tmp_path / "c").returncode == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()  # a caller's frozen objects stay frozen
+    try:
+        kept = gc.get_freeze_count()
+        assert call_cli("run", scenario, "--out", tmp_path / "d").returncode == 0
+        # none unfrozen (only freed), none of the run's added
+        assert 0 < gc.get_freeze_count() <= kept and gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_a_whole_process_prints_and_writes_everything(tmp_path):
+    # The process's shutdown skips its frozen objects: what it printed and wrote is whole.
+    res = run_cli("run", small_scenario(tmp_path), "--json", "--out", tmp_path / "o")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout) == json.loads((tmp_path / "o" / "summary.json").read_text())
+    res = run_cli("run", small_scenario(tmp_path), "--out", tmp_path / "p")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.rstrip().endswith("s)") and "summary.json" in res.stdout

@@ -652,7 +652,8 @@ def applications(
 
     Returns:
         (best value per vacancy, its applicant or ``NO_ONE`` where the outside option won,
-        the language requirement as negotiated for that applicant).
+        the language requirement as negotiated for that applicant, the vacancies that had
+        an applicant this week in ascending order: the only ones offers and hires look at).
     """
     wk = week_key(params.key, week)
     wk0 = week_key(params.key, 0)  # the work-practice host and NAV's offer are drawn once
@@ -696,6 +697,8 @@ def applications(
     best_score = np.full(n_vac, -np.inf)
     best_app = np.full(n_vac, NO_ONE, dtype=np.int64)
     best_req = np.zeros(n_vac)  # the language requirement as negotiated for that applicant
+    applied = np.empty(n_vac, dtype=np.int64)  # vacancies with an applicant, in first-seen order
+    n_applied = 0
     # Specialist (or NAV) time per person has diminishing returns: its value saturates.
     # Worked out once a week per specialist (a participant has their specialist's method).
     spec_method = specialists.method
@@ -813,6 +816,8 @@ def applications(
             if best_score[vac] == -np.inf:
                 # The vacancy's first applicant this week: the outside option enters the choice.
                 best_score[vac] = bar[vac] + score_noise * gumbel(wk, vac, S_OUTSIDE_CHOICE)
+                applied[n_applied] = vac
+                n_applied += 1
             u = draw(wk, i, S_NOISE + a)
             endorsed_value = endorsement[m] * trust * skill[s] if s != NO_ONE else 0.0
             # The best this application can score (a language fit of 1, no unmet condition,
@@ -854,12 +859,15 @@ def applications(
                 best_score[vac] = score
                 best_app[vac] = i
                 best_req[vac] = req
-    return best_score, best_app, best_req
+    # Ascending, so offers and hires visit vacancies in the order a loop over all would.
+    return best_score, best_app, best_req, np.sort(applied[:n_applied])
 
 
 @njit(cache=True, error_model="numpy")
-def accepted_offers(refugees, employers, params, best_score, best_app):
+def accepted_offers(refugees, employers, params, best_score, best_app, applied):
     """Each participant accepts the best offer: its valuation, plus the preferred sector's value.
+
+    ``applied`` lists the vacancies that had an applicant (ascending); no other made an offer.
 
     Returns:
         The vacancy each participant accepts, or ``NO_ONE``.
@@ -867,7 +875,7 @@ def accepted_offers(refugees, employers, params, best_score, best_app):
     preferred_sector, employer_sector = refugees.preferred_sector, employers.sector
     offer = np.full(refugees.status.shape[0], NO_ONE, dtype=np.int64)
     offer_value = np.full(refugees.status.shape[0], -np.inf)
-    for vac in range(best_app.shape[0]):
+    for vac in applied:
         i = best_app[vac]
         if i == NO_ONE:
             continue
@@ -882,7 +890,17 @@ def accepted_offers(refugees, employers, params, best_score, best_app):
 
 @njit(cache=True, error_model="numpy")
 def hire(
-    week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
+    week,
+    refugees,
+    specialists,
+    employers,
+    vacancies,
+    tables,
+    params,
+    best_app,
+    best_req,
+    offer,
+    applied,
 ):
     """Accepted offers become jobs: the vacancy closes, ties grow, the job starts or waits.
 
@@ -905,7 +923,7 @@ def hire(
     wk0 = week_key(params.key, 0)
     lag = params.job_start_lag_weeks
     hires = 0
-    for vac in range(best_app.shape[0]):
+    for vac in applied:  # the vacancies that had an applicant, ascending
         i = best_app[vac]
         if i == NO_ONE or offer[i] != vac:
             continue
@@ -1001,7 +1019,7 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
     """
     routes = tie_routes(specialists, vacancies)
     sector_count, sector_start, adv = advertised_by_sector(employers, vacancies, params.n_sectors)
-    best_score, best_app, best_req = applications(
+    best_score, best_app, best_req, applied = applications(
         week,
         refugees,
         specialists,
@@ -1014,9 +1032,19 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
         sector_start,
         adv,
     )
-    offer = accepted_offers(refugees, employers, params, best_score, best_app)
+    offer = accepted_offers(refugees, employers, params, best_score, best_app, applied)
     return hire(
-        week, refugees, specialists, employers, vacancies, tables, params, best_app, best_req, offer
+        week,
+        refugees,
+        specialists,
+        employers,
+        vacancies,
+        tables,
+        params,
+        best_app,
+        best_req,
+        offer,
+        applied,
     )
 
 
@@ -1144,6 +1172,9 @@ def _leave_for_good(i, week, moved, refugees, specialists):
         refugees.left_labour_force[i] = 1
 
 
+H_DISABILITY, H_DISABILITY_BURDEN, H_MIGRATION, H_MIGRATION_CARE = range(4)
+
+
 @njit(cache=True, error_model="numpy")
 def exit_week_kernel(week, refugees, specialists, tables, params):
     """Programme exits; after the programme: education, reactivation, health exits, moves.
@@ -1191,10 +1222,16 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
         refugees.moved_week,
     )
     edu_after = params.education_after_exit_hazard
-    disability = _weekly(params.disability_rate)
-    disability_burden = _weekly(params.disability_rate * params.disability_health_factor)
-    migration = _weekly(params.migration_rate)
-    migration_care = _weekly(params.migration_rate * params.migration_care_factor)
+    # Weekly hazards, kept in an array: LLVM would otherwise sink each loop-invariant pow
+    # into the branch that uses it and work it out again for every person (5 times slower).
+    hazard = np.array(
+        (
+            _weekly(params.disability_rate),
+            _weekly(params.disability_rate * params.disability_health_factor),
+            _weekly(params.migration_rate),
+            _weekly(params.migration_rate * params.migration_care_factor),
+        )
+    )
     exits = 0
     for i in range(status.shape[0]):
         st = status[i]
@@ -1203,7 +1240,7 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
         if week - arrival_week[i] >= max_weeks:
             # Moving away: from when the programme would end at full length, whatever the
             # person does (so who moves is the same under every method).
-            h = migration_care if care[i] == 1 else migration
+            h = hazard[H_MIGRATION_CARE] if care[i] == 1 else hazard[H_MIGRATION]
             if draw(wk, i, S_MIGRATION) < h:
                 _leave_for_good(i, week, True, refugees, specialists)
                 continue
@@ -1268,7 +1305,7 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
             # After the programme (from the week after leaving it).
             if left_labour_force[i] == 1:
                 continue
-            h = disability_burden if mental_health[i] == 1 else disability
+            h = hazard[H_DISABILITY_BURDEN] if mental_health[i] == 1 else hazard[H_DISABILITY]
             if draw(wk, i, S_DISABILITY) < h:
                 _leave_for_good(i, week, False, refugees, specialists)
                 continue
