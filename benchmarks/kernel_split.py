@@ -74,9 +74,7 @@ def _timed_weeks(stop, r, s, e, v, t, p, c, weekly, accounts, ledger, spent):
         count, start, adv = _advertised(e, v, p.n_sectors)
         t0 = _clock()
         spent[5] += t0 - t1
-        score, app, req, applied = _applications(
-            week, r, s, e, v, t, p, routes, count, start, adv
-        )
+        score, app, req, applied = _applications(week, r, s, e, v, t, p, routes, count, start, adv)
         t1 = _clock()
         spent[6] += t1 - t0
         offer = _offers(r, e, p, score, app, applied)
