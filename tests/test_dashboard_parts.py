@@ -370,7 +370,8 @@ def test_a_run_under_way_is_waited_for_and_guesses_make_way(base, monkeypatch):
         counted.keys.clear()
         counted.gate.clear()  # the guesses under way wait until the page asks
         tasks = [t for g in guessed for t in whatif_tasks(base, apply(base, g), REPS)[0]]
-        assert cache.prefetch(tasks, pool) == 4 * REPS  # the chosen sides only
+        cache.prefetch(tasks, pool)
+        assert cache.queued() == 4 * REPS - 2  # the chosen sides only; one per worker sent
 
         def asking() -> bool:  # asked once its runs are sent: the guesses may go on now
             counted.gate.set()
@@ -383,6 +384,23 @@ def test_a_run_under_way_is_waited_for_and_guesses_make_way(base, monkeypatch):
     assert sorted(counted.keys[:2]) == sorted(wanted[:2])  # the guesses under way: its own
     assert sorted(counted.keys) == sorted(wanted)  # each once; no other guess was run
     assert w.runs == REPS
+
+
+def test_a_guess_no_longer_wanted_sends_no_more_runs(base, monkeypatch):
+    counted = _Counted(monkeypatch)
+    with ThreadPoolExecutor(2) as pool:
+        cache = RunCache(ahead=2)
+        run_whatif(base, base, REPS, cache=cache, executor=pool)
+        counted.keys.clear()
+        counted.gate.clear()
+        asked = iter([True] + [False] * 99)  # wanted at first, then the page is gone
+        guessed = [{"follow_up.caseload": c} for c in (5, 6)]
+        done = work_ahead(
+            base, guessed, REPS, "en", False, cache, pool, Updates(), wanted=lambda: next(asked)
+        )
+        assert done == 0 and cache.queued() == 0
+        counted.gate.set()
+    assert len(counted.keys) == 2  # the runs under way (one per worker) finished; no more
 
 
 def test_the_cohort_spread_is_wider_than_the_precision_of_the_average(base):

@@ -539,7 +539,7 @@ def Dashboard():
     presenting = solara.use_reactive(False)
     attempt = solara.use_reactive(0)
     shown_ref = solara.use_ref(None)
-    moved: Any = solara.use_ref(None)  # the lever last set (its neighbours are worked out ahead)
+    moved: Any = solara.use_ref(None)  # the lever last set, and whether it went up
     alive = solara.use_memo(session_alive, [])
 
     base = preset(cfg.presets[preset_name.value])
@@ -551,8 +551,13 @@ def Dashboard():
             if path == REPLICATIONS.path:
                 replications.set(read(REPLICATIONS, value, lang.value))
             else:
-                accepted.set(accept(base, accepted.value, path, value, lang.value))
-                moved.current = path
+                settings = accept(base, accepted.value, path, value, lang.value)
+                before = value_of(current, path)
+                after = value_of(apply(base, settings, lang.value), path)
+                # Which way it moved: the next step that way is worked out ahead first.
+                up = isinstance(after, int | float) and isinstance(before, int | float)
+                moved.current = path, up and after > before
+                accepted.set(settings)
         except LeverError as e:
             refused.set({path: (str(value), "; ".join(p.message for p in e.problems))})
             revision.set(revision.value + 1)
@@ -608,7 +613,8 @@ def Dashboard():
         pool = RUNTIME.pool
         if pool is None or moved.current is None or not alive():
             return
-        nexts = neighbours(base, settings, moved.current)
+        path, up = moved.current
+        nexts = neighbours(base, settings, path)[:: -1 if up else 1]
         asked = dict(accepted.value), replications.value, lang.value, projector.value
 
         def wanted() -> bool:  # until the settings change or the page closes

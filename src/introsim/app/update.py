@@ -221,17 +221,16 @@ def work_ahead(
         tasks[tuple(settings.items())] = whatif_tasks(
             preset, chosen, replications, ensemble=ensemble
         )[0]
-    cache.prefetch([task for runs in tasks.values() for task in runs], executor)
+    guess = cache.prefetch([task for runs in tasks.values() for task in runs], executor)
     finished = 0
     for settings in next_settings:
         deadline = time.monotonic() + patience_s
         runs = keys_of(tasks[tuple(settings.items())])
-        while not cache.holds(runs):
-            if not still() or time.monotonic() > deadline:
-                return finished
+        while not cache.holds(runs) and still() and time.monotonic() < deadline:
             time.sleep(POLL_S)
-        if not still():
+        if not (cache.holds(runs) and still()):
             break
         update(preset, settings, replications, lang, large, cache, kept=kept, ensemble=ensemble)
         finished += 1
+    cache.drop_guess(guess)  # no longer wanted, or done: nothing more of it is sent
     return finished

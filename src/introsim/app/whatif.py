@@ -254,6 +254,7 @@ class RunCache:
         self._queued: OrderedDict[Key, Task] = OrderedDict()  # ahead, not yet sent
         self._ahead: set[Key] = set()  # sent ahead, nobody waits for them yet
         self._executor: Executor | None = None
+        self._guess = 0  # which prefetch the queue holds
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -299,17 +300,31 @@ class RunCache:
         Replaces what was queued ahead before: the newest guess of what comes next wins.
 
         Returns:
-            Runs queued (those neither kept nor under way).
+            A number naming this guess, for :meth:`drop_guess`.
         """
         with self._lock:
             self._executor = executor
+            self._guess += 1
             self._queued.clear()
             for key, task in zip(keys_of(tasks), tasks, strict=True):
                 if key not in self._runs and key not in self._running:
                     self._queued[key] = task
-            queued = len(self._queued)
             self._pump()
-        return queued
+            return self._guess
+
+    def drop_guess(self, guess: int) -> None:
+        """Send no more of a guess's runs (if the queue still holds that guess).
+
+        Its runs under way finish, as any run does.
+        """
+        with self._lock:
+            if self._guess == guess:
+                self._queued.clear()
+
+    def queued(self) -> int:
+        """Runs queued ahead and not yet sent."""
+        with self._lock:
+            return len(self._queued)
 
     def holds(self, keys: list[Key]) -> bool:
         """Whether every one of these runs (see :func:`keys_of`) is kept."""
