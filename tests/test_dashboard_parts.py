@@ -38,13 +38,14 @@ from introsim.app.levers import (
     accept,
     apply,
     changed,
+    neighbours,
     read,
     schema_field,
     shown_value,
     stored_value,
     value_of,
 )
-from introsim.app.update import CHARTS, Updates, update
+from introsim.app.update import CHARTS, Updates, update, work_ahead
 from introsim.app.whatif import (
     TARGET_AT_EXIT,
     TARGET_OUTCOME,
@@ -52,6 +53,7 @@ from introsim.app.whatif import (
     Estimate,
     RunCache,
     run_whatif,
+    whatif_tasks,
 )
 from introsim.experiments.compare import IN_WORK, compare
 from introsim.params.loader import load_scenario
@@ -290,6 +292,99 @@ def test_runs_on_a_pool_give_the_same_numbers_and_stop_when_cancelled(base):
         assert asked.is_set() and len(cache) < 16
 
 
+def test_the_next_steps_of_a_lever_are_its_sliders_neighbours(base):
+    caseload = stored_value(base, "follow_up.caseload")
+    assert neighbours(base, {}, "follow_up.caseload") == [
+        {"follow_up.caseload": caseload - 1},
+        {"follow_up.caseload": caseload + 1},
+    ]
+    rate = BY_PATH["wage_subsidy.rate"]
+    at = {"wage_subsidy.rate": 0.4}
+    assert neighbours(base, at, rate.path) == [
+        accept(base, at, rate.path, 40 - rate.step * 100),
+        accept(base, at, rate.path, 40 + rate.step * 100),
+    ]
+    low = {"follow_up.caseload": BY_PATH["follow_up.caseload"].low}
+    assert neighbours(base, low, "follow_up.caseload") == [
+        {"follow_up.caseload": low["follow_up.caseload"] + 1}
+    ]
+    assert neighbours(base, {}, "follow_up.method") == []  # a choice has no next step
+
+
+class _Counted:
+    """Counts each run the cache asks for (in this process: a thread pool); a closed gate
+    holds every run until it opens."""
+
+    def __init__(self, monkeypatch):
+        import introsim.app.whatif as whatif
+
+        self.keys: list[tuple[str, int, int]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        real = whatif.run_replicate
+
+        def run(scenario, root, replicate):
+            self.keys.append((scenario.digest(), root, replicate))
+            assert self.gate.wait(120)
+            return real(scenario, root, replicate)
+
+        monkeypatch.setattr(whatif, "run_replicate", run)
+
+
+def _settled(cache: RunCache, n: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 120
+    while len(cache) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_whatif_worked_out_ahead_is_the_one_computed_afresh(base, monkeypatch):
+    counted = _Counted(monkeypatch)
+    chosen = {"follow_up.caseload": 9}
+    afresh = update(base, chosen, REPS, "en")
+    with ThreadPoolExecutor(2) as pool:
+        cache, kept = RunCache(), Updates()
+        update(base, {}, REPS, "en", cache=cache, executor=pool)  # the reference, as at start
+        counted.keys.clear()
+        assert work_ahead(base, [chosen], REPS, "en", False, cache, pool, kept) == 1
+        assert len(counted.keys) == REPS  # the chosen side only: the reference is kept
+        counted.keys.clear()
+        ahead = update(base, chosen, REPS, "en", cache=cache, executor=pool, kept=kept)
+    assert counted.keys == [] and ahead.runs == 0  # nothing run again, nothing made again
+    assert ahead.lines == afresh.lines and ahead.data == afresh.data
+    for outcome in (TARGET_OUTCOME, "cost_per_participant_nok"):
+        for a, b in zip(
+            ahead.whatif.outcomes[outcome], afresh.whatif.outcomes[outcome], strict=True
+        ):
+            assert (a.mean, a.low, a.high) == (b.mean, b.low, b.high)
+
+
+def test_a_run_under_way_is_waited_for_and_guesses_make_way(base, monkeypatch):
+    counted = _Counted(monkeypatch)
+    guessed = [{"follow_up.caseload": c} for c in (5, 6, 7, 8)]
+    asked = apply(base, {"follow_up.caseload": 5})
+    with ThreadPoolExecutor(2) as pool:
+        cache = RunCache(ahead=2)
+        run_whatif(base, base, REPS, cache=cache, executor=pool)
+        counted.keys.clear()
+        counted.gate.clear()  # the guesses under way wait until the page asks
+        tasks = [t for g in guessed for t in whatif_tasks(base, apply(base, g), REPS)[0]]
+        assert cache.prefetch(tasks, pool) == 4 * REPS  # the chosen sides only
+
+        def asking() -> bool:  # asked once its runs are sent: the guesses may go on now
+            counted.gate.set()
+            return False
+
+        # Asked for now: the guesses it needs are waited for, the others are dropped.
+        w = run_whatif(base, asked, REPS, cache=cache, executor=pool, cancelled=asking)
+    tasks, _, _ = whatif_tasks(base, asked, REPS)
+    wanted = [(sc.digest(), root, r) for sc, root, r in tasks[REPS:]]
+    assert sorted(counted.keys[:2]) == sorted(wanted[:2])  # the guesses under way: its own
+    assert sorted(counted.keys) == sorted(wanted)  # each once; no other guess was run
+    assert w.runs == REPS
+
+
 def test_the_cohort_spread_is_wider_than_the_precision_of_the_average(base):
     w = run_whatif(base, apply(base, {"follow_up.method": "ips"}), 6)
     _, new, _ = w.outcomes[TARGET_OUTCOME]
@@ -442,7 +537,7 @@ def test_the_payers_chart_is_the_ledgers_flows_and_net_cost(base):
     from introsim.params.schema import PAYERS
 
     w = run_whatif(base, apply(base, {"follow_up.method": "ips"}), REPS)
-    fig = charts.payers_figure(w, "en")
+    fig = go.Figure(charts.payers_figure(w, "en"))  # plain data, and valid plotly
     bars = [tr for tr in fig.data if tr.type == "bar"]
     (net,) = [tr for tr in fig.data if tr.type == "scatter"]
     payers = [p for p in PAYERS if any(w.flows[0][f"pv_{p}_{f}_nok"] for f in _flows())]

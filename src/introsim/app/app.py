@@ -34,12 +34,13 @@ from introsim.app.levers import (
     LeverError,
     accept,
     apply,
+    neighbours,
     read,
     shown_value,
     value_of,
 )
 from introsim.app.server import RUNTIME, config, plotly_url, preset
-from introsim.app.update import CHARTS, Update, update, update_key
+from introsim.app.update import CHARTS, Update, update, update_key, work_ahead
 from introsim.app.whatif import Cancelled
 from introsim.app.widgets import (
     FullScreenButton,
@@ -538,6 +539,7 @@ def Dashboard():
     presenting = solara.use_reactive(False)
     attempt = solara.use_reactive(0)
     shown_ref = solara.use_ref(None)
+    moved: Any = solara.use_ref(None)  # the lever last set (its neighbours are worked out ahead)
     alive = solara.use_memo(session_alive, [])
 
     base = preset(cfg.presets[preset_name.value])
@@ -550,6 +552,7 @@ def Dashboard():
                 replications.set(read(REPLICATIONS, value, lang.value))
             else:
                 accepted.set(accept(base, accepted.value, path, value, lang.value))
+                moved.current = path
         except LeverError as e:
             refused.set({path: (str(value), "; ".join(p.message for p in e.problems))})
             revision.set(revision.value + 1)
@@ -580,7 +583,7 @@ def Dashboard():
 
     def compute(cancel: threading.Event) -> Update | Exception | None:
         try:
-            return update(
+            done = update(
                 base,
                 accepted.value,
                 replications.value,
@@ -597,6 +600,39 @@ def Dashboard():
         except Exception as e:  # said on the page in one line; the traceback goes to the log
             log.exception("dashboard computation failed")
             return e
+        look_ahead(done.settings)
+        return done
+
+    def look_ahead(settings: dict[str, Any]) -> None:
+        """While the room reads the result, work out the lever's next steps either side."""
+        pool = RUNTIME.pool
+        if pool is None or moved.current is None or not alive():
+            return
+        nexts = neighbours(base, settings, moved.current)
+        asked = dict(accepted.value), replications.value, lang.value, projector.value
+
+        def wanted() -> bool:  # until the settings change or the page closes
+            now = accepted.value, replications.value, lang.value, projector.value
+            return alive() and now == asked
+
+        def work() -> None:
+            try:
+                work_ahead(
+                    base,
+                    nexts,
+                    replications.value,
+                    lang.value,
+                    projector.value,
+                    RUNTIME.cache,
+                    pool,
+                    RUNTIME.updates,
+                    cfg.ensemble,
+                    wanted,
+                )
+            except Exception:  # a guess that fails costs nothing: the page asks when needed
+                log.exception("working out the next steps ahead failed")
+
+        threading.Thread(target=work, name="introsim-ahead", daemon=True).start()
 
     result = solara.use_thread(compute, list(key), intrusive_cancel=False)
     running = result.state in (

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+from functools import cache
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from _plotly_utils.utils import convert_to_base64  # type: ignore[import-untyped]  # plotly's own
 from plotly.utils import PlotlyJSONEncoder
 
 from introsim.app.i18n import plotly_separators, preset_label, t
@@ -32,28 +33,71 @@ PLOTLY_CONFIG = {"responsive": True, "displayModeBar": False, "displaylogo": Fal
 floats over a chart's title (the page's own button saves a picture of the whole view)."""
 
 
-def figure_json(fig: go.Figure) -> dict[str, Any]:
+Figure = dict[str, Any]
+"""A figure as plotly.js takes it: ``{"data": [traces], "layout": {...}}`` (numpy arrays too)."""
+
+
+def figure_json(fig: go.Figure | Figure) -> dict[str, Any]:
     """A figure as plain JSON data for the browser (NaN as null, numpy arrays as lists)."""
-    return json.loads(json.dumps(fig.to_plotly_json(), cls=PlotlyJSONEncoder))
+    plain = fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
+    return json.loads(json.dumps(plain, cls=PlotlyJSONEncoder))
+
+
+@cache
+def _template() -> str:
+    """Plotly's default template as JSON text (what a ``go.Figure`` carries), built once."""
+    return json.dumps(go.Figure().layout.template.to_plotly_json(), cls=PlotlyJSONEncoder)
+
+
+AXIS: dict[str, Any] = {"gridcolor": GRID_COLOUR, "zeroline": False}
+"""Every chart axis: a light grid, no zero line unless a chart asks for one."""
+
+
+def _layout_of(title: str, large: bool, lang: str, height: int = 380) -> dict[str, Any]:
+    """The layout every chart shares: title, number format, font, size, margins, legend."""
+    return {
+        "title": {"text": title, "x": 0.01},
+        "separators": plotly_separators(lang),
+        # No width: plotly takes the container's (not its own 700 px) and follows it.
+        "autosize": True,
+        "font": {"family": FONT, "size": FONT_SIZE[large]},
+        "height": int(height * (1.35 if large else 1.0)),
+        "margin": {"l": 60, "r": 20, "t": 60 + 20 * large, "b": 50},
+        "legend": {"orientation": "h", "y": -0.18},
+        # A white background set directly: building a named template costs more than
+        # the rest of a chart (it is copied and validated each time).
+        "plot_bgcolor": "white",
+    }
 
 
 def _layout(fig: go.Figure, title: str, large: bool, lang: str, height: int = 380) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.01},
-        separators=plotly_separators(lang),
-        # No width: plotly takes the container's (not its own 700 px) and follows it.
-        autosize=True,
-        font={"family": FONT, "size": FONT_SIZE[large]},
-        height=int(height * (1.35 if large else 1.0)),
-        margin={"l": 60, "r": 20, "t": 60 + 20 * large, "b": 50},
-        legend={"orientation": "h", "y": -0.18},
-        # A white background set directly: building a named template costs more than
-        # the rest of a chart (it is copied and validated each time).
-        plot_bgcolor="white",
-    )
-    fig.update_xaxes(gridcolor=GRID_COLOUR, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID_COLOUR, zeroline=False)
+    fig.update_layout(**_layout_of(title, large, lang, height))
+    fig.update_xaxes(**AXIS)
+    fig.update_yaxes(**AXIS)
     return fig
+
+
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any], **axes: dict[str, Any]) -> Figure:
+    """A what-if chart as plain data, as a ``go.Figure`` of the same traces would send it.
+
+    The what-if charts are redrawn on every slider move: built as plain dicts they cost
+    a few milliseconds, where plotly's figure objects (which check every property) cost
+    tens. ``Update.figures`` still gives them as ``go.Figure`` (checked) on request.
+
+    Args:
+        data: The traces, each with its ``type``.
+        layout: The layout (:func:`_layout_of` and the chart's own).
+        **axes: Each axis (``xaxis``, ``yaxis2``, ...) with its own settings beside :data:`AXIS`.
+    """
+    layout = {**layout, **{name: {**AXIS, **own} for name, own in axes.items()}}
+    layout["template"] = json.loads(_template())
+    figure = {"data": data, "layout": layout}
+    convert_to_base64(figure)  # numpy arrays as plotly.js typed arrays, as go.Figure sends them
+    return figure
+
+
+def _title(text: str) -> dict[str, str]:
+    return {"text": text}
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -66,58 +110,94 @@ def names(w: WhatIf, lang: str) -> tuple[str, str]:
     return preset_label(w.reference, lang), t("your_settings", lang)
 
 
-def in_work_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+def in_work_figure(w: WhatIf, lang: str, large: bool = False) -> Figure:
     """Share of arrived participants in work, week by week, with where one cohort lands."""
-    fig = go.Figure()
+    data = []
     for band, name, colour in zip(
         w.in_work, names(w, lang), (REFERENCE_COLOUR, CHOSEN_COLOUR), strict=True
     ):
         weeks = np.arange(band.mean.size)
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([weeks, weeks[::-1]]),
-                y=100 * np.concatenate([band.spread_high, band.spread_low[::-1]]),
-                fill="toself",
-                fillcolor=_rgba(colour, 0.2),
-                line={"width": 0},
-                hoverinfo="skip",
-                name=f"{name}: {t('band', lang)}",
-                showlegend=False,
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": np.concatenate([weeks, weeks[::-1]]),
+                "y": 100 * np.concatenate([band.spread_high, band.spread_low[::-1]]),
+                "fill": "toself",
+                "fillcolor": _rgba(colour, 0.2),
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "name": f"{name}: {t('band', lang)}",
+                "showlegend": False,
+            }
         )
-        fig.add_trace(
-            go.Scatter(x=weeks, y=100 * band.mean, name=name, line={"color": colour, "width": 3})
+        data.append(
+            {
+                "type": "scatter",
+                "x": weeks,
+                "y": 100 * band.mean,
+                "name": name,
+                "line": {"color": colour, "width": 3},
+            }
         )
-    fig.update_xaxes(title=t("week", lang))
-    fig.update_yaxes(title="%", rangemode="tozero")
-    return _layout(fig, t("chart_in_work", lang), large, lang)
+    return _figure(
+        data,
+        _layout_of(t("chart_in_work", lang), large, lang),
+        xaxis={"title": _title(t("week", lang))},
+        yaxis={"title": _title("%"), "rangemode": "tozero"},
+    )
 
 
-def status_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
-    """Where the arrived participants are each week: stacked shares, reference and chosen."""
+def status_figure(w: WhatIf, lang: str, large: bool = False) -> Figure:
+    """Where the arrived participants are each week: stacked shares, reference and chosen.
+
+    Two panels side by side sharing the share axis (the layout of plotly's
+    ``make_subplots(rows=1, cols=2, shared_yaxes=True)``), each titled with its scenario.
+    """
     titles = names(w, lang)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=titles)
+    data = []
     for col, table in enumerate(w.status, start=1):
         for status in STATUS_STYLE:
-            fig.add_trace(
-                go.Scatter(
-                    x=table.index,
-                    y=100 * table[status].to_numpy(),
-                    stackgroup=f"s{col}",
-                    name=t(f"status_{status}", lang),
-                    legendgroup=status,
-                    showlegend=col == 1,
-                    line={"width": 0.5, "color": STATUS_STYLE[status][1]},
-                ),
-                row=1,
-                col=col,
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": table.index.to_numpy(),
+                    "y": 100 * table[status].to_numpy(),
+                    "stackgroup": f"s{col}",
+                    "name": t(f"status_{status}", lang),
+                    "legendgroup": status,
+                    "showlegend": col == 1,
+                    "line": {"width": 0.5, "color": STATUS_STYLE[status][1]},
+                    "xaxis": "x" if col == 1 else "x2",
+                    "yaxis": "y" if col == 1 else "y2",
+                }
             )
-    fig.update_xaxes(title=t("week", lang))
-    fig.update_yaxes(title="%", range=[0, 100], col=1)
-    return _layout(fig, t("chart_status", lang), large, lang, height=420)
+    layout = _layout_of(t("chart_status", lang), large, lang, height=420)
+    layout["annotations"] = [
+        {
+            "font": {"size": 16},
+            "showarrow": False,
+            "text": title,
+            "x": x,
+            "xanchor": "center",
+            "xref": "paper",
+            "y": 1.0,
+            "yanchor": "bottom",
+            "yref": "paper",
+        }
+        for title, x in zip(titles, (0.225, 0.775), strict=True)
+    ]
+    week = _title(t("week", lang))
+    return _figure(
+        data,
+        layout,
+        xaxis={"anchor": "y", "domain": [0.0, 0.45], "title": week},
+        yaxis={"anchor": "x", "domain": [0.0, 1.0], "title": _title("%"), "range": [0, 100]},
+        xaxis2={"anchor": "y2", "domain": [0.55, 1.0], "title": week},
+        yaxis2={"anchor": "x2", "domain": [0.0, 1.0], "matches": "y", "showticklabels": False},
+    )
 
 
-def payers_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+def payers_figure(w: WhatIf, lang: str, large: bool = False) -> Figure:
     """Who pays and who gains: each payer's flows per participant, stacked, in present value.
 
     One pair of bars per payer (the municipality, the state, NAV): the starting point and
@@ -137,74 +217,81 @@ def payers_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
         [t(f"payer_{p}", lang) for p in payers for _ in scenarios],
         [name for _ in payers for name in scenarios],
     ]
-    fig = go.Figure()
+    data = []
     for flow in FLOWS:
         nok = [side.get((p, flow), 0.0) for p in payers for side in booked]
         if not any(abs(v) > 0.5 for v in nok):
             continue
-        fig.add_trace(
-            go.Bar(
-                y=bars,
-                x=nok,
-                orientation="h",
-                name=t(f"flow_{flow}", lang),
-                marker_color=FLOW_COLOURS[flow],
-            )
+        data.append(
+            {
+                "type": "bar",
+                "y": bars,
+                "x": nok,
+                "orientation": "h",
+                "name": t(f"flow_{flow}", lang),
+                "marker": {"color": FLOW_COLOURS[flow]},
+            }
         )
     net = [flows.get(net_cost_name(p), math.nan) for p in payers for flows in w.flows]
-    fig.add_trace(
-        go.Scatter(
-            y=bars,
-            x=net,
-            mode="markers",
-            name=t("net_cost", lang),
-            marker={"symbol": "diamond", "size": 12 if large else 10, "color": "#000"},
-            text=[format_value(COST, v, lang) for v in net],
-            hovertemplate="%{text}<extra></extra>",
-        )
+    data.append(
+        {
+            "type": "scatter",
+            "y": bars,
+            "x": net,
+            "mode": "markers",
+            "name": t("net_cost", lang),
+            "marker": {"symbol": "diamond", "size": 12 if large else 10, "color": "#000"},
+            "text": [format_value(COST, v, lang) for v in net],
+            "hovertemplate": "%{text}<extra></extra>",
+        }
     )
-    fig.update_layout(barmode="relative")
-    fig.update_xaxes(
-        title=t("money_unit", lang),
-        tickformat=",.0f",
-        nticks=5,
-        zeroline=True,
-        zerolinecolor="#444",
+    layout = _layout_of(t("chart_payers", lang), large, lang, height=520)
+    layout.update(barmode="relative", legend={"orientation": "h", "y": -0.2})
+    return _figure(
+        data,
+        layout,
+        # A line at zero between what a payer pays (right) and what it receives (left).
+        xaxis={
+            "title": _title(t("money_unit", lang)),
+            "tickformat": ",.0f",
+            "nticks": 5,
+            "zeroline": True,
+            "zerolinecolor": "#444",
+        },
+        yaxis={"autorange": "reversed", "automargin": True},  # the municipality first
     )
-    fig.update_yaxes(autorange="reversed", automargin=True)  # the municipality first
-    _layout(fig, t("chart_payers", lang), large, lang, height=520)
-    return fig.update_layout(legend={"orientation": "h", "y": -0.2})
 
 
-def subgroup_figure(w: WhatIf, lang: str, large: bool = False) -> go.Figure:
+def subgroup_figure(w: WhatIf, lang: str, large: bool = False) -> Figure:
     """In work at 12 months by subgroup, reference and chosen, with 95 % intervals."""
     sg = w.subgroups
     x = [
         [t(f"sub_{g}", lang) for g in sg["subgroup"]],
         [t(f"level_{v}", lang) for v in sg["level"]],
     ]
-    fig = go.Figure()
+    data = []
     for prefix, name, colour in zip(
         ("ref_", ""), names(w, lang), (REFERENCE_COLOUR, CHOSEN_COLOUR), strict=True
     ):
         mean = sg[f"{prefix}mean"].to_numpy()
-        fig.add_trace(
-            go.Bar(
-                x=x,
-                y=100 * mean,
-                name=name,
-                marker_color=colour,
-                error_y={
+        data.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": 100 * mean,
+                "name": name,
+                "marker": {"color": colour},
+                "error_y": {
                     "type": "data",
                     "symmetric": False,
                     "array": 100 * (sg[f"{prefix}high"].to_numpy() - mean),
                     "arrayminus": 100 * (mean - sg[f"{prefix}low"].to_numpy()),
                 },
-            )
+            }
         )
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title="%", rangemode="tozero")
-    return _layout(fig, t("chart_subgroups", lang), large, lang, height=420)
+    layout = _layout_of(t("chart_subgroups", lang), large, lang, height=420)
+    layout["barmode"] = "group"
+    return _figure(data, layout, xaxis={}, yaxis={"title": _title("%"), "rangemode": "tozero"})
 
 
 # --------------------------------------------------------------------------- one run

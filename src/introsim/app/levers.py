@@ -431,6 +431,34 @@ def accept(
     return ordered
 
 
+def neighbours(base: Scenario, settings: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
+    """The settings with one lever a slider step lower and higher, where both are accepted.
+
+    What an arrow key on that lever's slider would ask for next (the value the slider
+    shows, plus or minus its step, read as a slider's value is read).
+
+    Args:
+        base: The preset.
+        settings: Accepted settings (stored units).
+        path: The lever.
+
+    Returns:
+        Up to two settings; none for a choice or an unknown lever.
+    """
+    lever = BY_PATH.get(path)
+    if lever is None or lever.kind == "choice":
+        return []
+    shown = lever.shown(value_of(apply(base, settings), path))
+    step = round(lever.step * lever.scale, 10)
+    out = []
+    for value in (round(shown - step, 10), round(shown + step, 10)):
+        try:
+            out.append(accept(base, settings, path, value))
+        except LeverError:
+            continue
+    return out
+
+
 def changed(base: Scenario, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings that differ from what the base scenario holds, in lever order."""
     return {

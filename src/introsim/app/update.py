@@ -11,7 +11,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from introsim.app import charts
 from introsim.app.levers import apply
 from introsim.app.summary import Line, summary
-from introsim.app.whatif import RunCache, WhatIf, run_whatif
+from introsim.app.whatif import POLL_S, RunCache, WhatIf, keys_of, run_whatif, whatif_tasks
 from introsim.params.schema import Scenario
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ class Update:
         scenario: The preset with the settings applied.
         settings: The accepted settings it was computed for (lever paths, stored units).
         whatif: The comparison with the preset.
-        figures: Each name of :data:`CHARTS` mapped to its figure.
         data: Each name of :data:`CHARTS` mapped to the figure as JSON for the browser.
         lines: The result in plain words, most important first.
         seconds: Wall time from the settings to the finished figures.
@@ -57,11 +56,19 @@ class Update:
     scenario: Scenario
     settings: dict[str, Any]
     whatif: WhatIf
-    figures: dict[str, go.Figure]
     data: dict[str, dict[str, Any]]
     lines: list[Line]
     seconds: float
     runs: int
+
+    @property
+    def figures(self) -> dict[str, go.Figure]:
+        """Each name of :data:`CHARTS` mapped to its figure as a plotly object.
+
+        Built on request only (plotly checks every property, which costs more than making
+        the chart's data); the page draws :attr:`data`.
+        """
+        return {name: go.Figure(figure) for name, figure in self.data.items()}
 
     @property
     def headline(self) -> list[str]:
@@ -154,13 +161,11 @@ def update(
         cancelled=cancelled,
         ensemble=ensemble,
     )
-    figures = {name: make(whatif, lang, large) for name, make in CHARTS.items()}
-    data = {name: charts.figure_json(fig) for name, fig in figures.items()}
+    data = {name: charts.figure_json(make(whatif, lang, large)) for name, make in CHARTS.items()}
     result = Update(
         scenario=chosen,
         settings=dict(settings),
         whatif=whatif,
-        figures=figures,
         data=data,
         lines=summary(whatif, lang),
         seconds=time.perf_counter() - t0,
@@ -169,3 +174,64 @@ def update(
     if kept is not None:
         kept.put(key, result)
     return result
+
+
+def work_ahead(
+    preset: Scenario,
+    next_settings: Sequence[Mapping[str, Any]],
+    replications: int,
+    lang: str,
+    large: bool,
+    cache: RunCache,
+    executor: Executor,
+    kept: Updates,
+    ensemble: Ensemble | None = None,
+    wanted: Callable[[], bool] | None = None,
+    patience_s: float = 30.0,
+) -> int:
+    """Work out ahead the what-ifs the page may ask for next, and keep them finished.
+
+    First their runs go to the pool (see :meth:`RunCache.prefetch`: a run per worker at
+    a time, and any computation someone waits for goes first); as each what-if's runs
+    are all in, its words and charts are made with :func:`update` and kept, so asking
+    for it shows it at once. The runs are the very runs :func:`update` would run (same
+    scenarios, seeds and members): a result worked out ahead is the one it would have
+    computed afresh.
+
+    Args:
+        preset: The reference scenario.
+        next_settings: Settings that may come next (lever paths, schema units).
+        replications: Runs per scenario.
+        lang: Language of the words and charts.
+        large: Projector mode.
+        cache: Where the runs are kept.
+        executor: The warm worker pool.
+        kept: Where the finished what-ifs are kept.
+        ensemble: As :func:`update`.
+        wanted: Asked while waiting for runs: False stops (newer settings, the page gone).
+        patience_s: Longest wait for one what-if's runs (the guess is dropped after it).
+
+    Returns:
+        What-ifs finished and kept.
+    """
+    still = wanted or (lambda: True)
+    tasks = {}
+    for settings in next_settings:
+        chosen = apply(preset, settings)
+        tasks[tuple(settings.items())] = whatif_tasks(
+            preset, chosen, replications, ensemble=ensemble
+        )[0]
+    cache.prefetch([task for runs in tasks.values() for task in runs], executor)
+    finished = 0
+    for settings in next_settings:
+        deadline = time.monotonic() + patience_s
+        runs = keys_of(tasks[tuple(settings.items())])
+        while not cache.holds(runs):
+            if not still() or time.monotonic() > deadline:
+                return finished
+            time.sleep(POLL_S)
+        if not still():
+            break
+        update(preset, settings, replications, lang, large, cache, kept=kept, ensemble=ensemble)
+        finished += 1
+    return finished

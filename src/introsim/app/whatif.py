@@ -17,6 +17,7 @@ three kinds of uncertainty include what we do not know about the mechanisms.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -215,35 +216,109 @@ class WhatIf:
         return max(1, len(self.members)) * self.replicates
 
 
+Task = tuple[Scenario, int, int]
+"""One run: (scenario, root seed, replicate)."""
+Key = tuple[str, int, int]
+"""What a run is kept under: (scenario digest, root seed, replicate)."""
+
+
+def keys_of(tasks: list[Task]) -> list[Key]:
+    """What each run is kept under."""
+    return [(sc.digest(), root, r) for sc, root, r in tasks]
+
+
 class RunCache:
     """Replicate results by (scenario digest, root seed, replicate), least recently used out.
 
     Shared by every browser session of a server. Missing runs go to a warm worker pool
     when one is given (each result, about 20 kB, costs well under a millisecond to send
-    back), else they run in this thread.
+    back), else they run in this thread. A run already under way on the pool (asked for
+    by another session, or worked out ahead by :meth:`prefetch`) is waited for, not run
+    again.
+
+    Runs worked out ahead go to the pool a few at a time, only as many as it has workers,
+    and a computation someone waits for drops those not yet started: the pool is never
+    more than one run per worker behind the person moving a lever.
 
     Args:
         size: Most results kept.
+        ahead: Runs worked out ahead at once (the pool's workers).
     """
 
-    def __init__(self, size: int = CACHE_RUNS) -> None:
+    def __init__(self, size: int = CACHE_RUNS, ahead: int = 2) -> None:
         self.size = size
-        self._runs: OrderedDict[tuple[str, int, int], ReplicateResult] = OrderedDict()
-        self._lock = threading.Lock()  # several browser sessions share one server
+        self.ahead = ahead
+        self._runs: OrderedDict[Key, ReplicateResult] = OrderedDict()
+        self._lock = threading.RLock()  # several browser sessions share one server
+        self._running: dict[Key, Future[ReplicateResult]] = {}
+        self._queued: OrderedDict[Key, Task] = OrderedDict()  # ahead, not yet sent
+        self._ahead: set[Key] = set()  # sent ahead, nobody waits for them yet
+        self._executor: Executor | None = None
 
     def __len__(self) -> int:
         return len(self._runs)
 
-    def _keep(self, key: tuple[str, int, int], result: ReplicateResult) -> None:
+    def _keep(self, key: Key, result: ReplicateResult) -> None:
         with self._lock:
             self._runs[key] = result
             self._runs.move_to_end(key)
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
 
+    def _submit(self, executor: Executor, key: Key, task: Task) -> Future[ReplicateResult]:
+        """Send one run to the pool; its result is kept when it arrives (lock held)."""
+        future = executor.submit(run_replicate, *task)
+        self._running[key] = future
+        future.add_done_callback(functools.partial(self._arrived, key))
+        return future
+
+    def _arrived(self, key: Key, future: Future[ReplicateResult]) -> None:
+        with self._lock:
+            if self._running.get(key) is future:
+                del self._running[key]
+            was_ahead = key in self._ahead
+            self._ahead.discard(key)
+            if not future.cancelled() and future.exception() is None:
+                self._keep(key, future.result())
+            if was_ahead:
+                self._pump()
+
+    def _pump(self) -> None:
+        """Send runs worked out ahead while fewer than :attr:`ahead` of them are under way."""
+        with self._lock:
+            while self._queued and self._executor is not None and len(self._ahead) < self.ahead:
+                key, task = self._queued.popitem(last=False)
+                if key in self._runs or key in self._running:
+                    continue
+                self._ahead.add(key)
+                self._submit(self._executor, key, task)
+
+    def prefetch(self, tasks: list[Task], executor: Executor) -> int:
+        """Work out runs ahead of being asked for (on the pool, a few at a time).
+
+        Replaces what was queued ahead before: the newest guess of what comes next wins.
+
+        Returns:
+            Runs queued (those neither kept nor under way).
+        """
+        with self._lock:
+            self._executor = executor
+            self._queued.clear()
+            for key, task in zip(keys_of(tasks), tasks, strict=True):
+                if key not in self._runs and key not in self._running:
+                    self._queued[key] = task
+            queued = len(self._queued)
+            self._pump()
+        return queued
+
+    def holds(self, keys: list[Key]) -> bool:
+        """Whether every one of these runs (see :func:`keys_of`) is kept."""
+        with self._lock:
+            return all(k in self._runs for k in keys)
+
     def get_many(
         self,
-        tasks: list[tuple[Scenario, int, int]],
+        tasks: list[Task],
         executor: Executor | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> tuple[list[ReplicateResult], int]:
@@ -252,44 +327,66 @@ class RunCache:
         Args:
             tasks: The runs wanted.
             executor: Where missing runs go; None runs them in this thread.
-            cancelled: Asked between runs; once it says True, runs not yet started are
-                dropped and :class:`Cancelled` is raised (finished ones stay cached).
+            cancelled: Asked between runs; once it says True, runs this call sent and
+                not yet started are dropped and :class:`Cancelled` is raised (finished
+                ones stay cached).
 
         Raises:
             Cancelled: If ``cancelled`` said so before every result was in.
+
+        Returns:
+            The results, and how many were not yet finished when asked (run now, or
+            under way already).
         """
-        keys = [(sc.digest(), root, r) for sc, root, r in tasks]
+        keys = keys_of(tasks)
+        wanted = set(keys)
         with self._lock:
             found = {k: self._runs[k] for k in keys if k in self._runs}
             for k in found:
                 self._runs.move_to_end(k)
+            if len(found) == len(wanted):  # all kept: nothing to wait for
+                return [found[k] for k in keys], 0
+            # Someone waits now: runs worked out ahead that this computation does not need
+            # make way (those not yet started), and those it needs are its own.
+            self._queued.clear()
+            for k in list(self._ahead):
+                if k in wanted:
+                    self._ahead.discard(k)
+                elif self._running[k].cancel():
+                    self._ahead.discard(k)
+            shared = {k: self._running[k] for k in wanted if k not in found and k in self._running}
         # Unchanged settings are the reference itself: each distinct run is run once.
-        missing = {k: task for k, task in zip(keys, tasks, strict=True) if k not in found}
+        missing = {
+            k: task
+            for k, task in zip(keys, tasks, strict=True)
+            if k not in found and k not in shared
+        }
         stop = cancelled or (lambda: False)
-        if executor is None or len(missing) < 2:
+        if executor is None or len(missing) + len(shared) < 2:
+            for k, future in shared.items():
+                found[k] = future.result()
             for k, task in missing.items():
                 if stop():
                     raise Cancelled
                 found[k] = run_replicate(*task)
                 self._keep(k, found[k])
         else:
-            futures: dict[Future[ReplicateResult], tuple[str, int, int]] = {
-                executor.submit(run_replicate, *task): k for k, task in missing.items()
-            }
+            with self._lock:
+                own = {self._submit(executor, k, task): k for k, task in missing.items()}
+            futures = {**own, **{f: k for k, f in shared.items()}}
             pending = set(futures)
             try:
                 while pending:
                     done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
                     for future in done:
-                        k = futures[future]
-                        found[k] = future.result()
-                        self._keep(k, found[k])
+                        found[futures[future]] = future.result()
                     if pending and stop():
                         raise Cancelled
             finally:
                 for future in pending:
-                    future.cancel()
-        return [found[k] for k in keys], len(missing)
+                    if future in own:
+                        future.cancel()
+        return [found[k] for k in keys], len(missing) + len(shared)
 
 
 def _shares(status: np.ndarray) -> np.ndarray:
@@ -316,6 +413,42 @@ def ensemble_design(size: int, runs: int) -> tuple[int, ...]:
     """
     used = min(size, max(2, runs // ENSEMBLE_REPLICATES))
     return tuple(k * size // used for k in range(used))
+
+
+def whatif_tasks(
+    reference: Scenario,
+    chosen: Scenario,
+    replications: int,
+    root_seed: int | None = None,
+    ensemble: Ensemble | None = None,
+) -> tuple[list[Task], tuple[int, ...], int]:
+    """The runs a what-if needs: the reference's, then the chosen settings'.
+
+    Args: as :func:`run_whatif`.
+
+    Returns:
+        The runs (member-major within each scenario: run ``k * replicates + r`` of a side is
+        member ``k``, replicate ``r``), the members used (empty without an ensemble), and
+        the replicates per member.
+
+    Raises:
+        ValueError: If ``replications`` is below 2, or the ensemble has one member.
+    """
+    if replications < 2:
+        raise ValueError(f"replications: expected at least 2, found {replications}")
+    seed = reference.scenario.seed if root_seed is None else root_seed
+    if ensemble is not None:
+        if ensemble.size < 2:
+            raise ValueError(f"{ensemble.path}: a what-if needs two members or more")
+        members = ensemble_design(ensemble.size, replications)
+        sides = [[ensemble.apply_member(sc, k) for k in members] for sc in (reference, chosen)]
+        replicates = ENSEMBLE_REPLICATES
+    else:
+        members = ()
+        sides = [[reference], [chosen]]
+        replicates = replications
+    tasks = [(sc, seed, r) for side in sides for sc in side for r in range(replicates)]
+    return tasks, members, replicates
 
 
 def run_whatif(
@@ -350,23 +483,10 @@ def run_whatif(
         ValueError: If ``replications`` is below 2, or the ensemble has one member.
         Cancelled: If ``cancelled`` said so before the runs were in.
     """
-    if replications < 2:
-        raise ValueError(f"replications: expected at least 2, found {replications}")
     t0 = time.perf_counter()
     cache = cache if cache is not None else RunCache()
-    seed = reference.scenario.seed if root_seed is None else root_seed
-    if ensemble is not None:
-        if ensemble.size < 2:
-            raise ValueError(f"{ensemble.path}: a what-if needs two members or more")
-        members = ensemble_design(ensemble.size, replications)
-        sides = [[ensemble.apply_member(sc, k) for k in members] for sc in (reference, chosen)]
-        replicates = ENSEMBLE_REPLICATES
-    else:
-        members = ()
-        sides = [[reference], [chosen]]
-        replicates = replications
-    # Member-major within each scenario: run k * replicates + r is member k, replicate r.
-    tasks = [(sc, seed, r) for side in sides for sc in side for r in range(replicates)]
+    tasks, members, replicates = whatif_tasks(reference, chosen, replications, root_seed, ensemble)
+    seed = tasks[0][1]
     flat, runs = cache.get_many(tasks, executor, cancelled)
     per_side = len(tasks) // 2
     results = [flat[:per_side], flat[per_side:]]

@@ -54,7 +54,7 @@ class PlotlyChart(ipyvuetify.VuetifyTemplate):
 
     A new ``figure`` redraws the same chart in place (``Plotly.react``), so a playing
     run does not flicker. A ResizeObserver on the box resizes the chart whenever the
-    box changes (first layout, a tab opened, the window, the levers' drawer).
+    box's width is no longer the chart's (a tab opened, the window, the levers' drawer).
     """
 
     figure = traitlets.Dict().tag(sync=True)
@@ -74,8 +74,14 @@ module.exports = {
     introsimPlotly(this.src).then((Plotly) => {
       this.Plotly = Plotly;
       this.draw();
+      // Only a box that is now wider or narrower than the chart is redrawn: an observer
+      // also reports the size it finds when it starts, which the chart was just drawn at
+      // (redrawing all four then cost a new page hundreds of milliseconds).
       this.observer = new ResizeObserver(() => {
-        if (this.$refs.plot && this.$refs.plot._fullLayout) Plotly.Plots.resize(this.$refs.plot);
+        const gd = this.$refs.plot;
+        if (gd && gd._fullLayout && Math.abs(gd._fullLayout.width - gd.clientWidth) >= 1) {
+          Plotly.Plots.resize(gd);
+        }
       });
       this.observer.observe(this.$refs.plot);
     });
