@@ -72,7 +72,8 @@ def test_coded_columns_and_odd_values_round_trip(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a.parquet"), frame(columns))
 
 
-def test_introsim_run_does_not_import_pandas(tmp_path):
+def test_introsim_run_imports_neither_pandas_nor_municipal_profiles(tmp_path):
+    # Both are start-up time a run of a scenario without [municipality] does not need.
     code = (
         "import sys\n"
         "from introsim.cli import main\n"
@@ -80,6 +81,7 @@ def test_introsim_run_does_not_import_pandas(tmp_path):
         f" '--json', '--out', {str(tmp_path / 'out')!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
         "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+        "assert 'introsim.params.municipalities' not in sys.modules, 'profiles imported'\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

@@ -225,11 +225,13 @@ def _with_municipality(resolved: Resolved) -> None:
         ScenarioError: The profile or code is missing or wrong, or the profile file is bad
             (file, line and column of its first problem).
     """
-    from introsim.params.municipal_context import cached_profiles, profile_values
-
     table = resolved.data.get("municipality")
     if not isinstance(table, dict) or not ({"profile", "code"} & table.keys()):
         return
+    # Imported only here: its profile models take ~13 ms to build, which a scenario without
+    # a municipality (every `introsim run` of the shipped scenarios) need not pay.
+    from introsim.params.municipal_context import cached_profiles, profile_values
+
     for key, other in (("profile", "code"), ("code", "profile")):
         value = table.get(key)
         if key not in table:
