@@ -50,8 +50,10 @@ __all__ = [
 ]
 
 Outcome = dict[str, float]
-BATCH = 8
-"""Most tasks sent to a worker at once: small enough to balance, big enough to amortise."""
+BATCH = 32
+"""Most tasks sent to a worker at once: small enough to balance, big enough to amortise (each
+batch is one part file of the run store: at 8, writing the parts took a fifth of a 11,000-run
+study's main process)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 __all__ = [
     "CLIPPED",
@@ -95,8 +95,11 @@ def t_interval(
     se = float(x.std(ddof=1)) / math.sqrt(n)
     if se == 0.0:
         return n, mean, mean, mean, 1.0 if mean == 0.0 else 0.0
-    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
-    p = float(2 * stats.t.sf(abs(mean) / se, n - 1))
+    # scipy.special's Student t functions are what stats.t.ppf and .sf compute, without
+    # the distribution object's checks: the same numbers, a hundredth of the time (a
+    # sensitivity study's points table takes tens of thousands of intervals).
+    t = float(special.stdtrit(n - 1, 0.5 + confidence / 2))
+    p = float(2 * special.stdtr(n - 1, -abs(mean) / se))
     return n, mean, mean - t * se, mean + t * se, p
 
 
