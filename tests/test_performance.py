@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -247,12 +249,16 @@ def test_a_warm_start_keeps_its_bytecode(tmp_path):
     assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path / "pyc")
 
 
-def test_the_start_up_phases_add_up_to_the_process(tmp_path):
-    # One real `introsim run` process (the tests' numba cache), split by clock readings.
+def test_the_start_up_phases_are_in_order_and_within_the_process(tmp_path):
+    # One real `introsim run` process (the tests' numba cache), split by clock readings taken
+    # in the child and around it: every phase's readings come in order, and the whole lies
+    # within the time this test saw the call take (the phases add up to the whole by
+    # construction, so that alone would check nothing).
     env = warm_start_env(bench.child_env(), tmp_path / "pyc")
+    t0 = time.perf_counter()
     phases = bench.startup_phases(bench.BASELINE_TOML, tmp_path / "out", env, tmp_path)
+    elapsed = time.perf_counter() - t0
     assert (tmp_path / "out" / "participants.csv").stat().st_size > 0
     *counted, whole = (p for label, p in phases.items() if not label.startswith("…"))
     assert len(counted) == 6 and all(p["wall"] > 0 and p["cpu"] >= 0 for p in phases.values())
-    for clock in ("wall", "cpu"):
-        assert sum(p[clock] for p in counted) == pytest.approx(whole[clock], rel=1e-6, abs=1e-6)
+    assert 0 < whole["wall"] <= elapsed and 0 < whole["cpu"]
