@@ -7,9 +7,16 @@ driven by Playwright, opens it.
 
 * **First result in a new session**: from opening the address in a fresh
   browser context (no cache, no cookie: a person opening the link on a phone)
-  until the result in words is there and every chart is drawn at its width.
-  Timed over several sessions; the server was started before (its start-up,
-  which computes the starting point's runs, is reported on its own).
+  until the result in words is painted on the screen: the settings it is for,
+  the headline numbers and the plain-words sentences of how sure they are. The
+  browser says when it painted each line (its Element Timing; this benchmark
+  marks the lines itself, before they are painted), so the time is the page's
+  own, not when a poll noticed it. The page asks for plotly.js only once that
+  result is painted, so the charts come later: **charts drawn** is timed in the
+  same sessions, until every chart is drawn at its width, and reported in a
+  row of its own. Timed over several sessions; the server was started before
+  (its start-up, which computes the starting point's runs, is reported on its
+  own).
 * **Slider to charts**: in one session, the caseload slider moved one step
   (the arrow key), each to a caseload not seen before (the starting point's
   runs come from the cache); timed from the key press until the words name
@@ -127,7 +134,8 @@ def in_browser(moves: int, sessions: int = SESSIONS) -> dict[str, Any]:
         str(PRESET), "--port", str(db.free_port()), "--replications", str(REPLICATIONS)
     )
     startup = time.perf_counter() - t0
-    first: list[float] = []
+    first: list[float] = []  # the result in words painted
+    charts: list[float] = []  # every chart drawn
     read: list[float] = []  # a step after reading the result
     slider: list[float] = []  # a step at once
     values: list[int] = []
@@ -135,11 +143,12 @@ def in_browser(moves: int, sessions: int = SESSIONS) -> dict[str, Any]:
         with db.chromium() as browser:
             for _ in range(sessions):
                 page = db.new_page(browser)
-                t1 = time.perf_counter()
+                page.add_init_script(db.PAINT_MARKS_JS)
+                t1 = time.time()  # the page's clock is the same wall clock
                 page.goto(address)
-                page.wait_for_selector(".introsim-headline-0")
+                first.append(db.result_painted(page) - t1)
                 db.wait_drawn(page, *db.CHARTS)
-                first.append(time.perf_counter() - t1)
+                charts.append(time.time() - t1)
                 page.context.close()
             page = db.new_page(browser)
             db.open_page(page, address)
@@ -164,6 +173,7 @@ def in_browser(moves: int, sessions: int = SESSIONS) -> dict[str, Any]:
     return {
         "startup_s": startup,
         "first": first,
+        "charts": charts,
         "read": read,
         "slider": slider,
         "values": values,
@@ -213,9 +223,13 @@ def render(add: Any, res: dict[str, Any] | None) -> None:
         f"`introsim dashboard {res['preset']}` ({res['participants']} participants, "
         f"{res['weeks']} weeks, {res['replications']} runs per scenario, a warm pool of two "
         "workers), opened in Debian's Chromium (headless, Playwright). First result: a fresh "
-        "browser context from opening the address until the words and all four charts are "
-        f"drawn. Slider: `{res['lever']}` moved one step by the arrow key, each to a value "
-        "not seen before, until the words name it and all four charts are redrawn: after "
+        "browser context, from opening the address until the result in words (the settings it "
+        "is for, the headline numbers and the sentences saying how sure they are) is painted, "
+        "as the browser's Element Timing reports it. The page asks for plotly.js only after "
+        "that, so the charts come later: charts drawn is timed in the same sessions until all "
+        "four charts are drawn at their width. "
+        f"Slider: `{res['lever']}` moved one step by the arrow key, each to a value not seen "
+        "before, until the words name it and all four charts are redrawn: after "
         f"reading, each press {res.get('browser', {}).get('read_s', READ_S):g} s after the "
         "redraw (meanwhile the server works out the lever's next steps either side on its idle "
         "workers); at once, each press as soon as the charts are redrawn (that work has only "
@@ -235,17 +249,21 @@ def render(add: Any, res: dict[str, Any] | None) -> None:
         add(f"In the browser: not measured ({br['error']}).")
         add("")
     else:
+        add("| measure | median, best, worst |")
+        add("|---|---|")
+        add(f"| server start-up (computes the starting point) | {br['startup_s']:.1f} s |")
+        sessions = f"({len(br['first'])} sessions)"
         add(
-            "| server start-up (computes the starting point) | first result, new session "
-            f"(median, best, worst) | slider, a step after reading ({br['read_s']:g} s) "
-            "(median, best, worst) | slider, a step at once (median, best, worst) |"
+            "| first result in a new session (the result in words painted) "
+            f"| {_spread(br['first'])} {sessions} |"
         )
-        add("|---|---|---|---|")
+        if br.get("charts"):  # not measured before the two were told apart
+            add(f"| charts drawn in a new session | {_spread(br['charts'])} {sessions} |")
         add(
-            f"| {br['startup_s']:.1f} s | {_spread(br['first'])} ({len(br['first'])} sessions) "
-            f"| {_spread(br['read'])} ({len(br['read'])} moves) "
-            f"| {_spread(br['slider'])} ({len(br['slider'])} moves) |"
+            f"| slider, a step after reading ({br['read_s']:g} s) "
+            f"| {_spread(br['read'])} ({len(br['read'])} moves) |"
         )
+        add(f"| slider, a step at once | {_spread(br['slider'])} ({len(br['slider'])} moves) |")
         add("")
     sv = res["server"]
     add(
@@ -275,10 +293,16 @@ def target_rows(res: dict[str, Any], verdict: Any) -> list[tuple[str, str, str]]
         ]
     first = statistics.median(br["first"])
     size = f"{res['replications']} runs of {res['participants']} participants"
+    charts = (
+        f"; its charts drawn {statistics.median(br['charts']):.2f} s median"
+        if br.get("charts")
+        else ""
+    )
     rows = [
         (
-            f"dashboard: first result in a new browser session ({size}): < {TARGET_FIRST_S:g} s",
-            f"{first:.2f} s median, {min(br['first']):.2f} s best",
+            f"dashboard: first result (the result in words painted) in a new browser session "
+            f"({size}): < {TARGET_FIRST_S:g} s",
+            f"{first:.2f} s median, {min(br['first']):.2f} s best{charts}",
             verdict(first < TARGET_FIRST_S, first, TARGET_FIRST_S),
         )
     ]

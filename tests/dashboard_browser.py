@@ -183,6 +183,57 @@ def wait_drawn(page, *names: str) -> None:
     page.wait_for_function(DRAWN_JS, arg=list(names))
 
 
+# When the result in words is painted. Each line of the headline card (the settings it is for,
+# the headline numbers, the sentences saying how sure they are, ...) gets an ``elementtiming``
+# mark as it enters the page, before it can be painted, and the browser reports when it painted
+# each one (Element Timing). ``introsimResultFrame``: the page's time in the first animation
+# frame after the headline entered the page (that frame is painted after its callbacks run).
+# Added to a page before it opens (``page.add_init_script``).
+PAINT_MARKS_JS = """(() => {
+    const painted = window.introsimPainted = {};
+    let n = 0;
+    new PerformanceObserver(list => {
+        for (const e of list.getEntries()) {
+            if (!(e.identifier in painted)) painted[e.identifier] = e.renderTime || e.loadTime;
+        }
+    }).observe({type: 'element', buffered: true});
+    new MutationObserver(() => {
+        for (const el of document.querySelectorAll(
+                '.introsim-headline-card .introsim-line:not([elementtiming]),'
+                + ' .introsim-headline-card .introsim-computed-for:not([elementtiming])')) {
+            el.setAttribute('elementtiming', `introsim-${n++}`);
+            if (el.classList.contains('introsim-line-headline') && !window.introsimResultIn) {
+                window.introsimResultIn = performance.now();
+                requestAnimationFrame(() => { window.introsimResultFrame = performance.now(); });
+            }
+        }
+    }).observe(document, {subtree: true, childList: true});
+})()"""
+
+# The page's time (ms since it began to load) when the last line of the result in words was
+# painted: once the headline and its sentence of how sure it is are there and every line of
+# the card has been painted; null before.
+RESULT_PAINTED_JS = """() => {
+    if (!window.introsimPainted) return null;
+    const card = '.introsim-headline-card';
+    if (!document.querySelector(`${card} .introsim-line-headline`)
+        || !document.querySelector(`${card} .introsim-line-spread`)) return null;
+    const lines = [...document.querySelectorAll(`${card} [elementtiming]`)];
+    const times = lines.map(el => window.introsimPainted[el.getAttribute('elementtiming')]);
+    if (times.some(t => t === undefined)) return null;
+    return Math.max(...times);
+}"""
+
+
+def result_painted(page) -> float:
+    """Wait until the result in words is painted; return when, in seconds since the epoch.
+
+    The page must have :data:`PAINT_MARKS_JS` (added before it opened).
+    """
+    since_start = page.wait_for_function(RESULT_PAINTED_JS, polling="raf").json_value()
+    return (page.evaluate("() => performance.timeOrigin") + since_start) / 1000
+
+
 STILL_MS = 400
 """How long the result's words must stay the same to count as drawn (they arrive in parts)."""
 

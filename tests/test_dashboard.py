@@ -22,6 +22,7 @@ import pytest
 
 from dashboard_browser import (
     CONTROLS,
+    PAINT_MARKS_JS,
     PRESET,
     TEST_POSTERIOR,
     VIEWS,
@@ -379,6 +380,36 @@ def test_a_hostile_link_is_refused_in_plain_words(server, page):
         assert leak not in text
     computed_for = page.inner_text(".introsim-computed-for")
     assert "no changes" in computed_for and f"{REPLICATIONS} runs" in computed_for
+
+
+@pytest.mark.browser
+def test_a_new_session_paints_the_result_in_words_before_it_asks_for_plotly(server, page):
+    """The order a new page loads in: what the first result waits for, and what it does not.
+
+    plotly.js keeps the browser busy for about a second; the page asks for it only once a
+    frame with the result in words has been painted, and the charts are drawn after. The
+    two widget libraries are fetched once each and together, not the second after the
+    first has run.
+    """
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.add_init_script(PAINT_MARKS_JS)
+    page.goto(server[0])
+    page.wait_for_function("() => window.introsimResultFrame")
+    wait_drawn(page, "in_work", "status", "payers", "subgroups")
+    frame = page.evaluate("() => window.introsimResultFrame")
+    fetched = page.evaluate(
+        """() => performance.getEntriesByType('resource')
+        .filter(e => /plotly\\.min\\.js|nodeps\\.js/.test(e.name))
+        .map(e => ({name: e.name, start: e.startTime, end: e.responseEnd}))"""
+    )
+    plotly = [f for f in fetched if "plotly.min.js" in f["name"]]
+    assert len(plotly) == 1, fetched
+    assert plotly[0]["start"] > frame  # asked for after the frame that paints the result
+    libraries = sorted((f for f in fetched if "nodeps.js" in f["name"]), key=lambda f: f["start"])
+    assert [f["name"].split("/")[-2] for f in libraries] == ["jupyter-vue", "jupyter-vuetify"]
+    assert libraries[1]["start"] < libraries[0]["end"]  # together, not one after the other
+    assert not [w for w in warnings if "preload" in w.lower()], warnings  # every preload used
 
 
 @pytest.mark.browser

@@ -46,7 +46,6 @@ from introsim.app.widgets import (
     FullScreenButton,
     Player,
     PlotlyChart,
-    PlotlyLoader,
     SnapshotButton,
 )
 from introsim.model.model import IntroModel
@@ -688,7 +687,6 @@ def Dashboard():
                 classes=["introsim-open-levers"],
             )
             solara.Text(t("title", L), classes=["introsim-title"])
-            PlotlyLoader.element(src=plotly_url())
             with solara.Div(classes=["introsim-bar-buttons"]):
                 for code in LANGUAGES:
                     solara.Button(

@@ -293,8 +293,9 @@ def prepare(config: DashboardConfig) -> None:
 def serve(config: DashboardConfig) -> None:
     """Prepare the runs, then run the web server until interrupted."""
     os.environ.update(SOLARA_ENVIRONMENT)
-    # Served as /static/assets/...: our custom.js (Solara puts it in every page; it starts
-    # loading plotly.js at once) and plotly's plotly.min.js. Solara splits this at commas.
+    # Served as /static/assets/...: our custom.js (Solara puts it in every page; it fetches
+    # the widget libraries together) and plotly's plotly.min.js, which the charts ask for
+    # once the result in words is shown. Solara splits this at commas.
     os.environ["SOLARA_ASSETS_EXTRA_LOCATIONS"] = f"{ASSETS},{plotly_folder()}"
     # Solara warns on every page that a cookie cannot be SameSite=None over plain http; it
     # then uses SameSite=Lax, which is right for a page that is not embedded elsewhere.

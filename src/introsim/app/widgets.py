@@ -4,6 +4,11 @@ Charts are drawn by one copy of plotly.js per page, loaded from this server
 (:func:`introsim.app.server.plotly_url`), instead of a plotly ``FigureWidget``
 per chart: each of those sends and starts the whole plotly bundle again (about
 5 MB), which made a new session wait many seconds for its first chart.
+
+plotly.js is asked for when the first chart is on the page, and only after the
+browser has painted what it holds then: running plotly.js keeps the browser busy
+for about a second, and the result in words, which comes with the charts, is
+shown first instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import traitlets
 _LOAD_PLOTLY = """
 function introsimPlotly(src) {
   // One copy per page, from this server; plotly.js sets window.Plotly when it has run.
+  // Asked for after the next paint (a frame's callback runs before the frame is painted, a
+  // task it queues after): what is on the page now, the result in words, is shown before
+  // plotly.js takes the browser for about a second.
   if (!window.introsimPlotlyPromise) {
     const root = (window.solara && window.solara.rootPath) || "";
     window.introsimPlotlyPromise = window.Plotly ? Promise.resolve(window.Plotly)
@@ -22,31 +30,12 @@ function introsimPlotly(src) {
         script.src = root + src;
         script.onload = () => resolve(window.Plotly);
         script.onerror = reject;
-        document.head.appendChild(script);
+        requestAnimationFrame(() => setTimeout(() => document.head.appendChild(script), 0));
       });
   }
   return window.introsimPlotlyPromise;
 }
 """
-
-
-class PlotlyLoader(ipyvuetify.VuetifyTemplate):
-    """Starts loading plotly.js as soon as the page shows, before the first chart needs it."""
-
-    src = traitlets.Unicode().tag(sync=True)
-    template = traitlets.Unicode(
-        """<template><span style="display: none"></span></template>
-<script>
-module.exports = {
-  mounted() {
-    """
-        + _LOAD_PLOTLY
-        + """
-    introsimPlotly(this.src);
-  },
-};
-</script>"""
-    ).tag(sync=True)
 
 
 class PlotlyChart(ipyvuetify.VuetifyTemplate):
