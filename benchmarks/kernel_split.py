@@ -57,11 +57,11 @@ _jobs, _exit, _account, _ledger = K.jobs_week, K.exit_week_kernel, K.account_wee
 
 
 @njit
-def _timed_weeks(stop, r, s, e, v, t, p, c, weekly, accounts, ledger, spent):
+def _timed_weeks(stop, r, s, e, v, t, p, c, weekly, accounts, ledger, work, spent):
     for week in range(stop):
         row, flows = weekly[week], ledger[week]
         t0 = _clock()
-        _assign(week, r, s, p, c)
+        _assign(week, r, s, p, c, work)
         t1 = _clock()
         spent[0] += t1 - t0
         _programme(week, r, t, p)
@@ -73,25 +73,25 @@ def _timed_weeks(stop, r, s, e, v, t, p, c, weekly, accounts, ledger, spent):
         row[K.COL_OPENED], row[K.COL_OUTSIDE] = _vacancy(week, e, v, p, c)
         t0 = _clock()
         spent[3] += t0 - t1
-        routes = _routes(s, v)
+        _routes(s, v, work)
         t1 = _clock()
         spent[4] += t1 - t0
-        count, start, adv = _advertised(e, v, p.n_sectors)
+        n_adv = _advertised(e, v, p.n_sectors, work)
         t0 = _clock()
         spent[5] += t0 - t1
-        score, app, req, applied = _applications(week, r, s, e, v, t, p, routes, count, start, adv)
+        n_applied = _applications(week, r, s, e, v, t, p, work, n_adv)
         t1 = _clock()
         spent[6] += t1 - t0
-        offer = _offers(r, e, p, score, app, applied)
+        _offers(r, e, p, work, n_applied)
         t0 = _clock()
         spent[7] += t0 - t1
-        row[K.COL_HIRES] = _hire(week, r, s, e, v, t, p, app, req, offer, applied)
+        row[K.COL_HIRES] = _hire(week, r, s, e, v, t, p, work, n_applied)
         t1 = _clock()
         spent[8] += t1 - t0
         row[K.COL_SEPARATIONS], row[K.COL_RELEASES] = _jobs(week, r, s, t, p)
         t0 = _clock()
         spent[9] += t0 - t1
-        row[K.COL_EXITS] = _exit(week, r, s, t, p)
+        row[K.COL_EXITS] = _exit(week, r, s, t, p, work)
         t1 = _clock()
         spent[10] += t1 - t0
         _account(week, r, s, p, row[: K.N_STATUS])
@@ -119,7 +119,7 @@ def split(n: int, runs: int) -> dict[str, float]:
         if seed == 1:
             spent[:] = 0  # seed 0 warmed the caches and compiled the loop
         w = build_world(scenario, seed)
-        _timed_weeks(weeks, *w[:7], w.weekly, w.accounts, w.ledger, spent)
+        _timed_weeks(weeks, *w[:7], w.weekly, w.accounts, w.ledger, w.work, spent)
     per = 1e3 / (runs * n * weeks)  # clock() counts microseconds
     return {name: float(us) * per for name, us in zip(PARTS, spent, strict=True)}
 

@@ -180,7 +180,7 @@ def kernel_reads() -> set[tuple[str, str]]:
 def check_signature() -> None:
     """Raise ``RuntimeError`` if ``match_week`` reads other inputs than those implemented here."""
     params = tuple(inspect.signature(kernels.match_week.py_func).parameters)
-    if params != ("week", *GROUPS):
+    if params != ("week", *GROUPS, "work"):
         raise RuntimeError(f"kernels.match_week's arguments changed: {params}")
     reads, implemented = kernel_reads(), set(FIELD_OF.values())
     if reads != implemented:
@@ -208,6 +208,7 @@ class MatchInputs:
         """Fresh copies of every array (the kernel changes them in place), optionally a new key."""
         out = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.args.items()}
         out["_groups"] = copy.deepcopy(self.args["_groups"])
+        out["_work"] = copy.deepcopy(self.args["_work"])
         if key is not None:
             out["key"] = key
         return out
@@ -257,12 +258,13 @@ def capture_match_inputs(scenario: Scenario, seed: int = 1, week: int = BENCH_WE
 
     def recording(*args: Any) -> Any:
         if args[0] == week:
-            groups = dict(zip(GROUPS, args[1:], strict=True))
+            groups = dict(zip(GROUPS, args[1:-1], strict=True))
             captured["week"] = args[0]
             for name, (group, field) in FIELD_OF.items():
                 value = getattr(groups[group], field)
                 captured[name] = value.copy() if isinstance(value, np.ndarray) else value
             captured["_groups"] = copy.deepcopy(groups)
+            captured["_work"] = copy.deepcopy(args[-1])  # working arrays, nothing carried over
         return real(*args)
 
     model = IntroModel(scenario, seed, agents=False)
@@ -282,12 +284,16 @@ def capture_match_inputs(scenario: Scenario, seed: int = 1, week: int = BENCH_WE
 
 # --------------------------------------------------------------------------- kernel side
 def kernel_args(inputs: dict[str, Any]) -> tuple[Any, ...]:
-    """The inputs as the positional tuple ``match_week`` takes: the week and the groups."""
+    """The inputs as the positional tuple ``match_week`` takes: the week, groups, workspace."""
     changed: dict[str, dict[str, Any]] = {g: {} for g in GROUPS}
     for name, (group, field) in FIELD_OF.items():
         changed[group][field] = inputs[name]
     groups = inputs["_groups"]
-    return (inputs["week"], *(groups[g]._replace(**changed[g]) for g in GROUPS))
+    return (
+        inputs["week"],
+        *(groups[g]._replace(**changed[g]) for g in GROUPS),
+        inputs["_work"],
+    )
 
 
 def hire_counts(before: dict[str, Any], after: dict[str, Any]) -> tuple[int, int]:

@@ -46,8 +46,15 @@ def test_tie_routes_list_every_tie_that_leads_to_an_open_vacancy(method):
     for week in WEEKS:
         while model.week < week:
             model.step()
-        s, v = model.specialists, model.vacancies
-        total, start, vac, strength = kernels.tie_routes(s, v)
+        s, v, work = model.specialists, model.vacancies, model.world.work
+        n_routes = kernels.tie_routes(s, v, work)
+        total, start, vac, strength = (
+            work.route_total,
+            work.route_start,
+            work.route_vac,
+            work.route_strength,
+        )
+        assert start[-1] == n_routes
         expected = _reference_routes(s.tie_employer, s.tie_strength, v.is_open)
         for sp, mine in enumerate(expected):
             got = list(

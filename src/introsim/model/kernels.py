@@ -9,8 +9,11 @@ of (run key, week, agent index, stream), so it depends on neither loop order
 nor thread count, and the same participant sees the same draws in every
 scenario of a comparison (common random numbers).
 
-Every kernel is ``@njit(cache=True, error_model="numpy")``; ``kernel.py_func`` is the same code run
-as plain Python, which the tests compare against the compiled version.
+Every kernel is compiled once and cached (``@njit(cache=True)``); ``kernel.py_func`` is
+the same code run as plain Python, which the tests compare against the compiled version.
+The weekly kernels allocate nothing: the arrays they work in come with the run
+(``state.Workspace``), so they are compiled without numba's reference counting (see
+``_weekly_kernel``).
 """
 
 from __future__ import annotations
@@ -92,6 +95,15 @@ ELIG_LOW_LANGUAGE = ELIGIBILITY.index("low_language")
 ELIG_REDUCED_CAPACITY = ELIGIBILITY.index("reduced_capacity")
 
 SLOTS = SLOTS_PER_EMPLOYER
+
+# The weekly kernels take the run's named groups (about 90 arrays in all). With numba's
+# reference counting on, every function that is not inlined increments and decrements the
+# count of every array it is given, atomically, on entry and exit, and those operations keep
+# LLVM from inlining it: about 1,600 atomic operations a week whatever the population (a
+# quarter of a 20-participant run, a tenth of a 500-participant one). None of these kernels
+# allocates or returns an array (numba refuses to compile one that does without the runtime),
+# so they need no counts: the arrays stay owned by the caller for the whole call.
+_weekly_kernel = njit(cache=True, error_model="numpy", _nrt=False)  # type: ignore[call-overload]
 
 # The weekly kernels, in the order IntroModel.step calls them (the fixed weekly order).
 WEEKLY_KERNELS: tuple[str, ...] = (
@@ -322,8 +334,8 @@ def _release(i, specialist, caseload, follow_along_left):
 
 
 # --------------------------------------------------------------------------- 1. intake
-@njit(cache=True, error_model="numpy")
-def assign_waiting(week, refugees, specialists, params, counters):
+@_weekly_kernel
+def assign_waiting(week, refugees, specialists, params, counters, work):
     """Arrivals join the queue; queued participants get a specialist of their method with room.
 
     Specialists of one method occupy the index range ``[spec_lo[m], spec_hi[m])``;
@@ -347,7 +359,8 @@ def assign_waiting(week, refugees, specialists, params, counters):
         counters.pointer,
     )
     waiting = 0
-    full = np.zeros(spec_lo.shape[0], dtype=np.bool_)
+    full = work.method_full
+    full[:] = False
     for i in range(status.shape[0]):
         if status[i] == NOT_ARRIVED and arrival_week[i] <= week:
             status[i] = WAITING
@@ -377,7 +390,7 @@ def assign_waiting(week, refugees, specialists, params, counters):
 
 
 # --------------------------------------------------------------------------- 2. programme
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def programme_week(week, refugees, tables, params):
     """Language grows with training, support and work; programme and support phases advance.
 
@@ -440,7 +453,7 @@ def programme_week(week, refugees, tables, params):
 
 
 # --------------------------------------------------------------------------- 3. specialists
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def specialist_week(week, specialists, tables, params):
     """Ties fade; specialists with participants contact employers, new and known.
 
@@ -508,7 +521,7 @@ def specialist_week(week, specialists, tables, params):
 
 
 # --------------------------------------------------------------------------- 4. vacancies
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def vacancy_week(week, employers, vacancies, params, counters):
     """Open vacancies close (outside hire or expiry); closed slots open new ones.
 
@@ -564,30 +577,31 @@ def vacancy_week(week, employers, vacancies, params, counters):
 
 
 # --------------------------------------------------------------------------- 5. matching
-@njit(cache=True, error_model="numpy")
-def tie_routes(specialists, vacancies):
+@_weekly_kernel
+def tie_routes(specialists, vacancies, work):
     """Each specialist's routes this week: ties to employers with an open vacancy.
 
-    The routes of specialist ``sp`` are ``route_vac[route_start[sp]:route_start[sp + 1]]``
-    (each tied employer's first open slot) with the tie's strength in ``route_strength``,
-    in tie-slot order, so applying through ties scans only ties that lead somewhere.
+    Written into ``work``: the routes of specialist ``sp`` are
+    ``route_vac[route_start[sp]:route_start[sp + 1]]`` (each tied employer's first open
+    slot) with the tie's strength in ``route_strength``, in tie-slot order, so applying
+    through ties scans only ties that lead somewhere; ``route_total[sp]`` is their summed
+    strength, the weight of applying through ties.
 
     Returns:
-        (total route strength per specialist: the weight of applying through ties,
-        ``route_start``, ``route_vac``, ``route_strength``).
+        The number of routes.
     """
     tie_employer, tie_strength, is_open = (
         specialists.tie_employer,
         specialists.tie_strength,
         vacancies.is_open,
     )
+    route_total, route_start = work.route_total, work.route_start
+    route_vac, route_strength = work.route_vac, work.route_strength
     n_spec, n_slots = tie_employer.shape
-    route_total = np.zeros(n_spec)
-    route_start = np.zeros(n_spec + 1, dtype=np.int64)
-    route_vac = np.empty(n_spec * n_slots, dtype=np.int64)
-    route_strength = np.empty(n_spec * n_slots)
+    route_start[0] = 0
     n_routes = 0
     for sp in range(n_spec):
+        route_total[sp] = 0.0
         for k in range(n_slots):
             e = tie_employer[sp, k]
             if e != NO_ONE:
@@ -599,35 +613,45 @@ def tie_routes(specialists, vacancies):
                         n_routes += 1
                         break
         route_start[sp + 1] = n_routes
-    return route_total, route_start, route_vac, route_strength
+    return n_routes
 
 
-@njit(cache=True, error_model="numpy")
-def advertised_by_sector(employers, vacancies, n_sectors):
-    """Advertised open vacancies grouped by sector (counting sort).
+@_weekly_kernel
+def advertised_by_sector(employers, vacancies, n_sectors, work):
+    """Advertised open vacancies grouped by sector (counting sort), written into ``work``.
+
+    ``sector_count[s + 1]`` is sector s's count, ``sector_start[s]`` its first entry in
+    ``adv``, the advertised vacancies sector by sector.
 
     Returns:
-        (count per sector shifted by one, each sector's start in ``adv``, ``adv``:
-        the advertised vacancies, sector by sector).
+        The number of advertised vacancies (the length of ``adv`` in use).
     """
     is_open, hidden, employer_sector = vacancies.is_open, vacancies.hidden, employers.sector
+    sector_count, sector_start, fill, adv = (
+        work.sector_count,
+        work.sector_start,
+        work.sector_fill,
+        work.adv,
+    )
     n_vac = is_open.shape[0]
-    sector_count = np.zeros(n_sectors + 1, dtype=np.int64)
+    sector_count[:] = 0
     for vac in range(n_vac):
         if is_open[vac] == 1 and hidden[vac] == 0:
             sector_count[employer_sector[vac // SLOTS] + 1] += 1
-    sector_start = np.cumsum(sector_count)
-    adv = np.empty(sector_start[n_sectors], dtype=np.int64)
-    fill = sector_start[:n_sectors].copy()
+    sector_start[0] = sector_count[0]
+    for sec in range(1, n_sectors + 1):
+        sector_start[sec] = sector_start[sec - 1] + sector_count[sec]
+    for sec in range(n_sectors):
+        fill[sec] = sector_start[sec]
     for vac in range(n_vac):
         if is_open[vac] == 1 and hidden[vac] == 0:
             sec = employer_sector[vac // SLOTS]
             adv[fill[sec]] = vac
             fill[sec] += 1
-    return sector_count, sector_start, adv
+    return sector_start[n_sectors]
 
 
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def applications(
     week,
     refugees,
@@ -636,10 +660,8 @@ def applications(
     vacancies,
     tables,
     params,
-    routes,
-    sector_count,
-    sector_start,
-    adv,
+    work,
+    n_adv,
 ):
     """Searching participants apply; each vacancy chooses among its applicants and outsiders.
 
@@ -650,10 +672,15 @@ def applications(
     outside option wins hires no participant this week. One loop over participants, kept
     whole: splitting it costs a third or more of the matching time.
 
+    The routes (``tie_routes``) and the ``n_adv`` advertised vacancies
+    (``advertised_by_sector``) are read from ``work``. Written there: the best value per
+    vacancy (``best_score``), its applicant or ``NO_ONE`` where the outside option won
+    (``best_app``), the language requirement as negotiated for that applicant
+    (``best_req``) and, in ``applied``, the vacancies that had an applicant this week in
+    ascending order: the only ones offers and hires look at.
+
     Returns:
-        (best value per vacancy, its applicant or ``NO_ONE`` where the outside option won,
-        the language requirement as negotiated for that applicant, the vacancies that had
-        an applicant this week in ascending order: the only ones offers and hires look at).
+        The number of vacancies that had an applicant.
     """
     wk = week_key(params.key, week)
     wk0 = week_key(params.key, 0)  # the work-practice host and NAV's offer are drawn once
@@ -673,7 +700,9 @@ def applications(
     )
     care, preferred_sector = refugees.care, refugees.preferred_sector
     skill, caseload = specialists.skill, specialists.caseload
-    route_total, route_start, route_vac, route_strength = routes
+    route_total, route_start = work.route_total, work.route_start
+    route_vac, route_strength = work.route_vac, work.route_strength
+    sector_count, sector_start, adv = work.sector_count, work.sector_start, work.adv
     employer_sector, open_to_refugees = employers.sector, employers.open_to_refugees
     requires_follow_up, requires_subsidy = employers.requires_follow_up, employers.requires_subsidy
     is_open, requirement, bar = vacancies.is_open, vacancies.requirement, vacancies.bar
@@ -692,17 +721,15 @@ def applications(
     productivity_weight, route_saturation = params.productivity_weight, params.tie_route_saturation
 
     n = status.shape[0]
-    n_vac = is_open.shape[0]
-    n_adv = adv.shape[0]
-    best_score = np.full(n_vac, -np.inf)
-    best_app = np.full(n_vac, NO_ONE, dtype=np.int64)
-    best_req = np.zeros(n_vac)  # the language requirement as negotiated for that applicant
-    applied = np.empty(n_vac, dtype=np.int64)  # vacancies with an applicant, in first-seen order
-    n_applied = 0
+    best_score, best_app, best_req = work.best_score, work.best_app, work.best_req
+    best_score[:] = -np.inf
+    best_app[:] = NO_ONE
+    best_req[:] = 0.0
+    applied = work.applied
     # Specialist (or NAV) time per person has diminishing returns: its value saturates.
     # Worked out once a week per specialist (a participant has their specialist's method).
     spec_method = specialists.method
-    time_value_of = np.empty(caseload.shape[0])
+    time_value_of = work.time_value
     for sp in range(caseload.shape[0]):
         hours = participant_hours[spec_method[sp]] / max(1, caseload[sp])
         time_value_of[sp] = 1.0 - math.exp(-hours / support_saturation_hours)
@@ -816,8 +843,6 @@ def applications(
             if best_score[vac] == -np.inf:
                 # The vacancy's first applicant this week: the outside option enters the choice.
                 best_score[vac] = bar[vac] + score_noise * gumbel(wk, vac, S_OUTSIDE_CHOICE)
-                applied[n_applied] = vac
-                n_applied += 1
             u = draw(wk, i, S_NOISE + a)
             endorsed_value = endorsement[m] * trust * skill[s] if s != NO_ONE else 0.0
             # The best this application can score (a language fit of 1, no unmet condition,
@@ -859,23 +884,31 @@ def applications(
                 best_score[vac] = score
                 best_app[vac] = i
                 best_req[vac] = req
-    # Ascending, so offers and hires visit vacancies in the order a loop over all would.
-    return best_score, best_app, best_req, np.sort(applied[:n_applied])
+    # Listed in ascending order, so offers and hires visit vacancies in the order a loop over
+    # all would (a scan of the slots costs less than sorting the list as it was met).
+    n_applied = 0
+    for vac in range(best_score.shape[0]):
+        if best_score[vac] != -np.inf:
+            applied[n_applied] = vac
+            n_applied += 1
+    return n_applied
 
 
-@njit(cache=True, error_model="numpy")
-def accepted_offers(refugees, employers, params, best_score, best_app, applied):
+@_weekly_kernel
+def accepted_offers(refugees, employers, params, work, n_applied):
     """Each participant accepts the best offer: its valuation, plus the preferred sector's value.
 
-    ``applied`` lists the vacancies that had an applicant (ascending); no other made an offer.
-
-    Returns:
-        The vacancy each participant accepts, or ``NO_ONE``.
+    The first ``n_applied`` of ``work.applied`` are the vacancies that had an applicant
+    (ascending); no other made an offer. Writes ``work.offer``: the vacancy each
+    participant accepts, or ``NO_ONE``.
     """
     preferred_sector, employer_sector = refugees.preferred_sector, employers.sector
-    offer = np.full(refugees.status.shape[0], NO_ONE, dtype=np.int64)
-    offer_value = np.full(refugees.status.shape[0], -np.inf)
-    for vac in applied:
+    best_score, best_app = work.best_score, work.best_app
+    offer, offer_value = work.offer, work.offer_value
+    offer[:] = NO_ONE
+    offer_value[:] = -np.inf
+    for k in range(n_applied):
+        vac = work.applied[k]
         i = best_app[vac]
         if i == NO_ONE:
             continue
@@ -885,10 +918,9 @@ def accepted_offers(refugees, employers, params, best_score, best_app, applied):
         if value > offer_value[i]:
             offer_value[i] = value
             offer[i] = vac
-    return offer
 
 
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def hire(
     week,
     refugees,
@@ -897,10 +929,8 @@ def hire(
     vacancies,
     tables,
     params,
-    best_app,
-    best_req,
-    offer,
-    applied,
+    work,
+    n_applied,
 ):
     """Accepted offers become jobs: the vacancy closes, ties grow, the job starts or waits.
 
@@ -922,8 +952,10 @@ def hire(
     wk = week_key(params.key, week)
     wk0 = week_key(params.key, 0)
     lag = params.job_start_lag_weeks
+    best_app, best_req, offer, applied = work.best_app, work.best_req, work.offer, work.applied
     hires = 0
-    for vac in applied:  # the vacancies that had an applicant, ascending
+    for k in range(n_applied):  # the vacancies that had an applicant, ascending
+        vac = applied[k]
         i = best_app[vac]
         if i == NO_ONE or offer[i] != vac:
             continue
@@ -964,7 +996,7 @@ def hire(
     return hires
 
 
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def start_job(i, week, wk, refugees, specialists, tables, params):
     """Participant i starts the job they accepted (its terms are already in the job arrays).
 
@@ -999,8 +1031,8 @@ def start_job(i, week, wk, refugees, specialists, tables, params):
         phase[i] = PH_NONE
 
 
-@njit(cache=True, error_model="numpy")
-def match_week(week, refugees, specialists, employers, vacancies, tables, params):
+@_weekly_kernel
+def match_week(week, refugees, specialists, employers, vacancies, tables, params, work):
     """One week of matching: applications, employer scoring, offers and acceptances.
 
     Participants searching (in a search phase of the programme, or unemployed)
@@ -1017,39 +1049,17 @@ def match_week(week, refugees, specialists, employers, vacancies, tables, params
     Returns:
         The number of hires.
     """
-    routes = tie_routes(specialists, vacancies)
-    sector_count, sector_start, adv = advertised_by_sector(employers, vacancies, params.n_sectors)
-    best_score, best_app, best_req, applied = applications(
-        week,
-        refugees,
-        specialists,
-        employers,
-        vacancies,
-        tables,
-        params,
-        routes,
-        sector_count,
-        sector_start,
-        adv,
+    tie_routes(specialists, vacancies, work)
+    n_adv = advertised_by_sector(employers, vacancies, params.n_sectors, work)
+    n_applied = applications(
+        week, refugees, specialists, employers, vacancies, tables, params, work, n_adv
     )
-    offer = accepted_offers(refugees, employers, params, best_score, best_app, applied)
-    return hire(
-        week,
-        refugees,
-        specialists,
-        employers,
-        vacancies,
-        tables,
-        params,
-        best_app,
-        best_req,
-        offer,
-        applied,
-    )
+    accepted_offers(refugees, employers, params, work, n_applied)
+    return hire(week, refugees, specialists, employers, vacancies, tables, params, work, n_applied)
 
 
 # --------------------------------------------------------------------------- 6. jobs
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def jobs_week(week, refugees, specialists, tables, params):
     """Jobs: accepted jobs start, subsidies end (keep or release), people leave, support ends.
 
@@ -1149,7 +1159,7 @@ def _weekly(yearly):
     return 1.0 - (1.0 - min(1.0, yearly)) ** (1.0 / WEEKS_PER_YEAR)
 
 
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def _leave_for_good(i, week, moved, refugees, specialists):
     """Participant i leaves the labour force on health grounds, or moves away (``moved``).
 
@@ -1175,8 +1185,8 @@ def _leave_for_good(i, week, moved, refugees, specialists):
 H_DISABILITY, H_DISABILITY_BURDEN, H_MIGRATION, H_MIGRATION_CARE = range(4)
 
 
-@njit(cache=True, error_model="numpy")
-def exit_week_kernel(week, refugees, specialists, tables, params):
+@_weekly_kernel
+def exit_week_kernel(week, refugees, specialists, tables, params, work):
     """Programme exits; after the programme: education, reactivation, health exits, moves.
 
     The programme ends at full length (into education, job search or inactivity; or
@@ -1224,14 +1234,11 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
     edu_after = params.education_after_exit_hazard
     # Weekly hazards, kept in an array: LLVM would otherwise sink each loop-invariant pow
     # into the branch that uses it and work it out again for every person (5 times slower).
-    hazard = np.array(
-        (
-            _weekly(params.disability_rate),
-            _weekly(params.disability_rate * params.disability_health_factor),
-            _weekly(params.migration_rate),
-            _weekly(params.migration_rate * params.migration_care_factor),
-        )
-    )
+    hazard = work.hazard
+    hazard[H_DISABILITY] = _weekly(params.disability_rate)
+    hazard[H_DISABILITY_BURDEN] = _weekly(params.disability_rate * params.disability_health_factor)
+    hazard[H_MIGRATION] = _weekly(params.migration_rate)
+    hazard[H_MIGRATION_CARE] = _weekly(params.migration_rate * params.migration_care_factor)
     exits = 0
     for i in range(status.shape[0]):
         st = status[i]
@@ -1334,7 +1341,7 @@ def exit_week_kernel(week, refugees, specialists, tables, params):
     return exits
 
 
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def _enter_education(i, week, wk, refugees, params):
     """Draw the length of participant i's education and whether it is completed.
 
@@ -1351,7 +1358,7 @@ def _enter_education(i, week, wk, refugees, params):
 
 
 # --------------------------------------------------------------------------- 8. accounting
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def account_week(week, refugees, specialists, params, status_counts):
     """Costs, outcome trackers and this week's status counts.
 
@@ -1459,7 +1466,7 @@ def income_tax(income, params):
     return kept, social + params.tax_ordinary_rate * ordinary + bracket - kept
 
 
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def ledger_week(week, refugees, specialists, tables, params, accounts, flows):
     """The week's public flows, each participant's summed into ``flows`` (``LEDGER_FLOWS``).
 
@@ -1563,7 +1570,7 @@ def ledger_week(week, refugees, specialists, tables, params, accounts, flows):
 
 
 # --------------------------------------------------------------------------- the week
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def run_week(
     week,
     refugees,
@@ -1576,32 +1583,34 @@ def run_week(
     row,
     accounts,
     flows,
+    work,
 ):
     """One week, in its fixed order, counted into ``row`` and ``flows``.
 
     The populations (``refugees`` ... ``vacancies``), ``tables``, ``params`` and
     ``counters`` are the run's named groups (``world.py``); ``row`` is this week's
     row of the weekly series: status counts, then events; ``accounts`` and ``flows``
-    (this week's row of the ledger) are the public-finance ledger's.
+    (this week's row of the ledger) are the public-finance ledger's; ``work`` holds the
+    kernels' working arrays.
     """
-    assign_waiting(week, refugees, specialists, params, counters)  # 1 (waiting shows in counts)
+    assign_waiting(week, refugees, specialists, params, counters, work)  # 1 (waiting in counts)
     programme_week(week, refugees, tables, params)  # 2
     row[COL_CONTACTS] = specialist_week(week, specialists, tables, params)  # 3
     opened, outside = vacancy_week(week, employers, vacancies, params, counters)  # 4
     row[COL_OPENED] = opened
     row[COL_OUTSIDE] = outside
     row[COL_HIRES] = match_week(
-        week, refugees, specialists, employers, vacancies, tables, params
+        week, refugees, specialists, employers, vacancies, tables, params, work
     )  # 5
     separations, released = jobs_week(week, refugees, specialists, tables, params)  # 6
     row[COL_SEPARATIONS] = separations
     row[COL_RELEASES] = released
-    row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, tables, params)  # 7
+    row[COL_EXITS] = exit_week_kernel(week, refugees, specialists, tables, params, work)  # 7
     account_week(week, refugees, specialists, params, row[:N_STATUS])  # 8
     ledger_week(week, refugees, specialists, tables, params, accounts, flows)  # 8, by payer
 
 
-@njit(cache=True, error_model="numpy")
+@_weekly_kernel
 def run_weeks(
     start,
     stop,
@@ -1615,6 +1624,7 @@ def run_weeks(
     weekly,
     accounts,
     ledger,
+    work,
 ):
     """Weeks ``start`` to ``stop - 1`` in one compiled loop (what ``IntroModel.run`` uses)."""
     for week in range(start, stop):
@@ -1630,4 +1640,5 @@ def run_weeks(
             weekly[week],
             accounts,
             ledger[week],
+            work,
         )

@@ -82,7 +82,9 @@ class IntroModel(mesa.Model):
             self.running = False
             return
         w = self.world
-        k.run_week(self.week, *w[:7], self.weekly[self.week], w.accounts, w.ledger[self.week])
+        k.run_week(
+            self.week, *w[:7], self.weekly[self.week], w.accounts, w.ledger[self.week], w.work
+        )
         self.week += 1
         if self.week >= self.weeks:
             self.running = False

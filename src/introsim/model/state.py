@@ -268,6 +268,65 @@ class Counters(NamedTuple):
     next_serial: np.ndarray  # int64, one element: serial of the next vacancy opening
 
 
+class Workspace(NamedTuple):
+    """Arrays the weekly kernels work in: made once a run, written afresh every week.
+
+    Nothing in them carries from one week to the next. With them the weekly kernels
+    allocate nothing, so they are compiled without numba's reference counting (see
+    ``kernels.py``).
+    """
+
+    route_total: np.ndarray  # float64 per specialist: summed strength of ties with an opening
+    route_start: np.ndarray  # int64, specialists + 1: each specialist's first route
+    route_vac: np.ndarray  # int64, specialists x tie slots: each route's vacancy
+    route_strength: np.ndarray  # float64, specialists x tie slots: each route's tie strength
+    sector_count: np.ndarray  # int64, sectors + 1: advertised openings per sector, shifted by one
+    sector_start: np.ndarray  # int64, sectors + 1: each sector's first entry in ``adv``
+    sector_fill: np.ndarray  # int64 per sector: where the next advertised opening goes
+    adv: np.ndarray  # int64 per vacancy slot: advertised openings, sector by sector
+    best_score: np.ndarray  # float64 per vacancy slot: the best value so far this week
+    best_app: np.ndarray  # int64 per vacancy slot: its applicant, NO_ONE for outsiders
+    best_req: np.ndarray  # float64 per vacancy slot: the requirement as negotiated for them
+    applied: np.ndarray  # int64 per vacancy slot: the slots with an applicant this week
+    time_value: np.ndarray  # float64 per specialist: the value of a participant's share of time
+    offer: np.ndarray  # int64 per participant: the vacancy whose offer they accept
+    offer_value: np.ndarray  # float64 per participant: that offer's value to them
+    hazard: np.ndarray  # float64, 4: the week's exit hazards (``kernels.exit_week_kernel``)
+    method_full: np.ndarray  # bool per method: no specialist of the method has room this week
+
+    @classmethod
+    def allocate(
+        cls,
+        n_refugees: int,
+        n_vacancies: int,
+        n_specialists: int,
+        n_ties: int,
+        n_sectors: int,
+        n_methods: int,
+    ) -> Workspace:
+        """A workspace for the given sizes (``n_ties``: tie slots per specialist)."""
+        i64, f64 = np.int64, np.float64
+        return cls(
+            route_total=np.zeros(n_specialists, f64),
+            route_start=np.zeros(n_specialists + 1, i64),
+            route_vac=np.zeros(n_specialists * n_ties, i64),
+            route_strength=np.zeros(n_specialists * n_ties, f64),
+            sector_count=np.zeros(n_sectors + 1, i64),
+            sector_start=np.zeros(n_sectors + 1, i64),
+            sector_fill=np.zeros(n_sectors, i64),
+            adv=np.zeros(n_vacancies, i64),
+            best_score=np.zeros(n_vacancies, f64),
+            best_app=np.zeros(n_vacancies, i64),
+            best_req=np.zeros(n_vacancies, f64),
+            applied=np.zeros(n_vacancies, i64),
+            time_value=np.zeros(n_specialists, f64),
+            offer=np.zeros(n_refugees, i64),
+            offer_value=np.zeros(n_refugees, f64),
+            hazard=np.zeros(4, f64),
+            method_full=np.zeros(n_methods, np.bool_),
+        )
+
+
 SLOTS_PER_EMPLOYER = 2
 
 # Weekly series: one column per status (counts), then these event counts.

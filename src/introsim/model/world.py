@@ -30,6 +30,7 @@ from introsim.model.state import (
     Specialists,
     Status,
     Vacancies,
+    Workspace,
 )
 from introsim.params.paths import get
 from introsim.params.schema import FULL_TIME_HOURS, KernelField, Scenario, kernel_fields
@@ -305,6 +306,7 @@ class World(NamedTuple):
     model_seed: np.random.SeedSequence  # for the Mesa model's own generator
     accounts: Accounts  # each participant's running accounts with the public purse
     ledger: np.ndarray  # float64 (weeks, LEDGER_FLOWS): public flows, NOK summed over people
+    work: Workspace  # the weekly kernels' working arrays (nothing carried between weeks)
 
 
 def build_world(scenario: Scenario, seed: int | np.random.SeedSequence) -> World:
@@ -343,6 +345,14 @@ def build_world(scenario: Scenario, seed: int | np.random.SeedSequence) -> World
         model_ss,
         Accounts.allocate(refugees.size),
         np.zeros((scenario.scenario.weeks, len(LEDGER_FLOWS)), dtype=np.float64),
+        Workspace.allocate(
+            refugees.size,
+            vacancies.size,
+            specialists.size,
+            specialists.tie_employer.shape[1],
+            params.n_sectors,
+            params.spec_lo.shape[0],
+        ),
     )
 
 
@@ -351,5 +361,7 @@ def advance(world: World, start: int, stop: int) -> World:
 
     Calls the same kernels, in the same order, as stepping week by week.
     """
-    kernels.run_weeks(start, stop, *world[:7], world.weekly, world.accounts, world.ledger)
+    kernels.run_weeks(
+        start, stop, *world[:7], world.weekly, world.accounts, world.ledger, world.work
+    )
     return world
