@@ -258,11 +258,13 @@ def wait_settled(page) -> None:
 
 
 def open_page(page, url: str) -> str:
-    """Open the dashboard, wait for its result and every chart; return the headline."""
+    """Open the dashboard, wait for its result, every chart and the levers; return the headline."""
     page.goto(url)
     page.wait_for_selector(".introsim-headline-0")
     wait_settled(page)
     wait_drawn(page, *CHARTS)
+    # The levers come once the rest is painted (hidden in a closed drawer on a phone).
+    page.wait_for_selector(".introsim-lever-replications", state="attached")
     return page.inner_text(".introsim-headline-0")
 
 

@@ -386,18 +386,27 @@ def test_a_hostile_link_is_refused_in_plain_words(server, page):
 def test_a_new_session_paints_the_result_in_words_before_it_asks_for_plotly(server, page):
     """The order a new page loads in: what the first result waits for, and what it does not.
 
-    plotly.js keeps the browser busy for about a second; the page asks for it only once a
-    frame with the result in words has been painted, and the charts are drawn after. The
-    two widget libraries are fetched once each and together, not the second after the
-    first has run.
+    plotly.js keeps the browser busy for about a second, and the levers are most of the
+    page's widgets: the page asks for both only once a frame with the result in words has
+    been painted; the charts are drawn after. The two widget libraries are fetched once
+    each and together, not the second after the first has run.
     """
     warnings: list[str] = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     page.add_init_script(PAINT_MARKS_JS)
+    page.add_init_script(
+        """new MutationObserver(() => {
+            if (!window.leversIn && document.querySelector('.introsim-lever'))
+                window.leversIn = performance.now();
+        }).observe(document, {subtree: true, childList: true})"""
+    )
     page.goto(server[0])
     page.wait_for_function("() => window.introsimResultFrame")
     wait_drawn(page, "in_work", "status", "payers", "subgroups")
+    page.wait_for_selector(".introsim-lever-replications")
     frame = page.evaluate("() => window.introsimResultFrame")
+    assert page.evaluate("() => window.leversIn") > frame
+    assert page.locator(".introsim-lever").count() == len(BY_PATH) + 1  # and the runs
     fetched = page.evaluate(
         """() => performance.getEntriesByType('resource')
         .filter(e => /plotly\\.min\\.js|nodeps\\.js/.test(e.name))

@@ -44,6 +44,7 @@ from introsim.app.update import CHARTS, Update, update, update_key, work_ahead
 from introsim.app.whatif import Cancelled
 from introsim.app.widgets import (
     FullScreenButton,
+    Painted,
     Player,
     PlotlyChart,
     SnapshotButton,
@@ -535,6 +536,9 @@ def Dashboard():
     revision = solara.use_reactive(0)
     notes = solara.use_reactive([t("bad_link", lang.value, problem=p) for p in link.problems])
     drawer = solara.use_reactive(False)
+    # The levers (most of the page's widgets) come once the browser has painted the rest: a
+    # new session shows its result in words sooner.
+    levers_shown = solara.use_reactive(False)
     presenting = solara.use_reactive(False)
     attempt = solara.use_reactive(0)
     shown_ref = solara.use_ref(None)
@@ -725,23 +729,19 @@ def Dashboard():
                 solara.Button(
                     t("reset", L), on_click=reset, outlined=True, classes=["introsim-reset"]
                 )
-                for lever in LEVERS:
+                for lever in (*LEVERS, REPLICATIONS) if levers_shown.value else ():
                     LeverControl(
                         lever,
-                        value_of(current, lever.path),
+                        replications.value
+                        if lever is REPLICATIONS
+                        else value_of(current, lever.path),
                         refused.value.get(lever.path),
                         lambda v, path=lever.path: submit(path, v),
                         L,
                         revision.value,
                     )
-                LeverControl(
-                    REPLICATIONS,
-                    replications.value,
-                    refused.value.get(REPLICATIONS.path),
-                    lambda v: submit(REPLICATIONS.path, v),
-                    L,
-                    revision.value,
-                )
+                if not levers_shown.value:
+                    Painted.element(on_painted=lambda done: levers_shown.set(bool(done)))
             with solara.Div(classes=["introsim-main"] + (["introsim-stale"] if stale else [])):
                 for note in notes.value:
                     solara.Warning(note, classes=["introsim-problem", "introsim-link-problem"])

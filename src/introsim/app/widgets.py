@@ -38,6 +38,28 @@ function introsimPlotly(src) {
 """
 
 
+class Painted(ipyvuetify.VuetifyTemplate):
+    """Says (``painted``) when the browser has painted the page this widget arrived with.
+
+    The page sends its levers after that: a new session's browser then builds and paints
+    the result in words first, without the hundred-odd widgets of the levers before it.
+    """
+
+    painted = traitlets.Bool(False).tag(sync=True)
+    template = traitlets.Unicode(
+        """<template><span style="display: none"></span></template>
+<script>
+module.exports = {
+  mounted() {
+    // After the next paint: a frame's callback runs before the frame is painted, a task it
+    // queues after.
+    requestAnimationFrame(() => setTimeout(() => { this.painted = true; }, 0));
+  },
+};
+</script>"""
+    ).tag(sync=True)
+
+
 class PlotlyChart(ipyvuetify.VuetifyTemplate):
     """One plotly figure, drawn in the browser, as wide as its box and following it.
 
