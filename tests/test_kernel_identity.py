@@ -90,3 +90,29 @@ def test_share_in_equals_membership_with_unobserved_missing():
     got = _share_in(status, codes)
     assert got.dtype == np.float64
     assert np.array_equal(got, expected, equal_nan=True)
+
+
+@pytest.mark.parametrize("method", ["standard", "ips"])
+def test_nothing_carries_over_in_the_workspace(method):
+    # The kernels' working arrays are written afresh each week before they are read: a run
+    # whose workspace is spoiled between weeks is the same run, byte for byte.
+    sc = Scenario().with_overrides(
+        {"cohort.size": 120, "scenario.weeks": 80, "follow_up.method": method}
+    )
+    clean, spoiled = IntroModel(sc, 9, agents=False), IntroModel(sc, 9, agents=False)
+    rng = np.random.default_rng(0)
+    while clean.running:
+        clean.step()
+        for arr in spoiled.world.work:
+            if arr.dtype == np.bool_:
+                arr[:] = rng.integers(0, 2, arr.shape).astype(bool)
+            elif arr.dtype.kind == "f":
+                arr[:] = rng.normal(0.0, 1e6, arr.shape)
+            else:
+                arr[:] = rng.integers(-5, 10**6, arr.shape)
+        spoiled.step()
+    assert clean.weekly[:, kernels.COL_HIRES].sum() > 0, "no hires: matching was not exercised"
+    assert np.array_equal(clean.weekly, spoiled.weekly)
+    assert np.array_equal(clean.world.ledger, spoiled.world.ledger)
+    for a, b in zip(clean.refugees, spoiled.refugees, strict=True):
+        assert np.array_equal(a, b)
