@@ -455,6 +455,68 @@ def test_update_builds_every_chart_and_says_what_it_was_computed_for(base):
         update(base, {"cohort.size": 0}, REPS, "en", cache=cache)
 
 
+def test_a_chart_reaches_the_browser_as_the_json_text_of_its_data(base):
+    """One string per chart (the renderer compares one value, not a figure's thousands)."""
+    import solara
+
+    from introsim.app.app import Chart
+    from introsim.app.widgets import PlotlyChart
+
+    up = update(base, {"follow_up.caseload": 20}, REPS, "nb", cache=RunCache())
+    for name, data in up.data.items():
+        _box, rc = solara.render(Chart(data, name), handle_error=False)
+        (figure,) = [w.figure for w in rc.find(PlotlyChart).widgets]
+        assert isinstance(figure, str) and json.loads(figure) == data
+        rc.close()
+
+
+def test_moving_one_lever_renders_that_lever_again_and_no_other(small_files, monkeypatch):
+    """A slider step re-renders only its own lever's controls: each lever's callback stays
+    the same object for the page's life, so the other levers' arguments are equal."""
+    import ipyvuetify as v
+    import solara
+
+    from introsim.app import server
+    from introsim.app.app import Dashboard, LeverControl
+    from introsim.app.widgets import Painted
+
+    monkeypatch.setattr(
+        server,
+        "_CONFIG",
+        [
+            server.DashboardConfig(
+                presets={"base": small_files["base"]},
+                start="base",
+                lang="en",
+                replications=REPS,
+                host=server.LOCAL_HOST,
+                port=server.DEFAULT_PORT,
+                jobs=1,
+            )
+        ],
+    )
+    _box, rc = solara.render(Dashboard(), handle_error=False)
+    try:
+        rc.find(Painted).widget.painted = True  # as the browser says after its first paint
+        label = BY_PATH["follow_up.caseload"].label("en")
+
+        def caseload() -> v.Slider:
+            (slider,) = [
+                w
+                for w in rc.find(v.Slider, class_="introsim-slider").widgets
+                if w.attributes["aria-label"] == label
+            ]
+            return slider
+
+        shown = caseload().v_model
+        before = LeverControl.render_count
+        caseload().fire_event("change", shown - 1)
+        assert LeverControl.render_count - before == 1
+        assert caseload().v_model == shown - 1
+    finally:
+        rc.close()
+
+
 def test_one_more_kind_of_uncertainty_is_one_more_entry(base, monkeypatch):
     w = run_whatif(base, apply(base, {"follow_up.caseload": 12}), REPS)
     extra = ("posterior", lambda what, lang: f"members: {what.replications}")

@@ -13,6 +13,7 @@ a computation that is still waiting for runs.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import re
 import threading
@@ -159,7 +160,12 @@ def Chart(data: dict[str, Any], name: str, caption: str = ""):
     """One chart, as wide as its column, drawn by the page's plotly.js; a caption below it."""
     title = str(data.get("layout", {}).get("title", {}).get("text", ""))
     with solara.Div(classes=["introsim-chart", f"introsim-chart-{name}"]):
-        PlotlyChart.element(figure=data, config=charts.PLOTLY_CONFIG, src=plotly_url(), label=title)
+        PlotlyChart.element(
+            figure=json.dumps(data, allow_nan=False),
+            config=charts.PLOTLY_CONFIG,
+            src=plotly_url(),
+            label=title,
+        )
     if caption:
         solara.Div(children=[caption], classes=["introsim-caption", "introsim-snapshot-text"])
 
@@ -543,6 +549,7 @@ def Dashboard():
     attempt = solara.use_reactive(0)
     shown_ref = solara.use_ref(None)
     moved: Any = solara.use_ref(None)  # the lever last set, and whether it went up
+    latest: Any = solara.use_ref(None)  # this render's submit (see on_lever)
     alive = solara.use_memo(session_alive, [])
 
     base = preset(cfg.presets[preset_name.value])
@@ -567,6 +574,19 @@ def Dashboard():
             return
         refused.set({})
         notes.set([])
+
+    latest.current = submit
+    # One callback per lever for the page's life, calling the newest render's submit: a
+    # lever whose value did not change is then given equal arguments and is not rendered
+    # again when another lever moves (reacton renders a component again when any argument
+    # differs, and a closure over this render's settings always would).
+    on_lever = solara.use_memo(
+        lambda: {
+            lever.path: lambda v, path=lever.path: latest.current(path, v)
+            for lever in (*LEVERS, REPLICATIONS)
+        },
+        [],
+    )
 
     def choose_preset(name: str) -> None:
         preset_name.set(name)
@@ -736,7 +756,7 @@ def Dashboard():
                         if lever is REPLICATIONS
                         else value_of(current, lever.path),
                         refused.value.get(lever.path),
-                        lambda v, path=lever.path: submit(path, v),
+                        on_lever[lever.path],
                         L,
                         revision.value,
                     )

@@ -66,9 +66,14 @@ class PlotlyChart(ipyvuetify.VuetifyTemplate):
     A new ``figure`` redraws the same chart in place (``Plotly.react``), so a playing
     run does not flicker. A ResizeObserver on the box resizes the chart whenever the
     box's width is no longer the chart's (a tab opened, the window, the levers' drawer).
+
+    ``figure`` is the figure as JSON text, not a dict: the server's renderer then compares
+    and walks one string instead of the thousands of values of a figure (with plotly's
+    template) on every render of the page, and the browser parses it once instead of
+    making every value of it reactive.
     """
 
-    figure = traitlets.Dict().tag(sync=True)
+    figure = traitlets.Unicode("").tag(sync=True)
     config = traitlets.Dict().tag(sync=True)
     src = traitlets.Unicode().tag(sync=True)
     label = traitlets.Unicode().tag(sync=True)
@@ -102,10 +107,10 @@ module.exports = {
   },
   methods: {
     draw() {
-      if (!this.Plotly || !this.$refs.plot || !this.figure.data) return;
+      if (!this.Plotly || !this.$refs.plot || !this.figure) return;
       // Plain copies: plotly annotates the objects it is given, and Vue watches these
       // (a second draw on Vue's own objects never ends).
-      const figure = JSON.parse(JSON.stringify(this.figure));
+      const figure = JSON.parse(this.figure);
       const config = JSON.parse(JSON.stringify(this.config));
       this.Plotly.react(this.$refs.plot, figure.data, figure.layout, config);
     },
