@@ -117,6 +117,23 @@ def test_uniform_draws_are_keyed_and_uniform():
     )
 
 
+def test_gumbel_bins_bound_every_draw_in_them():
+    """Matching skips or settles a comparison on these bounds: each must hold, edges included."""
+    bins, step = kernels.GUMBEL_BINS, 2.0**-53
+    margin = kernels.SKIP_MARGIN
+    for k in range(bins):
+        # The smallest and largest u in bin k, and one inside it.
+        lo = k / bins
+        hi = min((k + 1) / bins - step, 1.0 - step)
+        for u in (lo, (lo + hi) / 2, hi):
+            g = kernels.gumbel_of(u)
+            assert kernels.GUMBEL_FLOOR[k] - margin <= g <= kernels.GUMBEL_CEILING[k] + margin
+            assert int(u * bins) == k
+    # The bounds are tight enough to settle most comparisons: the middle bins are narrow.
+    width = kernels.GUMBEL_CEILING[1:-1] - kernels.GUMBEL_FLOOR[1:-1]
+    assert np.median(width) < 0.02
+
+
 def test_normal_draws_have_unit_spread():
     z = np.array([kernels.normal(99, 1, i, kernels.S_NOISE) for i in range(20000)])
     assert abs(z.mean()) < 0.03

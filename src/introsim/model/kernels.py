@@ -158,6 +158,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+_LARGEST_U = 1.0 - _TO_UNIT  # the largest uniform draw
 
 
 # --------------------------------------------------------------------------- random draws
@@ -203,8 +204,13 @@ def gumbel(wk, index, stream):
 @njit(cache=True, error_model="numpy")
 def gumbel_of(u):
     """The standard Gumbel draw of a uniform draw ``u`` in [0, 1) (see :func:`gumbel`)."""
-    return -math.log(-math.log(u + 0.5 * _TO_UNIT))  # u + half a step is in (0, 1)
+    # u + half a step is in (0, 1), except for the largest u, where it rounds to 1 (and the
+    # term would be infinite): that one is held at the largest u itself.
+    return -math.log(-math.log(min(u + 0.5 * _TO_UNIT, _LARGEST_U)))
 
+
+# In matching's ``best_app``: the outside option leads, its value known only to its bin.
+OUTSIDE_BOUNDED = NO_ONE - 1
 
 # An upper bound of the Gumbel draw of any u in each of GUMBEL_BINS equal bins of [0, 1):
 # the draw rises with u, so bin k's draws stay below that of (k + 1) / GUMBEL_BINS; the last
@@ -214,6 +220,13 @@ def gumbel_of(u):
 GUMBEL_BINS = 256
 GUMBEL_CEILING = np.array(
     [-math.log(-math.log((k + 1) / GUMBEL_BINS)) for k in range(GUMBEL_BINS - 1)] + [37.5]
+)
+# The matching lower bound: bin k's draws are at least that of k / GUMBEL_BINS; the first
+# bin's at least that of the smallest u + half a step, 2**-54 (a draw is above -ln(54 ln 2)
+# > -3.7). With both bounds the outside option's term is worked out only when an applicant's
+# value falls between them.
+GUMBEL_FLOOR = np.array(
+    [-3.7] + [-math.log(-math.log(k / GUMBEL_BINS)) for k in range(1, GUMBEL_BINS)]
 )
 # Rounding in working out a value and its bound is below 1e-13 at the scores' sizes (up to
 # about 50); a bound this much above the best is never used to skip a possible winner.
@@ -722,9 +735,9 @@ def applications(
 
     n = status.shape[0]
     best_score, best_app, best_req = work.best_score, work.best_app, work.best_req
+    # best_req needs no reset: it is read only for a vacancy's winner, written when it won.
     best_score[:] = -np.inf
     best_app[:] = NO_ONE
-    best_req[:] = 0.0
     applied = work.applied
     # Specialist (or NAV) time per person has diminishing returns: its value saturates.
     # Worked out once a week per specialist (a participant has their specialist's method).
@@ -842,7 +855,11 @@ def applications(
                     continue
             if best_score[vac] == -np.inf:
                 # The vacancy's first applicant this week: the outside option enters the choice.
-                best_score[vac] = bar[vac] + score_noise * gumbel(wk, vac, S_OUTSIDE_CHOICE)
+                # Its Gumbel term is known to its bin first: best_score holds the lower bound
+                # until a comparison needs the value itself (see below).
+                k_out = int(draw(wk, vac, S_OUTSIDE_CHOICE) * GUMBEL_BINS)
+                best_score[vac] = bar[vac] + score_noise * GUMBEL_FLOOR[k_out]
+                best_app[vac] = OUTSIDE_BOUNDED
             u = draw(wk, i, S_NOISE + a)
             endorsed_value = endorsement[m] * trust * skill[s] if s != NO_ONE else 0.0
             # The best this application can score (a language fit of 1, no unmet condition,
@@ -879,7 +896,24 @@ def applications(
             unmet_subsidy = requires_subsidy[emp] == 1 and rate <= 0.0 and not endorsed
             if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
+            # Bounded again with the fit and conditions known, before the Gumbel term's logs.
+            if (
+                score + score_noise * GUMBEL_CEILING[int(u * GUMBEL_BINS)] + SKIP_MARGIN
+                <= (best_score[vac])
+            ):
+                continue
             score += score_noise * gumbel_of(u)
+            if best_app[vac] == OUTSIDE_BOUNDED:
+                # Against the outside option's bounds: above the upper one it wins, at or
+                # below the lower one it loses; between them the outside's value decides.
+                u_out = draw(wk, vac, S_OUTSIDE_CHOICE)
+                if score <= best_score[vac] - SKIP_MARGIN:
+                    continue
+                if score <= bar[vac] + score_noise * GUMBEL_CEILING[int(u_out * GUMBEL_BINS)] + (
+                    SKIP_MARGIN
+                ):
+                    best_score[vac] = bar[vac] + score_noise * gumbel_of(u_out)
+                    best_app[vac] = NO_ONE
             if score > best_score[vac]:
                 best_score[vac] = score
                 best_app[vac] = i
@@ -891,6 +925,8 @@ def applications(
         if best_score[vac] != -np.inf:
             applied[n_applied] = vac
             n_applied += 1
+            if best_app[vac] == OUTSIDE_BOUNDED:
+                best_app[vac] = NO_ONE  # the outside option won; its value is not needed
     return n_applied
 
 
@@ -900,13 +936,18 @@ def accepted_offers(refugees, employers, params, work, n_applied):
 
     The first ``n_applied`` of ``work.applied`` are the vacancies that had an applicant
     (ascending); no other made an offer. Writes ``work.offer``: the vacancy each
-    participant accepts, or ``NO_ONE``.
+    participant who won one accepts (other participants' entries are not this week's and
+    are never read).
     """
     preferred_sector, employer_sector = refugees.preferred_sector, employers.sector
     best_score, best_app = work.best_score, work.best_app
     offer, offer_value = work.offer, work.offer_value
-    offer[:] = NO_ONE
-    offer_value[:] = -np.inf
+    # Only winners' entries are reset and read (a pass over the vacancies with applicants
+    # costs less than one over all participants).
+    for k in range(n_applied):
+        i = best_app[work.applied[k]]
+        if i != NO_ONE:
+            offer_value[i] = -np.inf
     for k in range(n_applied):
         vac = work.applied[k]
         i = best_app[vac]
