@@ -70,7 +70,7 @@ def _timed_weeks(stop, r, s, e, v, t, p, c, weekly, accounts, ledger, work, spen
         row[K.COL_CONTACTS] = _specialist(week, s, t, p)
         t1 = _clock()
         spent[2] += t1 - t0
-        row[K.COL_OPENED], row[K.COL_OUTSIDE] = _vacancy(week, e, v, p, c)
+        row[K.COL_OPENED], row[K.COL_OUTSIDE] = _vacancy(week, e, v, p, c, work)
         t0 = _clock()
         spent[3] += t0 - t1
         _routes(s, v, work)

@@ -535,8 +535,11 @@ def specialist_week(week, specialists, tables, params):
 
 # --------------------------------------------------------------------------- 4. vacancies
 @_weekly_kernel
-def vacancy_week(week, employers, vacancies, params, counters):
+def vacancy_week(week, employers, vacancies, params, counters, work):
     """Open vacancies close (outside hire or expiry); closed slots open new ones.
+
+    The week's open slots are listed in ascending order in ``work.open_slots`` (their
+    number in ``work.n_open[0]``): matching looks at these alone, a few in a hundred.
 
     Returns:
         (vacancies opened, filled by outside job seekers).
@@ -562,6 +565,8 @@ def vacancy_week(week, employers, vacancies, params, counters):
     )
     outside_fill, bar_mean = params.outside_fill, params.bar_mean
     requirement_sd, bar_sd = params.vacancy_requirement_sd, params.vacancy_bar_sd
+    open_slots = work.open_slots
+    n_open = 0
     opened = 0
     outside = 0
     for v in range(is_open.shape[0]):
@@ -573,6 +578,9 @@ def vacancy_week(week, employers, vacancies, params, counters):
             weeks_left[v] -= 1
             if weeks_left[v] <= 0:
                 is_open[v] = 0
+            else:
+                open_slots[n_open] = v
+                n_open += 1
         elif draw(wk, v, S_VAC_OPEN) < open_rate:
             e = v // SLOTS
             serial[v] = next_serial
@@ -585,6 +593,9 @@ def vacancy_week(week, employers, vacancies, params, counters):
             bar[v] = bar_mean + bar_sd * gauss(wk, v, S_VAC_BAR)
             hidden[v] = 1 if draw(wk, v, S_VAC_HIDDEN) < hidden_share else 0
             opened += 1
+            open_slots[n_open] = v
+            n_open += 1
+    work.n_open[0] = n_open
     counters.next_serial[0] = next_serial
     return opened, outside
 
@@ -639,25 +650,27 @@ def advertised_by_sector(employers, vacancies, n_sectors, work):
     Returns:
         The number of advertised vacancies (the length of ``adv`` in use).
     """
-    is_open, hidden, employer_sector = vacancies.is_open, vacancies.hidden, employers.sector
+    hidden, employer_sector = vacancies.hidden, employers.sector
     sector_count, sector_start, fill, adv = (
         work.sector_count,
         work.sector_start,
         work.sector_fill,
         work.adv,
     )
-    n_vac = is_open.shape[0]
+    open_slots, n_open = work.open_slots, work.n_open[0]
     sector_count[:] = 0
-    for vac in range(n_vac):
-        if is_open[vac] == 1 and hidden[vac] == 0:
+    for k in range(n_open):
+        vac = open_slots[k]
+        if hidden[vac] == 0:
             sector_count[employer_sector[vac // SLOTS] + 1] += 1
     sector_start[0] = sector_count[0]
     for sec in range(1, n_sectors + 1):
         sector_start[sec] = sector_start[sec - 1] + sector_count[sec]
     for sec in range(n_sectors):
         fill[sec] = sector_start[sec]
-    for vac in range(n_vac):
-        if is_open[vac] == 1 and hidden[vac] == 0:
+    for k in range(n_open):
+        vac = open_slots[k]
+        if hidden[vac] == 0:
             sec = employer_sector[vac // SLOTS]
             adv[fill[sec]] = vac
             fill[sec] += 1
@@ -735,9 +748,12 @@ def applications(
 
     n = status.shape[0]
     best_score, best_app, best_req = work.best_score, work.best_app, work.best_req
-    # best_req needs no reset: it is read only for a vacancy's winner, written when it won.
-    best_score[:] = -np.inf
-    best_app[:] = NO_ONE
+    # Only open slots get applications, so only they are reset and scanned (best_req needs
+    # no reset: it is read only for a vacancy's winner, written when it won).
+    open_slots, n_open = work.open_slots, work.n_open[0]
+    for k in range(n_open):
+        best_score[open_slots[k]] = -np.inf
+        best_app[open_slots[k]] = NO_ONE
     applied = work.applied
     # Specialist (or NAV) time per person has diminishing returns: its value saturates.
     # Worked out once a week per specialist (a participant has their specialist's method).
@@ -919,9 +935,10 @@ def applications(
                 best_app[vac] = i
                 best_req[vac] = req
     # Listed in ascending order, so offers and hires visit vacancies in the order a loop over
-    # all would (a scan of the slots costs less than sorting the list as it was met).
+    # all would (a scan of the open slots costs less than sorting the list as it was met).
     n_applied = 0
-    for vac in range(best_score.shape[0]):
+    for k in range(n_open):
+        vac = open_slots[k]
         if best_score[vac] != -np.inf:
             applied[n_applied] = vac
             n_applied += 1
@@ -1637,7 +1654,7 @@ def run_week(
     assign_waiting(week, refugees, specialists, params, counters, work)  # 1 (waiting in counts)
     programme_week(week, refugees, tables, params)  # 2
     row[COL_CONTACTS] = specialist_week(week, specialists, tables, params)  # 3
-    opened, outside = vacancy_week(week, employers, vacancies, params, counters)  # 4
+    opened, outside = vacancy_week(week, employers, vacancies, params, counters, work)  # 4
     row[COL_OPENED] = opened
     row[COL_OUTSIDE] = outside
     row[COL_HIRES] = match_week(

@@ -280,6 +280,8 @@ class Workspace(NamedTuple):
     route_start: np.ndarray  # int64, specialists + 1: each specialist's first route
     route_vac: np.ndarray  # int64, specialists x tie slots: each route's vacancy
     route_strength: np.ndarray  # float64, specialists x tie slots: each route's tie strength
+    open_slots: np.ndarray  # int64 per vacancy slot: this week's open slots, ascending
+    n_open: np.ndarray  # int64, 1: how many of ``open_slots`` are in use
     sector_count: np.ndarray  # int64, sectors + 1: advertised openings per sector, shifted by one
     sector_start: np.ndarray  # int64, sectors + 1: each sector's first entry in ``adv``
     sector_fill: np.ndarray  # int64 per sector: where the next advertised opening goes
@@ -311,6 +313,8 @@ class Workspace(NamedTuple):
             route_start=np.zeros(n_specialists + 1, i64),
             route_vac=np.zeros(n_specialists * n_ties, i64),
             route_strength=np.zeros(n_specialists * n_ties, f64),
+            open_slots=np.zeros(n_vacancies, i64),
+            n_open=np.zeros(1, i64),
             sector_count=np.zeros(n_sectors + 1, i64),
             sector_start=np.zeros(n_sectors + 1, i64),
             sector_fill=np.zeros(n_sectors, i64),
