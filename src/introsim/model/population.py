@@ -7,6 +7,7 @@ market (common random numbers across a comparison).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import NamedTuple
 
@@ -69,8 +70,9 @@ def _choice_cdf(p: np.ndarray) -> np.ndarray:
     """What ``Generator.choice(p.size, size, p=p)`` searches: p summed and scaled to end at 1.
 
     ``choice`` draws ``random(size)`` and returns ``cdf.searchsorted(u, side="right")``, so
-    searching this table, worked out once per scenario, on the same uniform draws gives the
-    same values (``tests/test_population.py`` checks it against ``choice``). ``p`` is checked
+    searching this table, worked out once per scenario, on the same uniform draws
+    (:func:`_search_right`) gives the same values (``tests/test_population.py`` checks it
+    against ``choice``). ``p`` is checked
     here as ``choice`` checks it, with its errors.
     """
     np.random.default_rng(0).choice(p.size, p=p)
@@ -79,11 +81,21 @@ def _choice_cdf(p: np.ndarray) -> np.ndarray:
     return cdf
 
 
+class _SectorTables(NamedTuple):
+    """The sectors' values a run draws from, worked out once per scenario."""
+
+    cdf: np.ndarray  # the shares as Generator.choice searches them (_choice_cdf)
+    base_wage: np.ndarray  # each sector's weekly wage, NOK
+
+
 @per_scenario
-def _sector_cdf(scenario: Scenario) -> np.ndarray:
-    """The sectors' shares as :func:`_choice_cdf` (preferred sectors, employers' sectors)."""
-    shares = np.array([s.share for s in scenario.labour_market.sectors])
-    return _choice_cdf(shares / shares.sum())
+def _sector_tables(scenario: Scenario) -> _SectorTables:
+    sectors = scenario.labour_market.sectors
+    shares = np.array([s.share for s in sectors])
+    return _SectorTables(
+        cdf=_choice_cdf(shares / shares.sum()),
+        base_wage=np.array([s.weekly_wage_nok for s in sectors]),
+    )
 
 
 @per_scenario
@@ -135,40 +147,25 @@ def draw_cohort(
     t = _cohort_tables(scenario)
     n = c.size
     r = Refugees.allocate(n)
-    r.arrival_week[:] = t.arrival_week
     # The draws, in their fixed order: (sex, age band), age within the band, education
     # given sex, whether worked before, the share of adult years worked, language, mental
     # health, care, preferred sector. Consecutive uniform draws are one call: a generator's
     # stream is the same in one call or several.
     early = rng.random((4, n))
-    cell = t.cell_cdf.searchsorted(early[0], side="right")
     k = c.prior_work_concentration
     fraction = rng.beta(k * c.prior_work_fraction, k * (1.0 - c.prior_work_fraction), n)
     language = rng.normal(c.language_mean, c.language_sd, n)
     late = rng.random((3, n))
-    r.preferred_sector[:] = _sector_cdf(scenario).searchsorted(late[2], side="right")
-    _fill_cohort(
-        cell,
-        t.bands,
-        early[1],
-        early[2],
-        early[3],
-        fraction,
-        language,
-        late[0],
-        late[1],
-        t,
-        (
-            mech.productivity_base,
-            mech.productivity_per_education,
-            mech.productivity_per_work_year,
-            mech.prior_work_cap_years,
-            mech.productivity_age_penalty,
-            mech.productivity_age_from,
-            mech.health_productivity,
-        ),
-        r,
+    productivity = (
+        mech.productivity_base,
+        mech.productivity_per_education,
+        mech.productivity_per_work_year,
+        mech.prior_work_cap_years,
+        mech.productivity_age_penalty,
+        mech.productivity_age_from,
+        mech.health_productivity,
     )
+    _fill_cohort(early, fraction, language, late, t, _sector_tables(scenario).cdf, productivity, r)
 
     # Take-up of the offered method falls with poor language (the Raskt i jobb trial).
     fu = scenario.follow_up
@@ -181,6 +178,19 @@ def draw_cohort(
         p = _expit(log_odds + fu.take_up_language_slope * (r.language0 - c.language_mean))
         r.method[:] = np.where(u < p, own, 0)
     return r
+
+
+@njit(cache=True)
+def _search_right(cdf: np.ndarray, u: float) -> int:
+    """``cdf.searchsorted(u, side="right")`` for a sorted ``cdf``: how many entries are <= u."""
+    lo, hi = 0, cdf.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cdf[mid] <= u:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True)
@@ -197,53 +207,55 @@ def _np_min(a: float, b: float) -> float:
 
 @njit(cache=True)
 def _fill_cohort(
-    cell: np.ndarray,
-    bands: int,
-    u_age: np.ndarray,
-    u_education: np.ndarray,
-    u_worked: np.ndarray,
+    early: np.ndarray,
     fraction: np.ndarray,
     language: np.ndarray,
-    u_health: np.ndarray,
-    u_care: np.ndarray,
+    late: np.ndarray,
     t: _CohortTables,
+    sector_cdf: np.ndarray,
     productivity: tuple[float, ...],
     r: Refugees,
 ) -> None:
     """Each participant's characteristics from the draws, one pass in compiled code.
 
-    The same arithmetic, in the same order, as the array expressions it replaced (numpy's
-    elementwise results are IEEE operations on each element: ``benchmarks.identity`` checks
-    the cohorts are the same bit for bit); only the chances that need ``exp`` come ready
-    from :class:`_CohortTables`.
+    ``early`` holds the uniform draws for the (sex, age band) cell, the age, the education
+    and prior work; ``late`` those for mental health, care and the preferred sector. The same
+    arithmetic, in the same order, as the numpy expressions it replaced (numpy's elementwise
+    results are IEEE operations on each element: ``benchmarks.identity`` checks the cohorts
+    are the same bit for bit); the chances that need ``exp`` come ready from
+    :class:`_CohortTables`, and a categorical draw searches its table as ``searchsorted``.
     """
     base, per_education, per_work_year, work_cap, age_penalty, age_from, health = productivity
     adult_from = AGE_BANDS[0]
     levels = t.education_cdf.shape[1]
-    for i in range(cell.shape[0]):
-        female = cell[i] // bands
-        band = cell[i] % bands
+    bands = t.bands
+    for i in range(early.shape[1]):
+        r.arrival_week[i] = t.arrival_week[i]
+        cell = _search_right(t.cell_cdf, early[0, i])
+        female = cell // bands
+        band = cell % bands
         r.sex[i] = female
-        a = t.age_low[band] + u_age[i] * t.age_width[band]
+        a = t.age_low[band] + early[1, i] * t.age_width[band]
         r.age[i] = a
         # Education given sex: the inverse CDF of the sex's shares on one uniform.
         level = 0
         for j in range(levels):
-            if u_education[i] >= t.education_cdf[female, j]:
+            if early[2, i] >= t.education_cdf[female, j]:
                 level += 1
         level = min(level, levels - 1)
         r.education[i] = level
         # Prior work: whether, then a share of the adult years outside school.
         adult_years = _np_max(0.0, a - adult_from - t.study_years[level])
-        worked = u_worked[i] < t.work_probability[female, level]
+        worked = early[3, i] < t.work_probability[female, level]
         years = fraction[i] * adult_years if worked else 0.0
         r.prior_work_years[i] = years
         spoken = _np_min(_np_max(language[i], 0.0), 6.0)
         r.language0[i] = spoken
         r.language[i] = spoken
-        burden = 1 if u_health[i] < t.health_share[female] else 0
+        burden = 1 if late[0, i] < t.health_share[female] else 0
         r.mental_health[i] = burden
-        r.care[i] = 1 if u_care[i] < t.care_share[female, band] else 0
+        r.care[i] = 1 if late[1, i] < t.care_share[female, band] else 0
+        r.preferred_sector[i] = _search_right(sector_cdf, late[2, i])
         r.productivity[i] = (
             base
             + per_education * level
@@ -308,10 +320,10 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
 def method_ranges(specialists: Specialists) -> tuple[np.ndarray, np.ndarray]:
     """Return (lo, hi) index arrays: method m's specialists are ``lo[m]:hi[m]``."""
     m = len(METHODS)
-    counts = np.bincount(specialists.method, minlength=m) if specialists.size else np.zeros(m, int)
-    hi = np.cumsum(counts).astype(np.int64)
-    lo = (hi - counts).astype(np.int64)
-    return lo, hi
+    counts = np.bincount(specialists.method, minlength=m).tolist() if specialists.size else [0] * m
+    hi = list(itertools.accumulate(counts))
+    lo_hi = np.array([[h - c for h, c in zip(hi, counts, strict=True)], hi], dtype=np.int64)
+    return lo_hi[0], lo_hi[1]
 
 
 def employer_count(scenario: Scenario) -> int:
@@ -342,21 +354,34 @@ def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employ
     lm = scenario.labour_market
     n = employer_count(scenario)
     # The draws in their fixed order: sector, openness, conditions (one call: the same
-    # stream), then the wage.
+    # stream), then the wage (log-normal with mean 1 around the sector's wage).
     u = rng.random((3, n))
-    sector = _sector_cdf(scenario).searchsorted(u[0], side="right").astype(np.int16)
-    base_wage = np.array([s.weekly_wage_nok for s in lm.sectors])
-    open_to_refugees = (u[1] < lm.open_share).astype(np.int8)
-    conditions = u[2]
-    employers = Employers.validated(
-        sector=sector,
-        # Log-normal with mean 1 around the sector's wage.
-        wage=base_wage[sector] * rng.lognormal(-lm.wage_sd * lm.wage_sd / 2.0, lm.wage_sd, n),
-        open_to_refugees=open_to_refugees,
-        # The two conditions are drawn jointly, not as independent hurdles: one draw
-        # per employer, so those who would ask for a subsidy are mostly the same
-        # employers who would ask for follow-up (the survey gives the two shares only).
-        requires_follow_up=(conditions < lm.requires_follow_up_share).astype(np.int8),
-        requires_subsidy=(conditions < lm.requires_subsidy_share).astype(np.int8),
-    )
+    wage = rng.lognormal(-lm.wage_sd * lm.wage_sd / 2.0, lm.wage_sd, n)
+    employers = Employers.allocate(n)
+    shares = (lm.open_share, lm.requires_follow_up_share, lm.requires_subsidy_share)
+    _fill_employers(u, wage, _sector_tables(scenario), shares, employers)
     return employers, Vacancies.allocate(n * SLOTS_PER_EMPLOYER)
+
+
+@njit(cache=True)
+def _fill_employers(
+    u: np.ndarray,
+    wage: np.ndarray,
+    sectors: _SectorTables,
+    shares: tuple[float, float, float],
+    e: Employers,
+) -> None:
+    """Each employer's sector, wage, openness and conditions from the draws (compiled).
+
+    The two conditions are drawn jointly, not as independent hurdles: one draw per
+    employer, so those who would ask for a subsidy are mostly the same employers who would
+    ask for follow-up (the survey gives the two shares only).
+    """
+    open_share, follow_up_share, subsidy_share = shares
+    for i in range(u.shape[1]):
+        sector = _search_right(sectors.cdf, u[0, i])
+        e.sector[i] = sector
+        e.wage[i] = sectors.base_wage[sector] * wage[i]
+        e.open_to_refugees[i] = 1 if u[1, i] < open_share else 0
+        e.requires_follow_up[i] = 1 if u[2, i] < follow_up_share else 0
+        e.requires_subsidy[i] = 1 if u[2, i] < subsidy_share else 0
