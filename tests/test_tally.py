@@ -103,6 +103,19 @@ def test_run_summary_equals_the_tables_summary_on_any_final_state(seed, n):
     assert _bits(counts) == _bits(expected_counts)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 51, 52])
+@pytest.mark.parametrize("spread", [10, 100_000_000])
+def test_the_median_weeks_to_a_first_job_is_numpys(n, spread):
+    # Counted by value when the weeks lie within a run's range, numpy's median beyond it.
+    rng = np.random.default_rng(n + spread)
+    r = Refugees.allocate(n)
+    r.first_job_week[:] = rng.integers(0, spread, n)
+    r.first_job_week[0] = -1 if n > 2 else r.first_job_week[0]
+    summary, _ = run_summary(r, 300)
+    expected, _ = _reference(r, 300)
+    assert float(summary["weeks_to_first_job"]).hex() == float(expected["weeks_to_first_job"]).hex()
+
+
 def _ledger_reference(ledger, weekly, sc) -> dict[str, float]:
     """The ledger's outcomes as numpy works them out (the code before the compiled pass)."""
     booked = _booked(ledger, sc, True).sum(axis=(0, 2))

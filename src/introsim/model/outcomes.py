@@ -302,7 +302,7 @@ def run_summary(refugees: Refugees, weeks: int) -> tuple[dict[str, float], dict[
     from introsim.model.tally import participant_tally  # compiled: numba only when running
 
     r = refugees
-    counts, means, median = participant_tally(
+    counts, means, median, weeks_found = participant_tally(
         r.first_job_week,
         r.arrival_week,
         r.first_job_active,
@@ -327,6 +327,8 @@ def run_summary(refugees: Refugees, weeks: int) -> tuple[dict[str, float], dict[
         o: ones[j] / observed[j] if observed[j] else math.nan for j, o in enumerate(SHARE_COLUMNS)
     }
     found.update(zip(_MEANS, means.tolist(), strict=True))
+    if weeks_found.size and math.isnan(median):  # weeks spread wider than a run's
+        median = float(np.median(weeks_found.astype(np.float64)))
     found["weeks_to_first_job"] = median
     out = {o: found[o] for o in (*OUTCOMES, *COST_PARTS)}
     return out, {f"people_{o}": float(observed[j]) for j, o in enumerate(SHARE_COLUMNS)}

@@ -100,6 +100,34 @@ def numpy_sum(a: np.ndarray) -> float:
 
 
 @njit(cache=True)
+def _count(counts: np.ndarray, j: int, share: float) -> None:
+    """Count a participant's share ``j`` (1.0, 0.0, or NaN when not observed)."""
+    if share == share:
+        counts[9 + j] += 1
+        if share == 1.0:
+            counts[j] += 1
+
+
+@njit(cache=True)
+def _keep(values: np.ndarray, kept: np.ndarray, j: int, value: float) -> None:
+    """Keep an observed (not NaN) value of mean ``j``, in participant order."""
+    if value == value:
+        values[j, kept[j]] = value
+        kept[j] += 1
+
+
+@njit(cache=True)
+def _rank(tally: np.ndarray, lowest: int, k: int) -> int:
+    """The value of rank ``k`` (from 0) among whole numbers counted by value from ``lowest``."""
+    seen = 0
+    for v in range(tally.shape[0]):
+        seen += tally[v]
+        if seen > k:
+            return lowest + v
+    return lowest + tally.shape[0] - 1
+
+
+@njit(cache=True)
 def participant_tally(
     first_job_week,
     arrival_week,
@@ -128,70 +156,64 @@ def participant_tally(
         ``counts``: for each share of ``outcomes.SHARE_COLUMNS``, in its order, the
         participants with a 1, then for each those with a value; ``means``: the mean of the
         observed values of each of ``outcomes._MEANS`` (NaN if none), summed as numpy sums
-        them; the median weeks to a first job (NaN if nobody found one).
+        them; the median weeks to a first job (NaN if nobody found one, or if the weeks
+        spread wider than a run's: then ``np.median`` of the last, those weeks, is the
+        median).
     """
     n = first_job_week.shape[0]
     counts = np.zeros(18, dtype=np.int64)
     values = np.empty((5, n))
     kept = np.zeros(5, dtype=np.int64)
-    found_weeks = np.empty(n)
+    found_weeks = np.empty(n, dtype=np.int64)
     found = 0
+    lowest, highest = 0, 0
     for i in range(n):
-        shares = (
-            work[status_12m[i]],
-            work[status_24m[i]],
-            work[status_60m[i]],
-            work[status_120m[i]],
-            work_or_education[exit_status[i]],
-            work_or_education[status_after_exit_12m[i]],
-        )
-        for j in range(6):
-            if shares[j] == shares[j]:  # observed: not NaN
-                counts[9 + j] += 1
-                if shares[j] == 1.0:
-                    counts[j] += 1
+        in_work_12m = work[status_12m[i]]
+        _count(counts, 0, in_work_12m)
+        _count(counts, 1, work[status_24m[i]])
+        _count(counts, 2, work[status_60m[i]])
+        _count(counts, 3, work[status_120m[i]])
+        _count(counts, 4, work_or_education[exit_status[i]])
+        _count(counts, 5, work_or_education[status_after_exit_12m[i]])
         first = first_job_week[i]
-        counts[9 + 6] += 1  # never employed: observed for everyone
-        if first < 0:
-            counts[6] += 1
-        else:
-            found_weeks[found] = first - arrival_week[i]
+        _count(counts, 6, 1.0 if first < 0 else 0.0)  # never employed: observed for all
+        if first >= 0:
+            to_first = first - arrival_week[i]
+            found_weeks[found] = to_first
+            if found == 0 or to_first < lowest:
+                lowest = to_first
+            if found == 0 or to_first > highest:
+                highest = to_first
             found += 1
             # A first job that started fewer than 26 weeks before the horizon and still
             # runs is censored.
             if first + RETENTION_WEEKS <= weeks or first_job_active[i] == 0:
-                counts[9 + 7] += 1
-                if first_job_weeks[i] >= RETENTION_WEEKS:
-                    counts[7] += 1
-        if shares[0] == 1.0:  # subsidised, of those in work at 12 months
-            counts[9 + 8] += 1
-            if status_12m[i] == _SUBSIDISED:
-                counts[8] += 1
-        months = np.nan
+                _count(counts, 7, 1.0 if first_job_weeks[i] >= RETENTION_WEEKS else 0.0)
+        if in_work_12m == 1.0:  # subsidised, of those in work at 12 months
+            _count(counts, 8, 1.0 if status_12m[i] == _SUBSIDISED else 0.0)
         if weeks - arrival_week[i] >= WEEKS_24M:
-            months = weeks_employed_24m[i] * MONTHS_PER_WEEK
-        row = (
-            months,
-            cost_specialist[i] + cost_subsidy[i] + cost_benefit[i],
-            cost_specialist[i],
-            cost_subsidy[i],
-            cost_benefit[i],
-        )
-        for j in range(5):
-            if row[j] == row[j]:
-                values[j, kept[j]] = row[j]
-                kept[j] += 1
+            _keep(values, kept, 0, weeks_employed_24m[i] * MONTHS_PER_WEEK)
+        _keep(values, kept, 1, cost_specialist[i] + cost_subsidy[i] + cost_benefit[i])
+        _keep(values, kept, 2, cost_specialist[i])
+        _keep(values, kept, 3, cost_subsidy[i])
+        _keep(values, kept, 4, cost_benefit[i])
     means = np.full(5, np.nan)
     for j in range(5):
         if kept[j] > 0:
             means[j] = numpy_sum(values[j, : kept[j]]) / kept[j]
     median = np.nan
-    if found > 0:
-        # numpy's median: the middle value, or the mean of the middle two (whole numbers).
-        ordered = np.sort(found_weeks[:found])
-        half = found // 2
-        median = ordered[half] if found % 2 else (ordered[half - 1] + ordered[half]) / 2.0
-    return counts, means, median
+    if found > 0 and highest - lowest <= 2 * n + 1024:
+        # numpy's median of whole numbers: the middle value, or the mean of the middle two
+        # (their sum is exact), found by counting each value (no sort to compile).
+        tally = np.zeros(highest - lowest + 1, dtype=np.int64)
+        for k in range(found):
+            tally[found_weeks[k] - lowest] += 1
+        middle = float(_rank(tally, lowest, found // 2))
+        if found % 2:
+            median = middle
+        else:
+            median = (float(_rank(tally, lowest, found // 2 - 1)) + middle) / 2.0
+    return counts, means, median, found_weeks[:found]
 
 
 @njit(cache=True)
