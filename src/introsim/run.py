@@ -24,12 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from introsim.model.ledger import LEDGER_OUTCOMES, ledger_columns, ledger_outcomes
-from introsim.model.outcomes import (
-    observed_counts,
-    participant_columns,
-    participant_outcomes,
-    summarise,
-)
+from introsim.model.outcomes import participant_columns, run_summary, summarise
 from introsim.model.state import EVENTS, IN_WORK, PHASE_NAMES, STATUS_NAMES, Status
 from introsim.model.world import World, advance, build_world
 from introsim.params.schema import Scenario
@@ -258,11 +253,11 @@ def _outcomes(
 ) -> dict[str, float]:
     weeks = scenario.scenario.weeks
     world = advance(build_world(scenario, seed), 0, weeks)
-    participants = participant_outcomes(world.refugees, weeks)
-    summary = summarise(participants)
+    # The same values as simulate's summarise(participant_columns(...)), in one compiled pass.
+    summary, counts = run_summary(world.refugees, weeks)
     summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
     if people:
-        summary.update(observed_counts(participants))
+        summary.update(counts)
     return summary
 
 

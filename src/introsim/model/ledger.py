@@ -30,6 +30,7 @@ from introsim.model.state import (
     STATUS_NAMES,
     WEEKS_PER_YEAR,
     Status,
+    per_scenario,
 )
 from introsim.params.schema import MAX_WEEKS, PAYERS, Scenario
 from introsim.tables import Columns, frame
@@ -180,14 +181,63 @@ def discount_factors(weeks: int, rate: float) -> np.ndarray:
     return (1.0 + rate) ** -(np.arange(weeks, dtype=np.float64) / WEEKS_PER_YEAR)
 
 
+class _Bookings(NamedTuple):
+    """A scenario's accounts as the arrays :func:`_booked` needs, worked out once."""
+
+    # The entries in rounds that book each (payer, flow) cell at most once: payer, flow,
+    # sign and ledger column of each entry, as index arrays.
+    rounds: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
+    entries: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # the same, in one round
+    discount: np.ndarray  # each week's discount factor over the scenario's horizon
+    per_person: np.ndarray  # each week's factor to NOK per participant, discounted
+
+
+@per_scenario
+def _bookings(scenario: Scenario) -> _Bookings:
+    rounds: list[list[Entry]] = []
+    booked: dict[tuple[str, str], int] = {}
+    for e in entries(scenario):
+        # The k-th entry for a cell goes in round k (both parts of the income tax may go
+        # to the municipality), so each cell adds its entries in their order.
+        k = booked.get((e.payer, e.flow), 0)
+        booked[(e.payer, e.flow)] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(e)
+    weeks = scenario.scenario.weeks
+    discount = discount_factors(weeks, scenario.public_finances.discount_rate)
+    return _Bookings(
+        rounds=tuple(_entry_arrays(r) for r in rounds),
+        entries=_entry_arrays(entries(scenario)),
+        discount=discount,
+        per_person=discount / scenario.cohort.size,
+    )
+
+
+def _entry_arrays(
+    booked: Collection[Entry],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Entries as index arrays: payer (in ``PAYERS``), flow (in ``FLOWS``), sign, column."""
+    return (
+        np.array([PAYERS.index(e.payer) for e in booked], dtype=np.int64),
+        np.array([FLOWS.index(e.flow) for e in booked], dtype=np.int64),
+        np.array([e.sign for e in booked], dtype=np.float64),
+        np.array([e.column for e in booked], dtype=np.int64),
+    )
+
+
 def _booked(ledger: np.ndarray, scenario: Scenario, discount: bool) -> np.ndarray:
     """(weeks, payers, flows) signed NOK per participant, discounted where asked."""
     weeks = ledger.shape[0]
-    rate = scenario.public_finances.discount_rate if discount else 0.0
-    per_person = ledger * (discount_factors(weeks, rate) / scenario.cohort.size)[:, None]
+    b = _bookings(scenario)
+    if discount and weeks == b.per_person.shape[0]:
+        per_person = ledger * b.per_person[:, None]
+    else:
+        rate = scenario.public_finances.discount_rate if discount else 0.0
+        per_person = ledger * (discount_factors(weeks, rate) / scenario.cohort.size)[:, None]
     out = np.zeros((weeks, len(PAYERS), len(FLOWS)))
-    for e in entries(scenario):
-        out[:, PAYERS.index(e.payer), FLOWS.index(e.flow)] += e.sign * per_person[:, e.column]
+    for payer, flow, sign, column in b.rounds:
+        out[:, payer, flow] += sign * per_person[:, column]
     return out
 
 
@@ -233,10 +283,14 @@ def cumulative_by_year(ledger: np.ndarray, scenario: Scenario) -> dict[str, floa
     return out
 
 
+_IN_WORK_COLUMNS = [
+    STATUS_NAMES.index(s.name.lower()) for s in (Status.EMPLOYED, Status.SUBSIDISED)
+]
+
+
 def _in_work(weekly: np.ndarray) -> np.ndarray:
     """Participants in work each week, from the weekly status counts."""
-    work = [STATUS_NAMES.index(s.name.lower()) for s in (Status.EMPLOYED, Status.SUBSIDISED)]
-    return weekly[:, work].sum(axis=1).astype(np.float64)
+    return weekly[:, _IN_WORK_COLUMNS].sum(axis=1).astype(np.float64)
 
 
 def ledger_outcomes(ledger: np.ndarray, weekly: np.ndarray, scenario: Scenario) -> dict[str, float]:
@@ -252,12 +306,30 @@ def ledger_outcomes(ledger: np.ndarray, weekly: np.ndarray, scenario: Scenario) 
         Each payer's net cost per participant in present value over the horizon, and the
         years in work per participant discounted at the same rate.
     """
-    booked = _booked(ledger, scenario, True).sum(axis=(0, 2))
-    out = {net_cost_name(p): float(booked[i]) for i, p in enumerate(PAYERS)}
-    out[net_cost_name(PUBLIC)] = float(booked.sum())
-    factors = discount_factors(ledger.shape[0], scenario.public_finances.discount_rate)
-    in_work = _in_work(weekly[: ledger.shape[0]])
-    out[PERSON_YEARS_PV] = float((in_work * factors).sum() / WEEKS_PER_YEAR / scenario.cohort.size)
+    from introsim.model.tally import ledger_sums  # compiled: numba only when running
+
+    b = _bookings(scenario)
+    weeks = ledger.shape[0]
+    discount, per_person = b.discount, b.per_person
+    if weeks != discount.shape[0]:
+        discount = discount_factors(weeks, scenario.public_finances.discount_rate)
+        per_person = discount / scenario.cohort.size
+    payer, flow, sign, column = b.entries
+    net, public, worked = ledger_sums(
+        np.ascontiguousarray(ledger, dtype=np.float64),
+        per_person,
+        payer,
+        flow,
+        sign,
+        column,
+        len(PAYERS),
+        len(FLOWS),
+        np.ascontiguousarray(weekly[:weeks, _IN_WORK_COLUMNS]),
+        discount,
+    )
+    out = {net_cost_name(p): v for p, v in zip(PAYERS, net.tolist(), strict=True)}
+    out[net_cost_name(PUBLIC)] = public
+    out[PERSON_YEARS_PV] = worked / WEEKS_PER_YEAR / scenario.cohort.size
     return out
 
 

@@ -7,9 +7,12 @@ market (common random numbers across a comparison).
 
 from __future__ import annotations
 
+import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from introsim.model.state import (
     NO_ONE,
@@ -18,6 +21,7 @@ from introsim.model.state import (
     Refugees,
     Specialists,
     Vacancies,
+    per_scenario,
 )
 from introsim.params.schema import AGE_BANDS, EDUCATION_LEVELS, METHODS, Cohort, Scenario
 
@@ -47,6 +51,77 @@ def sex_age_table(cohort: Cohort) -> np.ndarray:
     return table / table.sum()
 
 
+class _CohortTables(NamedTuple):
+    """What drawing a cohort needs from the scenario, worked out once per scenario."""
+
+    arrival_week: np.ndarray  # each participant's arrival week
+    cell_cdf: np.ndarray  # (sex, age band) cells, as Generator.choice searches them
+    bands: int
+    age_low: np.ndarray  # each band's lower edge
+    age_width: np.ndarray  # each band's width
+    education_cdf: np.ndarray  # (sex, level): shares summed, the last set to 1
+    work_probability: np.ndarray  # (sex, level): chance of having worked before
+    study_years: np.ndarray  # years of study after 18, by level
+    health_share: np.ndarray  # by sex
+    care_share: np.ndarray  # (sex, age band)
+
+
+def _choice_cdf(p: np.ndarray) -> np.ndarray:
+    """What ``Generator.choice(p.size, size, p=p)`` searches: p summed and scaled to end at 1.
+
+    ``choice`` draws ``random(size)`` and returns ``cdf.searchsorted(u, side="right")``, so
+    searching this table, worked out once per scenario, on the same uniform draws
+    (:func:`_search_right`) gives the same values (``tests/test_population.py`` checks it
+    against ``choice``). ``p`` is checked
+    here as ``choice`` checks it, with its errors.
+    """
+    np.random.default_rng(0).choice(p.size, p=p)
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+class _SectorTables(NamedTuple):
+    """The sectors' values a run draws from, worked out once per scenario."""
+
+    cdf: np.ndarray  # the shares as Generator.choice searches them (_choice_cdf)
+    base_wage: np.ndarray  # each sector's weekly wage, NOK
+
+
+@per_scenario
+def _sector_tables(scenario: Scenario) -> _SectorTables:
+    sectors = scenario.labour_market.sectors
+    shares = np.array([s.share for s in sectors])
+    return _SectorTables(
+        cdf=_choice_cdf(shares / shares.sum()),
+        base_wage=np.array([s.weekly_wage_nok for s in sectors]),
+    )
+
+
+@per_scenario
+def _cohort_tables(scenario: Scenario) -> _CohortTables:
+    c = scenario.cohort
+    table = sex_age_table(c)
+    edges = np.asarray(AGE_BANDS)
+    cdf = np.cumsum([c.education_shares_male, c.education_shares_female], axis=1)
+    cdf[:, -1] = 1.0
+    base = np.array([_logit(c.prior_work_share_male), _logit(c.prior_work_share_female)])
+    levels = np.arange(len(EDUCATION_LEVELS)) - 1
+    return _CohortTables(
+        arrival_week=arrival_weeks(c.size, c.intake_weeks),
+        cell_cdf=_choice_cdf(table.ravel()),
+        bands=table.shape[1],
+        age_low=edges[:-1],
+        age_width=edges[1:] - edges[:-1],
+        education_cdf=cdf,
+        # The chance given sex and level: the same sums, made for each of the few pairs.
+        work_probability=_expit(base[:, None] + c.prior_work_per_education * levels[None, :]),
+        study_years=np.asarray(c.study_years_after_18, dtype=float),
+        health_share=np.array([c.mental_health_share_male, c.mental_health_share_female]),
+        care_share=np.array([c.care_male_by_age, c.care_female_by_age], dtype=float),
+    )
+
+
 def draw_cohort(
     scenario: Scenario, rng: np.random.Generator, take_up_rng: np.random.Generator
 ) -> Refugees:
@@ -69,50 +144,28 @@ def draw_cohort(
     """
     c = scenario.cohort
     mech = scenario.mechanisms
+    t = _cohort_tables(scenario)
     n = c.size
     r = Refugees.allocate(n)
-    r.arrival_week[:] = arrival_weeks(n, c.intake_weeks)
-    table = sex_age_table(c)
-    bands = table.shape[1]
-    cell = rng.choice(table.size, size=n, p=table.ravel())
-    female, band = cell // bands, cell % bands
-    r.sex[:] = female
-    edges = np.asarray(AGE_BANDS)
-    r.age[:] = edges[band] + rng.random(n) * (edges[band + 1] - edges[band])
-    # Education given sex: inverse CDF of each sex's shares on one uniform each.
-    cdf = np.cumsum([c.education_shares_male, c.education_shares_female], axis=1)
-    cdf[:, -1] = 1.0
-    u = rng.random(n)
-    r.education[:] = np.minimum((u[:, None] >= cdf[female]).sum(axis=1), len(EDUCATION_LEVELS) - 1)
-    # Prior work given sex, education and age: whether, then a share of the adult years
-    # outside school, so it never exceeds the years since 18.
-    base = np.where(female == 1, _logit(c.prior_work_share_female), _logit(c.prior_work_share_male))
-    worked = rng.random(n) < _expit(base + c.prior_work_per_education * (r.education - 1))
+    # The draws, in their fixed order: (sex, age band), age within the band, education
+    # given sex, whether worked before, the share of adult years worked, language, mental
+    # health, care, preferred sector. Consecutive uniform draws are one call: a generator's
+    # stream is the same in one call or several.
+    early = rng.random((4, n))
     k = c.prior_work_concentration
     fraction = rng.beta(k * c.prior_work_fraction, k * (1.0 - c.prior_work_fraction), n)
-    adult_years = np.maximum(
-        0.0, r.age - AGE_BANDS[0] - np.asarray(c.study_years_after_18, dtype=float)[r.education]
+    language = rng.normal(c.language_mean, c.language_sd, n)
+    late = rng.random((3, n))
+    productivity = (
+        mech.productivity_base,
+        mech.productivity_per_education,
+        mech.productivity_per_work_year,
+        mech.prior_work_cap_years,
+        mech.productivity_age_penalty,
+        mech.productivity_age_from,
+        mech.health_productivity,
     )
-    r.prior_work_years[:] = np.where(worked, fraction * adult_years, 0.0)
-    r.language0[:] = np.clip(rng.normal(c.language_mean, c.language_sd, n), 0.0, 6.0)
-    r.language[:] = r.language0
-    health_p = np.where(female == 1, c.mental_health_share_female, c.mental_health_share_male)
-    r.mental_health[:] = rng.random(n) < health_p
-    care_p = np.where(
-        female == 1, np.asarray(c.care_female_by_age)[band], np.asarray(c.care_male_by_age)[band]
-    )
-    r.care[:] = rng.random(n) < care_p
-    shares = np.array([s.share for s in scenario.labour_market.sectors])
-    r.preferred_sector[:] = rng.choice(len(shares), size=n, p=shares / shares.sum())
-
-    r.productivity[:] = (
-        mech.productivity_base
-        + mech.productivity_per_education * r.education
-        + mech.productivity_per_work_year
-        * np.minimum(r.prior_work_years, mech.prior_work_cap_years)
-        - mech.productivity_age_penalty * np.maximum(0.0, r.age - mech.productivity_age_from)
-        - mech.health_productivity * r.mental_health
-    )
+    _fill_cohort(early, fraction, language, late, t, _sector_tables(scenario).cdf, productivity, r)
 
     # Take-up of the offered method falls with poor language (the Raskt i jobb trial).
     fu = scenario.follow_up
@@ -125,6 +178,91 @@ def draw_cohort(
         p = _expit(log_odds + fu.take_up_language_slope * (r.language0 - c.language_mean))
         r.method[:] = np.where(u < p, own, 0)
     return r
+
+
+@njit(cache=True)
+def _search_right(cdf: np.ndarray, u: float) -> int:
+    """``cdf.searchsorted(u, side="right")`` for a sorted ``cdf``: how many entries are <= u."""
+    lo, hi = 0, cdf.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cdf[mid] <= u:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _np_max(a: float, b: float) -> float:
+    """``np.maximum(a, b)`` of two floats, NaN as numpy treats it."""
+    return a if a >= b or a != a else b
+
+
+@njit(cache=True)
+def _np_min(a: float, b: float) -> float:
+    """``np.minimum(a, b)`` of two floats, NaN as numpy treats it."""
+    return a if a <= b or a != a else b
+
+
+@njit(cache=True)
+def _fill_cohort(
+    early: np.ndarray,
+    fraction: np.ndarray,
+    language: np.ndarray,
+    late: np.ndarray,
+    t: _CohortTables,
+    sector_cdf: np.ndarray,
+    productivity: tuple[float, ...],
+    r: Refugees,
+) -> None:
+    """Each participant's characteristics from the draws, one pass in compiled code.
+
+    ``early`` holds the uniform draws for the (sex, age band) cell, the age, the education
+    and prior work; ``late`` those for mental health, care and the preferred sector. The same
+    arithmetic, in the same order, as the numpy expressions it replaced (numpy's elementwise
+    results are IEEE operations on each element: ``benchmarks.identity`` checks the cohorts
+    are the same bit for bit); the chances that need ``exp`` come ready from
+    :class:`_CohortTables`, and a categorical draw searches its table as ``searchsorted``.
+    """
+    base, per_education, per_work_year, work_cap, age_penalty, age_from, health = productivity
+    adult_from = AGE_BANDS[0]
+    levels = t.education_cdf.shape[1]
+    bands = t.bands
+    for i in range(early.shape[1]):
+        r.arrival_week[i] = t.arrival_week[i]
+        cell = _search_right(t.cell_cdf, early[0, i])
+        female = cell // bands
+        band = cell % bands
+        r.sex[i] = female
+        a = t.age_low[band] + early[1, i] * t.age_width[band]
+        r.age[i] = a
+        # Education given sex: the inverse CDF of the sex's shares on one uniform.
+        level = 0
+        for j in range(levels):
+            if early[2, i] >= t.education_cdf[female, j]:
+                level += 1
+        level = min(level, levels - 1)
+        r.education[i] = level
+        # Prior work: whether, then a share of the adult years outside school.
+        adult_years = _np_max(0.0, a - adult_from - t.study_years[level])
+        worked = early[3, i] < t.work_probability[female, level]
+        years = fraction[i] * adult_years if worked else 0.0
+        r.prior_work_years[i] = years
+        spoken = _np_min(_np_max(language[i], 0.0), 6.0)
+        r.language0[i] = spoken
+        r.language[i] = spoken
+        burden = 1 if late[0, i] < t.health_share[female] else 0
+        r.mental_health[i] = burden
+        r.care[i] = 1 if late[1, i] < t.care_share[female, band] else 0
+        r.preferred_sector[i] = _search_right(sector_cdf, late[2, i])
+        r.productivity[i] = (
+            base
+            + per_education * level
+            + per_work_year * _np_min(years, work_cap)
+            - age_penalty * _np_max(0.0, a - age_from)
+            - health * burden
+        )
 
 
 def _logit(p: float) -> float:
@@ -153,8 +291,8 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
     fu = scenario.follow_up
     own = METHODS.index(fu.method)
     counts, caps = [], []
-    for m, _name in enumerate(METHODS):
-        need = int(np.count_nonzero(refugees.method == m))
+    needs = np.bincount(refugees.method, minlength=len(METHODS)).tolist()
+    for m, need in enumerate(needs):
         cap = fu.caseload if m == own else fu.advisor_caseload
         k = math.ceil(need / cap) if need else 0
         if m == own and fu.specialists is not None:
@@ -182,10 +320,10 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
 def method_ranges(specialists: Specialists) -> tuple[np.ndarray, np.ndarray]:
     """Return (lo, hi) index arrays: method m's specialists are ``lo[m]:hi[m]``."""
     m = len(METHODS)
-    counts = np.bincount(specialists.method, minlength=m) if specialists.size else np.zeros(m, int)
-    hi = np.cumsum(counts).astype(np.int64)
-    lo = (hi - counts).astype(np.int64)
-    return lo, hi
+    counts = np.bincount(specialists.method, minlength=m).tolist() if specialists.size else [0] * m
+    hi = list(itertools.accumulate(counts))
+    lo_hi = np.array([[h - c for h, c in zip(hi, counts, strict=True)], hi], dtype=np.int64)
+    return lo_hi[0], lo_hi[1]
 
 
 def employer_count(scenario: Scenario) -> int:
@@ -215,30 +353,35 @@ def draw_employers(scenario: Scenario, rng: np.random.Generator) -> tuple[Employ
     """
     lm = scenario.labour_market
     n = employer_count(scenario)
-    shares = np.array([s.share for s in lm.sectors])
-    sector = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int16)
-    base_wage = np.array([s.weekly_wage_nok for s in lm.sectors])
-    open_to_refugees = (rng.random(n) < lm.open_share).astype(np.int8)
-    conditions = rng.random(n)
-    employers = Employers.validated(
-        sector=sector,
-        # Log-normal with mean 1 around the sector's wage.
-        wage=base_wage[sector] * rng.lognormal(-lm.wage_sd * lm.wage_sd / 2.0, lm.wage_sd, n),
-        open_to_refugees=open_to_refugees,
-        # The two conditions are drawn jointly, not as independent hurdles: one draw
-        # per employer, so those who would ask for a subsidy are mostly the same
-        # employers who would ask for follow-up (the survey gives the two shares only).
-        requires_follow_up=(conditions < lm.requires_follow_up_share).astype(np.int8),
-        requires_subsidy=(conditions < lm.requires_subsidy_share).astype(np.int8),
-    )
-    v = n * SLOTS_PER_EMPLOYER
-    vacancies = Vacancies.validated(
-        is_open=np.zeros(v, dtype=np.int8),
-        serial=np.full(v, -1, dtype=np.int64),
-        weeks_left=np.zeros(v, dtype=np.int32),
-        requirement=np.zeros(v),
-        bar=np.zeros(v),
-        hidden=np.zeros(v, dtype=np.int8),
-        filled=np.zeros(v, dtype=np.int8),
-    )
-    return employers, vacancies
+    # The draws in their fixed order: sector, openness, conditions (one call: the same
+    # stream), then the wage (log-normal with mean 1 around the sector's wage).
+    u = rng.random((3, n))
+    wage = rng.lognormal(-lm.wage_sd * lm.wage_sd / 2.0, lm.wage_sd, n)
+    employers = Employers.allocate(n)
+    shares = (lm.open_share, lm.requires_follow_up_share, lm.requires_subsidy_share)
+    _fill_employers(u, wage, _sector_tables(scenario), shares, employers)
+    return employers, Vacancies.allocate(n * SLOTS_PER_EMPLOYER)
+
+
+@njit(cache=True)
+def _fill_employers(
+    u: np.ndarray,
+    wage: np.ndarray,
+    sectors: _SectorTables,
+    shares: tuple[float, float, float],
+    e: Employers,
+) -> None:
+    """Each employer's sector, wage, openness and conditions from the draws (compiled).
+
+    The two conditions are drawn jointly, not as independent hurdles: one draw per
+    employer, so those who would ask for a subsidy are mostly the same employers who would
+    ask for follow-up (the survey gives the two shares only).
+    """
+    open_share, follow_up_share, subsidy_share = shares
+    for i in range(u.shape[1]):
+        sector = _search_right(sectors.cdf, u[0, i])
+        e.sector[i] = sector
+        e.wage[i] = sectors.base_wage[sector] * wage[i]
+        e.open_to_refugees[i] = 1 if u[1, i] < open_share else 0
+        e.requires_follow_up[i] = 1 if u[2, i] < follow_up_share else 0
+        e.requires_subsidy[i] = 1 if u[2, i] < subsidy_share else 0

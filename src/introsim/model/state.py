@@ -8,8 +8,10 @@ Mesa agents in :mod:`introsim.model.agents` are views onto them.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -78,17 +80,51 @@ def _columns(cls: type) -> dict[str, Column]:
     return dict(cls._field_defaults)  # type: ignore[attr-defined]
 
 
+@functools.cache
+def _dtypes(cls: type) -> tuple[tuple[str, np.dtype], ...]:
+    """Each field's name and numpy dtype, worked out once per population."""
+    return tuple((name, np.dtype(col.dtype)) for name, col in _columns(cls).items())
+
+
+@functools.cache
+def _layout(cls: type) -> tuple[tuple[np.ndarray, ...], tuple[tuple[int, int], ...]]:
+    """The columns grouped by dtype: each group's starting values, and each field's place.
+
+    Returns:
+        For each dtype a (columns, 1) array of its columns' starting values, and for each
+        field in order its group and row.
+    """
+    groups: dict[np.dtype, list[float]] = {}
+    where = []
+    for (_, dtype), col in zip(_dtypes(cls), _columns(cls).values(), strict=True):
+        initial = groups.setdefault(dtype, [])
+        where.append((list(groups).index(dtype), len(initial)))
+        initial.append(col.initial)
+    starts = tuple(
+        np.array([[int(v) if dtype.kind in "iub" else v] for v in initial], dtype=dtype)
+        for dtype, initial in groups.items()
+    )
+    return starts, tuple(where)
+
+
 def _allocate(cls: type, n: int, **given: np.ndarray) -> Any:
-    """``n`` rows of every column at its starting value; ``given`` arrays are used as they are."""
-    arrays = {}
-    for name, col in _columns(cls).items():
-        if name in given:
-            arrays[name] = given[name]
-        else:
-            # empty + fill: np.full converts an IntEnum starting value slowly, once per column.
-            arrays[name] = np.empty(n, dtype=col.dtype)
-            arrays[name].fill(col.initial)
-    return _validated(cls, **arrays)
+    """``n`` rows of every column at its starting value; ``given`` arrays are used as they are.
+
+    The columns of one dtype are the rows of one block: a handful of allocations a run
+    instead of one per column (a participant has about fifty). Each column is a C-contiguous
+    row, as the kernels expect.
+    """
+    starts, where = _layout(cls)
+    blocks = []
+    for start in starts:
+        block = np.empty((start.shape[0], n), dtype=start.dtype)
+        block[...] = start
+        blocks.append(list(block))
+    arrays = [blocks[b][row] for b, row in where]
+    if not given:
+        return cls(*arrays)
+    named = dict(zip(cls._fields, arrays, strict=True))  # type: ignore[attr-defined]
+    return _validated(cls, **{**named, **given})
 
 
 def _validated(cls: type, **arrays: np.ndarray) -> Any:
@@ -99,10 +135,10 @@ def _validated(cls: type, **arrays: np.ndarray) -> Any:
         ValueError: Arrays differ in length.
     """
     n = None
-    for name, col in _columns(cls).items():
+    for name, dtype in _dtypes(cls):
         arr = arrays[name]
-        if not isinstance(arr, np.ndarray) or arr.dtype != np.dtype(col.dtype):
-            raise TypeError(f"{cls.__name__}.{name} must be a numpy {np.dtype(col.dtype)} array")
+        if not isinstance(arr, np.ndarray) or arr.dtype != dtype:
+            raise TypeError(f"{cls.__name__}.{name} must be a numpy {dtype} array")
         if n is None:
             n = arr.shape[0]
         elif arr.shape[0] != n:
@@ -352,3 +388,40 @@ WEEKS_12M = WEEKS_PER_YEAR
 WEEKS_24M = 2 * WEEKS_PER_YEAR
 WEEKS_60M = 5 * WEEKS_PER_YEAR
 WEEKS_120M = 10 * WEEKS_PER_YEAR
+
+
+_Derived = TypeVar("_Derived")
+SCENARIOS_KEPT = 16
+"""Scenarios whose derived inputs :func:`per_scenario` keeps (a sweep runs one point's
+replicates back to back; a comparison alternates a few scenarios)."""
+
+
+def per_scenario(work_out: Callable[[Any], _Derived]) -> Callable[[Any], _Derived]:
+    """Keep what ``work_out`` derives from a scenario for the last few scenarios.
+
+    A scenario is frozen, so what is worked out from it alone holds for every run of it:
+    every replicate of a sweep's point would otherwise work it out again. The cache is
+    keyed on the scenario object itself (its ``id``, checked against the object kept), so an
+    equal but distinct scenario works it out afresh and two scenarios never share an entry.
+    Callers must not write into what it returns (the kernels only read these inputs).
+
+    Args:
+        work_out: A function of the scenario alone.
+
+    Returns:
+        The same function, remembering its last :data:`SCENARIOS_KEPT` results.
+    """
+    kept: dict[int, tuple[Any, _Derived]] = {}
+
+    @functools.wraps(work_out)
+    def cached(scenario: Any) -> _Derived:
+        hit = kept.get(id(scenario))
+        if hit is not None and hit[0] is scenario:
+            return hit[1]
+        value = work_out(scenario)
+        if len(kept) >= SCENARIOS_KEPT:
+            kept.clear()
+        kept[id(scenario)] = (scenario, value)
+        return value
+
+    return cached

@@ -31,6 +31,7 @@ from introsim.model.state import (
     Status,
     Vacancies,
     Workspace,
+    per_scenario,
 )
 from introsim.params.paths import get
 from introsim.params.schema import FULL_TIME_HOURS, KernelField, Scenario, kernel_fields
@@ -247,31 +248,25 @@ def make_params(scenario: Scenario, key: int, specialists: Specialists, n_employ
         The constants, each cast to the type the compiled kernels expect.
     """
     lo, hi = method_ranges(specialists)
-    values: dict[str, Any] = {"key": int(key), "n_employers": int(n_employers)}
-    values["spec_lo"], values["spec_hi"] = lo, hi
-    return Params(**values, **_scenario_constants(scenario))
+    # RUN_FIELDS come first in Params, then the scenario's constants in their order.
+    return Params._make((int(key), int(n_employers), lo, hi, *_scenario_constants(scenario)))
 
 
-_CONSTANTS: dict[int, tuple[Scenario, dict[str, Any]]] = {}
-_CONSTANTS_KEPT = 16
-
-
-def _scenario_constants(scenario: Scenario) -> dict[str, Any]:
+@per_scenario
+def _scenario_constants(scenario: Scenario) -> tuple[Any, ...]:
     """The constants worked out from the scenario alone (``DERIVED``, ``KERNEL_FIELDS``).
 
-    Kept for the last few scenarios (a scenario is frozen; the kernels never write these
+    In the order of ``Params``' fields after ``RUN_FIELDS``. Kept for the last few
+    scenarios (:func:`introsim.model.state.per_scenario`; the kernels never write these
     arrays): every replicate of a sweep's point would work them out again, about a tenth
     of a millisecond per value, a few per cent of a 500-participant run.
     """
-    hit = _CONSTANTS.get(id(scenario))
-    if hit is not None and hit[0] is scenario:
-        return hit[1]
-    values = {name: _cast(d.value(scenario), d.kind) for name, d in DERIVED.items()}
-    values.update({f.name: _cast(get(scenario, f.path), f.kind) for f in KERNEL_FIELDS})
-    if len(_CONSTANTS) >= _CONSTANTS_KEPT:
-        _CONSTANTS.clear()
-    _CONSTANTS[id(scenario)] = (scenario, values)
-    return values
+    values = [_cast(d.value(scenario), d.kind) for d in DERIVED.values()]
+    values += [_cast(get(scenario, f.path), f.kind) for f in KERNEL_FIELDS]
+    return tuple(values)
+
+
+_method_tables = per_scenario(method_tables)  # read only by the kernels, like the constants
 
 
 def seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -338,7 +333,7 @@ def build_world(scenario: Scenario, seed: int | np.random.SeedSequence) -> World
         specialists,
         employers,
         vacancies,
-        method_tables(scenario),
+        _method_tables(scenario),
         params,
         counters,
         weekly,
