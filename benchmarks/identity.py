@@ -59,10 +59,15 @@ def _hash_summary(h: Any, summary: dict[str, float]) -> None:
 
 
 def case_digest(scenario: Any, seed: int) -> str:
-    """SHA-256 of one run's final state, weekly series, ledger and outcomes."""
+    """SHA-256 of one run's final state, weekly series, ledger and outcomes.
+
+    The outcomes are taken twice: from the arrays as the reports do, and as sweeps, studies
+    and calibration get them (``simulate_outcomes_and_people``, a path of its own).
+    """
     from introsim.model.ledger import ledger_outcomes
     from introsim.model.outcomes import participant_outcomes, summarise
     from introsim.model.world import advance, build_world
+    from introsim.run import simulate_outcomes_and_people
 
     weeks = scenario.scenario.weeks
     world = advance(build_world(scenario, seed), 0, weeks)
@@ -74,6 +79,7 @@ def case_digest(scenario: Any, seed: int) -> str:
     summary = summarise(participant_outcomes(world.refugees, weeks))
     summary.update(ledger_outcomes(world.ledger, world.weekly, scenario))
     _hash_summary(h, summary)
+    _hash_summary(h, simulate_outcomes_and_people(scenario, seed))
     return h.hexdigest()
 
 
