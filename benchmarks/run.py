@@ -73,11 +73,13 @@ TARGETS = {
 full model at 100,000 × 260 weeks; `simulate_outcomes` runs per second of the 500-participant
 baseline on one core (CPU time) and through the engine on 2 processes; `introsim run` warm,
 whole process; a converged Sobol study of the IPS-minus-standard difference on 2 cores."""
-COMMITS = ("60a768d", "21297ce", "54b57f1")
+COMMITS = ("60a768d", "21297ce", "54b57f1", "8357885")
 """Commits the before/after table compares with the working tree: the model of 2026-11-22;
 main with the after-exit mechanisms (which change what a run does) just before the first
 speed-ups landed, the fair "before" for the model as it is; main before the weekly kernels
-lost numba's reference counting (every result the same as the working tree's)."""
+lost numba's reference counting; main before matching scanned only the open slots and the
+per-run Python was compiled (the last two with every result the same as the working
+tree's)."""
 
 
 # --------------------------------------------------------------------------- helpers
