@@ -7,7 +7,6 @@ market (common random numbers across a comparison).
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import NamedTuple
 
@@ -70,10 +69,9 @@ def _choice_cdf(p: np.ndarray) -> np.ndarray:
     """What ``Generator.choice(p.size, size, p=p)`` searches: p summed and scaled to end at 1.
 
     ``choice`` draws ``random(size)`` and returns ``cdf.searchsorted(u, side="right")``, so
-    searching this table, worked out once per scenario, on the same uniform draws
-    (:func:`_search_right`) gives the same values (``tests/test_population.py`` checks it
-    against ``choice``). ``p`` is checked
-    here as ``choice`` checks it, with its errors.
+    searching this table, worked out once per scenario, on the same uniform draws (compiled
+    ``np.searchsorted``) gives the same values (``tests/test_population.py`` checks it
+    against ``choice``). ``p`` is checked here as ``choice`` checks it, with its errors.
     """
     np.random.default_rng(0).choice(p.size, p=p)
     cdf = p.cumsum()
@@ -181,31 +179,6 @@ def draw_cohort(
 
 
 @njit(cache=True)
-def _search_right(cdf: np.ndarray, u: float) -> int:
-    """``cdf.searchsorted(u, side="right")`` for a sorted ``cdf``: how many entries are <= u."""
-    lo, hi = 0, cdf.shape[0]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cdf[mid] <= u:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True)
-def _np_max(a: float, b: float) -> float:
-    """``np.maximum(a, b)`` of two floats, NaN as numpy treats it."""
-    return a if a >= b or a != a else b
-
-
-@njit(cache=True)
-def _np_min(a: float, b: float) -> float:
-    """``np.minimum(a, b)`` of two floats, NaN as numpy treats it."""
-    return a if a <= b or a != a else b
-
-
-@njit(cache=True)
 def _fill_cohort(
     early: np.ndarray,
     fraction: np.ndarray,
@@ -223,7 +196,7 @@ def _fill_cohort(
     arithmetic, in the same order, as the numpy expressions it replaced (numpy's elementwise
     results are IEEE operations on each element: ``benchmarks.identity`` checks the cohorts
     are the same bit for bit); the chances that need ``exp`` come ready from
-    :class:`_CohortTables`, and a categorical draw searches its table as ``searchsorted``.
+    :class:`_CohortTables`, and a categorical draw searches its table with ``np.searchsorted``.
     """
     base, per_education, per_work_year, work_cap, age_penalty, age_from, health = productivity
     adult_from = AGE_BANDS[0]
@@ -231,7 +204,7 @@ def _fill_cohort(
     bands = t.bands
     for i in range(early.shape[1]):
         r.arrival_week[i] = t.arrival_week[i]
-        cell = _search_right(t.cell_cdf, early[0, i])
+        cell = np.searchsorted(t.cell_cdf, early[0, i], side="right")
         female = cell // bands
         band = cell % bands
         r.sex[i] = female
@@ -245,22 +218,22 @@ def _fill_cohort(
         level = min(level, levels - 1)
         r.education[i] = level
         # Prior work: whether, then a share of the adult years outside school.
-        adult_years = _np_max(0.0, a - adult_from - t.study_years[level])
+        adult_years = np.maximum(0.0, a - adult_from - t.study_years[level])
         worked = early[3, i] < t.work_probability[female, level]
         years = fraction[i] * adult_years if worked else 0.0
         r.prior_work_years[i] = years
-        spoken = _np_min(_np_max(language[i], 0.0), 6.0)
+        spoken = np.minimum(np.maximum(language[i], 0.0), 6.0)
         r.language0[i] = spoken
         r.language[i] = spoken
         burden = 1 if late[0, i] < t.health_share[female] else 0
         r.mental_health[i] = burden
         r.care[i] = 1 if late[1, i] < t.care_share[female, band] else 0
-        r.preferred_sector[i] = _search_right(sector_cdf, late[2, i])
+        r.preferred_sector[i] = np.searchsorted(sector_cdf, late[2, i], side="right")
         r.productivity[i] = (
             base
             + per_education * level
-            + per_work_year * _np_min(years, work_cap)
-            - age_penalty * _np_max(0.0, a - age_from)
+            + per_work_year * np.minimum(years, work_cap)
+            - age_penalty * np.maximum(0.0, a - age_from)
             - health * burden
         )
 
@@ -319,11 +292,9 @@ def staff(scenario: Scenario, refugees: Refugees, rng: np.random.Generator) -> S
 
 def method_ranges(specialists: Specialists) -> tuple[np.ndarray, np.ndarray]:
     """Return (lo, hi) index arrays: method m's specialists are ``lo[m]:hi[m]``."""
-    m = len(METHODS)
-    counts = np.bincount(specialists.method, minlength=m).tolist() if specialists.size else [0] * m
-    hi = list(itertools.accumulate(counts))
-    lo_hi = np.array([[h - c for h, c in zip(hi, counts, strict=True)], hi], dtype=np.int64)
-    return lo_hi[0], lo_hi[1]
+    counts = np.bincount(specialists.method, minlength=len(METHODS)).astype(np.int64)
+    hi = np.cumsum(counts)
+    return hi - counts, hi
 
 
 def employer_count(scenario: Scenario) -> int:
@@ -379,7 +350,7 @@ def _fill_employers(
     """
     open_share, follow_up_share, subsidy_share = shares
     for i in range(u.shape[1]):
-        sector = _search_right(sectors.cdf, u[0, i])
+        sector = np.searchsorted(sectors.cdf, u[0, i], side="right")
         e.sector[i] = sector
         e.wage[i] = sectors.base_wage[sector] * wage[i]
         e.open_to_refugees[i] = 1 if u[1, i] < open_share else 0
