@@ -226,17 +226,25 @@ def _entry_arrays(
     )
 
 
+def _factors(scenario: Scenario, weeks: int, discount: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each week's discount factor (1 where not discounted) and its factor to NOK per participant.
+
+    The scenario's own horizon, discounted, is kept with its bookings; other lengths (a run
+    looked at part-way) and undiscounted views are worked out.
+    """
+    b = _bookings(scenario)
+    if discount and weeks == b.discount.shape[0]:
+        return b.discount, b.per_person
+    factors = discount_factors(weeks, scenario.public_finances.discount_rate if discount else 0.0)
+    return factors, factors / scenario.cohort.size
+
+
 def _booked(ledger: np.ndarray, scenario: Scenario, discount: bool) -> np.ndarray:
     """(weeks, payers, flows) signed NOK per participant, discounted where asked."""
     weeks = ledger.shape[0]
-    b = _bookings(scenario)
-    if discount and weeks == b.per_person.shape[0]:
-        per_person = ledger * b.per_person[:, None]
-    else:
-        rate = scenario.public_finances.discount_rate if discount else 0.0
-        per_person = ledger * (discount_factors(weeks, rate) / scenario.cohort.size)[:, None]
+    per_person = ledger * _factors(scenario, weeks, discount)[1][:, None]
     out = np.zeros((weeks, len(PAYERS), len(FLOWS)))
-    for payer, flow, sign, column in b.rounds:
+    for payer, flow, sign, column in _bookings(scenario).rounds:
         out[:, payer, flow] += sign * per_person[:, column]
     return out
 
@@ -308,13 +316,9 @@ def ledger_outcomes(ledger: np.ndarray, weekly: np.ndarray, scenario: Scenario) 
     """
     from introsim.model.tally import ledger_sums  # compiled: numba only when running
 
-    b = _bookings(scenario)
     weeks = ledger.shape[0]
-    discount, per_person = b.discount, b.per_person
-    if weeks != discount.shape[0]:
-        discount = discount_factors(weeks, scenario.public_finances.discount_rate)
-        per_person = discount / scenario.cohort.size
-    payer, flow, sign, column = b.entries
+    discount, per_person = _factors(scenario, weeks, True)
+    payer, flow, sign, column = _bookings(scenario).entries
     net, public, worked = ledger_sums(
         np.ascontiguousarray(ledger, dtype=np.float64),
         per_person,

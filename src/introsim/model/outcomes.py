@@ -288,7 +288,7 @@ def run_summary(refugees: Refugees, weeks: int) -> tuple[dict[str, float], dict[
     rows each. Shares are counts of ones over counts of observed values, as exact as numpy's
     sums of ones; the means of fractions (months, costs) are numpy's own sums of the
     observed values in participant order, so they add in the same order; the median is
-    numpy's for values that are whole numbers. ``tests/test_outcomes_summary.py`` checks it
+    numpy's for values that are whole numbers. ``tests/test_tally.py`` checks it
     against the tables' path bit for bit.
 
     Args:
