@@ -880,11 +880,12 @@ def applications(
             endorsed_value = endorsement[m] * trust * skill[s] if s != NO_ONE else 0.0
             # The best this application can score (a language fit of 1, no unmet condition,
             # its Gumbel term's bin's ceiling): if that cannot beat the best so far, it loses.
+            noise_ceiling = score_noise * GUMBEL_CEILING[int(u * GUMBEL_BINS)]
             ceiling = (
                 max(productivity_weight * productivity[i], 0.0)
                 + endorsed_value
                 + hiring_weight * rate
-                + score_noise * GUMBEL_CEILING[int(u * GUMBEL_BINS)]
+                + noise_ceiling
             )
             if ceiling + SKIP_MARGIN <= best_score[vac]:
                 continue
@@ -913,21 +914,17 @@ def applications(
             if unmet_follow_up or unmet_subsidy:
                 score -= unmet_penalty
             # Bounded again with the fit and conditions known, before the Gumbel term's logs.
-            if (
-                score + score_noise * GUMBEL_CEILING[int(u * GUMBEL_BINS)] + SKIP_MARGIN
-                <= (best_score[vac])
-            ):
+            if score + noise_ceiling + SKIP_MARGIN <= best_score[vac]:
                 continue
             score += score_noise * gumbel_of(u)
             if best_app[vac] == OUTSIDE_BOUNDED:
-                # Against the outside option's bounds: above the upper one it wins, at or
-                # below the lower one it loses; between them the outside's value decides.
-                u_out = draw(wk, vac, S_OUTSIDE_CHOICE)
+                # Against the outside option's bounds: at or below the lower one it loses,
+                # above the upper one it wins; between them the outside's value decides.
                 if score <= best_score[vac] - SKIP_MARGIN:
                     continue
-                if score <= bar[vac] + score_noise * GUMBEL_CEILING[int(u_out * GUMBEL_BINS)] + (
-                    SKIP_MARGIN
-                ):
+                u_out = draw(wk, vac, S_OUTSIDE_CHOICE)
+                outside_ceiling = bar[vac] + score_noise * GUMBEL_CEILING[int(u_out * GUMBEL_BINS)]
+                if score <= outside_ceiling + SKIP_MARGIN:
                     best_score[vac] = bar[vac] + score_noise * gumbel_of(u_out)
                     best_app[vac] = NO_ONE
             if score > best_score[vac]:
