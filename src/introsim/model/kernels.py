@@ -539,7 +539,7 @@ def vacancy_week(week, employers, vacancies, params, counters, work):
     """Open vacancies close (outside hire or expiry); closed slots open new ones.
 
     The week's open slots are listed in ascending order in ``work.open_slots`` (their
-    number in ``work.n_open[0]``): matching looks at these alone, a few in a hundred.
+    number in ``work.n_open[0]``): matching looks at these alone (about 3 in a hundred).
 
     Returns:
         (vacancies opened, filled by outside job seekers).
