@@ -528,7 +528,7 @@ def summary_text(
             parts.append(
                 f"{_join(nonlinear[:3])} {verb} non-linearly or through interactions (sigma > mu*)."
             )
-    if below:
+    if below and dummy is not None:  # below is empty without a dummy
         parts.append(
             f"{_join(below)} {'is' if len(below) == 1 else 'are'} below the noise floor "
             f"(the dummy's {label}, {index_text(dummy, method, measure)})."
