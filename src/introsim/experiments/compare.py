@@ -1621,7 +1621,12 @@ def print_comparison(result: Comparison) -> None:
     negative or meaningless ratio.
     """
     from introsim.reporting.compare_report import MARKS, STATUS_TEXT, verdict
-    from introsim.reporting.format import excludes_zero, format_interval, format_number
+    from introsim.reporting.format import (
+        decisive_range,
+        excludes_zero,
+        format_interval,
+        format_number,
+    )
 
     ref = result.reference
     apart = [n for n in result.names[1:] if not result.is_paired(n)]
@@ -1688,14 +1693,12 @@ def print_comparison(result: Comparison) -> None:
             text += " pp"
         # Clearly better or worse: by what we do not know about the mechanisms where the runs
         # span a posterior, else by the simulation's precision.
-        low, high = r["diff_parameter_low"], r["diff_parameter_high"]
-        if not (low == low and high == high):
-            low, high = r["diff_low"], r["diff_high"]
+        low, high, _ = decisive_range(r)
         v = verdict(outcome, r["diff"], low, high)
         style = {"better": "green", "worse": "red"}.get(v, "")
         if v in MARKS:
             text = f"{MARKS[v][0]} {text}"
-        if outcome in COMPARISON_OUTCOMES and excludes_zero(r["diff_low"], r["diff_high"]):
+        if outcome in COMPARISON_OUTCOMES and excludes_zero(low, high):
             style = "bold"
         if style:
             text = f"[{style}]{text}[/{style}]"
@@ -1746,8 +1749,10 @@ def print_comparison(result: Comparison) -> None:
         "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
         "figure (cost over the horizon / extra persons in work at 12 months).\n"
         "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
-        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % range of "
-        "the mechanisms excludes zero; without a posterior, the simulation's interval does).\n"
+        "clearly fewer in work ('clearly' as for ✓).\n✓ green / ✗ red: clearly better / worse "
+        "(the 95 % range of the mechanisms excludes zero; without a posterior, the simulation's "
+        "interval does). Each interval of the payers' table names its kind: mechanisms' range "
+        "or simulation only.\n"
         "Public finances: net cost per participant (costs less grants and taxes received) in "
         "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
         "rate); per extra person-year: both discounted; pays back: the first year from whose "
@@ -1772,11 +1777,11 @@ def _public_finances_table(result: Comparison) -> Table:
         table.add_column(f"{title}: per extra person-year in work", justify="right")
         table.add_column(f"{title}: pays back", justify="right")
     for row in payer_rows(result):
-        cells = [f"{value}\n[dim]{ci}[/dim]" for value, ci in row["levels"]]
-        for (diff, ci, clear), ratio, payback in zip(
+        cells = [f"{value}\n[dim]{ci}\n{kind}[/dim]" for value, ci, kind in row["levels"]]
+        for (diff, ci, clear, kind), ratio, payback in zip(
             row["diffs"], row["ratios"], row["paybacks"], strict=True
         ):
             text = f"[bold]{diff}[/bold]" if clear else diff
-            cells += [f"{text}\n[dim]{ci}[/dim]", ratio, payback]
+            cells += [f"{text}\n[dim]{ci}\n{kind}[/dim]", ratio, payback]
         table.add_row(row["payer"], *cells)
     return table
