@@ -53,3 +53,16 @@ def test_a_clear_saving_is_dominant_under_the_mechanisms_and_with_one_parameter_
     assert one.loc["cost_per_extra_person_year_nok", "status"] == "dominant"
     assert one.loc["cost_per_extra_person_year_pv_nav_nok", "status"] == "dominant"
     assert np.isnan(one.loc["payback_year_nav", "diff_parameter_low"])
+
+
+def test_the_payers_table_keeps_every_interval_on_one_line(small_comparison, monkeypatch, capsys):
+    from introsim.experiments.compare import print_comparison
+
+    monkeypatch.setenv("COLUMNS", "200")
+    print_comparison(small_comparison)  # three scenarios
+    out = capsys.readouterr().out
+    payers = out[out.index("Who pays and who gains") :].split("└")[0]
+    lines = [x for x in payers.splitlines() if "[" in x or "]" in x]
+    assert sum(x.count("[") for x in lines) == 4 * 5  # 4 payers: 3 scenarios, 2 differences
+    assert all(x.count("[") == x.count("]") for x in lines)
+    assert "simulation only" in payers

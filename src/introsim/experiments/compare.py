@@ -1738,7 +1738,7 @@ def print_comparison(result: Comparison) -> None:
             "descriptions may no longer hold.",
             markup=False,
         )
-    console.print(_public_finances_table(result))
+    console.print(_public_finances_table(result, console.width))
     for line in uncertainty_legend(result):
         console.print(line, soft_wrap=True, markup=False)
     console.print(
@@ -1762,21 +1762,36 @@ def print_comparison(result: Comparison) -> None:
     )
 
 
-def _public_finances_table(result: Comparison) -> Table:
-    """Each payer's net cost in present value, its difference, ratio and payback year."""
+def _public_finances_table(result: Comparison, width: int) -> Table:
+    """Each payer's net cost in present value, its difference, ratio and payback year.
+
+    Where ``width`` (the console's) leaves the words (ratios, payback years) room to wrap,
+    no number or interval breaks across lines; on a narrower console they wrap too, as
+    folding the words into a few letters a line would leave nothing readable.
+    """
     from introsim.reporting.ledger_report import payer_rows
 
+    rows = payer_rows(result)
+    numbers = [
+        max(len(text) for row in rows for text in row[key][j][:2])
+        for key, n in (("levels", len(result.names)), ("diffs", len(result.names) - 1))
+        for j in range(n)
+    ]
+    words = 2 * (len(result.names) - 1)
+    borders = 3 * (1 + len(numbers) + words) + 1
+    fits = max(len(row["payer"]) for row in rows) + sum(numbers) + WORDS_WIDTH * words
+    keep = fits + borders <= width
     ref = shown(result.title(result.reference))
     table = Table(title="Who pays and who gains: net cost per participant, present value")
     table.add_column("payer", no_wrap=True)
     for name in result.names:
-        table.add_column(shown(result.title(name)), justify="right")
+        table.add_column(shown(result.title(name)), justify="right", no_wrap=keep)
     for name in result.names[1:]:
         title = shown(result.title(name))
-        table.add_column(f"{title} − {ref}", justify="right")
+        table.add_column(f"{title} − {ref}", justify="right", no_wrap=keep)
         table.add_column(f"{title}: per extra person-year in work", justify="right")
         table.add_column(f"{title}: pays back", justify="right")
-    for row in payer_rows(result):
+    for row in rows:
         cells = [f"{value}\n[dim]{ci}\n{kind}[/dim]" for value, ci, kind in row["levels"]]
         for (diff, ci, clear, kind), ratio, payback in zip(
             row["diffs"], row["ratios"], row["paybacks"], strict=True
@@ -1785,3 +1800,7 @@ def _public_finances_table(result: Comparison) -> Table:
             cells += [f"{text}\n[dim]{ci}\n{kind}[/dim]", ratio, payback]
         table.add_row(row["payer"], *cells)
     return table
+
+
+WORDS_WIDTH = 14
+"""Characters a line the payers' table leaves each column of words ("dominant: cheaper")."""
