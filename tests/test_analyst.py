@@ -656,6 +656,21 @@ def test_params_filters_and_wraps_without_splitting_words(monkeypatch):
     assert {p.path for p in matching("wage_subsidy.*")} >= {"wage_subsidy.rate"}
 
 
+def test_an_integer_bound_is_shown_exactly_and_accepts_what_it_shows():
+    from pydantic import ValidationError
+
+    from introsim.params.schema import Scenario
+
+    res = call_cli("params", "scenario.seed")
+    bounds = re.search(r"\[0, ([\d\u202f]+)\]", res.stdout)
+    assert res.returncode == 0 and bounds, res.stdout
+    high = int(bounds[1].replace("\u202f", ""))
+    assert high == 2**63 - 1  # a float would show 2^63, one more than any seed accepted
+    assert Scenario().with_overrides({"scenario.seed": high}).scenario.seed == high
+    with pytest.raises(ValidationError):
+        Scenario().with_overrides({"scenario.seed": high + 1})
+
+
 # --------------------------------------------------------------------------- validate
 THREE_MISTAKES = """\
 [scenario]

@@ -126,6 +126,39 @@ def test_validate_refuses_a_bad_file_of_every_kind(tmp_path: Path, name, text, n
     assert name in line and names in line, line
 
 
+@pytest.mark.parametrize(
+    ("shipped", "key", "typo", "command", "section"),
+    [
+        ("experiments/raskt_i_jobb_trial.toml", "trials", "trails", "trial", "trial"),
+        ("experiments/levers_oat.toml", "replications", "replicatoins", "sweep", "experiment"),
+        ("calibration/default.toml", "targets", "tagrets", "calibrate", "calibration"),
+    ],
+)
+def test_a_misspelt_required_key_is_named_in_the_one_line_shown_first(
+    tmp_path: Path, shipped, key, typo, command, section
+) -> None:
+    text = (ROOT / shipped).read_text(encoding="utf-8")
+    path = write(tmp_path, "t1.toml", text.replace(f"\n{key} = ", f"\n{typo} = ", 1))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(n for n, line in enumerate(lines, 1) if line.startswith(f"{typo} ="))
+    want = (
+        f"t1.toml:{at}: unknown key {typo!r} in [{section}], "
+        f"did you mean {key!r}? ({section}.{key} is required)"
+    )
+    for args in ((command, path), ("validate", path)):
+        assert one_error(*args).endswith(want), args
+    # validate lists the problem once, not also as the key missing
+    assert f"{section}.{key}: required but missing" not in call_cli("validate", path).stderr
+
+
+def test_a_misspelt_required_table_says_it_is_required(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.toml", "[trail]\nname = 'x'\n[recruitment]\n")
+    line = one_error("validate", path)
+    assert line.endswith("unknown section 'trail', did you mean [trial]? ([trial] is required)")
+    path = write(tmp_path, "t.toml", "[trail]\n[trial]\nname = 'x'\n[recruitment]\n")
+    assert one_error("validate", path).endswith("unknown section 'trail'; did you mean [trial]?")
+
+
 # --------------------------------------------------------------------------- C: sizes
 def test_a_huge_grid_is_refused_at_once_with_its_size(tmp_path: Path) -> None:
     paths = [

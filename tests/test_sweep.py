@@ -146,7 +146,10 @@ follow_up.caseload = 10
 # --------------------------------------------------------------------------- bad files
 BAD = {
     "toml syntax": ("design = = 1", "invalid TOML"),
-    "unknown section": ("[experimnt]\nname='x'", "unknown section 'experimnt'; did you mean"),
+    "unknown section": (
+        "[experimnt]\nname='x'",
+        "unknown section 'experimnt', did you mean [experiment]? ([experiment] is required)",
+    ),
     "missing experiment": ("[factors]\n", "missing [experiment]"),
     "unknown factor": (
         GRID.format(reps=2) + '"follow_up.casload" = { levels = [1] }\n',

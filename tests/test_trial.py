@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import signal
 from pathlib import Path
 
@@ -19,8 +20,10 @@ from introsim.experiments.store import RunStore
 from introsim.experiments.trial import (
     ESTIMATORS,
     build_population,
+    n_for_power,
     needed_band,
     needed_band_text,
+    needed_text,
     power_bands,
     power_table,
     run_trial,
@@ -29,6 +32,7 @@ from introsim.experiments.trial import (
 from introsim.params.ensemble_file import load_ensemble
 from introsim.params.errors import InputError
 from introsim.params.trial_file import TrialSpec, load_trial
+from introsim.reporting.trial_report import recommendation
 
 from clitools import SRC, call_cli, killed_at, stderr_lines, write
 
@@ -320,6 +324,102 @@ def test_json_output_names_the_n_for_80_percent_power(tmp_path, small_files):
     assert need["smallest"] == (min(reached) if reached else None)
 
 
+def _itt_power(ns: list[int], powers: list[float], design: str = "individual") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"design": design, "n": n, "clusters": n // 30, "estimator": "itt", "power": p}
+        for n, p in zip(ns, powers, strict=True)
+    )
+
+
+def test_the_n_for_80_percent_power_is_not_interpolated_outside_the_sizes_evaluated():
+    ns = [150, 200, 400]
+    # Reached between two sizes: the smallest reaching it, and a size interpolated below it.
+    within = n_for_power(_itt_power(ns, [0.6, 0.7, 0.9]), "individual")
+    assert (within["smallest"], within["interpolated"], within["at_first"]) == (400, 300, False)
+    assert "at n = 400 (about 300 by interpolating" in needed_text(within)
+    # Reached at the smallest size: nothing below it to interpolate from, the n is 150 or less.
+    first = n_for_power(_itt_power(ns, [0.88, 0.95, 0.99]), "individual")
+    assert (first["smallest"], first["interpolated"], first["at_first"]) == (150, None, True)
+    text = needed_text(first)
+    assert "already at n = 150, the smallest size evaluated" in text and "150 or fewer" in text
+    assert "interpolat" not in text
+    # Never reached: more than the largest size.
+    never = n_for_power(_itt_power(ns, [0.2, 0.4, 0.6]), "individual")
+    assert (never["smallest"], never["interpolated"], never["at_first"]) == (None, None, False)
+    text = needed_text(never)
+    assert "not reached up to n = 400, the largest size evaluated" in text
+    assert "more than 400" in text and "interpolat" not in text
+
+
+def test_the_recommendation_is_no_minimum_where_the_smallest_size_already_suffices(
+    tmp_path, small_files
+):
+    path = _trial_file(tmp_path, small_files, sizes="[40, 80]", trials=100)
+    result = run_trial(load_trial(path))
+    ns = [40, 80]
+    at_first = dataclasses.replace(
+        result,
+        power=pd.concat(
+            [_itt_power(ns, [0.88, 0.95]), _itt_power(ns, [0.6, 0.9], design="cluster")]
+        ),
+        spec=_with(result.spec, designs=["individual", "cluster"]),
+    )
+    text = recommendation(at_first)
+    assert "recruit 40 participants if individuals are randomised (the smallest size " in text
+    assert "fewer may do" in text and "at least 40" not in text
+    assert "at least 80 (2 sites) if whole municipalities are randomised" in text
+    never = dataclasses.replace(result, power=_itt_power(ns, [0.2, 0.5]))
+    assert "none of the sizes evaluated is large enough" in recommendation(never)
+
+
+@pytest.fixture(scope="module")
+def one_set(tmp_path_factory, small_files) -> tuple[str, Path]:
+    """A trial without an ensemble, so large an effect that its smallest size has 80 % power.
+
+    Returns:
+        What the terminal showed, and the output folder.
+    """
+    folder = tmp_path_factory.mktemp("one_set")
+    path = _trial_file(folder, small_files, sizes="[300, 350]", trials=100, sites=12)
+    out = folder / "out"
+    return _trial_cli(path, out).stdout, out
+
+
+def test_a_trial_without_an_ensemble_says_its_power_is_at_one_parameter_set(one_set):
+    shown, out = one_set
+    flat = " ".join(shown.split())
+    assert "Power at one set of parameters, the model's mechanisms as written" in flat
+    assert "what we do not know about the mechanisms is not included" in flat
+    assert "--ensemble calibration/posterior.toml" in flat
+    assert "individual: at the parameters as written, 80 % ITT power" in flat
+    html = " ".join((out / "report.html").read_text().split())
+    assert "its power at one set of parameters" in html
+    recommendation_text = html[html.index("Recommendation:") :]
+    assert "computed at one set of parameters" in recommendation_text
+    assert "what we do not know about the mechanisms is not included" in recommendation_text
+    assert "--ensemble calibration/posterior.toml" in recommendation_text
+
+
+def test_a_trial_whose_smallest_size_has_80_percent_power_gives_no_interpolated_n(one_set):
+    shown, out = one_set
+    flat = " ".join(shown.split())
+    need = json.loads((out / "manifest.json").read_text())["n_for_80_percent_power"]
+    assert need["individual"]["at_first"] and need["individual"]["interpolated"] is None
+    assert "80 % ITT power is reached already at n = 300, the smallest size evaluated" in flat
+    assert "300 or fewer" in flat and "by interpolat" not in flat
+    html = " ".join((out / "report.html").read_text().split())
+    assert "recruit at least 300" not in html and "recruit 300 participants" in html
+
+
+def test_the_trial_table_shows_effects_in_percentage_points(one_set):
+    shown, _ = one_set
+    flat = " ".join(shown.split())
+    assert re.search(r"truth: ITT \+\d+\.\d pp, compliers \+\d+\.\d pp", flat), flat
+    assert not re.search(r"[+−-]0\.\d{3}", shown), shown  # no fractions like +0.163
+    rows = [line for line in shown.splitlines() if "individual" in line and "│" in line]
+    assert len(rows) == 2 and all(line.count(" pp") == 3 for line in rows), rows
+
+
 def test_killed_trial_resumes_to_the_same_bytes_and_reruns_nothing(tmp_path, small_files):
     path = _trial_file(tmp_path, small_files, sites=40, per_site=30)
     whole = tmp_path / "whole"
@@ -421,6 +521,7 @@ def test_a_trial_over_an_ensemble_gives_each_members_own_power_curve(tmp_path, s
     # --members takes the first N; the terminal names the range across them.
     two = _trial_cli(path, tmp_path / "two", "--ensemble", ens, "--members", "2")
     assert "80 % ITT power" in two.stdout and "of the 2 plausible parameter sets" in two.stdout
+    assert "Power at one set of parameters" not in " ".join(two.stdout.split())
     first_two = pd.read_csv(tmp_path / "two" / "member_power.csv")
     pd.testing.assert_frame_equal(first_two, members[members["member"] < 2].reset_index(drop=True))
 

@@ -78,7 +78,10 @@ __all__ = [
     "Population",
     "TrialResult",
     "build_population",
+    "n_for_power",
     "needed_band",
+    "needed_band_text",
+    "needed_text",
     "population_from",
     "power_bands",
     "power_table",
@@ -96,6 +99,12 @@ ESTIMATOR_LABELS = {
 }
 TARGET_POWER = 0.8
 """The power a trial is usually designed for."""
+ONE_SET = (
+    "Power at one set of parameters, the model's mechanisms as written: what we do not know "
+    "about the mechanisms is not included (--ensemble calibration/posterior.toml gives power "
+    "across the calibration's plausible parameter sets)"
+)
+"""What a trial run without an ensemble must say about its power (terminal and report)."""
 _TRIALS_KEY = 7_919  # spawn-key prefix of the simulated trials, apart from replicate seeds
 _CELLS_PER_CHUNK = 2_000_000  # trials × participants analysed at once (bounds memory)
 
@@ -538,13 +547,21 @@ def n_for_power(power: pd.DataFrame, design: str, estimator: str = "itt") -> dic
 
     Returns:
         ``smallest`` (the smallest evaluated n with power >= 80 %, or None),
-        ``interpolated`` (linear between the evaluated sizes around 80 %, or None),
+        ``interpolated`` (linear between the evaluated sizes around 80 %; None when
+        none reaches it, and when the smallest size evaluated already does: there
+        is no size below it to interpolate from), ``at_first`` (whether the smallest
+        size evaluated already reaches 80 %, so the n needed is that or less),
         ``clusters`` (sites at ``smallest`` for a cluster design), and ``largest``
         (the largest evaluated n, for "more than" when none reaches it).
     """
     rows = power[(power["design"] == design) & (power["estimator"] == estimator)]
     rows = rows.sort_values("n")
-    out: dict[str, Any] = {"smallest": None, "interpolated": None, "clusters": None}
+    out: dict[str, Any] = {
+        "smallest": None,
+        "interpolated": None,
+        "at_first": False,
+        "clusters": None,
+    }
     out["largest"] = int(rows["n"].max()) if len(rows) else None
     above = rows[rows["power"] >= TARGET_POWER]
     if above.empty:
@@ -554,7 +571,7 @@ def n_for_power(power: pd.DataFrame, design: str, estimator: str = "itt") -> dic
     out["clusters"] = int(first["clusters"]) if design == "cluster" else None
     below = rows[rows["n"] < first["n"]]
     if below.empty:
-        out["interpolated"] = int(first["n"])
+        out["at_first"] = True
     else:
         b = below.iloc[-1]
         frac = (TARGET_POWER - b["power"]) / (first["power"] - b["power"])
@@ -667,8 +684,10 @@ def needed_band(power: pd.DataFrame, design: str, estimator: str = "itt") -> dic
         return out
     ns = []
     for _, g in rows.groupby("member", sort=True):
-        need = n_for_power(g, design, estimator)["interpolated"]
-        ns.append(math.inf if need is None else float(need))
+        need = n_for_power(g, design, estimator)
+        # A member already at 80 % at the smallest size evaluated needs that size or less.
+        n = need["smallest"] if need["at_first"] else need["interpolated"]
+        ns.append(math.inf if n is None else float(n))
     x = np.asarray(ns)
     tail = (1 - CONFIDENCE) / 2
     ends = np.quantile(x, [tail, 0.5, 1 - tail], method="inverted_cdf")
@@ -1025,13 +1044,21 @@ class TrialStudy(Study):
         }
 
     def show(self, result: TrialResult, out: Path, wall: float) -> None:
+        from introsim.reporting.format import format_diff
+
         pw, t, meta = result.power, result.truths, result.spec.meta
+        o = meta.outcome
+        caption = (
+            "[95 % intervals]: the Monte Carlo error of power and coverage over the "
+            "simulated trials (Wilson's interval)"
+        )
+        if result.members is None:
+            caption += f". {ONE_SET}"
         table = Table(
-            title=f"{meta.name}: {meta.outcome}, power at alpha {meta.alpha:g} over "
-            f"{meta.trials} simulated trials; truth: ITT {t['itt']:+.3f}, compliers "
-            f"{t['cace']:+.3f}, everyone {t['ate']:+.3f}",
-            caption="[95 % intervals]: the Monte Carlo error of power and coverage over the "
-            "simulated trials (Wilson's interval)",
+            title=f"{meta.name}: {o}, power at alpha {meta.alpha:g} over "
+            f"{meta.trials} simulated trials; truth: ITT {format_diff(o, t['itt'])}, compliers "
+            f"{format_diff(o, t['cace'])}, everyone {format_diff(o, t['ate'])}",
+            caption=caption,
         )
         for col in (
             "design",
@@ -1050,29 +1077,15 @@ class TrialStudy(Study):
                 str(design),
                 f"{n}{clusters}",
                 _share_interval(r["itt"], "power"),
-                f"{r['itt']['mean_estimate']:+.3f}",
-                f"{r['per_protocol']['mean_estimate']:+.3f}",
-                f"{r['cace']['mean_estimate']:+.3f}",
+                *(format_diff(o, r[e]["mean_estimate"]) for e in ESTIMATORS),
                 _share_interval(r["cace"], "coverage"),
             )
         console = wide_console(160)
         console.print(table)
-        written = "at the parameters as written" if result.members is not None else ""
         for design, need in result.needed().items():
-            if need["smallest"] is None:
-                console.print(
-                    f"{design}: 80 % ITT power not reached up to n = {need['largest']}"
-                    + (f" {written}" if written else ""),
-                    markup=False,
-                )
-            else:
-                sites = f" ({need['clusters']} sites)" if need["clusters"] else ""
-                console.print(
-                    f"{design}: 80 % ITT power at n = {need['smallest']}{sites} "
-                    f"(about {need['interpolated']} by interpolation)"
-                    + (f" {written}" if written else ""),
-                    markup=False,
-                )
+            console.print(
+                f"{design}: at the parameters as written, {needed_text(need)}", markup=False
+            )
         if result.members is not None:
             self._show_members(result, console)
         runs = 2 * self.spec.recruitment.sites * (1 + (len(self.specs) if self.specs else 0))
@@ -1137,3 +1150,32 @@ def needed_band_text(band: dict[str, Any]) -> str:
     if band["covering"] is not None:
         return text + f"; at n = {band['covering']} at least 95 % of them reach it"
     return text + f"; no size evaluated up to {largest} gives 95 % of them 80 % power"
+
+
+def needed_text(need: dict[str, Any], power: str = "ITT power") -> str:
+    """The n for 80 % power of one design (:func:`n_for_power`) in plain words.
+
+    The terminal and the report both say it this way. Where the smallest size
+    evaluated already reaches 80 %, or the largest does not, the n needed lies
+    outside the sizes evaluated: the words say so instead of giving a size.
+
+    Args:
+        need: One design's entry of :meth:`TrialResult.needed`.
+        power: What reaches 80 % (``"ITT power"``, or spelt out in the report).
+    """
+    smallest, largest = need["smallest"], need["largest"]
+    if smallest is None:
+        return (
+            f"80 % {power} is not reached up to n = {largest}, the largest size evaluated: the "
+            f"n needed is more than {largest} (evaluate larger sizes to find it)"
+        )
+    sites = f" ({need['clusters']} sites)" if need["clusters"] else ""
+    if need["at_first"]:
+        return (
+            f"80 % {power} is reached already at n = {smallest}{sites}, the smallest size "
+            f"evaluated: the n needed is {smallest} or fewer (evaluate smaller sizes to find it)"
+        )
+    return (
+        f"80 % {power} at n = {smallest}{sites} (about {need['interpolated']} by interpolating "
+        "between the sizes evaluated)"
+    )

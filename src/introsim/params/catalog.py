@@ -10,7 +10,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import annotated_types
 from pydantic import BaseModel
@@ -102,7 +102,7 @@ class ParamInfo:
 
 def _number(x: float) -> str:
     """A bound as people write it: whole numbers in full, others to 6 significant digits."""
-    if float(x).is_integer():
+    if isinstance(x, int) or float(x).is_integer():
         return f"{int(x):,}".replace(",", "\u202f")  # a thin space groups thousands
     return f"{x:g}"
 
@@ -144,13 +144,13 @@ def _walk(model: type[BaseModel], instance: BaseModel, prefix: str) -> list[Para
         for meta in field.metadata:
             # The schema's bounds are numbers; annotated_types types them only as comparable.
             if isinstance(meta, annotated_types.Ge):
-                low = float(cast(float, meta.ge))
+                low = _exact(meta.ge)
             elif isinstance(meta, annotated_types.Gt):
-                low, low_open = float(cast(float, meta.gt)), True
+                low, low_open = _exact(meta.gt), True
             elif isinstance(meta, annotated_types.Le):
-                high = float(cast(float, meta.le))
+                high = _exact(meta.le)
             elif isinstance(meta, annotated_types.Lt):
-                high, high_open = float(cast(float, meta.lt)), True
+                high, high_open = _exact(meta.lt), True
         out.append(
             ParamInfo(
                 path=path,
@@ -170,6 +170,11 @@ def _walk(model: type[BaseModel], instance: BaseModel, prefix: str) -> list[Para
             )
         )
     return out
+
+
+def _exact(bound: Any) -> float:
+    """A schema bound as a number; an integer stays one (a float rounds 2^63 - 1 to 2^63)."""
+    return bound if isinstance(bound, int) and not isinstance(bound, bool) else float(bound)
 
 
 def _plausible(value: Any) -> tuple[float, float] | None:

@@ -242,7 +242,9 @@ class TomlDocument:
                 return self.lines[loc[:size]]
         return None
 
-    def error_at(self, loc: Loc, message: str, *, show_field: bool = True) -> InputError:
+    def error_at(
+        self, loc: Loc, message: str, *, show_field: bool = True, leads: bool = False
+    ) -> InputError:
         """The error of a problem at ``loc`` (``()``: the whole file)."""
         return self.error(
             self.path,
@@ -250,6 +252,7 @@ class TomlDocument:
             line=self.line(loc),
             field=label(loc) or None,
             show_field=show_field,
+            leads=leads,
         )
 
     def fail(self, loc: Loc, message: str, *, show_field: bool = True) -> NoReturn:
@@ -298,7 +301,10 @@ class TomlDocument:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean [{close[0]}]?" if close else f"valid: {', '.join(known)}"
                 kind = "section" if isinstance(self.data[key], dict | list) else "key"
-                self.fail((key,), f"unknown {kind} {key!r}; {hint}", show_field=False)
+                # A misspelt required table: say it is required, in the same line.
+                meant = close and close[0] in need and close[0] not in self.data
+                said = f", {hint} ([{close[0]}] is required)" if meant else f"; {hint}"
+                self.fail((key,), f"unknown {kind} {key!r}{said}", show_field=False)
         for key in need:
             if key not in self.data:
                 self.fail((), f"missing [{key}] table")
@@ -332,9 +338,10 @@ class TomlDocument:
             if not problems:
                 return result
         errors = [
-            self.error_at(p.loc, p.message, show_field=not p.names_itself) for p in dedupe(problems)
+            self.error_at(p.loc, p.message, show_field=not p.names_itself, leads=p.leads)
+            for p in dedupe(problems)
         ]
-        errors.sort(key=lambda e: e.line or 1 << 30)
+        errors.sort(key=lambda e: e.line or 1 << 30)  # first_of puts a leading one first
         raise first_of(errors)
 
     def validate_tables(self, *tables: tuple[type[BaseModel], Loc]) -> list[Any]:

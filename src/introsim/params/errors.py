@@ -42,6 +42,8 @@ class InputError(Exception):
         message: The message without the location prefix.
         errors: Every problem found, each formatted as one line like ``str(err)``;
             the first is this error itself.
+        leads: Shown before the other problems found with it (see :func:`first_of`):
+            a misspelt required key, which also explains the key missing.
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class InputError(Exception):
         field: str | None = None,
         show_field: bool = True,
         errors: list[str] | None = None,
+        leads: bool = False,
     ) -> None:
         """Build the error.
 
@@ -64,8 +67,10 @@ class InputError(Exception):
             show_field: Whether to prefix the message with ``field:``; off when the
                 message already names the key (unknown keys).
             errors: All problems found, formatted; defaults to this one alone.
+            leads: Whether it is shown before the problems found with it.
         """
         self.path = Path(path)
+        self.leads = leads
         self.line = line
         self.field = field
         self.show_field = show_field
@@ -104,15 +109,20 @@ class EnsembleError(InputError):
 
 
 def first_of(errors: Sequence[InputError]) -> InputError:
-    """The first of several problems found at once, carrying them all (and theirs) in ``errors``."""
-    first = errors[0]
+    """The first of several problems found at once, carrying them all (and theirs) in ``errors``.
+
+    The first is the first that leads (a misspelt required key), else the first given.
+    """
+    first = next((e for e in errors if e.leads), errors[0])
+    ordered = [first, *(e for e in errors if e is not first)]
     return type(first)(
         first.path,
         first.message,
         line=first.line,
         field=first.field,
         show_field=first.show_field,
-        errors=[line for e in errors for line in e.errors],
+        errors=[line for e in ordered for line in e.errors],
+        leads=first.leads,
     )
 
 

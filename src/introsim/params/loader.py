@@ -282,10 +282,13 @@ def _validated(resolved: Resolved) -> Scenario:
         if not problems:
             return scenario
     errors = [
-        resolved.place(p.loc).error_at(p.loc, p.message, show_field=not p.names_itself)
+        resolved.place(p.loc).error_at(
+            p.loc, p.message, show_field=not p.names_itself, leads=p.leads
+        )
         for p in dedupe(problems)
     ]
-    # First problem first: the named file before the files it extends, then by line.
+    # First problem first: the named file before the files it extends, then by line (and
+    # first_of puts a misspelt required key before them all).
     order = {doc.path: index for index, doc in enumerate(resolved.chain)}
     errors.sort(key=lambda e: (order.get(e.path, 0), e.line or 1 << 30))
     raise first_of(errors)

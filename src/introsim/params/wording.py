@@ -8,6 +8,11 @@ it::
 
     follow_up.caseload: expected an integer >= 1, found 0
     unknown key 'caseloda' in [follow_up]; did you mean 'caseload'?
+
+A misspelt required key is one problem, not two (an unknown key, and the key it
+should have been missing), worded at the misspelling and marked to be shown first::
+
+    unknown key 'trails' in [trial], did you mean 'trials'? (trial.trials is required)
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from introsim.params.paths import Loc, get, join
+from introsim.params.paths import Loc, get, join, label
 
 __all__ = [
     "Problem",
@@ -51,11 +56,14 @@ class Problem:
         message: What was expected and what was found.
         names_itself: The message already names the key (unknown keys), so it is
             not prefixed with the field.
+        leads: Shown before the other problems of its file: a misspelt required key,
+            which explains the key missing and is the one line worth reading first.
     """
 
     loc: Loc
     message: str
     names_itself: bool = False
+    leads: bool = False
 
 
 # --------------------------------------------------------------------------- checks pydantic lacks
@@ -105,13 +113,19 @@ def translate(
         One problem per error, in pydantic's order.
     """
     problems = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    explained: set[Loc] = set()  # missing keys an unknown key's misspelling explains
+    for err in errors:
         loc: Loc = tuple(err["loc"])
         kind = err["type"]
         found = err.get("input")
         ctx = err.get("ctx") or {}
         if kind == "extra_forbidden":
-            problems.append(_unknown_key(root, loc, found, at))
+            problem, meant = _unknown_key(root, loc, found, at, missing)
+            if meant is not None:
+                explained.add((*at, *meant))
+            problems.append(problem)
             continue
         if kind == "missing" and loc and isinstance(loc[-1], int):
             # A fixed-length array that is too short reports each absent item.
@@ -172,11 +186,25 @@ def translate(
         else:
             message = f"{err['msg']}, found {describe(found)}"
         problems.append(Problem((*at, *loc), message))
-    return problems
+    return [p for p in problems if p.leads or p.loc not in explained]
 
 
-def _unknown_key(root: type[BaseModel], loc: Loc, value: Any, at: Loc) -> Problem:
-    """Describe an unknown key or section, with a close-match suggestion."""
+def _unknown_key(
+    root: type[BaseModel], loc: Loc, value: Any, at: Loc, missing: set[Loc]
+) -> tuple[Problem, Loc | None]:
+    """Describe an unknown key or section, with a close-match suggestion.
+
+    Args:
+        root: The model validated.
+        loc: The unknown key's location below ``root``.
+        value: Its value.
+        at: Where ``root``'s data sits in its file.
+        missing: The locations (below ``root``) of the required keys found missing.
+
+    Returns:
+        The problem, and the location of the missing required key it is a misspelling
+        of (its close match), or None.
+    """
     parent, key = loc[:-1], str(loc[-1])
     model = model_class(annotation_at(root, parent)) if parent else root
     is_table = isinstance(value, dict)
@@ -193,6 +221,12 @@ def _unknown_key(root: type[BaseModel], loc: Loc, value: Any, at: Loc) -> Proble
         where = f"in {section_label(where_loc)}" if where_loc else "at top level"
         message = f"unknown key {key!r} {where}"
         hint = f"; did you mean {close[0]!r}?" if close else ""
+    meant = (*parent, close[0]) if close else None
+    if meant in missing:
+        # The key it should have been is required and missing: one line that says both.
+        required = f"[{join((*at, *meant))}]" if is_table else label((*at, *meant))
+        message += f", {hint[2:]} ({required} is required)"
+        return Problem((*at, *loc), message, names_itself=True, leads=True), meant
     if key == EXTENDS and parent and "scenario" in root.model_fields:
         hint = "; extends must be at the top of the file, before any [section]"
     if not hint and not is_table:
@@ -203,7 +237,7 @@ def _unknown_key(root: type[BaseModel], loc: Loc, value: Any, at: Loc) -> Proble
                 break
     if not hint and 0 < len(valid) <= 12:
         hint = f"; valid: {', '.join(valid)}"
-    return Problem((*at, *loc), message + hint, names_itself=True)
+    return Problem((*at, *loc), message + hint, names_itself=True), None
 
 
 def dedupe(problems: list[Problem]) -> list[Problem]:

@@ -510,7 +510,7 @@ def _cost(c: Comparison, name: str) -> dict[str, Any]:
     td = total.get("diff")
     return {
         "status": str(row.get("status") or "no clear gain"),
-        "clear": excludes_zero(total.get("diff_low"), total.get("diff_high")),
+        "differs": excludes_zero(total.get("diff_low"), total.get("diff_high")),
         "amount": format_number("cost_per_participant_nok", abs(td)) if is_number(td) else "–",
         "dearer": "more" if is_number(td) and td > 0 else "less",
         "ratio": format_number(COST, row.get("diff")),
@@ -528,7 +528,7 @@ def _headline(c: Comparison, name: str) -> dict[str, Any] | None:
         return None
     y = years.get("diff")
     return {
-        "clear": excludes_zero(*_clear_bounds(extra)),
+        "is_clear": excludes_zero(*_clear_bounds(extra)),
         "persons": format_number("extra_employed_12m", abs(d)).removesuffix(".0"),
         "persons_round": round(abs(d)),
         "more": "more" if d > 0 else "fewer",
@@ -536,7 +536,7 @@ def _headline(c: Comparison, name: str) -> dict[str, Any] | None:
         "years": {
             "amount": format_number(EXTRA_YEARS, abs(y)),
             "way": "more" if y > 0 else "fewer",
-            "clear": excludes_zero(years.get("diff_low"), years.get("diff_high")),
+            "is_clear": excludes_zero(years.get("diff_low"), years.get("diff_high")),
             "interval": words_interval(EXTRA_YEARS, years["diff_low"], years["diff_high"]),
         }
         if is_number(y)
@@ -571,9 +571,6 @@ def _versus(c: Comparison) -> list[dict[str, Any]]:
                     "ref_value": format_value(outcome, _value(c, c.reference, outcome, "mean")),
                     "direction": _direction(outcome, float(row["diff"])),
                     "kinds": _kinds_words(c, row, size),
-                    "unit": {"share": " percentage points", "NOK": " NOK"}.get(
-                        unit_of(outcome), ""
-                    ),
                     "verdict": v,
                     "few": few,
                     "tag_word": ("cheaper" if v == "better" else "more expensive") if nok else v,

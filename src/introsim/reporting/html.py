@@ -33,9 +33,25 @@ def _shown(value: Any) -> Any:
     return visible(value)
 
 
+class _Environment(Environment):
+    """Jinja, with ``x.key`` on a mapping finding the key before a method of the same name.
+
+    Plain Jinja looks ``x.clear`` up as an attribute first: on a dict that is its ``clear``
+    method (always true, printed as ``<built-in method clear ...>``), not the key ``"clear"``.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping):
+            try:
+                return obj[attribute]
+            except (KeyError, TypeError):
+                pass
+        return super().getattr(obj, attribute)
+
+
 @functools.cache
 def _environment() -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=PackageLoader("introsim.reporting", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,

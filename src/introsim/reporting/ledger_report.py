@@ -189,7 +189,7 @@ def who_pays(c: Comparison, scenario: str) -> dict[str, Any]:
         scenario: A compared scenario (not the reference).
 
     Returns:
-        ``weeks``, ``clear`` (each payer whose net cost clearly differs, with the amount),
+        ``weeks``, ``differing`` (each payer whose net cost clearly differs, with the amount),
         ``unclear`` (the payers whose difference is not clear, joined in words) and
         ``payback`` (when it pays back for the public purse, in words).
     """
@@ -206,7 +206,7 @@ def who_pays(c: Comparison, scenario: str) -> dict[str, Any]:
             unclear.append(PAYER_LABELS[payer])
     return {
         "weeks": c.weeks[c.names.index(scenario)],
-        "clear": _join(clear) if clear else "",
+        "differing": _join(clear) if clear else "",
         "unclear": _join(unclear) if unclear else "",
         "payback": payback_text(c.row(scenario, payback_name(PUBLIC)), _years(c, scenario)),
     }

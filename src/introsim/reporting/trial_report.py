@@ -21,6 +21,7 @@ from introsim.experiments.trial import (
     TARGET_POWER,
     TrialResult,
     needed_band_text,
+    needed_text,
 )
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.output import write_text
@@ -177,17 +178,7 @@ def _estimate_chart(result: TrialResult) -> go.Figure:
 
 def _needed_text(design: str, need: dict[str, Any]) -> str:
     label = "individuals" if design == "individual" else "whole sites (municipalities)"
-    if need["smallest"] is None:
-        return (
-            f"Randomising {label}: 80 % power is not reached at any size evaluated "
-            f"(up to n = {need['largest']}); evaluate larger trials."
-        )
-    sites = f", {need['clusters']} sites" if need.get("clusters") else ""
-    return (
-        f"Randomising {label}: 80 % power for the intention-to-treat test at n = "
-        f"{need['smallest']}{sites} (the smallest size evaluated that reaches it; about "
-        f"{need['interpolated']} by interpolating between the sizes evaluated)."
-    )
+    return f"Randomising {label}: {needed_text(need, 'intention-to-treat power')}."
 
 
 def headlines(result: TrialResult) -> list[str]:
@@ -203,7 +194,7 @@ def headlines(result: TrialResult) -> list[str]:
     n0 = int(rows["n"].min())
     r = {row["estimator"]: row for row in rows[rows["n"] == n0].to_dict("records")}
     itt, pp, cace = r["itt"], r["per_protocol"], r["cace"]
-    spread = ""
+    spread = " at one set of parameters (the model's mechanisms as written)"
     if result.members is not None:
         b = result.members.bands()
         b = b[(b["design"] == first_design) & (b["n"] == n0) & (b["estimator"] == "itt")]
@@ -258,22 +249,20 @@ def recommendation(result: TrialResult) -> str:
             d: {
                 **needed[d],
                 "smallest": band["covering"],
+                "at_first": band["covering"] is not None
+                and band["covering"] == min(band["share_by_n"]),
                 "clusters": _clusters_at(result, d, band),
             }
             for d, band in across.items()
         }
-    ind = needed.get("individual")
-    clu = needed.get("cluster")
-    parts = []
-    if ind and ind["smallest"] is not None:
-        parts.append(
-            f"recruit at least {ind['smallest']} participants if individuals are randomised"
+    parts = [
+        _size_advice(need, who)
+        for design, who in (
+            ("individual", "participants if individuals are randomised"),
+            ("cluster", "if whole municipalities are randomised"),
         )
-    if clu and clu["smallest"] is not None:
-        parts.append(
-            f"at least {clu['smallest']} ({clu['clusters']} sites) if whole "
-            "municipalities are randomised"
-        )
+        if (need := needed.get(design)) and need["smallest"] is not None
+    ]
     why = (
         " (the smallest size evaluated at which at least 95 % of the plausible parameter sets "
         "give 80 % power)"
@@ -281,16 +270,35 @@ def recommendation(result: TrialResult) -> str:
         else ""
     )
     size = (
-        "Recommendation: " + ", or ".join(parts) + why + "."
+        "Recommendation: recruit " + ", or ".join(parts) + why + "."
         if parts
         else "Recommendation: none of the sizes evaluated is large enough; evaluate larger trials."
     )
+    if across is None:
+        size += (
+            " These sizes are computed at one set of parameters, the model's mechanisms as "
+            "written: what we do not know about the mechanisms is not included. Run the trial "
+            "with --ensemble calibration/posterior.toml for the size at which nearly every "
+            "plausible parameter set gives 80 % power."
+        )
     return (
         f"{size} Analyse by intention to treat, report the IV estimate (CACE) for those who "
         "take it up, and do not read per-protocol differences as the effect. Raising take-up "
         "(language support to receive the offer) shrinks the trial needed: the detectable "
         "intention-to-treat effect grows with the share taking it up."
     )
+
+
+def _size_advice(need: dict[str, Any], who: str) -> str:
+    """``at least 150 participants if ...``; the smallest size evaluated is no minimum."""
+    sites = f" ({need['clusters']} sites)" if need.get("clusters") else ""
+    n = f"{need['smallest']}{sites}"
+    if need["at_first"]:
+        return (
+            f"{n} {who} (the smallest size evaluated, which already gives 80 % power: fewer "
+            "may do; evaluate smaller sizes to find the least)"
+        )
+    return f"at least {n} {who}"
 
 
 def _clusters_at(result: TrialResult, design: str, band: dict[str, Any]) -> int | None:
