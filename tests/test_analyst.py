@@ -606,6 +606,9 @@ def test_sweeps_say_differences_extra_persons_and_cost_per_extra(study_files, tm
     res = call_cli("sweep", study_files["grid"], "--out", tmp_path / "g")
     assert res.returncode == 0, res.stderr
     assert "Δ " in res.stdout and "extra in work at 12 months" in res.stdout
+    # The terminal says what its intervals cover, as the report does.
+    said = " ".join(res.stdout.split())
+    assert "[95 % interval]: the randomness of the simulation only" in said, res.stdout
     points = pd.read_csv(tmp_path / "g" / "points.csv")
     assert points.loc[points["point"] == 0, "p_value"].isna().all()  # no p-value for the base
     share = points[points["outcome"] == "employed_12m"]

@@ -19,9 +19,15 @@ from introsim.experiments.design import (
     salib_sample,
 )
 from introsim.experiments.engine import Task, run_tasks
-from introsim.experiments.sensitivity import analyse_outcome, convergence, noise_share
+from introsim.experiments.sensitivity import (
+    analyse_outcome,
+    convergence,
+    noise_share,
+    summary_text,
+)
 from introsim.params.catalog import iter_params, param_info
 from introsim.params.errors import InputError
+from introsim.reporting.format import format_number
 
 from clitools import SRC, call_cli, stderr_lines, write
 
@@ -144,6 +150,22 @@ def test_noise_share_edge_cases():
 
 
 # --------------------------------------------------------------------------- study files
+def test_morris_amounts_of_nok_are_written_as_every_table_writes_nok():
+    rows = [
+        {"factor": f, "index": i, "value": v, "low": v * 0.9, "high": v * 1.1, "n": 4}
+        for f, v in (("a", 64670.4), ("b", 1234.0), (DUMMY, 2100.0))
+        for i in ("mu_star", "sigma")
+    ]
+    cost = "cost_per_participant_nok"
+    text = summary_text(pd.DataFrame(rows), "morris", f"{cost} (ips − standard)", cost)
+    assert "a (mu* 64 670)" in text and "(the dummy's mu*, 2 100)" in text, text
+    assert "e+0" not in text
+    shares = summary_text(
+        pd.DataFrame(rows).assign(value=lambda d: d["value"] / 1e6), "morris", "employed_12m"
+    )
+    assert "a (mu* 0.0647)" in shares, shares  # a share keeps its significant digits
+
+
 MORRIS = """\
 [experiment]
 name = "tiny_morris"
@@ -396,6 +418,12 @@ def test_cli_outputs_resume_and_same_bytes_on_two_processes(tiny: Path):
 
     res2 = call_cli("sensitivity", tiny, "--out", two, "--jobs", "2")
     assert res2.returncode == 0, res2.stderr
+    # The table writes NOK as every table does (its largest mu* in whole kroner, grouped).
+    cost = idx[(idx["outcome"] == "cost_per_participant_nok") & (idx["index"] == "mu_star")]
+    top = cost.loc[cost["n"] == cost["n"].max(), "value"].max()
+    assert "cost_per_participant_nok (all): mu_star in NOK" in res2.stdout, res2.stdout
+    assert format_number("cost_per_participant_nok", top) in res2.stdout, res2.stdout
+    assert "e+0" not in res2.stdout
     assert (one / "indices.parquet").read_bytes() == (two / "indices.parquet").read_bytes()
     assert (one / "runs.parquet").read_bytes() == (two / "runs.parquet").read_bytes()
 

@@ -45,6 +45,7 @@ from introsim.experiments.sweep import DesignStudy, Sweep, failed_runs, run_swee
 from introsim.output import write_csv, write_json, write_parquet
 from introsim.params.errors import ExperimentError
 from introsim.params.experiment_file import sample_rows
+from introsim.reporting.format import format_number, unit_of
 from introsim.terminal import Console, Table
 
 __all__ = [
@@ -443,17 +444,45 @@ def _join(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
+def index_text(value: float, method: str, outcome: str, digits: int = 3) -> str:
+    """An index's value as people read it.
+
+    Morris's mu* and sigma are in the outcome's unit: an amount of NOK is whole kroner with
+    its thousands grouped (``64 670``, as every table of the project writes NOK, not
+    ``6.467e+04``). Other values (shares, months, Sobol's and delta's unitless indices) keep
+    ``digits`` significant digits.
+
+    Args:
+        value: The index's value.
+        method: The study's method.
+        outcome: The outcome's name (decides the unit).
+        digits: Significant digits of a value that is not NOK.
+    """
+    if in_nok(method, outcome):
+        return format_number(outcome, value)
+    return f"{value:.{digits}g}"
+
+
+def in_nok(method: str, outcome: str) -> bool:
+    """Whether a study's primary index of ``outcome`` is an amount of NOK (Morris's mu*)."""
+    return method == "morris" and unit_of(outcome) == "NOK"
+
+
+def summary_text(
+    indices: pd.DataFrame, method: str, outcome: str, measure: str | None = None
+) -> str:
     """A plain-words paragraph: what drives an outcome, what interacts, what is noise.
 
     Args:
         indices: One outcome's (and stratum's) rows from :func:`analyse_outcome`.
         method: The study's method.
-        outcome: The outcome's name (as it should be written).
+        outcome: The outcome as it should be written.
+        measure: The outcome's name, whose unit Morris's mu* is in (``outcome`` if None).
 
     Returns:
         A few sentences.
     """
+    measure = measure or outcome
     n = indices["n"].max()
     full = indices[indices["n"] == n]
     primary = PRIMARY[method]
@@ -462,7 +491,7 @@ def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
     limit = dummy = floor(indices, primary)
     above = p if limit is None else p[p["value"] > limit]
     below = [] if limit is None else list(p[p["value"] <= limit]["factor"])
-    name = {"mu_star": "mu*", "ST": "total index", "delta": "delta"}[primary]
+    label = {"mu_star": "mu*", "ST": "total index", "delta": "delta"}[primary]
     parts = []
     if above.empty:
         parts.append(f"No factor moves {outcome} more than the dummy does.")
@@ -470,7 +499,7 @@ def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
         total = above["value"].sum()
         lead, acc = [], 0.0
         for _, r in above.iterrows():
-            lead.append(f"{r['factor']} ({name} {r['value']:.3g})")
+            lead.append(f"{r['factor']} ({label} {index_text(r['value'], method, measure)})")
             acc += r["value"]
             if len(lead) >= 3 or (total > 0 and acc / total >= 0.7):
                 break
@@ -499,10 +528,10 @@ def summary_text(indices: pd.DataFrame, method: str, outcome: str) -> str:
             parts.append(
                 f"{_join(nonlinear[:3])} {verb} non-linearly or through interactions (sigma > mu*)."
             )
-    if below:
+    if below and dummy is not None:  # below is empty without a dummy
         parts.append(
             f"{_join(below)} {'is' if len(below) == 1 else 'are'} below the noise floor "
-            f"(the dummy's {name}, {dummy:.3g})."
+            f"(the dummy's {label}, {index_text(dummy, method, measure)})."
         )
     noise = full[full["index"] == NOISE]["value"]
     if len(noise) and np.isfinite(noise.iloc[0]):
@@ -698,7 +727,9 @@ def verdicts(result: Sensitivity) -> list[dict[str, Any]]:
                     "outcome": outcome,
                     "converged": conv["enough"],
                     "convergence": conv["text"],
-                    "summary": summary_text(part, result.method, result.outcome_text(outcome)),
+                    "summary": summary_text(
+                        part, result.method, result.outcome_text(outcome), outcome
+                    ),
                 }
             )
     return out
@@ -825,14 +856,19 @@ class SensitivityStudy(DesignStudy):
                 & (idx["index"] == primary)
                 & (idx["n"] == idx["n"].max())
             ].sort_values("value", ascending=False)
+            in_unit = " in NOK" if in_nok(result.method, v["outcome"]) else ""
             table = Table(
                 title=f"{result.outcome_text(v['outcome'])} ({v['stratum']}): "
-                f"{primary} [95 % interval]"
+                f"{primary}{in_unit} [95 % interval]"
             )
             table.add_column("factor", no_wrap=True)
             table.add_column(primary, justify="right")
             for _, r in part.iterrows():
-                table.add_row(r["factor"], f"{r['value']:.4g} [{r['low']:.4g}, {r['high']:.4g}]")
+                low, value, high = (
+                    index_text(r[k], result.method, v["outcome"], digits=4)
+                    for k in ("low", "value", "high")
+                )
+                table.add_row(r["factor"], f"{value} [{low}, {high}]")
             console.print(table)
             console.print(v["summary"], markup=False)
             console.print(v["convergence"], markup=False)

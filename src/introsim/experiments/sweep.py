@@ -668,9 +668,8 @@ class SweepStudy(DesignStudy):
             table.add_row(shown(p.label), *row)
         console = wide_console(200)
         console.print(table)
-        if over:
-            for line in ensemble_legend(result):
-                console.print(line, soft_wrap=True, markup=False)
+        for line in legend(result):
+            console.print(line, soft_wrap=True, markup=False)
         if result.points["few_people"].astype(bool).any():
             console.print(
                 f"n: participants a share rests on in one run; ‡ fewer than {MIN_PEOPLE}: not a "
@@ -684,10 +683,19 @@ class SweepStudy(DesignStudy):
         )
 
 
-def ensemble_legend(sweep: Sweep) -> list[str]:
-    """What the three ranges under each number of a sweep over an ensemble mean, in plain words."""
+def legend(sweep: Sweep) -> list[str]:
+    """What the ranges under each number of a sweep's table cover, in plain words.
+
+    One range without an ensemble (the simulation's randomness, and what it leaves out), three
+    over an ensemble.
+    """
     if sweep.ensemble is None:
-        return []
+        return [
+            "[95 % interval]: the randomness of the simulation only (simulation precision, the "
+            "Monte Carlo error of the average over replicates; it narrows with more replicates "
+            "and says nothing about the world). Not covered: what we do not know about the "
+            "mechanisms (run with --ensemble and a calibration's posterior.toml to see it)."
+        ]
     sizes = sorted({p.scenario.cohort.size for p in sweep.design.points})
     size = " or ".join(str(n) for n in sizes)
     return [
