@@ -11,10 +11,10 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamps re-install only when pyproject.toml changes.
-# The dashboard and Dask extras come with the main install: workshops and `--dask local` need
-# nothing else.
+# The dashboard, Dask and discovery extras come with the main install: workshops,
+# `--dask local` and `introsim discover` need nothing else.
 $(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dashboard,dask]'
+	$(BIN)/pip install --quiet -e '.[dashboard,dask,discover]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

@@ -40,6 +40,9 @@ def test_run_writes_its_files_and_a_table(tmp_path):
     for name in FILES:
         assert (out / name).stat().st_size > 0
     assert "employed_12m" in res.stdout and "small" in res.stdout
+    # One run's figures are one draw: the table says so beside them.
+    shown = " ".join(res.stdout.split())
+    assert "each figure is a single draw, not an estimate" in shown
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 4 and summary["scenario"] == "small"
     assert len(summary["scenario_hash"]) == 64

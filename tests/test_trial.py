@@ -483,6 +483,9 @@ def test_the_n_for_80_percent_power_across_members_is_each_members_own_n():
     assert band["share_by_n"] == {100: pytest.approx(1 / 3), 200: pytest.approx(2 / 3), 400: 2 / 3}
     assert band["covering"] is None  # no size gives 95 % of the members 80 % power
     assert "more than 400" in needed_band_text(band)
+    # Member 1 has 80 % power at 100, the smallest size: the low end is 100 or fewer.
+    assert (band["smallest"], band["at_first"]) == (100, 1)
+    assert "needs n from at most 100 to more than 400" in needed_band_text(band)
     bands = power_bands(power)
     row = bands[bands["n"] == 200].iloc[0]
     assert row["members"] == 3 and row["power_mean"] == pytest.approx((0.8 + 0.95 + 0.4) / 3)

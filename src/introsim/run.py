@@ -261,6 +261,13 @@ def _outcomes(
     return summary
 
 
+RUN_CAVEAT = (
+    "One simulated cohort with one seed and the parameters as written: each figure is a "
+    "single draw, not an estimate. Another seed gives other figures; `introsim compare` "
+    "runs replicates and says how sure each difference is."
+)
+
+
 def write_run(
     scenario: Scenario, seed: int, out: Path, *, history: bool = False, json_out: bool = False
 ) -> dict[str, float]:
@@ -331,7 +338,10 @@ def write_run(
     console = Console()
     shown_table = Table(
         title=f"{shown(scenario.scenario.name)}: {scenario.cohort.size} participants, "
-        f"{scenario.scenario.weeks} weeks, seed {seed}"
+        f"{scenario.scenario.weeks} weeks, seed {seed}",
+        # One run is one draw of one cohort: say so beside its figures.
+        caption=RUN_CAVEAT,
+        caption_justify="left",
     )
     shown_table.add_column("outcome")
     shown_table.add_column("value", justify="right")

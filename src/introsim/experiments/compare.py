@@ -36,7 +36,8 @@ Both ratios are ratios of mean differences with Fieller's 95 % interval for a
 ratio of two correlated means (the per-replicate ratio is unstable). A
 negative ratio never appears: each ratio row has a ``status``
 (:data:`COST_STATUSES`): "dominant" where the scenario is clearly cheaper
-*and* clearly better than the reference (both 95 % intervals exclude zero),
+*and* clearly better than the reference (both 95 % ranges exclude zero: over a
+posterior ensemble the mechanisms' ranges, otherwise the simulation's intervals),
 "dominated" where it is clearly dearer and clearly worse, "ratio" where the
 gain is clear and the extra cost is positive (the ratio and its interval are
 given), "no clear extra cost" where the gain is clear but the cost is not
@@ -82,7 +83,7 @@ from introsim.experiments.statistics import (
 )
 from introsim.experiments.store import RunStore
 from introsim.experiments.study import Runner, Study, StudyError, register
-from introsim.experiments.uncertainty import ThreeKinds, three_kinds
+from introsim.experiments.uncertainty import ThreeKinds, parameter_spread, three_kinds
 from introsim.model.ledger import (
     FLOW_LABELS,
     FLOWS,
@@ -908,55 +909,87 @@ def _kind(outcome: str) -> str:
     return "outcome"
 
 
+def _decisive(simulation: Sequence[float], runs: np.ndarray) -> tuple[float, float, float]:
+    """The estimate and the 95 % range a verdict ("clear", "dominant", ...) rests on.
+
+    Where the runs span several parameter sets (members × replicates), the mechanisms'
+    range: what we do not know about the mechanisms. The simulation's interval only says how
+    well the runs pin down their own average, so with an ensemble it must not decide.
+    With one parameter set it is all there is.
+
+    Args:
+        simulation: The estimate and its simulation interval: ``(estimate, low, high)``.
+        runs: The (members, replicates) values the estimate comes from.
+    """
+    estimate, low, high = simulation
+    spread = parameter_spread(runs)
+    if math.isfinite(spread.low) and math.isfinite(spread.high):
+        return estimate, spread.low, spread.high
+    return estimate, low, high
+
+
 def _ledger_estimates(
     values: np.ndarray,
     reference: np.ndarray,
     col: dict[str, int],
     size: int,
     statuses: dict[str, str],
+    units: Callable[[np.ndarray], np.ndarray],
+    ranges: dict[str, dict[str, float]],
 ) -> dict[str, tuple[float, ...]]:
     """The public-finance comparison rows of one scenario against the reference.
 
     Each payer's net cost per extra discounted person-year in work (Fieller's interval, and
-    "dominant" and the like judged for that payer), and the year the policy pays back for
-    each payer: the year of the mean path of its extra net cost, with the years of the paths
-    of the interval's ends (the low end pays back first, the high end last; NaN: not within
-    the horizon).
+    "dominant" and the like judged for that payer on :func:`_decisive` ranges), and the year
+    the policy pays back for each payer: the year of the mean path of its extra net cost,
+    with the years of the paths of the interval's ends (the low end pays back first, the
+    high end last; NaN: not within the horizon). With an ensemble the ends' years are those
+    of the mechanisms' range, put in ``ranges``; the rows keep the simulation's.
 
     Args:
-        values: The scenario's (replicates, outcomes) values.
+        values: The scenario's (members, replicates, outcomes) values.
         reference: The reference's, paired by replicate.
         col: Each outcome's column.
         size: The scenario's cohort size (extra person-years are per cohort).
         statuses: Filled with each row's status.
+        units: What the simulation interval is over (replicates, or members' averages).
+        ranges: Filled with the payback rows' years at the ends of the mechanisms' range, as
+            ``diff_parameter_low``/``diff_parameter_high`` columns (with an ensemble only).
 
     Returns:
         Each row of :data:`LEDGER_COMPARISONS` as ``(n, estimate, low, high, p)``.
     """
     nan = math.nan
     out: dict[str, tuple[float, ...]] = {}
-    d_years = values[:, col[PERSON_YEARS_PV]] - reference[:, col[PERSON_YEARS_PV]]
+    d_years_runs = values[..., col[PERSON_YEARS_PV]] - reference[..., col[PERSON_YEARS_PV]]
+    d_years = units(d_years_runs)
     n, d, lo, hi, p = t_interval(d_years * size)
     out[EXTRA_YEARS_PV] = (n, d, lo, hi, p)
+    effect = _decisive((d, lo, hi), d_years_runs * size)
     for ratio, cost in PAYER_RATIOS.items():
-        d_cost = values[:, col[cost]] - reference[:, col[cost]]
+        d_cost_runs = values[..., col[cost]] - reference[..., col[cost]]
+        d_cost = units(d_cost_runs)
         _, c, c_lo, c_hi, _ = t_interval(d_cost)
-        statuses[ratio] = cost_status((d, lo, hi), (c, c_lo, c_hi))
+        statuses[ratio] = cost_status(effect, _decisive((c, c_lo, c_hi), d_cost_runs))
         n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_years)
         if statuses[ratio] != "ratio":
             r = rlo = rhi = nan
         out[ratio] = (n_ratio, r, rlo, rhi, nan)
     for row, payer in PAYBACK.items():
-        paths = np.array(
-            [
-                t_interval(values[:, col[y]] - reference[:, col[y]])
-                for y in (year_name(payer, k) for k in range(1, MAX_YEARS + 1))
-            ]
-        )  # (years, (n, mean, low, high, p)); NaN past the horizon
+        years = [year_name(payer, k) for k in range(1, MAX_YEARS + 1)]
+        runs = [values[..., col[y]] - reference[..., col[y]] for y in years]
+        paths = np.array([t_interval(units(x)) for x in runs])
+        # (years, (n, mean, low, high, p)); NaN past the horizon
         year, statuses[row] = payback_year(paths[:, 1])
         early, _ = payback_year(paths[:, 2])
         late, _ = payback_year(paths[:, 3])
         out[row] = (int(paths[0, 0]), year, early, late, nan)
+        spreads = [parameter_spread(x) for x in runs]
+        if math.isfinite(spreads[0].low):  # several parameter sets
+            ranges[row] = {
+                "diff_parameter_low": payback_year(np.array([x.low for x in spreads]))[0],
+                "diff_parameter_high": payback_year(np.array([x.high for x in spreads]))[0],
+            }
     return out
 
 
@@ -1108,14 +1141,20 @@ def _comparison_table(
                 effect = t_interval(d_effect * sizes[s])
             estimates[extra] = effect
             spreads[extra] = three_kinds(d_runs * sizes[s], sizes[s])
-            status = cost_status(effect[1:4], (c, c_lo, c_hi))
+            status = cost_status(
+                _decisive(effect[1:4], d_runs * sizes[s]),
+                _decisive((c, c_lo, c_hi), d_cost_runs),
+            )
             n_ratio, r, rlo, rhi = fieller_ratio(d_cost, d_effect)
             if status != "ratio":
                 r = rlo = rhi = nan
             estimates[ratio] = (n_ratio, r, rlo, rhi, nan)
             statuses[ratio] = status
             spreads[ratio] = None  # a ratio of averages: no spread of single cohorts is shown
-        estimates.update(_ledger_estimates(units(grid[s]), units(grid[0]), col, sizes[s], statuses))
+        ranges: dict[str, dict[str, float]] = {}
+        estimates.update(
+            _ledger_estimates(grid[s], grid[0], col, sizes[s], statuses, units, ranges)
+        )
         for outcome in (*COMPARISON_OUTCOMES, *LEDGER_COMPARISONS):
             est = estimates[outcome]
             spread = spreads.get(outcome)
@@ -1149,6 +1188,7 @@ def _comparison_table(
                     "paired": not apart,
                     **_kinds_columns(None),
                     **_kinds_columns(spread, "diff_"),
+                    **ranges.get(outcome, {}),
                     **_labels(spread),
                 }
             )
@@ -1581,7 +1621,12 @@ def print_comparison(result: Comparison) -> None:
     negative or meaningless ratio.
     """
     from introsim.reporting.compare_report import MARKS, STATUS_TEXT, verdict
-    from introsim.reporting.format import excludes_zero, format_interval, format_number
+    from introsim.reporting.format import (
+        decisive_range,
+        excludes_zero,
+        format_interval,
+        format_number,
+    )
 
     ref = result.reference
     apart = [n for n in result.names[1:] if not result.is_paired(n)]
@@ -1648,14 +1693,12 @@ def print_comparison(result: Comparison) -> None:
             text += " pp"
         # Clearly better or worse: by what we do not know about the mechanisms where the runs
         # span a posterior, else by the simulation's precision.
-        low, high = r["diff_parameter_low"], r["diff_parameter_high"]
-        if not (low == low and high == high):
-            low, high = r["diff_low"], r["diff_high"]
+        low, high, _ = decisive_range(r)
         v = verdict(outcome, r["diff"], low, high)
         style = {"better": "green", "worse": "red"}.get(v, "")
         if v in MARKS:
             text = f"{MARKS[v][0]} {text}"
-        if outcome in COMPARISON_OUTCOMES and excludes_zero(r["diff_low"], r["diff_high"]):
+        if outcome in COMPARISON_OUTCOMES and excludes_zero(low, high):
             style = "bold"
         if style:
             text = f"[{style}]{text}[/{style}]"
@@ -1695,7 +1738,7 @@ def print_comparison(result: Comparison) -> None:
             "descriptions may no longer hold.",
             markup=False,
         )
-    console.print(_public_finances_table(result))
+    console.print(_public_finances_table(result, console.width))
     for line in uncertainty_legend(result):
         console.print(line, soft_wrap=True, markup=False)
     console.print(
@@ -1706,8 +1749,10 @@ def print_comparison(result: Comparison) -> None:
         "over the horizon, with Fieller's 95 % interval; cost_per_extra_job_nok: the 12-month "
         "figure (cost over the horizon / extra persons in work at 12 months).\n"
         "dominant: clearly cheaper and clearly more in work; dominated: clearly dearer and "
-        "clearly fewer in work.\n✓ green / ✗ red: clearly better / worse (the 95 % range of "
-        "the mechanisms excludes zero; without a posterior, the simulation's interval does).\n"
+        "clearly fewer in work ('clearly' as for ✓).\n✓ green / ✗ red: clearly better / worse "
+        "(the 95 % range of the mechanisms excludes zero; without a posterior, the simulation's "
+        "interval does). Each interval of the payers' table names its kind: mechanisms' range "
+        "or simulation only.\n"
         "Public finances: net cost per participant (costs less grants and taxes received) in "
         "present value at \\[public_finances] discount_rate (the Ministry of Finance's R-109 "
         "rate); per extra person-year: both discounted; pays back: the first year from whose "
@@ -1717,26 +1762,45 @@ def print_comparison(result: Comparison) -> None:
     )
 
 
-def _public_finances_table(result: Comparison) -> Table:
-    """Each payer's net cost in present value, its difference, ratio and payback year."""
+def _public_finances_table(result: Comparison, width: int) -> Table:
+    """Each payer's net cost in present value, its difference, ratio and payback year.
+
+    Where ``width`` (the console's) leaves the words (ratios, payback years) room to wrap,
+    no number or interval breaks across lines; on a narrower console they wrap too, as
+    folding the words into a few letters a line would leave nothing readable.
+    """
     from introsim.reporting.ledger_report import payer_rows
 
+    rows = payer_rows(result)
+    numbers = [
+        max(len(text) for row in rows for text in row[key][j][:2])
+        for key, n in (("levels", len(result.names)), ("diffs", len(result.names) - 1))
+        for j in range(n)
+    ]
+    words = 2 * (len(result.names) - 1)
+    borders = 3 * (1 + len(numbers) + words) + 1
+    fits = max(len(row["payer"]) for row in rows) + sum(numbers) + WORDS_WIDTH * words
+    keep = fits + borders <= width
     ref = shown(result.title(result.reference))
     table = Table(title="Who pays and who gains: net cost per participant, present value")
     table.add_column("payer", no_wrap=True)
     for name in result.names:
-        table.add_column(shown(result.title(name)), justify="right")
+        table.add_column(shown(result.title(name)), justify="right", no_wrap=keep)
     for name in result.names[1:]:
         title = shown(result.title(name))
-        table.add_column(f"{title} − {ref}", justify="right")
+        table.add_column(f"{title} − {ref}", justify="right", no_wrap=keep)
         table.add_column(f"{title}: per extra person-year in work", justify="right")
         table.add_column(f"{title}: pays back", justify="right")
-    for row in payer_rows(result):
-        cells = [f"{value}\n[dim]{ci}[/dim]" for value, ci in row["levels"]]
-        for (diff, ci, clear), ratio, payback in zip(
+    for row in rows:
+        cells = [f"{value}\n[dim]{ci}\n{kind}[/dim]" for value, ci, kind in row["levels"]]
+        for (diff, ci, clear, kind), ratio, payback in zip(
             row["diffs"], row["ratios"], row["paybacks"], strict=True
         ):
             text = f"[bold]{diff}[/bold]" if clear else diff
-            cells += [f"{text}\n[dim]{ci}[/dim]", ratio, payback]
+            cells += [f"{text}\n[dim]{ci}\n{kind}[/dim]", ratio, payback]
         table.add_row(row["payer"], *cells)
     return table
+
+
+WORDS_WIDTH = 14
+"""Characters a line the payers' table leaves each column of words ("dominant: cheaper")."""

@@ -27,7 +27,7 @@ from introsim.model.outcomes import OUTCOMES
 
 __all__ = ["Discovery", "DiscoveryError", "discover_boxes", "write_outputs"]
 
-EXTRA = "pip install 'introsim[discover]'"
+EXTRA = "make install in a checkout, or pip install 'introsim[discover]'"
 _NOT_FACTORS = {"point", "label", "replicate", "run_id", "error", DUMMY, *SWEEP_OUTCOMES}
 
 

@@ -655,7 +655,9 @@ def needed_band(power: pd.DataFrame, design: str, estimator: str = "itt") -> dic
     (interpolated between the evaluated sizes); a member that does not reach
     80 % at the largest size evaluated needs more than it. The range is the
     central 95 % of the members' n (observed members' values, no interpolation
-    between members, so "more than the largest" can be an end).
+    between members, so "more than the largest" can be an end). A member that
+    already has 80 % power at the smallest size evaluated counts at that size, which
+    stands for that size or fewer: an end at ``smallest`` is "at most" it.
 
     Args:
         power: Power tables of every member, with a ``member`` column.
@@ -665,9 +667,10 @@ def needed_band(power: pd.DataFrame, design: str, estimator: str = "itt") -> dic
     Returns:
         ``members``, ``reached`` (members reaching 80 % within the sizes evaluated),
         ``low``, ``median``, ``high`` (an n, or None for more than ``largest``),
-        ``largest``, ``covering`` (the smallest evaluated n at which at least 95 %
-        of members reach 80 % power, or None) and ``share_by_n`` (each evaluated
-        n mapped to the share of members with 80 % power there).
+        ``smallest`` and ``largest`` (the sizes evaluated), ``at_first`` (members with
+        80 % power already at ``smallest``), ``covering`` (the smallest evaluated n at
+        which at least 95 % of members reach 80 % power, or None) and ``share_by_n``
+        (each evaluated n mapped to the share of members with 80 % power there).
     """
     rows = power[(power["design"] == design) & (power["estimator"] == estimator)]
     out: dict[str, Any] = {
@@ -676,7 +679,9 @@ def needed_band(power: pd.DataFrame, design: str, estimator: str = "itt") -> dic
         "low": None,
         "median": None,
         "high": None,
+        "smallest": int(rows["n"].min()) if len(rows) else None,
         "largest": int(rows["n"].max()) if len(rows) else None,
+        "at_first": 0,
         "covering": None,
         "share_by_n": {},
     }
@@ -688,6 +693,7 @@ def needed_band(power: pd.DataFrame, design: str, estimator: str = "itt") -> dic
         # A member already at 80 % at the smallest size evaluated needs that size or less.
         n = need["smallest"] if need["at_first"] else need["interpolated"]
         ns.append(math.inf if n is None else float(n))
+        out["at_first"] += int(need["at_first"])
     x = np.asarray(ns)
     tail = (1 - CONFIDENCE) / 2
     ends = np.quantile(x, [tail, 0.5, 1 - tail], method="inverted_cdf")
@@ -1129,8 +1135,13 @@ class TrialStudy(Study):
             console.print(f"{design}: {needed_band_text(band)}", markup=False)
 
 
-def _n_text(n: int | None, largest: int | None) -> str:
-    return f"more than {largest}" if n is None else str(n)
+def _n_text(n: int | None, band: dict[str, Any]) -> str:
+    """An end of the band: beyond the sizes evaluated it is "more than" or "at most" one."""
+    if n is None:
+        return f"more than {band['largest']}"
+    if n == band["smallest"] and band["at_first"]:
+        return f"at most {n}"
+    return str(n)
 
 
 def needed_band_text(band: dict[str, Any]) -> str:
@@ -1142,9 +1153,9 @@ def needed_band_text(band: dict[str, Any]) -> str:
             f"parameter sets ({band['reached']} reach it)"
         )
     text = (
-        f"80 % ITT power needs n from {_n_text(band['low'], largest)} to "
-        f"{_n_text(band['high'], largest)} across the central 95 % of the {k} plausible "
-        f"parameter sets (median {_n_text(band['median'], largest)}; what we do not know about "
+        f"80 % ITT power needs n from {_n_text(band['low'], band)} to "
+        f"{_n_text(band['high'], band)} across the central 95 % of the {k} plausible "
+        f"parameter sets (median {_n_text(band['median'], band)}; what we do not know about "
         "the mechanisms)"
     )
     if band["covering"] is not None:

@@ -490,9 +490,9 @@ class LabourMarket(Section):
         "score",
         "Value of the outside candidates for an opening at reference unemployment: the "
         "option an employer weighs every refugee applicant against",
-        "set by hand (interim, until the next run of calibration/default.toml) so the "
-        "defaults meet "
-        "calibration/targets.toml once hiring became a conditional logit",
+        "set by hand so the defaults meet calibration/targets.toml once hiring became a "
+        "conditional logit; calibration/default.toml calibrates it with the other "
+        "mechanisms (its posterior, calibration/posterior.toml, is what --ensemble uses)",
         plausible=(1.2, 2.4),
         ge=-MAX_SCORE,
         le=MAX_SCORE,
@@ -1139,8 +1139,9 @@ class Programme(Section):
         0.00254,
         "scale points per training hour",
         "Language gain per hour of training at level 0",
-        "set by hand (interim, until the next run of calibration/default.toml) to the target "
-        "baseline_language_b1_at_24m: Statistics Norway (SSB), "
+        "set by hand (and calibrated with the other mechanisms by calibration/default.toml, "
+        "whose posterior --ensemble uses) to the target baseline_language_b1_at_24m: "
+        "Statistics Norway (SSB), "
         "Norwegian for adult immigrants, 34 % of the oral Norwegian tests of 2018 at B1 or "
         "higher (41 % in 2020, 45 % in 2021; test-takers, best result); the default gives "
         "about 34 % of the baseline cohort at B1 or higher after 24 months",
@@ -1747,9 +1748,9 @@ class Mechanisms(Section):
         "hours/week per participant",
         "Specialist time per participant giving 63 % of that rise (diminishing returns "
         "to lower caseloads)",
-        "set by hand (interim, until the next run of calibration/default.toml) so the "
-        "defaults meet "
-        "the caseload targets from Proba 2019 and the IPS-25 fidelity scale (lower caseload "
+        "set by hand (and calibrated with the other mechanisms by calibration/default.toml, "
+        "whose posterior --ensemble uses) so the defaults meet the caseload targets from "
+        "Proba 2019 and the IPS-25 fidelity scale (lower caseload "
         "helps, with diminishing returns) once hiring became a conditional logit",
         kernel=True,
         plausible=(0.1, 4.0),

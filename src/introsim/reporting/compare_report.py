@@ -44,6 +44,9 @@ from introsim.output import write_text
 from introsim.params.text import visible
 from introsim.reporting import ledger_report
 from introsim.reporting.format import (
+    MECHANISMS_RANGE,
+    SIMULATION_ONLY,
+    decisive_range,
     excludes_zero,
     format_diff,
     format_interval,
@@ -353,7 +356,7 @@ def _value_chart(c: Comparison) -> go.Figure:
                         "color": "#333",
                     },
                     hovertemplate=f"{format_number(COST, est)} NOK per extra person-year "
-                    f"in work (95 % interval {format_number(COST, lo)} to "
+                    f"in work (95 %, {SIMULATION_ONLY}: {format_number(COST, lo)} to "
                     f"{format_number(COST, hi)})<extra></extra>",
                 )
             )
@@ -462,10 +465,12 @@ def _value(c: Comparison, scenario: str, outcome: str, column: str) -> float:
 # --------------------------------------------------------------------------- words
 def _clear_bounds(row: Mapping[str, Any]) -> tuple[Any, Any]:
     """The range that decides "clearly": the mechanisms' where the runs span a posterior."""
-    low, high = row.get("diff_parameter_low"), row.get("diff_parameter_high")
-    if is_number(low) and is_number(high):
-        return low, high
-    return row.get("diff_low"), row.get("diff_high")
+    return decisive_range(row)[:2]
+
+
+def _labelled(name: str, low: Any, high: Any, kind: str) -> str:
+    """A 95 % interval in words with its kind: ``95 %, simulation only: 8.9 to 10.4``."""
+    return f"95 %, {kind}: {words_interval(name, low, high)}"
 
 
 def _kinds_words(c: Comparison, row: Mapping[str, Any], size: int) -> str:
@@ -510,11 +515,12 @@ def _cost(c: Comparison, name: str) -> dict[str, Any]:
     td = total.get("diff")
     return {
         "status": str(row.get("status") or "no clear gain"),
-        "differs": excludes_zero(total.get("diff_low"), total.get("diff_high")),
+        "differs": excludes_zero(*_clear_bounds(total)),
         "amount": format_number("cost_per_participant_nok", abs(td)) if is_number(td) else "–",
         "dearer": "more" if is_number(td) and td > 0 else "less",
         "ratio": format_number(COST, row.get("diff")),
-        "interval": words_interval(COST, row.get("diff_low"), row.get("diff_high")),
+        # Fieller's interval of a ratio of averages: the simulation's precision only.
+        "interval": _labelled(COST, row.get("diff_low"), row.get("diff_high"), SIMULATION_ONLY),
     }
 
 
@@ -527,6 +533,7 @@ def _headline(c: Comparison, name: str) -> dict[str, Any] | None:
     if not is_number(d):
         return None
     y = years.get("diff")
+    y_low, y_high, y_kind = decisive_range(years)
     return {
         "is_clear": excludes_zero(*_clear_bounds(extra)),
         "persons": format_number("extra_employed_12m", abs(d)).removesuffix(".0"),
@@ -536,8 +543,8 @@ def _headline(c: Comparison, name: str) -> dict[str, Any] | None:
         "years": {
             "amount": format_number(EXTRA_YEARS, abs(y)),
             "way": "more" if y > 0 else "fewer",
-            "is_clear": excludes_zero(years.get("diff_low"), years.get("diff_high")),
-            "interval": words_interval(EXTRA_YEARS, years["diff_low"], years["diff_high"]),
+            "is_clear": excludes_zero(y_low, y_high),
+            "interval": _labelled(EXTRA_YEARS, y_low, y_high, y_kind),
         }
         if is_number(y)
         else None,
@@ -629,25 +636,40 @@ def _cell(
     value: float | None,
     low: float | None,
     high: float | None,
+    kind: str,
     diff: bool,
     row: Mapping[str, Any],
 ) -> dict[str, Any]:
     """One number of the outcomes table, with its interval and how it is marked.
 
-    A share resting on too few participants is greyed and never a finding.
+    ``low``/``high`` are the range that decides the mark and is shown (:func:`_ranged`), with
+    ``kind`` its kind where it must be said. A share resting on too few participants is
+    greyed and never a finding.
     """
     v = verdict(name, value, low, high) if diff else "unclear"
     strong = diff and name in COMPARISON_OUTCOMES and excludes_zero(low, high)
     people = row.get("people")
     return {
         "text": format_diff(name, value) if diff else format_value(name, value),
-        "interval": format_interval(name, low, high, signed=diff),
+        "interval": " ".join(x for x in (format_interval(name, low, high, diff), kind) if x)
+        if is_number(low) and is_number(high)
+        else "",
         "people": f"{people:.0f}" if is_number(people) and not diff else "",
         "few": bool(row.get("few_people", False)),
         "verdict": v,
         "marked": v in MARKS and not strong,
         "cls": "strong" if strong else {"better": "good", "worse": "bad"}.get(v, ""),
     }
+
+
+def _ranged(c: Comparison, row: Mapping[str, Any], difference: bool) -> tuple[Any, Any, str]:
+    """A table cell's deciding range and the kind to print next to it.
+
+    The kind is printed only where it is not the one the table's note names: an interval
+    that is the simulation's only in a table of mechanisms' ranges.
+    """
+    low, high, kind = decisive_range(row, difference)
+    return low, high, kind if c.ensemble is not None and kind == SIMULATION_ONLY else ""
 
 
 def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -661,12 +683,10 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         cells: list[dict[str, Any]] = []
         for name in c.names:
             r = c.row(name, outcome) or {}
-            cells.append(_cell(outcome, r.get("mean"), r.get("ci_low"), r.get("ci_high"), False, r))
+            cells.append(_cell(outcome, r.get("mean"), *_ranged(c, r, False), False, r))
         for name in c.names[1:]:
             r = c.row(name, outcome) or {}
-            cells.append(
-                _cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
-            )
+            cells.append(_cell(outcome, r.get("diff"), *_ranged(c, r, True), True, r))
         rows.append(
             {
                 "outcome": outcome,
@@ -684,9 +704,7 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if outcome in RATIOS and status != "ratio":
                 cells.append({"status": status or "no clear gain"})
             else:
-                cells.append(
-                    _cell(outcome, r.get("diff"), r.get("diff_low"), r.get("diff_high"), True, r)
-                )
+                cells.append(_cell(outcome, r.get("diff"), *_ranged(c, r, True), True, r))
         rows.append(
             {
                 "outcome": outcome,
@@ -699,12 +717,29 @@ def _rows(c: Comparison, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _brackets_note(c: Comparison) -> str:
+    """What the intervals in the outcomes and payers' tables are, by kind."""
+    if c.ensemble is None:
+        return (
+            f"[ ]: 95 % interval, {SIMULATION_ONLY}: it covers the simulation's randomness "
+            "(the Monte Carlo error of the average), not what we do not know about the "
+            "mechanisms, which these runs over one parameter set do not show."
+        )
+    return (
+        f"[ ]: 95 % {MECHANISMS_RANGE}: 95 % of the {c.ensemble['members']} plausible "
+        "parameter sets give an average in this range; it decides ✓ and ✗. An interval "
+        f"marked '{SIMULATION_ONLY}' (a ratio's Fieller interval) covers the simulation's "
+        "randomness alone."
+    )
+
+
 def _table_notes(c: Comparison) -> list[str]:
     """The notes under the outcomes table: what n is, the greyed cells, unpaired differences."""
-    notes = [
+    notes = [_brackets_note(c)]
+    notes.append(
         "n: the participants a share rests on in one run (those who reached its horizon); "
         "comparison.csv has the number over all replicates."
-    ]
+    )
     if c.table["few_people"].astype(bool).any():
         notes.append(
             f"‡ greyed: rests on fewer than {MIN_PEOPLE} participants per run, so it is not a "

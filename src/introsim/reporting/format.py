@@ -19,15 +19,19 @@ from __future__ import annotations
 import html
 import math
 import textwrap
-from typing import TypeGuard
+from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 from introsim.model.outcomes import OUTCOME_INFO
 from introsim.params.text import visible
 
 __all__ = [
     "GLUE",
+    "MECHANISMS_RANGE",
     "MISSING",
+    "SIMULATION_ONLY",
     "THOUSANDS_NB",
+    "decisive_range",
     "excludes_zero",
     "format_diff",
     "format_interval",
@@ -161,6 +165,37 @@ def excludes_zero(low: float | None, high: float | None) -> bool:
     if low is None or high is None or not (is_number(low) and is_number(high)):
         return False
     return low > 0 or high < 0
+
+
+MECHANISMS_RANGE = "mechanisms' range"
+"""The kind of an interval that holds 95 % of a posterior ensemble's averages, in words."""
+SIMULATION_ONLY = "simulation only"
+"""The kind of an interval that covers only the simulation's randomness, in words."""
+
+
+def decisive_range(
+    row: Mapping[str, Any], difference: bool = True
+) -> tuple[float | None, float | None, str]:
+    """The 95 % range that decides whether a number is clear, and its kind in words.
+
+    Over a posterior ensemble: the mechanisms' range (``parameter_*`` columns), as the
+    simulation's interval only says how well the runs pin down their own average. Without
+    one (or for a number without that range, such as a ratio), the simulation's interval.
+
+    Args:
+        row: A row of the comparison table.
+        difference: The difference from the reference (``diff_*``) rather than the level.
+
+    Returns:
+        ``(low, high, kind)``, kind :data:`MECHANISMS_RANGE` or :data:`SIMULATION_ONLY`.
+    """
+    prefix = "diff_" if difference else ""
+    low, high = row.get(f"{prefix}parameter_low"), row.get(f"{prefix}parameter_high")
+    if is_number(low) and is_number(high):
+        return low, high, MECHANISMS_RANGE
+    if difference:
+        return row.get("diff_low"), row.get("diff_high"), SIMULATION_ONLY
+    return row.get("ci_low"), row.get("ci_high"), SIMULATION_ONLY
 
 
 def plot_text(text: object) -> str:

@@ -31,6 +31,9 @@ from introsim.model.ledger import (
 from introsim.model.state import WEEKS_PER_YEAR
 from introsim.params.schema import PAYERS
 from introsim.reporting.format import (
+    MECHANISMS_RANGE,
+    SIMULATION_ONLY,
+    decisive_range,
     excludes_zero,
     format_diff,
     format_interval,
@@ -92,12 +95,14 @@ def _year(x: float | None, years: int) -> str:
     return "the start" if x == 0 else f"year {int(x)}"
 
 
-def payback_text(row: dict[str, Any] | None, years: int) -> str:
-    """The payback row of a comparison in words: ``year 3 (95 %: year 2 to year 5)``.
+def payback_text(row: dict[str, Any] | None, years: int, mechanisms: bool = False) -> str:
+    """The payback row of a comparison in words: ``year 3 (95 %, simulation only: ...)``.
 
     Args:
         row: The comparison table's ``payback_year_<payer>`` row of one scenario.
         years: Full years in the horizon.
+        mechanisms: The comparison ran over a posterior ensemble: the years at the ends of
+            the mechanisms' range (``diff_parameter_*``) are given, not the simulation's.
 
     Returns:
         "year K" (the first year from whose end the policy has cost the payer no more than the
@@ -115,12 +120,15 @@ def payback_text(row: dict[str, Any] | None, years: int) -> str:
         "never dearer": "never dearer",
         "not within the horizon": f"not within {years} years",
     }.get(status, f"year {int(row['diff'])}" if _ok(row.get("diff")) else "–")
-    early, late = row.get("diff_low"), row.get("diff_high")
+    prefix, kind = (
+        ("diff_parameter_", MECHANISMS_RANGE) if mechanisms else ("diff_", SIMULATION_ONLY)
+    )
+    early, late = row.get(f"{prefix}low"), row.get(f"{prefix}high")
     if _ok(early) and _ok(late) and early == late == row.get("diff"):
         return main
     if not _ok(early) and not _ok(late):
         return main
-    return f"{main} (95 %: {_year(early, years)} to {_year(late, years)})"
+    return f"{main} (95 %, {kind}: {_year(early, years)} to {_year(late, years)})"
 
 
 def ratio_text(row: dict[str, Any] | None) -> str:
@@ -133,16 +141,21 @@ def ratio_text(row: dict[str, Any] | None) -> str:
     if status != "ratio":
         return STATUS_TEXT.get(status, status)
     lo, hi = format_number(NOK, row["diff_low"]), format_number(NOK, row["diff_high"])
-    return f"{format_number(NOK, row['diff'])} NOK (95 %: {lo} to {hi})"
+    # Fieller's interval of a ratio of averages: the simulation's precision only.
+    return f"{format_number(NOK, row['diff'])} NOK (95 %, {SIMULATION_ONLY}: {lo} to {hi})"
 
 
 def payer_rows(c: Comparison) -> list[dict[str, Any]]:
     """Each payer's figures in a comparison, as text: the terminal's and the report's table.
 
+    Each interval is the one that decides (:func:`~introsim.reporting.format.decisive_range`:
+    the mechanisms' range over a posterior ensemble, else the simulation's), with its kind.
+
     Returns:
         One dict per payer of :data:`LEDGER_PAYERS`: ``payer`` (words), ``levels`` (each
-        scenario's net cost with its interval), ``diffs`` (each compared scenario's difference
-        with its interval, and whether it is clear), ``ratios`` and ``paybacks`` (text).
+        scenario's net cost, its interval and the interval's kind), ``diffs`` (each compared
+        scenario's difference, its interval, whether it is clear, and the interval's kind),
+        ``ratios`` and ``paybacks`` (text).
     """
     out = []
     for payer in LEDGER_PAYERS:
@@ -150,24 +163,29 @@ def payer_rows(c: Comparison) -> list[dict[str, Any]]:
         levels, diffs, ratios, paybacks = [], [], [], []
         for scenario in c.names:
             r = c.row(scenario, name) or {}
+            low, high, kind = decisive_range(r, difference=False)
             levels.append(
-                (
-                    format_value(name, r.get("mean")),
-                    format_interval(name, r.get("ci_low"), r.get("ci_high")),
-                )
+                (format_value(name, r.get("mean")), format_interval(name, low, high), kind)
             )
         for scenario in c.names[1:]:
             r = c.row(scenario, name) or {}
-            low, high = r.get("diff_low"), r.get("diff_high")
+            low, high, kind = decisive_range(r)
             diffs.append(
                 (
                     format_diff(name, r.get("diff")),
                     format_interval(name, low, high, signed=True),
                     excludes_zero(low, high),
+                    kind,
                 )
             )
             ratios.append(ratio_text(c.row(scenario, payer_ratio_name(payer))))
-            paybacks.append(payback_text(c.row(scenario, payback_name(payer)), _years(c, scenario)))
+            paybacks.append(
+                payback_text(
+                    c.row(scenario, payback_name(payer)),
+                    _years(c, scenario),
+                    mechanisms=c.ensemble is not None,
+                )
+            )
         out.append(
             {
                 "payer": PAYER_LABELS[payer],
@@ -199,7 +217,7 @@ def who_pays(c: Comparison, scenario: str) -> dict[str, Any]:
         d = r.get("diff")
         if not _ok(d):
             continue
-        if excludes_zero(r.get("diff_low"), r.get("diff_high")):
+        if excludes_zero(*decisive_range(r)[:2]):
             way = "more" if d > 0 else "less"
             clear.append(f"{PAYER_LABELS[payer]} {format_number(NOK, abs(d))} NOK {way}")
         else:
@@ -208,7 +226,11 @@ def who_pays(c: Comparison, scenario: str) -> dict[str, Any]:
         "weeks": c.weeks[c.names.index(scenario)],
         "differing": _join(clear) if clear else "",
         "unclear": _join(unclear) if unclear else "",
-        "payback": payback_text(c.row(scenario, payback_name(PUBLIC)), _years(c, scenario)),
+        "payback": payback_text(
+            c.row(scenario, payback_name(PUBLIC)),
+            _years(c, scenario),
+            mechanisms=c.ensemble is not None,
+        ),
     }
 
 
@@ -318,10 +340,13 @@ SECTION_LEAD = Markup(
     "purse. The municipality's level leaves out much of what the integration grant is meant "
     "to cover (housing, health, child welfare and other services are not in the model): read "
     "its differences, not its level. "
-    "The table gives each payer's net cost with its 95 % interval, the difference from the "
+    "The table gives each payer's net cost with its 95 % interval (its kind under it: the "
+    "mechanisms' range over a posterior ensemble, else the simulation's randomness only), "
+    "the difference from the "
     "reference, the extra net cost per extra person-year in work (both discounted; "
     "<b>dominant</b>: cheaper for that payer and more in work), and the year the policy pays "
     "back for that payer: the first year from whose end it has cost no more than the "
-    "reference, with the years at the two ends of the interval ('the start': never dearer)."
+    "reference, with the years at the two ends of the interval ('the start': never dearer). "
+    "<b>Dominant</b>, like every 'clear', rests on the mechanisms' range where there is one."
 )
 """Section 7's heading and reading guide."""

@@ -249,8 +249,7 @@ def recommendation(result: TrialResult) -> str:
             d: {
                 **needed[d],
                 "smallest": band["covering"],
-                "at_first": band["covering"] is not None
-                and band["covering"] == min(band["share_by_n"]),
+                "at_first": band["covering"] is not None and band["covering"] == band["smallest"],
                 "clusters": _clusters_at(result, d, band),
             }
             for d, band in across.items()
