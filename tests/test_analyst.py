@@ -402,6 +402,9 @@ def test_every_study_command_has_a_dry_run(study_files, tmp_path, small_files):
         assert res.returncode == 0, (kind, res.stderr)
         plan = json.loads(res.stdout)
         assert plan["runs"] == expected[kind], kind
+        # Only a calibration's count is a bound, with a typical run's count below it.
+        typical = plan["typical_runs"]
+        assert (typical is None) == (kind != "calibrate") and (typical or 0) <= plan["runs"]
         assert plan["seconds_per_run"] > 0 and plan["estimate_s"] >= 0
         assert not out.exists(), kind  # nothing written
     text = call_cli("sweep", study_files["grid"], "--dry-run", "--jobs", "2").stdout

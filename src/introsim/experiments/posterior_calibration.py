@@ -523,8 +523,12 @@ class CalibrateStudy(Study):
         ]
 
     def size(self) -> tuple[str, int]:
-        """An estimate of the runs: waves may stop early, rounds of members may be fewer."""
+        """The most runs it can ask for: waves may stop early, rounds of members be fewer."""
         return _size(self.cal)
+
+    def typical_runs(self) -> int:
+        """The runs a typical calibration of this size asks for (see :func:`_typical_runs`)."""
+        return _typical_runs(self.cal)
 
     def run(self, runner: Runner) -> CalibrationPosterior:
         """History-match on the runner, a line per wave on standard error."""
@@ -537,7 +541,7 @@ class CalibrateStudy(Study):
             store=runner.store,
             progress=runner.progress,
             log=lambda line: console.print(line, markup=False),
-            expected=_typical_runs(self.cal),
+            expected=self.typical_runs(),
         )
 
     def notes(self, result: CalibrationPosterior) -> list[str]:

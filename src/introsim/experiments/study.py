@@ -137,8 +137,16 @@ class Study:
         return []
 
     def size(self) -> tuple[str, int]:
-        """The progress bar's label and the number of tasks to do."""
+        """The progress bar's label and the number of tasks to do (at most, where not known)."""
         raise NotImplementedError
+
+    def typical_runs(self) -> int | None:
+        """The runs a typical run asks for where :meth:`size` is only a bound; else None.
+
+        A calibration's bound is far above a typical run (its rounds of members stop once
+        enough are found). The dry run says this beside the bound; the progress bar counts to it.
+        """
+        return None
 
     def run(self, runner: Runner) -> Any:
         """Run the study on ``runner`` and analyse it; return its result."""
@@ -445,8 +453,8 @@ def dry_run(
     cores (a busy machine is said to be so).
 
     Returns:
-        ``{"study", "name", "runs", "what", "jobs", "seconds_per_run", "estimate_s",
-        "load", "text"}``.
+        ``{"study", "name", "runs", "typical_runs", "what", "jobs", "seconds_per_run",
+        "estimate_s", "load", "text"}`` (``typical_runs`` None where ``runs`` is exact).
 
     Raises:
         StudyError: A check failed (one line).
@@ -479,16 +487,24 @@ def dry_run(
     )
     title = study.kind if study.name == study.kind else f"{study.kind} {study.name}"
     took = f"{per_run:.2f} s" if per_run >= 0.1 else f"{1000 * per_run:.0f} ms"
+    typical = study.typical_runs()
+    usually = (
+        f" Most ask for far fewer: about {typical} runs ({_duration(typical * per_run / jobs)}) "
+        "is typical."
+        if typical is not None
+        else ""
+    )
     text = (
         f"{title}: {what} = {runs} runs. A run of the largest scenario "
         f"({largest.scenario.name}) takes {took} here, so the runs would take about "
         f"{_duration(estimate)} on {jobs} {workers} with cores to themselves (the simulation "
-        "alone; runs already stored in the output folder are not run again)." + busy
+        "alone; runs already stored in the output folder are not run again)." + usually + busy
     )
     return {
         "study": study.kind,
         "name": study.name,
         "runs": runs,
+        "typical_runs": typical,
         "what": what,
         "jobs": jobs,
         "seconds_per_run": round(per_run, 4),
@@ -549,6 +565,7 @@ def drive(
         note(line)
     store = RunStore(out) if study.stores else None
     label, total = study.size()
+    total = study.typical_runs() or total  # a bound far above a typical run would mislead
     t0 = time.perf_counter()
     try:
         with (
