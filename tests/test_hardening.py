@@ -471,6 +471,23 @@ def test_long_work_is_announced_after_the_first_runs() -> None:
     assert notes == ["note: sweep: about 8.5 h for 100000 runs (estimated from runs 2 to 11)"]
 
 
+def test_time_left_leaves_out_the_start_up_and_waits_for_a_rate() -> None:
+    # As a study on a pool: 40 s compiling the kernels, then the first batch of 32 runs at once,
+    # then 32 runs every 2 s (800 runs in 57.5 s, nowhere near the 16 min the first line said).
+    console, buffer = plain_console()
+    clock = FakeClock()
+    with progress.progress_reporter("study", 800, console=console, clock=clock) as tick:
+        tick(0, 800)
+        clock.now += 40
+        tick(32, 800)
+        clock.now += progress.PLAIN_EVERY_S  # 5 batches of 32 runs later
+        tick(192, 800)
+    lines = [line for line in buffer.getvalue().splitlines() if not line.startswith("note:")]
+    first, second = lines
+    assert first == "study: 32/800 runs (4 %), 40 s"  # no rate yet: no estimate
+    assert second == "study: 192/800 runs (24 %), 50 s, about 38 s left"  # 608 runs at 16/s
+
+
 def test_short_work_is_not_announced_and_plain_lines_are_spaced() -> None:
     console, buffer = plain_console()
     clock = FakeClock()

@@ -17,6 +17,7 @@ from introsim.experiments.posterior import (
     history_match,
     implausibility,
     load_posterior,
+    most_points,
     posterior_toml,
     recover,
     replicates_needed,
@@ -189,6 +190,23 @@ def test_same_seed_same_bytes_other_seed_other_members(matched) -> None:
         PARAMETERS, targets_at(TRUE), toy, Settings(seed=12, waves=1, points=40, members=10)
     )
     assert other.members.values.tobytes() != matched.members.values[:10].tobytes()
+
+
+def test_most_points_bounds_a_run_and_is_reached_when_no_candidate_passes(matched) -> None:
+    assert matched.evaluations <= most_points(SETTINGS) * 10  # members found: far below
+    # The worst case: the emulators let candidates through, but every simulated candidate
+    # misses the targets, so each round of members asks for the most it may.
+    settings = Settings(seed=3, waves=2, points=24, candidates=512, members=4, member_rounds=3)
+    calls: list[int] = []
+
+    def misleading(points: np.ndarray, replicates: tuple[int, ...], seed: int) -> np.ndarray:
+        calls.append(points.shape[0])
+        return toy(points, replicates, seed) + (1.0 if len(calls) > settings.waves else 0.0)
+
+    post = history_match(PARAMETERS, targets_at(TRUE), misleading, settings)
+    assert len(post.members) == 0 and calls == [24, 24, 4, 20, 20]
+    # Every point of the bound but the fresh re-runs of members (there are none).
+    assert post.evaluations == (most_points(settings) - settings.members) * 10
 
 
 def test_simulator_of_the_wrong_shape_is_refused() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from introsim.experiments.posterior import load_posterior
 from introsim.experiments.posterior_calibration import (
+    CalibrateStudy,
     build_manifest,
     load_posterior_calibration,
     min_points,
@@ -154,6 +156,15 @@ def test_too_few_design_points_for_the_parameters_are_refused_before_any_run(fol
         assert n - max(2, n // 5) >= d + 2 and (n - 1) - max(2, (n - 1) // 5) < d + 2
 
 
+def test_the_dry_runs_bound_holds_the_runs_the_shipped_posterior_took() -> None:
+    root = Path(__file__).resolve().parents[1] / "calibration"
+    header = (root / "posterior.toml").read_text(encoding="utf-8")
+    took = re.search(r"Cost: +([\d,]+) model runs", header)
+    assert took, "the shipped posterior's header no longer gives its model runs"
+    what, runs = CalibrateStudy.load(root / "default.toml").size()
+    assert what.startswith("at most ") and runs >= int(took[1].replace(",", ""))
+
+
 def test_runs_on_the_engine_and_writes_the_ensemble(folder: Path, tmp_path: Path) -> None:
     cal = load_posterior_calibration(folder / "cal.toml")
     store = RunStore(tmp_path / "out")
@@ -161,7 +172,8 @@ def test_runs_on_the_engine_and_writes_the_ensemble(folder: Path, tmp_path: Path
     result = run_posterior_calibration(cal, store=store)
     post = result.posterior
     assert len(post.members) >= 5
-    assert result.runs > 0
+    # The dry run's "at most" is a bound on the runs a calibration asks for.
+    assert 0 < result.runs <= CalibrateStudy(cal).size()[1]
     out = tmp_path / "written"
     out.mkdir()
     manifest = build_manifest(result, executor="1 process", wall_time_s=1.0, command=None)

@@ -144,8 +144,12 @@ def progress_reporter(
         state["last_line"] = now
         elapsed = now - start
         left = ""
-        if 0 < done < total:
-            left = f", about {format_duration(elapsed / done * (total - done))} left"
+        # Time left from the rate since the first steps finished (start-up is paid once and
+        # would make the first lines promise far too long); none until there is such a rate.
+        first = state["first"]
+        if first is not None and first[0] < done < total:
+            rate = (now - first[1]) / (done - first[0])
+            left = f", about {format_duration(rate * (total - done))} left"
         share = 100 * done / total if total else 100.0
         say(f"{label}: {done}/{total} {unit} ({share:.0f} %), {format_duration(elapsed)}{left}")
 

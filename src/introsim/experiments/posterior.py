@@ -92,6 +92,7 @@ __all__ = [
     "history_match",
     "implausibility",
     "load_posterior",
+    "most_points",
     "posterior_toml",
     "recover",
     "replicates_needed",
@@ -128,6 +129,10 @@ width on each side (within the declared ranges), so it does not clip the region.
 
 RECOVERY_SLACK = 0.25
 """Share of the recovered members' range added on each side when checking a known value."""
+
+MAX_BATCH = 5
+"""A later round of member candidates simulates at most this many times the members wanted:
+the round after a poor acceptance rate asks for more, but not without bound."""
 
 _PURPOSE = {"design": 1, "screen": 2, "members": 3, "loto": 4, "gp": 5}
 """Spawn keys of the random streams, one per use, so adding draws to one leaves the others."""
@@ -882,7 +887,7 @@ class _Match:
             if have >= s.members:
                 break
             rate = max(have / proposed, 0.02)
-            batch = int(min(5 * s.members, math.ceil(1.2 * (s.members - have) / rate)))
+            batch = int(min(MAX_BATCH * s.members, math.ceil(1.2 * (s.members - have) / rate)))
         if not kept:
             empty = np.empty((0, self.d))
             m0 = np.empty((0, len(self.targets)))
@@ -940,6 +945,20 @@ def _box(points: np.ndarray, box: tuple[np.ndarray, np.ndarray]) -> tuple[np.nda
     lo, hi = points.min(axis=0), points.max(axis=0)
     pad = REGION_MARGIN * np.maximum(hi - lo, 1.0 / max(points.shape[0], 1))
     return np.maximum(lo - pad, 0.0), np.minimum(hi + pad, 1.0)
+
+
+def most_points(settings: Settings) -> int:
+    """The most parameter points :func:`history_match` can simulate with ``settings``.
+
+    Every wave simulates at most ``points`` (the first exactly that many); the first round
+    of member candidates ``members``, each of the other ``member_rounds - 1`` at most
+    :data:`MAX_BATCH` × ``members``; then at most ``members`` again on fresh seeds. A run
+    reaches this only when almost no candidate is within the cut-off: the rounds stop once
+    ``members`` are found.
+    """
+    s = settings
+    candidates = s.members * (1 + MAX_BATCH * (s.member_rounds - 1))
+    return s.waves * s.points + candidates + s.members
 
 
 def history_match(

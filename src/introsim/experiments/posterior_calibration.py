@@ -58,6 +58,7 @@ from introsim.experiments.posterior import (
     Settings,
     Target,
     history_match,
+    most_points,
     posterior_toml,
     recover,
 )
@@ -388,7 +389,7 @@ def run_posterior_calibration(
         store: Keeps runs as they finish; a rerun takes them from it.
         progress: Called with (runs done so far, ``expected`` or the runs known so far).
         log: Called with a line per wave and round of members.
-        expected: The runs the progress bar counts to (an estimate, see :func:`_size`).
+        expected: The runs the progress bar counts to (an estimate, see :func:`_typical_runs`).
 
     Returns:
         The posterior and the number of model runs.
@@ -536,7 +537,7 @@ class CalibrateStudy(Study):
             store=runner.store,
             progress=runner.progress,
             log=lambda line: console.print(line, markup=False),
-            expected=_size(self.cal)[1],
+            expected=_typical_runs(self.cal),
         )
 
     def notes(self, result: CalibrationPosterior) -> list[str]:
@@ -595,18 +596,41 @@ class CalibrateStudy(Study):
 
 
 def _size(cal: PosteriorCalibration) -> tuple[str, int]:
-    """What a calibration runs at most, as the progress bar's label and count.
+    """The most runs a calibration can ask for, as the dry run's label and count.
 
-    Every wave's points, about one and a half times the members as candidates, the members
-    again on fresh seeds, and the synthetic recovery (its first wave is the main run's, so
-    stored), each point running every scenario its targets need.
+    The history match's most parameter points (:func:`~posterior.most_points`), and as many
+    again for the synthetic recovery with its own members (its first wave is the main run's:
+    served from the store, but asked for and counted), each point running every scenario
+    its targets need.
+    """
+    m, per_point = cal.meta, _per_point(cal)
+    points = most_points(cal.settings)
+    if m.recovery_members:
+        points += most_points(dataclasses.replace(cal.settings, members=m.recovery_members))
+    return f"at most {points} parameter points × {per_point} runs", points * per_point
+
+
+TYPICAL_MEMBER_POINTS = 4
+"""Parameter points a member costs in a typical run, for the progress bar only: candidates
+until enough are within the cut-off, and the member again on fresh seeds (the shipped default
+calibration: 288 candidates and 100 re-runs for 100 members)."""
+
+
+def _typical_runs(cal: PosteriorCalibration) -> int:
+    """The runs a calibration typically asks for, which the progress bar counts to.
+
+    The bound of :func:`_size` is far above a usual run, so a bar counting to it would
+    promise hours for minutes; the bar's count grows if a run asks for more than this.
     """
     m = cal.meta
-    per_point = sum(ModelSimulator.needs(cal.targets, tuple(t.replicates for t in cal.fitted)))
-    points = m.waves * m.points + round(2.5 * m.members)
-    if m.recovery_members:
-        points += (m.waves - 1) * m.points + round(2.5 * m.recovery_members)
-    return f"at most {points} parameter points × {per_point} runs", points * per_point
+    waves = m.waves * m.points * (2 if m.recovery_members else 1)
+    points = waves + TYPICAL_MEMBER_POINTS * (m.members + m.recovery_members)
+    return min(points * _per_point(cal), _size(cal)[1])
+
+
+def _per_point(cal: PosteriorCalibration) -> int:
+    """Model runs of one parameter point: every scenario its fitted targets need."""
+    return sum(ModelSimulator.needs(cal.targets, tuple(t.replicates for t in cal.fitted)))
 
 
 def _band(low: float, high: float, sd: float) -> str:
