@@ -180,7 +180,7 @@ def _employment_chart(c: Comparison) -> go.Figure:
                 hoverinfo="skip",
                 legendgroup=name,
                 showlegend=False,
-                name=f"{title} 95 % interval",
+                name=f"{title} 95 % interval, {SIMULATION_ONLY}",
             )
         )
         fig.add_trace(
@@ -193,7 +193,7 @@ def _employment_chart(c: Comparison) -> go.Figure:
                 legendgroup=name,
                 customdata=100 * d[["ci_low", "ci_high"]].to_numpy(),
                 hovertemplate="week %{x}: %{y:.1f} % in work "
-                "(95 % interval %{customdata[0]:.1f} to %{customdata[1]:.1f})",
+                f"(95 %, {SIMULATION_ONLY}: " + "%{customdata[0]:.1f} to %{customdata[1]:.1f})",
             )
         )
     end = _programme_end(c)
@@ -803,7 +803,7 @@ def _alt_texts(c: Comparison) -> dict[str, str]:
         )
     return {
         "employment": "Line chart of the share of participants in work, week by week, one line "
-        f"per scenario with its 95 % band. At week {at}: {shares}."
+        f"per scenario with its 95 % band ({SIMULATION_ONLY}). At week {at}: {shares}."
         + (
             f" A shaded band at weeks {end[0]} to {end[1]} marks where the programme reaches its "
             "maximum length."
@@ -852,9 +852,11 @@ def _sections(c: Comparison) -> list[dict[str, Any]]:
     value_lead = Markup(
         "The difference in cost per participant divided by the difference in years in work "
         "per participant, both over the same {horizon} weeks, against {ref}, with its 95 % "
-        "interval (Fieller's method). A scenario that is clearly cheaper and clearly gets "
-        "more people into work is <b>dominant</b> (✓): no cost per person-year is needed "
-        "to prefer it; one that is dearer and worse is <b>dominated</b> (✗). The table "
+        "interval (Fieller's method; simulation only). A scenario that is clearly cheaper and "
+        "clearly gets more people into work is <b>dominant</b> (✓): no cost per person-year "
+        "is needed to prefer it; one that is dearer and worse is <b>dominated</b> (✗); "
+        "'clearly', as everywhere here, by the mechanisms' range where the runs span a "
+        "posterior ensemble. The table "
         "also gives the cost per extra person in work at 12 months; it divides the whole "
         "horizon's cost by a 12-month effect, so it makes policies whose effect comes "
         "later look dearer."
@@ -863,7 +865,9 @@ def _sections(c: Comparison) -> list[dict[str, Any]]:
         "employment": (
             "Share in work, week by week",
             "The share of participants in work (ordinary or subsidised), averaged over "
-            "replicates; the shaded band around each line is the 95 % interval of that average. "
+            "replicates; the shaded band around each line is the 95 % interval of that average, "
+            f"{SIMULATION_ONLY}: how precisely the runs pin it down, not what we do not know "
+            "about the mechanisms. "
             "The dotted lines mark 1, 2 and 5 years." + kink,
         ),
         "status": (
@@ -892,7 +896,8 @@ def _sections(c: Comparison) -> list[dict[str, Any]]:
         "payers": (ledger_report.SECTION_TITLE, ledger_report.SECTION_LEAD),
         "subgroups": (
             "For whom: results by subgroup",
-            "Average share in work at 12 months within each subgroup, with 95 % intervals; "
+            "Average share in work at 12 months within each subgroup, with 95 % intervals "
+            f"({SIMULATION_ONLY}); "
             "use the menu above the chart to switch to work or education when leaving the "
             "programme. Small subgroups have wide intervals.",
         ),
