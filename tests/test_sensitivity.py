@@ -164,6 +164,11 @@ def test_morris_amounts_of_nok_are_written_as_every_table_writes_nok():
         pd.DataFrame(rows).assign(value=lambda d: d["value"] / 1e6), "morris", "employed_12m"
     )
     assert "a (mu* 0.0647)" in shares, shares  # a share keeps its significant digits
+    from introsim.reporting.sensitivity_report import _bars
+
+    frame = pd.DataFrame(rows).assign(outcome=cost)
+    names = {trace.name for trace in _bars(frame, "morris").data}
+    assert "noise floor (dummy's mu* 2 100)" in names, names
 
 
 MORRIS = """\

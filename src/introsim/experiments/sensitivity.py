@@ -58,6 +58,8 @@ __all__ = [
     "check_analysis",
     "convergence",
     "floor",
+    "in_nok",
+    "index_text",
     "noise_share",
     "run_sensitivity",
     "sample_size",

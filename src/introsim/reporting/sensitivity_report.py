@@ -24,6 +24,7 @@ from introsim.experiments.sensitivity import (
     PRIMARY,
     Sensitivity,
     floor,
+    index_text,
     verdicts,
 )
 from introsim.model.outcomes import OUTCOME_INFO
@@ -64,6 +65,7 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
             )
         )
     level = floor(part, primary)
+    outcome = str(part["outcome"].iloc[0]) if "outcome" in part and len(part) else ""
     if level is not None:
         fig.add_vline(x=level, line_dash="dash", line_color="#555")
         # Named in the legend below the plot: a label on the line is cut off at phone widths.
@@ -73,7 +75,7 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
                 y=[None],
                 mode="lines",
                 line={"dash": "dash", "color": "#555"},
-                name=f"noise floor (dummy's {NAMES[primary]} {level:.3g})",
+                name=f"noise floor (dummy's {NAMES[primary]} {index_text(level, method, outcome)})",
             )
         )
     # No x-axis title: the legend below names each index, and a title collides with it.
