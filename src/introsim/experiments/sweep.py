@@ -244,9 +244,9 @@ def _extra_rows(
     to the share difference, given only where the gain is clear and the cost higher
     (``status`` says what holds otherwise). ``values`` and ``base`` are (members,
     replicates, outcomes); over an ensemble the extra persons also get the three
-    kinds of uncertainty.
+    kinds of uncertainty, and ``status`` rests on the mechanisms' range, as in a comparison.
     """
-    from introsim.experiments.compare import cost_status
+    from introsim.experiments.compare import _decisive, cost_status
     from introsim.experiments.statistics import fieller_ratio, t_interval
     from introsim.experiments.uncertainty import three_kinds
 
@@ -257,7 +257,7 @@ def _extra_rows(
     )
     n, d, lo, hi, p = t_interval(_units(d_share) * size)
     _, c, c_lo, c_hi, _ = t_interval(_units(d_cost))
-    status = cost_status((d, lo, hi), (c, c_lo, c_hi))
+    status = cost_status(_decisive((d, lo, hi), d_share * size), _decisive((c, c_lo, c_hi), d_cost))
     n_ratio, r, r_lo, r_hi = fieller_ratio(_units(d_cost), _units(d_share))
     if status != "ratio":
         r = r_lo = r_hi = np.nan
