@@ -23,6 +23,26 @@ def test_parameter_reference_is_generated_from_the_schema():
     )
 
 
+def test_whole_amounts_in_the_reference_are_written_in_full():
+    # Read as a scenario file would take it, each default is the schema's value; a whole
+    # amount is written in full (1350000, not the 1.35e+06 of six significant digits).
+    import tomllib
+
+    from introsim.params.catalog import iter_params
+
+    checked = 0
+    for p in iter_params():
+        values = p.default if isinstance(p.default, tuple) else (p.default,)
+        if not all(isinstance(v, float) and v.is_integer() for v in values):
+            continue
+        text = p.default_text()
+        assert "e" not in text, f"{p.path}: {text}"
+        parsed = tomllib.loads(f"x = {text}")["x"]
+        assert list(values) == (parsed if isinstance(parsed, list) else [parsed]), p.path
+        checked += 1
+    assert checked > 0
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_relative_links_resolve(doc: Path):
     targets = [t for t in LINK.findall(doc.read_text(encoding="utf-8"))]

@@ -72,11 +72,13 @@ class ParamInfo:
         if isinstance(self.default, bool):
             return str(self.default).lower()
         if isinstance(self.default, float):
-            return f"{self.default:g}"
+            return _default_number(self.default)
         if isinstance(self.default, tuple):
             return (
                 "["
-                + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in self.default)
+                + ", ".join(
+                    _default_number(v) if isinstance(v, float) else str(v) for v in self.default
+                )
                 + "]"
             )
         return str(self.default)
@@ -98,6 +100,13 @@ class ParamInfo:
         if self.plausible is None:
             return ""
         return f"{_number(self.plausible[0])} to {_number(self.plausible[1])}"
+
+
+def _default_number(x: float) -> str:
+    """A float default as a scenario file would write it: whole amounts in full, not 1.35e+06."""
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:g}"
 
 
 def _number(x: float) -> str:
