@@ -169,6 +169,15 @@ def test_morris_amounts_of_nok_are_written_as_every_table_writes_nok():
     frame = pd.DataFrame(rows).assign(outcome=cost)
     names = {trace.name for trace in _bars(frame, "morris").data}
     assert "noise floor (dummy's mu* 2 100)" in names, names
+    # The charts' hovers write NOK whole and grouped too (64 670, not 6.47e+04 or 64670.400).
+    from introsim.reporting.sensitivity_report import _morris
+
+    for fig in (_bars(frame, "morris"), _morris(frame)):
+        assert fig.layout.separators == ". "
+        hovers = [t.hovertemplate for t in fig.data if t.hovertemplate]
+        assert hovers and all(":,.0f}" in h for h in hovers), hovers
+    share = frame.assign(outcome="employed_12m")
+    assert all(":,.0f}" not in (t.hovertemplate or "") for t in _bars(share, "morris").data)
 
 
 MORRIS = """\

@@ -24,6 +24,7 @@ from introsim.experiments.sensitivity import (
     PRIMARY,
     Sensitivity,
     floor,
+    in_nok,
     index_text,
     verdicts,
 )
@@ -48,6 +49,8 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
     # A legend's swatch takes the colour of the trace's first bar: the grey dummy goes last
     # in the data, while the axis keeps the sorted order.
     data_order = [f for f in order if f != DUMMY] + [f for f in order if f == DUMMY]
+    outcome = str(part["outcome"].iloc[0]) if "outcome" in part and len(part) else ""
+    value = _hover_format(method, outcome)
     fig = go.Figure()
     for i, kind in enumerate(kinds):
         rows = full[full["index"] == kind].set_index("factor").reindex(data_order)
@@ -61,11 +64,10 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
                 name=NAMES[kind],
                 marker_color=[GREY if f == DUMMY else colour(i) for f in data_order],
                 error_x={"type": "data", "array": err_hi, "arrayminus": err_lo, "symmetric": False},
-                hovertemplate="%{y}: %{x:.3f}<extra>" + NAMES[kind] + "</extra>",
+                hovertemplate="%{y}: %{x:" + value + "}<extra>" + NAMES[kind] + "</extra>",
             )
         )
     level = floor(part, primary)
-    outcome = str(part["outcome"].iloc[0]) if "outcome" in part and len(part) else ""
     if level is not None:
         fig.add_vline(x=level, line_dash="dash", line_color="#555")
         # Named in the legend below the plot: a label on the line is cut off at phone widths.
@@ -83,8 +85,18 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
         barmode="group",
         yaxis_title="",
         yaxis={"categoryorder": "array", "categoryarray": order},
+        separators=SEPARATORS,
     )
     return layout(fig, max(260, 60 + 28 * len(order) * len(kinds)))
+
+
+# Hovers write numbers as the tables do: a NOK amount whole, thousands apart (64 665).
+SEPARATORS = ". "
+
+
+def _hover_format(method: str, outcome: str) -> str:
+    """The plotly number format of a study's index in hovers: NOK whole, others to 3 places."""
+    return ",.0f" if in_nok(method, outcome) else ".3f"
 
 
 def _morris(part: pd.DataFrame) -> go.Figure:
@@ -94,6 +106,8 @@ def _morris(part: pd.DataFrame) -> go.Figure:
     mus = full[full["index"] == "mu_star"].set_index("factor")
     sig = full[full["index"] == "sigma"].set_index("factor")["value"]
     level = floor(part, "mu_star")
+    outcome = str(part["outcome"].iloc[0]) if "outcome" in part and len(part) else ""
+    value = _hover_format("morris", outcome) if in_nok("morris", outcome) else ".3g"
     # Label the factors above the floor (and the dummy); the rest crowd the origin.
     shown = [
         f.split(".")[-1] if f == DUMMY or level is None or v > level else ""
@@ -111,7 +125,9 @@ def _morris(part: pd.DataFrame) -> go.Figure:
             textposition=positions,
             marker={"color": [GREY if f == DUMMY else colour(0) for f in mus.index]},
             hovertext=list(mus.index),
-            hovertemplate="%{hovertext}<br>mu* %{x:.3g}<br>sigma %{y:.3g}<extra></extra>",
+            hovertemplate=(
+                f"%{{hovertext}}<br>mu* %{{x:{value}}}<br>sigma %{{y:{value}}}<extra></extra>"
+            ),
             showlegend=False,
         )
     )
@@ -125,7 +141,9 @@ def _morris(part: pd.DataFrame) -> go.Figure:
             name="sigma = mu*",
         )
     )
-    fig.update_layout(xaxis_title="mu* (mean abs. effect)", yaxis_title="sigma")
+    fig.update_layout(
+        xaxis_title="mu* (mean abs. effect)", yaxis_title="sigma", separators=SEPARATORS
+    )
     return layout(fig, 420)
 
 
