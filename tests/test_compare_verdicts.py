@@ -89,3 +89,37 @@ def test_a_sweep_points_cost_status_rests_on_the_mechanisms_range_too():
     assert status(20, np.linspace(-70_000, 34_000, 20)) == "no clear extra cost"
     assert status(20, np.linspace(-30_000, -10_000, 20)) == "dominant"
     assert status(1, np.array([-18_000.0])) == "dominant"
+
+
+def test_the_payers_table_measures_the_kind_of_interval_too(monkeypatch):
+    # Intervals shorter than their kind's name ("mechanisms' range"): a table judged wide
+    # enough on the numbers alone would cut the names short ("mechanisms' ra…").
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from introsim.experiments import compare as compare_module
+    from introsim.reporting import ledger_report
+
+    kind = "mechanisms' range"
+    row = {
+        "payer": "NAV",
+        "levels": [("−900", "[−950, −850]", kind), ("−800", "[−900, +500]", kind)],
+        "diffs": [("+100", "[−900, +500]", False, kind)],
+        "ratios": ["no clear gain"],
+        "paybacks": ["never dearer"],
+    }
+    monkeypatch.setattr(ledger_report, "payer_rows", lambda result: [row, {**row, "payer": "x"}])
+    result = SimpleNamespace(names=["a", "b"], reference="a", title=lambda name: name)
+    kept = 0
+    for width in range(60, 161, 2):
+        table = compare_module._public_finances_table(result, width)
+        if not table.columns[1].no_wrap:
+            continue  # too narrow to keep numbers whole: everything wraps, by design
+        kept += 1
+        console = Console(width=width, record=True, color_system=None)
+        console.print(table)
+        text = console.export_text()
+        assert "…" not in text, f"width {width}:\n{text}"
+        assert text.count(kind) == 2 * 3, f"width {width}:\n{text}"
+    assert kept > 0, "no width kept the numbers whole: the check was not exercised"

@@ -165,6 +165,21 @@ def test_the_dry_runs_bound_holds_the_runs_the_shipped_posterior_took() -> None:
     assert what.startswith("at most ") and runs >= int(took[1].replace(",", ""))
 
 
+def test_a_typical_figure_is_given_only_below_the_bound(folder: Path) -> None:
+    # With one round of members the bound is below what a typical run would ask for: the
+    # bound is then the figure, and nothing is called "far fewer" than itself.
+    def typical_and_bound(rounds: int) -> tuple[int | None, int]:
+        text = CALIBRATION.replace("members = 10\n", f"members = 10\nmember_rounds = {rounds}\n")
+        (folder / f"cal{rounds}.toml").write_text(text, encoding="utf-8")
+        study = CalibrateStudy.load(folder / f"cal{rounds}.toml")
+        return study.typical_runs(), study.size()[1]
+
+    typical, bound = typical_and_bound(8)
+    assert typical is not None and typical < bound
+    typical, bound = typical_and_bound(1)
+    assert typical is None and bound > 0
+
+
 def test_runs_on_the_engine_and_writes_the_ensemble(folder: Path, tmp_path: Path) -> None:
     cal = load_posterior_calibration(folder / "cal.toml")
     store = RunStore(tmp_path / "out")

@@ -1773,7 +1773,8 @@ def _public_finances_table(result: Comparison, width: int) -> Table:
 
     rows = payer_rows(result)
     numbers = [
-        max(len(text) for row in rows for text in row[key][j][:2])
+        # A cell's lines: the number, its interval and the interval's kind (its last field).
+        max(len(text) for row in rows for text in (*row[key][j][:2], row[key][j][-1]))
         for key, n in (("levels", len(result.names)), ("diffs", len(result.names) - 1))
         for j in range(n)
     ]

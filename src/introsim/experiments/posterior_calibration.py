@@ -526,9 +526,13 @@ class CalibrateStudy(Study):
         """The most runs it can ask for: waves may stop early, rounds of members be fewer."""
         return _size(self.cal)
 
-    def typical_runs(self) -> int:
-        """The runs a typical calibration of this size asks for (see :func:`_typical_runs`)."""
-        return _typical_runs(self.cal)
+    def typical_runs(self) -> int | None:
+        """The runs a typical calibration of this size asks for (see :func:`_typical_runs`).
+
+        None where that is the bound itself (few member rounds): then the bound is the figure.
+        """
+        typical = _typical_runs(self.cal)
+        return typical if typical < _size(self.cal)[1] else None
 
     def run(self, runner: Runner) -> CalibrationPosterior:
         """History-match on the runner, a line per wave on standard error."""
