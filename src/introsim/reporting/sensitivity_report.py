@@ -94,9 +94,9 @@ def _bars(part: pd.DataFrame, method: str) -> go.Figure:
 SEPARATORS = ". "
 
 
-def _hover_format(method: str, outcome: str) -> str:
-    """The plotly number format of a study's index in hovers: NOK whole, others to 3 places."""
-    return ",.0f" if in_nok(method, outcome) else ".3f"
+def _hover_format(method: str, outcome: str, other: str = ".3f") -> str:
+    """The plotly number format of a study's index in hovers: NOK whole, else ``other``."""
+    return ",.0f" if in_nok(method, outcome) else other
 
 
 def _morris(part: pd.DataFrame) -> go.Figure:
@@ -107,7 +107,7 @@ def _morris(part: pd.DataFrame) -> go.Figure:
     sig = full[full["index"] == "sigma"].set_index("factor")["value"]
     level = floor(part, "mu_star")
     outcome = str(part["outcome"].iloc[0]) if "outcome" in part and len(part) else ""
-    value = _hover_format("morris", outcome) if in_nok("morris", outcome) else ".3g"
+    value = _hover_format("morris", outcome, ".3g")
     # Label the factors above the floor (and the dummy); the rest crowd the origin.
     shown = [
         f.split(".")[-1] if f == DUMMY or level is None or v > level else ""
